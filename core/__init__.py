@@ -1,0 +1,149 @@
+"""Depot's shared kernel and the application factory."""
+from __future__ import annotations
+
+import logging
+import os
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+DOMAIN_PACKAGES = ("inventory", "shipments", "repairs", "labels")
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build a Depot app; ``test_config`` overrides the environment's settings."""
+    from core.config import load_config
+
+    app = Flask(__name__, instance_path=os.environ.get("DEPOT_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path))
+    if test_config:
+        app.config.update(test_config)
+    _configure_database(app)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_hooks(app)
+    return app
+
+
+def _configure_database(app: Flask) -> None:
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://"):
+        # psycopg 3 is the driver; accept the plain scheme people type.
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    if uri.startswith("sqlite"):
+        opts = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+        opts.setdefault("connect_args", {}).setdefault("timeout", 30)
+
+        if not getattr(_configure_database, "_sqlite_hook", False):
+            @event.listens_for(Engine, "connect")
+            def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+                import sqlite3
+
+                if isinstance(dbapi_conn, sqlite3.Connection):
+                    cur = dbapi_conn.cursor()
+                    cur.execute("PRAGMA journal_mode=WAL")
+                    cur.execute("PRAGMA foreign_keys=ON")
+                    cur.execute("PRAGMA synchronous=NORMAL")
+                    cur.execute("PRAGMA busy_timeout=30000")
+                    cur.close()
+
+            _configure_database._sqlite_hook = True
+
+
+def register_extensions(app: Flask) -> None:
+    from core import i18n, security, uow
+    from core.audit.service import install as install_audit
+    from core.extensions import api, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "description": "A token from /account/tokens"}
+    )
+    api.spec.components.security_scheme(
+        "cookieAuth", {"type": "apiKey", "in": "cookie", "name": "session"}
+    )
+    api.spec.options["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]
+    security.init_app(app)
+    uow.init_app(app)
+    install_audit()
+    import core.accounts.auth  # noqa: F401  (registers the login loaders)
+    import core.models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    import importlib
+
+    from core import cli, views
+    from core.accounts import api as accounts_api
+    from core.accounts import views as accounts_views
+    from core.calendar import api as calendar_api
+    from core.calendar import views as calendar_views
+    from core.directory import api as directory_api
+    from core.directory import views as directory_views
+    from core.extensions import api
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(calendar_views.bp)
+    app.register_blueprint(directory_views.bp)
+    api.register_blueprint(accounts_api.blp)
+    api.register_blueprint(calendar_api.blp)
+    api.register_blueprint(directory_api.blp)
+    import core.accounts.cli  # noqa: F401
+    import core.demo  # noqa: F401
+    import core.directory.cli  # noqa: F401
+    import core.directory.demo  # noqa: F401
+
+    for name in DOMAIN_PACKAGES:
+        importlib.import_module(name).init_app(app)
+    cli.init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from core.errors import register_errorhandlers as install
+
+    install(app)
+
+
+def register_hooks(app: Flask) -> None:
+    from flask_login import current_user
+
+    from core.audit.service import set_actor
+    from core.extensions import db
+    from core.nav import nav_for
+
+    @app.before_request
+    def _attribute_changes():
+        set_actor(db.session, current_user if current_user.is_authenticated else None)
+
+    @app.template_filter("localtime")
+    def _localtime(moment, fmt="%Y-%m-%d %H:%M"):
+        """Show a stored UTC timestamp as Asia/Shanghai time."""
+        from core.calendar import SHANGHAI
+
+        if moment is None:
+            return ""
+        return moment.astimezone(SHANGHAI).strftime(fmt)
+
+    @app.context_processor
+    def _layout_context():
+        from flask_babel import get_locale
+
+        return {"nav_items": nav_for(current_user), "current_locale": str(get_locale())}

@@ -1,0 +1,74 @@
+"""Who is asking: session login for pages, bearer tokens for the API, role checks."""
+from __future__ import annotations
+
+import functools
+
+from flask import g, request
+from flask_login import current_user
+
+from core.accounts.roles import Role
+from core.errors import Forbidden
+from core.extensions import db, login_manager
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    from core.accounts.models import User
+
+    try:
+        user = db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+    return user if user is not None and user.active else None
+
+
+@login_manager.request_loader
+def load_user_from_request(req):
+    from core.accounts.service import user_for_token
+
+    token = bearer_token()
+    if token is None:
+        return None
+    user = user_for_token(token)
+    if user is not None:
+        g.token_auth = True
+    return user
+
+
+def roles_required(*roles: Role | str):
+    """Allow the view only to signed-in users holding one of ``roles``.
+
+    Anonymous users get 401 (pages redirect to the login), others 403.
+    Admins pass every check. With no roles, any signed-in user passes.
+    """
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            from flask import abort
+
+            if not current_user.is_authenticated:
+                abort(401)
+            if roles and not current_user.has_role(*roles):
+                raise Forbidden("Your role does not allow this.")
+            return view(*args, **kwargs)
+
+        wrapped._depot_roles = tuple(Role(r) for r in roles)
+        return wrapped
+
+    return decorator
+
+
+login_required = roles_required()
+
+
+def actor():
+    """The signed-in user, for passing into services (services never read request state)."""
+    return current_user._get_current_object() if current_user.is_authenticated else None

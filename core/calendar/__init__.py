@@ -1,0 +1,11 @@
+"""Working-day calendar (mainland China official schedule + company closures)."""
+from core.calendar.service import (  # noqa: F401
+    SHANGHAI,
+    WorkingCalendar,
+    add_working_days,
+    current_calendar,
+    is_working_day,
+    local_day,
+    local_today,
+    working_days_between,
+)

@@ -1,0 +1,150 @@
+"""The working-day calendar: mainland China's official schedule plus company closures.
+
+Official holidays and make-up working days (调休) come from the ``holidays``
+package; closures are the company's own extra days off, edited by admins.
+Calendar days are Asia/Shanghai days.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+from sqlalchemy import select
+
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.extensions import db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+_CACHE_SECONDS = 60
+_lock = threading.Lock()
+_official: holidays.HolidayBase | None = None
+_closures_cache: tuple[float, frozenset[date]] | None = None
+
+
+def _official_calendar() -> holidays.HolidayBase:
+    global _official
+    with _lock:
+        if _official is None:
+            this_year = date.today().year
+            _official = holidays.China(years=range(2011, this_year + 3))
+        return _official
+
+
+class WorkingCalendar:
+    """Working days = official working days (make-up Saturdays included) minus closures."""
+
+    def __init__(self, closures=frozenset()):
+        self.closures = frozenset(closures)
+        self.official = _official_calendar()
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.closures:
+            return False
+        with _lock:  # the holidays object fills in new years lazily
+            return self.official.is_working_day(day)
+
+    def add_working_days(self, day: date, n: int) -> date:
+        """The n-th working day after ``day`` (``day`` itself not counted)."""
+        if n < 0:
+            raise ValueError("n must not be negative")
+        current = day
+        while n > 0:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                n -= 1
+        return current
+
+    def working_days_between(self, start: date, end: date) -> int:
+        """Working days after ``start`` up to and including ``end`` (negative if end < start)."""
+        if end < start:
+            return -self.working_days_between(end, start)
+        count = 0
+        current = start
+        while current < end:
+            current += timedelta(days=1)
+            if self.is_working_day(current):
+                count += 1
+        return count
+
+
+def _load_closures() -> frozenset[date]:
+    from core.calendar.models import Closure
+
+    return frozenset(db.session.scalars(select(Closure.day)))
+
+
+def current_calendar() -> WorkingCalendar:
+    """The calendar with closures from the database, cached for a minute per process."""
+    global _closures_cache
+    now = time.monotonic()
+    cached = _closures_cache
+    if cached is None or now - cached[0] > _CACHE_SECONDS:
+        cached = (now, _load_closures())
+        _closures_cache = cached
+    return WorkingCalendar(cached[1])
+
+
+def forget_closures() -> None:
+    """Drop the cached closures (after an edit, and between tests)."""
+    global _closures_cache
+    _closures_cache = None
+
+
+def add_working_days(day: date, n: int) -> date:
+    """The n-th working day after ``day`` on the company calendar."""
+    return current_calendar().add_working_days(day, n)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """Working days after ``start`` up to and including ``end``."""
+    return current_calendar().working_days_between(start, end)
+
+
+def is_working_day(day: date) -> bool:
+    return current_calendar().is_working_day(day)
+
+
+def local_day(moment: datetime) -> date:
+    """The Asia/Shanghai calendar day of an aware timestamp."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(SHANGHAI).date()
+
+
+def local_today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def closures() -> list:
+    from core.calendar.models import Closure
+
+    return list(db.session.scalars(select(Closure).order_by(Closure.day)))
+
+
+def add_closure(day: date, reason: str) -> object:
+    """Close the company on ``day``."""
+    from core.calendar.models import Closure
+
+    if day is None:
+        raise ValidationFailed("A date is required.", errors={"day": ["Required."]})
+    if db.session.scalar(select(Closure.id).where(Closure.day == day)) is not None:
+        raise Conflict(f"{day.isoformat()} is already a closure.", errors={"day": ["Already closed."]})
+    closure = Closure(day=day, reason=(reason or "").strip()[:200])
+    db.session.add(closure)
+    db.session.flush()
+    forget_closures()
+    return closure
+
+
+def remove_closure(closure_id: int) -> None:
+    from core.calendar.models import Closure
+
+    closure = db.session.get(Closure, closure_id)
+    if closure is None:
+        raise NotFound("No such closure.")
+    db.session.delete(closure)
+    db.session.flush()
+    forget_closures()

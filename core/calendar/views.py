@@ -1,0 +1,4 @@
+"""Calendar pages."""
+from flask import Blueprint
+
+bp = Blueprint("calendar", __name__, template_folder="templates", url_prefix="/calendar")

@@ -1,0 +1,94 @@
+"""Configuration read from the environment.
+
+Every setting has a ``DEPOT_`` environment variable; the README lists them.
+Nothing here is evaluated at import time into module-level state: the factory
+calls :func:`load_config` each time an app is created.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable Depot."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_sqlite_url(instance_path: str) -> str:
+    """The embedded database: a SQLite file in the instance folder."""
+    return "sqlite:///" + str(Path(instance_path) / "depot.sqlite")
+
+
+def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
+    """Build the Flask config dict from environment variables."""
+    env = dict(os.environ if env is None else env)
+    mode = env.get("DEPOT_ENV", "development").lower()
+    if mode not in {"development", "production"}:
+        raise ConfigError(f"DEPOT_ENV must be 'development' or 'production', not {mode!r}")
+    secret = env.get("DEPOT_SECRET_KEY")
+    if not secret:
+        if mode == "production":
+            raise ConfigError("DEPOT_SECRET_KEY is required when DEPOT_ENV=production")
+        # Development only: a per-instance random key kept in the instance
+        # folder so sessions survive restarts without a secret in the code.
+        secret = _instance_secret(instance_path)
+    production = mode == "production"
+    return {
+        "DEPOT_ENV": mode,
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": env.get("DEPOT_DATABASE_URL") or default_sqlite_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool(env.get("DEPOT_SECURE_COOKIES"), production),
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("DEPOT_SECURE_COOKIES"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_CHECK_DEFAULT": False,  # checked in core.security, skipped for bearer tokens
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": int(env.get("DEPOT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        "UPLOAD_FOLDER": env.get("DEPOT_UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
+        "BABEL_DEFAULT_LOCALE": env.get("DEPOT_DEFAULT_LOCALE", "en"),
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "DEPOT_LOCALES": ["en", "zh_CN"],
+        "DEPOT_TIMEZONE": "Asia/Shanghai",
+        "DEPOT_BASE_URL": env.get("DEPOT_BASE_URL", "http://127.0.0.1:5000"),
+        "MAIL_SERVER": env.get("DEPOT_SMTP_HOST", "localhost"),
+        "MAIL_PORT": int(env.get("DEPOT_SMTP_PORT", 25)),
+        "MAIL_USERNAME": env.get("DEPOT_SMTP_USER"),
+        "MAIL_PASSWORD": env.get("DEPOT_SMTP_PASSWORD"),
+        "MAIL_USE_TLS": _bool(env.get("DEPOT_SMTP_STARTTLS")),
+        "MAIL_SENDER": env.get("DEPOT_MAIL_FROM", "depot@localhost"),
+        "SUPERVISOR_EMAIL": env.get("DEPOT_SUPERVISOR_EMAIL", "supervisor@localhost"),
+        "RATELIMIT_STORAGE_URI": env.get("DEPOT_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": env.get("DEPOT_LOGIN_RATE_LIMIT", "10 per minute"),
+        "API_TITLE": "Depot API",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": env.get(
+            "DEPOT_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
+        ),
+        "TESTING": False,
+    }
+
+
+def _instance_secret(instance_path: str) -> str:
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

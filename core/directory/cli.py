@@ -1,0 +1,1 @@
+"""Directory commands (dealer CSV import lives here)."""

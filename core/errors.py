@@ -1,0 +1,130 @@
+"""Domain errors and the handlers that turn every error into a clear answer.
+
+Services raise :class:`DomainError` subclasses; the handlers turn them (and
+HTTP and validation errors) into JSON for ``/api`` and a readable page
+elsewhere. Internal errors never leak their message.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A rule of the business was broken; the message is safe to show."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, errors: dict | None = None, code: str | None = None, **extra):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or {}
+        if code:
+            self.code = code
+        self.extra = extra
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_error"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class InvalidTransition(Conflict):
+    """A state change not allowed from the current state."""
+
+    code = "invalid_transition"
+
+    def __init__(self, message: str, *, current: str, allowed: list[str], **extra):
+        super().__init__(message, current_state=current, allowed=sorted(allowed), **extra)
+
+
+def wants_json() -> bool:
+    """API requests, and pages asked for JSON, get JSON errors."""
+    if request.path.startswith("/api/") or request.path == "/api":
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str, message: str, errors: dict | None = None, **extra):
+    if wants_json():
+        body = {"status": status, "code": code, "message": message, "errors": errors or {}}
+        body.update(extra)
+        return jsonify(body), status
+    return (
+        render_template("core/error.html", status=status, code=code, message=message, errors=errors or {}),
+        status,
+    )
+
+
+def _flatten_webargs(messages) -> dict:
+    # webargs nests messages by location ("json", "query", ...); callers want fields.
+    if isinstance(messages, dict):
+        flat: dict = {}
+        for location, fields in messages.items():
+            if isinstance(fields, dict):
+                flat.update(fields)
+            else:
+                flat[location] = fields
+        return flat
+    return {"_schema": messages}
+
+
+def handle_domain_error(err: DomainError):
+    return error_response(err.status, err.code, err.message, err.errors, **err.extra)
+
+
+def handle_http_exception(err: HTTPException):
+    status = err.code or 500
+    errors = {}
+    message = err.description or err.name
+    data = getattr(err, "data", None) or {}
+    if "messages" in data:
+        errors = _flatten_webargs(data["messages"])
+        message = "The request has invalid fields." if status == 422 else message
+    elif isinstance(data.get("message"), str):
+        message = data["message"]
+    if status == 400 and "json" in (errors or {}):
+        message = "The request body is not valid JSON."
+    code = {
+        400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+        405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+        422: "validation_error", 429: "too_many_requests",
+    }.get(status, "http_error")
+    if status == 401 and not wants_json():
+        from flask import redirect, url_for
+
+        return redirect(url_for("accounts.login", next=request.full_path))
+    return error_response(status, code, message, errors)
+
+
+def handle_unexpected(err: Exception):
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+def register_errorhandlers(app) -> None:
+    """Install the handlers; registered after the API so ours win."""
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)
