@@ -6,7 +6,7 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: setup translations demo serve test test-sqlite test-postgres bench clean
+.PHONY: setup translations browser demo serve test test-sqlite test-postgres bench clean
 
 setup: $(VENV)/.installed translations
 
@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel compile --use-fuzzy -q -d core/translations
+	$(VENV)/bin/pybabel compile --use-fuzzy -d core/translations
 
 demo: setup
 	$(FLASK) db upgrade
@@ -29,14 +29,38 @@ serve: setup
 	$(FLASK) db upgrade
 	$(VENV)/bin/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
-# The whole suite, on SQLite and then on PostgreSQL.
-test: test-sqlite test-postgres
+# The whole suite, on SQLite and on PostgreSQL side by side (one per core);
+# each run's output is printed whole when it ends.
+test: setup browser
+	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-sqlite pytest-postgres
 
-test-sqlite: setup
-	DEPOT_TEST_DATABASE_URL= $(PY) -m pytest $(PYTEST_ARGS)
+# The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
+browser:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+		{ DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } || \
+		{ echo "ERROR: could not install chromium with apt-get" >&2; exit 1; }; \
+	else \
+		echo "NOTE: /usr/bin/chromium is missing and this is not root: run 'sudo apt-get install -y chromium'"; \
+		echo "      (until then the browser tests in tests/e2e are skipped)"; \
+	fi
 
-test-postgres: setup
-	DEPOT_TEST_DATABASE_URL=$${DEPOT_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
+test-sqlite: setup browser
+	$(MAKE) --no-print-directory pytest-sqlite
+
+test-postgres: setup browser
+	$(MAKE) --no-print-directory pytest-postgres
+
+pytest-sqlite:
+	@echo "== tests on SQLite"; mkdir -p $(CURDIR)/.pytest-tmp
+	DEPOT_TEST_DATABASE_URL= $(PY) -m pytest -p no:cacheprovider --basetemp=$(CURDIR)/.pytest-tmp/sqlite $(PYTEST_ARGS)
+
+pytest-postgres:
+	@echo "== tests on PostgreSQL"; mkdir -p $(CURDIR)/.pytest-tmp
+	DEPOT_TEST_DATABASE_URL=$${DEPOT_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest -p no:cacheprovider --basetemp=$(CURDIR)/.pytest-tmp/postgres $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache .pytest-tmp test-artifacts

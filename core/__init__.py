@@ -22,6 +22,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     _configure_database(app)
+    _bound_url_integers(app)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     register_extensions(app)
@@ -29,6 +30,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_hooks(app)
     return app
+
+
+def _bound_url_integers(app: Flask) -> None:
+    """``<int:id>`` in URLs stops at the database's integer range: larger is a 404, not a 500."""
+    from werkzeug.routing import IntegerConverter
+
+    class DatabaseIntegerConverter(IntegerConverter):
+        def __init__(self, map, *args, **kwargs):
+            kwargs.setdefault("max", 2**31 - 1)
+            super().__init__(map, *args, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseIntegerConverter
 
 
 def _configure_database(app: Flask) -> None:
@@ -91,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     import importlib
 
     from core import cli, views
+    from core.accounts import admin as accounts_admin
     from core.accounts import api as accounts_api
     from core.accounts import views as accounts_views
     from core.calendar import api as calendar_api
@@ -101,9 +115,11 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(views.bp)
     app.register_blueprint(accounts_views.bp)
+    app.register_blueprint(accounts_admin.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(directory_views.bp)
     api.register_blueprint(accounts_api.blp)
+    api.register_blueprint(accounts_admin.blp)
     api.register_blueprint(calendar_api.blp)
     api.register_blueprint(directory_api.blp)
     import core.accounts.cli  # noqa: F401
@@ -146,4 +162,7 @@ def register_hooks(app: Flask) -> None:
     def _layout_context():
         from flask_babel import get_locale
 
-        return {"nav_items": nav_for(current_user), "current_locale": str(get_locale())}
+        locale = get_locale()
+        # Babel names Simplified Chinese "zh_Hans_CN"; templates compare against our own codes.
+        code = "zh_CN" if locale is not None and locale.language == "zh" else "en"
+        return {"nav_items": nav_for(current_user), "current_locale": code}

@@ -123,8 +123,39 @@ def handle_unexpected(err: Exception):
     return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
 
 
+# PostgreSQL SQLSTATEs for "two transactions collided; retrying will work".
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def handle_database_error(err):
+    """Collisions and out-of-range values are the client's to retry or fix, not a 500."""
+    from sqlalchemy.exc import DataError
+
+    from core.extensions import db
+
+    db.session.rollback()
+    if isinstance(err, DataError):
+        return error_response(422, "out_of_range", "A value is out of range for this field.")
+    sqlstate = getattr(getattr(err, "orig", None), "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(getattr(err, "orig", "")):
+        return error_response(409, "conflict", "Another change to the same records was saved at the same time; try again.")
+    return handle_unexpected(err)
+
+
+def handle_overflow(err: OverflowError):
+    from core.extensions import db
+
+    db.session.rollback()
+    return error_response(422, "out_of_range", "A number is too large.")
+
+
 def register_errorhandlers(app) -> None:
     """Install the handlers; registered after the API so ours win."""
+    from sqlalchemy.exc import DataError, OperationalError
+
+    app.register_error_handler(DataError, handle_database_error)
+    app.register_error_handler(OperationalError, handle_database_error)
+    app.register_error_handler(OverflowError, handle_overflow)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

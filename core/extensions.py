@@ -1,4 +1,5 @@
 """Extensions, created unbound; the app factory binds them."""
+import marshmallow as ma
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -25,10 +26,26 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class ErrorSchema(ma.Schema):
+    """The JSON body of every API error (documents core.errors.error_response)."""
+
+    status = ma.fields.Integer(metadata={"description": "HTTP status"})
+    code = ma.fields.String(metadata={"description": "Machine-readable error code"})
+    message = ma.fields.String(metadata={"description": "What is wrong, for people"})
+    errors = ma.fields.Dict(metadata={"description": "Per-field messages"})
+
+    class Meta:
+        unknown = ma.INCLUDE  # some errors add context, e.g. current_state and allowed
+
+
+class DepotApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-api = Api()
+api = DepotApi()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])

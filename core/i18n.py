@@ -1,8 +1,13 @@
 """Language: the user's choice, else the browser's (zh-CN for Chinese browsers)."""
-from flask import current_app, request, session
+from babel import support
+from flask import current_app, has_app_context, has_request_context, request, session
+from flask_babel import Domain, get_locale
 
 
 def select_locale() -> str:
+    if not has_request_context():
+        # Commands (flask depot ...) translate service messages too: default language.
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("locale")
     locales = current_app.config["DEPOT_LOCALES"]
     if chosen in locales:
@@ -25,3 +30,38 @@ def init_app(app) -> None:
     translations = str(Path(__file__).parent / "translations")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translations)
     babel.init_app(app, locale_selector=select_locale)
+    babel.domain_instance = _FolderDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
+
+
+def _folder_names(locale) -> list[str]:
+    """Folder names to look for a locale's catalogue in, best first.
+
+    Babel calls Simplified Chinese "zh_Hans_CN" (it adds the script), but the
+    catalogue lives in translations/zh_CN (what ``pybabel update -l zh_CN`` uses),
+    and gettext only falls back from "zh_Hans_CN" to "zh". Without the
+    language_TERRITORY name the Chinese catalogue is never found.
+    """
+    names = [str(locale)]
+    if locale.territory and f"{locale.language}_{locale.territory}" not in names:
+        names.append(f"{locale.language}_{locale.territory}")
+    return names
+
+
+class _FolderDomain(Domain):
+    """Flask-Babel's domain, finding translations/zh_CN for the locale zh_Hans_CN."""
+
+    def get_translations(self):
+        locale = get_locale() if has_app_context() else None
+        if locale is None:
+            return support.NullTranslations()
+        cache = self.get_translations_cache(None)
+        key = (str(locale), self.domain[0])
+        if key not in cache:
+            translations = support.Translations()
+            for dirname in self.translation_directories:
+                catalog = support.Translations.load(dirname, _folder_names(locale), self.domain[0])
+                translations.merge(catalog)
+                if hasattr(catalog, "plural"):
+                    translations.plural = catalog.plural
+            cache[key] = translations
+        return cache[key]

@@ -4,3 +4,4 @@ from core.audit.models import AuditEntry  # noqa: F401
 from core.calendar.models import Closure  # noqa: F401
 from core.sequences import SequenceCounter  # noqa: F401
 from core.directory.models import Dealer, Department, Factory, Office, RepairRoute, Vendor  # noqa: F401
+from core.idempotency import IdempotencyRecord  # noqa: F401

@@ -1,5 +1,28 @@
-"""The repairs package."""
+"""After-sales repairs (售后返修): from the dealer's parcel back to the dealer (DOMAIN.md A)."""
 
 
 def init_app(app) -> None:
     """Register this package's blueprints, navigation, commands and demo data."""
+    from flask_babel import lazy_gettext as _l
+
+    from core.accounts.roles import Role
+    from core.extensions import api
+    from core.nav import register_nav
+    from repairs import models  # noqa: F401
+    from repairs import api as repairs_api
+    from repairs import cli  # noqa: F401  (adds `flask depot sweep`)
+    from repairs import demo  # noqa: F401  (registers the demo loader)
+    from repairs import public, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(public.bp)
+    api.register_blueprint(repairs_api.blp)
+    hands = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
+    register_nav(_l("Scan station"), "repairs.scan_station", roles=(Role.CLERK,), order=20)
+    register_nav(_l("Return parcels"), "repairs.parcels", roles=hands + (Role.OFFICE,), order=21)
+    register_nav(_l("Where is my unit?"), "repairs.lookup", roles=hands + (Role.OFFICE,), order=22)
+    register_nav(_l("Dealer tasks"), "repairs.tasks", roles=(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE), order=23)
+    register_nav(_l("Overdue repairs"), "repairs.overdue", roles=(Role.SUPERVISOR, Role.SERVICE), order=24)
+    register_nav(_l("Repair prices"), "repairs.prices", roles=(Role.SUPERVISOR,), order=60)
+    __import__("repairs.figures", fromlist=["init_app"]).init_app(app)  # figures, reports, dashboard (issue 7)
+    __import__("repairs.doa", fromlist=["init_app"]).init_app(app)  # DOA exchanges (issue 6)

@@ -1,5 +1,20 @@
-"""The shipments package."""
+"""The shipments package: every leg a unit or spare travels, receipts, freight bills."""
 
 
 def init_app(app) -> None:
     """Register this package's blueprints, navigation, commands and demo data."""
+    from flask_babel import lazy_gettext as _l
+
+    from core.accounts.roles import Role
+    from core.extensions import api
+    from core.nav import register_nav
+    from shipments import api as shipments_api
+    from shipments import cli, demo, models, views  # noqa: F401  (models: metadata; cli, demo: register)
+
+    app.register_blueprint(views.bp)
+    api.register_blueprint(shipments_api.blp)
+    staff = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+    register_nav(_l("Shipments"), "shipments.index", staff, order=30)
+    register_nav(_l("Receive"), "shipments.receive_start", staff, order=31)
+    register_nav(_l("Late reports"), "shipments.late_reports", (Role.CLERK, Role.SERVICE, Role.SUPERVISOR), order=32)
+    register_nav(_l("Freight bills"), "shipments.freight_bills", (Role.SUPERVISOR,), order=33)

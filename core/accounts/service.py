@@ -132,3 +132,129 @@ def user_for_token(plain: str) -> User | None:
 def set_locale(user: User, locale: str | None) -> None:
     user.locale = locale
     db.session.flush()
+
+
+# ---------------------------------------------------------------- user administration (admins)
+
+def _require_admin(actor: User | None) -> None:
+    if actor is None or not actor.has_role(Role.ADMIN):
+        raise Forbidden("Only administrators manage users.")
+
+
+def _check_email(email: str | None) -> str | None:
+    import re
+
+    email = (email or "").strip()
+    if not email:
+        return None
+    if len(email) > 200 or not re.match(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$", email):
+        raise ValidationFailed("Not a valid email address.", errors={"email": ["Not a valid email address."]})
+    return email
+
+
+def user_by_id(user_id: int) -> User:
+    """The user with this id (NotFound otherwise)."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def search_users(actor: User, q: str = "", *, page: int = 1, per_page: int = 50):
+    """Users whose name, display name or email contains ``q`` (admins only)."""
+    from sqlalchemy import or_
+
+    from core.pagination import paginate
+
+    _require_admin(actor)
+    stmt = select(User)
+    q = (q or "").strip()
+    if q:
+        stmt = stmt.where(or_(User.username.icontains(q, autoescape=True),
+                              User.display_name.icontains(q, autoescape=True),
+                              User.email.icontains(q, autoescape=True)))
+    return paginate(stmt.order_by(User.username), page, per_page)
+
+
+def admin_create_user(actor: User, username: str, password: str, roles, *, display_name: str = "",
+                      email: str | None = None, office_id: int | None = None) -> User:
+    """An admin creates a user (same rules as :func:`create_user`, plus a valid email)."""
+    _require_admin(actor)
+    email = _check_email(email)
+    return create_user(username, password, roles, display_name=(display_name or "").strip()[:120],
+                       email=email, office_id=office_id)
+
+
+_UNSET = object()
+
+
+def update_user(actor: User, user_id: int, *, display_name=_UNSET, email=_UNSET, roles=_UNSET,
+                office_id=_UNSET, active=_UNSET) -> User:
+    """Change a user's name, email, roles, office or active flag (admins only).
+
+    An admin cannot take away their own admin role or deactivate themselves,
+    so Depot is never left without a way in.
+    """
+    _require_admin(actor)
+    user = user_by_id(user_id)
+    errors: dict[str, list[str]] = {}
+    new_roles = user.roles
+    if roles is not _UNSET:
+        try:
+            new_roles = parse_roles(roles or [])
+        except ValueError as exc:
+            errors["roles"] = [str(exc)]
+        else:
+            if not new_roles:
+                errors["roles"] = ["A user needs at least one role."]
+            elif user.id == actor.id and Role.ADMIN not in new_roles:
+                errors["roles"] = ["You cannot remove your own admin role."]
+    new_office = user.office_id if office_id is _UNSET else office_id
+    if Role.OFFICE in new_roles and new_office is None:
+        errors["office_id"] = ["An office user must be bound to a regional office."]
+    if new_office is not None:
+        from core.directory.models import Office
+
+        if db.session.get(Office, new_office) is None:
+            errors["office_id"] = ["Unknown office."]
+    if email is not _UNSET:
+        try:
+            email = _check_email(email)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if display_name is not _UNSET and len((display_name or "").strip()) > 120:
+        errors["display_name"] = ["At most 120 characters."]
+    if active is not _UNSET and not active and user.id == actor.id:
+        errors["active"] = ["You cannot deactivate yourself."]
+    if errors:
+        raise ValidationFailed("Please correct: " + ", ".join(sorted(errors)) + ".", errors=errors)
+    if display_name is not _UNSET:
+        user.display_name = (display_name or "").strip() or user.username
+    if email is not _UNSET:
+        user.email = email
+    if roles is not _UNSET:
+        user.set_roles(new_roles)
+    # Only office users are bound to an office.
+    user.office_id = new_office if Role.OFFICE in new_roles else None
+    if active is not _UNSET:
+        user.active = bool(active)
+    db.session.flush()
+    return user
+
+
+def set_password(actor: User, user_id: int, password: str) -> User:
+    """Set a new password for a user (admins; anyone for themselves)."""
+    if actor is None or (actor.id != user_id and not actor.has_role(Role.ADMIN)):
+        raise Forbidden("Only administrators set other users' passwords.")
+    user = user_by_id(user_id)
+    problem = check_strength(password or "")
+    if problem:
+        raise ValidationFailed(problem, errors={"password": [problem]})
+    user.password_hash = hash_password(password)
+    db.session.flush()
+    return user
+
+
+def deactivate(actor: User, user_id: int) -> User:
+    """Stop a user from signing in; their API tokens stop working too."""
+    return update_user(actor, user_id, active=False)

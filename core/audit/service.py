@@ -69,7 +69,8 @@ def _record(session: Session, flush_context) -> None:
         changes = _changes(obj, action == "create")
         if action == "update" and not changes:
             continue
-        ident = inspect(obj).identity
+        # identity is not yet set on new rows in after_flush; the primary key values are.
+        ident = inspect(obj).mapper.primary_key_from_instance(obj)
         rows.append(
             {
                 "at": now,

@@ -148,3 +148,57 @@ def remove_closure(closure_id: int) -> None:
     db.session.delete(closure)
     db.session.flush()
     forget_closures()
+
+
+def describe_day(day: date, calendar: WorkingCalendar | None = None, closure_reasons: dict | None = None,
+                 language: str | None = None) -> dict:
+    """What kind of day ``day`` is: working, makeup (调休 working weekend day), weekend, holiday or closure.
+
+    Returns ``{"day", "working", "kind", "name"}``; ``name`` is the holiday's
+    or the closure's reason, in ``language`` ("en_US" or "zh_CN") when given.
+    """
+    cal = calendar or current_calendar()
+    official = cal.official
+    name = ""
+    if day in cal.closures:
+        kind = "closure"
+        name = (closure_reasons or {}).get(day, "")
+    else:
+        with _lock:
+            holiday = official.get(day)
+            makeup = day in official.weekend_workdays
+        if holiday:
+            kind = "holiday"
+            name = _holiday_name(day, language) or holiday
+        elif makeup:
+            kind = "makeup"
+        elif day.weekday() >= 5:
+            kind = "weekend"
+        else:
+            kind = "working"
+    return {"day": day, "working": kind in ("working", "makeup"), "kind": kind, "name": name}
+
+
+_named: dict[str, holidays.HolidayBase] = {}
+
+
+def _holiday_name(day: date, language: str | None) -> str | None:
+    if not language:
+        return None
+    with _lock:
+        cal = _named.get(language)
+        if cal is None:
+            cal = _named[language] = holidays.China(years=range(2011, date.today().year + 3), language=language)
+        return cal.get(day)
+
+
+def update_closure(closure_id: int, reason: str) -> object:
+    """Change the reason given for a closure."""
+    from core.calendar.models import Closure
+
+    closure = db.session.get(Closure, closure_id)
+    if closure is None:
+        raise NotFound("No such closure.")
+    closure.reason = (reason or "").strip()[:200]
+    db.session.flush()
+    return closure

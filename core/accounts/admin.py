@@ -1,0 +1,188 @@
+"""User administration for admins: pages under /admin/users and the API under /api/v1/users."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint as ApiBlueprint
+
+from core.accounts import service
+from core.accounts.admin_schemas import PasswordArgs, UserCreateArgs, UserListArgs, UserPageSchema, UserSchema, UserUpdateArgs
+from core.accounts.auth import actor, roles_required
+from core.accounts.roles import Role
+from core.errors import DomainError
+from core.nav import register_nav
+
+bp = Blueprint("accounts_admin", __name__, template_folder="templates", url_prefix="/admin/users")
+blp = ApiBlueprint("users_api", __name__, url_prefix="/api/v1/users", description="User administration (admins)")
+
+ROLE_LABELS = {
+    Role.CLERK: _l("Warehouse clerk"), Role.SERVICE: _l("Service staff"), Role.OFFICE: _l("Regional office"),
+    Role.SUPERVISOR: _l("Supervisor"), Role.ADMIN: _l("Administrator"), Role.CHANNEL: _l("Channel dept"),
+    Role.PRODUCT: _l("Product dept"), Role.FINANCE: _l("Finance dept"), Role.COMMERCE: _l("Commerce dept"),
+    Role.SALES: _l("Sales dept"), Role.PURCHASING: _l("Purchasing dept"),
+}
+
+
+def _offices():
+    from sqlalchemy import select
+
+    from core.directory.models import Office
+    from core.extensions import db
+
+    return list(db.session.scalars(select(Office).order_by(Office.code)))
+
+
+def _office_id(raw: str | None):
+    """The office drop-down's value; a non-number is reported like an unknown office."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        return -1
+
+
+def _field_errors(err: DomainError) -> dict:
+    errors = dict(err.errors)
+    if "office" in errors:  # create_user names it "office"; the form field is office_id
+        errors["office_id"] = errors.pop("office")
+    return errors
+
+
+def _render(template: str, status: int = 200, **ctx):
+    return render_template(template, roles=ROLE_LABELS, offices=_offices(), **ctx), status
+
+
+# ------------------------------------------------------------------ pages
+
+@bp.route("")
+@roles_required(Role.ADMIN)
+def users():
+    """All users, searchable."""
+    try:
+        page_no = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page_no = 1
+    q = request.args.get("q", "").strip()
+    page = service.search_users(actor(), q, page=page_no, per_page=50)
+    return render_template("accounts/admin_users.html", page=page, q=q, roles=ROLE_LABELS)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def new_user():
+    """Create a user."""
+    values = {"roles": []}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        values["roles"] = request.form.getlist("roles")
+        try:
+            user = service.admin_create_user(
+                actor(), values.get("username", ""), values.get("password", ""), values["roles"],
+                display_name=values.get("display_name", ""), email=values.get("email"),
+                office_id=_office_id(values.get("office_id")),
+            )
+        except DomainError as err:
+            flash(err.message, "error")
+            values.pop("password", None)
+            return _render("accounts/admin_user_form.html", 422 if err.status == 422 else err.status,
+                           user=None, values=values, errors=_field_errors(err))
+        flash(_("User %(name)s created.", name=user.username), "success")
+        return redirect(url_for("accounts_admin.edit_user", user_id=user.id))
+    return _render("accounts/admin_user_form.html", user=None, values=values, errors={})
+
+
+@bp.route("/<int:user_id>", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def edit_user(user_id):
+    """Change a user's roles, office, name, email, active flag."""
+    from core.audit.service import trail
+
+    user = service.user_by_id(user_id)
+    values = {"display_name": user.display_name, "email": user.email or "", "roles": [r.value for r in user.roles],
+              "office_id": user.office_id or "", "active": user.active}
+    errors, status = {}, 200
+    if request.method == "POST":
+        values = request.form.to_dict()
+        values["roles"] = request.form.getlist("roles")
+        values["active"] = "active" in request.form
+        try:
+            service.update_user(actor(), user_id, display_name=values.get("display_name", ""),
+                                email=values.get("email"), roles=values["roles"],
+                                office_id=_office_id(values.get("office_id")), active=values["active"])
+        except DomainError as err:
+            flash(err.message, "error")
+            errors, status = _field_errors(err), err.status
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("accounts_admin.edit_user", user_id=user_id))
+    return _render("accounts/admin_user_form.html", status, user=user, values=values, errors=errors,
+                   entries=trail("user_account", user.id))
+
+
+@bp.route("/<int:user_id>/password", methods=["POST"])
+@roles_required(Role.ADMIN)
+def reset_password(user_id):
+    """Set a new password for a user."""
+    try:
+        user = service.set_password(actor(), user_id, request.form.get("password", ""))
+    except DomainError as err:
+        if err.status == 404:
+            raise
+        flash(err.message, "error")
+        return redirect(url_for("accounts_admin.edit_user", user_id=user_id))
+    flash(_("New password set for %(name)s.", name=user.username), "success")
+    return redirect(url_for("accounts_admin.edit_user", user_id=user_id))
+
+
+register_nav(_l("Users"), "accounts_admin.users", roles=(Role.ADMIN,), order=90)
+
+
+# ------------------------------------------------------------------ API
+
+@blp.route("")
+class Users(MethodView):
+    @roles_required(Role.ADMIN)
+    @blp.arguments(UserListArgs, location="query")
+    @blp.response(200, UserPageSchema)
+    def get(self, args):
+        """Search users."""
+        return service.search_users(actor(), args["q"], page=args["page"], per_page=args["per_page"])
+
+    @roles_required(Role.ADMIN)
+    @blp.arguments(UserCreateArgs)
+    @blp.response(201, UserSchema)
+    def post(self, args):
+        """Create a user."""
+        return service.admin_create_user(actor(), args["username"], args["password"], args["roles"],
+                                         display_name=args["display_name"], email=args["email"],
+                                         office_id=args["office_id"])
+
+
+@blp.route("/<int:user_id>")
+class UserItem(MethodView):
+    @roles_required(Role.ADMIN)
+    @blp.response(200, UserSchema)
+    def get(self, user_id):
+        """One user."""
+        return service.user_by_id(user_id)
+
+    @roles_required(Role.ADMIN)
+    @blp.arguments(UserUpdateArgs)
+    @blp.response(200, UserSchema)
+    def patch(self, args, user_id):
+        """Change roles, office, name, email or the active flag."""
+        return service.update_user(actor(), user_id, **args)
+
+
+@blp.route("/<int:user_id>/password")
+class UserPassword(MethodView):
+    @roles_required(Role.ADMIN)
+    @blp.arguments(PasswordArgs)
+    @blp.response(200, UserSchema)
+    def post(self, args, user_id):
+        """Set a new password."""
+        return service.set_password(actor(), user_id, args["password"])

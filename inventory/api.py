@@ -1,0 +1,401 @@
+"""Inventory API: balances, the ledger, counts, office spares and the vendor pool (same services as the pages)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from core.idempotency import idempotent
+from core.accounts.auth import actor, roles_required
+from core.errors import ValidationFailed
+from core.accounts.roles import Role
+from core.pagination import paginate
+from inventory import counts as count_svc
+from inventory import schemas as s
+from inventory import service, spares, vendor
+
+blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1/inventory",
+                description="Spare stock: balances, ledger, counts, office spares, vendor pool")
+
+STAFF = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
+
+
+def _page(stmt, args):
+    page = paginate(stmt, args["page"], args["per_page"])
+    return SimpleNamespace(items=page.items, page=page.page, per_page=page.per_page, total=page.total)
+
+
+def _location_id(code):
+    return service.location_by_code(code).id if code else None
+
+
+@blp.route("/parts")
+class Parts(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, s.PartSchema(many=True))
+    def get(self):
+        """The parts catalogue."""
+        return service.list_parts()
+
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(s.PartArgs)
+    @blp.response(201, s.PartSchema)
+    def post(self, args):
+        """Add a part."""
+        return service.create_part(actor(), **args)
+
+
+@blp.route("/locations")
+class Locations(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, s.LocationSchema(many=True))
+    def get(self):
+        """Locations I may see (office users: their own office's)."""
+        return service.visible_locations(actor())
+
+    @roles_required(Role.CLERK, Role.SUPERVISOR)
+    @blp.arguments(s.BinArgs)
+    @blp.response(201, s.LocationSchema)
+    def post(self, args):
+        """Add a shelf or bin under a store or office."""
+        return service.create_bin(actor(), parent=service.location_by_code(args["parent"]), code=args["code"],
+                                  name=args["name"])
+
+
+@blp.route("/balances")
+class Balances(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(s.BalanceArgs, location="query")
+    @blp.response(200, s.BalancePageSchema)
+    def get(self, args):
+        """Current stock per location and part (office users: their own office)."""
+        loc_id = _location_id(args["location"])
+        if loc_id:
+            service.ensure_location_access(actor(), service.get_location(loc_id))
+        return _page(service.balances_query(actor(), location_id=loc_id, sku=args["sku"]), args)
+
+
+@blp.route("/movements")
+class Movements(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(s.MovementFilterArgs, location="query")
+    @blp.response(200, s.MovementPageSchema)
+    def get(self, args):
+        """The ledger, newest first."""
+        loc_id = _location_id(args["location"])
+        if loc_id:
+            service.ensure_location_access(actor(), service.get_location(loc_id))
+        return _page(service.movements_query(actor(), location_id=loc_id, sku=args["sku"], serial=args["serial"],
+                                             ref_type=args["ref_type"], ref_id=args["ref_id"]), args)
+
+    @roles_required(Role.CLERK, Role.SUPERVISOR)
+    @idempotent
+    @blp.arguments(s.MovementArgs)
+    @blp.response(201, s.MovementSchema)
+    def post(self, args):
+        """Post a movement (refused with 422 if it would take stock below zero)."""
+        return service.record_movement(actor(), sku=args["sku"], from_code=args["from_location"],
+                                       to_code=args["to_location"], quantity=args["quantity"], serial=args["serial"],
+                                       reason=args["reason"], note=args["note"], ref_type=args["ref_type"],
+                                       ref_id=args["ref_id"], at=args["at"])
+
+
+@blp.route("/movements/<int:movement_id>/reverse")
+class Reverse(MethodView):
+    @roles_required(Role.CLERK, Role.SUPERVISOR)
+    @idempotent
+    @blp.arguments(s.ReverseArgs)
+    @blp.response(201, s.MovementSchema)
+    def post(self, args, movement_id):
+        """Reverse a movement with a movement that references it."""
+        return service.reverse_by_id(actor(), movement_id, args["note"])
+
+
+# --- counts --------------------------------------------------------------------------------
+
+def _count_input(args) -> count_svc.CountInput:
+    data = count_svc.CountInput()
+    data.quantities = [(n, line["sku"], line["quantity"]) for n, line in enumerate(args["lines"], start=1)]
+    data.serials = [(n, row["sku"], row["serial"]) for n, row in enumerate(args["serials"], start=1)]
+    return data
+
+
+@blp.route("/counts")
+class Counts(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(s.CountFilterArgs, location="query")
+    @blp.response(200, s.CountPageSchema)
+    def get(self, args):
+        """Counts I may see."""
+        return _page(count_svc.counts_query(actor(), location_id=_location_id(args["location"]),
+                                            status=args["status"]), args)
+
+    @roles_required(*STAFF)
+    @blp.arguments(s.CountArgs)
+    @blp.response(201, s.CountSchema)
+    def post(self, args):
+        """Submit a count: quantities per SKU and/or scanned serials."""
+        recount_of = count_svc.get_count(actor(), args["recount_of"]) if args["recount_of"] else None
+        method = "scan" if args["serials"] else "form"
+        return count_svc.submit_count(actor(), location=service.location_by_code(args["location"]), kind=args["kind"],
+                                      data=_count_input(args), method=method, counted_at=args["counted_at"],
+                                      full=args["full"], note=args["note"], recount_of=recount_of)
+
+
+class UploadForm(Schema):
+    location = fields.Str(required=True)
+    kind = fields.Str(required=True, validate=validate.OneOf(["weekly", "monthly", "spot"]))
+    full = fields.Bool(load_default=True)
+    note = fields.Str(load_default="")
+
+
+class UploadFiles(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+@blp.route("/counts/upload")
+class CountUpload(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(UploadForm, location="form")
+    @blp.arguments(UploadFiles, location="files")
+    @blp.response(201, s.CountSchema)
+    def post(self, form, files):
+        """Submit a count from a CSV or XLSX sheet (sku, quantity, serial); bad lines are listed, nothing saved."""
+        upload = files["file"]
+        data = count_svc.parse_count_file(upload.filename, upload.read())
+        return count_svc.submit_count(actor(), location=service.location_by_code(form["location"]), kind=form["kind"],
+                                      data=data, method="upload", full=form["full"], note=form["note"])
+
+
+@blp.route("/counts/<int:count_id>")
+class CountItem(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, s.CountSchema)
+    def get(self, count_id):
+        """One count as counted (no ledger figures)."""
+        return count_svc.get_count(actor(), count_id)
+
+
+@blp.route("/counts/<int:count_id>/reconciliation")
+class CountRecon(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, s.ReconciliationSchema)
+    def get(self, count_id):
+        """The count against the ledger as of its time (blind counts: supervisors only until accepted)."""
+        cnt = count_svc.get_count(actor(), count_id)
+        return count_svc.reconciliation_for(actor(), cnt)
+
+
+@blp.route("/counts/<int:count_id>/accept")
+class CountAccept(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.response(200, s.CountSchema)
+    def post(self, count_id):
+        """Accept: post the adjustments and charge the variance (409 while a recount is required)."""
+        return count_svc.accept_count(actor(), count_svc.get_count(actor(), count_id))
+
+
+@blp.route("/counts/<int:count_id>/recount")
+class CountRecount(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(s.NoteArgs)
+    @blp.response(200, s.CountSchema)
+    def post(self, args, count_id):
+        """Send a submitted count back for a recount."""
+        return count_svc.request_recount(actor(), count_svc.get_count(actor(), count_id), args["note"])
+
+
+# --- office spares -------------------------------------------------------------------------
+
+@blp.route("/requests")
+class Requests(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(s.RequestFilterArgs, location="query")
+    @blp.response(200, s.RequestPageSchema)
+    def get(self, args):
+        """Spare requests I may see."""
+        return _page(spares.requests_query(actor(), status=args["status"], office_id=args["office_id"]), args)
+
+    @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.arguments(s.SpareRequestArgs)
+    @blp.response(201, s.SpareRequestSchema)
+    def post(self, args):
+        """An office requests spares."""
+        return spares.create_request(actor(), office_id=args["office_id"],
+                                     lines=[(line["sku"], line["quantity"]) for line in args["lines"]],
+                                     note=args["note"])
+
+
+@blp.route("/requests/<int:request_id>")
+class RequestItem(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, s.SpareRequestSchema)
+    def get(self, request_id):
+        return spares.get_request(actor(), request_id)
+
+
+def _by_part(req, mapping: dict) -> dict:
+    skus = {line.part.sku: line.part_id for line in req.lines}
+    unknown = [sku for sku in mapping if sku not in skus]
+    if unknown:
+        raise ValidationFailed(_("Those SKUs are not on the request."), errors={"sku": unknown})
+    return {skus[sku]: value for sku, value in mapping.items()}
+
+
+@blp.route("/requests/<int:request_id>/approve")
+class RequestApprove(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(s.ApproveArgs)
+    @blp.response(200, s.SpareRequestSchema)
+    def post(self, args, request_id):
+        """HQ approves (optionally cutting quantities)."""
+        req = spares.get_request(actor(), request_id)
+        return spares.approve_request(actor(), req, approved=_by_part(req, args["approved"]), note=args["note"])
+
+
+@blp.route("/requests/<int:request_id>/reject")
+class RequestReject(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(s.NoteArgs)
+    @blp.response(200, s.SpareRequestSchema)
+    def post(self, args, request_id):
+        return spares.reject_request(actor(), spares.get_request(actor(), request_id), note=args["note"])
+
+
+@blp.route("/requests/<int:request_id>/issue")
+class RequestIssue(MethodView):
+    @roles_required(Role.CLERK, Role.SUPERVISOR)
+    @blp.arguments(s.IssueArgs)
+    @blp.response(200, s.SpareRequestSchema)
+    def post(self, args, request_id):
+        """HQ sends the approved spares (HQ store -> in transit)."""
+        req = spares.get_request(actor(), request_id)
+        return spares.issue_request(actor(), req, serials=_by_part(req, args["serials"]))
+
+
+@blp.route("/requests/<int:request_id>/receive")
+class RequestReceive(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(s.ReceiveArgs)
+    @blp.response(200, s.SpareRequestSchema)
+    def post(self, args, request_id):
+        """The office scans what arrived (must match what was sent)."""
+        return spares.receive_request(actor(), spares.get_request(actor(), request_id), codes=args["codes"])
+
+
+@blp.route("/offices/<int:office_id>/new-year-request")
+class NewYearRequest(MethodView):
+    @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.response(201, s.SpareRequestSchema)
+    def post(self, office_id):
+        """A new request prefilled with last time's approved quantities."""
+        return spares.new_year_request(actor(), office_id=office_id)
+
+
+@blp.route("/offices/<int:office_id>/swaps")
+class Swaps(MethodView):
+    @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.arguments(s.SwapArgs)
+    @blp.response(201, s.SwapSchema)
+    def post(self, args, office_id):
+        """Swap a dealer's unit from the office's spares."""
+        out, came = spares.swap_at_office(actor(), office_id=office_id, **args)
+        return {"out": out, "came_in": came}
+
+
+@blp.route("/offices/<int:office_id>/year-end-return")
+class YearEndReturn(MethodView):
+    @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.response(201, s.OfficeReturnSchema)
+    def post(self, office_id):
+        """Send everything the office holds back to HQ (one action builds the list)."""
+        return spares.build_year_end_return(actor(), office_id=office_id)
+
+
+@blp.route("/returns/<int:return_id>")
+class ReturnItem(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, s.OfficeReturnSchema)
+    def get(self, return_id):
+        return spares.get_return(actor(), return_id)
+
+
+@blp.route("/returns/<int:return_id>/receive")
+class ReturnReceive(MethodView):
+    @roles_required(Role.CLERK, Role.SUPERVISOR)
+    @blp.response(200, s.OfficeReturnSchema)
+    def post(self, return_id):
+        """HQ checks a year-end return in."""
+        return spares.receive_year_end_return(actor(), spares.get_return(actor(), return_id))
+
+
+# --- vendor pool ---------------------------------------------------------------------------
+
+@blp.route("/vendor/defectives")
+class VendorDefectives(MethodView):
+    @roles_required(Role.CLERK, Role.SUPERVISOR)
+    @blp.arguments(s.DefectiveArgs)
+    @blp.response(201, s.MovementSchema)
+    def post(self, args):
+        """A vendor-managed defective arrives at HQ."""
+        return vendor.receive_vendor_defective(actor(), **args)
+
+
+@blp.route("/vendor/batches")
+class VendorBatches(MethodView):
+    @roles_required(*HQ)
+    @blp.arguments(s.PageArgs, location="query")
+    @blp.response(200, s.BatchSchema(many=True))
+    def get(self, args):
+        return paginate(vendor.batches_query(), args["page"], args["per_page"]).items
+
+    @roles_required(Role.CLERK, Role.SUPERVISOR)
+    @blp.arguments(s.BatchArgs)
+    @blp.response(201, s.BatchSchema)
+    def post(self, args):
+        """Ship this month's batch of defectives to the vendor."""
+        return vendor.build_batch(actor(), vendor_id=args["vendor_id"], month=args["month"])
+
+
+@blp.route("/vendor/batches/<int:batch_id>")
+class VendorBatchItem(MethodView):
+    @roles_required(*HQ)
+    @blp.response(200, s.BatchSchema)
+    def get(self, batch_id):
+        return vendor.get_batch(batch_id)
+
+
+@blp.route("/vendor/batches/<int:batch_id>/check-in")
+class VendorCheckIn(MethodView):
+    @roles_required(Role.CLERK, Role.SUPERVISOR)
+    @blp.arguments(s.CheckInArgs)
+    @blp.response(200, s.BatchSchema)
+    def post(self, args, batch_id):
+        """The shipping dept's check-in of the vendor's good units against the batch."""
+        return vendor.check_in_batch(actor(), vendor.get_batch(batch_id), received=args["received"], note=args["note"])
+
+
+@blp.route("/vendor/statements")
+class VendorStatements(MethodView):
+    @roles_required(Role.CLERK, Role.SUPERVISOR)
+    @blp.arguments(s.StatementArgs)
+    @blp.response(201, s.WeeklyReconciliationSchema)
+    def post(self, args):
+        """The shipping dept's weekly statement; answers with the reconciliation."""
+        rows = [{**line, "day": line["day"].isoformat()} for line in args["lines"]]
+        vendor.submit_statement(actor(), week_start=args["week_start"], rows=rows)
+        return vendor.weekly_reconciliation(args["week_start"])
+
+
+@blp.route("/vendor/reconciliation")
+class VendorReconciliation(MethodView):
+    @roles_required(*HQ)
+    @blp.arguments(s.WeekArgs, location="query")
+    @blp.response(200, s.WeeklyReconciliationSchema)
+    def get(self, args):
+        """Differences between CS's records and the shipping dept's for one week."""
+        return vendor.weekly_reconciliation(args["week_start"])

@@ -1,0 +1,353 @@
+"""Inventory API input (*Args) and output (*Schema)."""
+from marshmallow import Schema, fields, validate
+
+from core.schemas import Money
+
+# Bounds that every database can store: anything larger is a 422, never a 500.
+ID = validate.Range(min=1, max=2**31 - 1)
+QTY = validate.Range(min=1, max=1_000_000)
+QTY0 = validate.Range(min=0, max=1_000_000)
+
+
+class PageArgs(Schema):
+    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class PartSchema(Schema):
+    id = fields.Int()
+    sku = fields.Str()
+    model = fields.Str()
+    family = fields.Str()
+    vendor_managed = fields.Bool()
+    serialized = fields.Bool()
+    unit_cost = Money()
+    vendor_id = fields.Int(allow_none=True)
+
+
+class PartArgs(Schema):
+    sku = fields.Str(required=True, validate=validate.Length(min=1, max=60))
+    model = fields.Str(load_default="", validate=validate.Length(max=120))
+    family = fields.Str(load_default="", validate=validate.Length(max=60))
+    vendor_managed = fields.Bool(load_default=False)
+    serialized = fields.Bool(load_default=False)
+    unit_cost = fields.Decimal(load_default=0)
+    vendor_id = fields.Int(load_default=None, allow_none=True, validate=ID)
+
+
+class LocationSchema(Schema):
+    id = fields.Int()
+    code = fields.Str()
+    name = fields.Str()
+    kind = fields.Str()
+    office_id = fields.Int(allow_none=True)
+    parent_id = fields.Int(allow_none=True)
+
+
+class BinArgs(Schema):
+    parent = fields.Str(required=True, metadata={"description": "code of the store or office"})
+    code = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    name = fields.Str(load_default="")
+
+
+class BalanceArgs(PageArgs):
+    location = fields.Str(load_default=None, metadata={"description": "location code"})
+    sku = fields.Str(load_default=None)
+
+
+class BalanceSchema(Schema):
+    location = fields.Function(lambda b: b.location.code)
+    sku = fields.Function(lambda b: b.part.sku)
+    model = fields.Function(lambda b: b.part.model)
+    quantity = fields.Int()
+
+
+class BalancePageSchema(Schema):
+    items = fields.List(fields.Nested(BalanceSchema))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int()
+
+
+class MovementArgs(Schema):
+    sku = fields.Str(required=True)
+    from_location = fields.Str(required=True, metadata={"description": "location code"})
+    to_location = fields.Str(required=True, metadata={"description": "location code"})
+    quantity = fields.Int(load_default=1, validate=QTY)
+    serial = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=80))
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    ref_type = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
+    ref_id = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**62))
+    at = fields.AwareDateTime(load_default=None, allow_none=True)
+    note = fields.Str(load_default="")
+
+
+class MovementFilterArgs(PageArgs):
+    location = fields.Str(load_default=None)
+    sku = fields.Str(load_default=None)
+    serial = fields.Str(load_default=None)
+    ref_type = fields.Str(load_default=None)
+    ref_id = fields.Int(load_default=None, validate=validate.Range(min=1, max=2**62))
+
+
+class ReverseArgs(Schema):
+    note = fields.Str(load_default="")
+
+
+class MovementSchema(Schema):
+    id = fields.Int()
+    at = fields.DateTime()
+    sku = fields.Function(lambda m: m.part.sku)
+    from_location = fields.Function(lambda m: m.from_location.code)
+    to_location = fields.Function(lambda m: m.to_location.code)
+    quantity = fields.Int()
+    serial = fields.Str(allow_none=True)
+    reason = fields.Str()
+    ref_type = fields.Str(allow_none=True)
+    ref_id = fields.Int(allow_none=True)
+    reverses_id = fields.Int(allow_none=True)
+    actor = fields.Function(lambda m: m.actor.username if m.actor else None)
+    note = fields.Str()
+
+
+class MovementPageSchema(Schema):
+    items = fields.List(fields.Nested(MovementSchema))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int()
+
+
+class CountLineArgs(Schema):
+    sku = fields.Str(required=True)
+    quantity = fields.Int(required=True, validate=QTY0)
+
+
+class CountSerialArgs(Schema):
+    serial = fields.Str(required=True, validate=validate.Length(min=1, max=80))
+    sku = fields.Str(load_default=None, allow_none=True)
+
+
+class CountArgs(Schema):
+    location = fields.Str(required=True, metadata={"description": "location code"})
+    kind = fields.Str(required=True, validate=validate.OneOf(["weekly", "monthly", "spot"]))
+    counted_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    full = fields.Bool(load_default=True)
+    lines = fields.List(fields.Nested(CountLineArgs), load_default=list)
+    serials = fields.List(fields.Nested(CountSerialArgs), load_default=list)
+    note = fields.Str(load_default="")
+    recount_of = fields.Int(load_default=None, allow_none=True, validate=ID)
+
+
+class CountFilterArgs(PageArgs):
+    location = fields.Str(load_default=None)
+    status = fields.Str(load_default=None)
+
+
+class CountSchema(Schema):
+    id = fields.Int()
+    number = fields.Str()
+    location = fields.Function(lambda c: c.location.code)
+    kind = fields.Str()
+    method = fields.Str()
+    blind = fields.Bool()
+    full = fields.Bool()
+    counted_at = fields.DateTime()
+    status = fields.Str()
+    recount_of_id = fields.Int(allow_none=True)
+    counted_by = fields.Function(lambda c: c.counted_by.username if c.counted_by else None)
+    lines = fields.Function(lambda c: [{"sku": line.part.sku, "counted": line.counted_qty} for line in c.lines])
+    serials = fields.Function(lambda c: [s.serial for s in c.serials])
+    accepted_at = fields.DateTime(allow_none=True)
+    liable_party = fields.Str(allow_none=True)
+    liable_office_id = fields.Int(allow_none=True)
+    shortfall_value = Money()
+    surplus_value = Money()
+
+
+class CountPageSchema(Schema):
+    items = fields.List(fields.Nested(CountSchema))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int()
+
+
+class ReconLineSchema(Schema):
+    sku = fields.Str()
+    model = fields.Str()
+    counted = fields.Int()
+    ledger = fields.Int()
+    variance = fields.Int()
+    unit_cost = Money()
+    value = Money()
+
+
+class ReconciliationSchema(Schema):
+    count = fields.Function(lambda r: CountSchema().dump(r.count))
+    lines = fields.List(fields.Nested(ReconLineSchema))
+    gross_value = Money()
+    shortfall_value = Money()
+    surplus_value = Money()
+    missing = fields.Function(lambda r: [{"sku": a, "serial": b} for a, b in r.serials.missing] if r.serials else [])
+    unexpected = fields.Function(lambda r: [{"sku": a, "serial": b} for a, b in r.serials.unexpected] if r.serials else [])
+    elsewhere = fields.Function(
+        lambda r: [{"sku": a, "serial": b, "registered_at": c} for a, b, c in r.serials.elsewhere] if r.serials else [])
+
+
+class NoteArgs(Schema):
+    note = fields.Str(load_default="")
+
+
+class RequestLineArgs(Schema):
+    sku = fields.Str(required=True)
+    quantity = fields.Int(required=True, validate=QTY)
+
+
+class SpareRequestArgs(Schema):
+    office_id = fields.Int(required=True, validate=ID)
+    lines = fields.List(fields.Nested(RequestLineArgs), required=True, validate=validate.Length(min=1))
+    note = fields.Str(load_default="")
+
+
+class ApproveArgs(Schema):
+    approved = fields.Dict(keys=fields.Str(), values=fields.Int(validate=QTY0), load_default=dict,
+                           metadata={"description": "SKU -> approved quantity (default: as requested)"})
+    note = fields.Str(load_default="")
+
+
+class IssueArgs(Schema):
+    serials = fields.Dict(keys=fields.Str(), values=fields.List(fields.Str()), load_default=dict,
+                          metadata={"description": "SKU -> serials, for serialized parts"})
+
+
+class ReceiveArgs(Schema):
+    codes = fields.List(fields.Str(), required=True, metadata={"description": "scanned serials or SKUs (SKU*5 for five)"})
+
+
+class RequestFilterArgs(PageArgs):
+    status = fields.Str(load_default=None)
+    office_id = fields.Int(load_default=None, validate=ID)
+
+
+class SpareRequestSchema(Schema):
+    id = fields.Int()
+    number = fields.Str()
+    office_id = fields.Int()
+    office = fields.Function(lambda r: r.office.code)
+    status = fields.Str()
+    year = fields.Int()
+    note = fields.Str()
+    requested_at = fields.DateTime()
+    decided_at = fields.DateTime(allow_none=True)
+    decision_note = fields.Str()
+    issued_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    shipment_id = fields.Int(allow_none=True)
+    lines = fields.Function(lambda r: [{"sku": line.part.sku, "requested": line.requested_qty,
+                                        "approved": line.approved_qty,
+                                        "serials": line.issued_serials.split()} for line in r.lines])
+
+
+class RequestPageSchema(Schema):
+    items = fields.List(fields.Nested(SpareRequestSchema))
+    page = fields.Int()
+    per_page = fields.Int()
+    total = fields.Int()
+
+
+class SwapArgs(Schema):
+    sku = fields.Str(required=True)
+    spare_serial = fields.Str(load_default=None, allow_none=True)
+    defective_serial = fields.Str(load_default=None, allow_none=True)
+    dealer_id = fields.Int(load_default=None, allow_none=True, validate=ID)
+    note = fields.Str(load_default="")
+
+
+class SwapSchema(Schema):
+    out = fields.Nested(MovementSchema)
+    came_in = fields.Nested(MovementSchema)
+
+
+class OfficeReturnSchema(Schema):
+    id = fields.Int()
+    number = fields.Str()
+    office_id = fields.Int()
+    year = fields.Int()
+    status = fields.Str()
+    created_at = fields.DateTime()
+    received_at = fields.DateTime(allow_none=True)
+    lines = fields.Function(lambda r: [{"sku": line.part.sku, "quantity": line.quantity, "serial": line.serial,
+                                        "defective": line.defective} for line in r.lines])
+
+
+class DefectiveArgs(Schema):
+    sku = fields.Str(required=True)
+    serial = fields.Str(load_default=None, allow_none=True)
+    quantity = fields.Int(load_default=1, validate=QTY)
+    ref_type = fields.Str(load_default=None, allow_none=True)
+    ref_id = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**62))
+
+
+class BatchArgs(Schema):
+    vendor_id = fields.Int(required=True, validate=ID)
+    month = fields.Str(load_default=None, allow_none=True, metadata={"description": "YYYY-MM (default: this month)"})
+
+
+class CheckInLineArgs(Schema):
+    sku = fields.Str(required=True)
+    quantity = fields.Int(load_default=0, validate=QTY0)
+    serials = fields.List(fields.Str(), load_default=list)
+
+
+class CheckInArgs(Schema):
+    received = fields.List(fields.Nested(CheckInLineArgs), required=True)
+    note = fields.Str(load_default="")
+
+
+class BatchSchema(Schema):
+    id = fields.Int()
+    number = fields.Str()
+    vendor_id = fields.Int()
+    month = fields.Str()
+    status = fields.Str()
+    shipped_at = fields.DateTime()
+    checked_in_at = fields.DateTime(allow_none=True)
+    check_note = fields.Str()
+    lines = fields.Function(lambda b: [{"sku": line.part.sku, "sent": line.sent_qty,
+                                        "sent_serials": line.sent_serials.split(), "received": line.received_qty,
+                                        "received_serials": line.received_serials.split(),
+                                        "difference": line.difference} for line in b.lines])
+
+
+class StatementLineArgs(Schema):
+    day = fields.Date(required=True)
+    direction = fields.Str(required=True, validate=validate.OneOf(["in", "out"]))
+    sku = fields.Str(required=True)
+    quantity = fields.Int(load_default=1, validate=QTY)
+    serial = fields.Str(load_default=None, allow_none=True)
+    reference = fields.Str(load_default="")
+
+
+class StatementArgs(Schema):
+    week_start = fields.Date(required=True)
+    lines = fields.List(fields.Nested(StatementLineArgs), required=True)
+
+
+class WeekArgs(Schema):
+    week_start = fields.Date(required=True)
+
+
+class DifferenceSchema(Schema):
+    direction = fields.Str()
+    sku = fields.Str()
+    serial = fields.Str(allow_none=True)
+    cs_quantity = fields.Int()
+    shipping_quantity = fields.Int()
+    difference = fields.Int()
+
+
+class WeeklyReconciliationSchema(Schema):
+    week_start = fields.Date()
+    statement_received = fields.Bool()
+    cs_lines = fields.Int()
+    shipping_lines = fields.Int()
+    differences = fields.List(fields.Nested(DifferenceSchema))

@@ -1,0 +1,399 @@
+"""Inventory pages: stock, ledger, counts, office requests, vendor pool. Thin: parse, call a service, render."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from core.accounts.auth import actor, roles_required
+from core.accounts.roles import Role
+from core.accounts.scope import visible_office_id
+from core.calendar import local_today
+from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from core.pagination import paginate
+from inventory import counts as count_svc
+from inventory import service, spares, vendor
+from inventory.models import COUNT_KINDS
+
+bp = Blueprint("inventory", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/inventory", url_prefix="/inventory")
+
+STAFF = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
+
+
+def _failed(err: DomainError, back: str):
+    """Show a refused action on the page it came from; nothing it did is committed.
+
+    Access errors stay errors (403/404 pages): they are not a form to correct.
+    """
+    if isinstance(err, (Forbidden, NotFound)):
+        raise err
+    g.uow_rollback_only = True
+    flash(err.message, "error")
+    for field, messages in (err.errors or {}).items():
+        if isinstance(messages, dict):
+            messages = [f"{k}: {', '.join(v)}" for k, v in messages.items()]
+        for message in messages if isinstance(messages, (list, tuple)) else [messages]:
+            flash(f"{field}: {message}" if field not in ("lines", "file") else str(message), "error")
+    return redirect(back)
+
+
+def _int(name):
+    value = request.values.get(name, "").strip()
+    try:
+        number = int(value) if value else None
+        if number is not None and not -1_000_000_000 < number < 2**31:
+            raise ValueError
+        return number
+    except ValueError:
+        raise ValidationFailed(_("%(name)s must be a whole number.", name=name), errors={name: [value]}) from None
+
+
+def _office_choice():
+    """The office a page acts for: an office user's own, or the one HQ picked."""
+    limit = visible_office_id(actor())
+    return limit if limit not in (None, -1) else _int("office_id")
+
+
+# --- stock and ledger -----------------------------------------------------------------------
+
+@bp.route("/")
+@roles_required(*STAFF)
+def stock():
+    loc_id = _int("location")
+    if loc_id:
+        service.ensure_location_access(actor(), service.get_location(loc_id))
+    page = paginate(service.balances_query(actor(), location_id=loc_id, sku=request.args.get("sku")),
+                    request.args.get("page", 1), 100)
+    return render_template("inventory/stock.html", page=page, locations=service.visible_locations(actor()),
+                           location_id=loc_id)
+
+
+@bp.route("/movements")
+@roles_required(*STAFF)
+def movements():
+    loc_id = _int("location")
+    if loc_id:
+        service.ensure_location_access(actor(), service.get_location(loc_id))
+    stmt = service.movements_query(actor(), location_id=loc_id, sku=request.args.get("sku"),
+                                   serial=request.args.get("serial"))
+    page = paginate(stmt, request.args.get("page", 1), 100)
+    can_post = actor().has_role(Role.CLERK, Role.SUPERVISOR)
+    return render_template("inventory/movements.html", page=page, locations=service.visible_locations(actor()),
+                           location_id=loc_id, can_post=can_post, parts=service.list_parts() if can_post else [])
+
+
+@bp.route("/movements", methods=["POST"])
+@roles_required(Role.CLERK, Role.SUPERVISOR)
+def post_movement():
+    back = url_for(".movements")
+    try:
+        qty = _int("quantity") or 1
+        m = service.record_movement(actor(), sku=request.form.get("sku", ""), from_code=request.form.get("from", ""),
+                                    to_code=request.form.get("to", ""), quantity=qty,
+                                    serial=request.form.get("serial") or None,
+                                    reason=request.form.get("reason", "").strip(), note=request.form.get("note", ""))
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("Movement %(id)s posted.", id=m.id), "success")
+    return redirect(back)
+
+
+@bp.route("/movements/<int:movement_id>/reverse", methods=["POST"])
+@roles_required(Role.CLERK, Role.SUPERVISOR)
+def reverse(movement_id):
+    back = url_for(".movements")
+    try:
+        m = service.reverse_by_id(actor(), movement_id, request.form.get("note", ""))
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("Movement %(id)s reversed by %(new)s.", id=movement_id, new=m.id), "success")
+    return redirect(back)
+
+
+# --- counts -------------------------------------------------------------------------------
+
+@bp.route("/counts")
+@roles_required(*STAFF)
+def counts():
+    page = paginate(count_svc.counts_query(actor(), status=request.args.get("status")), request.args.get("page", 1))
+    return render_template("inventory/counts.html", page=page)
+
+
+def _countable_locations():
+    return [loc for loc in service.visible_locations(actor()) if loc.physical and loc.kind != "transit"]
+
+
+@bp.route("/counts/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def new_count():
+    recount_of = None
+    if request.values.get("recount_of"):
+        recount_of = count_svc.get_count(actor(), _int("recount_of"))
+    if request.method == "GET":
+        kinds = [k for k in COUNT_KINDS if k != "spot" or visible_office_id(actor()) is None]
+        # The form lists parts, never the ledger's quantities: a spot check stays blind.
+        return render_template("inventory/count_form.html", locations=_countable_locations(),
+                               parts=service.list_parts(), kinds=kinds, recount_of=recount_of)
+    back = request.full_path
+    try:
+        location = service.get_location(_int("location") or 0)
+        upload = request.files.get("file")
+        if upload and upload.filename:
+            data, method = count_svc.parse_count_file(upload.filename, upload.read()), "upload"
+        else:
+            data = count_svc.CountInput()
+            for n, part in enumerate(service.list_parts(), start=1):
+                raw = request.form.get(f"qty-{part.id}", "").strip()
+                if raw:
+                    try:
+                        data.quantities.append((n, part.sku, int(raw)))
+                    except ValueError:
+                        raise ValidationFailed(_("Quantities are whole numbers."), errors={part.sku: [raw]}) from None
+            data.serials = count_svc.parse_scans(request.form.get("serials", "")).serials
+            method = "scan" if data.serials else "form"
+        count = count_svc.submit_count(actor(), location=location, kind=request.form.get("kind", ""), data=data,
+                                       method=method, full=request.form.get("full") == "1",
+                                       note=request.form.get("note", ""), recount_of=recount_of)
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("Count %(n)s submitted.", n=count.number), "success")
+    return redirect(url_for(".count_detail", count_id=count.id))
+
+
+@bp.route("/counts/<int:count_id>")
+@roles_required(*STAFF)
+def count_detail(count_id):
+    count = count_svc.get_count(actor(), count_id)
+    rec = count_svc.reconcile(count) if count_svc.may_see_expected(actor(), count) else None
+    threshold = current_app.config["INVENTORY_RECOUNT_THRESHOLD"]
+    return render_template("inventory/count_detail.html", count=count, rec=rec, threshold=threshold)
+
+
+@bp.route("/counts/<int:count_id>/export.<fmt>")
+@roles_required(*STAFF)
+def count_export(count_id, fmt):
+    count = count_svc.get_count(actor(), count_id)
+    rec = count_svc.reconciliation_for(actor(), count)
+    if fmt == "csv":
+        return Response(count_svc.export_csv(rec), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={count.number}.csv"})
+    if fmt == "xlsx":
+        return Response(count_svc.export_xlsx(rec),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename={count.number}.xlsx"})
+    raise ValidationFailed(_("Export as csv or xlsx."), errors={"format": [fmt]})
+
+
+@bp.route("/counts/<int:count_id>/accept", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def count_accept(count_id):
+    back = url_for(".count_detail", count_id=count_id)
+    try:
+        count = count_svc.accept_count(actor(), count_svc.get_count(actor(), count_id))
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("Count %(n)s accepted; adjustments posted.", n=count.number), "success")
+    return redirect(back)
+
+
+@bp.route("/counts/<int:count_id>/recount", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def count_recount(count_id):
+    back = url_for(".count_detail", count_id=count_id)
+    try:
+        count_svc.request_recount(actor(), count_svc.get_count(actor(), count_id), request.form.get("note", ""))
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("A recount has been asked for."), "success")
+    return redirect(back)
+
+
+# --- office requests ----------------------------------------------------------------------
+
+@bp.route("/requests")
+@roles_required(*STAFF)
+def requests():
+    from core.directory.models import Office
+    from core.extensions import db
+    from sqlalchemy import select
+
+    page = paginate(spares.requests_query(actor(), status=request.args.get("status")), request.args.get("page", 1))
+    limit = visible_office_id(actor())
+    offices = db.session.scalars(select(Office).order_by(Office.code)).all() if limit is None else \
+        db.session.scalars(select(Office).where(Office.id == limit)).all()
+    returns = paginate(spares.returns_query(actor()), 1, 20).items
+    return render_template("inventory/requests.html", page=page, offices=offices, parts=service.list_parts(),
+                           returns=returns)
+
+
+@bp.route("/requests/new", methods=["POST"])
+@roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+def new_request():
+    back = url_for(".requests")
+    try:
+        lines = []
+        for part in service.list_parts():
+            qty = _int(f"qty-{part.id}")
+            if qty:
+                lines.append((part.sku, qty))
+        req = spares.create_request(actor(), office_id=_office_choice() or 0, lines=lines,
+                                    note=request.form.get("note", ""))
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("Request %(n)s sent to HQ.", n=req.number), "success")
+    return redirect(url_for(".request_detail", request_id=req.id))
+
+
+@bp.route("/requests/<int:request_id>")
+@roles_required(*STAFF)
+def request_detail(request_id):
+    return render_template("inventory/request_detail.html", req=spares.get_request(actor(), request_id))
+
+
+@bp.route("/requests/<int:request_id>/<action>", methods=["POST"])
+@roles_required(*STAFF)
+def request_action(request_id, action):
+    back = url_for(".request_detail", request_id=request_id)
+    try:
+        req = spares.get_request(actor(), request_id)
+        if action == "approve":
+            approved = {line.part_id: _int(f"qty-{line.part_id}") for line in req.lines
+                        if request.form.get(f"qty-{line.part_id}", "").strip()}
+            spares.approve_request(actor(), req, approved=approved, note=request.form.get("note", ""))
+        elif action == "reject":
+            spares.reject_request(actor(), req, note=request.form.get("note", ""))
+        elif action == "issue":
+            serials = {line.part_id: request.form.get(f"serials-{line.part_id}", "").split() for line in req.lines}
+            spares.issue_request(actor(), req, serials=serials)
+        elif action == "receive":
+            spares.receive_request(actor(), req, codes=request.form.get("codes", "").split())
+        else:
+            raise ValidationFailed(_("Unknown action."), errors={"action": [action]})
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("Request %(n)s: %(s)s.", n=req.number, s=req.status), "success")
+    return redirect(back)
+
+
+@bp.route("/offices/swap", methods=["POST"])
+@roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+def swap():
+    back = url_for(".requests")
+    try:
+        spares.swap_at_office(actor(), office_id=_office_choice() or 0, sku=request.form.get("sku", ""),
+                              spare_serial=request.form.get("spare_serial") or None,
+                              defective_serial=request.form.get("defective_serial") or None,
+                              dealer_id=_int("dealer_id"), note=request.form.get("note", ""))
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("Swap recorded."), "success")
+    return redirect(back)
+
+
+@bp.route("/offices/<action>", methods=["POST"])
+@roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+def office_action(action):
+    back = url_for(".requests")
+    try:
+        office_id = _office_choice() or 0
+        if action == "year-end-return":
+            ret = spares.build_year_end_return(actor(), office_id=office_id)
+            flash(_("Return %(n)s: %(k)s lines on their way to HQ.", n=ret.number, k=len(ret.lines)), "success")
+            return redirect(url_for(".return_detail", return_id=ret.id))
+        if action == "new-year-request":
+            req = spares.new_year_request(actor(), office_id=office_id)
+            return redirect(url_for(".request_detail", request_id=req.id))
+        raise ValidationFailed(_("Unknown action."), errors={"action": [action]})
+    except DomainError as err:
+        return _failed(err, back)
+
+
+@bp.route("/returns/<int:return_id>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def return_detail(return_id):
+    ret = spares.get_return(actor(), return_id)
+    if request.method == "POST":
+        back = url_for(".return_detail", return_id=return_id)
+        try:
+            spares.receive_year_end_return(actor(), ret)
+        except DomainError as err:
+            return _failed(err, back)
+        flash(_("Return %(n)s checked in at HQ.", n=ret.number), "success")
+        return redirect(back)
+    return render_template("inventory/return_detail.html", ret=ret)
+
+
+# --- vendor pool --------------------------------------------------------------------------
+
+@bp.route("/vendor")
+@roles_required(*HQ)
+def vendor_pool():
+    from core.directory.models import Vendor
+    from core.extensions import db
+    from sqlalchemy import select
+
+    try:
+        week = date.fromisoformat(request.args["week"]) if request.args.get("week") else None
+    except ValueError:
+        week = None
+    week = vendor.monday_of(week or local_today())
+    held = service.holdings([vendor.hq_defectives().id])
+    return render_template("inventory/vendor.html", batches=paginate(vendor.batches_query(), 1, 24).items,
+                           vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(), held=held,
+                           recon=vendor.weekly_reconciliation(week), week=week,
+                           parts=service.list_parts(vendor_managed=True))
+
+
+@bp.route("/vendor/<action>", methods=["POST"])
+@roles_required(Role.CLERK, Role.SUPERVISOR)
+def vendor_action(action):
+    back = url_for(".vendor_pool")
+    try:
+        if action == "defective":
+            vendor.receive_vendor_defective(actor(), sku=request.form.get("sku", ""),
+                                            serial=request.form.get("serial") or None, quantity=_int("quantity") or 1)
+            flash(_("Defective unit booked in at HQ."), "success")
+        elif action == "batch":
+            batch = vendor.build_batch(actor(), vendor_id=_int("vendor_id") or 0, month=request.form.get("month") or None)
+            flash(_("Batch %(n)s shipped to the vendor.", n=batch.number), "success")
+            return redirect(url_for(".batch_detail", batch_id=batch.id))
+        elif action == "statement":
+            upload = request.files.get("file")
+            if not upload or not upload.filename:
+                raise ValidationFailed(_("Choose the statement file."), errors={"file": [_("Required.")]})
+            week = date.fromisoformat(request.form.get("week_start", ""))
+            vendor.submit_statement(actor(), week_start=week, rows=vendor.parse_statement(upload.read()))
+            flash(_("Statement recorded."), "success")
+            return redirect(url_for(".vendor_pool", week=week.isoformat()))
+        else:
+            raise ValidationFailed(_("Unknown action."), errors={"action": [action]})
+    except ValueError:
+        return _failed(ValidationFailed(_("The week starts on a date (YYYY-MM-DD)."), errors={}), back)
+    except DomainError as err:
+        return _failed(err, back)
+    return redirect(back)
+
+
+@bp.route("/vendor/batches/<int:batch_id>", methods=["GET", "POST"])
+@roles_required(*HQ)
+def batch_detail(batch_id):
+    batch = vendor.get_batch(batch_id)
+    if request.method == "POST":
+        back = url_for(".batch_detail", batch_id=batch_id)
+        if not actor().has_role(Role.CLERK, Role.SUPERVISOR):
+            raise Forbidden(_("Your role does not allow this."))
+        try:
+            received = []
+            for line in batch.lines:
+                serials = request.form.get(f"serials-{line.part_id}", "").split()
+                received.append({"sku": line.part.sku, "quantity": _int(f"qty-{line.part_id}") or 0,
+                                 "serials": serials})
+            vendor.check_in_batch(actor(), batch, received=received, note=request.form.get("note", ""))
+        except DomainError as err:
+            return _failed(err, back)
+        flash(_("Batch %(n)s checked in; the check is reported to CS.", n=batch.number), "success")
+        return redirect(back)
+    return render_template("inventory/batch_detail.html", batch=batch)

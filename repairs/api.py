@@ -1,0 +1,291 @@
+"""Repairs API under /api/v1/repairs: parcels, units, scans, tasks, lookup, overdue, prices."""
+from __future__ import annotations
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from core.accounts.auth import actor, roles_required
+from core.accounts.roles import Role
+from core.errors import NotFound, ValidationFailed
+from core.extensions import limiter
+from core.idempotency import idempotent
+from core.pagination import paginate
+from repairs import scan as scan_station
+from repairs import schemas as s
+from repairs import service
+
+blp = Blueprint("repairs_api", __name__, url_prefix="/api/v1/repairs", description="After-sales repairs (RMA)")
+
+HANDS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)          # physical steps
+DESK = (Role.SERVICE, Role.SUPERVISOR)                        # parcels, tasks
+READERS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+
+
+class RepairPageSchema(s.Schema):
+    page = s.fields.Integer()
+    per_page = s.fields.Integer()
+    total = s.fields.Integer()
+    pages = s.fields.Integer()
+
+
+class RepairParcelPageSchema(RepairPageSchema):
+    items = s.fields.List(s.fields.Nested(s.RepairParcelSchema))
+
+
+class RepairTaskPageSchema(RepairPageSchema):
+    items = s.fields.List(s.fields.Nested(s.RepairTaskSchema))
+
+
+def _lines(args):
+    lines = args.get("lines") or []
+    if args.get("rows"):
+        if lines:
+            raise ValidationFailed("Send either lines or rows, not both.", errors={"rows": ["Not with lines."]})
+        lines = service.parse_declared_rows(args["rows"])
+    return lines
+
+
+@blp.route("/parcels")
+class Parcels(MethodView):
+    @roles_required(*READERS)
+    @blp.arguments(s.RepairPageArgs, location="query")
+    @blp.response(200, RepairParcelPageSchema)
+    def get(self, args):
+        """List parcels (newest first); ``q`` matches an RMA number or inbound waybill."""
+        return paginate(service.parcels(actor(), q=args["q"]), args["page"], args["per_page"])
+
+    @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+    @idempotent
+    @blp.arguments(s.RepairParcelArgs)
+    @blp.response(201, s.RepairParcelDetailSchema)
+    def post(self, args):
+        """Register a parcel from the dealer's list (``lines``, or pasted CSV/TSV ``rows``)."""
+        return service.create_parcel(
+            actor(), dealer_id=args["dealer_id"], dealer_code=args["dealer_code"],
+            inbound_waybill=args["inbound_waybill"], inbound_carrier=args["inbound_carrier"],
+            lines=_lines(args), note=args["note"], source="api",
+        )
+
+
+@blp.route("/parcels/arrival")
+class Arrival(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.arguments(s.RepairArrivalArgs)
+    @blp.response(201, s.RepairParcelDetailSchema)
+    def post(self, args):
+        """Start a parcel at arrival (no list from the dealer yet)."""
+        return service.start_parcel_at_arrival(actor(), args["dealer_code"], args["inbound_waybill"])
+
+
+@blp.route("/parcels/<string:rma_number>")
+class ParcelItem(MethodView):
+    @roles_required(*READERS)
+    @blp.response(200, s.RepairParcelDetailSchema)
+    def get(self, rma_number):
+        """One parcel with its units."""
+        parcel = service.parcel_by_rma(rma_number)
+        return service.get_parcel(actor(), parcel.id)
+
+
+@blp.route("/parcels/<string:rma_number>/complete-receipt")
+class CompleteReceipt(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.response(200, s.RepairParcelDetailSchema)
+    def post(self, rma_number):
+        """Close the receipt: declared units not received become missing (with dealer tasks)."""
+        parcel = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
+        return service.complete_receipt(actor(), parcel)
+
+
+@blp.route("/receive")
+class Receive(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.arguments(s.RepairReceiveArgs)
+    @blp.response(200, s.RepairUnitSchema)
+    def post(self, args):
+        """Receive a unit by serial (undeclared serials need ``rma_number``)."""
+        parcel = None
+        if args["rma_number"]:
+            parcel = service.get_parcel(actor(), service.parcel_by_rma(args["rma_number"]).id)
+        return service.receive_unit(actor(), args["serial"], parcel)
+
+
+@blp.route("/units")
+class Units(MethodView):
+    @roles_required(*READERS)
+    @blp.arguments(s.RepairLookupArgs, location="query")
+    @blp.response(200, s.RepairUnitSchema(many=True))
+    def get(self, args):
+        """Status lookup: serial, RMA number, waybill, dealer name or phone (the newest 25 units)."""
+        return service.search(actor(), args["q"])
+
+
+@blp.route("/units/<int:unit_id>")
+class UnitItem(MethodView):
+    @roles_required(*READERS)
+    @blp.response(200, s.RepairUnitDetailSchema)
+    def get(self, unit_id):
+        """One unit with its whole timeline."""
+        return service.get_unit(actor(), unit_id)
+
+
+@blp.route("/units/<int:unit_id>/inspect")
+class Inspect(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.arguments(s.RepairInspectArgs)
+    @blp.response(200, s.RepairUnitSchema)
+    def post(self, args, unit_id):
+        """Intake inspection (CS acceptance); findings hold the unit and open a dealer task."""
+        unit = service.get_unit(actor(), unit_id)
+        return service.inspect_unit(actor(), unit, human_damage=args["human_damage"], no_stock=args["no_stock"],
+                                    out_of_warranty=args["out_of_warranty"], note=args["note"],
+                                    route_code=args["route"])
+
+
+@blp.route("/units/<int:unit_id>/factory-return")
+class FactoryReturn(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.arguments(s.RepairFactoryReturnArgs)
+    @blp.response(200, s.RepairUnitSchema)
+    def post(self, args, unit_id):
+        """Record the factory's outcome for a unit back from repair."""
+        unit = service.get_unit(actor(), unit_id)
+        return service.receive_from_factory(actor(), unit, args["outcome"],
+                                            replacement_serial=args["replacement_serial"], scrap=args["scrap"],
+                                            note=args["note"])
+
+
+@blp.route("/dispatches")
+class Dispatches(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.arguments(s.RepairShipArgs)
+    @blp.response(201, s.RepairShipmentRefSchema)
+    def post(self, args):
+        """Send accepted units to the factory in one shipment."""
+        units = service.units_by_serials(actor(), args["serials"])
+        shipment = service.dispatch_to_factory(actor(), units, carrier=args["carrier"], waybill=args["waybill"])
+        return {"number": shipment.number, "units": units}
+
+
+@blp.route("/returns")
+class Returns(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.arguments(s.RepairShipArgs)
+    @blp.response(201, s.RepairShipmentRefSchema)
+    def post(self, args):
+        """Ship units back to their dealer in one shipment."""
+        units = service.units_by_serials(actor(), args["serials"])
+        shipment = service.ship_to_dealer(actor(), units, carrier=args["carrier"], waybill=args["waybill"])
+        return {"number": shipment.number, "units": units}
+
+
+@blp.route("/scan")
+class Scan(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.arguments(s.RepairScanArgs)
+    @blp.response(200, s.RepairScanResultSchema)
+    def post(self, args):
+        """The scan station's step: perform ``mode``'s step for the scanned ``code``."""
+        return scan_station.scan(actor(), **args)
+
+
+@blp.route("/tasks")
+class Tasks(MethodView):
+    @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+    @blp.arguments(s.RepairTaskListArgs, location="query")
+    @blp.response(200, RepairTaskPageSchema)
+    def get(self, args):
+        """Dealer-contact tasks (``status=disputed`` is the supervisor's queue)."""
+        status = None if args["status"] == "all" else args["status"]
+        return paginate(service.tasks(actor(), status=status), args["page"], args["per_page"])
+
+
+@blp.route("/tasks/<int:task_id>/resolve")
+class TaskResolve(MethodView):
+    @roles_required(*DESK)
+    @idempotent
+    @blp.arguments(s.RepairTaskResolveArgs)
+    @blp.response(200, s.RepairTaskSchema)
+    def post(self, args, task_id):
+        """Record the dealer's answer: repair, return, scrap, agreed or dispute."""
+        return service.resolve_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
+
+
+@blp.route("/tasks/<int:task_id>/settle")
+class TaskSettle(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @idempotent
+    @blp.arguments(s.RepairTaskSettleArgs)
+    @blp.response(200, s.RepairTaskSchema)
+    def post(self, args, task_id):
+        """The supervisor settles a disputed task."""
+        return service.settle_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
+
+
+@blp.route("/overdue")
+class Overdue(MethodView):
+    @roles_required(Role.SUPERVISOR, Role.SERVICE)
+    @blp.response(200, s.RepairOverdueRowSchema(many=True))
+    def get(self):
+        """Units past their dispatch or ship-back due date, with working days late."""
+        return service.overdue_report(actor())["rows"]
+
+
+@blp.route("/prices")
+class Prices(MethodView):
+    @roles_required(Role.SERVICE, Role.SUPERVISOR)
+    @blp.response(200, s.RepairPriceSchema(many=True))
+    def get(self):
+        """The dated paid-repair price list."""
+        return service.price_list()
+
+    @roles_required(Role.SUPERVISOR)
+    @idempotent
+    @blp.arguments(s.RepairPriceArgs)
+    @blp.response(201, s.RepairPriceSchema)
+    def post(self, args):
+        """Add a price line for a model ("*": every model) from a date."""
+        return service.add_price(actor(), **args)
+
+
+@blp.route("/prices/notice")
+class PriceNotice(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @idempotent
+    @blp.arguments(s.RepairPriceNoticeArgs)
+    @blp.response(201, s.RepairPriceSchema(many=True))
+    def post(self, args):
+        """A dated notice changing every price by ``delta`` from a day on (old quotes keep theirs)."""
+        return service.apply_price_notice(actor(), **args)
+
+
+def _public_limit():
+    return current_app.config.get("REPAIRS_PUBLIC_RATE_LIMIT", "10 per minute")
+
+
+# One budget per IP for the page and the API together.
+public_limit = limiter.shared_limit(_public_limit, scope="repairs-public",
+                                    error_message="Too many status queries; wait a minute.")
+
+
+@blp.route("/public-status")
+class PublicStatus(MethodView):
+    decorators = [public_limit]
+
+    @blp.arguments(s.RepairPublicStatusArgs, location="query")
+    @blp.response(200, s.RepairPublicStatusSchema)
+    def get(self, args):
+        """Dealer status without login: RMA number + last four digits of the dealer's phone."""
+        parcel = service.public_status(args["rma_number"], args["phone_last4"])
+        if parcel is None:
+            raise NotFound("No parcel matches this RMA number and phone.")
+        return {"rma_number": parcel.rma_number, "units": [service.dealer_summary(u) for u in parcel.units]}

@@ -1,0 +1,156 @@
+"""The scanned, signed DOA application (B.7: 扫描将电子文件 … 存档保留).
+
+A file is accepted only if its content is a PDF, JPEG or PNG (the first bytes
+are checked; the file name and the client's content type are ignored), it is
+not empty and not larger than ``DOA_MAX_ATTACHMENT_BYTES`` (default 5 MiB;
+the request as a whole is capped by ``MAX_CONTENT_LENGTH``). It is stored
+under ``UPLOAD_FOLDER/doa/`` (outside the web root) with a generated name and
+served only through :func:`open_for_download`, which checks the reader's role.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from core.accounts.roles import DEPARTMENT_ROLES, Role
+from core.errors import DomainError, NotFound, ValidationFailed
+from core.extensions import db
+from core.types import utcnow
+from repairs.doa.models import DoaApplication, DoaAttachment
+from repairs.doa.service import _event, _who, ensure_access, require_role, row_by_id
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+# (magic bytes, content type, extension)
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+# Who may upload the signed application, and who may read it: CS and the
+# departments that sign it; office users for their own office's dealers.
+UPLOADERS = (Role.SERVICE, Role.SUPERVISOR)
+READERS = tuple({Role.SERVICE, Role.SUPERVISOR, Role.OFFICE} | DEPARTMENT_ROLES)
+MAX_PER_APPLICATION = 20
+
+
+class UnsupportedType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+def max_bytes() -> int:
+    """The size limit of one attachment (never above the request limit)."""
+    limit = int(current_app.config.get("DOA_MAX_ATTACHMENT_BYTES") or DEFAULT_MAX_BYTES)
+    request_limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return min(limit, int(request_limit)) if request_limit else limit
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the first bytes, or None if not PDF/JPEG/PNG."""
+    for magic, content_type, ext in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def _folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "doa"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def read_limited(stream, limit: int) -> bytes:
+    """Read at most ``limit + 1`` bytes: enough to tell "too large" without reading it all."""
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = stream.read(min(65536, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def add_attachment(actor, app: DoaApplication, stream, filename: str = "") -> DoaAttachment:
+    """Check and store the signed application; raises 422 (empty/missing), 413 (too large), 415 (type)."""
+    require_role(actor, *UPLOADERS)
+    ensure_access(actor, app.office_id)
+    if stream is None:
+        raise ValidationFailed(_("Choose the scanned application file."), errors={"file": [_("Required.")]})
+    limit = max_bytes()
+    data = read_limited(stream, limit)
+    if not data:
+        raise ValidationFailed(_("The file is empty."), errors={"file": [_("Empty file.")]})
+    if len(data) > limit:
+        raise TooLarge(_("The file is larger than %(mb)s MB.", mb=round(limit / 1048576, 1)),
+                       errors={"file": [_("Too large.")]})
+    kind = sniff(data[:16])
+    if kind is None:
+        raise UnsupportedType(_("Only PDF, JPEG or PNG scans are accepted."),
+                              errors={"file": [_("Not a PDF, JPEG or PNG file.")]})
+    count = db.session.scalar(select(func.count(DoaAttachment.id)).where(DoaAttachment.application_id == app.id))
+    if count >= MAX_PER_APPLICATION:
+        raise ValidationFailed(_("An application keeps at most %(n)s files.", n=MAX_PER_APPLICATION),
+                               errors={"file": [_("Too many files.")]})
+    content_type, ext = kind
+    stored = f"{secrets.token_hex(16)}.{ext}"
+    folder = _folder()
+    tmp = folder / (stored + ".part")
+    # Write then rename, so a reader never sees half a file.
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+    os.chmod(tmp, 0o640)
+    os.replace(tmp, folder / stored)
+    original = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
+    now = utcnow()
+    row = DoaAttachment(application_id=app.id, stored_name=stored, original_name=original,
+                        content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                        uploaded_at=now, uploaded_by=_who(actor)[1])
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except SQLAlchemyError:
+        # The row was not saved: do not leave an orphan file behind.
+        (folder / stored).unlink(missing_ok=True)
+        raise
+    _event(actor, app.id, "attach", note=original, at=now, data={"attachment": row.id, "size": len(data)})
+    return row
+
+
+def attachments(app: DoaApplication) -> list[DoaAttachment]:
+    """The application's attachments, oldest first (the caller checked the reader)."""
+    return list(db.session.scalars(select(DoaAttachment).where(DoaAttachment.application_id == app.id)
+                                   .order_by(DoaAttachment.id)))
+
+
+def get_attachment(actor, attachment_id: int) -> tuple[DoaAttachment, Path]:
+    """The attachment and its file path if ``actor``'s role may read it (403 otherwise)."""
+    require_role(actor, *READERS)
+    row = row_by_id(DoaAttachment, attachment_id)
+    if row is None:
+        raise NotFound(_("No such attachment."))
+    app = db.session.get(DoaApplication, row.application_id)
+    ensure_access(actor, app.office_id)
+    folder = _folder().resolve()
+    path = (folder / row.stored_name).resolve()
+    if path.parent != folder or not path.is_file():
+        raise NotFound(_("The file of this attachment is missing from the archive."))
+    return row, path
+
+
+def download_name(row: DoaAttachment) -> str:
+    """A safe file name for the download: DOA number, attachment id, the real extension."""
+    app = db.session.get(DoaApplication, row.application_id)
+    return f"{app.number}-signed-{row.id}.{row.stored_name.rsplit('.', 1)[-1]}"

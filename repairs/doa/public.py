@@ -1,0 +1,80 @@
+"""The dealer's DOA pages, no login: apply, and see an application's state.
+
+Verification as on the repairs status page: the dealer code (or DOA number)
+plus the last four digits of the dealer's phone. A wrong pair gets one
+neutral answer, and both pages share a rate limit per client address.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+
+from core.errors import DomainError
+from core.extensions import limiter
+from repairs.doa import service
+from repairs.doa import states as st
+from repairs.doa.views import parse_unit_lines
+
+bp = Blueprint("doa_public", __name__, url_prefix="/doa-apply", template_folder="templates")
+
+
+def _limit() -> str:
+    return current_app.config.get("DOA_PUBLIC_RATE_LIMIT", "10 per minute")
+
+
+public_limit = limiter.shared_limit(_limit, scope="doa-public",
+                                    error_message="Too many attempts; wait a minute.")
+
+@bp.context_processor
+def _labels():
+    return {"REQUEST_LABELS": st.REQUEST_LABELS}
+
+
+FIELDS = ("dealer_code", "request", "purchase_date", "fault", "contact", "units")
+
+
+@bp.route("", methods=["GET"])
+def apply_form():
+    """The empty application form."""
+    return render_template("doa/public_apply.html", form={}, errors={}, created=None, failed=False)
+
+
+@bp.route("", methods=["POST"])
+@public_limit
+def apply():
+    """Create the application if the fields are valid and the dealer code and phone digits match."""
+    form = {k: (request.form.get(k) or "").strip()[:4000] for k in FIELDS}
+    try:
+        app = service.public_apply(
+            dealer_code=form["dealer_code"][:20], phone_last4=(request.form.get("phone_last4") or "")[:4],
+            request=form["request"] or None, purchase_date=form["purchase_date"] or None, fault=form["fault"],
+            units=parse_unit_lines(form["units"]), contact=form["contact"][:120])
+    except DomainError as err:
+        # Field errors name only what the dealer typed; they say nothing about the dealer code.
+        return render_template("doa/public_apply.html", form=form, errors=err.errors, message=err.message,
+                               created=None, failed=False), err.status
+    if app is None:
+        return render_template("doa/public_apply.html", form=form, errors={}, created=None, failed=True), 404
+    return render_template("doa/public_apply.html", form={}, errors={}, created=app, failed=False)
+
+
+@bp.route("/status", methods=["GET"])
+def status_form():
+    """The empty status form."""
+    return render_template("doa/public_status.html", app=None, failed=False, form={})
+
+
+@bp.route("/status", methods=["POST"])
+@public_limit
+def status():
+    """An application's state for a matching DOA number + phone digits; one neutral answer otherwise."""
+    form = {"number": (request.form.get("number") or "").strip()[:20]}
+    app = service.public_status(form["number"], (request.form.get("phone_last4") or "")[:4])
+    if app is None:
+        return render_template("doa/public_status.html", app=None, failed=True, form=form), 404
+    return render_template("doa/public_status.html", app=service.dealer_summary(app), failed=False, form=form)
+
+
+def neutral_message() -> str:
+    """The one answer for a wrong dealer code / DOA number and phone digits."""
+    return _("We could not match these details. Check them and try again, or call customer service.")

@@ -1,0 +1,339 @@
+"""DOA pages: list, new application, detail with each step, receive station, holds, tasks, overdue.
+
+Each form posts to a thin view that calls one service function; a rule the
+service refuses comes back as a flashed message on the same page.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.routing import BuildError
+
+from core.accounts.auth import actor, roles_required
+from core.accounts.roles import Role
+from core.audit.service import trail
+from core.calendar import local_today
+from core.errors import DomainError
+from core.pagination import paginate
+from repairs.doa import attachments as files
+from repairs.doa import service
+from repairs.doa import states as st
+
+bp = Blueprint("doa", __name__, url_prefix="/doa", template_folder="templates", static_folder="static",
+               static_url_path="/static/doa")
+
+READERS = service.READER_ROLES
+TASK_KIND_LABELS = {
+    "unapproved_arrival": _l("arrived without approval"), "refused": _l("application refused"),
+    "mismatch": _l("arrived not as applied"), "human_damage": _l("human damage"),
+}
+HOLD_REASON_LABELS = {
+    "not_approved": _l("not approved yet"), "refused": _l("application refused"),
+    "closed": _l("application closed"), "no_application": _l("no application"),
+}
+HOLD_STATUS_LABELS = {"held": _l("held"), "repair": _l("turned into a repair"), "set_aside": _l("set aside")}
+FINDING_LABELS = {"missing": _l("missing"), "extra": _l("not on the application"), "human_damage": _l("human damage")}
+OUTCOME_LABELS = {"repaired": _l("repaired"), "swapped": _l("swapped for a new unit")}
+# Steps posted from the detail page -> the role that may post them (the service checks again).
+STEP_ROLES = {
+    "channel": (Role.CHANNEL,), "product": (Role.PRODUCT,), "cancel": st.CS, "receipt": st.HANDS,
+    "sales-signoff": (Role.SALES,), "purchasing": (Role.PURCHASING,), "ship-replacement": st.HANDS,
+    "refund-product": (Role.PRODUCT,), "refund-finance": (Role.FINANCE,), "refund-credit": (Role.COMMERCE,),
+    "switch-to-replacement": st.CS,
+}
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """``url_for`` that gives None when another package's endpoint is not there."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.context_processor
+def _labels():
+    return {"state_label": st.state_label, "action_label": st.action_label, "REQUEST_LABELS": st.REQUEST_LABELS,
+            "TASK_KIND_LABELS": TASK_KIND_LABELS, "HOLD_REASON_LABELS": HOLD_REASON_LABELS,
+            "HOLD_STATUS_LABELS": HOLD_STATUS_LABELS, "FINDING_LABELS": FINDING_LABELS,
+            "OUTCOME_LABELS": OUTCOME_LABELS, "optional_url": optional_url, "today": local_today()}
+
+
+def _page_arg() -> int:
+    value = request.args.get("page", "")
+    # A page number no list reaches (or no database offset holds) shows the first page.
+    return int(value) if value.isdigit() and 0 < int(value) <= 100000 else 1
+
+
+def parse_unit_lines(text: str) -> list[dict]:
+    """One unit per line: ``SERIAL MODEL [fault…]`` (spaces, tabs or commas between)."""
+    units = []
+    for raw in (text or "").splitlines():
+        parts = [p for p in re.split(r"[\s,，]+", raw.strip(), maxsplit=2) if p]
+        if not parts:
+            continue
+        units.append({"serial": parts[0], "model": parts[1] if len(parts) > 1 else "",
+                      "fault": parts[2] if len(parts) > 2 else ""})
+    return units
+
+
+def _serial_lines(text: str) -> list[str]:
+    return [p for p in re.split(r"[\s,，]+", text or "") if p]
+
+
+# --------------------------------------------------------------------------- list and new
+
+@bp.route("/")
+@roles_required(*READERS)
+def index():
+    """Applications, filtered by state, overdue or a search."""
+    filters = {"q": request.args.get("q", "").strip()[:100], "state": request.args.get("state") or None,
+               "overdue": request.args.get("overdue") == "1"}
+    if filters["state"] not in st.STATES:
+        filters["state"] = None
+    stmt = service.applications(actor(), **filters)
+    page = paginate(stmt, _page_arg(), 50)
+    return render_template("doa/index.html", page=page, filters=filters, states=st.STATES)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*st.CS)
+def new():
+    """Enter a dealer's DOA application."""
+    form = {k: (request.form.get(k) or "").strip() for k in ("dealer_code", "request", "purchase_date", "fault",
+                                                             "contact", "units")}
+    errors = {}
+    if request.method == "POST":
+        try:
+            app = service.create_application(
+                actor(), dealer_code=form["dealer_code"], request=form["request"] or None,
+                purchase_date=form["purchase_date"] or None, fault=form["fault"], contact=form["contact"],
+                units=parse_unit_lines(form["units"]))
+        except DomainError as err:
+            flash(err.message, "error")
+            errors = err.errors
+        else:
+            flash(_("Application %(n)s entered; channel and product approval due %(d)s.", n=app.number,
+                    d=app.approval_due.isoformat()), "success")
+            return redirect(url_for("doa.detail", number=app.number))
+    return render_template("doa/new.html", form=form, errors=errors), (422 if errors else 200)
+
+
+# --------------------------------------------------------------------------- detail and steps
+
+@bp.route("/<string:number>")
+@roles_required(*READERS)
+def detail(number):
+    """One application: units, decisions, receipt, outcome, files, tasks and history."""
+    app = service.get_application(actor(), number)
+    user = actor()
+    task_rows = service.tasks_of(app) if user.has_role(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE) else []
+    return render_template(
+        "doa/detail.html", app=app, events=service.timeline(app), allowed=service.allowed_for(user, app),
+        attachments=files.attachments(app) if user.has_role(*files.READERS) else None,
+        may_upload=user.has_role(*files.UPLOADERS), may_sign=user.has_role(Role.SALES) and app.received_at
+        is not None and app.sales_signed_at is None, tasks=task_rows, audit=trail("doa_application", app.id),
+        max_mb=round(files.max_bytes() / 1048576, 1),
+    )
+
+
+def _run_step(app, step: str, form) -> str:
+    """Call the service for one posted step; returns the success message."""
+    user = actor()
+    if step in ("channel", "product"):
+        service.decide(user, app, step, form.get("decision", ""), form.get("reason", ""))
+        return _("Decision recorded.")
+    if step == "cancel":
+        service.cancel(user, app, form.get("reason", ""))
+        return _("Application cancelled.")
+    if step == "receipt":
+        result = service.receive(user, app, _serial_lines(form.get("serials", "")),
+                                 human_damage=_serial_lines(form.get("human_damage", "")),
+                                 waybill=form.get("waybill") or None, carrier=form.get("carrier", ""),
+                                 freight_cost=form.get("freight_cost") or None, note=form.get("note", ""))
+        return result["message"]
+    if step == "sales-signoff":
+        service.sales_signoff(user, app, form.get("note", ""))
+        return _("Sales sign-off recorded.")
+    if step == "purchasing":
+        outcomes = []
+        for unit in app.units:
+            if unit.arrived_at is None:
+                continue
+            outcomes.append({"serial": unit.serial, "outcome": form.get(f"outcome_{unit.id}") or None,
+                             "replacement_serial": form.get(f"replacement_{unit.id}") or None})
+        service.record_purchasing(user, app, outcomes, note=form.get("note", ""))
+        return _("Purchasing outcome recorded.")
+    if step == "ship-replacement":
+        service.ship_replacement(user, app, carrier=form.get("carrier", ""), waybill=form.get("waybill", ""),
+                                 freight_cost=form.get("freight_cost") or None,
+                                 shipped_at=form.get("shipped_at") or None, note=form.get("note", ""))
+        return _("Replacement shipment recorded.")
+    if step in ("refund-product", "refund-finance"):
+        service.refund_decide(user, app, step.split("-", 1)[1], form.get("decision", ""), form.get("reason", ""))
+        return _("Decision recorded.")
+    if step == "refund-credit":
+        service.issue_credit(user, app, form.get("credit_number", ""), form.get("note", ""))
+        return _("Sales return / credit recorded.")
+    service.switch_to_replacement(user, app, form.get("note", ""))
+    return _("Switched to a replacement.")
+
+
+@bp.route("/<string:number>/step/<any(" + ", ".join(f'"{s}"' for s in STEP_ROLES) + "):step>", methods=["POST"])
+@roles_required(*{r for roles in STEP_ROLES.values() for r in roles})
+def step(number, step):
+    """One step of the application (the service checks the role, the state and the fields)."""
+    app = service.get_application(actor(), number)
+    try:
+        flash(_run_step(app, step, request.form), "success")
+    except DomainError as err:
+        if err.status in (403, 404):
+            raise
+        _failed(err, with_fields=True)
+        return redirect(url_for("doa.detail", number=app.number)), 303
+    return redirect(url_for("doa.detail", number=app.number))
+
+
+def _failed(err: DomainError, *, with_fields: bool = False) -> None:
+    """Show a refused step as a message; the redirect must not commit anything the step flushed."""
+    g.uow_rollback_only = True
+    flash(err.message + (_format_errors(err.errors) if with_fields else ""), "error")
+
+
+def _format_errors(errors: dict) -> str:
+    if not errors:
+        return ""
+    parts = []
+    for key, messages in errors.items():
+        if isinstance(messages, (list, tuple)):
+            parts.append(f"{key}: " + "; ".join(str(m) for m in messages))
+        else:
+            parts.append(f"{key}: {messages}")
+    return " (" + " · ".join(parts) + ")"
+
+
+@bp.route("/<string:number>/attachments", methods=["POST"])
+@roles_required(*files.UPLOADERS)
+def upload(number):
+    """Attach the scanned signed application."""
+    app = service.get_application(actor(), number)
+    storage = request.files.get("file")
+    try:
+        files.add_attachment(actor(), app, storage.stream if storage else None,
+                             storage.filename if storage else "")
+    except DomainError as err:
+        if err.status in (403, 404):
+            raise
+        _failed(err)
+        return redirect(url_for("doa.detail", number=app.number)), 303
+    flash(_("Signed application attached."), "success")
+    return redirect(url_for("doa.detail", number=app.number))
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@roles_required(*files.READERS)
+def download(attachment_id):
+    """Download a scanned signed application (as an attachment, never shown inline)."""
+    row, path = files.get_attachment(actor(), attachment_id)
+    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=files.download_name(row),
+                     max_age=0)
+
+
+# --------------------------------------------------------------------------- receive station
+
+@bp.route("/receive", methods=["GET", "POST"])
+@roles_required(*st.HANDS)
+def receive_station():
+    """DOA receive mode for a handheld scanner: scan the DOA label, the units, the label again."""
+    result, error, context = None, None, (request.values.get("context") or "").strip()[:20] or None
+    status = 200
+    if request.method == "POST":
+        try:
+            result = service.scan_doa_arrival(actor(), request.form.get("code", ""), context,
+                                              human_damage=request.form.get("human_damage") == "1",
+                                              dealer_code=request.form.get("dealer_code") or None)
+            context = result["context"]
+        except DomainError as err:
+            if err.status == 403:
+                raise
+            error, status = err.message, err.status
+    return render_template("doa/receive.html", result=result, error=error, context=context), status
+
+
+# --------------------------------------------------------------------------- holds
+
+@bp.route("/holds")
+@roles_required(*READERS)
+def holds():
+    """Units that arrived as DOA without an approved application."""
+    status = request.args.get("status", "held")
+    if status not in ("held", "repair", "set_aside", "all"):
+        status = "held"
+    page = paginate(service.holds(actor(), status=None if status == "all" else status), _page_arg(), 50)
+    return render_template("doa/holds.html", page=page, status=status,
+                           may_act=actor().has_role(*st.HANDS))
+
+
+@bp.route("/holds/<int:hold_id>/<any('repair', 'set-aside'):decision>", methods=["POST"])
+@roles_required(*st.HANDS)
+def hold_decision(hold_id, decision):
+    """Turn a held unit into an ordinary repair, or set it aside."""
+    hold = service.get_hold(actor(), hold_id)
+    try:
+        if decision == "repair":
+            parcel = service.convert_hold_to_repair(actor(), hold, dealer_code=request.form.get("dealer_code") or None,
+                                                    model=request.form.get("model") or None,
+                                                    fault=request.form.get("fault", ""))
+            flash(_("Unit %(s)s is now an ordinary repair on %(rma)s.", s=hold.serial, rma=parcel.rma_number),
+                  "success")
+        else:
+            service.set_hold_aside(actor(), hold, request.form.get("note", ""))
+            flash(_("Unit %(s)s set aside.", s=hold.serial), "success")
+    except DomainError as err:
+        if err.status in (403, 404):
+            raise
+        _failed(err, with_fields=True)
+        return redirect(url_for("doa.holds")), 303
+    return redirect(url_for("doa.holds"))
+
+
+# --------------------------------------------------------------------------- tasks and overdue
+
+@bp.route("/tasks")
+@roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+def tasks():
+    """DOA dealer-contact tasks: talk to the dealer the same day; disputes go to the supervisor."""
+    status = request.args.get("status", "open")
+    if status not in ("open", "disputed", "agreed", "resolved", "all"):
+        status = "open"
+    page = paginate(service.tasks(actor(), status=None if status == "all" else status), _page_arg(), 50)
+    return render_template("doa/tasks.html", page=page, status=status)
+
+
+@bp.route("/tasks/<int:task_id>/<any(resolve, settle):how>", methods=["POST"])
+@roles_required(Role.SERVICE, Role.SUPERVISOR)
+def task_decision(task_id, how):
+    """Record the dealer's answer, or the supervisor's settlement."""
+    task = service.get_task(actor(), task_id)
+    fn = service.resolve_task if how == "resolve" else service.settle_task
+    try:
+        fn(actor(), task, request.form.get("decision", ""), request.form.get("note", ""))
+    except DomainError as err:
+        if err.status in (403, 404):
+            raise
+        _failed(err)
+        return redirect(url_for("doa.tasks", status=request.form.get("back") or "open")), 303
+    flash(_("Task updated."), "success")
+    return redirect(url_for("doa.tasks", status=request.form.get("back") or "open"))
+
+
+@bp.route("/overdue")
+@roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+def overdue():
+    """Applications past the 1-day internal approval or the 7-day replacement."""
+    return render_template("doa/overdue.html", rows=service.overdue_rows(actor()))
+
+

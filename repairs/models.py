@@ -1,0 +1,180 @@
+"""Return parcels (RMA), repair units, their append-only history, dealer tasks and repair prices."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.types import UTCDateTime, utcnow
+
+
+class ReturnParcel(db.Model):
+    """A dealer's parcel of defective units (one RMA number), with the declared list."""
+
+    __tablename__ = "return_parcel"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rma_number: Mapped[str] = mapped_column(String(20), unique=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealer.id"), index=True)
+    # Copied from the dealer when the parcel is made, so office scoping is one indexed column.
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
+    inbound_waybill: Mapped[str | None] = mapped_column(String(60), index=True)
+    inbound_carrier: Mapped[str] = mapped_column(String(60), default="")
+    source: Mapped[str] = mapped_column(String(20), default="form")  # form, api, import, arrival
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    receipt_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    dealer = relationship("Dealer", lazy="joined")
+    units: Mapped[list["RepairUnit"]] = relationship(back_populates="parcel", order_by="RepairUnit.line_no")
+
+
+class RepairUnit(db.Model):
+    """One unit of a parcel: declared, received, inspected, at the factory, shipped back.
+
+    ``state`` changes only through :mod:`repairs.service` (see ``repairs.states``);
+    every change is mirrored by a :class:`RepairEvent` row.
+    """
+
+    __tablename__ = "repair_unit"
+    __table_args__ = (
+        Index("ix_repair_unit_state_dispatch_due", "state", "dispatch_due"),
+        Index("ix_repair_unit_state_ship_due", "state", "ship_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("return_parcel.id"), index=True)
+    line_no: Mapped[int] = mapped_column(default=0)
+    serial: Mapped[str] = mapped_column(String(64), index=True)
+    model: Mapped[str] = mapped_column(String(80), default="")
+    fault: Mapped[str] = mapped_column(String(300), default="")
+    warranty_claimed: Mapped[bool] = mapped_column(Boolean, default=True)
+    declared: Mapped[bool] = mapped_column(Boolean, default=True)
+    state: Mapped[str] = mapped_column(String(20), default="declared")
+    route_id: Mapped[int | None] = mapped_column(ForeignKey("repair_route.id"), index=True)
+
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dispatch_due: Mapped[date | None] = mapped_column()
+    ship_due: Mapped[date | None] = mapped_column()
+
+    # Intake findings (验收核对).
+    human_damage: Mapped[bool] = mapped_column(Boolean, default=False)
+    no_stock: Mapped[bool] = mapped_column(Boolean, default=False)
+    out_of_warranty: Mapped[bool] = mapped_column(Boolean, default=False)
+    inspection_note: Mapped[str] = mapped_column(String(300), default="")
+    quote_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    quote_price_id: Mapped[int | None] = mapped_column(ForeignKey("repair_price.id"))
+    dealer_decision: Mapped[str | None] = mapped_column(String(20))  # repair, return, scrap
+
+    # Factory outcome: repaired, replaced, unrepairable.
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    replacement_serial: Mapped[str | None] = mapped_column(String(64), index=True)
+    factory_shipment_id: Mapped[int | None] = mapped_column()
+    return_shipment_id: Mapped[int | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Plain lazy loads: the scan path reads one unit and must not drag five joins
+    # along; list queries ask for selectinload explicitly.
+    parcel: Mapped[ReturnParcel] = relationship(back_populates="units")
+    route = relationship("RepairRoute")
+
+    @property
+    def next_due(self) -> date | None:
+        """The deadline that matters now: dispatch before the factory, ship-back after."""
+        from repairs.states import DISPATCH_CLOCK, SHIP_CLOCK
+
+        if self.state in DISPATCH_CLOCK:
+            return self.dispatch_due
+        if self.state in SHIP_CLOCK:
+            return self.ship_due
+        return None
+
+    def is_overdue(self, today: date) -> bool:
+        due = self.next_due
+        return due is not None and due < today
+
+
+class RepairEvent(db.Model):
+    """Append-only history of a unit (and of parcel-level steps with ``unit_id`` empty)."""
+
+    __tablename__ = "repair_event"
+    __table_args__ = (Index("ix_repair_event_unit_at", "unit_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("return_parcel.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("repair_unit.id"))
+    action: Mapped[str] = mapped_column(String(30))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str | None] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column()
+    actor_name: Mapped[str] = mapped_column(String(64), default="system")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class DealerTask(db.Model):
+    """"Contact the dealer today" about an intake discrepancy; disputed ones go to the supervisor."""
+
+    __tablename__ = "dealer_task"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("return_parcel.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("repair_unit.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # missing, extra, human_damage, no_stock, out_of_warranty
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    due_on: Mapped[date] = mapped_column()
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open, agreed, disputed, resolved
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+    parcel: Mapped[ReturnParcel] = relationship(lazy="joined")
+    unit: Mapped[RepairUnit | None] = relationship(lazy="joined")
+
+
+class RepairPrice(db.Model):
+    """One line of the dated paid-repair price list: the price of a model from a day on.
+
+    ``model`` "*" is the default for models without their own line. A notice
+    ("every repair 10 RMB cheaper from 2012-02-06") adds new rows from its date;
+    quotes already made keep the row they used.
+    """
+
+    __tablename__ = "repair_price"
+    __audited__ = True
+    __table_args__ = (Index("ix_repair_price_model_from", "model", "effective_from"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model: Mapped[str] = mapped_column(String(80))
+    effective_from: Mapped[date] = mapped_column()
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    notice: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OverdueNotice(db.Model):
+    """One overdue e-mail sent about one unit on one day (the sweep sends at most one a day)."""
+
+    __tablename__ = "overdue_notice"
+    __table_args__ = (db.UniqueConstraint("unit_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("repair_unit.id"))
+    day: Mapped[date] = mapped_column()
+    recipients: Mapped[str] = mapped_column(String(400), default="")
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,27 @@
+"""The dealer's status page: no login, RMA number + last four digits of the dealer's phone."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from repairs import service
+from repairs.api import public_limit
+
+bp = Blueprint("public", __name__, url_prefix="/status", template_folder="templates")
+
+
+@bp.route("", methods=["GET"])
+def status_form():
+    """The empty form."""
+    return render_template("repairs/public_status.html", parcel=None, failed=False, form={})
+
+
+@bp.route("", methods=["POST"])
+@public_limit
+def status():
+    """Show the parcel's units and states for a matching pair; one neutral answer otherwise."""
+    form = {"rma_number": (request.form.get("rma_number") or "").strip()[:20]}
+    parcel = service.public_status(form["rma_number"], (request.form.get("phone_last4") or "")[:4])
+    if parcel is None:
+        return render_template("repairs/public_status.html", parcel=None, failed=True, form=form), 404
+    units = [service.dealer_summary(u) for u in parcel.units]
+    return render_template("repairs/public_status.html", parcel=parcel, units=units, failed=False, form=form)

@@ -1,0 +1,255 @@
+"""API input (*Args) and output (*Schema) schemas for repairs."""
+from decimal import Decimal
+
+from marshmallow import Schema, fields, validate
+
+from core.schemas import Money
+
+from repairs import states as st
+from repairs.scan import MODES
+from repairs.service import FINDINGS, OUTCOMES, SETTLEMENTS, TASK_DECISIONS
+
+
+class RepairLineArgs(Schema):
+    model = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    serial = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    fault = fields.String(load_default="", validate=validate.Length(max=300))
+    warranty_claimed = fields.Boolean(load_default=True)
+    route = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+
+
+class RepairParcelArgs(Schema):
+    dealer_id = fields.Integer(load_default=None)
+    dealer_code = fields.String(load_default=None, validate=validate.Length(max=20))
+    inbound_waybill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+    inbound_carrier = fields.String(load_default="", validate=validate.Length(max=60))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    lines = fields.List(fields.Nested(RepairLineArgs), load_default=list)
+    rows = fields.String(load_default=None, validate=validate.Length(max=200_000),
+                         metadata={"description": "Declared lines as pasted CSV/TSV rows (instead of lines)."})
+
+
+class RepairArrivalArgs(Schema):
+    dealer_code = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    inbound_waybill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+
+
+class RepairReceiveArgs(Schema):
+    serial = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    rma_number = fields.String(load_default=None, validate=validate.Length(max=20),
+                               metadata={"description": "The parcel; needed to take in an undeclared unit."})
+
+
+class RepairInspectArgs(Schema):
+    human_damage = fields.Boolean(load_default=False)
+    no_stock = fields.Boolean(load_default=False)
+    out_of_warranty = fields.Boolean(load_default=False)
+    note = fields.String(load_default="", validate=validate.Length(max=300))
+    route = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+
+
+class RepairShipArgs(Schema):
+    serials = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
+                          validate=validate.Length(min=1, max=500))
+    carrier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+    waybill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
+
+
+class RepairFactoryReturnArgs(Schema):
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
+    replacement_serial = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    scrap = fields.Boolean(load_default=False)
+    note = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class RepairTaskResolveArgs(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(sorted(TASK_DECISIONS)))
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class RepairTaskSettleArgs(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(sorted(SETTLEMENTS)))
+    note = fields.String(load_default="", validate=validate.Length(max=1000))
+
+
+class RepairTaskListArgs(Schema):
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "disputed", "agreed", "resolved", "all"]))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class RepairPageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class RepairLookupArgs(Schema):
+    q = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class RepairScanArgs(Schema):
+    mode = fields.String(required=True, validate=validate.OneOf(MODES))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    parcel = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    findings = fields.List(fields.String(validate=validate.OneOf(FINDINGS)), load_default=list)
+    outcome = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(OUTCOMES))
+    replacement_serial = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    scrap = fields.Boolean(load_default=False)
+
+
+class RepairPriceArgs(Schema):
+    model = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    effective_from = fields.Date(required=True)
+    # A plain callable, not Range: apispec would publish Range's bound as the string "0.00".
+    amount = fields.Decimal(required=True, places=2, validate=lambda v: v >= Decimal(0),
+                            error_messages={"validator_failed": "Must not be negative."})
+    notice = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class RepairPriceNoticeArgs(Schema):
+    effective_from = fields.Date(required=True)
+    delta = fields.Decimal(required=True, places=2, as_string=True)
+    notice = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class RepairPublicStatusArgs(Schema):
+    rma_number = fields.String(required=True, validate=validate.Length(min=1, max=20))
+    phone_last4 = fields.String(required=True, validate=validate.Length(min=1, max=4))
+
+
+class RepairEventSchema(Schema):
+    id = fields.Integer()
+    action = fields.String()
+    from_state = fields.String(allow_none=True)
+    to_state = fields.String(allow_none=True)
+    actor_name = fields.String()
+    at = fields.DateTime()
+    note = fields.String()
+    data = fields.Dict()
+
+
+class RepairUnitSchema(Schema):
+    id = fields.Integer()
+    serial = fields.String()
+    model = fields.String()
+    fault = fields.String()
+    warranty_claimed = fields.Boolean()
+    declared = fields.Boolean()
+    state = fields.String()
+    state_label = fields.Function(lambda u: st.state_label(u.state))
+    rma_number = fields.Function(lambda u: u.parcel.rma_number)
+    dealer = fields.Function(lambda u: u.parcel.dealer.name if u.parcel.dealer else None)
+    route = fields.Function(lambda u: u.route.code if u.route else None)
+    received_at = fields.DateTime(allow_none=True)
+    inspected_at = fields.DateTime(allow_none=True)
+    dispatched_at = fields.DateTime(allow_none=True)
+    returned_at = fields.DateTime(allow_none=True)
+    shipped_at = fields.DateTime(allow_none=True)
+    dispatch_due = fields.Date(allow_none=True)
+    ship_due = fields.Date(allow_none=True)
+    next_due = fields.Date(allow_none=True)
+    overdue = fields.Method("_overdue")
+    human_damage = fields.Boolean()
+    no_stock = fields.Boolean()
+    out_of_warranty = fields.Boolean()
+    quote_amount = Money(allow_none=True)
+    dealer_decision = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
+    replacement_serial = fields.String(allow_none=True)
+    allowed = fields.Function(lambda u: st.allowed_actions(u.state))
+
+    def _overdue(self, unit):
+        from core.calendar import local_today
+
+        return unit.is_overdue(local_today())
+
+
+class RepairUnitDetailSchema(RepairUnitSchema):
+    timeline = fields.Method("_timeline")
+
+    def _timeline(self, unit):
+        from repairs.service import timeline
+
+        return RepairEventSchema(many=True).dump(timeline(unit))
+
+
+class RepairParcelSchema(Schema):
+    id = fields.Integer()
+    rma_number = fields.String()
+    dealer_id = fields.Integer()
+    dealer = fields.Function(lambda p: p.dealer.name if p.dealer else None)
+    office_id = fields.Integer(allow_none=True)
+    inbound_waybill = fields.String(allow_none=True)
+    inbound_carrier = fields.String()
+    source = fields.String()
+    note = fields.String()
+    created_at = fields.DateTime()
+    arrived_at = fields.DateTime(allow_none=True)
+    receipt_completed_at = fields.DateTime(allow_none=True)
+
+
+class RepairParcelDetailSchema(RepairParcelSchema):
+    units = fields.List(fields.Nested(RepairUnitSchema))
+
+
+class RepairTaskSchema(Schema):
+    id = fields.Integer()
+    parcel_id = fields.Integer()
+    rma_number = fields.Function(lambda t: t.parcel.rma_number)
+    unit_id = fields.Integer(allow_none=True)
+    serial = fields.Function(lambda t: t.unit.serial if t.unit else None)
+    kind = fields.String()
+    detail = fields.String()
+    due_on = fields.Date()
+    status = fields.String()
+    resolution = fields.String(allow_none=True)
+    note = fields.String()
+    closed_at = fields.DateTime(allow_none=True)
+
+
+class RepairPriceSchema(Schema):
+    id = fields.Integer()
+    model = fields.String()
+    effective_from = fields.Date()
+    amount = Money()
+    notice = fields.String()
+
+
+class RepairShipmentRefSchema(Schema):
+    number = fields.String()
+    units = fields.List(fields.Nested(RepairUnitSchema))
+
+
+class RepairScanResultSchema(Schema):
+    ok = fields.Boolean()
+    status = fields.String(metadata={"description": "done, already_done, context or needs_input"})
+    message = fields.String()
+    unit = fields.Dict(allow_none=True)
+    parcel = fields.Dict(allow_none=True)
+    context = fields.String(allow_none=True)
+    shipment = fields.String(allow_none=True)
+    needs = fields.String(allow_none=True)
+    label_rma = fields.String(allow_none=True)
+
+
+class RepairOverdueRowSchema(Schema):
+    unit = fields.Nested(RepairUnitSchema)
+    late = fields.Integer(metadata={"description": "Working days past the due date."})
+    bucket = fields.String()
+    clock = fields.String(metadata={"description": "dispatch or ship"})
+
+
+class RepairPublicUnitSchema(Schema):
+    serial = fields.String()
+    model = fields.String()
+    state = fields.String()
+    state_label = fields.String()
+    replacement_serial = fields.String(allow_none=True)
+    ship_due = fields.Date(allow_none=True)
+    shipped_at = fields.DateTime(allow_none=True)
+
+
+class RepairPublicStatusSchema(Schema):
+    rma_number = fields.String()
+    units = fields.List(fields.Nested(RepairPublicUnitSchema))

@@ -1,0 +1,939 @@
+"""Repair rules: parcels, intake inspection, dealer tasks, factory legs, lookups.
+
+Every state change goes through :func:`_transition`, which applies the table in
+:mod:`repairs.states` with a guarded UPDATE (``... WHERE state = :expected``) so
+two clients acting on the same unit at once cause exactly one transition on
+SQLite and PostgreSQL, and appends a :class:`RepairEvent` in the same
+transaction. Services only flush; the request or command commits.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from core.accounts import scope
+from core.calendar import add_working_days, local_day, local_today
+from core.directory.models import Dealer, RepairRoute
+from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.extensions import db
+from core.sequences import next_number
+from core.types import utcnow
+from repairs import states as st
+from repairs.models import DealerTask, RepairEvent, RepairPrice, RepairUnit, ReturnParcel
+
+MAX_LINES = 500
+# A repeated scan (same user, code and step) within this window is a double trigger.
+DOUBLE_SCAN_SECONDS = 10
+PAID_FINDINGS = ("human_damage", "out_of_warranty")
+FINDINGS = ("human_damage", "no_stock", "out_of_warranty")
+OUTCOMES = ("repaired", "replaced", "unrepairable")
+
+
+def _check_access(actor, office_id) -> None:
+    """Office users touch only their own office's parcels; ``actor=None`` is the system (CLI, demo)."""
+    if actor is not None:
+        scope.ensure_office_access(actor, office_id)
+
+
+def _visible(actor) -> int | None:
+    return None if actor is None else scope.visible_office_id(actor)
+
+
+def _who(actor) -> tuple[int | None, str]:
+    if actor is None:
+        return None, "system"
+    return actor.id, actor.username
+
+
+# --------------------------------------------------------------------------- lookups
+
+def parcel_by_rma(number: str) -> ReturnParcel:
+    """The parcel with this RMA number (case-insensitive); NotFound otherwise."""
+    number = (number or "").strip().upper()
+    parcel = db.session.scalar(select(ReturnParcel).where(ReturnParcel.rma_number == number))
+    if parcel is None:
+        raise NotFound(_("No parcel with RMA number %(n)s.", n=number or "—"))
+    return parcel
+
+
+def find_unit_by_serial(serial: str) -> RepairUnit | None:
+    """The unit a serial refers to now: the newest one still in the process, else the newest."""
+    serial = (serial or "").strip()
+    if not serial:
+        return None
+    rows = list(db.session.scalars(
+        select(RepairUnit).where(RepairUnit.serial == serial).order_by(RepairUnit.id.desc()).limit(20)
+    ))
+    for unit in rows:
+        if unit.state not in st.TERMINAL:
+            return unit
+    return rows[0] if rows else None
+
+
+def unit_by_serial(serial: str) -> RepairUnit:
+    """The current repair unit for ``serial``; NotFound if it was never returned to us."""
+    unit = find_unit_by_serial(serial)
+    if unit is None:
+        raise NotFound(_("No repair unit with serial %(s)s.", s=(serial or "").strip() or "—"))
+    return unit
+
+
+def get_parcel(actor, parcel_id: int) -> ReturnParcel:
+    parcel = db.session.get(ReturnParcel, parcel_id)
+    if parcel is None:
+        raise NotFound(_("No such parcel."))
+    _check_access(actor, parcel.office_id)
+    return parcel
+
+
+def get_unit(actor, unit_id: int) -> RepairUnit:
+    unit = db.session.get(RepairUnit, unit_id)
+    if unit is None:
+        raise NotFound(_("No such repair unit."))
+    _check_access(actor, unit.parcel.office_id)
+    return unit
+
+
+def get_task(actor, task_id: int) -> DealerTask:
+    task = db.session.get(DealerTask, task_id)
+    if task is None:
+        raise NotFound(_("No such task."))
+    _check_access(actor, task.office_id)
+    return task
+
+
+def default_route() -> RepairRoute | None:
+    """The factory route (the one with a promise), used when a line names none."""
+    return db.session.scalar(
+        select(RepairRoute).where(RepairRoute.active.is_(True))
+        .order_by(RepairRoute.promise_days.is_(None), RepairRoute.id).limit(1)
+    )
+
+
+def _route(code: str | None) -> RepairRoute | None:
+    if not code:
+        return default_route()
+    route = db.session.scalar(select(RepairRoute).where(RepairRoute.code == code.strip().upper()))
+    if route is None:
+        route = db.session.scalar(select(RepairRoute).where(RepairRoute.code == code.strip()))
+    if route is None:
+        raise ValidationFailed(_("Unknown repair route %(c)s.", c=code), errors={"route": [_("Unknown route.")]})
+    return route
+
+
+# --------------------------------------------------------------------------- transitions
+
+def _event(actor, parcel_id, unit_id, action, from_state=None, to_state=None, note="", data=None, at=None):
+    actor_id, actor_name = _who(actor)
+    db.session.execute(insert(RepairEvent.__table__).values(
+        parcel_id=parcel_id, unit_id=unit_id, action=action, from_state=from_state, to_state=to_state,
+        actor_id=actor_id, actor_name=actor_name, at=at or utcnow(), note=(note or "")[:300], data=data or {},
+    ))
+
+
+def _invalid(unit: RepairUnit, action: str) -> InvalidTransition:
+    allowed = st.allowed_actions(unit.state)
+    return InvalidTransition(
+        _("Unit %(serial)s is %(state)s; it cannot be %(action)s. Allowed next: %(allowed)s.",
+          serial=unit.serial, state=st.state_label(unit.state),
+          action=str(st.ACTION_LABELS.get(action, action)),
+          allowed=", ".join(str(st.ACTION_LABELS.get(a, a)) for a in allowed) or _("nothing (finished)")),
+        current=unit.state, allowed=allowed, serial=unit.serial,
+    )
+
+
+def _transition(actor, unit: RepairUnit, action: str, *, note: str = "", data: dict | None = None,
+                at: datetime | None = None, **values) -> RepairUnit:
+    """Apply ``action`` to ``unit`` exactly once, or raise InvalidTransition.
+
+    The UPDATE is guarded by the state we read; if another client moved the
+    unit first, no row matches, we reload the unit and report its real state.
+    """
+    db.session.flush()
+    current = unit.state
+    target = st.next_state(current, action)
+    if target is None:
+        raise _invalid(unit, action)
+    now = at or utcnow()
+    values = {"state": target, "updated_at": now, **values}
+    table = RepairUnit.__table__
+    result = db.session.execute(
+        update(table).where(table.c.id == unit.id, table.c.state == current).values(**values)
+    )
+    if result.rowcount != 1:
+        db.session.refresh(unit)
+        raise _invalid(unit, action)
+    for key, value in values.items():
+        set_committed_value(unit, key, value)
+    _event(actor, unit.parcel_id, unit.id, action, current, target, note, data, at=now)
+    return unit
+
+
+def last_event(unit_id: int) -> RepairEvent | None:
+    return db.session.scalar(
+        select(RepairEvent).where(RepairEvent.unit_id == unit_id).order_by(RepairEvent.id.desc()).limit(1)
+    )
+
+
+def is_repeat(actor, unit: RepairUnit, actions) -> bool:
+    """Was ``unit`` just moved by ``actor`` with one of ``actions`` (a double trigger)?"""
+    event = last_event(unit.id)
+    if event is None or actor is None or event.actor_id != actor.id or event.action not in actions:
+        return False
+    return utcnow() - event.at <= timedelta(seconds=DOUBLE_SCAN_SECONDS)
+
+
+def timeline(unit: RepairUnit) -> list[RepairEvent]:
+    """The unit's whole history, oldest first."""
+    return list(db.session.scalars(
+        select(RepairEvent).where(RepairEvent.unit_id == unit.id).order_by(RepairEvent.id)
+    ))
+
+
+def parcel_events(parcel: ReturnParcel) -> list[RepairEvent]:
+    return list(db.session.scalars(
+        select(RepairEvent).where(RepairEvent.parcel_id == parcel.id).order_by(RepairEvent.id)
+    ))
+
+
+# --------------------------------------------------------------------------- parcels
+
+def _clean_line(raw: dict, index: int, errors: dict) -> dict | None:
+    serial = str(raw.get("serial") or "").strip()
+    model = str(raw.get("model") or "").strip()
+    problems = []
+    if not serial:
+        problems.append(_("Serial is required."))
+    elif len(serial) > 64 or not re.fullmatch(r"[A-Za-z0-9._/\-]+", serial):
+        problems.append(_("Serial %(s)s has characters a barcode cannot carry.", s=serial[:64]))
+    if not model:
+        problems.append(_("Model is required."))
+    elif len(model) > 80:
+        problems.append(_("Model is too long."))
+    warranty = raw.get("warranty_claimed", True)
+    if isinstance(warranty, str):
+        warranty = warranty.strip().lower() not in {"0", "no", "n", "false", "否", "过保", "out"}
+    if problems:
+        errors[f"lines.{index}"] = problems
+        return None
+    return {"serial": serial, "model": model, "fault": str(raw.get("fault") or "").strip()[:300],
+            "warranty_claimed": bool(warranty), "route": (raw.get("route") or "").strip() or None}
+
+
+def create_parcel(actor, *, dealer_id: int | None = None, dealer_code: str | None = None,
+                  inbound_waybill: str | None = None, inbound_carrier: str = "", lines=(),
+                  note: str = "", source: str = "form", at: datetime | None = None) -> ReturnParcel:
+    """Register a dealer's return parcel with its declared lines; gives it an RMA number."""
+    dealer = None
+    if dealer_id is not None:
+        dealer = db.session.get(Dealer, dealer_id)
+    elif dealer_code:
+        dealer = db.session.scalar(select(Dealer).where(Dealer.code == dealer_code.strip()))
+    if dealer is None:
+        raise ValidationFailed(_("Choose a known dealer."), errors={"dealer": [_("Unknown dealer.")]})
+    _check_access(actor, dealer.office_id)
+    lines = list(lines or [])
+    if len(lines) > MAX_LINES:
+        raise ValidationFailed(_("At most %(n)s lines per parcel.", n=MAX_LINES), errors={"lines": [_("Too many.")]})
+    errors: dict = {}
+    clean = [c for i, raw in enumerate(lines) if (c := _clean_line(raw, i, errors)) is not None]
+    seen: set[str] = set()
+    for i, line in enumerate(clean):
+        if line["serial"] in seen:
+            errors.setdefault(f"lines.{i}", []).append(_("Serial %(s)s is listed twice.", s=line["serial"]))
+        seen.add(line["serial"])
+    routes = {}
+    for i, line in enumerate(clean):
+        try:
+            routes[i] = _route(line["route"])
+        except ValidationFailed:
+            errors.setdefault(f"lines.{i}", []).append(_("Unknown repair route %(c)s.", c=line["route"]))
+    if errors:
+        raise ValidationFailed(_("Some declared lines are not valid."), errors=errors)
+    waybill = (inbound_waybill or "").strip() or None
+    now = at or utcnow()
+    parcel = ReturnParcel(
+        rma_number=next_number("RMA", local_day(now).strftime("%y%m")), dealer_id=dealer.id,
+        office_id=dealer.office_id, inbound_waybill=waybill, inbound_carrier=(inbound_carrier or "").strip()[:60],
+        source=source, note=(note or "").strip(), created_by=_who(actor)[1], created_at=now,
+    )
+    db.session.add(parcel)
+    db.session.flush()
+    for i, line in enumerate(clean):
+        route = routes[i]
+        unit = RepairUnit(parcel_id=parcel.id, line_no=i + 1, serial=line["serial"], model=line["model"],
+                          fault=line["fault"], warranty_claimed=line["warranty_claimed"], declared=True,
+                          state=st.DECLARED, route_id=route.id if route else None, updated_at=now)
+        db.session.add(unit)
+        db.session.flush()
+        _event(actor, parcel.id, unit.id, "declare", None, st.DECLARED, at=now)
+    _event(actor, parcel.id, None, "create_parcel", note=source, at=now)
+    db.session.flush()
+    db.session.refresh(parcel)
+    return parcel
+
+
+HEADER_ALIASES = {
+    "serial": {"serial", "sn", "s/n", "serial number", "序列号", "条码", "机身号"},
+    "model": {"model", "型号", "产品型号"},
+    "fault": {"fault", "problem", "故障", "故障描述", "不良现象"},
+    "warranty_claimed": {"warranty", "in warranty", "warranty claimed", "保修", "保固"},
+    "route": {"route", "路线", "维修路线"},
+}
+
+
+def parse_declared_rows(data: bytes | str, filename: str = "") -> list[dict]:
+    """Turn pasted CSV/TSV text or an XLSX file into declared lines.
+
+    A header row naming the columns (English or Chinese) is used when present;
+    otherwise the columns are model, serial, fault, warranty.
+    """
+    rows: list[list[str]] = []
+    if isinstance(data, bytes) and (filename.lower().endswith(".xlsx") or data[:2] == b"PK"):
+        from openpyxl import load_workbook
+
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:  # openpyxl raises many types for a damaged file
+            raise ValidationFailed(_("The file is not a readable XLSX workbook."),
+                                   errors={"file": [_("Not a readable XLSX file.")]}) from None
+        sheet = book.worksheets[0]
+        for row in sheet.iter_rows(values_only=True):
+            rows.append(["" if v is None else str(v).strip() for v in row])
+    else:
+        text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+        text = text.strip()
+        if not text:
+            return []
+        dialect = "excel-tab" if "\t" in text.splitlines()[0] else "excel"
+        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), dialect=dialect)]
+    rows = [r for r in rows if any(c for c in r)]
+    if not rows:
+        return []
+    header = [c.strip().lower() for c in rows[0]]
+    columns: dict[str, int] = {}
+    for key, names in HEADER_ALIASES.items():
+        for idx, name in enumerate(header):
+            if name in names:
+                columns[key] = idx
+    if "serial" in columns:
+        rows = rows[1:]
+    else:
+        columns = {"model": 0, "serial": 1, "fault": 2, "warranty_claimed": 3}
+    out = []
+    for r in rows:
+        line = {key: (r[idx] if idx < len(r) else "") for key, idx in columns.items()}
+        if line.get("warranty_claimed", "") == "":
+            line.pop("warranty_claimed", None)
+        out.append(line)
+    return out
+
+
+def start_parcel_at_arrival(actor, dealer_code: str, waybill: str | None = None) -> ReturnParcel:
+    """A clerk starts a parcel that arrived without a list (scan the dealer's code)."""
+    parcel = create_parcel(actor, dealer_code=dealer_code, inbound_waybill=waybill, source="arrival")
+    parcel.arrived_at = utcnow()
+    db.session.flush()
+    return parcel
+
+
+def mark_parcel_arrived(actor, parcel: ReturnParcel) -> ReturnParcel:
+    if parcel.arrived_at is None:
+        parcel.arrived_at = utcnow()
+        _event(actor, parcel.id, None, "arrive")
+        db.session.flush()
+    return parcel
+
+
+def _open_task(parcel: ReturnParcel, unit: RepairUnit | None, kind: str, detail: str, now=None) -> DealerTask:
+    now = now or utcnow()
+    task = DealerTask(parcel_id=parcel.id, unit_id=unit.id if unit else None, office_id=parcel.office_id,
+                      kind=kind, detail=detail[:300], due_on=local_day(now), status="open", created_at=now)
+    db.session.add(task)
+    db.session.flush()
+    return task
+
+
+_ROUTE_CACHE: dict[int, tuple[float, int]] = {}
+_ROUTE_CACHE_SECONDS = 60
+
+
+def _dispatch_days(route_id: int | None) -> int:
+    """A route's dispatch days, cached a minute per process (routes change once in years)."""
+    import time
+
+    if route_id is None:
+        return 2
+    hit = _ROUTE_CACHE.get(route_id)
+    now = time.monotonic()
+    if hit is None or now - hit[0] > _ROUTE_CACHE_SECONDS:
+        days = db.session.scalar(select(RepairRoute.dispatch_days).where(RepairRoute.id == route_id))
+        hit = (now, days if days is not None else 2)
+        _ROUTE_CACHE[route_id] = hit
+    return hit[1]
+
+
+def _dispatch_due(unit: RepairUnit, received: datetime) -> date:
+    return add_working_days(local_day(received), _dispatch_days(unit.route_id))
+
+
+def receive_unit(actor, serial: str, parcel: ReturnParcel | None = None, *, at: datetime | None = None) -> RepairUnit:
+    """Take a unit in: a declared one moves to received; with ``parcel`` given, an
+    undeclared serial becomes an extra unit of that parcel (and a dealer task)."""
+    serial = (serial or "").strip()
+    now = at or utcnow()
+    stmt = select(RepairUnit).where(RepairUnit.serial == serial)
+    if parcel is not None:
+        stmt = stmt.where(RepairUnit.parcel_id == parcel.id)
+    unit = db.session.scalar(stmt.where(RepairUnit.state.in_([st.DECLARED, st.MISSING]))
+                             .order_by(RepairUnit.id.desc()).limit(1))
+    if unit is None:
+        existing = db.session.scalar(stmt.order_by(RepairUnit.id.desc()).limit(1))
+        if existing is not None:
+            raise _invalid(existing, "receive")
+        if parcel is None:
+            raise NotFound(_("Serial %(s)s is not on any declared list. Scan the parcel's RMA label first to "
+                             "take it in as an extra unit.", s=serial or "—"))
+        if not serial or not re.fullmatch(r"[A-Za-z0-9._/\-]{1,64}", serial):
+            raise ValidationFailed(_("%(s)s is not a valid serial.", s=serial[:64] or "—"),
+                                   errors={"serial": [_("Not a valid serial.")]})
+        _check_access(actor, parcel.office_id)
+        if parcel.receipt_completed_at is not None:
+            raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
+        line_no = (db.session.scalar(select(func.max(RepairUnit.line_no)).where(RepairUnit.parcel_id == parcel.id)) or 0) + 1
+        route = default_route()
+        unit = RepairUnit(parcel_id=parcel.id, line_no=line_no, serial=serial, model="", declared=False,
+                          state=st.RECEIVED, route_id=route.id if route else None, received_at=now, updated_at=now)
+        db.session.add(unit)
+        db.session.flush()
+        unit.dispatch_due = _dispatch_due(unit, now)
+        _event(actor, parcel.id, unit.id, "receive", None, st.RECEIVED, note=_("not on the declared list"),
+               data={"extra": True}, at=now)
+        _open_task(parcel, unit, "extra", _("Unit %(s)s arrived but is not on the dealer's list.", s=serial), now)
+        mark_parcel_arrived(actor, parcel)
+        db.session.flush()
+        return unit
+    _check_access(actor, unit.parcel.office_id)
+    _transition(actor, unit, "receive", at=now, received_at=now, dispatch_due=_dispatch_due(unit, now))
+    mark_parcel_arrived(actor, unit.parcel)
+    return unit
+
+
+def complete_receipt(actor, parcel: ReturnParcel, *, at: datetime | None = None) -> ReturnParcel:
+    """Close the receipt: declared units that did not arrive become missing, each with a task."""
+    _check_access(actor, parcel.office_id)
+    if parcel.receipt_completed_at is not None:
+        raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
+    now = at or utcnow()
+    for unit in list(parcel.units):
+        if unit.state == st.DECLARED:
+            _transition(actor, unit, "mark_missing", at=now)
+            _open_task(parcel, unit, "missing",
+                       _("Unit %(s)s (%(m)s) is on the dealer's list but not in the parcel.", s=unit.serial, m=unit.model), now)
+    parcel.receipt_completed_at = now
+    if parcel.arrived_at is None:
+        parcel.arrived_at = now
+    _event(actor, parcel.id, None, "complete_receipt", at=now)
+    db.session.flush()
+    return parcel
+
+
+# --------------------------------------------------------------------------- prices
+
+def price_in_force(model: str, day: date) -> RepairPrice | None:
+    """The price-list row for ``model`` in force on ``day`` (the model's own line, else "*")."""
+    for key in (model, "*"):
+        row = db.session.scalar(
+            select(RepairPrice).where(RepairPrice.model == key, RepairPrice.effective_from <= day)
+            .order_by(RepairPrice.effective_from.desc(), RepairPrice.id.desc()).limit(1)
+        )
+        if row is not None:
+            return row
+    return None
+
+
+def _amount(value, field="amount") -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(_("Not a valid amount."), errors={field: [_("Not a number.")]}) from None
+    return amount
+
+
+def add_price(actor, *, model: str, effective_from: date, amount, notice: str = "") -> RepairPrice:
+    """Add a price-list line for ``model`` ("*" for every model) from ``effective_from``."""
+    model = (model or "").strip()
+    if not model or effective_from is None:
+        raise ValidationFailed(_("Model and date are required."), errors={"model": [_("Required.")]})
+    value = _amount(amount)
+    if value < 0:
+        raise ValidationFailed(_("A price cannot be negative."), errors={"amount": [_("Negative.")]})
+    row = RepairPrice(model=model, effective_from=effective_from, amount=value, notice=(notice or "")[:200])
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def apply_price_notice(actor, *, effective_from: date, delta, notice: str) -> list[RepairPrice]:
+    """A dated notice changing every repair price by ``delta`` (e.g. -10) from a day on.
+
+    New rows are added from ``effective_from``; quotes made before keep their row.
+    """
+    value = _amount(delta, "delta")
+    models = list(db.session.scalars(select(RepairPrice.model).distinct()))
+    if not models:
+        raise ValidationFailed(_("The price list is empty."), errors={"delta": [_("Nothing to change.")]})
+    rows = []
+    for model in models:
+        current = price_in_force(model, effective_from - timedelta(days=1)) or price_in_force(model, effective_from)
+        if current is None:
+            continue
+        new = max(Decimal("0.00"), current.amount + value)
+        rows.append(add_price(actor, model=model, effective_from=effective_from, amount=new, notice=notice))
+    return rows
+
+
+def price_list() -> list[RepairPrice]:
+    return list(db.session.scalars(select(RepairPrice).order_by(RepairPrice.model, RepairPrice.effective_from)))
+
+
+# --------------------------------------------------------------------------- inspection and tasks
+
+def inspect_unit(actor, unit: RepairUnit, *, human_damage: bool = False, no_stock: bool = False,
+                 out_of_warranty: bool = False, note: str = "", route_code: str | None = None,
+                 at: datetime | None = None) -> RepairUnit:
+    """CS acceptance (验收) of a received unit.
+
+    Findings (human damage 人为损坏, model no longer stocked 已无库存, out of
+    warranty) hold the unit for the dealer's decision and open a dealer-contact
+    task due today; paid repairs get a quote from the price in force today.
+    The 7-working-day ship-back promise runs from this acceptance.
+    """
+    _check_access(actor, unit.parcel.office_id)
+    now = at or utcnow()
+    day = local_day(now)
+    route = _route(route_code) if route_code else unit.route
+    findings = [name for name, flag in (("human_damage", human_damage), ("no_stock", no_stock),
+                                        ("out_of_warranty", out_of_warranty)) if flag]
+    values = {"inspected_at": now, "human_damage": bool(human_damage), "no_stock": bool(no_stock),
+              "out_of_warranty": bool(out_of_warranty), "inspection_note": (note or "").strip()[:300],
+              "route_id": route.id if route else None,
+              "ship_due": add_working_days(day, route.promise_days) if route and route.promise_days else None}
+    quote = None
+    if any(f in PAID_FINDINGS for f in findings):
+        quote = price_in_force(unit.model, day)
+        values["quote_amount"] = quote.amount if quote else None
+        values["quote_price_id"] = quote.id if quote else None
+    action = "inspect_problem" if findings else "inspect_ok"
+    _transition(actor, unit, action, at=now, note=note, data={"findings": findings}, **values)
+    set_committed_value(unit, "route", route)
+    if findings:
+        labels = {"human_damage": _("human damage (人为损坏)"), "no_stock": _("model no longer stocked (已无库存)"),
+                  "out_of_warranty": _("out of warranty")}
+        detail = ", ".join(labels[f] for f in findings)
+        if quote is not None:
+            detail += " · " + _("paid repair quote %(a)s RMB", a=quote.amount)
+        elif any(f in PAID_FINDINGS for f in findings):
+            detail += " · " + _("no price on the list for this model")
+        kind = findings[0]
+        _open_task(unit.parcel, unit, kind, _("Unit %(s)s: %(d)s.", s=unit.serial, d=detail), now)
+    return unit
+
+
+TASK_DECISIONS = {
+    # decision -> unit action (None: the task has no unit step)
+    "repair": "dealer_repair", "return": "dealer_return", "scrap": "dealer_scrap",
+    "agreed": None, "dispute": "dispute",
+}
+SETTLEMENTS = {"repair": "settle_repair", "return": "settle_return", "scrap": "settle_scrap", "agreed": None}
+
+
+def resolve_task(actor, task: DealerTask, decision: str, note: str = "") -> DealerTask:
+    """Record the dealer's answer to a task (same-day contact).
+
+    For a held unit: ``repair`` (paid repair accepted), ``return`` (send it back
+    as is), ``scrap`` (dealer consents), or ``dispute`` (to the supervisor).
+    For missing / extra units: ``agreed`` or ``dispute``.
+    """
+    _check_access(actor, task.office_id)
+    if task.status != "open":
+        raise Conflict(_("This task is already %(s)s.", s=task.status), current_state=task.status)
+    if decision not in TASK_DECISIONS:
+        raise ValidationFailed(_("Unknown decision."), errors={"decision": [_("Choose one of: %(c)s.", c=", ".join(TASK_DECISIONS))]})
+    held = task.unit is not None and task.unit.state == st.AWAITING_DEALER
+    if held and decision == "agreed":
+        raise ValidationFailed(_("Say what the dealer wants: repair, return or scrap."),
+                               errors={"decision": [_("Repair, return, scrap or dispute.")]})
+    if not held and decision in ("repair", "return", "scrap"):
+        raise ValidationFailed(_("This task has no unit waiting for a decision."),
+                               errors={"decision": [_("Agreed or dispute.")]})
+    now = utcnow()
+    if held:
+        _transition(actor, task.unit, TASK_DECISIONS[decision], note=note, at=now,
+                    dealer_decision=None if decision == "dispute" else decision)
+    task.status = "disputed" if decision == "dispute" else "agreed"
+    task.resolution = decision
+    task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
+    if decision != "dispute":
+        task.closed_at = now
+        task.closed_by = _who(actor)[1]
+    db.session.flush()
+    return task
+
+
+def settle_task(actor, task: DealerTask, decision: str, note: str = "") -> DealerTask:
+    """The supervisor settles a disputed task."""
+    if task.status != "disputed":
+        raise Conflict(_("Only disputed tasks are settled by the supervisor."), current_state=task.status)
+    if decision not in SETTLEMENTS:
+        raise ValidationFailed(_("Unknown decision."), errors={"decision": [_("Choose one of: %(c)s.", c=", ".join(SETTLEMENTS))]})
+    held = task.unit is not None and task.unit.state == st.DISPUTED
+    if held == (decision == "agreed"):
+        raise ValidationFailed(_("Choose repair, return or scrap for a held unit, agreed otherwise."),
+                               errors={"decision": [_("Not valid for this task.")]})
+    now = utcnow()
+    if held:
+        _transition(actor, task.unit, SETTLEMENTS[decision], note=note, at=now, dealer_decision=decision)
+    task.status = "resolved"
+    task.resolution = decision
+    task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
+    task.closed_at = now
+    task.closed_by = _who(actor)[1]
+    db.session.flush()
+    return task
+
+
+def tasks(actor, *, status: str | None = "open"):
+    """Select statement of tasks the actor may see, earliest due first."""
+    stmt = select(DealerTask).order_by(DealerTask.due_on, DealerTask.id)
+    if status:
+        stmt = stmt.where(DealerTask.status == status)
+    limit = _visible(actor)
+    if limit is not None:
+        stmt = stmt.where(DealerTask.office_id == limit)
+    return stmt
+
+
+# --------------------------------------------------------------------------- factory legs
+
+def _shipments():
+    try:
+        from shipments import service as shipments_service
+    except ImportError:  # the shipments package is built in parallel
+        shipments_service = None
+    if shipments_service is None or not hasattr(shipments_service, "create_shipment"):
+        raise Conflict(_("Shipments are not available yet; dispatch cannot be recorded."))
+    return shipments_service
+
+
+def dispatch_to_factory(actor, units: list[RepairUnit], *, carrier: str | None = None,
+                        waybill: str | None = None, at: datetime | None = None):
+    """Send accepted units to their repair route's factory in one shipment (leg hq_factory)."""
+    units = _distinct(units)
+    for unit in units:
+        _check_access(actor, unit.parcel.office_id)
+        if unit.state != st.INSPECTED:
+            raise _invalid(unit, "dispatch")
+    factories = {u.route.factory_id if u.route else None for u in units}
+    if None in factories:
+        raise ValidationFailed(_("Every unit needs a repair route."), errors={"route": [_("Missing.")]})
+    if len(factories) > 1:
+        raise ValidationFailed(_("These units go to different factories; dispatch them separately."),
+                               errors={"serials": [_("Mixed repair routes.")]})
+    shipments_service = _shipments()
+    _claim(units, st.INSPECTED, "dispatch")
+    shipment = shipments_service.create_shipment(
+        actor, leg="hq_factory", carrier=carrier or None, waybill=waybill or None,
+        lines=[{"kind": "unit", "serial": u.serial, "model": u.model, "ref_type": "repair_unit", "ref_id": u.id}
+               for u in units],
+        note=_("Repairs: %(n)s unit(s)", n=len(units)),
+    )
+    now = at or utcnow()
+    for unit in units:
+        _transition(actor, unit, "dispatch", at=now, dispatched_at=now, factory_shipment_id=shipment.id,
+                    data={"shipment": shipment.number})
+    return shipment
+
+
+def receive_from_factory(actor, unit: RepairUnit, outcome: str, *, replacement_serial: str | None = None,
+                         scrap: bool = False, note: str = "", at: datetime | None = None) -> RepairUnit:
+    """Record the factory's outcome: repaired, replaced (with the new serial), or unrepairable.
+
+    An unrepairable unit goes back to the dealer as is, or is scrapped when the
+    dealer consented (``scrap=True``).
+    """
+    _check_access(actor, unit.parcel.office_id)
+    if outcome not in OUTCOMES:
+        raise ValidationFailed(_("Outcome must be repaired, replaced or unrepairable."),
+                               errors={"outcome": [_("Unknown outcome.")]})
+    values: dict = {"outcome": outcome, "returned_at": at or utcnow()}
+    data: dict = {"outcome": outcome}
+    if outcome == "replaced":
+        replacement_serial = (replacement_serial or "").strip()
+        if not replacement_serial or not re.fullmatch(r"[A-Za-z0-9._/\-]{1,64}", replacement_serial):
+            raise ValidationFailed(_("A replaced unit needs the replacement's serial."),
+                                   errors={"replacement_serial": [_("Required.")]})
+        if replacement_serial == unit.serial:
+            raise ValidationFailed(_("The replacement serial must differ from the faulty unit's."),
+                                   errors={"replacement_serial": [_("Same as the faulty serial.")]})
+        values["replacement_serial"] = replacement_serial
+        data["replacement_serial"] = replacement_serial
+    elif replacement_serial:
+        raise ValidationFailed(_("Only a replaced unit has a replacement serial."),
+                               errors={"replacement_serial": [_("Not expected.")]})
+    if scrap and outcome != "unrepairable":
+        raise ValidationFailed(_("Only an unrepairable unit can be scrapped."), errors={"scrap": [_("Not allowed.")]})
+    if scrap and unit.dealer_decision != "scrap":
+        # Scrapping needs the dealer's consent, recorded as the decision on the unit.
+        if not note:
+            raise ValidationFailed(_("Scrapping needs the dealer's consent; note who agreed."),
+                                   errors={"note": [_("Required to scrap.")]})
+    action = "factory_scrapped" if scrap else f"factory_{outcome}"
+    if st.next_state(unit.state, action) is None:
+        raise _invalid(unit, action)
+    _factory_box_arrived(actor, unit)
+    return _transition(actor, unit, action, at=values["returned_at"], note=note, data=data, **values)
+
+
+def _factory_box_arrived(actor, unit: RepairUnit) -> None:
+    """An outcome from the factory proves its box arrived: close the hq_factory shipment.
+
+    Without this the unit would stay "in transit" on that shipment and the
+    shipments package would refuse to put it on the way back to the dealer.
+    """
+    if unit.factory_shipment_id is None:
+        return
+    try:
+        from shipments.models import Shipment
+        from shipments.receiving import receive_shipment
+    except ImportError:
+        return
+    shipment = db.session.get(Shipment, unit.factory_shipment_id)
+    if shipment is None or shipment.status == "received":
+        return
+    codes = [line.serial for line in shipment.lines if line.kind == "unit" and line.serial]
+    if codes:
+        receive_shipment(actor, shipment, codes, note=_("Received at the factory (reported with a repair outcome)."))
+
+
+def ship_to_dealer(actor, units: list[RepairUnit], *, carrier: str | None = None, waybill: str | None = None,
+                   at: datetime | None = None):
+    """Ship units back to their dealer in one shipment (leg factory_dealer)."""
+    units = _distinct(units)
+    for unit in units:
+        _check_access(actor, unit.parcel.office_id)
+        if unit.state != st.READY_TO_SHIP:
+            raise _invalid(unit, "ship")
+    dealers = {u.parcel.dealer_id for u in units}
+    if len(dealers) > 1:
+        raise ValidationFailed(_("These units belong to different dealers; ship them separately."),
+                               errors={"serials": [_("Mixed dealers.")]})
+    first = units[0]
+    lines = []
+    for u in units:
+        lines.append({"kind": "unit", "serial": u.replacement_serial or u.serial, "model": u.model,
+                      "ref_type": "repair_unit", "ref_id": u.id})
+    shipments_service = _shipments()
+    _claim(units, st.READY_TO_SHIP, "ship")
+    shipment = shipments_service.create_shipment(
+        actor, leg="factory_dealer", carrier=carrier or None, waybill=waybill or None, lines=lines,
+        dealer_id=first.parcel.dealer_id, office_id=first.parcel.office_id,
+        note=", ".join(sorted({u.parcel.rma_number for u in units})),
+    )
+    now = at or utcnow()
+    for unit in units:
+        _transition(actor, unit, "ship", at=now, shipped_at=now, return_shipment_id=shipment.id,
+                    data={"shipment": shipment.number})
+    return shipment
+
+
+def _claim(units: list[RepairUnit], expected: str, action: str) -> None:
+    """Lock the units in ``expected`` state before a shipment is made for them.
+
+    The guarded no-op UPDATE takes the row locks (PostgreSQL) or the write lock
+    (SQLite) first, so a competing client waits and then finds the units moved,
+    and no shipment is created for a step that will not happen.
+    """
+    table = RepairUnit.__table__
+    ids = [u.id for u in units]
+    result = db.session.execute(
+        update(table).where(table.c.id.in_(ids), table.c.state == expected).values(updated_at=table.c.updated_at)
+    )
+    if result.rowcount != len(ids):
+        for unit in units:
+            db.session.refresh(unit)
+            if unit.state != expected:
+                raise _invalid(unit, action)
+
+
+def _distinct(units) -> list[RepairUnit]:
+    out, seen = [], set()
+    for unit in units:
+        if unit.id not in seen:
+            seen.add(unit.id)
+            out.append(unit)
+    if not out:
+        raise ValidationFailed(_("No units given."), errors={"serials": [_("Required.")]})
+    return out
+
+
+def units_by_serials(actor, serials) -> list[RepairUnit]:
+    """Resolve a list of scanned serials; unknown ones are a 422 naming them."""
+    units, unknown = [], []
+    for serial in serials:
+        unit = find_unit_by_serial(serial)
+        if unit is None:
+            unknown.append(serial)
+        else:
+            units.append(unit)
+    if unknown:
+        raise ValidationFailed(_("Unknown serials: %(s)s.", s=", ".join(unknown)), errors={"serials": unknown})
+    return units
+
+
+# --------------------------------------------------------------------------- status lookup
+
+def _scoped_units(actor):
+    stmt = select(RepairUnit).join(ReturnParcel, RepairUnit.parcel_id == ReturnParcel.id)
+    limit = _visible(actor)
+    if limit is not None:
+        stmt = stmt.where(ReturnParcel.office_id == limit)
+    return stmt
+
+
+def search(actor, query: str, *, limit: int = 25) -> list[RepairUnit]:
+    """Units matching a serial, replacement serial, RMA number, waybill, dealer name or phone.
+
+    Every branch is an equality or prefix match on an indexed column so the
+    lookup stays fast at a million units.
+    """
+    q = (query or "").strip()
+    if not q:
+        return []
+    if len(q) > 100:
+        raise ValidationFailed(_("The search text is too long."), errors={"q": [_("At most 100 characters.")]})
+    base = (_scoped_units(actor).options(selectinload(RepairUnit.parcel), selectinload(RepairUnit.route))
+            .order_by(RepairUnit.id.desc()).limit(limit))
+    found = list(db.session.scalars(base.where(or_(RepairUnit.serial == q, RepairUnit.replacement_serial == q))))
+    if found:
+        return found
+    upper = q.upper()
+    parcel_ids = list(db.session.scalars(
+        select(ReturnParcel.id).where(or_(ReturnParcel.rma_number == upper, ReturnParcel.inbound_waybill == q)).limit(limit)
+    ))
+    if not parcel_ids:
+        digits = re.sub(r"\D", "", q)
+        dealer_q = select(Dealer.id)
+        if digits and len(digits) >= 7 and len(digits) == len(re.sub(r"[\s\-+()]", "", q)):
+            dealer_q = dealer_q.where(Dealer.phone == q)
+        else:
+            dealer_q = dealer_q.where(or_(Dealer.name == q, Dealer.name.like(_like_prefix(q)), Dealer.code == q))
+        dealer_ids = list(db.session.scalars(dealer_q.limit(20)))
+        if not dealer_ids:
+            return []
+        parcel_ids = list(db.session.scalars(
+            select(ReturnParcel.id).where(ReturnParcel.dealer_id.in_(dealer_ids))
+            .order_by(ReturnParcel.id.desc()).limit(limit)
+        ))
+    if not parcel_ids:
+        return []
+    return list(db.session.scalars(base.where(RepairUnit.parcel_id.in_(parcel_ids))))
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return "%" + escaped + "%"
+
+
+def parcels(actor, *, q: str | None = None):
+    """Select statement of parcels the actor may see, newest first."""
+    stmt = select(ReturnParcel).options(selectinload(ReturnParcel.units)).order_by(ReturnParcel.id.desc())
+    limit = _visible(actor)
+    if limit is not None:
+        stmt = stmt.where(ReturnParcel.office_id == limit)
+    if q:
+        q = q.strip()
+        stmt = stmt.where(or_(ReturnParcel.rma_number == q.upper(), ReturnParcel.inbound_waybill == q))
+    return stmt
+
+
+# --------------------------------------------------------------------------- overdue
+
+def overdue_units(actor=None, *, today: date | None = None) -> list[RepairUnit]:
+    """Units past their dispatch or ship-back due date, oldest due first."""
+    today = today or local_today()
+    stmt = select(RepairUnit).options(selectinload(RepairUnit.parcel), selectinload(RepairUnit.route)).where(or_(
+        and_(RepairUnit.state.in_(sorted(st.DISPATCH_CLOCK)), RepairUnit.dispatch_due < today),
+        and_(RepairUnit.state.in_(sorted(st.SHIP_CLOCK)), RepairUnit.ship_due < today),
+    ))
+    if actor is not None:
+        limit = _visible(actor)
+        if limit is not None:
+            stmt = stmt.join(ReturnParcel, RepairUnit.parcel_id == ReturnParcel.id).where(ReturnParcel.office_id == limit)
+    units = list(db.session.scalars(stmt))
+    units.sort(key=lambda u: (u.next_due, u.id))
+    return units
+
+
+def age_bucket(days_late: int) -> str:
+    if days_late <= 2:
+        return "1-2"
+    if days_late <= 5:
+        return "3-5"
+    if days_late <= 10:
+        return "6-10"
+    return "10+"
+
+
+def overdue_report(actor, today: date | None = None) -> dict:
+    """Overdue units grouped by route and by age (working days late)."""
+    from core.calendar import working_days_between
+
+    today = today or local_today()
+    rows = []
+    for unit in overdue_units(actor, today=today):
+        late = max(1, working_days_between(unit.next_due, today))
+        rows.append({"unit": unit, "late": late, "bucket": age_bucket(late),
+                     "clock": "dispatch" if unit.state in st.DISPATCH_CLOCK else "ship"})
+    by_route: dict[str, list] = {}
+    for row in rows:
+        by_route.setdefault(row["unit"].route.name if row["unit"].route else "—", []).append(row)
+    buckets = {b: sum(1 for r in rows if r["bucket"] == b) for b in ("1-2", "3-5", "6-10", "10+")}
+    return {"today": today, "rows": rows, "by_route": by_route, "buckets": buckets}
+
+
+# --------------------------------------------------------------------------- dealer status (public)
+
+def public_status(rma_number: str, phone_last4: str) -> ReturnParcel | None:
+    """The parcel if the RMA number and the dealer phone's last four digits match; else None.
+
+    Callers give every failure the same neutral answer so the page does not
+    reveal which RMA numbers exist.
+    """
+    rma = (rma_number or "").strip().upper()
+    last4 = (phone_last4 or "").strip()
+    if not rma or not re.fullmatch(r"\d{4}", last4):
+        return None
+    parcel = db.session.scalar(select(ReturnParcel).where(ReturnParcel.rma_number == rma))
+    if parcel is None or parcel.dealer is None or len(parcel.dealer.phone_last4) != 4:
+        return None
+    import hmac
+
+    if not hmac.compare_digest(parcel.dealer.phone_last4, last4):
+        return None
+    return parcel
+
+
+def dealer_summary(unit: RepairUnit) -> dict:
+    """What a dealer may see about one unit: model, serial, state, dates. No internals."""
+    return {"serial": unit.serial, "model": unit.model, "state": unit.state,
+            "state_label": st.state_label(unit.state), "replacement_serial": unit.replacement_serial,
+            "ship_due": unit.ship_due, "shipped_at": unit.shipped_at}

@@ -1,0 +1,88 @@
+"""The unit life cycle as ONE explicit transition table.
+
+``TRANSITIONS[state][action] -> next state``. Only :mod:`repairs.service`
+applies it; anything not in the table is an :class:`core.errors.InvalidTransition`.
+"""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+DECLARED = "declared"            # on the dealer's list, not arrived yet
+MISSING = "missing"              # declared, but not in the parcel when receipt was completed
+RECEIVED = "received"            # in our hands, not yet checked
+AWAITING_DEALER = "awaiting_dealer"  # inspection found a problem; the dealer must decide
+DISPUTED = "disputed"            # the dealer disagrees; the supervisor settles it
+INSPECTED = "inspected"          # accepted by CS (验收), ready for the factory
+AT_FACTORY = "at_factory"        # sent to the repair route
+READY_TO_SHIP = "ready_to_ship"  # back from the factory (or to be returned as is)
+SHIPPED = "shipped"              # on its way back to the dealer
+SCRAPPED = "scrapped"            # unrepairable, scrapped with the dealer's consent
+
+TRANSITIONS: dict[str, dict[str, str]] = {
+    DECLARED: {"receive": RECEIVED, "mark_missing": MISSING},
+    MISSING: {"receive": RECEIVED},
+    RECEIVED: {"inspect_ok": INSPECTED, "inspect_problem": AWAITING_DEALER},
+    AWAITING_DEALER: {
+        "dealer_repair": INSPECTED, "dealer_return": READY_TO_SHIP,
+        "dealer_scrap": SCRAPPED, "dispute": DISPUTED,
+    },
+    DISPUTED: {"settle_repair": INSPECTED, "settle_return": READY_TO_SHIP, "settle_scrap": SCRAPPED},
+    INSPECTED: {"dispatch": AT_FACTORY},
+    AT_FACTORY: {"factory_repaired": READY_TO_SHIP, "factory_replaced": READY_TO_SHIP,
+                 "factory_unrepairable": READY_TO_SHIP, "factory_scrapped": SCRAPPED},
+    READY_TO_SHIP: {"ship": SHIPPED},
+    SHIPPED: {},
+    SCRAPPED: {},
+}
+
+STATES = tuple(TRANSITIONS)
+TERMINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt) | {MISSING}
+# Which deadline runs in which state (see RepairUnit.next_due).
+DISPATCH_CLOCK = frozenset({RECEIVED, AWAITING_DEALER, DISPUTED, INSPECTED})
+SHIP_CLOCK = frozenset({AT_FACTORY, READY_TO_SHIP})
+
+STATE_LABELS = {
+    DECLARED: _l("declared"),
+    MISSING: _l("missing"),
+    RECEIVED: _l("received"),
+    AWAITING_DEALER: _l("awaiting dealer"),
+    DISPUTED: _l("disputed"),
+    INSPECTED: _l("accepted"),
+    AT_FACTORY: _l("at factory"),
+    READY_TO_SHIP: _l("ready to ship"),
+    SHIPPED: _l("shipped to dealer"),
+    SCRAPPED: _l("scrapped"),
+}
+
+ACTION_LABELS = {
+    "receive": _l("receive"),
+    "mark_missing": _l("mark missing"),
+    "inspect_ok": _l("accept at inspection"),
+    "inspect_problem": _l("inspect with a problem"),
+    "dealer_repair": _l("dealer agrees to repair"),
+    "dealer_return": _l("dealer wants it back as is"),
+    "dealer_scrap": _l("dealer consents to scrap"),
+    "dispute": _l("dealer disputes"),
+    "settle_repair": _l("supervisor: repair"),
+    "settle_return": _l("supervisor: return as is"),
+    "settle_scrap": _l("supervisor: scrap"),
+    "dispatch": _l("dispatch to factory"),
+    "factory_repaired": _l("back from factory: repaired"),
+    "factory_replaced": _l("back from factory: replaced"),
+    "factory_unrepairable": _l("back from factory: unrepairable"),
+    "factory_scrapped": _l("scrapped at factory"),
+    "ship": _l("ship to dealer"),
+}
+
+
+def next_state(state: str, action: str) -> str | None:
+    """The state ``action`` leads to from ``state``, or None if not allowed."""
+    return TRANSITIONS.get(state, {}).get(action)
+
+
+def allowed_actions(state: str) -> list[str]:
+    return sorted(TRANSITIONS.get(state, {}))
+
+
+def state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))

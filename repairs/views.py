@@ -1,0 +1,292 @@
+"""Repairs pages: scan station, parcels, units, lookup, tasks, overdue work, prices."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.routing import BuildError
+
+from core.accounts.auth import actor, roles_required
+from core.accounts.roles import Role
+from core.calendar import local_today
+from core.errors import DomainError, ValidationFailed
+from core.pagination import paginate
+from repairs import service
+from repairs import states as st
+
+bp = Blueprint("repairs", __name__, template_folder="templates",
+               static_folder="static", static_url_path="/static/repairs")
+
+HANDS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
+READERS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+
+
+@bp.app_template_global("repairs_label_url")
+def label_url(kind: str, value: str):
+    """Link to the labels package's label for a unit or parcel, if that package is installed."""
+    try:
+        if kind == "unit":
+            return url_for("labels.unit_label", serial=value)
+        return url_for("labels.rma_label", number=value)
+    except BuildError:
+        return None
+
+
+@bp.app_template_global("state_label")
+def _state_label(state):
+    return st.state_label(state) if state else ""
+
+
+@bp.app_template_global("action_label")
+def _action_label(action):
+    return str(st.ACTION_LABELS.get(action, action))
+
+
+def _flag(name: str) -> bool:
+    return request.form.get(name) in {"1", "on", "true", "yes"}
+
+
+@bp.route("/repairs/scan")
+@roles_required(*HANDS)
+def scan_station():
+    """The clerks' one-screen scan station (keyboard only)."""
+    return render_template("repairs/scan.html")
+
+
+@bp.route("/repairs/parcels", methods=["GET", "POST"])
+@roles_required(*READERS)
+def parcels():
+    """Parcel list and the form to register a dealer's list."""
+    from core.directory.models import Dealer
+    from core.accounts.scope import visible_office_id
+    from core.extensions import db
+    from sqlalchemy import select
+
+    user = actor()
+    form = {}
+    if request.method == "POST":
+        if not user.has_role(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE):
+            return render_template("core/error.html", status=403, code="forbidden",
+                                   message=_("Your role does not allow this."), errors={}), 403
+        form = request.form.to_dict()
+        try:
+            upload = request.files.get("file")
+            if upload and upload.filename:
+                lines = service.parse_declared_rows(upload.read(), upload.filename)
+            else:
+                lines = service.parse_declared_rows(form.get("rows", ""))
+            dealer_id = form.get("dealer_id") or ""
+            if not dealer_id.isdigit():
+                raise ValidationFailed(_("Choose a dealer."), errors={"dealer": [_("Required.")]})
+            parcel = service.create_parcel(user, dealer_id=int(dealer_id), inbound_waybill=form.get("inbound_waybill"),
+                                           inbound_carrier=form.get("inbound_carrier", ""), lines=lines,
+                                           note=form.get("note", ""),
+                                           source="import" if upload and upload.filename else "form")
+            flash(_("Parcel %(rma)s registered with %(n)s declared unit(s).", rma=parcel.rma_number,
+                    n=len(parcel.units)), "success")
+            return redirect(url_for("repairs.parcel", rma_number=parcel.rma_number))
+        except DomainError as err:
+            flash(err.message, "error")
+            for key, msgs in err.errors.items():
+                flash(f"{key}: {'; '.join(str(m) for m in msgs) if isinstance(msgs, list) else msgs}", "error")
+            status = err.status
+        else:  # pragma: no cover - every path above returns or raises
+            status = 200
+    else:
+        status = 200
+    dealers_stmt = select(Dealer).where(Dealer.active.is_(True)).order_by(Dealer.name)
+    limit = visible_office_id(user)
+    if limit is not None:
+        dealers_stmt = dealers_stmt.where(Dealer.office_id == limit)
+    page = paginate(service.parcels(user, q=request.args.get("q")), request.args.get("page", 1), 30)
+    return render_template("repairs/parcels.html", page=page, dealers=list(db.session.scalars(dealers_stmt)),
+                           form=form), status
+
+
+@bp.route("/repairs/parcels/<rma_number>")
+@roles_required(*READERS)
+def parcel(rma_number):
+    """One parcel: the declared list against what arrived, tasks, receipt."""
+    from core.extensions import db
+    from sqlalchemy import select
+    from repairs.models import DealerTask
+
+    p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
+    parcel_tasks = list(db.session.scalars(select(DealerTask).where(DealerTask.parcel_id == p.id).order_by(DealerTask.id)))
+    return render_template("repairs/parcel.html", parcel=p, tasks=parcel_tasks, today=local_today(),
+                           events=[e for e in service.parcel_events(p) if e.unit_id is None])
+
+
+@bp.route("/repairs/parcels/<rma_number>/complete-receipt", methods=["POST"])
+@roles_required(*HANDS)
+def complete_receipt(rma_number):
+    p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
+    try:
+        service.complete_receipt(actor(), p)
+        flash(_("Receipt of %(rma)s complete.", rma=p.rma_number), "success")
+    except DomainError as err:
+        flash(err.message, "error")
+    return redirect(url_for("repairs.parcel", rma_number=rma_number))
+
+
+@bp.route("/repairs/parcels/<rma_number>/receipt")
+@roles_required(*READERS)
+def receipt(rma_number):
+    """The printable receipt for the dealer, with the data-wipe notice (manual 2.1.6)."""
+    p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
+    return render_template("repairs/receipt.html", parcel=p)
+
+
+@bp.route("/repairs/units/<int:unit_id>", methods=["GET"])
+@roles_required(*READERS)
+def unit(unit_id):
+    """One unit with its whole timeline and the step forms that fit its state."""
+    u = service.get_unit(actor(), unit_id)
+    return render_template("repairs/unit.html", unit=u, events=service.timeline(u), today=local_today(),
+                           routes=_routes())
+
+
+def _routes():
+    from core.directory.models import RepairRoute
+    from core.extensions import db
+    from sqlalchemy import select
+
+    return list(db.session.scalars(select(RepairRoute).where(RepairRoute.active.is_(True)).order_by(RepairRoute.id)))
+
+
+@bp.route("/repairs/units/<int:unit_id>/<step>", methods=["POST"])
+@roles_required(*HANDS)
+def unit_step(unit_id, step):
+    """Receive / inspect / factory return / dispatch / ship one unit from its page."""
+    user = actor()
+    u = service.get_unit(user, unit_id)
+    try:
+        if step == "receive":
+            service.receive_unit(user, u.serial, u.parcel)
+        elif step == "inspect":
+            service.inspect_unit(user, u, human_damage=_flag("human_damage"), no_stock=_flag("no_stock"),
+                                 out_of_warranty=_flag("out_of_warranty"), note=request.form.get("note", ""),
+                                 route_code=request.form.get("route") or None)
+        elif step == "factory-return":
+            service.receive_from_factory(user, u, request.form.get("outcome", ""),
+                                         replacement_serial=request.form.get("replacement_serial") or None,
+                                         scrap=_flag("scrap"), note=request.form.get("note", ""))
+        elif step == "dispatch":
+            service.dispatch_to_factory(user, [u], carrier=request.form.get("carrier"),
+                                        waybill=request.form.get("waybill"))
+        elif step == "ship":
+            service.ship_to_dealer(user, [u], carrier=request.form.get("carrier"), waybill=request.form.get("waybill"))
+        else:
+            raise ValidationFailed(_("Unknown step."))
+    except DomainError as err:
+        flash(err.message, "error")
+        return render_template("repairs/unit.html", unit=service.get_unit(user, unit_id),
+                               events=service.timeline(u), today=local_today(), routes=_routes()), err.status
+    flash(_("Unit %(s)s is now %(state)s.", s=u.serial, state=st.state_label(u.state)), "success")
+    return redirect(url_for("repairs.unit", unit_id=u.id))
+
+
+@bp.route("/repairs/lookup")
+@roles_required(*READERS)
+def lookup():
+    """Status lookup: one box for serial, RMA number, dealer name or phone, waybill."""
+    q = (request.args.get("q") or "").strip()
+    results, error = [], None
+    if q:
+        try:
+            results = service.search(actor(), q)
+        except DomainError as err:
+            error = err.message
+    timelines = {u.id: service.timeline(u) for u in results[:10]}
+    from repairs.doa import service as doa  # DOA cases share the lookup (issue 6)
+
+    doa_results = [doa.application_view(a) for a in doa.find_doa(q, actor=actor())] if q and not error else []
+    return render_template("repairs/lookup.html", q=q, results=results, timelines=timelines, error=error,
+                           today=local_today(), doa_results=doa_results)
+
+
+@bp.route("/repairs/tasks")
+@roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+def tasks():
+    """Dealer-contact tasks due today (and earlier) and the supervisor's disputes."""
+    status = request.args.get("status", "open")
+    if status not in {"open", "disputed", "agreed", "resolved"}:
+        status = "open"
+    page = paginate(service.tasks(actor(), status=status), request.args.get("page", 1), 50)
+    return render_template("repairs/tasks.html", page=page, status=status, today=local_today())
+
+
+@bp.route("/repairs/tasks/<int:task_id>/<verb>", methods=["POST"])
+@roles_required(Role.SERVICE, Role.SUPERVISOR)
+def task_step(task_id, verb):
+    user = actor()
+    task = service.get_task(user, task_id)
+    try:
+        if verb == "resolve":
+            service.resolve_task(user, task, request.form.get("decision", ""), request.form.get("note", ""))
+        elif verb == "settle":
+            if not user.has_role(Role.SUPERVISOR):
+                return render_template("core/error.html", status=403, code="forbidden",
+                                       message=_("Only the supervisor settles disputes."), errors={}), 403
+            service.settle_task(user, task, request.form.get("decision", ""), request.form.get("note", ""))
+        else:
+            raise ValidationFailed(_("Unknown step."))
+        flash(_("Task updated."), "success")
+    except DomainError as err:
+        flash(err.message, "error")
+    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/repairs/")
+                    else url_for("repairs.tasks"))
+
+
+@bp.route("/repairs/overdue")
+@roles_required(Role.SUPERVISOR, Role.SERVICE)
+def overdue():
+    """Overdue work by route and by age, plus factory shipments reported late."""
+    report = service.overdue_report(actor())
+    late = []
+    try:
+        from shipments import service as shipments_service
+
+        if hasattr(shipments_service, "late_reports"):
+            late = list(shipments_service.late_reports())
+    except ImportError:
+        late = []
+    from repairs.doa import service as doa  # DOA cases share the overdue page (issue 6)
+
+    return render_template("repairs/overdue.html", report=report, late_shipments=late,
+                           doa_rows=doa.overdue_rows(actor()))
+
+
+@bp.route("/repairs/prices", methods=["GET", "POST"])
+@roles_required(Role.SERVICE, Role.SUPERVISOR)
+def prices():
+    """The dated paid-repair price list and price notices."""
+    status = 200
+    if request.method == "POST":
+        user = actor()
+        if not user.has_role(Role.SUPERVISOR):
+            return render_template("core/error.html", status=403, code="forbidden",
+                                   message=_("Only the supervisor changes prices."), errors={}), 403
+        try:
+            day = _date(request.form.get("effective_from"))
+            if request.form.get("kind") == "notice":
+                rows = service.apply_price_notice(user, effective_from=day, delta=request.form.get("delta"),
+                                                  notice=request.form.get("notice", ""))
+                flash(_("Notice applied to %(n)s price line(s).", n=len(rows)), "success")
+            else:
+                service.add_price(user, model=request.form.get("model", ""), effective_from=day,
+                                  amount=request.form.get("amount"), notice=request.form.get("notice", ""))
+                flash(_("Price added."), "success")
+            return redirect(url_for("repairs.prices"))
+        except DomainError as err:
+            flash(err.message, "error")
+            status = err.status
+    return render_template("repairs/prices.html", prices=service.price_list()), status
+
+
+def _date(value) -> date:
+    try:
+        return date.fromisoformat((value or "").strip())
+    except ValueError:
+        raise ValidationFailed(_("Give the date as YYYY-MM-DD."), errors={"effective_from": [_("Not a date.")]}) from None

@@ -1,0 +1,194 @@
+"""Shipments API: /api/v1/shipments/... through the same services as the pages."""
+from flask import Response
+from flask.views import MethodView
+from flask_babel import gettext as _
+from flask_smorest import Blueprint
+
+from core.accounts.auth import actor, roles_required
+from core.accounts.roles import Role
+from core.errors import NotFound
+from core.pagination import paginate
+from shipments import freight, receiving, service
+from shipments.schemas import (
+    FreightBillPageSchema,
+    FreightBillSchema,
+    FreightFileArgs,
+    FreightUploadArgs,
+    ShipmentLateReportArgs,
+    ShipmentLateReportSchema,
+    ShipmentLookupArgs,
+    ShipmentPageArgs,
+    ReceiptCheckSchema,
+    ReceiptSchema,
+    ShipmentReceiveArgs,
+    ShipmentShipArgs,
+    ShipmentCreateArgs,
+    ShipmentPageSchema,
+    ShipmentQueryArgs,
+    ShipmentSchema,
+    ShipmentUpdateArgs,
+)
+
+blp = Blueprint("shipments_api", __name__, url_prefix="/api/v1/shipments",
+                description="Shipments, receipts, late reports and freight bills")
+
+STAFF = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
+
+
+def _page_dict(page):
+    return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total,
+            "pages": page.pages}
+
+
+@blp.route("")
+class Shipments(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(ShipmentQueryArgs, location="query")
+    @blp.response(200, ShipmentPageSchema)
+    def get(self, args):
+        """List shipments (office users: their own office's only), newest first."""
+        page, per_page = args.pop("page"), args.pop("per_page")
+        return _page_dict(paginate(service.shipments_query(actor(), **args), page, per_page))
+
+    @roles_required(*STAFF)
+    @blp.arguments(ShipmentCreateArgs)
+    @blp.response(201, ShipmentSchema)
+    def post(self, args):
+        """Pack a new shipment with its declared units and parts."""
+        lines = args.pop("lines")
+        return service.create_shipment(actor(), lines=lines, **args)
+
+
+@blp.route("/lookup")
+class Lookup(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(ShipmentLookupArgs, location="query")
+    @blp.response(200, ShipmentSchema)
+    def get(self, args):
+        """Find a shipment by a scanned label (number) or waybill."""
+        shipment = service.find_shipment(args["code"])
+        service.ensure_shipment_access(actor(), shipment)
+        return shipment
+
+
+@blp.route("/late-reports")
+class LateReports(MethodView):
+    @roles_required(*HQ)
+    @blp.arguments(ShipmentLateReportArgs, location="query")
+    @blp.response(200, ShipmentLateReportSchema(many=True))
+    def get(self, args):
+        """Factory shipments reported after the next working day (or not reported yet)."""
+        return service.late_reports(actor(), include_pending=args["include_pending"])
+
+
+@blp.route("/<string:number>")
+class ShipmentItem(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, ShipmentSchema)
+    def get(self, number):
+        """One shipment with its lines."""
+        return service.get_shipment(actor(), number)
+
+    @roles_required(*STAFF)
+    @blp.arguments(ShipmentUpdateArgs)
+    @blp.response(200, ShipmentSchema)
+    def patch(self, args, number):
+        """Correct the carrier, pieces, weight, freight cost, paying account or note."""
+        return service.update_shipment(actor(), service.get_shipment(actor(), number), **args)
+
+
+@blp.route("/<string:number>/ship")
+class Ship(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(ShipmentShipArgs)
+    @blp.response(200, ShipmentSchema)
+    def post(self, args, number):
+        """Record that the shipment left, with its waybill and carrier."""
+        shipment = service.get_shipment(actor(), number)
+        return service.mark_shipped(actor(), shipment, **args)
+
+
+@blp.route("/<string:number>/receive/check")
+class ReceiveCheck(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(ShipmentReceiveArgs)
+    @blp.response(200, ReceiptCheckSchema)
+    def post(self, args, number):
+        """Compare scans with the declared contents without saving anything."""
+        shipment = service.get_shipment(actor(), number)
+        return receiving.preview_receipt(actor(), shipment, args["scans"])
+
+
+@blp.route("/<string:number>/receive")
+class Receive(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(ShipmentReceiveArgs)
+    @blp.response(201, ReceiptSchema)
+    def post(self, args, number):
+        """Receive the shipment: save the receipt check and post stock for the parts that arrived."""
+        shipment = service.get_shipment(actor(), number)
+        return receiving.receive_shipment(actor(), shipment, args["scans"], note=args["note"])
+
+
+@blp.route("/<string:number>/receipt")
+class ReceiptItem(MethodView):
+    @roles_required(*STAFF)
+    @blp.response(200, ReceiptSchema)
+    def get(self, number):
+        """The saved receipt check of a received shipment."""
+        shipment = service.get_shipment(actor(), number)
+        receipt = receiving.receipt_of(shipment)
+        if receipt is None:
+            raise NotFound(_("Shipment %(n)s has not been received yet.", n=shipment.number))
+        return receipt
+
+
+@blp.route("/freight-bills")
+class FreightBills(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(ShipmentPageArgs, location="query")
+    @blp.response(200, FreightBillPageSchema)
+    def get(self, args):
+        """Imported freight bills, newest month first."""
+        return _page_dict(paginate(freight.bills_query(actor()), args["page"], args["per_page"]))
+
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(FreightUploadArgs, location="form")
+    @blp.arguments(FreightFileArgs, location="files")
+    @blp.response(201, FreightBillSchema)
+    def post(self, form, files):
+        """Import a factory logistics bill (CSV or XLSX) and reconcile it; a bill with bad rows is refused whole."""
+        upload = files["file"]
+        content = upload.read(freight.MAX_BYTES + 1)
+        return freight.import_freight_bill(actor(), filename=upload.filename or "", content=content,
+                                           period=form.get("period"), note=form.get("note", ""))
+
+
+@blp.route("/freight-bills/<int:bill_id>")
+class FreightBillItem(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.response(200, FreightBillSchema)
+    def get(self, bill_id):
+        """One bill with its reconciliation result and totals per paying account."""
+        return freight.get_bill(actor(), bill_id)
+
+
+@blp.route("/freight-bills/<int:bill_id>/export.<any(csv, xlsx):fmt>")
+class FreightBillExport(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, bill_id, fmt):
+        """The reconciliation result as CSV or XLSX."""
+        return export_response(freight.get_bill(actor(), bill_id), fmt)
+
+
+def export_response(bill, fmt: str) -> Response:
+    """A download of ``bill``'s result (shared with the page)."""
+    if fmt == "csv":
+        body, mimetype = freight.export_csv(actor(), bill), "text/csv; charset=utf-8"
+    else:
+        body = freight.export_xlsx(actor(), bill)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{freight.bill_filename(bill, fmt)}"'})

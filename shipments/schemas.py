@@ -1,0 +1,254 @@
+"""API input (*Args) and output (*Schema) schemas for shipments and freight bills."""
+from marshmallow import Schema, fields, validate
+
+from core.schemas import Money
+from shipments.models import LEGS, LINE_KINDS, PAYING_ACCOUNTS, STATUSES
+
+
+
+class ShipmentPageArgs(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class ShipmentQueryArgs(ShipmentPageArgs):
+    q = fields.String(validate=validate.Length(max=80))
+    leg = fields.String(validate=validate.OneOf(LEGS))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    paying_account = fields.String(validate=validate.OneOf(PAYING_ACCOUNTS))
+    office_id = fields.Integer(validate=validate.Range(min=1))
+    dealer_id = fields.Integer(validate=validate.Range(min=1))
+    shipped_from = fields.Date()
+    shipped_to = fields.Date()
+
+
+class ShipmentLineArgs(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(LINE_KINDS))
+    serial = fields.String(validate=validate.Length(max=80), allow_none=True)
+    model = fields.String(validate=validate.Length(max=80), allow_none=True)
+    part_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    sku = fields.String(validate=validate.Length(min=1, max=60),
+                         metadata={"description": "A part's SKU, instead of part_id."})
+    quantity = fields.Integer(validate=validate.Range(min=1, max=100000))
+    ref_type = fields.String(validate=validate.Length(max=40), allow_none=True)
+    ref_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+
+
+class ShipmentCreateArgs(Schema):
+    leg = fields.String(required=True, validate=validate.OneOf(LEGS))
+    lines = fields.List(fields.Nested(ShipmentLineArgs), required=True, validate=validate.Length(min=1, max=500))
+    carrier = fields.String(validate=validate.Length(max=60), allow_none=True)
+    waybill = fields.String(validate=validate.Length(max=60), allow_none=True)
+    paying_account = fields.String(load_default="cs", validate=validate.OneOf(PAYING_ACCOUNTS))
+    dealer_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    office_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    vendor_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    pieces = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000))
+    weight_kg = fields.Decimal(allow_none=True, places=None)
+    freight_cost = fields.Decimal(allow_none=True, places=None)
+    from_location = fields.String(validate=validate.Length(max=40), allow_none=True,
+                                  metadata={"description": "Location code; default: the leg's origin."})
+    to_location = fields.String(validate=validate.Length(max=40), allow_none=True,
+                                metadata={"description": "Location code; default: the leg's destination."})
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ShipmentShipArgs(Schema):
+    waybill = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    carrier = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    shipped_at = fields.String(allow_none=True, metadata={
+        "description": "When it left: YYYY-MM-DD or an ISO timestamp; default now."})
+    freight_cost = fields.Decimal(allow_none=True, places=None)
+    pieces = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000))
+    weight_kg = fields.Decimal(allow_none=True, places=None)
+
+
+class ShipmentUpdateArgs(Schema):
+    carrier = fields.String(validate=validate.Length(max=60))
+    pieces = fields.Integer(validate=validate.Range(min=1, max=10000))
+    weight_kg = fields.Decimal(places=None)
+    freight_cost = fields.Decimal(places=None)
+    paying_account = fields.String(validate=validate.OneOf(PAYING_ACCOUNTS))
+    note = fields.String(validate=validate.Length(max=2000))
+
+
+class ShipmentScanArgs(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
+    model = fields.String(validate=validate.Length(max=80))
+
+
+class ShipmentReceiveArgs(Schema):
+    scans = fields.List(fields.Nested(ShipmentScanArgs), required=True, validate=validate.Length(max=5000))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class ShipmentLookupArgs(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=80))
+
+
+class ShipmentLateReportArgs(Schema):
+    include_pending = fields.Boolean(load_default=True)
+
+
+class ShipmentLineSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    serial = fields.String(allow_none=True)
+    model = fields.String()
+    part_id = fields.Integer(allow_none=True)
+    sku = fields.Function(lambda line: line.part.sku if line.part is not None else None)
+    quantity = fields.Integer()
+    ref_type = fields.String(allow_none=True)
+    ref_id = fields.Integer(allow_none=True)
+    received_quantity = fields.Integer()
+    receive_state = fields.String()
+    receive_note = fields.String()
+
+
+class ShipmentSummarySchema(Schema):
+    id = fields.Integer()
+    number = fields.String()
+    leg = fields.String()
+    status = fields.String()
+    carrier = fields.String()
+    waybill = fields.String(allow_none=True)
+    pieces = fields.Integer(allow_none=True)
+    weight_kg = Money(allow_none=True)
+    freight_cost = Money(allow_none=True)
+    paying_account = fields.String()
+    dealer_id = fields.Integer(allow_none=True)
+    office_id = fields.Integer(allow_none=True)
+    vendor_id = fields.Integer(allow_none=True)
+    from_location_id = fields.Integer(allow_none=True)
+    to_location_id = fields.Integer(allow_none=True)
+    note = fields.String()
+    created_at = fields.DateTime()
+    shipped_at = fields.DateTime(allow_none=True)
+    received_at = fields.DateTime(allow_none=True)
+    reported_at = fields.DateTime(allow_none=True)
+    report_due = fields.Date(allow_none=True)
+    created_by_id = fields.Integer(allow_none=True)
+
+
+class ShipmentSchema(ShipmentSummarySchema):
+    lines = fields.List(fields.Nested(ShipmentLineSchema))
+
+
+class ShipmentPageSchema(Schema):
+    items = fields.List(fields.Nested(ShipmentSummarySchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class ReceiptFindingSchema(Schema):
+    kind = fields.String()
+    code = fields.String()
+    expected = fields.String()
+    received = fields.String()
+    quantity = fields.Integer()
+    line_id = fields.Integer(allow_none=True)
+
+
+class ReceiptScanResultSchema(Schema):
+    code = fields.String()
+    quantity = fields.Integer()
+    outcome = fields.String()
+    line_id = fields.Integer(allow_none=True)
+    message = fields.String()
+
+
+class ReceiptCheckSchema(Schema):
+    clean = fields.Boolean()
+    findings = fields.List(fields.Nested(ReceiptFindingSchema))
+    results = fields.List(fields.Nested(ReceiptScanResultSchema))
+    lines = fields.Method("line_states")
+
+    def line_states(self, check):
+        return [
+            {"id": line_id, "received_quantity": got, "receive_state": state, "receive_note": note}
+            for line_id, (got, state, note) in check.line_states.items()
+        ]
+
+
+class ReceiptSchema(Schema):
+    id = fields.Integer()
+    shipment_id = fields.Integer()
+    shipment = fields.Nested(ShipmentSchema)
+    received_at = fields.DateTime()
+    received_by_id = fields.Integer(allow_none=True)
+    clean = fields.Boolean()
+    note = fields.String()
+    scans = fields.List(fields.Dict())
+    findings = fields.List(fields.Nested(ReceiptFindingSchema))
+
+
+class ShipmentLateReportSchema(Schema):
+    shipment = fields.Nested(ShipmentSummarySchema)
+    due = fields.Date()
+    reported_on = fields.Date(allow_none=True)
+    pending = fields.Boolean()
+    days_late = fields.Method("late_days")
+
+    def late_days(self, report):
+        return report.days_late()
+
+
+class FreightUploadArgs(Schema):
+    period = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM."))
+    note = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class FreightFileArgs(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+class FreightFindingSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    waybill = fields.String()
+    bill_line_no = fields.Method("line_no")
+    shipment_id = fields.Integer(allow_none=True)
+    shipment_number = fields.Method("number")
+    paying_account = fields.String(allow_none=True)
+    billed = Money(allow_none=True)
+    recorded = Money(allow_none=True)
+    difference = Money(allow_none=True)
+
+    def line_no(self, finding):
+        return finding.bill_line.line_no if finding.bill_line is not None else None
+
+    def number(self, finding):
+        return finding.shipment.number if finding.shipment is not None else None
+
+
+class FreightBillSummarySchema(Schema):
+    id = fields.Integer()
+    period = fields.String()
+    filename = fields.String()
+    imported_at = fields.DateTime()
+    imported_by_id = fields.Integer(allow_none=True)
+    line_count = fields.Integer()
+    total_amount = Money()
+    totals = fields.Dict()
+    counts = fields.Method("finding_counts")
+    note = fields.String()
+
+    def finding_counts(self, bill):
+        from shipments.freight import finding_counts
+
+        return finding_counts(bill)
+
+
+class FreightBillSchema(FreightBillSummarySchema):
+    findings = fields.List(fields.Nested(FreightFindingSchema))
+
+
+class FreightBillPageSchema(Schema):
+    items = fields.List(fields.Nested(FreightBillSummarySchema))
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()

@@ -1,0 +1,460 @@
+"""Shipment pages: list, create, detail, packing list, receive station, late reports, freight bills."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from werkzeug.routing import BuildError
+
+from core.accounts.auth import actor, roles_required
+from core.accounts.roles import Role
+from core.audit.service import trail
+from core.errors import DomainError, ValidationFailed
+from core.extensions import db
+from core.pagination import paginate
+from shipments import freight, receiving, service
+from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment
+
+bp = Blueprint("shipments", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/shipments", url_prefix="/shipments")
+
+STAFF = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
+
+LEG_LABELS = {
+    "dealer_hq": _l("Dealer → HQ"),
+    "hq_factory": _l("HQ → factory"),
+    "factory_hq": _l("Factory → HQ"),
+    "factory_dealer": _l("Factory → dealer"),
+    "hq_office": _l("HQ → office"),
+    "office_hq": _l("Office → HQ"),
+    "hq_vendor": _l("HQ → vendor"),
+    "vendor_factory": _l("Vendor → factory"),
+    "fg_dealer": _l("Finished-goods store → dealer"),
+}
+STATUS_LABELS = {"packed": _l("packed"), "shipped": _l("shipped"), "received": _l("received")}
+ACCOUNT_LABELS = {"cs": _l("CS"), "sales": _l("Sales (DOA)")}
+LINE_STATE_LABELS = {"pending": _l("pending"), "ok": _l("arrived"), "short": _l("short"),
+                     "missing": _l("missing"), "wrong": _l("wrong item")}
+FINDING_LABELS = {"missing": _l("Missing"), "extra": _l("Extra"), "wrong": _l("Wrong item")}
+FREIGHT_LABELS = {"matched": _l("matched"), "amount_diff": _l("amount differs"), "no_shipment": _l("no shipment"),
+                  "duplicate": _l("billed twice"), "unbilled": _l("not billed")}
+# How many scans a station page carries between requests.
+MAX_STATION_SCANS = receiving.MAX_SCANS
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """``url_for`` that gives None when another package's endpoint is not there."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+@bp.context_processor
+def _labels():
+    return {"LEG_LABELS": LEG_LABELS, "STATUS_LABELS": STATUS_LABELS, "ACCOUNT_LABELS": ACCOUNT_LABELS,
+            "LINE_STATE_LABELS": LINE_STATE_LABELS, "FINDING_LABELS": FINDING_LABELS,
+            "FREIGHT_LABELS": FREIGHT_LABELS, "optional_url": optional_url}
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "").strip()
+    return int(value) if value.isdigit() else None
+
+
+# --- list -------------------------------------------------------------------------------------
+
+@bp.route("/")
+@roles_required(*STAFF)
+def index():
+    """Shipments, filtered and paginated."""
+    filters = {
+        "q": request.args.get("q", "").strip()[:80] or None,
+        "leg": request.args.get("leg") or None,
+        "status": request.args.get("status") or None,
+        "paying_account": request.args.get("paying_account") or None,
+    }
+    try:
+        stmt = service.shipments_query(actor(), **filters)
+    except ValidationFailed as err:
+        flash(err.message, "error")
+        stmt = service.shipments_query(actor())
+        filters = {k: None for k in filters}
+    page = paginate(stmt, _int_arg("page") or 1, 50)
+    return render_template("shipments/index.html", page=page, filters=filters, legs=LEGS, statuses=STATUSES,
+                           accounts=PAYING_ACCOUNTS)
+
+
+# --- create -----------------------------------------------------------------------------------
+
+_QTY_RE = re.compile(r"^\d+$")
+
+
+def _parse_unit_text(text: str, errors: dict) -> list[dict]:
+    """One unit per line: ``SERIAL`` or ``SERIAL MODEL`` (scanner-friendly)."""
+    lines = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        parts = raw.replace(",", " ").replace("\t", " ").split()
+        if not parts:
+            continue
+        if len(parts) > 2:
+            errors.setdefault("units", []).append(_("Line %(n)s: use “serial” or “serial model”.", n=number))
+            continue
+        lines.append({"kind": "unit", "serial": parts[0], "model": parts[1] if len(parts) > 1 else ""})
+    return lines
+
+
+def _parse_part_text(text: str, errors: dict) -> list[dict]:
+    """One part per line: ``SKU QUANTITY`` or ``SKU 1 SERIAL``; the quantity defaults to 1."""
+    lines = []
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        parts = raw.replace(",", " ").replace("\t", " ").split()
+        if not parts:
+            continue
+        quantity, serial = 1, None
+        if len(parts) >= 2:
+            if not _QTY_RE.match(parts[1]) or int(parts[1]) < 1:
+                errors.setdefault("parts", []).append(
+                    _("Line %(n)s: the quantity %(q)s is not a whole number from 1.", n=number, q=parts[1]))
+                continue
+            quantity = int(parts[1])
+        if len(parts) == 3:
+            serial = parts[2]
+        if len(parts) > 3:
+            errors.setdefault("parts", []).append(_("Line %(n)s: use “SKU quantity” or “SKU 1 serial”.", n=number))
+            continue
+        lines.append({"kind": "part", "sku": parts[0], "quantity": quantity, "serial": serial})
+    return lines
+
+
+def _directory_choices():
+    from core.directory.models import Office, Vendor
+
+    user = actor()
+    offices = select(Office).where(Office.active.is_(True)).order_by(Office.code)
+    if user.has_role(Role.OFFICE) and not user.is_hq:
+        offices = offices.where(Office.id == user.office_id)
+    return list(db.session.scalars(offices)), list(db.session.scalars(select(Vendor).order_by(Vendor.code)))
+
+
+def _dealer_id_for(code: str, errors: dict) -> int | None:
+    from core.directory.models import Dealer
+
+    code = (code or "").strip()
+    if not code:
+        return None
+    dealer_id = db.session.scalar(select(Dealer.id).where(Dealer.code == code.upper()))
+    if dealer_id is None:
+        dealer_id = db.session.scalar(select(Dealer.id).where(Dealer.code == code))
+    if dealer_id is None:
+        errors.setdefault("dealer_code", []).append(_("No dealer with code %(c)s.", c=code))
+    return dealer_id
+
+
+def _form_int(name: str, errors: dict) -> int | None:
+    value = request.form.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        errors.setdefault(name, []).append(_("Choose one from the list."))
+        return None
+    return int(value)
+
+
+def _flatten(errors: dict) -> dict:
+    """Service errors keyed ``lines.3.serial`` shown under the units/parts boxes."""
+    flat: dict = {}
+    for key, messages in errors.items():
+        target = key
+        if key.startswith("lines"):
+            target = "lines"
+        flat.setdefault(target, []).extend(messages if isinstance(messages, list) else [messages])
+    return flat
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def create():
+    """Pack a new shipment: leg, parties, contents typed or scanned one per line."""
+    offices, vendors = _directory_choices()
+    form = request.form if request.method == "POST" else {"leg": request.args.get("leg", ""),
+                                                          "paying_account": "cs"}
+    errors: dict = {}
+    if request.method == "POST":
+        lines = _parse_unit_text(request.form.get("units", ""), errors)
+        lines += _parse_part_text(request.form.get("parts", ""), errors)
+        dealer_id = _dealer_id_for(request.form.get("dealer_code", ""), errors)
+        office_id = _form_int("office_id", errors)
+        vendor_id = _form_int("vendor_id", errors)
+        if not errors:
+            try:
+                shipment = service.create_shipment(
+                    actor(), leg=request.form.get("leg", ""), lines=lines,
+                    carrier=request.form.get("carrier"), waybill=request.form.get("waybill"),
+                    paying_account=request.form.get("paying_account", "cs"), dealer_id=dealer_id,
+                    office_id=office_id, vendor_id=vendor_id, pieces=request.form.get("pieces"),
+                    weight_kg=request.form.get("weight_kg"), freight_cost=request.form.get("freight_cost"),
+                    note=request.form.get("note", ""),
+                )
+            except DomainError as err:
+                flash(err.message, "error")
+                return render_template("shipments/new.html", form=form, errors=_flatten(err.errors), legs=LEGS,
+                                       accounts=PAYING_ACCOUNTS, offices=offices, vendors=vendors), err.status
+            flash(_("Shipment %(n)s packed.", n=shipment.number), "success")
+            return redirect(url_for("shipments.detail", number=shipment.number))
+        flash(_("The shipment has invalid fields."), "error")
+        return render_template("shipments/new.html", form=form, errors=errors, legs=LEGS, accounts=PAYING_ACCOUNTS,
+                               offices=offices, vendors=vendors), 422
+    return render_template("shipments/new.html", form=form, errors=errors, legs=LEGS, accounts=PAYING_ACCOUNTS,
+                           offices=offices, vendors=vendors)
+
+
+# --- detail -----------------------------------------------------------------------------------
+
+def _detail_context(shipment: Shipment) -> dict:
+    entries = trail("shipment", shipment.id)
+    for line in shipment.lines:
+        entries += trail("shipment_line", line.id)
+    entries.sort(key=lambda e: (e.at, e.id), reverse=True)
+    locations = {}
+    if shipment.from_location_id or shipment.to_location_id:
+        from inventory.models import Location
+
+        for location_id in (shipment.from_location_id, shipment.to_location_id):
+            if location_id:
+                locations[location_id] = db.session.get(Location, location_id)
+    return {"shipment": shipment, "receipt": receiving.receipt_of(shipment), "entries": entries,
+            "locations": locations}
+
+
+@bp.route("/<string:number>")
+@roles_required(*STAFF)
+def detail(number):
+    """One shipment: facts, contents, receipt check, history."""
+    shipment = service.get_shipment(actor(), number)
+    return render_template("shipments/detail.html", form={}, errors={}, **_detail_context(shipment))
+
+
+@bp.route("/<string:number>/packing-list")
+@roles_required(*STAFF)
+def packing_list(number):
+    """A printable packing list of the declared contents."""
+    shipment = service.get_shipment(actor(), number)
+    return render_template("shipments/packing_list.html", shipment=shipment)
+
+
+@bp.route("/<string:number>/ship", methods=["POST"])
+@roles_required(*STAFF)
+def ship(number):
+    """Record the waybill and carrier: the shipment left (or the factory reported it)."""
+    shipment = service.get_shipment(actor(), number)
+    try:
+        service.mark_shipped(
+            actor(), shipment, waybill=request.form.get("waybill", ""), carrier=request.form.get("carrier", ""),
+            shipped_at=request.form.get("shipped_at") or None, freight_cost=request.form.get("freight_cost"),
+            pieces=request.form.get("pieces"), weight_kg=request.form.get("weight_kg"),
+        )
+    except DomainError as err:
+        flash(err.message, "error")
+        return render_template("shipments/detail.html", form=request.form, errors=err.errors,
+                               **_detail_context(shipment)), err.status
+    flash(_("Shipment %(n)s is on its way.", n=shipment.number), "success")
+    return redirect(url_for("shipments.detail", number=shipment.number))
+
+
+@bp.route("/<string:number>/edit", methods=["POST"])
+@roles_required(*STAFF)
+def edit(number):
+    """Correct the freight facts (carrier, pieces, weight, cost, paying account, note)."""
+    shipment = service.get_shipment(actor(), number)
+    fields = {name: request.form.get(name) for name in
+              ("carrier", "pieces", "weight_kg", "freight_cost", "paying_account", "note")}
+    fields = {k: (v if v != "" or k in ("note", "carrier") else None) for k, v in fields.items()}
+    try:
+        service.update_shipment(actor(), shipment, **fields)
+    except DomainError as err:
+        flash(err.message, "error")
+        return render_template("shipments/detail.html", form=request.form, errors=err.errors,
+                               **_detail_context(shipment)), err.status
+    flash(_("Shipment %(n)s updated.", n=shipment.number), "success")
+    return redirect(url_for("shipments.detail", number=shipment.number))
+
+
+# --- receive station --------------------------------------------------------------------------
+
+@bp.route("/receive", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def receive_start():
+    """Step 1: scan the shipment's label or waybill."""
+    if request.method == "POST":
+        code = request.form.get("code", "")
+        try:
+            shipment = service.find_shipment(code)
+            service.ensure_shipment_access(actor(), shipment)
+            if shipment.status == "received":
+                flash(_("Shipment %(n)s was already received.", n=shipment.number), "warning")
+                return redirect(url_for("shipments.detail", number=shipment.number))
+        except DomainError as err:
+            return render_template("shipments/receive_start.html", error=err.message, code=code), err.status
+        return redirect(url_for("shipments.receive", number=shipment.number))
+    return render_template("shipments/receive_start.html", error=None, code="")
+
+
+_STATION_QTY = re.compile(r"^(\d{1,6})\s*[*xX×]\s*(\S+)$")
+
+
+def _station_scans(text: str) -> list[dict]:
+    scans = []
+    for raw in (text or "").splitlines()[:MAX_STATION_SCANS]:
+        raw = raw.strip()
+        if not raw:
+            continue
+        match = _STATION_QTY.match(raw)
+        if match:
+            scans.append({"code": match.group(2), "quantity": int(match.group(1))})
+        else:
+            scans.append({"code": raw, "quantity": 1})
+    return scans
+
+
+def _scans_text(scans: list[dict]) -> str:
+    return "\n".join(s["code"] if s["quantity"] == 1 else f"{s['quantity']}*{s['code']}" for s in scans)
+
+
+@bp.route("/receive/<string:number>", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def receive(number):
+    """Step 2: scan the contents; each Enter re-checks; FINISH (or the button) saves the receipt.
+
+    Typed commands: UNDO drops the last scan, RESET drops all, FINISH saves.
+    ``5*SKU`` counts five pieces at once.
+    """
+    shipment = service.get_shipment(actor(), number)
+    if shipment.status == "received":
+        flash(_("Shipment %(n)s was already received.", n=shipment.number), "warning")
+        return redirect(url_for("shipments.detail", number=shipment.number))
+    scans = _station_scans(request.form.get("scans", "")) if request.method == "POST" else []
+    message, tone, status = None, "info", 200
+    action = request.form.get("action", "scan")
+    code = request.form.get("code", "").strip()
+    command = code.upper()
+    if request.method == "POST":
+        if command in ("UNDO", "RESET", "FINISH", "DONE"):
+            action = {"UNDO": "undo", "RESET": "reset"}.get(command, "finish")
+            code = ""
+        if action == "undo" and scans:
+            dropped = scans.pop()
+            message, tone = _("Removed %(c)s.", c=dropped["code"]), "info"
+        elif action == "reset":
+            scans = []
+            message, tone = _("All scans cleared."), "info"
+        elif action == "finish":
+            try:
+                receipt = receiving.receive_shipment(actor(), shipment, scans, note=request.form.get("note", ""))
+            except DomainError as err:
+                message, tone, status = err.message, "bad", err.status
+            else:
+                if receipt.clean:
+                    flash(_("Shipment %(n)s received: everything as declared.", n=shipment.number), "success")
+                else:
+                    flash(_("Shipment %(n)s received with %(k)s difference(s); see the receipt check.",
+                            n=shipment.number, k=len(receipt.findings)), "warning")
+                return redirect(url_for("shipments.detail", number=shipment.number))
+        elif code:
+            normal = service.normalise_code(code)
+            if normal in (shipment.number, shipment.waybill):
+                message, tone = _("That is this shipment's own label; scan its contents."), "info"
+            elif len(scans) >= MAX_STATION_SCANS:
+                message, tone, status = _("Too many scans."), "bad", 422
+            else:
+                match = _STATION_QTY.match(code)
+                scans.append({"code": match.group(2), "quantity": int(match.group(1))} if match
+                             else {"code": code, "quantity": 1})
+    try:
+        check = receiving.preview_receipt(actor(), shipment, scans)
+    except ValidationFailed as err:
+        # A malformed scan (e.g. too long): drop it and say why.
+        if scans:
+            scans.pop()
+        check = receiving.preview_receipt(actor(), shipment, scans)
+        message, tone, status = err.message, "bad", 422
+    if message is None and action == "scan" and code and check.results:
+        last = check.results[-1]
+        tone = "ok" if last.outcome == "matched" else "bad"
+        message = last.message
+    return render_template("shipments/receive.html", shipment=shipment, check=check,
+                           scans_text=_scans_text(scans), scan_count=len(scans), message=message, tone=tone), status
+
+
+# --- late reports -----------------------------------------------------------------------------
+
+@bp.route("/late-reports")
+@roles_required(*HQ)
+def late_reports():
+    """Factory shipments reported after the next working day, or still unreported."""
+    reports = service.late_reports(actor())
+    return render_template("shipments/late_reports.html", reports=reports)
+
+
+# --- freight bills ----------------------------------------------------------------------------
+
+@bp.route("/freight", methods=["GET", "POST"])
+@roles_required(Role.SUPERVISOR)
+def freight_bills():
+    """Imported freight bills and the upload form."""
+    from core.calendar import local_today
+
+    bad_rows, form_error, status = [], None, 200
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            form_error, status = _("Choose the bill file (CSV or XLSX)."), 422
+        else:
+            try:
+                bill = freight.import_freight_bill(
+                    actor(), filename=upload.filename, content=upload.read(freight.MAX_BYTES + 1),
+                    period=request.form.get("period", ""), note=request.form.get("note", ""))
+            except DomainError as err:
+                form_error, status = err.message, err.status
+                bad_rows = err.extra.get("rows") or []
+                if not bad_rows:
+                    errors = [m for msgs in err.errors.values() for m in (msgs if isinstance(msgs, list) else [msgs])]
+                    form_error = " ".join([err.message] + [m for m in errors if m != err.message])
+            else:
+                flash(_("Bill for %(p)s imported: %(n)s lines.", p=bill.period, n=bill.line_count), "success")
+                return redirect(url_for("shipments.freight_bill", bill_id=bill.id))
+    page = paginate(freight.bills_query(actor()), _int_arg("page") or 1, 50)
+    counts = {bill.id: freight.finding_counts(bill) for bill in page.items}
+    return render_template("shipments/freight_bills.html", page=page, counts=counts, bad_rows=bad_rows,
+                           form_error=form_error, default_period=freight.previous_period(local_today()),
+                           form=request.form), status
+
+
+@bp.route("/freight/<int:bill_id>")
+@roles_required(Role.SUPERVISOR)
+def freight_bill(bill_id):
+    """One bill's reconciliation: differences, unmatched lines, unbilled shipments, totals."""
+    bill = freight.get_bill(actor(), bill_id)
+    kind = request.args.get("kind") or None
+    if kind and kind not in FREIGHT_LABELS:
+        abort(404)
+    findings = [f for f in bill.findings if kind is None or f.kind == kind]
+    order = {"amount_diff": 0, "no_shipment": 1, "duplicate": 2, "unbilled": 3, "matched": 4}
+    findings.sort(key=lambda f: (order[f.kind], f.id))
+    _header, totals = freight.totals_rows(bill)
+    return render_template("shipments/freight_bill.html", bill=bill, findings=findings, kind=kind,
+                           counts=freight.finding_counts(bill), totals=totals)
+
+
+@bp.route("/freight/<int:bill_id>/export.<any(csv, xlsx):fmt>")
+@roles_required(Role.SUPERVISOR)
+def freight_export(bill_id, fmt):
+    """Download the reconciliation as CSV or XLSX."""
+    from shipments.api import export_response
+
+    return export_response(freight.get_bill(actor(), bill_id), fmt)
+

@@ -1,0 +1,124 @@
+"""DOA pages by role, navigation, the overdue and lookup helpers for repairs, and the demo data."""
+from __future__ import annotations
+
+import random
+
+import pytest
+from sqlalchemy import select
+
+from tests.doa.conftest import approve, new_application
+
+PAGES = ["/doa/", "/doa/new", "/doa/receive", "/doa/holds", "/doa/tasks", "/doa/overdue"]
+
+
+@pytest.fixture()
+def number(app, world):
+    from core.extensions import db
+
+    with app.app_context():
+        row = approve(new_application(serials=("SN1",)))
+        db.session.commit()
+        return row.number
+
+
+@pytest.mark.parametrize(("role", "allowed"), [
+    ("service", {"/doa/", "/doa/new", "/doa/receive", "/doa/holds", "/doa/tasks", "/doa/overdue"}),
+    ("clerk", {"/doa/", "/doa/receive", "/doa/holds"}),
+    ("channel", {"/doa/", "/doa/holds"}),
+    ("office-bj", {"/doa/", "/doa/holds", "/doa/tasks", "/doa/overdue"}),
+])
+def test_pages_answer_by_role(app, number, signed_in, role, allowed):
+    client = signed_in(role)
+    for path in PAGES:
+        assert client.get(path).status_code == (200 if path in allowed else 403), path
+    assert client.get(f"/doa/{number}").status_code == 200
+
+
+def test_anonymous_users_are_sent_to_sign_in_but_dealers_reach_their_pages(app, number, client):
+    for path in PAGES + [f"/doa/{number}"]:
+        resp = client.get(path)
+        assert resp.status_code == 302 and "/login" in resp.headers["Location"]
+    assert client.get("/api/v1/doa/applications").status_code == 401
+    assert client.get("/doa-apply").status_code == 200
+    assert client.get("/doa-apply/status").status_code == 200
+
+
+def test_navigation_shows_doa_to_who_works_on_it(app, world, signed_in):
+    assert 'href="/doa/"' in signed_in("channel").get("/doa/").get_data(as_text=True)
+    clerk_page = signed_in("clerk").get("/doa/").get_data(as_text=True)
+    assert 'href="/doa/receive"' in clerk_page
+
+
+def test_the_list_finds_by_serial_and_marks_overdue(app, number, signed_in):
+    client = signed_in("service")
+    page = client.get("/doa/?q=sn1").get_data(as_text=True)
+    assert number in page
+    assert number not in client.get("/doa/?q=nothing-like-it").get_data(as_text=True)
+    assert client.get("/doa/?state=bogus").status_code == 200
+
+
+def test_the_detail_page_shows_the_steps_a_user_may_take(app, number, signed_in):
+    clerk = signed_in("clerk").get(f"/doa/{number}").get_data(as_text=True)
+    assert f"/doa/{number}/step/receipt" in clerk and f"/doa/{number}/step/cancel" not in clerk
+    service = signed_in("service").get(f"/doa/{number}").get_data(as_text=True)
+    assert f"/doa/{number}/step/cancel" in service and f"/doa/{number}/attachments" in service
+    assert "approved: dealer may ship" in service
+
+
+def test_receiving_on_the_page(app, number, signed_in):
+    client = signed_in("clerk")
+    resp = client.submit(f"/doa/{number}/step/receipt", {"serials": "SN1", "carrier": "顺丰", "waybill": "SF1"},
+                         form_page=f"/doa/{number}")
+    assert resp.status_code == 302
+    page = client.get(f"/doa/{number}").get_data(as_text=True)
+    assert "Received." in page and "Replacement due" in page
+
+
+def test_helpers_for_the_repairs_lookup_and_overdue_page(app, number, user):
+    from repairs.doa import service
+
+    with app.app_context():
+        assert [a.number for a in service.find_doa("sn1")] == [number]
+        assert [a.number for a in service.find_doa("D0001")] == [number]
+        assert [a.number for a in service.find_doa("北京数码")] == [number]
+        assert service.find_doa("SN1", actor=user("office-sh")) == []
+        assert service.find_doa("") == [] and service.find_doa("x" * 101) == []
+        assert service.overdue_doa() == []
+
+
+def test_the_api_is_documented(app, client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert "/api/v1/doa/applications/{number}/refund/finance" in paths
+    assert "/api/v1/doa/attachments/{attachment_id}" in paths
+
+
+def test_the_demo_loader_makes_applications_in_various_states(app):
+    from core.directory.demo import load_directory
+    from core.extensions import db
+    from repairs.doa.demo import load_doa
+    from repairs.doa.models import DoaApplication, DoaHold
+
+    lines = []
+    with app.app_context():
+        rng = random.Random(2026)
+        load_directory(rng, lines.append)
+        load_doa(rng, lines.append)
+        db.session.commit()
+        states = set(db.session.scalars(select(DoaApplication.state)))
+        assert {"submitted", "approved", "refused", "received", "replacement_shipped", "refunded"} <= states
+        assert db.session.scalar(select(DoaHold.id)) is not None
+        numbers = list(db.session.scalars(select(DoaApplication.number)))
+    assert any(line.startswith("doa:") for line in lines)
+    # Every demo case's page renders, for CS and for a department.
+    for username in ("service", "product"):
+        client = app.test_client()
+        assert client.login(username, f"{username}-demo").status_code == 302
+        for number in numbers:
+            assert client.get(f"/doa/{number}").status_code == 200, number
+        for path in ("/doa/", "/doa/holds"):
+            assert client.get(path).status_code == 200
+    supervisor = app.test_client()
+    supervisor.login("supervisor", "supervisor-demo")
+    overdue = supervisor.get("/doa/overdue").get_data(as_text=True)
+    assert "internal approval" in overdue and "replacement shipped" in overdue
+    assert supervisor.get("/doa/tasks?status=all").status_code == 200

@@ -1,0 +1,314 @@
+"""Walk every route of the URL map with real, foreign and bogus parameters.
+
+Used by the route-walk tests: URL parameters are filled with ids and codes of
+office A's records (found by :mod:`tests.security.ownership`) and with values
+that match nothing; request bodies are filled from the forms the pages show
+and from the OpenAPI request schemas, again with office A's values, so a
+missing office check is hit rather than a validation error.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from html.parser import HTMLParser
+
+from werkzeug.routing import AnyConverter, IntegerConverter, PathConverter
+
+from tests.security import ownership
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+BOGUS_INT = 987654
+BOGUS_STR = "no-such-thing-42"
+
+# Reachable without signing in, by design. Everything else must refuse anonymous users.
+PUBLIC_ENDPOINTS = {
+    "static",
+    "core.static",
+    "core.health",
+    "accounts.login",
+    "accounts.set_language",  # the language switch works on the sign-in page too
+    "accounts.logout",
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+    "repairs_api.PublicStatus",  # the dealer's status check: RMA number + phone digits, rate-limited
+    "doa_api.PublicStatus",
+    "doa_api.PublicApply",
+}
+# Dealer-facing pages without login (verified by a number plus the dealer's phone digits, rate-limited).
+PUBLIC_PREFIXES = ("public.", "doa_public.")
+PUBLIC_SUFFIXES = (".static",)
+
+
+def is_public(endpoint: str) -> bool:
+    return (endpoint in PUBLIC_ENDPOINTS or endpoint.startswith(PUBLIC_PREFIXES)
+            or endpoint.endswith(PUBLIC_SUFFIXES))
+
+
+def is_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+@dataclass
+class Target:
+    endpoint: str
+    rule: str
+    url: str
+    methods: tuple
+    foreign: bool  # parameters point at office A's records
+
+
+@dataclass
+class Facts:
+    """What office A owns, as URL and body values, and the text that identifies it."""
+
+    office_a: int
+    office_a_code: str
+    values: dict  # table -> {"ids": [...], "strings": [...]}
+    by_column: dict  # column name -> [A's values]
+    markers: set
+    owned: ownership.Owned
+    forms: dict = field(default_factory=dict)  # action path -> {field: [option values]}
+
+    def all_ids(self):
+        return sorted({i for v in self.values.values() for i in v["ids"] if isinstance(i, int)})
+
+    def all_strings(self):
+        out = []
+        for v in self.values.values():
+            out.extend(s for s in v["strings"] if s not in out)
+        return out
+
+
+def collect_facts(app, office_a: int) -> Facts:
+    from sqlalchemy import select
+
+    from core.directory.models import Office
+    from core.extensions import db
+
+    with app.app_context():
+        meta = db.metadata
+        with db.engine.connect() as conn:
+            office_b_ids = [o for o in conn.execute(select(Office.id).where(Office.id != office_a)).scalars()]
+            a = ownership.owned_by_office(conn, meta, office_a)
+            others = ownership.Owned()
+            for other in office_b_ids:
+                for table, ids in ownership.owned_by_office(conn, meta, other).ids.items():
+                    others.add(table, ids)
+            only = ownership.only_a(a, others)
+            only.add("office", [office_a])
+            values = ownership.identifying_values(conn, meta, only)
+            marks = ownership.markers(conn, meta, only)
+            by_column: dict = {}
+            for table in meta.sorted_tables:
+                ids = only.ids.get(table.name)
+                pk = ownership._single_pk(table)
+                if not ids or pk is None:
+                    continue
+                for row in conn.execute(select(table).where(pk.in_(sorted(ids)))).mappings():
+                    for col, value in row.items():
+                        if value is not None and isinstance(value, (int, str)) and not isinstance(value, bool):
+                            by_column.setdefault(col, [])
+                            if value not in by_column[col]:
+                                by_column[col].append(value)
+            code, name = conn.execute(select(Office.code, Office.name).where(Office.id == office_a)).one()
+            marks -= {code, name}  # an office's name is shown wherever offices are listed
+    return Facts(office_a, code, values, by_column, marks, only)
+
+
+def _stem(name: str) -> str:
+    for suffix in ("_id", "_code", "_no", "_number", "_sku", "_serial"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _tables_for(name: str, facts: Facts) -> list[str]:
+    stem = _stem(name).lower()
+    if stem in ("id", "code", "pk", "key"):
+        return []
+    hits = [t for t in facts.values if stem in t or t in stem]
+    return sorted(hits, key=len)
+
+
+def param_values(name: str, converter, facts: Facts) -> list:
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)
+    tables = _tables_for(name, facts)
+    if isinstance(converter, IntegerConverter):
+        pool = [i for t in tables for i in facts.values[t]["ids"]] or facts.all_ids()
+        return list(dict.fromkeys(pool))[:4] + [BOGUS_INT]
+    if isinstance(converter, PathConverter):
+        return ["depot.css", BOGUS_STR]
+    pool = list(facts.by_column.get(name, []))
+    pool += [s for t in tables for s in facts.values[t]["strings"]]
+    if not pool:
+        pool = facts.all_strings()
+    pool = [str(p) for p in pool if str(p)]
+    return list(dict.fromkeys(pool))[:4] + [BOGUS_STR]
+
+
+def targets(app, facts: Facts) -> list[Target]:
+    out = []
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
+        methods = tuple(sorted(m for m in rule.methods if m not in ("HEAD", "OPTIONS")))
+        if not rule.arguments:
+            out.append(Target(rule.endpoint, rule.rule, rule.rule, methods, False))
+            continue
+        names = sorted(rule.arguments)
+        choices = [param_values(n, rule._converters[n], facts) for n in names]
+        width = max(len(c) for c in choices)
+        combos = [tuple(c[min(i, len(c) - 1)] for c in choices) for i in range(width)]
+        for combo in dict.fromkeys(combos):
+            built = rule.build(dict(zip(names, combo)), append_unknown=False)
+            if built is None:
+                continue
+            foreign = any(v not in (BOGUS_INT, BOGUS_STR) for v in combo)
+            out.append(Target(rule.endpoint, rule.rule, built[1], methods, foreign))
+    return out
+
+
+# --- forms on pages ---------------------------------------------------------------------
+
+
+class FormParser(HTMLParser):
+    """Every <form>: its method, action, field names and select options; CSRF presence."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[dict] = []
+        self._form = None
+        self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self._form = {"method": (a.get("method") or "get").lower(), "action": a.get("action"),
+                          "fields": {}, "csrf": False, "enctype": a.get("enctype", "")}
+            self.forms.append(self._form)
+        elif self._form is not None and tag in ("input", "select", "textarea", "button"):
+            name = a.get("name")
+            if name == "csrf_token":
+                self._form["csrf"] = bool(a.get("value"))
+            elif name:
+                vals = self._form["fields"].setdefault(name, [])
+                if tag == "input" and a.get("value") not in (None, ""):
+                    vals.append(a["value"])
+                if tag == "input":
+                    self._form.setdefault("types", {})[name] = a.get("type", "text")
+            if tag == "select":
+                self._select = name
+        elif tag == "option" and self._form is not None and self._select:
+            value = a.get("value")
+            if value not in (None, ""):
+                self._form["fields"].setdefault(self._select, []).append(value)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        elif tag == "select":
+            self._select = None
+
+
+def parse_forms(html: str) -> list[dict]:
+    parser = FormParser()
+    parser.feed(html)
+    return parser.forms
+
+
+def form_value(name: str, options: list, facts: Facts, input_type: str = "text"):
+    """A value for a form field that points at office A where it can."""
+    low = name.lower()
+    mine = [str(v) for v in facts.by_column.get(name, [])]
+    if "office" in low:
+        for cand in (str(facts.office_a), facts.office_a_code):
+            if not options or cand in options:
+                return cand
+    for cand in mine:
+        if not options or cand in options:
+            return cand
+    if options:
+        return options[0]
+    if input_type == "number" or low.endswith("_id") or low in ("quantity", "qty", "count"):
+        ids = [i for t in _tables_for(name, facts) for i in facts.values[t]["ids"]]
+        return str(ids[0] if ids else 1)
+    if "date" in low or input_type == "date":
+        return date.today().isoformat()
+    if input_type == "checkbox":
+        return "y"
+    return "OFA-probe"
+
+
+# --- JSON bodies from the OpenAPI spec ----------------------------------------------------
+
+
+def spec_path(rule: str) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def resolve(schema: dict, spec: dict) -> dict:
+    seen = 0
+    while isinstance(schema, dict) and "$ref" in schema and seen < 10:
+        ref = schema["$ref"].lstrip("#/").split("/")
+        node = spec
+        for part in ref:
+            node = node[part]
+        schema = node
+        seen += 1
+    return schema or {}
+
+
+def body_for(schema: dict, spec: dict, facts: Facts, name: str = "", depth: int = 0):
+    schema = resolve(schema, spec)
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    if kind == "object" or "properties" in schema:
+        if depth > 3:
+            return {}
+        return {k: body_for(v, spec, facts, k, depth + 1)
+                for k, v in schema.get("properties", {}).items() if not resolve(v, spec).get("readOnly")}
+    if kind == "array":
+        return [body_for(schema.get("items", {}), spec, facts, name, depth + 1)]
+    low = name.lower()
+    mine = facts.by_column.get(name, [])
+    if kind == "integer":
+        if "office" in low:
+            return facts.office_a
+        ints = [v for v in mine if isinstance(v, int)]
+        if ints:
+            return ints[0]
+        ids = [i for t in _tables_for(name, facts) for i in facts.values[t]["ids"]]
+        return ids[0] if ids else 1
+    if kind == "number":
+        return 1
+    if kind == "boolean":
+        return True
+    fmt = schema.get("format")
+    if fmt == "date":
+        return date.today().isoformat()
+    if fmt == "date-time":
+        return datetime.now(timezone.utc).isoformat()
+    if "office" in low:
+        return facts.office_a_code
+    strings = [v for v in mine if isinstance(v, str)]
+    if strings:
+        return strings[0]
+    tabled = [s for t in _tables_for(name, facts) for s in facts.values[t]["strings"]]
+    return tabled[0] if tabled else "OFA-probe"
+
+
+def request_body(spec: dict, rule: str, method: str, facts: Facts):
+    op = spec.get("paths", {}).get(spec_path(rule), {}).get(method.lower())
+    if not op or "requestBody" not in op:
+        return None
+    content = op["requestBody"].get("content", {})
+    media = content.get("application/json")
+    if media is None:
+        return None
+    return body_for(media.get("schema", {}), spec, facts)
+
+
+def combos_limited(items, n):
+    return list(itertools.islice(items, n))
