@@ -45,6 +45,17 @@ class RmaLabels(MethodView):
         return _print("rma", number, args)
 
 
+@blp.route("/doa/<path:number>")
+class DoaLabels(MethodView):
+    @roles_required(*sources.HQ)
+    @blp.arguments(LabelArgs, location="query", unknown=RAISE)
+    @blp.response(200, _BINARY, content_type="application/pdf", **_FILE)
+    @blp.alt_response(200, schema=_BINARY, content_type="text/plain", success=True, **_FILE)
+    def get(self, args, number):
+        """The label of a DOA application, then one label per declared unit."""
+        return _print("doa", number, args)
+
+
 @blp.route("/shipments/<number>")
 class ShipmentLabels(MethodView):
     @roles_required(*sources.STAFF)

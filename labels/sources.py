@@ -24,10 +24,12 @@ from labels.render import LabelSpec
 
 HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
 STAFF = HQ + (Role.OFFICE,)
-KINDS = ("unit", "rma", "shipment", "shelf", "part")
+KINDS = ("unit", "rma", "doa", "shipment", "shelf", "part")
+HQ_KINDS = ("unit", "rma", "doa")
 KIND_LABELS = {
     "unit": _l("Repair units (by serial)"),
     "rma": _l("RMA parcels (parcel and its units)"),
+    "doa": _l("DOA applications (application and its units)"),
     "shipment": _l("Shipments (one label per piece)"),
     "shelf": _l("Shelves and bins (by location code)"),
     "part": _l("Parts (by SKU)"),
@@ -247,9 +249,19 @@ def part_specs(actor, sku: str) -> list[LabelSpec]:
 
 # --- by kind, and batches ---------------------------------------------------------------------
 
+def doa_specs(actor, number: str) -> list[LabelSpec]:
+    """The DOA application's label, then one label per declared unit (HQ staff)."""
+    from repairs.doa.service import label_data
+
+    _require(actor, *HQ)
+    return [LabelSpec(code=d["code"], title=d["title"], lines=[line for line in d["lines"] if line],
+                      notice=d.get("notice")) for d in label_data(actor, number)]
+
+
 _BY_KIND = {
     "unit": unit_specs,
     "rma": rma_specs,
+    "doa": doa_specs,
     "shipment": shipment_specs,
     "shelf": shelf_specs,
     "part": part_specs,
@@ -294,7 +306,7 @@ def batch_specs(actor, kind: str, codes) -> list[LabelSpec]:
     makes the whole batch Forbidden.
     """
     _check_kind(kind)
-    _require(actor, *(HQ if kind in ("unit", "rma") else STAFF))
+    _require(actor, *(HQ if kind in HQ_KINDS else STAFF))
     codes = split_codes(codes)
     if not codes:
         msg = _("Give at least one code.")

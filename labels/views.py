@@ -45,6 +45,7 @@ def _kinds():
 _SINGLE_ENDPOINTS = {
     "unit": ("labels.unit_label", "serial"),
     "rma": ("labels.rma_label", "number"),
+    "doa": ("labels.doa_label", "number"),
     "shipment": ("labels.shipment_label", "number"),
     "shelf": ("labels.shelf_label", "code"),
     "part": ("labels.part_label", "sku"),
@@ -77,6 +78,13 @@ def unit_label(serial):
 def rma_label(number):
     """The parcel label of an RMA and one label per unit of the parcel."""
     return _print("rma", number)
+
+
+@bp.route("/doa/<path:number>")
+@roles_required(*sources.HQ)
+def doa_label(number):
+    """The label of a DOA application and one label per declared unit."""
+    return _print("doa", number)
 
 
 @bp.route("/shipment/<number>")

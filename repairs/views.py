@@ -24,10 +24,12 @@ READERS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 
 @bp.app_template_global("repairs_label_url")
 def label_url(kind: str, value: str):
-    """Link to the labels package's label for a unit or parcel, if that package is installed."""
+    """Link to the labels package's label for a unit, parcel or DOA case, if that package is installed."""
     try:
         if kind == "unit":
             return url_for("labels.unit_label", serial=value)
+        if kind == "doa":
+            return url_for("labels.doa_label", number=value)
         return url_for("labels.rma_label", number=value)
     except BuildError:
         return None
