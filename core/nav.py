@@ -25,8 +25,8 @@ def register_nav(label, endpoint: str, roles=(), order: int = 100) -> None:
         _ITEMS.append(item)
 
 
-def nav_for(user) -> list[tuple[str, str]]:
-    """(label, url) pairs the user may see, in menu order."""
+def nav_for(user) -> list[tuple[str, str, str]]:
+    """(label, url, endpoint) of the entries the user may see, in menu order."""
     if user is None or not user.is_authenticated:
         return []
     out = []

@@ -79,7 +79,7 @@ class ApiToken(db.Model):
 
     __tablename__ = "api_token"
     __audited__ = True
-    __audit_exclude__ = ("token_hash",)
+    __audit_exclude__ = ("token_hash", "last_used_at")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)

@@ -4,7 +4,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from datetime import timedelta
+
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from core.accounts.models import ApiToken, User
 from core.accounts.passwords import check_strength, hash_password, verify_password
@@ -14,6 +17,8 @@ from core.extensions import db
 from core.types import utcnow
 
 TOKEN_PREFIX = "dpt_"
+# How precisely a token's "last used" time is kept.
+LAST_USED_RESOLUTION = timedelta(minutes=15)
 
 
 def create_user(
@@ -123,9 +128,18 @@ def user_for_token(plain: str) -> User | None:
     """The active user behind a bearer token, or None."""
     if not plain or not plain.startswith(TOKEN_PREFIX):
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash_token(plain)))
+    # One query for token, user and roles: this runs on every scanner request.
+    token = db.session.scalar(
+        select(ApiToken)
+        .options(joinedload(ApiToken.user).joinedload(User.role_rows))
+        .where(ApiToken.token_hash == _hash_token(plain))
+    )
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        # Coarse on purpose: a write per request would be a write per scan.
+        token.last_used_at = now
     return token.user
 
 

@@ -51,6 +51,9 @@ def test_token_lifecycle(app, login):
     api = app.test_client()
     me = api.get("/api/v1/me", headers={"Authorization": f"Bearer {plain}"})
     assert me.status_code == 200 and me.get_json()["username"] == "sam"
+    assert me.get_json()["roles"] == ["service"]
+    last_used = c.get("/account/tokens").get_data(as_text=True).split("scanner 1", 1)[1].split("</tr>", 1)[0]
+    assert "—" not in last_used  # the API call above is recorded as the token's last use
     tokens = api.get("/api/v1/tokens", headers={"Authorization": f"Bearer {plain}"}).get_json()
     assert [t["name"] for t in tokens] == ["scanner 1"]
     revoked = api.delete(f"/api/v1/tokens/{tokens[0]['id']}", headers={"Authorization": f"Bearer {plain}"})
@@ -97,3 +100,8 @@ def test_security_headers_present(client):
     assert resp.headers["X-Frame-Options"] == "DENY"
     assert "frame-ancestors 'none'" in resp.headers["Content-Security-Policy"]
     assert resp.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_token_carries_every_role_of_its_user(api_as):
+    api = api_as("clerk", "service", "channel", username="multi")
+    assert api.get("/api/v1/me").get_json()["roles"] == ["channel", "clerk", "service"]
