@@ -27,6 +27,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.dburl import database_url  # noqa: E402
+
 START = date(2024, 1, 1)
 END = date(2026, 11, 20)
 OFFICES = 30
@@ -40,7 +42,7 @@ SHANGHAI_OFFSET = timedelta(hours=8)
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", default="sqlite:////tmp/depot-figures-bench.sqlite", help="database URL")
+    ap.add_argument("--db", default="sqlite:////tmp/depot-figures-bench.sqlite", help="database URL", type=database_url)
     ap.add_argument("--units", type=int, default=1_000_000)
     ap.add_argument("--movements", type=int, default=5_000_000)
     ap.add_argument("--month", default="2026-10")

@@ -19,6 +19,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.dburl import database_url  # noqa: E402
+
 
 def make_app(url: str):
     """A bare app bound to the bench database: the real models and services, nothing else."""
@@ -80,8 +82,8 @@ def balance_read_us(reads: int = 2000, seed: int = 3) -> tuple[float, int]:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", default="sqlite:///bench/data/inventory.sqlite")
-    ap.add_argument("--small-db", default=None, help="a 5,000-movement ledger (generate with --scale 0.001)")
+    ap.add_argument("--db", default="sqlite:///bench/data/inventory.sqlite", type=database_url)
+    ap.add_argument("--small-db", default=None, help="a 5,000-movement ledger (generate with --scale 0.001)", type=database_url)
     args = ap.parse_args(argv)
     from sqlalchemy import select
 

@@ -24,6 +24,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.dburl import database_url  # noqa: E402
+
 FULL_MOVEMENTS = 5_000_000
 OFFICES = 50
 SKUS = 2_000
@@ -66,7 +68,7 @@ def sqlite_ts(moment: datetime) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", default="sqlite:///bench/data/inventory.sqlite", help="database URL (emptied first)")
+    ap.add_argument("--db", default="sqlite:///bench/data/inventory.sqlite", help="database URL (emptied first)", type=database_url)
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of 5,000,000 movements (offices and SKUs stay)")
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args(argv)

@@ -37,6 +37,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
+from bench.dburl import database_url  # noqa: E402
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -206,8 +208,8 @@ def _quote(q: str) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sqlite", help="SQLite URL with generated data")
-    ap.add_argument("--postgres", help="PostgreSQL URL with generated data")
+    ap.add_argument("--sqlite", help="SQLite URL with generated data", type=database_url)
+    ap.add_argument("--postgres", help="PostgreSQL URL with generated data", type=database_url)
     ap.add_argument("--generate", action="store_true", help="(re)generate the data first")
     ap.add_argument("--scale", type=float, default=1.0, help="for --generate: fraction of 1,000,000 units")
     ap.add_argument("--scans", type=int, default=1500, help="scans per measurement")

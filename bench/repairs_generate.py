@@ -26,6 +26,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from bench.dburl import database_url  # noqa: E402
+
 FULL_UNITS = 1_000_000
 DAYS = 3 * 365
 CHUNK = 5_000
@@ -278,7 +280,7 @@ def generate(url: str, scale: float, seed: int, pool: int | None = None, echo=cl
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--db", default="sqlite:///bench/data/repairs.sqlite", help="database URL (emptied first)")
+    ap.add_argument("--db", default="sqlite:///bench/data/repairs.sqlite", help="database URL (emptied first)", type=database_url)
     ap.add_argument("--scale", type=float, default=1.0, help="fraction of 1,000,000 units")
     ap.add_argument("--pool", type=int, default=None, help="declared units left for the scan benchmark")
     ap.add_argument("--seed", type=int, default=11)

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
+from core.api import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core.idempotency import idempotent

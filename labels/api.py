@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from core.api import Blueprint
 from marshmallow import RAISE
 
 from core.accounts.auth import actor, roles_required

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from core.api import Blueprint
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role

@@ -9,14 +9,15 @@ transaction. Services only flush; the request or command commits.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.accounts import scope
@@ -131,12 +132,22 @@ def _route(code: str | None) -> RepairRoute | None:
 
 # --------------------------------------------------------------------------- transitions
 
+# The scan path's statements are built once: building and cache-keying a statement
+# per call costs more than running it. They run on the session's connection (same
+# transaction), skipping the ORM's execute machinery: they touch no ORM state, and
+# the ids they carry are flushed already (bench/README.md, "Repairs").
+_INSERT_EVENT = insert(RepairEvent.__table__)
+_GUARDED_UPDATE = update(RepairUnit.__table__).where(
+    RepairUnit.__table__.c.id == bindparam("guard_id"), RepairUnit.__table__.c.state == bindparam("guard_state"))
+
+
 def _event(actor, parcel_id, unit_id, action, from_state=None, to_state=None, note="", data=None, at=None):
     actor_id, actor_name = _who(actor)
-    db.session.execute(insert(RepairEvent.__table__).values(
-        parcel_id=parcel_id, unit_id=unit_id, action=action, from_state=from_state, to_state=to_state,
-        actor_id=actor_id, actor_name=actor_name, at=at or utcnow(), note=(note or "")[:300], data=data or {},
-    ))
+    db.session.connection().execute(_INSERT_EVENT, {
+        "parcel_id": parcel_id, "unit_id": unit_id, "action": action, "from_state": from_state,
+        "to_state": to_state, "actor_id": actor_id, "actor_name": actor_name, "at": at or utcnow(),
+        "note": (note or "")[:300], "data": data or {},
+    })
 
 
 def _invalid(unit: RepairUnit, action: str) -> InvalidTransition:
@@ -164,10 +175,7 @@ def _transition(actor, unit: RepairUnit, action: str, *, note: str = "", data: d
         raise _invalid(unit, action)
     now = at or utcnow()
     values = {"state": target, "updated_at": now, **values}
-    table = RepairUnit.__table__
-    result = db.session.execute(
-        update(table).where(table.c.id == unit.id, table.c.state == current).values(**values)
-    )
+    result = db.session.connection().execute(_GUARDED_UPDATE, {"guard_id": unit.id, "guard_state": current, **values})
     if result.rowcount != 1:
         db.session.refresh(unit)
         raise _invalid(unit, action)
@@ -345,11 +353,23 @@ def start_parcel_at_arrival(actor, dealer_code: str, waybill: str | None = None)
     return parcel
 
 
+_MARK_ARRIVED = (update(ReturnParcel.__table__)
+                 .where(ReturnParcel.__table__.c.id == bindparam("parcel_id"),
+                        ReturnParcel.__table__.c.arrived_at.is_(None))
+                 .values(arrived_at=bindparam("arrived_at")))
+
+
 def mark_parcel_arrived(actor, parcel: ReturnParcel) -> ReturnParcel:
+    """Record the parcel's arrival once (its first scan); the ``arrive`` event is its history."""
     if parcel.arrived_at is None:
-        parcel.arrived_at = utcnow()
-        _event(actor, parcel.id, None, "arrive")
-        db.session.flush()
+        now = utcnow()
+        # Guarded like a transition: of two clerks scanning the parcel's first units
+        # at once, one records the arrival.
+        if db.session.connection().execute(_MARK_ARRIVED, {"parcel_id": parcel.id, "arrived_at": now}).rowcount == 1:
+            set_committed_value(parcel, "arrived_at", now)
+            _event(actor, parcel.id, None, "arrive", at=now)
+        else:
+            db.session.refresh(parcel, ["arrived_at"])
     return parcel
 
 
@@ -385,17 +405,29 @@ def _dispatch_due(unit: RepairUnit, received: datetime) -> date:
     return add_working_days(local_day(received), _dispatch_days(unit.route_id))
 
 
+@functools.cache
+def _receivable(in_parcel: bool):
+    """A declared (or missing) unit with this serial, newest first, with its parcel and
+    dealer in the same query; built once, on first use."""
+    stmt = (select(RepairUnit).options(joinedload(RepairUnit.parcel))
+            .where(RepairUnit.serial == bindparam("serial"), RepairUnit.state.in_([st.DECLARED, st.MISSING]))
+            .order_by(RepairUnit.id.desc()).limit(1))
+    return stmt.where(RepairUnit.parcel_id == bindparam("parcel_id")) if in_parcel else stmt
+
+
 def receive_unit(actor, serial: str, parcel: ReturnParcel | None = None, *, at: datetime | None = None) -> RepairUnit:
     """Take a unit in: a declared one moves to received; with ``parcel`` given, an
     undeclared serial becomes an extra unit of that parcel (and a dealer task)."""
     serial = (serial or "").strip()
     now = at or utcnow()
-    stmt = select(RepairUnit).where(RepairUnit.serial == serial)
-    if parcel is not None:
-        stmt = stmt.where(RepairUnit.parcel_id == parcel.id)
-    unit = db.session.scalar(stmt.where(RepairUnit.state.in_([st.DECLARED, st.MISSING]))
-                             .order_by(RepairUnit.id.desc()).limit(1))
+    if parcel is None:
+        unit = db.session.scalar(_receivable(False), {"serial": serial})
+    else:
+        unit = db.session.scalar(_receivable(True), {"serial": serial, "parcel_id": parcel.id})
     if unit is None:
+        stmt = select(RepairUnit).where(RepairUnit.serial == serial)
+        if parcel is not None:
+            stmt = stmt.where(RepairUnit.parcel_id == parcel.id)
         existing = db.session.scalar(stmt.order_by(RepairUnit.id.desc()).limit(1))
         if existing is not None:
             raise _invalid(existing, "receive")

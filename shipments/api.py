@@ -2,7 +2,7 @@
 from flask import Response
 from flask.views import MethodView
 from flask_babel import gettext as _
-from flask_smorest import Blueprint
+from core.api import Blueprint
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role

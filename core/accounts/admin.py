@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_smorest import Blueprint as ApiBlueprint
+from core.api import Blueprint as ApiBlueprint
 
 from core.accounts import service
 from core.accounts.admin_schemas import PasswordArgs, UserCreateArgs, UserListArgs, UserPageSchema, UserSchema, UserUpdateArgs

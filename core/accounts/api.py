@@ -2,7 +2,7 @@
 from types import SimpleNamespace
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from core.api import Blueprint
 
 from core.accounts import service
 from core.accounts.auth import actor, login_required

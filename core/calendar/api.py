@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from core.api import Blueprint
 
 from core.accounts.auth import login_required, roles_required
 from core.accounts.roles import Role

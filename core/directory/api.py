@@ -5,7 +5,7 @@ service checks roles and office scoping, so an office user gets 403 for
 another office's dealer or office here exactly as on the pages.
 """
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from core.api import Blueprint
 
 from core.accounts.auth import actor, roles_required
 from core.directory import schemas as s
