@@ -42,10 +42,28 @@ class DepotApi(Api):
     ERROR_SCHEMA = ErrorSchema
 
 
+class DepotLimiter(Limiter):
+    """Flask-Limiter with limits only where a view declares them (sign-in, dealer pages).
+
+    Depot sets no default, application or blueprint limits, so Flask-Limiter's
+    check before every request has nothing to find; a decorated view checks its
+    own limits in its wrapper. Dropping that check saves every scan its cost.
+    Should a default or application limit ever be configured, the check stays.
+    """
+
+    def init_app(self, app) -> None:
+        super().init_app(app)
+        manager = self.limit_manager
+        if not (manager.default_limits or manager.application_limits or manager._blueprint_limits):
+            app.before_request_funcs.setdefault(None, [])
+            if self._check_request_limit in app.before_request_funcs[None]:
+                app.before_request_funcs[None].remove(self._check_request_limit)
+
+
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 api = DepotApi()
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+limiter = DepotLimiter(key_func=get_remote_address, default_limits=[])

@@ -1,6 +1,6 @@
 """Language: the user's choice, else the browser's (zh-CN for Chinese browsers)."""
 from babel import support
-from flask import current_app, has_app_context, has_request_context, request, session
+from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Domain, get_locale
 
 
@@ -52,6 +52,16 @@ class _FolderDomain(Domain):
 
     def get_translations(self):
         locale = get_locale() if has_app_context() else None
+        if not has_request_context():
+            return self._find_translations(locale)
+        # Every message of a request asks for the catalogue: find it once per request
+        # (and again if the locale changes, as under flask_babel.force_locale).
+        cached = g.get("_depot_translations")
+        if cached is None or cached[0] is not locale:
+            cached = g._depot_translations = (locale, self._find_translations(locale))
+        return cached[1]
+
+    def _find_translations(self, locale):
         if locale is None:
             return support.NullTranslations()
         cache = self.get_translations_cache(None)

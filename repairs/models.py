@@ -91,13 +91,9 @@ class RepairUnit(db.Model):
     @property
     def next_due(self) -> date | None:
         """The deadline that matters now: dispatch before the factory, ship-back after."""
-        from repairs.states import DISPATCH_CLOCK, SHIP_CLOCK
+        from repairs.states import next_due
 
-        if self.state in DISPATCH_CLOCK:
-            return self.dispatch_due
-        if self.state in SHIP_CLOCK:
-            return self.ship_due
-        return None
+        return next_due(self.state, self.dispatch_due, self.ship_due)
 
     def is_overdue(self, today: date) -> bool:
         due = self.next_due

@@ -19,6 +19,7 @@ from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from repairs import service
 from repairs import states as st
+from repairs.card import UnitCard
 from repairs.models import RepairUnit
 
 MODES = ("receive", "inspect", "to_factory", "from_factory", "ship", "doa_receive")
@@ -35,19 +36,18 @@ ACTION_MODE = {a: m for m, acts in MODE_ACTIONS.items() for a in acts}
 RMA_RE = re.compile(r"^RMA\d{4}-\d{3,}$", re.IGNORECASE)
 
 
-def unit_view(unit: RepairUnit) -> dict:
-    """The unit as the scan station and the lookup show it."""
-    today = local_today()
-    due = unit.next_due
+def unit_view(unit: RepairUnit | UnitCard) -> dict:
+    """The unit (or its card) as the scan station and the lookup show it."""
+    card = unit if isinstance(unit, UnitCard) else UnitCard.of(unit)
+    due = card.next_due
     return {
-        "id": unit.id, "serial": unit.serial, "model": unit.model, "state": unit.state,
-        "state_label": st.state_label(unit.state), "rma_number": unit.parcel.rma_number,
-        "dealer": unit.parcel.dealer.name if unit.parcel.dealer else "",
-        "next_due": due.isoformat() if due else None, "overdue": unit.is_overdue(today),
-        "dispatch_due": unit.dispatch_due.isoformat() if unit.dispatch_due else None,
-        "ship_due": unit.ship_due.isoformat() if unit.ship_due else None,
-        "replacement_serial": unit.replacement_serial,
-        "quote_amount": str(unit.quote_amount) if unit.quote_amount is not None else None,
+        "id": card.id, "serial": card.serial, "model": card.model, "state": card.state,
+        "state_label": st.state_label(card.state), "rma_number": card.rma_number, "dealer": card.dealer,
+        "next_due": due.isoformat() if due else None, "overdue": card.is_overdue(local_today()),
+        "dispatch_due": card.dispatch_due.isoformat() if card.dispatch_due else None,
+        "ship_due": card.ship_due.isoformat() if card.ship_due else None,
+        "replacement_serial": card.replacement_serial,
+        "quote_amount": str(card.quote_amount) if card.quote_amount is not None else None,
     }
 
 
@@ -111,7 +111,7 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
 
     if mode == "receive":
         try:
-            unit = service.receive_unit(actor, code, context)
+            card = service.receive_card(actor, code, context)
         except NotFound:
             # Not a declared serial: a dealer's code starts a parcel that came without a list.
             dealer = db.session.scalar(select(Dealer).where(Dealer.code == code))
@@ -126,8 +126,8 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
             if unit is not None and service.is_repeat(actor, unit, MODE_ACTIONS[mode]):
                 return _result("already_done", _("Already received."), unit=unit)
             raise _wrong_state(err, unit, mode) if unit is not None else err
-        extra = "" if unit.declared else " " + _("Not on the declared list: dealer task opened.")
-        return _result("done", _("Received.") + extra, unit=unit)
+        extra = "" if card.declared else " " + _("Not on the declared list: dealer task opened.")
+        return _result("done", _("Received.") + extra, unit=card)
 
     unit = service.find_unit_by_serial(code)
     if unit is None and mode == "ship":

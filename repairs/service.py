@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.accounts import scope
@@ -28,6 +28,7 @@ from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
 from repairs import states as st
+from repairs.card import UnitCard
 from repairs.models import DealerTask, RepairEvent, RepairPrice, RepairUnit, ReturnParcel
 
 MAX_LINES = 500
@@ -161,28 +162,47 @@ def _invalid(unit: RepairUnit, action: str) -> InvalidTransition:
     )
 
 
+def _apply(actor, unit_id: int, parcel_id: int, current: str, action: str, *, note: str = "",
+           data: dict | None = None, at: datetime | None = None, **values) -> dict | None:
+    """Write ``action``'s transition of a unit read in state ``current``, with its event.
+
+    The UPDATE is guarded by that state: if another client moved the unit first,
+    no row matches and nothing is written (None); else the values written.
+    """
+    target = st.next_state(current, action)
+    now = at or utcnow()
+    values = {"state": target, "updated_at": now, **values}
+    result = db.session.connection().execute(_GUARDED_UPDATE, {"guard_id": unit_id, "guard_state": current, **values})
+    if result.rowcount != 1:
+        return None
+    _event(actor, parcel_id, unit_id, action, current, target, note, data, at=now)
+    return values
+
+
 def _transition(actor, unit: RepairUnit, action: str, *, note: str = "", data: dict | None = None,
                 at: datetime | None = None, **values) -> RepairUnit:
     """Apply ``action`` to ``unit`` exactly once, or raise InvalidTransition.
 
-    The UPDATE is guarded by the state we read; if another client moved the
-    unit first, no row matches, we reload the unit and report its real state.
+    If another client moved the unit first, we reload it and report its real state.
     """
     db.session.flush()
-    current = unit.state
-    target = st.next_state(current, action)
-    if target is None:
+    if st.next_state(unit.state, action) is None:
         raise _invalid(unit, action)
-    now = at or utcnow()
-    values = {"state": target, "updated_at": now, **values}
-    result = db.session.connection().execute(_GUARDED_UPDATE, {"guard_id": unit.id, "guard_state": current, **values})
-    if result.rowcount != 1:
+    written = _apply(actor, unit.id, unit.parcel_id, unit.state, action, note=note, data=data, at=at, **values)
+    if written is None:
         db.session.refresh(unit)
         raise _invalid(unit, action)
-    for key, value in values.items():
+    for key, value in written.items():
         set_committed_value(unit, key, value)
-    _event(actor, unit.parcel_id, unit.id, action, current, target, note, data, at=now)
     return unit
+
+
+def _sync_loaded(model, ident: int, values: dict) -> None:
+    """Show values written with a plain UPDATE on the session's copy of that row, if it has one."""
+    loaded = db.session.identity_map.get(db.session.identity_key(model, ident))
+    if loaded is not None:
+        for key, value in values.items():
+            set_committed_value(loaded, key, value)
 
 
 def last_event(unit_id: int) -> RepairEvent | None:
@@ -361,16 +381,19 @@ _MARK_ARRIVED = (update(ReturnParcel.__table__)
 
 def mark_parcel_arrived(actor, parcel: ReturnParcel) -> ReturnParcel:
     """Record the parcel's arrival once (its first scan); the ``arrive`` event is its history."""
-    if parcel.arrived_at is None:
-        now = utcnow()
-        # Guarded like a transition: of two clerks scanning the parcel's first units
-        # at once, one records the arrival.
-        if db.session.connection().execute(_MARK_ARRIVED, {"parcel_id": parcel.id, "arrived_at": now}).rowcount == 1:
-            set_committed_value(parcel, "arrived_at", now)
-            _event(actor, parcel.id, None, "arrive", at=now)
-        else:
-            db.session.refresh(parcel, ["arrived_at"])
+    if parcel.arrived_at is None and not _mark_arrived(actor, parcel.id, utcnow()):
+        db.session.refresh(parcel, ["arrived_at"])
     return parcel
+
+
+def _mark_arrived(actor, parcel_id: int, now: datetime) -> bool:
+    # Guarded like a transition: of two clerks scanning a parcel's first units at
+    # once, one records the arrival.
+    if db.session.connection().execute(_MARK_ARRIVED, {"parcel_id": parcel_id, "arrived_at": now}).rowcount != 1:
+        return False
+    _sync_loaded(ReturnParcel, parcel_id, {"arrived_at": now})
+    _event(actor, parcel_id, None, "arrive", at=now)
+    return True
 
 
 def _open_task(parcel: ReturnParcel, unit: RepairUnit | None, kind: str, detail: str, now=None) -> DealerTask:
@@ -406,56 +429,77 @@ def _dispatch_due(unit: RepairUnit, received: datetime) -> date:
 
 
 @functools.cache
-def _receivable(in_parcel: bool):
-    """A declared (or missing) unit with this serial, newest first, with its parcel and
-    dealer in the same query; built once, on first use."""
-    stmt = (select(RepairUnit).options(joinedload(RepairUnit.parcel))
-            .where(RepairUnit.serial == bindparam("serial"), RepairUnit.state.in_([st.DECLARED, st.MISSING]))
-            .order_by(RepairUnit.id.desc()).limit(1))
-    return stmt.where(RepairUnit.parcel_id == bindparam("parcel_id")) if in_parcel else stmt
+def _receivable_card(in_parcel: bool):
+    """A declared (or missing) unit with this serial, newest first, as a card with what
+    receiving needs: one plain query, built once."""
+    u, p, d = RepairUnit.__table__, ReturnParcel.__table__, Dealer.__table__
+    stmt = (select(u.c.id, u.c.serial, u.c.model, u.c.state, u.c.declared, u.c.parcel_id, u.c.route_id,
+                   u.c.dispatch_due, u.c.ship_due, u.c.replacement_serial, u.c.quote_amount,
+                   p.c.rma_number, p.c.office_id, p.c.arrived_at, d.c.name.label("dealer"))
+            .select_from(u.join(p, p.c.id == u.c.parcel_id).outerjoin(d, d.c.id == p.c.dealer_id))
+            .where(u.c.serial == bindparam("serial"), u.c.state.in_([st.DECLARED, st.MISSING]))
+            .order_by(u.c.id.desc()).limit(1))
+    return stmt.where(u.c.parcel_id == bindparam("parcel_id")) if in_parcel else stmt
 
 
 def receive_unit(actor, serial: str, parcel: ReturnParcel | None = None, *, at: datetime | None = None) -> RepairUnit:
     """Take a unit in: a declared one moves to received; with ``parcel`` given, an
     undeclared serial becomes an extra unit of that parcel (and a dealer task)."""
+    return db.session.get(RepairUnit, receive_card(actor, serial, parcel, at=at).id)
+
+
+def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: datetime | None = None) -> UnitCard:
+    """:func:`receive_unit`, answered with the unit's card (the scan station's receive step)."""
     serial = (serial or "").strip()
     now = at or utcnow()
+    db.session.flush()
+    params = {"serial": serial} if parcel is None else {"serial": serial, "parcel_id": parcel.id}
+    row = db.session.connection().execute(_receivable_card(parcel is not None), params).first()
+    if row is None:
+        return UnitCard.of(_receive_undeclared(actor, serial, parcel, now))
+    _check_access(actor, row.office_id)
+    dispatch_due = add_working_days(local_day(now), _dispatch_days(row.route_id))
+    written = _apply(actor, row.id, row.parcel_id, row.state, "receive", at=now,
+                     received_at=now, dispatch_due=dispatch_due)
+    if written is None:  # another client received it first
+        raise _invalid(db.session.get(RepairUnit, row.id, populate_existing=True), "receive")
+    _sync_loaded(RepairUnit, row.id, written)
+    if row.arrived_at is None:
+        _mark_arrived(actor, row.parcel_id, now)
+    return UnitCard(id=row.id, serial=row.serial, model=row.model, state=written["state"], declared=row.declared,
+                    rma_number=row.rma_number, dealer=row.dealer or "", dispatch_due=dispatch_due,
+                    ship_due=row.ship_due, replacement_serial=row.replacement_serial, quote_amount=row.quote_amount)
+
+
+def _receive_undeclared(actor, serial: str, parcel: ReturnParcel | None, now: datetime) -> RepairUnit:
+    """No declared unit has this serial: refuse, or take it in as an extra unit of ``parcel``."""
+    stmt = select(RepairUnit).where(RepairUnit.serial == serial)
+    if parcel is not None:
+        stmt = stmt.where(RepairUnit.parcel_id == parcel.id)
+    existing = db.session.scalar(stmt.order_by(RepairUnit.id.desc()).limit(1))
+    if existing is not None:
+        raise _invalid(existing, "receive")
     if parcel is None:
-        unit = db.session.scalar(_receivable(False), {"serial": serial})
-    else:
-        unit = db.session.scalar(_receivable(True), {"serial": serial, "parcel_id": parcel.id})
-    if unit is None:
-        stmt = select(RepairUnit).where(RepairUnit.serial == serial)
-        if parcel is not None:
-            stmt = stmt.where(RepairUnit.parcel_id == parcel.id)
-        existing = db.session.scalar(stmt.order_by(RepairUnit.id.desc()).limit(1))
-        if existing is not None:
-            raise _invalid(existing, "receive")
-        if parcel is None:
-            raise NotFound(_("Serial %(s)s is not on any declared list. Scan the parcel's RMA label first to "
-                             "take it in as an extra unit.", s=serial or "—"))
-        if not serial or not re.fullmatch(r"[A-Za-z0-9._/\-]{1,64}", serial):
-            raise ValidationFailed(_("%(s)s is not a valid serial.", s=serial[:64] or "—"),
-                                   errors={"serial": [_("Not a valid serial.")]})
-        _check_access(actor, parcel.office_id)
-        if parcel.receipt_completed_at is not None:
-            raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
-        line_no = (db.session.scalar(select(func.max(RepairUnit.line_no)).where(RepairUnit.parcel_id == parcel.id)) or 0) + 1
-        route = default_route()
-        unit = RepairUnit(parcel_id=parcel.id, line_no=line_no, serial=serial, model="", declared=False,
-                          state=st.RECEIVED, route_id=route.id if route else None, received_at=now, updated_at=now)
-        db.session.add(unit)
-        db.session.flush()
-        unit.dispatch_due = _dispatch_due(unit, now)
-        _event(actor, parcel.id, unit.id, "receive", None, st.RECEIVED, note=_("not on the declared list"),
-               data={"extra": True}, at=now)
-        _open_task(parcel, unit, "extra", _("Unit %(s)s arrived but is not on the dealer's list.", s=serial), now)
-        mark_parcel_arrived(actor, parcel)
-        db.session.flush()
-        return unit
-    _check_access(actor, unit.parcel.office_id)
-    _transition(actor, unit, "receive", at=now, received_at=now, dispatch_due=_dispatch_due(unit, now))
-    mark_parcel_arrived(actor, unit.parcel)
+        raise NotFound(_("Serial %(s)s is not on any declared list. Scan the parcel's RMA label first to "
+                         "take it in as an extra unit.", s=serial or "—"))
+    if not serial or not re.fullmatch(r"[A-Za-z0-9._/\-]{1,64}", serial):
+        raise ValidationFailed(_("%(s)s is not a valid serial.", s=serial[:64] or "—"),
+                               errors={"serial": [_("Not a valid serial.")]})
+    _check_access(actor, parcel.office_id)
+    if parcel.receipt_completed_at is not None:
+        raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
+    line_no = (db.session.scalar(select(func.max(RepairUnit.line_no)).where(RepairUnit.parcel_id == parcel.id)) or 0) + 1
+    route = default_route()
+    unit = RepairUnit(parcel_id=parcel.id, line_no=line_no, serial=serial, model="", declared=False,
+                      state=st.RECEIVED, route_id=route.id if route else None, received_at=now, updated_at=now)
+    db.session.add(unit)
+    db.session.flush()
+    unit.dispatch_due = _dispatch_due(unit, now)
+    _event(actor, parcel.id, unit.id, "receive", None, st.RECEIVED, note=_("not on the declared list"),
+           data={"extra": True}, at=now)
+    _open_task(parcel, unit, "extra", _("Unit %(s)s arrived but is not on the dealer's list.", s=serial), now)
+    mark_parcel_arrived(actor, parcel)
+    db.session.flush()
     return unit
 
 

@@ -84,5 +84,14 @@ def allowed_actions(state: str) -> list[str]:
     return sorted(TRANSITIONS.get(state, {}))
 
 
+def next_due(state: str, dispatch_due, ship_due):
+    """The deadline that matters in ``state``: dispatch before the factory, ship-back after."""
+    if state in DISPATCH_CLOCK:
+        return dispatch_due
+    if state in SHIP_CLOCK:
+        return ship_due
+    return None
+
+
 def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))

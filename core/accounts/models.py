@@ -7,12 +7,12 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.accounts.roles import DEPARTMENT_ROLES, HQ_ROLES, Role
+from core.accounts.roles import Role, RoleChecks
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, RoleChecks, db.Model):
     __tablename__ = "user_account"
     __audited__ = True
     __audit_exclude__ = ("password_hash",)
@@ -42,19 +42,6 @@ class User(UserMixin, db.Model):
         have = {Role(r.role) for r in self.role_rows}
         for role in sorted(wanted - have):
             self.role_rows.append(UserRole(role=role.value))
-
-    def has_role(self, *roles) -> bool:
-        """Admins pass every role check."""
-        mine = self.roles
-        return Role.ADMIN in mine or any(Role(r) in mine for r in roles)
-
-    @property
-    def is_hq(self) -> bool:
-        return bool(self.roles & HQ_ROLES)
-
-    @property
-    def departments(self) -> set[Role]:
-        return self.roles & DEPARTMENT_ROLES
 
     @property
     def is_active(self) -> bool:  # Flask-Login

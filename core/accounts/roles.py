@@ -31,6 +31,24 @@ DEPARTMENT_ROLES = frozenset(
 HQ_ROLES = frozenset({Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.ADMIN})
 
 
+class RoleChecks:
+    """Role questions answered from ``self.roles`` (a set of :class:`Role`); shared by
+    users and token principals."""
+
+    def has_role(self, *roles) -> bool:
+        """Admins pass every role check."""
+        mine = self.roles
+        return Role.ADMIN in mine or any(Role(r) in mine for r in roles)
+
+    @property
+    def is_hq(self) -> bool:
+        return bool(self.roles & HQ_ROLES)
+
+    @property
+    def departments(self) -> set[Role]:
+        return set(self.roles & DEPARTMENT_ROLES)
+
+
 def parse_roles(values) -> set[Role]:
     """Turn role names into roles; raises ValueError naming the unknown one."""
     roles = set()

@@ -1,16 +1,15 @@
 """Account rules: creating users, checking passwords, issuing API tokens."""
 from __future__ import annotations
 
-import functools
 import hashlib
 import secrets
 
 from datetime import timedelta
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import joinedload, lazyload
 
 from core.accounts.models import ApiToken, User
+from core.accounts.principal import PRINCIPAL_BY_TOKEN_HASH, TokenPrincipal, principal_from_rows, user_record
 from core.accounts.passwords import check_strength, hash_password, verify_password
 from core.accounts.roles import Role, parse_roles
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -98,7 +97,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     if not name:
         raise ValidationFailed("A token needs a name.", errors={"name": ["Required."]})
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(user=user, name=name[:100], prefix=plain[:12], token_hash=_hash_token(plain))
+    token = ApiToken(user_id=user.id, name=name[:100], prefix=plain[:12], token_hash=_hash_token(plain))
     db.session.add(token)
     db.session.flush()
     return token, plain
@@ -125,43 +124,30 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
     return token
 
 
-@functools.cache
-def _user_by_token():
-    """Runs on every scanner request, so it is one query built once (on first use:
-    relationship options need configured mappers): the user and their roles, with
-    the token's own columns beside them; the office loads only if used."""
-    return (
-        select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .options(joinedload(User.role_rows), lazyload(User.office))
-        .where(ApiToken.token_hash == bindparam("token_hash"))
-    )
-
-
 _TOKEN_USED = (update(ApiToken.__table__).where(ApiToken.__table__.c.id == bindparam("token_id"))
                .values(last_used_at=bindparam("used_at")))
 
 
-def user_for_token(plain: str) -> User | None:
-    """The active user behind a bearer token, or None."""
+def user_for_token(plain: str) -> TokenPrincipal | None:
+    """The active user behind a bearer token, as a :class:`TokenPrincipal`, or None."""
     if not plain or not plain.startswith(TOKEN_PREFIX):
         return None
-    row = db.session.execute(_user_by_token(), {"token_hash": _hash_token(plain)}).unique().first()
-    if row is None:
+    conn = db.session.connection()
+    rows = conn.execute(PRINCIPAL_BY_TOKEN_HASH, {"token_hash": _hash_token(plain)}).all()
+    if not rows or rows[0].revoked_at is not None or not rows[0].active:
         return None
-    user, token_id, revoked_at, last_used_at = row
-    if revoked_at is not None or not user.active:
-        return None
+    last_used_at = rows[0].last_used_at
     now = utcnow()
     if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
         # Coarse on purpose: a write per request would be a write per scan. A plain
         # UPDATE, outside the audit log like the column itself.
-        db.session.execute(_TOKEN_USED, {"token_id": token_id, "used_at": now})
-    return user
+        conn.execute(_TOKEN_USED, {"token_id": rows[0].id, "used_at": now})
+    return principal_from_rows(rows)
 
 
-def set_locale(user: User, locale: str | None) -> None:
-    user.locale = locale
+def set_locale(user, locale: str | None) -> None:
+    """Remember the user's language (``user``: a User or a token principal)."""
+    user_record(user).locale = locale
     db.session.flush()
 
 

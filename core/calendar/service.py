@@ -21,7 +21,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 _CACHE_SECONDS = 60
 _lock = threading.Lock()
 _official: holidays.HolidayBase | None = None
-_closures_cache: tuple[float, frozenset[date]] | None = None
+_closures_cache: tuple[float, WorkingCalendar] | None = None
 
 
 def _official_calendar() -> holidays.HolidayBase:
@@ -36,9 +36,14 @@ def _official_calendar() -> holidays.HolidayBase:
 class WorkingCalendar:
     """Working days = official working days (make-up Saturdays included) minus closures."""
 
+    # Due dates are asked for the same few days all day long; answers are kept per
+    # calendar object (a new one comes with every change of the closures).
+    _MEMO_LIMIT = 4096
+
     def __init__(self, closures=frozenset()):
         self.closures = frozenset(closures)
         self.official = _official_calendar()
+        self._added: dict[tuple[date, int], date] = {}
 
     def is_working_day(self, day: date) -> bool:
         if day in self.closures:
@@ -50,6 +55,15 @@ class WorkingCalendar:
         """The n-th working day after ``day`` (``day`` itself not counted)."""
         if n < 0:
             raise ValueError("n must not be negative")
+        found = self._added.get((day, n))
+        if found is None:
+            found = self._count_forward(day, n)
+            if len(self._added) >= self._MEMO_LIMIT:
+                self._added.clear()
+            self._added[(day, n)] = found
+        return found
+
+    def _count_forward(self, day: date, n: int) -> date:
         current = day
         while n > 0:
             current += timedelta(days=1)
@@ -82,9 +96,12 @@ def current_calendar() -> WorkingCalendar:
     now = time.monotonic()
     cached = _closures_cache
     if cached is None or now - cached[0] > _CACHE_SECONDS:
-        cached = (now, _load_closures())
+        closures = _load_closures()
+        # The same closures keep the same calendar (and what it has worked out).
+        calendar = cached[1] if cached is not None and cached[1].closures == closures else WorkingCalendar(closures)
+        cached = (now, calendar)
         _closures_cache = cached
-    return WorkingCalendar(cached[1])
+    return cached[1]
 
 
 def forget_closures() -> None:

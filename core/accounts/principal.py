@@ -1,0 +1,88 @@
+"""Who is calling with a bearer token, read in one plain query.
+
+Scanners call the API many times a minute, each call with its token. Loading the
+token's user as an ORM object (with its roles and office) costs more than the
+scan itself, so a token request gets a :class:`TokenPrincipal` instead: the same
+questions answered (``id``, ``username``, ``has_role``, ``office_id`` ...) from one
+Core query, checked afresh on every request (a revoked token or a deactivated
+user stops at once). Code that needs the user's database record asks for it with
+:func:`user_record`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from sqlalchemy import bindparam, select
+
+from core.accounts.models import ApiToken, User, UserRole
+from core.accounts.roles import Role, RoleChecks
+from core.extensions import db
+
+
+@dataclass(frozen=True, eq=False)
+class TokenPrincipal(RoleChecks):
+    """The user behind a bearer token, as Flask-Login's ``current_user``."""
+
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    office_id: int | None
+    locale: str | None
+    roles: frozenset[Role]
+    token_id: int
+
+    is_authenticated: ClassVar[bool] = True
+    is_active: ClassVar[bool] = True
+    is_anonymous: ClassVar[bool] = False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def office(self):
+        """The user's office (loaded on use: pages show it, the API rarely needs it)."""
+        from core.directory.models import Office
+
+        return db.session.get(Office, self.office_id) if self.office_id is not None else None
+
+    def __repr__(self) -> str:
+        return f"<TokenPrincipal {self.username}>"
+
+
+_token = ApiToken.__table__
+_user = User.__table__
+_role = UserRole.__table__
+# One row per role (at least one row for a user with none).
+PRINCIPAL_BY_TOKEN_HASH = (
+    select(_token.c.id, _token.c.revoked_at, _token.c.last_used_at, _user.c.id.label("user_id"),
+           _user.c.username, _user.c.display_name, _user.c.email, _user.c.office_id, _user.c.locale,
+           _user.c.active, _role.c.role)
+    .select_from(_token.join(_user, _user.c.id == _token.c.user_id).outerjoin(_role, _role.c.user_id == _user.c.id))
+    .where(_token.c.token_hash == bindparam("token_hash"))
+)
+
+
+def principal_from_rows(rows) -> TokenPrincipal | None:
+    """The principal the rows of :data:`PRINCIPAL_BY_TOKEN_HASH` describe (None: no rows)."""
+    if not rows:
+        return None
+    first = rows[0]
+    return TokenPrincipal(
+        id=first.user_id, username=first.username, display_name=first.display_name or "", email=first.email,
+        office_id=first.office_id, locale=first.locale, token_id=first.id,
+        roles=frozenset(Role(r.role) for r in rows if r.role is not None),
+    )
+
+
+def user_record(actor) -> User:
+    """The actor's database record (a User as is; a token principal's user loaded)."""
+    if isinstance(actor, User):
+        return actor
+    user = db.session.get(User, actor.id)
+    if user is None:  # deleted since the request began
+        from core.errors import NotFound
+
+        raise NotFound("No such user.")
+    return user
