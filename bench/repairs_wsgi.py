@@ -28,20 +28,19 @@ def bare():
     from datetime import datetime, timezone
 
     from flask import Flask, jsonify, request
-    from sqlalchemy import create_engine, event, text
+    from sqlalchemy import create_engine, text
 
     url = os.environ["DEPOT_DATABASE_URL"]
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     sqlite = url.startswith("sqlite")
-    engine = create_engine(url, pool_pre_ping=True, **({"connect_args": {"timeout": 30}} if sqlite else {}))
-    if sqlite:
-        @event.listens_for(engine, "connect")
-        def _pragmas(conn, _record):  # the same pragmas Depot sets
-            cur = conn.cursor()
-            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=30000"):
-                cur.execute(f"PRAGMA {pragma}")
-            cur.close()
+    options = {"pool_pre_ping": True}
+    if sqlite:  # the same connection settings and pragmas as Depot's
+        from core import sqlite as depot_sqlite
+
+        depot_sqlite.engine_options(options)
+        depot_sqlite.install()
+    engine = create_engine(url, **options)
 
     app = Flask(__name__)
     stamp = (lambda: datetime.now(timezone.utc).replace(tzinfo=None)) if sqlite else (lambda: datetime.now(timezone.utc))

@@ -45,31 +45,15 @@ def _bound_url_integers(app: Flask) -> None:
 
 
 def _configure_database(app: Flask) -> None:
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         # psycopg 3 is the driver; accept the plain scheme people type.
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
     if uri.startswith("sqlite"):
-        opts = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-        opts.setdefault("connect_args", {}).setdefault("timeout", 30)
+        from core import sqlite
 
-        if not getattr(_configure_database, "_sqlite_hook", False):
-            @event.listens_for(Engine, "connect")
-            def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
-                import sqlite3
-
-                if isinstance(dbapi_conn, sqlite3.Connection):
-                    cur = dbapi_conn.cursor()
-                    cur.execute("PRAGMA journal_mode=WAL")
-                    cur.execute("PRAGMA foreign_keys=ON")
-                    cur.execute("PRAGMA synchronous=NORMAL")
-                    cur.execute("PRAGMA busy_timeout=30000")
-                    cur.close()
-
-            _configure_database._sqlite_hook = True
+        sqlite.engine_options(app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {}))
+        sqlite.install()
 
 
 def register_extensions(app: Flask) -> None:

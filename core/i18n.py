@@ -1,10 +1,23 @@
 """Language: the user's choice, else the browser's (zh-CN for Chinese browsers)."""
-from babel import support
+import functools
+
+from babel import Locale, support
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Domain, get_locale
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """The request's language (Flask-Babel's locale selector)."""
+    return _locale(_choose_code())
+
+
+@functools.cache
+def _locale(code: str) -> Locale:
+    # Parsing a locale reads Babel's data files: once per language, not per request.
+    return Locale.parse(code)
+
+
+def _choose_code() -> str:
     if not has_request_context():
         # Commands (flask depot ...) translate service messages too: default language.
         return current_app.config["BABEL_DEFAULT_LOCALE"]

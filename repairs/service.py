@@ -437,7 +437,8 @@ def _receivable_card(in_parcel: bool):
                    u.c.dispatch_due, u.c.ship_due, u.c.replacement_serial, u.c.quote_amount,
                    p.c.rma_number, p.c.office_id, p.c.arrived_at, d.c.name.label("dealer"))
             .select_from(u.join(p, p.c.id == u.c.parcel_id).outerjoin(d, d.c.id == p.c.dealer_id))
-            .where(u.c.serial == bindparam("serial"), u.c.state.in_([st.DECLARED, st.MISSING]))
+            # Two plain comparisons, not IN: an IN list is expanded again on every execution.
+            .where(u.c.serial == bindparam("serial"), or_(u.c.state == st.DECLARED, u.c.state == st.MISSING))
             .order_by(u.c.id.desc()).limit(1))
     return stmt.where(u.c.parcel_id == bindparam("parcel_id")) if in_parcel else stmt
 

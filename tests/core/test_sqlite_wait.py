@@ -1,0 +1,87 @@
+"""SQLite connections wait for the write lock themselves (core.sqlite)."""
+import sqlite3
+import threading
+import time
+
+import pytest
+
+from core import sqlite as depot_sqlite
+
+
+def _connect(path):
+    conn = sqlite3.connect(path, factory=depot_sqlite.WaitingConnection, timeout=0, check_same_thread=False)
+    depot_sqlite.set_pragmas(conn)
+    return conn
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    path = str(tmp_path / "wait.sqlite")
+    conn = _connect(path)
+    conn.execute("CREATE TABLE scan (id INTEGER PRIMARY KEY, code TEXT)")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _hold_write_lock(path, seconds, started):
+    holder = sqlite3.connect(path, timeout=0, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("INSERT INTO scan (code) VALUES ('first')")
+    started.set()
+    time.sleep(seconds)
+    holder.commit()
+    holder.close()
+
+
+def test_a_writer_waits_for_the_lock_and_then_writes(db_path):
+    started = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(db_path, 0.2, started))
+    holder.start()
+    started.wait(5)
+    conn = _connect(db_path)
+    begun = time.monotonic()
+    conn.execute("INSERT INTO scan (code) VALUES ('second')")
+    conn.commit()
+    waited = time.monotonic() - begun
+    holder.join()
+    # It waited for the holder's commit instead of failing with "database is locked".
+    assert waited >= 0.15
+    assert [r[0] for r in conn.execute("SELECT code FROM scan ORDER BY id")] == ["first", "second"]
+
+
+def test_the_wait_ends_when_the_lock_is_released_not_much_later(db_path):
+    started = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(db_path, 0.05, started))
+    holder.start()
+    started.wait(5)
+    conn = _connect(db_path)
+    begun = time.monotonic()
+    conn.execute("INSERT INTO scan (code) VALUES ('second')")
+    waited = time.monotonic() - begun
+    conn.commit()
+    holder.join()
+    # SQLite's own handler would have slept in steps of up to 25 ms past the release.
+    assert waited < 0.05 + 0.02
+
+
+def test_a_writer_gives_up_after_the_busy_timeout(db_path, monkeypatch):
+    monkeypatch.setattr(depot_sqlite, "BUSY_TIMEOUT_SECONDS", 0.05)
+    started = threading.Event()
+    holder = threading.Thread(target=_hold_write_lock, args=(db_path, 0.3, started))
+    holder.start()
+    started.wait(5)
+    conn = _connect(db_path)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        conn.execute("INSERT INTO scan (code) VALUES ('second')")
+    conn.rollback()
+    holder.join()
+    assert conn.execute("SELECT count(*) FROM scan").fetchone()[0] == 1
+
+
+def test_other_errors_are_raised_at_once(db_path):
+    conn = _connect(db_path)
+    begun = time.monotonic()
+    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+        conn.execute("INSERT INTO nowhere VALUES (1)")
+    assert time.monotonic() - begun < 0.05
