@@ -1,18 +1,22 @@
 """Repairs benchmark: scan throughput through gunicorn against a bare Flask endpoint, and lookup latency.
 
-For each database given (SQLite and/or PostgreSQL) the script starts gunicorn
-(2 sync workers, loopback port) first with Depot, then with the bare endpoint
-of ``repairs_wsgi.bare`` (one indexed lookup and one insert), drives both with
-the same client threads in the same run, and prints
+For each database given (SQLite and/or PostgreSQL) the script starts two
+gunicorn servers (2 sync workers each, loopback ports): Depot, and the bare
+endpoint of ``repairs_wsgi.bare`` (one indexed lookup and one insert, with
+Depot's own connection settings). Both are warmed up, then driven in turn by
+the same client threads for ``--rounds`` rounds (bare, Depot, bare, Depot ...,
+so a slow spell of the machine falls on both), and it prints
 
 * scan throughput: receive-mode scans of declared units through
   POST /api/v1/repairs/scan (bearer token), requests per second, and the
-  ratio to the bare endpoint (target >= 0.5);
+  ratio to the bare endpoint, per round and as the median (target >= 0.5);
 * status lookup: GET /api/v1/repairs/units?q=... for serials, RMA numbers,
   waybills, dealer phones and names, one request at a time: median and p95
   in milliseconds (target p95 < 50 ms at 1,000,000 units).
 
 Data comes from ``repairs_generate.py`` (``--generate --scale`` makes it here).
+Each round receives ``--scans`` declared units, so a run uses
+``rounds x scans + warmup`` of them.
 
     python bench/repairs_bench.py --sqlite sqlite:///bench/data/repairs.sqlite \
         --postgres postgresql://postgres@127.0.0.1:5432/depot_bench_repairs --generate --scale 0.01
@@ -219,10 +223,10 @@ def main(argv=None):
     ap.add_argument("--postgres", help="PostgreSQL URL with generated data", type=database_url)
     ap.add_argument("--generate", action="store_true", help="(re)generate the data first")
     ap.add_argument("--scale", type=float, default=1.0, help="for --generate: fraction of 1,000,000 units")
-    ap.add_argument("--scans", type=int, default=1500, help="scans per measurement")
+    ap.add_argument("--scans", type=int, default=600, help="scans per round")
     ap.add_argument("--clients", type=int, default=4, help="client threads")
     ap.add_argument("--lookups", type=int, default=400, help="status lookups to time")
-    ap.add_argument("--rounds", type=int, default=3, help="alternating bare/Depot rounds (the median is reported)")
+    ap.add_argument("--rounds", type=int, default=7, help="alternating bare/Depot rounds (the median is reported)")
     ap.add_argument("--warmup", type=int, default=200, help="requests to each server before measuring")
     args = ap.parse_args(argv)
     targets = [(n, u) for n, u in (("SQLite", args.sqlite), ("PostgreSQL", args.postgres)) if u]

@@ -14,7 +14,7 @@ anything, so running it again is safe. Every other error is raised at once.
 from __future__ import annotations
 
 import sqlite3
-import time
+from time import monotonic, sleep
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -35,12 +35,12 @@ def _retrying(operation, *args):
         except sqlite3.OperationalError as exc:
             if getattr(exc, "sqlite_errorcode", None) != sqlite3.SQLITE_BUSY:
                 raise
-            now = time.monotonic()
+            now = monotonic()
             if deadline is None:
                 deadline = now + BUSY_TIMEOUT_SECONDS
             elif now >= deadline:
                 raise
-            time.sleep(wait)
+            sleep(wait)
             wait = min(wait * 2, _LONGEST_WAIT)
 
 
