@@ -57,7 +57,7 @@ def _configure_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from core import i18n, security, uow
+    from core import i18n, security, stored_files, uow
     from core.audit.service import install as install_audit
     from core.extensions import api, csrf, db, limiter, login_manager, migrate
 
@@ -80,6 +80,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     uow.init_app(app)
     install_audit()
+    stored_files.install()
     import core.accounts.auth  # noqa: F401  (registers the login loaders)
     import core.models  # noqa: F401
 

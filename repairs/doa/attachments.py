@@ -17,10 +17,10 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from core.accounts.roles import DEPARTMENT_ROLES, Role
 from core.errors import DomainError, NotFound, ValidationFailed
+from core.stored_files import write_file
 from core.extensions import db
 from core.types import utcnow
 from repairs.doa.models import DoaApplication, DoaAttachment
@@ -106,25 +106,15 @@ def add_attachment(actor, app: DoaApplication, stream, filename: str = "") -> Do
                                errors={"file": [_("Too many files.")]})
     content_type, ext = kind
     stored = f"{secrets.token_hex(16)}.{ext}"
-    folder = _folder()
-    tmp = folder / (stored + ".part")
-    # Write then rename, so a reader never sees half a file.
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.chmod(tmp, 0o640)
-    os.replace(tmp, folder / stored)
+    # Removed again if this request's change rolls back, at any later point.
+    write_file(db.session(), _folder() / stored, data)
     original = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
     now = utcnow()
     row = DoaAttachment(application_id=app.id, stored_name=stored, original_name=original,
                         content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
                         uploaded_at=now, uploaded_by=_who(actor)[1])
     db.session.add(row)
-    try:
-        db.session.flush()
-    except SQLAlchemyError:
-        # The row was not saved: do not leave an orphan file behind.
-        (folder / stored).unlink(missing_ok=True)
-        raise
+    db.session.flush()
     _event(actor, app.id, "attach", note=original, at=now, data={"attachment": row.id, "size": len(data)})
     return row
 

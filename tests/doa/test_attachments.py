@@ -155,3 +155,32 @@ def test_upload_and_download_on_the_page(app, world, number, signed_in):
     assert download.status_code == 200 and download.mimetype == "image/png"
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert signed_in("clerk").get(f"/doa/attachments/{attachment_id}").status_code == 403
+
+
+def _attach_in_service(app, number, then):
+    """Store an attachment through the service, then ``then`` (commit or roll back) the change."""
+    from core.accounts.models import User
+    from core.extensions import db
+    from repairs.doa import attachments
+    from repairs.doa.models import DoaApplication
+
+    with app.app_context():
+        actor = db.session.scalar(select(User).where(User.username == "service"))
+        application = db.session.scalar(select(DoaApplication).where(DoaApplication.number == number))
+        attachments.add_attachment(actor, application, io.BytesIO(PDF), "申请单.pdf")
+        then(db.session)
+
+
+def test_a_file_whose_change_rolls_back_is_removed_with_it(app, number):
+    before = _files(app)
+    _attach_in_service(app, number, lambda session: session.rollback())
+    # No row points at it, so no file is left behind either.
+    assert _stored(app) == 0
+    assert _files(app) == before
+
+
+def test_a_file_whose_change_commits_stays(app, number):
+    before = set(_files(app))
+    _attach_in_service(app, number, lambda session: session.commit())
+    assert _stored(app) == 1
+    assert len(set(_files(app)) - before) == 1
