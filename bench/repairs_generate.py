@@ -133,7 +133,6 @@ def generate(url: str, scale: float, seed: int, pool: int | None = None, echo=cl
                     conn.execute(text(f'DROP INDEX IF EXISTS "{index.name}"'))
         t = db.metadata.tables
         now = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=1)
-        today = now.date()
         dues = Dues()
 
         with engine.begin() as conn:

@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select
 from core.extensions import db
 
 MAX_PER_PAGE = 200
+MAX_PAGE = 1_000_000  # far past any real list; larger numbers are refused, not overflowed
 
 
 @dataclass

@@ -1,5 +1,23 @@
-"""Schema fields shared by every package's API."""
-from marshmallow import fields
+"""Schema fields and schemas shared by every package's API."""
+from marshmallow import Schema, fields, validate
+
+from core.pagination import MAX_PAGE, MAX_PER_PAGE
+
+
+class PageArgs(Schema):
+    """``?page=&per_page=`` of every list (lists add their own filters)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=MAX_PAGE))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class PageSchema(Schema):
+    """Where a page of a list stands (lists add ``items``)."""
+
+    page = fields.Integer()
+    per_page = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
 
 
 class Money(fields.Decimal):

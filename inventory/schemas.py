@@ -1,17 +1,12 @@
 """Inventory API input (*Args) and output (*Schema)."""
 from marshmallow import Schema, fields, validate
 
-from core.schemas import Money
+from core.schemas import Money, PageArgs, PageSchema
 
 # Bounds that every database can store: anything larger is a 422, never a 500.
 ID = validate.Range(min=1, max=2**31 - 1)
 QTY = validate.Range(min=1, max=1_000_000)
 QTY0 = validate.Range(min=0, max=1_000_000)
-
-
-class PageArgs(Schema):
-    page = fields.Int(load_default=1, validate=validate.Range(min=1, max=1_000_000))
-    per_page = fields.Int(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class PartSchema(Schema):
@@ -62,11 +57,8 @@ class BalanceSchema(Schema):
     quantity = fields.Int()
 
 
-class BalancePageSchema(Schema):
+class BalancePageSchema(PageSchema):
     items = fields.List(fields.Nested(BalanceSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class MovementArgs(Schema):
@@ -110,11 +102,8 @@ class MovementSchema(Schema):
     note = fields.Str()
 
 
-class MovementPageSchema(Schema):
+class MovementPageSchema(PageSchema):
     items = fields.List(fields.Nested(MovementSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class CountLineArgs(Schema):
@@ -164,11 +153,8 @@ class CountSchema(Schema):
     surplus_value = Money()
 
 
-class CountPageSchema(Schema):
+class CountPageSchema(PageSchema):
     items = fields.List(fields.Nested(CountSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class ReconLineSchema(Schema):
@@ -247,11 +233,8 @@ class SpareRequestSchema(Schema):
                                         "serials": line.issued_serials.split()} for line in r.lines])
 
 
-class RequestPageSchema(Schema):
+class RequestPageSchema(PageSchema):
     items = fields.List(fields.Nested(SpareRequestSchema))
-    page = fields.Int()
-    per_page = fields.Int()
-    total = fields.Int()
 
 
 class SwapArgs(Schema):

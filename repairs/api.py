@@ -11,6 +11,7 @@ from core.errors import NotFound, ValidationFailed
 from core.extensions import limiter
 from core.idempotency import idempotent
 from core.pagination import paginate
+from core.schemas import PageSchema
 from repairs import scan as scan_station
 from repairs import schemas as s
 from repairs import service
@@ -22,18 +23,11 @@ DESK = (Role.SERVICE, Role.SUPERVISOR)                        # parcels, tasks
 READERS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 
 
-class RepairPageSchema(s.Schema):
-    page = s.fields.Integer()
-    per_page = s.fields.Integer()
-    total = s.fields.Integer()
-    pages = s.fields.Integer()
-
-
-class RepairParcelPageSchema(RepairPageSchema):
+class RepairParcelPageSchema(PageSchema):
     items = s.fields.List(s.fields.Nested(s.RepairParcelSchema))
 
 
-class RepairTaskPageSchema(RepairPageSchema):
+class RepairTaskPageSchema(PageSchema):
     items = s.fields.List(s.fields.Nested(s.RepairTaskSchema))
 
 

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from core.schemas import Money
+from core.schemas import Money, PageArgs
 
 from repairs import states as st
 from repairs.scan import MODES
@@ -72,15 +72,11 @@ class RepairTaskSettleArgs(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
-class RepairTaskListArgs(Schema):
+class RepairTaskListArgs(PageArgs):
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "disputed", "agreed", "resolved", "all"]))
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class RepairPageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+class RepairPageArgs(PageArgs):
     q = fields.String(load_default=None, validate=validate.Length(max=100))
 
 

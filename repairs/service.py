@@ -23,7 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.accounts import scope
 from core.calendar import add_working_days, local_day, local_today
 from core.directory.models import Dealer, RepairRoute
-from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow

@@ -7,6 +7,7 @@ from core.api import Blueprint
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.errors import NotFound
+from core.schemas import PageArgs
 from core.pagination import paginate
 from shipments import freight, receiving, service
 from shipments.schemas import (
@@ -17,7 +18,6 @@ from shipments.schemas import (
     ShipmentLateReportArgs,
     ShipmentLateReportSchema,
     ShipmentLookupArgs,
-    ShipmentPageArgs,
     ReceiptCheckSchema,
     ReceiptSchema,
     ShipmentReceiveArgs,
@@ -147,7 +147,7 @@ class ReceiptItem(MethodView):
 @blp.route("/freight-bills")
 class FreightBills(MethodView):
     @roles_required(Role.SUPERVISOR)
-    @blp.arguments(ShipmentPageArgs, location="query")
+    @blp.arguments(PageArgs, location="query")
     @blp.response(200, FreightBillPageSchema)
     def get(self, args):
         """Imported freight bills, newest month first."""

@@ -1,17 +1,12 @@
 """API input (*Args) and output (*Schema) schemas for shipments and freight bills."""
 from marshmallow import Schema, fields, validate
 
-from core.schemas import Money
+from core.schemas import Money, PageArgs, PageSchema
 from shipments.models import LEGS, LINE_KINDS, PAYING_ACCOUNTS, STATUSES
 
 
 
-class ShipmentPageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-
-
-class ShipmentQueryArgs(ShipmentPageArgs):
+class ShipmentQueryArgs(PageArgs):
     q = fields.String(validate=validate.Length(max=80))
     leg = fields.String(validate=validate.OneOf(LEGS))
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -135,12 +130,8 @@ class ShipmentSchema(ShipmentSummarySchema):
     lines = fields.List(fields.Nested(ShipmentLineSchema))
 
 
-class ShipmentPageSchema(Schema):
+class ShipmentPageSchema(PageSchema):
     items = fields.List(fields.Nested(ShipmentSummarySchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 class ReceiptFindingSchema(Schema):
@@ -246,9 +237,5 @@ class FreightBillSchema(FreightBillSummarySchema):
     findings = fields.List(fields.Nested(FreightFindingSchema))
 
 
-class FreightBillPageSchema(Schema):
+class FreightBillPageSchema(PageSchema):
     items = fields.List(fields.Nested(FreightBillSummarySchema))
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()

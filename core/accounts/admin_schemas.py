@@ -2,15 +2,13 @@
 from marshmallow import Schema, fields, validate
 
 from core.accounts.roles import Role
-from core.pagination import MAX_PER_PAGE
+from core.schemas import PageArgs
 
 ROLE_NAMES = [r.value for r in Role]
 
 
-class UserListArgs(Schema):
+class UserListArgs(PageArgs):
     q = fields.String(load_default="")
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class UserCreateArgs(Schema):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.accounts.roles import Role
 from core.accounts.service import create_user
 from core.demo import register_demo_loader
 from core.directory.models import Dealer, Department, Factory, Office, RepairRoute, Vendor

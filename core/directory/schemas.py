@@ -8,25 +8,16 @@ optional. Unknown fields are refused (marshmallow's default).
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from core.pagination import MAX_PER_PAGE
+from core.schemas import PageArgs, PageSchema
 
 
-class DirectoryListArgs(Schema):
+class DirectoryListArgs(PageArgs):
     q = fields.String(load_default="", metadata={"description": "Search words (code, name, contact, phone...)."})
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
 
 class DealerListArgs(DirectoryListArgs):
     office_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
     active = fields.Boolean(load_default=None)
-
-
-class DirectoryPageSchema(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
 
 
 def _optional_text(**kw):
@@ -62,7 +53,7 @@ class OfficeSchema(Schema):
     created_at = fields.DateTime()
 
 
-class OfficePageSchema(DirectoryPageSchema):
+class OfficePageSchema(PageSchema):
     items = fields.List(fields.Nested(OfficeSchema))
 
 
@@ -110,7 +101,7 @@ class DealerSchema(Schema):
     created_at = fields.DateTime()
 
 
-class DealerPageSchema(DirectoryPageSchema):
+class DealerPageSchema(PageSchema):
     items = fields.List(fields.Nested(DealerSchema))
 
 
@@ -164,7 +155,7 @@ class FactorySchema(Schema):
     created_at = fields.DateTime()
 
 
-class FactoryPageSchema(DirectoryPageSchema):
+class FactoryPageSchema(PageSchema):
     items = fields.List(fields.Nested(FactorySchema))
 
 
@@ -200,7 +191,7 @@ class RouteSchema(Schema):
     active = fields.Boolean()
 
 
-class RoutePageSchema(DirectoryPageSchema):
+class RoutePageSchema(PageSchema):
     items = fields.List(fields.Nested(RouteSchema))
 
 
@@ -228,7 +219,7 @@ class VendorSchema(Schema):
     phone = fields.String()
 
 
-class VendorPageSchema(DirectoryPageSchema):
+class VendorPageSchema(PageSchema):
     items = fields.List(fields.Nested(VendorSchema))
 
 
@@ -250,5 +241,5 @@ class DepartmentSchema(Schema):
     email = fields.String(allow_none=True)
 
 
-class DepartmentPageSchema(DirectoryPageSchema):
+class DepartmentPageSchema(PageSchema):
     items = fields.List(fields.Nested(DepartmentSchema))

@@ -3,16 +3,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from core.pagination import MAX_PER_PAGE
+from core.schemas import PageArgs, PageSchema
 from repairs.doa import states as st
 
 
-class DoaPageArgs(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
-
-
-class DoaApplicationListArgs(DoaPageArgs):
+class DoaApplicationListArgs(PageArgs):
     q = fields.String(load_default="", validate=validate.Length(max=100),
                       metadata={"description": "DOA number, serial, waybill, credit number or dealer."})
     state = fields.String(load_default=None, validate=validate.OneOf(st.STATES))
@@ -95,11 +90,11 @@ class DoaTaskDecisionArgs(Schema):
     note = fields.String(load_default="")
 
 
-class DoaTaskListArgs(DoaPageArgs):
+class DoaTaskListArgs(PageArgs):
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "agreed", "disputed", "resolved", ""]))
 
 
-class DoaHoldListArgs(DoaPageArgs):
+class DoaHoldListArgs(PageArgs):
     status = fields.String(load_default="held", validate=validate.OneOf(["held", "repair", "set_aside", ""]))
 
 
@@ -209,14 +204,7 @@ class DoaEventSchema(Schema):
     data = fields.Dict()
 
 
-class DoaPageSchema(Schema):
-    page = fields.Integer()
-    per_page = fields.Integer()
-    total = fields.Integer()
-    pages = fields.Integer()
-
-
-class DoaApplicationPageSchema(DoaPageSchema):
+class DoaApplicationPageSchema(PageSchema):
     items = fields.List(fields.Nested(DoaApplicationSchema))
 
 
@@ -236,7 +224,7 @@ class DoaHoldSchema(Schema):
     note = fields.String()
 
 
-class DoaHoldPageSchema(DoaPageSchema):
+class DoaHoldPageSchema(PageSchema):
     items = fields.List(fields.Nested(DoaHoldSchema))
 
 
@@ -263,7 +251,7 @@ class DoaTaskSchema(Schema):
     closed_by = fields.String(allow_none=True)
 
 
-class DoaTaskPageSchema(DoaPageSchema):
+class DoaTaskPageSchema(PageSchema):
     items = fields.List(fields.Nested(DoaTaskSchema))
 
 

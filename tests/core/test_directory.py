@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from core.directory.models import Dealer, Office
+from core.directory.models import Dealer
 
 
 def _dealer_count(app):

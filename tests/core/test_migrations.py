@@ -1,9 +1,8 @@
 """Migrations build the same schema as the models, from empty to head."""
-import os
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import inspect
 
 from tests.dbsetup import create_test_database
 

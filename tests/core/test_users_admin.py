@@ -69,7 +69,7 @@ def test_users_api_crud(app, api_as, make_office):
     body = created.get_json()
     assert body["roles"] == ["office"] and body["office_id"] == bj and "password" not in body
     uid = body["id"]
-    assert api.get(f"/api/v1/users?q=ola").get_json()["total"] == 1
+    assert api.get("/api/v1/users?q=ola").get_json()["total"] == 1
     moved = api.patch(f"/api/v1/users/{uid}", json={"roles": ["service"]})
     assert moved.status_code == 200 and moved.get_json()["office_id"] is None
     assert api.patch(f"/api/v1/users/{uid}", json={"roles": ["wizard"]}).status_code == 422
