@@ -223,10 +223,10 @@ def main(argv=None):
     ap.add_argument("--postgres", help="PostgreSQL URL with generated data", type=database_url)
     ap.add_argument("--generate", action="store_true", help="(re)generate the data first")
     ap.add_argument("--scale", type=float, default=1.0, help="for --generate: fraction of 1,000,000 units")
-    ap.add_argument("--scans", type=int, default=600, help="scans per round")
+    ap.add_argument("--scans", type=int, default=400, help="scans per round")
     ap.add_argument("--clients", type=int, default=4, help="client threads")
     ap.add_argument("--lookups", type=int, default=400, help="status lookups to time")
-    ap.add_argument("--rounds", type=int, default=7, help="alternating bare/Depot rounds (the median is reported)")
+    ap.add_argument("--rounds", type=int, default=11, help="alternating bare/Depot rounds (the median is reported)")
     ap.add_argument("--warmup", type=int, default=200, help="requests to each server before measuring")
     args = ap.parse_args(argv)
     targets = [(n, u) for n, u in (("SQLite", args.sqlite), ("PostgreSQL", args.postgres)) if u]

@@ -82,6 +82,9 @@ def register_extensions(app: Flask) -> None:
     install_audit()
     stored_files.install()
     import core.accounts.auth  # noqa: F401  (registers the login loaders)
+    from core.accounts import principal
+
+    principal.init_app(app)
     import core.models  # noqa: F401
 
 

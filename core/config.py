@@ -14,6 +14,18 @@ class ConfigError(RuntimeError):
     """The environment does not describe a runnable Depot."""
 
 
+def _seconds(value: str | None, default: float, name: str) -> float:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from None
+    if not 0 <= seconds <= 3600:
+        raise ConfigError(f"{name} must be between 0 and 3600 seconds, not {value!r}")
+    return seconds
+
+
 def _bool(value: str | None, default: bool = False) -> bool:
     if value is None:
         return default
@@ -68,6 +80,8 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("DEPOT_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("DEPOT_LOGIN_RATE_LIMIT", "10 per minute"),
+        "DEPOT_TOKEN_RECHECK_SECONDS": _seconds(env.get("DEPOT_TOKEN_RECHECK_SECONDS"), 5.0,
+                                                "DEPOT_TOKEN_RECHECK_SECONDS"),
         "API_TITLE": "Depot API",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.0.3",

@@ -72,6 +72,7 @@ def _clean_state(app):
         empty_all_tables(db)
     forget_closures()
     limiter.reset()
+    app.extensions["depot_principals"].clear()
 
 
 @pytest.fixture()

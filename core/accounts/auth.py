@@ -31,12 +31,13 @@ def load_user(user_id: str):
 
 @login_manager.request_loader
 def load_user_from_request(req):
+    from core.accounts.principal import principal_cache
     from core.accounts.service import user_for_token
 
     token = bearer_token()
     if token is None:
         return None
-    user = user_for_token(token)
+    user = user_for_token(token, principal_cache())
     if user is not None:
         g.token_auth = True
     return user

@@ -1,16 +1,23 @@
-"""Who is calling with a bearer token, read in one plain query.
+"""Who is calling with a bearer token, read in one plain query and kept a few seconds.
 
 Scanners call the API many times a minute, each call with its token. Loading the
 token's user as an ORM object (with its roles and office) costs more than the
 scan itself, so a token request gets a :class:`TokenPrincipal` instead: the same
 questions answered (``id``, ``username``, ``has_role``, ``office_id`` ...) from one
-Core query, checked afresh on every request (a revoked token or a deactivated
-user stops at once). Code that needs the user's database record asks for it with
+Core query. Code that needs the user's database record asks for it with
 :func:`user_record`.
+
+Each server process keeps what it read for ``DEPOT_TOKEN_RECHECK_SECONDS``
+(default 5; 0 reads the token on every request) in a :class:`PrincipalCache`: a
+scanner's next scans skip the query. Revoking a token, or changing or
+deactivating its user, through Depot takes effect at once in the process that
+did it and within those seconds in the others.
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
+from time import monotonic
 from typing import ClassVar
 
 from sqlalchemy import bindparam, select
@@ -86,3 +93,60 @@ def user_record(actor) -> User:
 
         raise NotFound("No such user.")
     return user
+
+
+class PrincipalCache:
+    """Token principals this process has read, each trusted for ``seconds`` (0: none kept)."""
+
+    def __init__(self, seconds: float, size: int = 1024):
+        self.seconds = float(seconds)
+        self.size = size
+        self._entries: dict[str, tuple[float, TokenPrincipal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token_hash: str) -> TokenPrincipal | None:
+        """The principal read for this token less than ``seconds`` ago, or None."""
+        entry = self._entries.get(token_hash)
+        if entry is None:
+            return None
+        if monotonic() >= entry[0]:
+            self._entries.pop(token_hash, None)
+            return None
+        return entry[1]
+
+    def put(self, token_hash: str, principal: TokenPrincipal) -> None:
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if len(self._entries) >= self.size:
+                self._entries.clear()  # tokens in use fill it again in a request each
+            self._entries[token_hash] = (monotonic() + self.seconds, principal)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def forget_token(self, token_id: int) -> None:
+        """Stop trusting a token (it was revoked)."""
+        with self._lock:
+            for key, (_until, principal) in list(self._entries.items()):
+                if principal.token_id == token_id:
+                    del self._entries[key]
+
+    def forget_user(self, user_id: int) -> None:
+        """Stop trusting a user's tokens (the user changed or was deactivated)."""
+        with self._lock:
+            for key, (_until, principal) in list(self._entries.items()):
+                if principal.id == user_id:
+                    del self._entries[key]
+
+
+def principal_cache() -> PrincipalCache | None:
+    """This app's cache (None outside an app, e.g. in a bare script)."""
+    from flask import current_app, has_app_context
+
+    return current_app.extensions.get("depot_principals") if has_app_context() else None
+
+
+def init_app(app) -> None:
+    app.extensions["depot_principals"] = PrincipalCache(app.config.get("DEPOT_TOKEN_RECHECK_SECONDS", 5))

@@ -9,7 +9,8 @@ from datetime import timedelta
 from sqlalchemy import bindparam, select, update
 
 from core.accounts.models import ApiToken, User
-from core.accounts.principal import PRINCIPAL_BY_TOKEN_HASH, TokenPrincipal, principal_from_rows, user_record
+from core.accounts.principal import (PRINCIPAL_BY_TOKEN_HASH, PrincipalCache, TokenPrincipal, principal_cache,
+                                     principal_from_rows, user_record)
 from core.accounts.passwords import check_strength, hash_password, verify_password
 from core.accounts.roles import Role, parse_roles
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -121,19 +122,38 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     db.session.flush()
+    _forget(token_id=token.id)
     return token
+
+
+def _forget(*, token_id: int | None = None, user_id: int | None = None) -> None:
+    """Stop this process trusting a revoked token or a changed user's tokens."""
+    cache = principal_cache()
+    if cache is not None:
+        if token_id is not None:
+            cache.forget_token(token_id)
+        if user_id is not None:
+            cache.forget_user(user_id)
 
 
 _TOKEN_USED = (update(ApiToken.__table__).where(ApiToken.__table__.c.id == bindparam("token_id"))
                .values(last_used_at=bindparam("used_at")))
 
 
-def user_for_token(plain: str) -> TokenPrincipal | None:
-    """The active user behind a bearer token, as a :class:`TokenPrincipal`, or None."""
+def user_for_token(plain: str, cache: PrincipalCache | None = None) -> TokenPrincipal | None:
+    """The active user behind a bearer token, as a :class:`TokenPrincipal`, or None.
+
+    With ``cache``, a principal read less than its seconds ago is answered from it.
+    """
     if not plain or not plain.startswith(TOKEN_PREFIX):
         return None
+    token_hash = _hash_token(plain)
+    if cache is not None:
+        known = cache.get(token_hash)
+        if known is not None:
+            return known
     conn = db.session.connection()
-    rows = conn.execute(PRINCIPAL_BY_TOKEN_HASH, {"token_hash": _hash_token(plain)}).all()
+    rows = conn.execute(PRINCIPAL_BY_TOKEN_HASH, {"token_hash": token_hash}).all()
     if not rows or rows[0].revoked_at is not None or not rows[0].active:
         return None
     last_used_at = rows[0].last_used_at
@@ -142,7 +162,10 @@ def user_for_token(plain: str) -> TokenPrincipal | None:
         # Coarse on purpose: a write per request would be a write per scan. A plain
         # UPDATE, outside the audit log like the column itself.
         conn.execute(_TOKEN_USED, {"token_id": rows[0].id, "used_at": now})
-    return principal_from_rows(rows)
+    principal = principal_from_rows(rows)
+    if cache is not None:
+        cache.put(token_hash, principal)
+    return principal
 
 
 def set_locale(user, locale: str | None) -> None:
@@ -256,6 +279,7 @@ def update_user(actor: User, user_id: int, *, display_name=_UNSET, email=_UNSET,
     if active is not _UNSET:
         user.active = bool(active)
     db.session.flush()
+    _forget(user_id=user.id)
     return user
 
 
