@@ -129,6 +129,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     from flask_login import current_user
 
+    from core.accounts.roles import role_label
     from core.audit.service import set_actor
     from core.extensions import db
     from core.nav import nav_for
@@ -136,6 +137,8 @@ def register_hooks(app: Flask) -> None:
     @app.before_request
     def _attribute_changes():
         set_actor(db.session, current_user if current_user.is_authenticated else None)
+
+    app.add_template_filter(role_label, "role_label")
 
     @app.template_filter("localtime")
     def _localtime(moment, fmt="%Y-%m-%d %H:%M"):

@@ -11,7 +11,10 @@ def init_app(app) -> None:
     from inventory import api as inv_api
     from inventory import cli, demo, models, views  # noqa: F401
 
+    from inventory.reasons import reason_label
+
     app.config.setdefault("INVENTORY_RECOUNT_THRESHOLD", 500)
+    app.add_template_filter(reason_label, "reason_label")
     app.register_blueprint(views.bp)
     api.register_blueprint(inv_api.blp)
     staff = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)

@@ -10,19 +10,13 @@ from core.api import Blueprint as ApiBlueprint
 from core.accounts import service
 from core.accounts.admin_schemas import PasswordArgs, UserCreateArgs, UserListArgs, UserPageSchema, UserSchema, UserUpdateArgs
 from core.accounts.auth import actor, roles_required
-from core.accounts.roles import Role
+from core.accounts.roles import ROLE_LABELS, Role
 from core.errors import DomainError
 from core.nav import register_nav
 
 bp = Blueprint("accounts_admin", __name__, template_folder="templates", url_prefix="/admin/users")
 blp = ApiBlueprint("users_api", __name__, url_prefix="/api/v1/users", description="User administration (admins)")
 
-ROLE_LABELS = {
-    Role.CLERK: _l("Warehouse clerk"), Role.SERVICE: _l("Service staff"), Role.OFFICE: _l("Regional office"),
-    Role.SUPERVISOR: _l("Supervisor"), Role.ADMIN: _l("Administrator"), Role.CHANNEL: _l("Channel dept"),
-    Role.PRODUCT: _l("Product dept"), Role.FINANCE: _l("Finance dept"), Role.COMMERCE: _l("Commerce dept"),
-    Role.SALES: _l("Sales dept"), Role.PURCHASING: _l("Purchasing dept"),
-}
 
 
 def _offices():

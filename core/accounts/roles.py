@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from flask_babel import lazy_gettext as _l
+
 
 class Role(StrEnum):
     CLERK = "clerk"
@@ -47,6 +49,22 @@ class RoleChecks:
     @property
     def departments(self) -> set[Role]:
         return set(self.roles & DEPARTMENT_ROLES)
+
+
+ROLE_LABELS = {
+    Role.CLERK: _l("Warehouse clerk"), Role.SERVICE: _l("Service staff"), Role.OFFICE: _l("Regional office"),
+    Role.SUPERVISOR: _l("Supervisor"), Role.ADMIN: _l("Administrator"), Role.CHANNEL: _l("Channel dept"),
+    Role.PRODUCT: _l("Product dept"), Role.FINANCE: _l("Finance dept"), Role.COMMERCE: _l("Commerce dept"),
+    Role.SALES: _l("Sales dept"), Role.PURCHASING: _l("Purchasing dept"),
+}
+
+
+def role_label(role) -> str:
+    """The role's name for people (an unknown code as it is)."""
+    try:
+        return str(ROLE_LABELS[Role(role)])
+    except ValueError:
+        return str(role)
 
 
 def parse_roles(values) -> set[Role]:
