@@ -29,6 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_hooks(app)
+    from core.calendar.service import prepare as prepare_calendar
+
+    prepare_calendar()
     return app
 
 

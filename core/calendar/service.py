@@ -33,6 +33,12 @@ def _official_calendar() -> holidays.HolidayBase:
         return _official
 
 
+def prepare() -> None:
+    """Build the official calendar now (a few tenths of a second), so that a new
+    server's first request does not wait for it."""
+    _official_calendar()
+
+
 class WorkingCalendar:
     """Working days = official working days (make-up Saturdays included) minus closures."""
 

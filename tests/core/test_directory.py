@@ -189,7 +189,7 @@ def test_page_create_dealer_then_edit_shows_history(app, login, make_office):
     # The trail says who changed what: the name, from the old value to the new one.
     history = page[page.index("History of changes"):]
     assert "sam" in history and "天津电子商行" in history and "天津电子有限公司" in history
-    assert history.index("update") < history.index("create")  # newest first
+    assert history.index("Changed") < history.index("Created")  # newest first
 
 
 def test_page_bad_input_rerenders_form_with_errors_and_writes_nothing(app, login):
