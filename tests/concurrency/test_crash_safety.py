@@ -16,6 +16,7 @@ at once. Then:
 """
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -161,8 +162,10 @@ def test_sigkill_mid_burst_loses_no_acknowledged_scan(app, _database, tmp_path):
                     in_flight[serial] = i
                 try:
                     status, body = _scan(server.url, setup.tokens[i], serial, keys.get(serial))
-                except (urllib.error.URLError, ConnectionError, OSError):
-                    return  # the server died under us: this scan stays unanswered
+                except (urllib.error.URLError, ConnectionError, OSError, http.client.HTTPException):
+                    # The server died under us (before answering, or halfway through
+                    # the answer): this scan stays unacknowledged.
+                    return
                 with lock:
                     in_flight.pop(serial, None)
                     if status == 200 and body.get("status") == "done":
