@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core.calendar import local_today
+from core.codes import normalise_serial
 from core.directory.models import Dealer
 from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
@@ -131,7 +132,7 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
 
     unit = service.find_unit_by_serial(code)
     if unit is None and mode == "ship":
-        unit = db.session.scalar(select(RepairUnit).where(RepairUnit.replacement_serial == code)
+        unit = db.session.scalar(select(RepairUnit).where(RepairUnit.replacement_serial == normalise_serial(code))
                                  .order_by(RepairUnit.id.desc()).limit(1))
     if unit is None:
         raise NotFound(_("Unknown code %(c)s: not a serial, RMA or mode barcode.", c=code))

@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core.accounts import scope
 from core.calendar import add_working_days, local_day, local_today
+from core.codes import normalise_serial
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
@@ -68,7 +69,7 @@ def parcel_by_rma(number: str) -> ReturnParcel:
 
 def find_unit_by_serial(serial: str) -> RepairUnit | None:
     """The unit a serial refers to now: the newest one still in the process, else the newest."""
-    serial = (serial or "").strip()
+    serial = normalise_serial(serial)
     if not serial:
         return None
     rows = list(db.session.scalars(
@@ -235,7 +236,7 @@ def parcel_events(parcel: ReturnParcel) -> list[RepairEvent]:
 # --------------------------------------------------------------------------- parcels
 
 def _clean_line(raw: dict, index: int, errors: dict) -> dict | None:
-    serial = str(raw.get("serial") or "").strip()
+    serial = normalise_serial(raw.get("serial"))
     model = str(raw.get("model") or "").strip()
     problems = []
     if not serial:
@@ -451,7 +452,7 @@ def receive_unit(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
 
 def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: datetime | None = None) -> UnitCard:
     """:func:`receive_unit`, answered with the unit's card (the scan station's receive step)."""
-    serial = (serial or "").strip()
+    serial = normalise_serial(serial)
     now = at or utcnow()
     db.session.flush()
     params = {"serial": serial} if parcel is None else {"serial": serial, "parcel_id": parcel.id}
@@ -754,7 +755,7 @@ def receive_from_factory(actor, unit: RepairUnit, outcome: str, *, replacement_s
     values: dict = {"outcome": outcome, "returned_at": at or utcnow()}
     data: dict = {"outcome": outcome}
     if outcome == "replaced":
-        replacement_serial = (replacement_serial or "").strip()
+        replacement_serial = normalise_serial(replacement_serial)
         if not replacement_serial or not re.fullmatch(r"[A-Za-z0-9._/\-]{1,64}", replacement_serial):
             raise ValidationFailed(_("A replaced unit needs the replacement's serial."),
                                    errors={"replacement_serial": [_("Required.")]})
@@ -899,7 +900,8 @@ def search(actor, query: str, *, limit: int = 25) -> list[RepairUnit]:
         raise ValidationFailed(_("The search text is too long."), errors={"q": [_("At most 100 characters.")]})
     base = (_scoped_units(actor).options(selectinload(RepairUnit.parcel), selectinload(RepairUnit.route))
             .order_by(RepairUnit.id.desc()).limit(limit))
-    found = list(db.session.scalars(base.where(or_(RepairUnit.serial == q, RepairUnit.replacement_serial == q))))
+    code = normalise_serial(q)
+    found = list(db.session.scalars(base.where(or_(RepairUnit.serial == code, RepairUnit.replacement_serial == code))))
     if found:
         return found
     upper = q.upper()

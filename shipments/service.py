@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
+from core.codes import normalise_code
 from core.accounts.roles import Role
 from core.accounts.scope import ensure_office_access, visible_office_id
 from core.calendar import SHANGHAI, add_working_days, local_day, local_today
@@ -59,11 +60,6 @@ LEG_ENDPOINTS = {
 
 MAX_LINES = 500
 MAX_QUANTITY = 100000
-
-
-def normalise_code(value) -> str:
-    """A scanned or typed code as stored: trimmed, inner spaces removed, upper case."""
-    return "".join(str(value or "").split()).upper()
 
 
 # --- validation helpers ---------------------------------------------------------------

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core.codes import normalise_serial
 from core.accounts.roles import DEPARTMENT_ROLES, HQ_ROLES, Role
 from core.calendar import add_working_days, local_day, local_today
 from core.directory.models import Dealer
@@ -93,11 +94,6 @@ def row_by_id(model, row_id):
     if not isinstance(row_id, int) or not 1 <= row_id <= MAX_ID:
         return None
     return db.session.get(model, row_id)
-
-
-def normalise_serial(value) -> str:
-    """Serials are compared as scanned: trimmed, upper case."""
-    return str(value or "").strip().upper()
 
 
 # --------------------------------------------------------------------------- look-ups
