@@ -7,6 +7,8 @@ import pytest
 
 # Serials as dealers declare them: mixed case, digits, dashes.
 SERIALS = ["aB3-xY9-0042-Qz", "SN-20261123-0007", "kx-9Q-zz-0001-Bb"]
+# ... and as Depot stores, prints and encodes them (core.codes.normalise_serial).
+STORED = [s.upper() for s in SERIALS]
 
 
 @pytest.fixture()
@@ -56,7 +58,7 @@ def world(app, make_user, make_office):
         )
         db.session.commit()
         return SimpleNamespace(
-            bj=bj, sh=sh, dealer=dealer.id, rma=parcel.rma_number, serials=SERIALS, sku=part.sku,
+            bj=bj, sh=sh, dealer=dealer.id, rma=parcel.rma_number, serials=STORED, sku=part.sku,
             bj_bin=bj_bin.code, sh_bin=sh_bin.code, hq_bin=hq_bin.code, bad_bin=bad_bin.code,
             bj_store=bj_store.code, shipment=shipment.number, waybill=shipment.waybill,
             sh_shipment=office_shipment.number,
