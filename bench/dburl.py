@@ -7,14 +7,20 @@ parts of one run could open different files; every script makes it absolute firs
 """
 from __future__ import annotations
 
+import argparse
 import os
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 
 def database_url(value: str) -> str:
     """``value`` with a relative SQLite path made absolute (its folder created); other URLs unchanged."""
-    url = make_url(value)
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        # argparse turns this into one line and exit status 2.
+        raise argparse.ArgumentTypeError(f"not a database URL: {value!r}") from None
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return value
     path = os.path.abspath(url.database)

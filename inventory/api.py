@@ -1,7 +1,6 @@
 """Inventory API: balances, the ledger, counts, office spares and the vendor pool (same services as the pages)."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 from flask.views import MethodView
 from flask_babel import gettext as _
@@ -25,8 +24,8 @@ HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
 
 
 def _page(stmt, args):
-    page = paginate(stmt, args["page"], args["per_page"])
-    return SimpleNamespace(items=page.items, page=page.page, per_page=page.per_page, total=page.total)
+    """One page of ``stmt`` as ``args`` (``PageArgs``) ask; ``PageSchema`` dumps it as is."""
+    return paginate(stmt, args["page"], args["per_page"])
 
 
 def _location_id(code):

@@ -36,11 +36,6 @@ STAFF = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
 
 
-def _page_dict(page):
-    return {"items": page.items, "page": page.page, "per_page": page.per_page, "total": page.total,
-            "pages": page.pages}
-
-
 @blp.route("")
 class Shipments(MethodView):
     @roles_required(*STAFF)
@@ -49,7 +44,7 @@ class Shipments(MethodView):
     def get(self, args):
         """List shipments (office users: their own office's only), newest first."""
         page, per_page = args.pop("page"), args.pop("per_page")
-        return _page_dict(paginate(service.shipments_query(actor(), **args), page, per_page))
+        return paginate(service.shipments_query(actor(), **args), page, per_page)
 
     @roles_required(*STAFF)
     @blp.arguments(ShipmentCreateArgs)
@@ -151,7 +146,7 @@ class FreightBills(MethodView):
     @blp.response(200, FreightBillPageSchema)
     def get(self, args):
         """Imported freight bills, newest month first."""
-        return _page_dict(paginate(freight.bills_query(actor()), args["page"], args["per_page"]))
+        return paginate(freight.bills_query(actor()), args["page"], args["per_page"])
 
     @roles_required(Role.SUPERVISOR)
     @blp.arguments(FreightUploadArgs, location="form")

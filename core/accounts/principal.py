@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from time import monotonic
 from typing import ClassVar
 
+from flask import current_app, has_app_context
 from sqlalchemy import bindparam, select
 
 from core.accounts.models import ApiToken, User, UserRole
@@ -143,8 +144,6 @@ class PrincipalCache:
 
 def principal_cache() -> PrincipalCache | None:
     """This app's cache (None outside an app, e.g. in a bare script)."""
-    from flask import current_app, has_app_context
-
     return current_app.extensions.get("depot_principals") if has_app_context() else None
 
 
