@@ -1,12 +1,22 @@
 """Shared fixtures: one app and database per run, emptied between tests."""
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from tests.dbsetup import create_test_database, empty_all_tables
+
+# Stateful and property tests: more examples on a developer's machine, bounded in CI
+# (CI=true) so `.ci/run` stays well inside its time. DEPOT_HYPOTHESIS_PROFILE overrides.
+settings.register_profile("ci", max_examples=15, stateful_step_count=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile("dev", max_examples=60, stateful_step_count=40, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.load_profile(os.environ.get("DEPOT_HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
