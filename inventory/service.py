@@ -19,6 +19,7 @@ from core.accounts.scope import ensure_office_access, visible_office_id
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.types import utcnow
+from inventory import access
 from inventory.models import (
     BIN, COUNT_LOSS, DEALER, FACTORY_SHIPPING, FINISHED_GOODS, HQ_STORE, OFFICE,
     PHYSICAL_KINDS, SCRAPPED, TRANSIT, VENDOR, Balance, Location, Movement, Part, SerialPosition,
@@ -144,13 +145,8 @@ def system_location(kind: str) -> Location:
 
 
 def office_location(office_id: int) -> Location:
-    """The spare stock location of a regional office, created on first use."""
-    from core.directory.models import Office
-
-    office = by_id(Office, office_id)
-    if office is None:
-        raise NotFound(_("No regional office %(id)s.", id=office_id))
-    return _get_or_create_location(f"OFF-{office.code}", name=office.name, kind=OFFICE, office_id=office.id)
+    """The spare stock location of a regional office, found by the office's id (see ``inventory.access``)."""
+    return access.office_location(office_id)
 
 
 def defective_location(parent: Location) -> Location:
@@ -325,6 +321,9 @@ def post_movement(*, actor, part: Part, from_location: Location, to_location: Lo
         raise ValidationFailed(_("The time needs a time zone."), errors={"at": [_("Give a time zone.")]})
     elif at > now + CLOCK_SKEW:
         raise ValidationFailed(_("A movement cannot be dated in the future."), errors={"at": [_("In the future.")]})
+    if actor is not None:
+        # The ledger's door: whoever calls, an office user never touches another office's or HQ's stock.
+        access.ensure_movement_allowed(actor, from_location, to_location)
     for loc in (from_location, to_location):
         if not loc.active:
             raise ValidationFailed(_("Location %(code)s is closed.", code=loc.code), errors={"location": [loc.code]})
