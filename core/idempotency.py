@@ -25,6 +25,11 @@ needs the finished response)::
 Nothing else is needed: the header is optional (requests without it behave as
 before) and is added to the operation's OpenAPI parameters.
 
+Page views take the same decorator; their form carries the key in a hidden field
+``idempotency_key`` filled with ``{{ new_form_key() }}`` (a template global), so
+a form submitted twice (a double click, a second tab) is applied once, and the
+second submit gets the first one's answer (its redirect) replayed.
+
 What it does
 ------------
 - The key is scoped to the signed-in user. Its record (user, key, method,
@@ -48,6 +53,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import uuid
 from copy import deepcopy
 from datetime import datetime, timedelta
 
@@ -61,6 +67,7 @@ from core.extensions import db
 from core.types import UTCDateTime, utcnow
 
 HEADER = "Idempotency-Key"
+FORM_FIELD = "idempotency_key"  # the same key, sent by a page form (see new_form_key)
 REPLAY_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 200
 RETENTION = timedelta(days=7)
@@ -101,6 +108,10 @@ def request_fingerprint() -> str:
     """Hash of method, path, query string and body (JSON bodies in canonical form)."""
     raw = request.get_data(cache=True)
     body = raw
+    if not raw and request.form:
+        # A form already parsed (the CSRF check reads it first): its fields stand for the body.
+        body = json.dumps(sorted((k, request.form.getlist(k)) for k in request.form if k != "csrf_token"),
+                          ensure_ascii=False).encode()
     if raw and request.is_json:
         try:
             body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"),
@@ -114,8 +125,17 @@ def request_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def new_form_key() -> str:
+    """A fresh key for a page form's hidden :data:`FORM_FIELD` (a template global)."""
+    return uuid.uuid4().hex
+
+
 def _read_key() -> str | None:
     key = request.headers.get(HEADER)
+    if key is None and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        # A page form carries its key in a hidden field: a double submit of the same form
+        # (two clicks, or two tabs) is the same request and is applied once.
+        key = request.form.get(FORM_FIELD)
     if key is None:
         return None
     key = key.strip()

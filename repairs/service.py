@@ -511,14 +511,23 @@ def complete_receipt(actor, parcel: ReturnParcel, *, at: datetime | None = None)
     if parcel.receipt_completed_at is not None:
         raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
     now = at or utcnow()
+    db.session.flush()
+    # Claimed first with a guarded UPDATE: of two clerks closing the receipt at once,
+    # the second finds it closed and nothing (missing units, tasks, event) is written twice.
+    table = ReturnParcel.__table__
+    claimed = db.session.execute(
+        update(table).where(table.c.id == parcel.id, table.c.receipt_completed_at.is_(None))
+        .values(receipt_completed_at=now, arrived_at=func.coalesce(table.c.arrived_at, now))
+    )
+    if claimed.rowcount != 1:
+        db.session.refresh(parcel)
+        raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
+    db.session.refresh(parcel, ["receipt_completed_at", "arrived_at"])
     for unit in list(parcel.units):
         if unit.state == st.DECLARED:
             _transition(actor, unit, "mark_missing", at=now)
             _open_task(parcel, unit, "missing",
                        _("Unit %(s)s (%(m)s) is on the dealer's list but not in the parcel.", s=unit.serial, m=unit.model), now)
-    parcel.receipt_completed_at = now
-    if parcel.arrived_at is None:
-        parcel.arrived_at = now
     _event(actor, parcel.id, None, "complete_receipt", at=now)
     db.session.flush()
     return parcel
@@ -653,6 +662,7 @@ def resolve_task(actor, task: DealerTask, decision: str, note: str = "") -> Deal
     if not held and decision in ("repair", "return", "scrap"):
         raise ValidationFailed(_("This task has no unit waiting for a decision."),
                                errors={"decision": [_("Agreed or dispute.")]})
+    _claim_task(task, "open")
     now = utcnow()
     if held:
         _transition(actor, task.unit, TASK_DECISIONS[decision], note=note, at=now,
@@ -667,6 +677,21 @@ def resolve_task(actor, task: DealerTask, decision: str, note: str = "") -> Deal
     return task
 
 
+def _claim_task(task: DealerTask, expected: str) -> None:
+    """Lock the task in status ``expected`` before answering it (a guarded no-op UPDATE).
+
+    The row lock (PostgreSQL) or write lock (SQLite) makes a second answer given at
+    the same moment wait, then find the task answered: 409, and nothing twice.
+    """
+    db.session.flush()
+    table = DealerTask.__table__
+    result = db.session.execute(update(table).where(table.c.id == task.id, table.c.status == expected)
+                                .values(status=table.c.status))
+    if result.rowcount != 1:
+        db.session.refresh(task)
+        raise Conflict(_("This task is already %(s)s.", s=task.status), current_state=task.status)
+
+
 def settle_task(actor, task: DealerTask, decision: str, note: str = "") -> DealerTask:
     """The supervisor settles a disputed task."""
     if task.status != "disputed":
@@ -677,6 +702,7 @@ def settle_task(actor, task: DealerTask, decision: str, note: str = "") -> Deale
     if held == (decision == "agreed"):
         raise ValidationFailed(_("Choose repair, return or scrap for a held unit, agreed otherwise."),
                                errors={"decision": [_("Not valid for this task.")]})
+    _claim_task(task, "disputed")
     now = utcnow()
     if held:
         _transition(actor, task.unit, SETTLEMENTS[decision], note=note, at=now, dealer_decision=decision)
@@ -777,6 +803,9 @@ def receive_from_factory(actor, unit: RepairUnit, outcome: str, *, replacement_s
     action = "factory_scrapped" if scrap else f"factory_{outcome}"
     if st.next_state(unit.state, action) is None:
         raise _invalid(unit, action)
+    # Lock the unit first: a second report of the same outcome waits here, then is a 409,
+    # instead of receiving the factory's box a second time.
+    _claim([unit], unit.state, action)
     _factory_box_arrived(actor, unit)
     return _transition(actor, unit, action, at=values["returned_at"], note=note, data=data, **values)
 

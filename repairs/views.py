@@ -11,12 +11,15 @@ from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.calendar import local_today
 from core.errors import DomainError, ValidationFailed
+from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
 from repairs import service
 from repairs import states as st
 
 bp = Blueprint("repairs", __name__, template_folder="templates",
                static_folder="static", static_url_path="/static/repairs")
+# Forms that create something carry a one-time key: a double submit is applied once.
+bp.add_app_template_global(new_form_key, "new_form_key")
 
 HANDS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
 READERS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
@@ -58,6 +61,7 @@ def scan_station():
 
 @bp.route("/repairs/parcels", methods=["GET", "POST"])
 @roles_required(*READERS)
+@idempotent
 def parcels():
     """Parcel list and the form to register a dealer's list."""
     from core.directory.models import Dealer
@@ -262,6 +266,7 @@ def overdue():
 
 @bp.route("/repairs/prices", methods=["GET", "POST"])
 @roles_required(Role.SERVICE, Role.SUPERVISOR)
+@idempotent
 def prices():
     """The dated paid-repair price list and price notices."""
     status = 200

@@ -19,12 +19,12 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core.accounts.roles import DEPARTMENT_ROLES, Role
-from core.errors import DomainError, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from core.stored_files import write_file
 from core.extensions import db
 from core.types import utcnow
 from repairs.doa.models import DoaApplication, DoaAttachment
-from repairs.doa.service import _event, _who, ensure_access, require_role, row_by_id
+from repairs.doa.service import _event, _who, ensure_access, lock_row, require_role, row_by_id
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 # (magic bytes, content type, extension)
@@ -100,6 +100,14 @@ def add_attachment(actor, app: DoaApplication, stream, filename: str = "") -> Do
     if kind is None:
         raise UnsupportedType(_("Only PDF, JPEG or PNG scans are accepted."),
                               errors={"file": [_("Not a PDF, JPEG or PNG file.")]})
+    # One upload at a time per application (the same file sent twice at once is stored once).
+    lock_row(DoaApplication, app.id)
+    digest = hashlib.sha256(data).hexdigest()
+    same = db.session.scalar(select(DoaAttachment).where(DoaAttachment.application_id == app.id,
+                                                         DoaAttachment.sha256 == digest).limit(1))
+    if same is not None:
+        raise Conflict(_("This file is already attached (%(name)s).", name=same.original_name or same.stored_name),
+                       errors={"file": [_("Already attached.")]})
     count = db.session.scalar(select(func.count(DoaAttachment.id)).where(DoaAttachment.application_id == app.id))
     if count >= MAX_PER_APPLICATION:
         raise ValidationFailed(_("An application keeps at most %(n)s files.", n=MAX_PER_APPLICATION),
@@ -111,7 +119,7 @@ def add_attachment(actor, app: DoaApplication, stream, filename: str = "") -> Do
     original = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
     now = utcnow()
     row = DoaAttachment(application_id=app.id, stored_name=stored, original_name=original,
-                        content_type=content_type, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                        content_type=content_type, size=len(data), sha256=digest,
                         uploaded_at=now, uploaded_by=_who(actor)[1])
     db.session.add(row)
     db.session.flush()

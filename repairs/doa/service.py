@@ -276,6 +276,46 @@ def _transition(actor, app: DoaApplication, action: str, *, note: str = "", data
     return app
 
 
+def lock_row(model, row_id: int) -> bool:
+    """Take the write lock on one row (a no-op UPDATE); False if there is no such row.
+
+    PostgreSQL holds the row lock and SQLite the database's write lock until the
+    request commits, so a second request doing the same thing waits here and
+    then reads what the first one wrote (its check-then-write cannot run twice).
+    """
+    table = model.__table__
+    pk = list(table.primary_key.columns)[0]
+    db.session.flush()
+    return db.session.execute(update(table).where(pk == row_id).values({pk.name: pk})).rowcount == 1
+
+
+def _claim(app: DoaApplication, action: str) -> None:
+    """Lock ``app`` in the state we read before a step that writes more than its transition.
+
+    A guarded no-op UPDATE: if someone moved the application first, nothing is
+    written and the step is an InvalidTransition (409); else a concurrent
+    duplicate of the step waits here and then finds the state moved.
+    """
+    db.session.flush()
+    table = DoaApplication.__table__
+    result = db.session.execute(update(table).where(table.c.id == app.id, table.c.state == app.state)
+                                .values(state=table.c.state))
+    if result.rowcount != 1:
+        db.session.refresh(app)
+        raise _invalid(app, action)
+
+
+def _claim_task(task: DoaTask, expected: str) -> None:
+    """Lock the task in status ``expected`` before answering it; a second answer at once is a 409."""
+    db.session.flush()
+    table = DoaTask.__table__
+    result = db.session.execute(update(table).where(table.c.id == task.id, table.c.status == expected)
+                                .values(status=table.c.status))
+    if result.rowcount != 1:
+        db.session.refresh(task)
+        raise Conflict(_("This task is already %(s)s.", s=task.status), current_state=task.status)
+
+
 # --------------------------------------------------------------------------- tasks (same-day dealer contact)
 
 def _open_task(app: DoaApplication | None, kind: str, detail: str, *, hold: DoaHold | None = None,
@@ -345,6 +385,7 @@ def resolve_task(actor, task: DoaTask, decision: str, note: str = "") -> DoaTask
     if not held and decision in ("proceed", "not_doa"):
         raise ValidationFailed(_("This task has no receipt waiting for a decision."),
                                errors={"decision": [_("Agreed or dispute.")]})
+    _claim_task(task, "open")
     now = utcnow()
     if held:
         _transition(actor, task.application, TASK_DECISIONS[decision], note=note, at=now, data={"task": task.id})
@@ -371,6 +412,7 @@ def settle_task(actor, task: DoaTask, decision: str, note: str = "") -> DoaTask:
     if held == (decision == "agreed"):
         raise ValidationFailed(_("Choose proceed or not_doa for a held receipt, agreed otherwise."),
                                errors={"decision": [_("Not valid for this task.")]})
+    _claim_task(task, "disputed")
     now = utcnow()
     if held:
         _transition(actor, task.application, SETTLEMENTS[decision], note=note, at=now, data={"task": task.id})
@@ -456,6 +498,9 @@ def _open_application_with(serials: list[str]) -> dict[str, str]:
 
 def _create(actor_name: str, actor, dealer: Dealer, fields: dict, units: list[dict], *, contact: str, source: str,
             at: datetime | None) -> DoaApplication:
+    # One application at a time per dealer: the same application sent twice at once
+    # waits here, then finds its units on the first one (409).
+    lock_row(Dealer, dealer.id)
     busy = _open_application_with([u["serial"] for u in units])
     if busy:
         raise Conflict(_("Unit %(s)s is already on DOA application %(n)s.", s=sorted(busy)[0], n=busy[sorted(busy)[0]]),
@@ -648,21 +693,30 @@ def hold_unit(actor, serial: str, *, app: DoaApplication | None = None, dealer_c
     same-day dealer-contact task, for the clerk to turn into an ordinary
     repair or set aside. The same serial scanned again returns the open hold.
     """
+    return _hold_unit(actor, serial, app=app, dealer_code=dealer_code, model=model, at=at)[0]
+
+
+def _hold_unit(actor, serial: str, *, app: DoaApplication | None, dealer_code: str | None, model: str,
+               at: datetime | None) -> tuple[DoaHold, bool]:
+    """:func:`hold_unit`, and whether the unit was held already."""
     require_role(actor, *st.HANDS)
     serial = normalise_serial(serial)
     if not SERIAL_RE.match(serial):
         raise ValidationFailed(_("%(s)s is not a valid serial.", s=serial[:64] or "—"),
                                errors={"serial": [_("Not a valid serial.")]})
-    existing = db.session.scalar(select(DoaHold).where(DoaHold.serial == serial, DoaHold.status == "held")
-                                 .order_by(DoaHold.id.desc()).limit(1))
-    if existing is not None:
-        ensure_access(actor, existing.office_id)
-        return existing
     dealer = None
     if app is not None:
         dealer = app.dealer
+        lock_row(DoaApplication, app.id)
     elif dealer_code:
         dealer = _dealer(dealer_code=dealer_code)
+        lock_row(Dealer, dealer.id)
+    # Read after the lock: the same unit scanned twice at once is held once.
+    existing = db.session.scalar(select(DoaHold).where(DoaHold.serial == serial, DoaHold.status == "held")
+                                 .order_by(DoaHold.id.desc()).limit(1).execution_options(populate_existing=True))
+    if existing is not None:
+        ensure_access(actor, existing.office_id)
+        return existing, True
     office_id = dealer.office_id if dealer else None
     ensure_access(actor, office_id)
     now = at or utcnow()
@@ -688,7 +742,7 @@ def hold_unit(actor, serial: str, *, app: DoaApplication | None = None, dealer_c
     }[reason]
     _open_task(app, "unapproved_arrival", detail, hold=hold, dealer_id=dealer.id if dealer else None,
                office_id=office_id, at=now)
-    return hold
+    return hold, False
 
 
 def get_hold(actor, hold_id: int) -> DoaHold:
@@ -723,6 +777,18 @@ def _claim_hold(hold: DoaHold, status: str, now, actor, **values) -> None:
     db.session.refresh(hold)
 
 
+def _lock_held(hold: DoaHold) -> None:
+    """Lock a hold still "held" before deciding it (a second decision at once is a 409)."""
+    db.session.flush()
+    table = DoaHold.__table__
+    result = db.session.execute(update(table).where(table.c.id == hold.id, table.c.status == "held")
+                                .values(status=table.c.status))
+    if result.rowcount != 1:
+        db.session.refresh(hold)
+        raise InvalidTransition(_("Unit %(s)s was already decided (%(st)s).", s=hold.serial, st=hold.status),
+                                current=hold.status, allowed=[])
+
+
 def convert_hold_to_repair(actor, hold: DoaHold, *, dealer_code: str | None = None, model: str | None = None,
                            fault: str = "", at: datetime | None = None):
     """Turn a held unit into an ordinary repair: an RMA parcel with the unit received.
@@ -734,9 +800,7 @@ def convert_hold_to_repair(actor, hold: DoaHold, *, dealer_code: str | None = No
 
     require_role(actor, *st.HANDS)
     ensure_access(actor, hold.office_id)
-    if hold.status != "held":
-        raise InvalidTransition(_("Unit %(s)s was already decided (%(st)s).", s=hold.serial, st=hold.status),
-                                current=hold.status, allowed=[])
+    _lock_held(hold)
     dealer = hold.dealer if hold.dealer is not None else (_dealer(dealer_code=dealer_code) if dealer_code else None)
     if dealer is None:
         raise ValidationFailed(_("Name the dealer who sent the unit."), errors={"dealer_code": [_("Required.")]})
@@ -792,7 +856,11 @@ def mark_arrived(actor, app: DoaApplication, serial: str, *, human_damage: bool 
         raise ValidationFailed(_("%(s)s is not a valid serial.", s=serial[:64] or "—"),
                                errors={"serial": [_("Not a valid serial.")]})
     now = at or utcnow()
-    unit = next((u for u in app.units if u.serial == serial), None)
+    # Scans of one application's units are applied one at a time: the same unit scanned
+    # twice at once arrives once (the second sees it arrived).
+    _claim(app, "receive_ok")
+    unit = db.session.scalar(select(DoaUnit).where(DoaUnit.application_id == app.id, DoaUnit.serial == serial)
+                             .execution_options(populate_existing=True))
     if unit is not None and unit.arrived_at is not None:
         if human_damage and not unit.human_damage:
             unit.human_damage = True
@@ -844,6 +912,7 @@ def complete_receipt(actor, app: DoaApplication, *, waybill: str | None = None, 
     if app.state != st.APPROVED:
         raise _invalid(app, "receive_ok")
     cost = _money(freight_cost, "freight_cost")
+    _claim(app, "receive_ok")
     arrived = [u for u in app.units if u.arrived_at is not None]
     if not arrived:
         raise ValidationFailed(_("Scan the units that arrived first."), errors={"serials": [_("Nothing scanned.")]})
@@ -1021,6 +1090,7 @@ def ship_replacement(actor, app: DoaApplication, *, carrier: str, waybill: str, 
     ensure_access(actor, app.office_id)
     if "ship_replacement" not in st.allowed_actions(app.state, app.request):
         raise _invalid(app, "ship_replacement")
+    _claim(app, "ship_replacement")
     errors = {}
     if not (waybill or "").strip():
         errors["waybill"] = [_("The finished-goods store's waybill is required.")]
@@ -1179,9 +1249,8 @@ def scan_doa_arrival(actor, code: str, context: str | None = None, *, human_dama
             # A unit of a case already received, scanned again: nothing to do.
             return _scan_result("already_done", _("%(n)s already received this unit.", n=app.number),
                                 app=app, unit=unit, context=context)
-    known = db.session.scalar(select(DoaHold).where(DoaHold.serial == serial, DoaHold.status == "held").limit(1))
-    hold = hold_unit(actor, serial, app=app, dealer_code=dealer_code)
-    if known is not None:
+    hold, known = _hold_unit(actor, serial, app=app, dealer_code=dealer_code, model="", at=None)
+    if known:
         return _scan_result("already_done", _("Already held: not accepted as DOA."), app=app, hold=hold,
                             context=context)
     return _scan_result("refused", _("NOT accepted as DOA: no approved application. Held with a dealer task; "

@@ -106,6 +106,7 @@ def new():
     form = {k: (request.form.get(k) or "").strip() for k in ("dealer_code", "request", "purchase_date", "fault",
                                                              "contact", "units")}
     errors = {}
+    status = 200
     if request.method == "POST":
         try:
             app = service.create_application(
@@ -115,11 +116,12 @@ def new():
         except DomainError as err:
             flash(err.message, "error")
             errors = err.errors
+            status = err.status
         else:
             flash(_("Application %(n)s entered; channel and product approval due %(d)s.", n=app.number,
                     d=app.approval_due.isoformat()), "success")
             return redirect(url_for("doa.detail", number=app.number))
-    return render_template("doa/new.html", form=form, errors=errors), (422 if errors else 200)
+    return render_template("doa/new.html", form=form, errors=errors), status
 
 
 # --------------------------------------------------------------------------- detail and steps

@@ -1,0 +1,264 @@
+"""Two identical state-changing requests at once: the machinery of the double-request test.
+
+The test (``test_double_requests.py``) walks the URL map. Every rule that
+accepts POST, PUT, PATCH or DELETE needs either a *scenario* registered here
+(with :func:`scenario`) or an *exemption* with its reason (:data:`EXEMPT`);
+a new route with neither fails the test, so none slips through.
+
+A scenario's builder runs in an app context on an empty database, makes the
+least data the step needs with the packages' own services, commits, and
+returns a :class:`Case`: the request (method, path, JSON or form body, the
+acting user) and a *probe*, a query counting the rows the step writes once
+(a movement, an event, a shipment ...). The test sends the request twice at
+the same moment from two threads to a real threaded HTTP server on loopback,
+then checks that one request succeeded, the other was refused (409), and the
+probe grew by exactly what one request writes.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+import requests
+from werkzeug.serving import make_server
+
+from tests.security.seed import cheap_password_hashing
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+# (endpoint, method, variant) -> builder; variant is the value of an ``any(...)`` or
+# free path segment that selects the step ("" when the rule has none).
+SCENARIOS: dict[tuple[str, str, str], Callable] = {}
+
+# endpoint -> why two identical requests at once cannot double anything (or are meant to
+# be applied twice). Every entry is a decision, not a gap.
+EXEMPT: dict[str, str] = {}
+
+
+@dataclass
+class Case:
+    """One request fired twice at once, and how to tell whether it posted twice."""
+
+    method: str
+    path: str
+    actor: str  # username (password "<username>-pass", see Env.user)
+    probe: Callable[[], object]  # runs in an app context; any comparable value, usually a row count
+    json: dict | None = None
+    form: dict | None = None
+    files: dict | None = None
+    api: bool = True  # bearer token (API) or signed-in session with CSRF (pages)
+    delta: int = 1  # how much one request moves the probe
+    idempotency_key: bool = False  # send the same Idempotency-Key on both (create endpoints)
+    # A documented answer for the second request other than 409 (e.g. a scan's "already done").
+    also_fine: Callable[[object], bool] | None = None
+    # The page whose form sends this request: checked to carry the hidden idempotency key.
+    form_page: str | None = None
+    note: str = ""
+
+
+def scenario(endpoint: str, method: str = "POST", variants: tuple[str, ...] = ("",)):
+    """Register a builder ``fn(env, variant) -> Case`` for ``endpoint`` (one per variant)."""
+
+    def register(fn):
+        for variant in variants:
+            key = (endpoint, method, variant)
+            assert key not in SCENARIOS, f"two scenarios for {key}"
+            SCENARIOS[key] = fn
+        return fn
+
+    return register
+
+
+def exempt(reason: str, *endpoints: str) -> None:
+    for endpoint in endpoints:
+        assert endpoint not in EXEMPT, endpoint
+        EXEMPT[endpoint] = reason
+
+
+class Env:
+    """What a builder needs: users with known passwords, offices, dealers (all committed by the test)."""
+
+    def __init__(self, app):
+        self.app = app
+        self._users: set[str] = set()
+
+    def user(self, *roles: str, office_id: int | None = None, name: str | None = None) -> str:
+        from core.accounts.service import create_user
+
+        username = name or ("dbl-" + "-".join(roles) + (f"-{office_id}" if office_id else ""))
+        if username not in self._users:
+            with cheap_password_hashing():
+                create_user(username, f"{username}-pass", list(roles), office_id=office_id)
+            self._users.add(username)
+        return username
+
+    def office(self, code: str = "DBA") -> int:
+        from core.directory.models import Office
+        from core.extensions import db
+
+        office = Office(code=code, name=f"Office {code}", region="华北")
+        db.session.add(office)
+        db.session.flush()
+        return office.id
+
+    def dealer(self, office_id: int, code: str = "DBL-DEALER", phone: str = "13800004321") -> int:
+        from core.directory.models import Dealer
+        from core.extensions import db
+
+        dealer = Dealer(code=code, name=f"Dealer {code}", phone=phone, office_id=office_id)
+        db.session.add(dealer)
+        db.session.flush()
+        return dealer.id
+
+    def admin(self):
+        from core.accounts.service import get_user
+
+        return get_user(self.user("admin"))
+
+    def actor(self, username: str):
+        from core.accounts.service import get_user
+
+        return get_user(username)
+
+
+def count(model, *where) -> Callable[[], int]:
+    """A probe: the number of ``model`` rows matching ``where``."""
+    from sqlalchemy import func, select
+
+    from core.extensions import db
+
+    def probe():
+        return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+    return probe
+
+
+def probes(*parts: Callable[[], object]) -> Callable[[], tuple]:
+    """Several probes at once; ``Case.delta`` applies to each of them."""
+
+    def probe():
+        return tuple(p() for p in parts)
+
+    return probe
+
+
+# --- the server and its clients ----------------------------------------------------------
+
+
+class LiveServer:
+    """The test app served by werkzeug's threaded server on a free loopback port."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.thread.join(10)
+
+
+class HttpActor:
+    """A user talking to the live server: a bearer token for the API, a session for pages."""
+
+    def __init__(self, base: str, username: str, token: str | None):
+        self.base = base
+        self.username = username
+        self.session = requests.Session()
+        self.token = token
+        self.csrf = None
+
+    def sign_in(self):
+        page = self.session.get(f"{self.base}/login", timeout=30)
+        token = CSRF_RE.search(page.text).group(1)
+        resp = self.session.post(f"{self.base}/login", allow_redirects=False, timeout=30,
+                                 data={"username": self.username, "password": f"{self.username}-pass",
+                                       "csrf_token": token})
+        assert resp.status_code == 302, f"{self.username} could not sign in: {resp.status_code}"
+        page = self.session.get(f"{self.base}/login", timeout=30)
+        match = CSRF_RE.search(page.text) or CSRF_RE.search(self.session.get(f"{self.base}/account/tokens").text)
+        self.csrf = match.group(1)
+
+    def send(self, case: Case, key: str | None) -> requests.Response:
+        headers = {}
+        url = self.base + case.path
+        if case.api:
+            headers["Authorization"] = f"Bearer {self.token}"
+            if key:
+                headers["Idempotency-Key"] = key
+            if case.files:
+                return requests.request(case.method, url, headers=headers, data=case.form or {},
+                                        files=case.files, timeout=120, allow_redirects=False)
+            return requests.request(case.method, url, headers=headers, json=case.json if case.json is not None
+                                    else ({} if case.method != "DELETE" else None), timeout=120,
+                                    allow_redirects=False)
+        data = dict(case.form or {})
+        data["csrf_token"] = self.csrf
+        if key:
+            data["idempotency_key"] = key  # the hidden field of the page's form
+        return self.session.request(case.method, url, data=data, files=case.files, timeout=120,
+                                    allow_redirects=False)
+
+
+def fire_twice(actors: list[HttpActor], case: Case) -> list[requests.Response]:
+    """Send ``case`` from two threads released together; both answers, in no particular order."""
+    barrier = threading.Barrier(2)
+    key = f"dbl-{uuid.uuid4().hex}" if case.idempotency_key else None
+    out: list = [None, None]
+
+    def run(i):
+        barrier.wait(30)
+        try:
+            out[i] = actors[i].send(case, key)
+        except requests.RequestException as exc:  # a reset connection is a finding, not a crash of the test
+            out[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    return out
+
+
+def make_actors(app, base: str, case: Case) -> list[HttpActor]:
+    """Two clients of the same user (two browser tabs, or two retries of a scanner)."""
+    from core.accounts.service import create_token, get_user
+    from core.extensions import db
+
+    token = None
+    if case.api:
+        with app.app_context():
+            _, token = create_token(get_user(case.actor), "double requests")
+            db.session.commit()
+    actors = [HttpActor(base, case.actor, token) for _ in range(2)]
+    if not case.api:
+        actors[0].sign_in()
+        # The second tab shares the first one's session (same cookie, same CSRF token).
+        actors[1].session.cookies.update(actors[0].session.cookies)
+        actors[1].csrf = actors[0].csrf
+    return actors
+
+
+@dataclass
+class Outcome:
+    statuses: list
+    before: object
+    after: object
+    problems: list = field(default_factory=list)
+
+
+def audit_updates(entity: str, ident) -> Callable[[], int]:
+    """A probe: how many times the audited row ``entity``/``ident`` was changed through the ORM."""
+    from core.audit.models import AuditEntry
+
+    return count(AuditEntry, AuditEntry.entity == entity, AuditEntry.entity_id == str(ident),
+                 AuditEntry.action == "update")
