@@ -60,7 +60,7 @@ def _configure_database(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from core import i18n, security, stored_files, uow
+    from core import i18n, input_limits, security, stored_files, uow
     from core.audit.service import install as install_audit
     from core.extensions import api, csrf, db, limiter, login_manager, migrate
 
@@ -81,6 +81,7 @@ def register_extensions(app: Flask) -> None:
     )
     api.spec.options["security"] = [{"bearerAuth": []}, {"cookieAuth": []}]
     security.init_app(app)
+    input_limits.init_app(app)
     uow.init_app(app)
     install_audit()
     stored_files.install()

@@ -7,6 +7,7 @@ calls :func:`load_config` each time an app is created.
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 
@@ -24,6 +25,31 @@ def _seconds(value: str | None, default: float, name: str) -> float:
     if not 0 <= seconds <= 3600:
         raise ConfigError(f"{name} must be between 0 and 3600 seconds, not {value!r}")
     return seconds
+
+
+def _positive_int(value: str | None, default: int, name: str, low: int = 1, high: int = 2**31 - 1) -> int:
+    if value is None or value.strip() == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be between {low} and {high}, not {value!r}")
+    return number
+
+
+def _earliest_date(value: str | None) -> date:
+    # Back-dating stops here; a date in year 1 would overflow as soon as it met a time zone.
+    if value is None or value.strip() == "":
+        return date(2000, 1, 1)
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ConfigError(f"DEPOT_EARLIEST_DATE must be a date (YYYY-MM-DD), not {value!r}") from None
+    if not date(1970, 1, 1) <= day <= date(2100, 1, 1):
+        raise ConfigError(f"DEPOT_EARLIEST_DATE must be between 1970-01-01 and 2100-01-01, not {value!r}")
+    return day
 
 
 def _bool(value: str | None, default: bool = False) -> bool:
@@ -64,6 +90,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "WTF_CSRF_CHECK_DEFAULT": False,  # checked in core.security, skipped for bearer tokens
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("DEPOT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        "DEPOT_MAX_JSON_BYTES": _positive_int(env.get("DEPOT_MAX_JSON_BYTES"), 1024 * 1024, "DEPOT_MAX_JSON_BYTES"),
+        "DEPOT_MAX_JSON_DEPTH": _positive_int(env.get("DEPOT_MAX_JSON_DEPTH"), 32, "DEPOT_MAX_JSON_DEPTH", 2, 200),
+        "DEPOT_EARLIEST_DATE": _earliest_date(env.get("DEPOT_EARLIEST_DATE")),
         "UPLOAD_FOLDER": env.get("DEPOT_UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
         "BABEL_DEFAULT_LOCALE": env.get("DEPOT_DEFAULT_LOCALE", "en"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

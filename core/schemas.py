@@ -1,7 +1,24 @@
 """Schema fields and schemas shared by every package's API."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
+from core.input_limits import single_line_problem
 from core.pagination import MAX_PAGE, MAX_PER_PAGE
+
+
+class Line(fields.String):
+    """One line of text: a name or a code. Control characters, line breaks and tabs are refused.
+
+    (Every string the API loads is already checked for NUL, other control
+    characters and lone surrogates by ``core.api.DepotParser``; a name also
+    must not carry a line break into a mail header or a label.)
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        problem = single_line_problem(text)
+        if problem:
+            raise ValidationError(problem)
+        return text
 
 
 class PageArgs(Schema):

@@ -13,6 +13,7 @@ from core.accounts.auth import actor, roles_required
 from core.accounts.roles import ROLE_LABELS, Role
 from core.errors import DomainError
 from core.nav import register_nav
+from core.pagination import page_number
 
 bp = Blueprint("accounts_admin", __name__, template_folder="templates", url_prefix="/admin/users")
 blp = ApiBlueprint("users_api", __name__, url_prefix="/api/v1/users", description="User administration (admins)")
@@ -56,10 +57,7 @@ def _render(template: str, status: int = 200, **ctx):
 @roles_required(Role.ADMIN)
 def users():
     """All users, searchable."""
-    try:
-        page_no = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page_no = 1
+    page_no = page_number(request.args.get("page"))
     q = request.args.get("q", "").strip()
     page = service.search_users(actor(), q, page=page_no, per_page=50)
     return render_template("accounts/admin_users.html", page=page, q=q, roles=ROLE_LABELS)

@@ -2,7 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from core.accounts.roles import Role
-from core.schemas import PageArgs
+from core.schemas import Line, PageArgs
 
 ROLE_NAMES = [r.value for r in Role]
 
@@ -12,17 +12,17 @@ class UserListArgs(PageArgs):
 
 
 class UserCreateArgs(Schema):
-    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    username = Line(required=True, validate=validate.Length(min=1, max=64))
     password = fields.String(required=True, load_only=True)
     roles = fields.List(fields.String(validate=validate.OneOf(ROLE_NAMES)), required=True,
                         validate=validate.Length(min=1))
-    display_name = fields.String(load_default="", validate=validate.Length(max=120))
+    display_name = Line(load_default="", validate=validate.Length(max=120))
     email = fields.String(load_default=None, allow_none=True)
     office_id = fields.Integer(load_default=None, allow_none=True)
 
 
 class UserUpdateArgs(Schema):
-    display_name = fields.String(validate=validate.Length(max=120))
+    display_name = Line(validate=validate.Length(max=120))
     email = fields.String(allow_none=True)
     roles = fields.List(fields.String(validate=validate.OneOf(ROLE_NAMES)), validate=validate.Length(min=1))
     office_id = fields.Integer(allow_none=True)

@@ -15,6 +15,7 @@ from core.accounts.passwords import check_strength, hash_password, verify_passwo
 from core.accounts.roles import Role, parse_roles
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
+from core.input_limits import single_line_problem
 from core.types import utcnow
 
 TOKEN_PREFIX = "dpt_"
@@ -35,6 +36,7 @@ def create_user(
     username = (username or "").strip()
     if not username:
         raise ValidationFailed("A username is required.", errors={"username": ["Required."]})
+    _check_one_line(username=username, display_name=display_name)
     problem = check_strength(password or "")
     if problem:
         raise ValidationFailed(problem, errors={"password": [problem]})
@@ -66,6 +68,14 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def _check_one_line(**values) -> None:
+    """Names are one line of text: control characters (a line break too) are refused."""
+    errors = {key: [problem] for key, value in values.items()
+              if isinstance(value, str) and (problem := single_line_problem(value.strip()))}
+    if errors:
+        raise ValidationFailed("Please correct: " + ", ".join(sorted(errors)) + ".", errors=errors)
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -264,6 +274,8 @@ def update_user(actor: User, user_id: int, *, display_name=_UNSET, email=_UNSET,
             errors.update(exc.errors)
     if display_name is not _UNSET and len((display_name or "").strip()) > 120:
         errors["display_name"] = ["At most 120 characters."]
+    elif display_name is not _UNSET and single_line_problem((display_name or "").strip()):
+        errors["display_name"] = [single_line_problem((display_name or "").strip())]
     if active is not _UNSET and not active and user.id == actor.id:
         errors["active"] = ["You cannot deactivate yourself."]
     if errors:

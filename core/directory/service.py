@@ -28,6 +28,7 @@ from core.calendar.service import local_today
 from core.directory.models import Dealer, Department, Factory, Office, RepairRoute, Vendor
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.extensions import db
+from core.input_limits import single_line_problem, text_problem
 from core.pagination import Page, paginate
 
 EDITOR_ROLES = (Role.SERVICE, Role.SUPERVISOR, Role.ADMIN)
@@ -99,13 +100,19 @@ class _Bad(Exception):
         self.message = message
 
 
-def _text(max_len: int, required: bool = False, upper: bool = False):
+def _text(max_len: int, required: bool = False, upper: bool = False, lines: bool = False):
+    """Trimmed text; one line without control characters unless ``lines`` (an address)."""
+    problem_of = text_problem if lines else single_line_problem
+
     def clean(value):
         if value is None:
             value = ""
         if not isinstance(value, str):
             raise _Bad(_l("Must be text."))
         value = value.strip()
+        problem = problem_of(value)
+        if problem:
+            raise _Bad(problem)
         if upper:
             value = value.upper()
         if required and not value:
@@ -246,13 +253,13 @@ KINDS = {
     }, ("code", "name"), {"active": True}),
     "dealer": _Kind(Dealer, "dealer", {
         "code": _code(), "name": _text(200, required=True), "contact": _text(120), "phone": _phone,
-        "email": _email, "birthday": _birthday, "region": _text(60), "address": _text(500),
+        "email": _email, "birthday": _birthday, "region": _text(60), "address": _text(500, lines=True),
         "office_id": _ref(Office, _l("No such regional office.")), "channel_rep": _text(120),
         "active": parse_bool,
     }, ("code", "name"), {"active": True}),
     "factory": _Kind(Factory, "factory", {
         "code": _code(), "name": _text(120, required=True), "contact": _text(120), "email": _email,
-        "phone": _phone, "address": _text(500),
+        "phone": _phone, "address": _text(500, lines=True),
     }, ("code", "name"), {}),
     "route": _Kind(RepairRoute, "repair route", {
         "code": _code(), "name": _text(120, required=True),

@@ -21,6 +21,7 @@ from core.directory.dealer_import import import_dealers
 from core.directory.service import DEALER_READER_ROLES, EDITOR_ROLES, REFERENCE_READER_ROLES
 from core.errors import ValidationFailed
 from core.nav import register_nav
+from core.pagination import page_number
 
 bp = Blueprint("directory", __name__, template_folder="templates", url_prefix="/directory")
 
@@ -140,10 +141,7 @@ def _update(k: PageKind, record_id: int, data: dict):
 # ------------------------------------------------------------------ helpers
 
 def _page_number() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
+    return page_number(request.args.get("page"))
 
 
 def _form_data(k: PageKind) -> dict:
