@@ -13,6 +13,10 @@ from shipments import freight, receiving, service
 from shipments.schemas import (
     FreightBillPageSchema,
     FreightBillSchema,
+    FreightDecisionArgs,
+    FreightLineSchema,
+    FreightStatementArgs,
+    FreightStatementSchema,
     FreightFileArgs,
     FreightUploadArgs,
     ShipmentLateReportArgs,
@@ -169,6 +173,46 @@ class FreightBillItem(MethodView):
         return freight.get_bill(actor(), bill_id)
 
 
+@blp.route("/freight-bills/<int:bill_id>/pay")
+class FreightBillPay(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.response(200, FreightBillSchema)
+    def post(self, bill_id):
+        """Pay the bill once: its accepted lines; refused while a line waits for a decision."""
+        return freight.pay_bill(actor(), freight.get_bill(actor(), bill_id))
+
+
+@blp.route("/freight-bills/<int:bill_id>/lines/<int:line_id>/decision")
+class FreightLineDecision(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(FreightDecisionArgs)
+    @blp.response(200, FreightLineSchema)
+    def post(self, args, bill_id, line_id):
+        """Accept (pay) or dispute one bill line, e.g. one that bills a waybill billed before."""
+        line = freight.get_line(actor(), bill_id, line_id)
+        return freight.decide_line(actor(), line, args["decision"], note=args["note"])
+
+
+@blp.route("/freight-statement")
+class FreightStatement(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(FreightStatementArgs, location="query")
+    @blp.response(200, FreightStatementSchema)
+    def get(self, args):
+        """The month's payable statement per paying account: billed, matched, disputed, payable, paid."""
+        return freight.statement(actor(), args["month"])
+
+
+@blp.route("/freight-statement/export.<any(csv, xlsx):fmt>")
+class FreightStatementExport(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(FreightStatementArgs, location="query")
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, args, fmt):
+        """The month's payable statement as CSV or XLSX."""
+        return statement_response(freight.statement(actor(), args["month"]), fmt)
+
+
 @blp.route("/freight-bills/<int:bill_id>/export.<any(csv, xlsx):fmt>")
 class FreightBillExport(MethodView):
     @roles_required(Role.SUPERVISOR)
@@ -187,3 +231,14 @@ def export_response(bill, fmt: str) -> Response:
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="{freight.bill_filename(bill, fmt)}"'})
+
+
+def statement_response(data: dict, fmt: str) -> Response:
+    """A download of a monthly payable statement (shared with the page)."""
+    if fmt == "csv":
+        body, mimetype = freight.statement_csv(actor(), data), "text/csv; charset=utf-8"
+    else:
+        body = freight.statement_xlsx(actor(), data)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f'attachment; filename="{freight.statement_filename(data["period"], fmt)}"'})

@@ -19,28 +19,28 @@ cannot place counted as "unassigned".
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
+import json
 import re
-import zipfile
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
+from core import sheets
 from core.calendar import SHANGHAI, local_day
-from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.sequences import next_value
 from core.types import utcnow
-from shipments.models import FACTORY_LEGS, FreightBill, FreightBillLine, FreightFinding, Shipment
+from shipments.models import FACTORY_LEGS, LINE_REVIEWS, FreightBill, FreightBillLine, FreightFinding, Shipment
 from shipments.service import normalise_code
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20000
+MAX_BYTES = sheets.DEFAULT_MAX_BYTES  # what the upload views read at most (the reader refuses more)
 ACCOUNTS = ("cs", "sales", "unassigned")
 
 # Header names as they appear on bills (English and the factory's Chinese).
@@ -60,62 +60,7 @@ PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 # --- reading the file -------------------------------------------------------------------
 
-def _header_key(text) -> str | None:
-    name = re.sub(r"\s+", " ", str(text or "").strip().lower().replace("：", "").replace(":", ""))
-    for key, aliases in HEADER_ALIASES.items():
-        if name in aliases:
-            return key
-    return None
-
-
-def _decode(content: bytes) -> str:
-    # Excel on a Chinese Windows saves CSV as GBK; everything else is UTF-8.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValidationFailed(_("The file is neither UTF-8 nor GBK text."), errors={"file": [_("Unreadable text.")]})
-
-
-def _csv_rows(content: bytes) -> list[tuple[int, list]]:
-    text = _decode(content)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    rows = []
-    try:
-        for row in reader:
-            rows.append((reader.line_num, row))
-            if len(rows) > MAX_ROWS + 1:
-                break
-    except csv.Error as exc:
-        raise ValidationFailed(_("The CSV file is malformed near line %(n)s.", n=reader.line_num),
-                               errors={"file": [_("Malformed CSV.")]}) from exc
-    return rows
-
-
-def _xlsx_rows(content: bytes) -> list[tuple[int, list]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError, TypeError) as exc:
-        raise ValidationFailed(_("The file is not a readable XLSX workbook."),
-                               errors={"file": [_("Not a readable XLSX file.")]}) from exc
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((number, list(row)))
-            if len(rows) > MAX_ROWS + 1:
-                break
-    finally:
-        workbook.close()
-    return rows
+BILL_COLUMNS = sheets.Columns(aliases=HEADER_ALIASES, required=("waybill", "amount"), codes=("waybill",))
 
 
 def _is_blank(value) -> bool:
@@ -135,89 +80,27 @@ def _parse_amount(value) -> Decimal:
     return amount
 
 
-def _parse_day(value) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    text = str(value).strip().replace("/", "-").replace(".", "-")
-    text = text.split(" ")[0].split("T")[0]
-    parts = text.split("-")
-    if len(parts) != 3:
-        raise ValueError
-    return date(int(parts[0]), int(parts[1]), int(parts[2]))
-
-
-def _parse_int(value) -> int:
-    if isinstance(value, bool):
-        raise ValueError
-    if isinstance(value, float):
-        if value != int(value):
-            raise ValueError
-        return int(value)
-    return int(str(value).strip())
-
-
 def parse_bill(filename: str, content: bytes) -> tuple[list[dict], list[dict]]:
     """Read a bill file into (good rows, bad rows); bad rows are ``{"line", "reason"}``.
 
     Raises ValidationFailed for a file that cannot be read at all (wrong type,
     no header, no lines).
     """
-    name = (filename or "").strip()
-    lower = name.lower()
-    if not content:
-        raise ValidationFailed(_("The file is empty."), errors={"file": [_("Empty file.")]})
-    if len(content) > MAX_BYTES:
-        raise ValidationFailed(_("The file is larger than 5 MB."), errors={"file": [_("Too large.")]})
-    if lower.endswith(".xlsx") or (content[:2] == b"PK" and not lower.endswith(".csv")):
-        rows = _xlsx_rows(content)
-    elif lower.endswith((".csv", ".txt")) or not lower:
-        rows = _csv_rows(content)
-    else:
-        raise ValidationFailed(_("Upload the bill as a CSV or XLSX file."),
-                               errors={"file": [_("Only .csv and .xlsx files.")]})
-    if len(rows) > MAX_ROWS + 1:
-        raise ValidationFailed(_("The bill has more than %(n)s lines.", n=MAX_ROWS),
-                               errors={"file": [_("Too many lines.")]})
-
-    header_index = next((i for i, (_n, row) in enumerate(rows) if any(not _is_blank(c) for c in row)), None)
-    if header_index is None:
-        raise ValidationFailed(_("The file has no lines."), errors={"file": [_("No lines.")]})
-    header_line, header = rows[header_index]
-    columns: dict[str, int] = {}
-    for position, cell in enumerate(header):
-        key = _header_key(cell)
-        if key and key not in columns:
-            columns[key] = position
-    missing = [key for key in ("waybill", "amount") if key not in columns]
-    if missing:
-        raise ValidationFailed(
-            _("Line %(n)s must be a header with at least a waybill and an amount column.", n=header_line),
-            errors={"file": [_("Missing column: %(c)s.", c=", ".join(missing))]},
-            rows=[{"line": header_line, "reason": _("Missing column: %(c)s.", c=", ".join(missing))}],
-        )
+    table = sheets.read_table(content, filename, BILL_COLUMNS, missing_message=_(
+        "The first line must be a header with at least a waybill (运单号) and an amount (金额) column."))
 
     good: list[dict] = []
     bad: list[dict] = []
     totals: list[tuple[int, Decimal | None]] = []
 
     def cell(row, key):
-        position = columns.get(key)
-        if position is None or position >= len(row):
-            return None
-        return row[position]
+        return row[key] or None
 
-    for line_no, row in rows[header_index + 1:]:
-        if all(_is_blank(c) for c in row):
-            continue
+    for row in table.rows:
+        line_no = row.line
         reasons = []
-        raw_waybill = cell(row, "waybill")
-        waybill = normalise_code(raw_waybill)
-        if isinstance(raw_waybill, float) and raw_waybill == int(raw_waybill):
-            # Excel turns numeric waybills into floats: 1234.0 is waybill 1234.
-            waybill = str(int(raw_waybill))
-        if any(str(c or "").strip().upper() in TOTAL_MARKERS for c in row):
+        waybill = normalise_code(row["waybill"])
+        if any(c.upper() in TOTAL_MARKERS for c in row.cells):
             try:
                 totals.append((line_no, _parse_amount(cell(row, "amount"))))
             except (InvalidOperation, ValueError, TypeError):
@@ -249,14 +132,14 @@ def parse_bill(filename: str, content: bytes) -> tuple[list[dict], list[dict]]:
         raw_date = cell(row, "ship_date")
         if not _is_blank(raw_date):
             try:
-                ship_date = _parse_day(raw_date)
+                ship_date = sheets.as_date(raw_date)
             except (ValueError, TypeError):
                 reasons.append(_("date %(d)s is not a date (use YYYY-MM-DD)", d=raw_date))
         pieces = None
         raw_pieces = cell(row, "pieces")
         if not _is_blank(raw_pieces):
             try:
-                pieces = _parse_int(raw_pieces)
+                pieces = sheets.as_int(raw_pieces)
                 if pieces < 1 or pieces > 10000:
                     raise ValueError
             except (ValueError, TypeError):
@@ -315,13 +198,44 @@ def _guess_period(rows: list[dict]) -> str | None:
     return months.most_common(1)[0][0] if months else None
 
 
+def content_key(rows: list[dict]) -> str:
+    """A fingerprint of a bill's lines as read, whatever file format or line order they came in.
+
+    Two files with the same lines (a CSV and an XLSX export of one bill, or a
+    re-saved copy) have the same key, so the bill is refused the second time.
+    """
+    canon = sorted(json.dumps([
+        row["waybill"], str(row["amount"]), row["ship_date"].isoformat() if row["ship_date"] else "",
+        row["carrier"], row["destination"], row["pieces"],
+        str(row["weight_kg"].quantize(Decimal("0.01"))) if row["weight_kg"] is not None else "",
+    ], ensure_ascii=False) for row in rows)
+    return hashlib.sha256("\n".join(canon).encode("utf-8")).hexdigest()
+
+
+def _already_imported(checksum: str, key: str) -> FreightBill | None:
+    return db.session.scalar(
+        select(FreightBill).where(or_(FreightBill.content_key == key, FreightBill.checksum == checksum))
+        .order_by(FreightBill.id).limit(1))
+
+
+def _refuse_repeat(existing: FreightBill) -> Conflict:
+    return Conflict(_("These lines were already imported as bill %(b)s for %(p)s; nothing was imported.",
+                      b=existing.label, p=existing.period),
+                    errors={"file": [_("Already imported as %(b)s.", b=existing.label)]},
+                    bill_id=existing.id, bill_number=existing.label)
+
+
 def import_freight_bill(actor, *, filename: str, content: bytes, period: str | None = None,
                         note: str = "") -> FreightBill:
     """Import a logistics bill and reconcile it; all or nothing.
 
     ``period`` ("YYYY-MM") is the billed month; when omitted, the month most
     lines are dated in. Any bad row refuses the whole file with
-    ValidationFailed listing ``rows`` = [{"line", "reason"}].
+    ValidationFailed listing ``rows`` = [{"line", "reason"}]. A file whose
+    lines were already imported (in any format) is refused with Conflict
+    naming the earlier bill. A line billing a waybill that an earlier bill (or
+    an earlier line of this one) already billed waits for the supervisor's
+    decision and is not payable until accepted.
     """
     _ensure_supervisor(actor)
     period = (period or "").strip()
@@ -329,37 +243,69 @@ def import_freight_bill(actor, *, filename: str, content: bytes, period: str | N
         raise ValidationFailed(_("The month must look like 2026-10."), errors={"period": [_("Use YYYY-MM.")]})
     good, bad = parse_bill(filename, content)
     if bad:
-        raise ValidationFailed(
-            _("%(n)s line(s) of the bill are not valid; nothing was imported.", n=len(bad)),
-            errors={"file": [_("Line %(line)s: %(reason)s", line=row["line"], reason=row["reason"]) for row in bad]},
-            rows=bad,
-        )
+        raise sheets.refuse(_("%(n)s line(s) of the bill are not valid; nothing was imported.", n=len(bad)),
+                            [(row["line"], row["reason"]) for row in bad], line_format=_("Line %(line)s: %(reason)s"))
     period = period or _guess_period(good)
     if not period:
         raise ValidationFailed(_("Give the month the bill is for."), errors={"period": [_("Required.")]})
     checksum = hashlib.sha256(content).hexdigest()
-    existing = db.session.scalar(select(FreightBill).where(FreightBill.checksum == checksum))
+    key = content_key(good)
+    existing = _already_imported(checksum, key)
     if existing is not None:
-        raise Conflict(_("This file was already imported as bill %(id)s for %(p)s.", id=existing.id,
-                         p=existing.period), bill_id=existing.id)
+        raise _refuse_repeat(existing)
+    # The bill number's counter row is the first write: it serialises imports
+    # (row lock on PostgreSQL, the write lock on SQLite), so what was billed
+    # before is read only after any import running at the same time committed.
+    number = f"BILL-{next_value('BILL'):05d}"
+    existing = _already_imported(checksum, key)
+    if existing is not None:
+        raise _refuse_repeat(existing)
 
-    bill = FreightBill(period=period, filename=(filename or "bill").strip()[:200] or "bill", checksum=checksum,
+    bill = FreightBill(number=number, period=period, filename=(filename or "bill").strip()[:200] or "bill",
+                       checksum=checksum, content_key=key, status="open",
                        imported_at=utcnow(), imported_by_id=actor.id, line_count=len(good),
                        total_amount=sum((row["amount"] for row in good), Decimal("0")),
                        note=str(note or "").strip()[:2000], totals={})
     for row in good:
-        bill.lines.append(FreightBillLine(**row))
+        bill.lines.append(FreightBillLine(**row, review="accepted"))
     db.session.add(bill)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        existing = _already_imported(checksum, key)
+        if existing is not None:
+            raise _refuse_repeat(existing) from None
+        raise Conflict(_("Another bill was imported at the same time; try again.")) from None
     _reconcile(bill)
     db.session.flush()
     return bill
+
+
+def _first_bills(waybills: set[str], bill_id: int) -> dict[str, FreightBill]:
+    """For each waybill, the earlier bill that billed it: where it is payable, else the first."""
+    if not waybills:
+        return {}
+    rows = db.session.execute(
+        select(FreightBillLine.waybill, FreightBillLine.review, FreightBill)
+        .join(FreightBill, FreightBill.id == FreightBillLine.bill_id)
+        .where(FreightBillLine.waybill.in_(waybills), FreightBillLine.bill_id != bill_id)
+        .order_by(FreightBill.id, FreightBillLine.line_no)
+    )
+    first: dict[str, FreightBill] = {}
+    payable: dict[str, FreightBill] = {}
+    for waybill, review, earlier in rows:
+        first.setdefault(waybill, earlier)
+        if review == "accepted":
+            payable.setdefault(waybill, earlier)
+    return {waybill: payable.get(waybill, earlier) for waybill, earlier in first.items()}
 
 
 def _reconcile(bill: FreightBill) -> None:
     waybills = {line.waybill for line in bill.lines}
     shipments = {s.waybill: s for s in db.session.scalars(select(Shipment).where(Shipment.waybill.in_(waybills)))} \
         if waybills else {}
+    earlier = _first_bills(waybills, bill.id)
     totals = {account: {"billed": Decimal("0"), "recorded": Decimal("0"), "difference": Decimal("0"),
                         "unbilled": Decimal("0"), "lines": 0, "unbilled_count": 0} for account in ACCOUNTS}
     seen: set[str] = set()
@@ -368,15 +314,20 @@ def _reconcile(bill: FreightBill) -> None:
         account = shipment.paying_account if shipment is not None else "unassigned"
         totals[account]["billed"] += line.amount
         totals[account]["lines"] += 1
-        if line.waybill in seen:
-            kind, recorded = "duplicate", None
-            difference = line.amount
+        if shipment is not None:
+            line.shipment_id = shipment.id
+        if line.waybill in earlier or line.waybill in seen:
+            # Billed before: on another bill, or on an earlier line of this one. Not payable
+            # until the supervisor decides (accept or dispute).
+            kind = "rebilled" if line.waybill in earlier else "duplicate"
+            line.review = "pending"
+            line.billed_before_id = earlier[line.waybill].id if line.waybill in earlier else bill.id
+            recorded, difference = None, line.amount
             totals[account]["difference"] += difference
         elif shipment is None:
             kind, recorded, difference = "no_shipment", None, line.amount
             totals[account]["difference"] += difference
         else:
-            line.shipment_id = shipment.id
             recorded = shipment.freight_cost
             difference = line.amount - (recorded or Decimal("0"))
             kind = "matched" if recorded is not None and difference == 0 else "amount_diff"
@@ -412,6 +363,134 @@ def _reconcile(bill: FreightBill) -> None:
                              for k, v in values.items()} for account, values in totals.items()}
 
 
+# --- the supervisor's decisions and payment ------------------------------------------------------
+
+DECISIONS = {"accept": "accepted", "dispute": "disputed"}
+
+
+def _bill_closed(bill: FreightBill) -> InvalidTransition:
+    return InvalidTransition(_("Bill %(b)s is paid; its lines can no longer change.", b=bill.label),
+                             current=bill.status, allowed=["open"])
+
+
+def _hold_open_bill(bill: FreightBill) -> None:
+    """Lock the bill's row while it is open (409 once paid): decisions and payment take turns."""
+    table = FreightBill.__table__
+    held = db.session.execute(update(table).where(table.c.id == bill.id, table.c.status == "open")
+                              .values(status="open"))
+    if held.rowcount != 1:
+        db.session.refresh(bill)
+        raise _bill_closed(bill)
+
+
+def get_line(actor, bill_id, line_id) -> FreightBillLine:
+    """One line of an imported bill (supervisors only); NotFound if absent."""
+    bill = get_bill(actor, bill_id)
+    line = db.session.get(FreightBillLine, line_id) if isinstance(line_id, int) else None
+    if line is None or line.bill_id != bill.id:
+        raise NotFound(_("No such line on bill %(b)s.", b=bill.label))
+    return line
+
+
+def payable_line_of(waybill: str, *, exclude_id: int | None = None) -> FreightBillLine | None:
+    """The line where ``waybill`` is payable (accepted), if any."""
+    stmt = select(FreightBillLine).where(FreightBillLine.waybill == waybill, FreightBillLine.review == "accepted")
+    if exclude_id is not None:
+        stmt = stmt.where(FreightBillLine.id != exclude_id)
+    return db.session.scalar(stmt.order_by(FreightBillLine.id).limit(1))
+
+
+def decide_line(actor, line: FreightBillLine, decision: str, *, note: str = "") -> FreightBillLine:
+    """The supervisor accepts (pays) or disputes (does not pay) one line of an open bill.
+
+    A waybill is payable on one line only: accepting a line whose waybill is
+    payable on another line is refused (409) naming that bill; dispute that
+    line first. A paid bill's lines no longer change (409).
+    """
+    _ensure_supervisor(actor)
+    if decision not in DECISIONS:
+        raise ValidationFailed(_("Accept or dispute the line."),
+                               errors={"decision": [_("Must be accept or dispute.")]})
+    note = str(note or "").strip()[:500]
+    target = DECISIONS[decision]
+    bill = line.bill
+    current = line.review
+    if current == target:
+        raise InvalidTransition(_("Line %(n)s of bill %(b)s is already %(s)s.", n=line.line_no, b=bill.label,
+                                  s=review_label(target)), current=current,
+                                allowed=[r for r in ("pending", "accepted", "disputed") if r != target])
+    _hold_open_bill(bill)
+    # Every line of this waybill, locked in one order, so two acceptances of it take turns.
+    db.session.execute(select(FreightBillLine.id).where(FreightBillLine.waybill == line.waybill)
+                       .order_by(FreightBillLine.id).with_for_update())
+    table = FreightBillLine.__table__
+    now = utcnow()
+    moved = db.session.execute(update(table).where(table.c.id == line.id, table.c.review == current).values(
+        review=target, decided_at=now, decided_by_id=actor.id, decision_note=note))
+    if moved.rowcount != 1:
+        db.session.refresh(line)
+        raise InvalidTransition(_("Line %(n)s of bill %(b)s was just decided by someone else: %(s)s.",
+                                  n=line.line_no, b=bill.label, s=review_label(line.review)),
+                                current=line.review, allowed=[current])
+    if target == "accepted":
+        other = payable_line_of(line.waybill, exclude_id=line.id)
+        if other is not None:
+            raise Conflict(_("Waybill %(w)s is already payable on bill %(b)s (line %(n)s); dispute that line "
+                             "before accepting this one.", w=line.waybill, b=other.bill.label, n=other.line_no),
+                           bill_id=other.bill_id, bill_number=other.bill.label)
+    db.session.refresh(line)
+    return line
+
+
+def payable_total(bill: FreightBill) -> Decimal:
+    """What the bill pays: the sum of its accepted lines."""
+    total = db.session.scalar(select(func.sum(FreightBillLine.amount)).where(
+        FreightBillLine.bill_id == bill.id, FreightBillLine.review == "accepted"))
+    return Decimal(total or 0).quantize(Decimal("0.01"))
+
+
+def review_counts(bill: FreightBill) -> dict[str, int]:
+    """How many lines of the bill are accepted, pending a decision, disputed."""
+    counts = Counter(line.review for line in bill.lines)
+    return {review: counts.get(review, 0) for review in LINE_REVIEWS}
+
+
+def pay_bill(actor, bill: FreightBill) -> FreightBill:
+    """Mark the bill paid (once): its accepted lines are paid and its lines are closed.
+
+    Refused (409) while a line billed before waits for a decision, and for a
+    bill already paid.
+    """
+    _ensure_supervisor(actor)
+    if bill.status == "paid":
+        raise _already_paid(bill)
+    pending = db.session.scalar(select(func.count()).select_from(FreightBillLine).where(
+        FreightBillLine.bill_id == bill.id, FreightBillLine.review == "pending"))
+    if pending:
+        raise Conflict(_("%(n)s line(s) of bill %(b)s were billed before and wait for your decision; accept or "
+                         "dispute them before paying.", n=pending, b=bill.label), pending=pending)
+    table = FreightBill.__table__
+    now = utcnow()
+    paid = db.session.execute(update(table).where(table.c.id == bill.id, table.c.status == "open").values(
+        status="paid", paid_at=now, paid_by_id=actor.id))
+    if paid.rowcount != 1:
+        db.session.refresh(bill)
+        raise _already_paid(bill)
+    db.session.refresh(bill)
+    bill.paid_amount = payable_total(bill)
+    db.session.flush()
+    return bill
+
+
+def _already_paid(bill: FreightBill) -> InvalidTransition:
+    return InvalidTransition(_("Bill %(b)s was already paid.", b=bill.label), current="paid", allowed=["open"])
+
+
+def review_label(review: str) -> str:
+    """A line's review state in words."""
+    return {"accepted": _("payable"), "pending": _("awaiting your decision"), "disputed": _("disputed")}[review]
+
+
 # --- reading bills back ---------------------------------------------------------------------
 
 def bills_query(actor):
@@ -429,26 +508,37 @@ def get_bill(actor, bill_id) -> FreightBill:
     return bill
 
 
+KIND_ORDER = {"amount_diff": 0, "no_shipment": 1, "rebilled": 2, "duplicate": 3, "unbilled": 4, "matched": 5}
+
+
 def finding_counts(bill: FreightBill) -> dict[str, int]:
     counts = Counter(f.kind for f in bill.findings)
-    return {kind: counts.get(kind, 0) for kind in ("matched", "amount_diff", "no_shipment", "duplicate", "unbilled")}
+    return {kind: counts.get(kind, 0) for kind in KIND_ORDER}
 
 
 def _kind_label(kind: str) -> str:
     labels = {
         "matched": _("matched"), "amount_diff": _("amount differs"), "no_shipment": _("no shipment"),
-        "duplicate": _("billed twice"), "unbilled": _("not billed"),
+        "duplicate": _("billed twice"), "unbilled": _("not billed"), "rebilled": _("billed before"),
     }
     return labels[kind]
+
+
+def billed_before_text(line: FreightBillLine | None) -> str:
+    """"billed before on BILL-00003" for a line that re-bills a waybill, else ""."""
+    if line is None or line.billed_before_id is None:
+        return ""
+    if line.billed_before_id == line.bill_id:
+        return _("billed twice on this bill")
+    return _("billed before on %(b)s", b=line.billed_before.label)
 
 
 def result_rows(bill: FreightBill) -> tuple[list[str], list[list]]:
     """The reconciliation as a table: (header, rows), differences first."""
     header = [_("Result"), _("Bill line"), _("Waybill"), _("Shipment"), _("Leg"), _("Paying account"),
-              _("Ship date"), _("Billed"), _("Recorded"), _("Difference")]
-    order = {"amount_diff": 0, "no_shipment": 1, "duplicate": 2, "unbilled": 3, "matched": 4}
+              _("Ship date"), _("Billed"), _("Recorded"), _("Difference"), _("Billed before"), _("Decision")]
     rows = []
-    for f in sorted(bill.findings, key=lambda f: (order[f.kind], f.id)):
+    for f in sorted(bill.findings, key=lambda f: (KIND_ORDER[f.kind], f.id)):
         shipment = f.shipment
         line = f.bill_line
         ship_day = None
@@ -459,79 +549,155 @@ def result_rows(bill: FreightBill) -> tuple[list[str], list[list]]:
         rows.append([
             _kind_label(f.kind), line.line_no if line is not None else None, f.waybill,
             shipment.number if shipment is not None else None, shipment.leg if shipment is not None else None,
-            f.paying_account, ship_day, f.billed, f.recorded, f.difference,
+            f.paying_account, ship_day, f.billed, f.recorded, f.difference, billed_before_text(line),
+            review_label(line.review) if line is not None else "",
         ])
     return header, rows
+
+
+def _live_totals(bill: FreightBill) -> dict[str, dict[str, Decimal]]:
+    """Per paying account: what is payable, awaiting a decision and disputed, as the lines stand now."""
+    out = {account: {review: Decimal("0") for review in LINE_REVIEWS} for account in ACCOUNTS}
+    for line in bill.lines:
+        account = line.shipment.paying_account if line.shipment is not None else "unassigned"
+        out[account][line.review] += line.amount
+    return out
 
 
 def totals_rows(bill: FreightBill) -> tuple[list[str], list[list]]:
     """Totals per paying account: (header, rows)."""
     header = [_("Paying account"), _("Bill lines"), _("Billed"), _("Recorded"), _("Difference"),
-              _("Unbilled shipments"), _("Unbilled recorded cost")]
+              _("Unbilled shipments"), _("Unbilled recorded cost"), _("Awaiting decision"), _("Disputed"),
+              _("Payable")]
     names = {"cs": _("CS"), "sales": _("Sales"), "unassigned": _("No shipment")}
+    live = _live_totals(bill)
     rows = []
     for account in ACCOUNTS:
         t = bill.totals.get(account, {})
         rows.append([names[account], t.get("lines", 0), Decimal(t.get("billed", "0")), Decimal(t.get("recorded", "0")),
-                     Decimal(t.get("difference", "0")), t.get("unbilled_count", 0), Decimal(t.get("unbilled", "0"))])
+                     Decimal(t.get("difference", "0")), t.get("unbilled_count", 0), Decimal(t.get("unbilled", "0")),
+                     live[account]["pending"], live[account]["disputed"], live[account]["accepted"]])
     return header, rows
 
 
-def _csv_value(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value)
-    # Spreadsheets run cells starting with these as formulas; defuse them.
-    if text and text[0] in "=+-@\t\r" and not re.fullmatch(r"-?\d+(\.\d+)?", text):
-        return "'" + text
-    return text
+# --- the monthly payable statement ---------------------------------------------------------------
+
+STATEMENT_KEYS = ("bills", "lines", "billed", "matched", "amount_diff", "no_shipment", "pending", "disputed",
+                  "payable", "paid")
 
 
-def export_csv(actor, bill: FreightBill) -> bytes:
+def statement(actor, period: str) -> dict:
+    """The payable statement of the month ``period`` ("YYYY-MM"), per paying account.
+
+    For the bills of that month: what was billed, what matched our records,
+    what differs, what has no shipment, what waits for a decision (billed
+    before), what is disputed, what is payable (accepted lines) and what of
+    that is paid. Returns ``{"period", "rows": [{account, ...}], "total": {...},
+    "open_lines": [...]}`` with money as Decimal.
+    """
+    _ensure_supervisor(actor)
+    period = (period or "").strip()
+    if not PERIOD_RE.match(period):
+        raise ValidationFailed(_("The month must look like 2026-10."), errors={"month": [_("Use YYYY-MM.")]})
+    rows = db.session.execute(
+        select(FreightBillLine, FreightBill, FreightFinding.kind, Shipment.paying_account)
+        .join(FreightBill, FreightBill.id == FreightBillLine.bill_id)
+        .outerjoin(FreightFinding, FreightFinding.bill_line_id == FreightBillLine.id)
+        .outerjoin(Shipment, Shipment.id == FreightBillLine.shipment_id)
+        .where(FreightBill.period == period)
+        .order_by(FreightBill.id, FreightBillLine.line_no)
+    ).all()
+    zero = Decimal("0.00")
+    sums = {account: {key: (0 if key in ("bills", "lines") else zero) for key in STATEMENT_KEYS}
+            for account in ACCOUNTS}
+    bills: dict[str, set] = {account: set() for account in ACCOUNTS}
+    open_lines = []
+    for line, bill, kind, account in rows:
+        account = account or "unassigned"
+        row = sums[account]
+        bills[account].add(bill.id)
+        row["lines"] += 1
+        row["billed"] += line.amount
+        if line.review == "accepted" and kind in ("matched", "amount_diff", "no_shipment"):
+            row[kind] += line.amount
+        if line.review == "accepted":
+            row["payable"] += line.amount
+            if bill.status == "paid":
+                row["paid"] += line.amount
+        else:
+            row[line.review] += line.amount
+            open_lines.append({"bill": bill.label, "bill_id": bill.id, "line_id": line.id, "line_no": line.line_no,
+                               "waybill": line.waybill, "account": account, "amount": line.amount,
+                               "review": line.review, "billed_before": billed_before_text(line),
+                               "note": line.decision_note})
+    out_rows = []
+    for account in ACCOUNTS:
+        sums[account]["bills"] = len(bills[account])
+        out_rows.append({"account": account, **sums[account]})
+    total = {key: sum(r[key] for r in out_rows) for key in STATEMENT_KEYS}
+    total["bills"] = len(set().union(*bills.values()))
+    return {"period": period, "rows": out_rows, "total": total, "open_lines": open_lines}
+
+
+def statement_table(data: dict) -> tuple[list[str], list[list]]:
+    """The statement as (header, rows) for pages and exports, with a total row."""
+    header = [_("Paying account"), _("Bills"), _("Bill lines"), _("Billed"), _("Matched"), _("Amount differs"),
+              _("No shipment"), _("Awaiting decision"), _("Disputed"), _("Payable"), _("Paid")]
+    names = {"cs": _("CS"), "sales": _("Sales"), "unassigned": _("No shipment")}
+    rows = [[names[r["account"]]] + [r[key] for key in STATEMENT_KEYS] for r in data["rows"]]
+    rows.append([_("Total")] + [data["total"][key] for key in STATEMENT_KEYS])
+    return header, rows
+
+
+def statement_lines_table(data: dict) -> tuple[list[str], list[list]]:
+    """The statement's lines awaiting a decision or disputed, as (header, rows)."""
+    header = [_("Bill"), _("Bill line"), _("Waybill"), _("Paying account"), _("Billed"), _("Decision"),
+              _("Billed before"), _("Note")]
+    names = {"cs": _("CS"), "sales": _("Sales"), "unassigned": _("No shipment")}
+    rows = [[r["bill"], r["line_no"], r["waybill"], names[r["account"]], r["amount"], review_label(r["review"]),
+             r["billed_before"], r["note"]] for r in data["open_lines"]]
+    return header, rows
+
+
+def _sheets(*tables) -> list[sheets.Sheet]:
+    """(title, (header, rows)) tables as export sheets; money columns typed as money."""
+    out = []
+    for title, (header, rows) in tables:
+        kinds = ["money" if rows and isinstance(rows[0][i], Decimal) else "text" for i in range(len(header))]
+        out.append(sheets.Sheet(title, [sheets.Column(h, kind) for h, kind in zip(header, kinds)], rows))
+    return out
+
+
+def export_csv(actor, bill: FreightBill, *, locale=None) -> bytes:
     """The result and the totals as CSV (UTF-8 with BOM so Excel shows Chinese)."""
     _ensure_supervisor(actor)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    header, rows = result_rows(bill)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
-    writer.writerow([])
-    header, rows = totals_rows(bill)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([_csv_value(v) for v in row])
-    return out.getvalue().encode("utf-8-sig")
+    return sheets.csv_bytes(_sheets((_("Result"), result_rows(bill)), (_("Totals"), totals_rows(bill))),
+                            locale=locale)
 
 
-def export_xlsx(actor, bill: FreightBill) -> bytes:
+def export_xlsx(actor, bill: FreightBill, *, locale=None) -> bytes:
     """The result and the totals as an XLSX workbook (two sheets)."""
     _ensure_supervisor(actor)
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = _("Result")[:31]
-    for title, (header, rows) in ((None, result_rows(bill)), (_("Totals")[:31], totals_rows(bill))):
-        if title is not None:
-            sheet = workbook.create_sheet(title)
-        sheet.append(header)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append([float(v) if isinstance(v, Decimal) else _xlsx_text(v) for v in row])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return sheets.xlsx_bytes(_sheets((_("Result"), result_rows(bill)), (_("Totals"), totals_rows(bill))),
+                             locale=locale)
 
 
-def _xlsx_text(value):
-    if isinstance(value, str) and value[:1] in "=+-@":
-        return "'" + value
-    return value
+def statement_csv(actor, data: dict, *, locale=None) -> bytes:
+    """The monthly statement and its open lines as CSV (UTF-8 with BOM)."""
+    _ensure_supervisor(actor)
+    return sheets.csv_bytes(_sheets((_("Statement"), statement_table(data)),
+                                    (_("Open lines"), statement_lines_table(data))), locale=locale)
+
+
+def statement_xlsx(actor, data: dict, *, locale=None) -> bytes:
+    """The monthly statement as an XLSX workbook: the statement, then the open lines."""
+    _ensure_supervisor(actor)
+    return sheets.xlsx_bytes(_sheets((_("Statement"), statement_table(data)),
+                                     (_("Open lines"), statement_lines_table(data))), locale=locale)
+
+
+def statement_filename(period: str, ext: str) -> str:
+    return f"freight-statement-{period}.{ext}"
 
 
 def bill_filename(bill: FreightBill, ext: str) -> str:
@@ -548,5 +714,6 @@ def previous_period(today: date) -> str:
 
 __all__ = [
     "import_freight_bill", "parse_bill", "bills_query", "get_bill", "result_rows", "totals_rows",
-    "export_csv", "export_xlsx", "finding_counts", "bill_filename", "previous_period",
+    "export_csv", "export_xlsx", "finding_counts", "bill_filename", "previous_period", "decide_line", "pay_bill",
+    "payable_total", "statement", "statement_csv", "statement_xlsx", "content_key",
 ]

@@ -43,7 +43,13 @@ LINE_KINDS = ("unit", "part")
 # missing), missing (none arrived) or wrong (arrived but not as declared).
 LINE_STATES = ("pending", "ok", "short", "missing", "wrong")
 FINDING_KINDS = ("missing", "extra", "wrong")
-FREIGHT_FINDING_KINDS = ("matched", "amount_diff", "no_shipment", "unbilled", "duplicate")
+FREIGHT_FINDING_KINDS = ("matched", "amount_diff", "no_shipment", "unbilled", "duplicate", "rebilled")
+# A bill is open until the supervisor pays it; a paid bill is closed for decisions.
+BILL_STATUSES = ("open", "paid")
+# The supervisor's view of one bill line: ``accepted`` lines are payable;
+# ``pending`` lines bill a waybill billed before (on another bill or earlier on
+# the same one) and wait for a decision; ``disputed`` lines are not paid.
+LINE_REVIEWS = ("accepted", "pending", "disputed")
 
 
 class Shipment(db.Model):
@@ -183,10 +189,19 @@ class FreightBill(db.Model):
     __audited__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # BILL-00001: what the supervisor and the findings name a bill by.
+    number: Mapped[str | None] = mapped_column(String(20), unique=True)
     period: Mapped[str] = mapped_column(String(7), index=True)  # "2026-10"
     filename: Mapped[str] = mapped_column(String(200))
     # SHA-256 of the file: the same file is never imported twice.
     checksum: Mapped[str] = mapped_column(String(64), unique=True)
+    # SHA-256 of the bill's lines as read (waybill, amount, date, ...), in
+    # sorted order: the same lines are one bill whatever file they came in.
+    content_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", server_default="open")
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    paid_amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     line_count: Mapped[int] = mapped_column(default=0)
@@ -196,12 +211,19 @@ class FreightBill(db.Model):
     note: Mapped[str] = mapped_column(Text, default="")
 
     lines: Mapped[list[FreightBillLine]] = relationship(
-        back_populates="bill", order_by="FreightBillLine.line_no", cascade="all, delete-orphan"
+        back_populates="bill", order_by="FreightBillLine.line_no", cascade="all, delete-orphan",
+        foreign_keys="FreightBillLine.bill_id",
     )
     findings: Mapped[list[FreightFinding]] = relationship(
         back_populates="bill", order_by="FreightFinding.id", cascade="all, delete-orphan"
     )
     imported_by = relationship("User", foreign_keys=[imported_by_id])
+    paid_by = relationship("User", foreign_keys=[paid_by_id])
+
+    @property
+    def label(self) -> str:
+        """The bill's name for people: its number (older bills: their id)."""
+        return self.number or f"#{self.id}"
 
 
 class FreightBillLine(db.Model):
@@ -221,9 +243,20 @@ class FreightBillLine(db.Model):
     weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipment.id"), index=True)
+    review: Mapped[str] = mapped_column(String(10), default="accepted", server_default="accepted", index=True)
+    # The bill that billed this waybill first (this bill itself for a repeat within the file).
+    billed_before_id: Mapped[int | None] = mapped_column(ForeignKey("freight_bill.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decision_note: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
-    bill: Mapped[FreightBill] = relationship(back_populates="lines")
+    bill: Mapped[FreightBill] = relationship(back_populates="lines", foreign_keys=[bill_id])
+    billed_before = relationship("FreightBill", foreign_keys=[billed_before_id])
     shipment = relationship("Shipment")
+
+    @property
+    def payable(self) -> bool:
+        return self.review == "accepted"
 
 
 class FreightFinding(db.Model):

@@ -196,11 +196,74 @@ class FreightFileArgs(Schema):
     file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
 
 
+class FreightDecisionArgs(Schema):
+    decision = fields.String(required=True, validate=validate.OneOf(("accept", "dispute")))
+    note = fields.String(load_default="", validate=validate.Length(max=500))
+
+
+class FreightStatementArgs(Schema):
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM."))
+
+
+class FreightLineSchema(Schema):
+    id = fields.Integer()
+    bill_id = fields.Integer()
+    line_no = fields.Integer()
+    waybill = fields.String()
+    amount = Money()
+    review = fields.String()
+    billed_before = fields.Method("before")
+    decision_note = fields.String()
+    decided_at = fields.DateTime(allow_none=True)
+
+    def before(self, line):
+        from shipments.freight import billed_before_text
+
+        return billed_before_text(line) or None
+
+
+class FreightStatementRowSchema(Schema):
+    account = fields.String()
+    bills = fields.Integer()
+    lines = fields.Integer()
+    billed = Money()
+    matched = Money()
+    amount_diff = Money()
+    no_shipment = Money()
+    pending = Money()
+    disputed = Money()
+    payable = Money()
+    paid = Money()
+
+
+class FreightStatementLineSchema(Schema):
+    bill = fields.String()
+    bill_id = fields.Integer()
+    line_id = fields.Integer()
+    line_no = fields.Integer()
+    waybill = fields.String()
+    account = fields.String()
+    amount = Money()
+    review = fields.String()
+    billed_before = fields.String()
+    note = fields.String()
+
+
+class FreightStatementSchema(Schema):
+    period = fields.String()
+    rows = fields.List(fields.Nested(FreightStatementRowSchema))
+    total = fields.Nested(FreightStatementRowSchema)
+    open_lines = fields.List(fields.Nested(FreightStatementLineSchema))
+
+
 class FreightFindingSchema(Schema):
     id = fields.Integer()
     kind = fields.String()
     waybill = fields.String()
+    bill_line_id = fields.Integer(allow_none=True)
     bill_line_no = fields.Method("line_no")
+    review = fields.Method("line_review")
+    billed_before = fields.Method("before")
     shipment_id = fields.Integer(allow_none=True)
     shipment_number = fields.Method("number")
     paying_account = fields.String(allow_none=True)
@@ -211,12 +274,26 @@ class FreightFindingSchema(Schema):
     def line_no(self, finding):
         return finding.bill_line.line_no if finding.bill_line is not None else None
 
+    def line_review(self, finding):
+        return finding.bill_line.review if finding.bill_line is not None else None
+
+    def before(self, finding):
+        from shipments.freight import billed_before_text
+
+        return billed_before_text(finding.bill_line) or None
+
     def number(self, finding):
         return finding.shipment.number if finding.shipment is not None else None
 
 
 class FreightBillSummarySchema(Schema):
     id = fields.Integer()
+    number = fields.String(attribute="label")
+    status = fields.String()
+    paid_at = fields.DateTime(allow_none=True)
+    paid_amount = Money(allow_none=True)
+    payable = fields.Method("payable_amount")
+    reviews = fields.Method("review_counts")
     period = fields.String()
     filename = fields.String()
     imported_at = fields.DateTime()
@@ -231,6 +308,16 @@ class FreightBillSummarySchema(Schema):
         from shipments.freight import finding_counts
 
         return finding_counts(bill)
+
+    def payable_amount(self, bill):
+        from shipments.freight import payable_total
+
+        return str(payable_total(bill))
+
+    def review_counts(self, bill):
+        from shipments.freight import review_counts
+
+        return review_counts(bill)
 
 
 class FreightBillSchema(FreightBillSummarySchema):

@@ -41,7 +41,9 @@ LINE_STATE_LABELS = {"pending": _l("pending"), "ok": _l("arrived"), "short": _l(
                      "missing": _l("missing"), "wrong": _l("wrong item")}
 FINDING_LABELS = {"missing": _l("Missing"), "extra": _l("Extra"), "wrong": _l("Wrong item")}
 FREIGHT_LABELS = {"matched": _l("matched"), "amount_diff": _l("amount differs"), "no_shipment": _l("no shipment"),
-                  "duplicate": _l("billed twice"), "unbilled": _l("not billed")}
+                  "duplicate": _l("billed twice"), "unbilled": _l("not billed"), "rebilled": _l("billed before")}
+REVIEW_LABELS = {"accepted": _l("payable"), "pending": _l("awaiting your decision"), "disputed": _l("disputed")}
+BILL_STATUS_LABELS = {"open": _l("open"), "paid": _l("paid")}
 # How many scans a station page carries between requests.
 MAX_STATION_SCANS = receiving.MAX_SCANS
 
@@ -58,7 +60,8 @@ def optional_url(endpoint: str, **values) -> str | None:
 def _labels():
     return {"LEG_LABELS": LEG_LABELS, "STATUS_LABELS": STATUS_LABELS, "ACCOUNT_LABELS": ACCOUNT_LABELS,
             "LINE_STATE_LABELS": LINE_STATE_LABELS, "FINDING_LABELS": FINDING_LABELS,
-            "FREIGHT_LABELS": FREIGHT_LABELS, "optional_url": optional_url}
+            "FREIGHT_LABELS": FREIGHT_LABELS, "REVIEW_LABELS": REVIEW_LABELS,
+            "BILL_STATUS_LABELS": BILL_STATUS_LABELS, "optional_url": optional_url}
 
 
 def _int_arg(name: str) -> int | None:
@@ -434,20 +437,84 @@ def freight_bills():
                            form=request.form), status
 
 
+def _bill_page(bill, kind=None, status=200):
+    findings = [f for f in bill.findings if kind is None or f.kind == kind]
+    findings.sort(key=lambda f: (freight.KIND_ORDER[f.kind], f.id))
+    _header, totals = freight.totals_rows(bill)
+    return render_template("shipments/freight_bill.html", bill=bill, findings=findings, kind=kind,
+                           counts=freight.finding_counts(bill), totals=totals,
+                           payable=freight.payable_total(bill), reviews=freight.review_counts(bill),
+                           billed_before=freight.billed_before_text), status
+
+
 @bp.route("/freight/<int:bill_id>")
 @roles_required(Role.SUPERVISOR)
 def freight_bill(bill_id):
-    """One bill's reconciliation: differences, unmatched lines, unbilled shipments, totals."""
+    """One bill's reconciliation: differences, lines billed before, unbilled shipments, totals."""
     bill = freight.get_bill(actor(), bill_id)
     kind = request.args.get("kind") or None
     if kind and kind not in FREIGHT_LABELS:
         abort(404)
-    findings = [f for f in bill.findings if kind is None or f.kind == kind]
-    order = {"amount_diff": 0, "no_shipment": 1, "duplicate": 2, "unbilled": 3, "matched": 4}
-    findings.sort(key=lambda f: (order[f.kind], f.id))
-    _header, totals = freight.totals_rows(bill)
-    return render_template("shipments/freight_bill.html", bill=bill, findings=findings, kind=kind,
-                           counts=freight.finding_counts(bill), totals=totals)
+    return _bill_page(bill, kind)
+
+
+@bp.route("/freight/<int:bill_id>/lines/<int:line_id>/decide", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def freight_decide(bill_id, line_id):
+    """Accept or dispute one bill line."""
+    line = freight.get_line(actor(), bill_id, line_id)
+    try:
+        freight.decide_line(actor(), line, request.form.get("decision", ""), note=request.form.get("note", ""))
+    except DomainError as err:
+        flash(err.message, "error")
+        db.session.rollback()
+        return _bill_page(freight.get_bill(actor(), bill_id), status=err.status)
+    flash(_("Line %(n)s: %(s)s.", n=line.line_no, s=REVIEW_LABELS[line.review]), "success")
+    return redirect(url_for("shipments.freight_bill", bill_id=bill_id))
+
+
+@bp.route("/freight/<int:bill_id>/pay", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def freight_pay(bill_id):
+    """Pay the bill (its accepted lines), once."""
+    bill = freight.get_bill(actor(), bill_id)
+    try:
+        freight.pay_bill(actor(), bill)
+    except DomainError as err:
+        flash(err.message, "error")
+        db.session.rollback()
+        return _bill_page(freight.get_bill(actor(), bill_id), status=err.status)
+    flash(_("Bill %(b)s paid: %(a)s.", b=bill.label, a=bill.paid_amount), "success")
+    return redirect(url_for("shipments.freight_bill", bill_id=bill_id))
+
+
+@bp.route("/freight/statement")
+@roles_required(Role.SUPERVISOR)
+def freight_statement():
+    """The month's payable statement per paying account, with the lines awaiting a decision or disputed."""
+    from core.calendar import local_today
+
+    month = (request.args.get("month") or "").strip() or freight.previous_period(local_today())
+    try:
+        data = freight.statement(actor(), month)
+    except ValidationFailed as err:
+        flash(err.message, "error")
+        month = freight.previous_period(local_today())
+        data, status = freight.statement(actor(), month), 422
+    else:
+        status = 200
+    header, rows = freight.statement_table(data)
+    return render_template("shipments/freight_statement.html", data=data, header=header, rows=rows,
+                           month=month), status
+
+
+@bp.route("/freight/statement.<any(csv, xlsx):fmt>")
+@roles_required(Role.SUPERVISOR)
+def freight_statement_export(fmt):
+    """Download the month's payable statement as CSV or XLSX."""
+    from shipments.api import statement_response
+
+    return statement_response(freight.statement(actor(), request.args.get("month", "")), fmt)
 
 
 @bp.route("/freight/<int:bill_id>/export.<any(csv, xlsx):fmt>")

@@ -175,7 +175,7 @@ def test_exports_carry_the_result_and_totals(app, world, user):
         text = export_csv(user("sup"), bill).decode("utf-8-sig")
         rows = list(csv.reader(io.StringIO(text)))
         assert rows[0][:3] == ["Result", "Bill line", "Waybill"]
-        assert rows[1][:3] == ["amount differs", "3", "WB2"] and rows[1][-1] == "5.00"
+        assert rows[1][:3] == ["amount differs", "3", "WB2"] and rows[1][9] == "5.00" and rows[1][-1] == "payable"
         assert any(r[:1] == ["CS"] for r in rows)
         book = load_workbook(io.BytesIO(export_xlsx(user("sup"), bill)))
         assert book.sheetnames == ["Result", "Totals"]
