@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,33 @@ def error_response(status: int, code: str, message: str, errors: dict | None = N
     )
 
 
+# How long a client should wait before trying again while the database is away.
+RETRY_AFTER_SECONDS = 5
+
+
+def unavailable_response():
+    """503 while the database is unreachable: JSON for the API, else a page that
+    needs nothing from the database (not even the signed-in user)."""
+    from flask import make_response
+    from flask_babel import gettext
+
+    _rollback_quietly()
+    message = gettext("The database cannot be reached at the moment; please try again in a minute.")
+    if request.path == "/healthz":  # load balancers read this one
+        response = jsonify({"status": "unavailable", "database": "unreachable"})
+    elif wants_json():
+        response = jsonify({"status": 503, "code": "database_unavailable", "message": message, "errors": {}})
+    else:
+        # Straight from the template, without the context processors: they would ask the
+        # database who is signed in (for the menu), and that is what is missing.
+        page = current_app.jinja_env.get_template("core/unavailable.html")
+        response = make_response(page.render(message=message, title=gettext("Database unavailable"),
+                                             retry=gettext("Try again")))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def _flatten_webargs(messages) -> dict:
     # webargs nests messages by location ("json", "query", ...); callers want fields.
     if isinstance(messages, dict):
@@ -125,15 +152,58 @@ def handle_unexpected(err: Exception):
 
 # PostgreSQL SQLSTATEs for "two transactions collided; retrying will work".
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+# PostgreSQL SQLSTATEs of a server going away: connection exceptions (08...), shutdown
+# or termination (57P01-57P03), a database not accepting connections (55000 at connect).
+_UNREACHABLE_SQLSTATE_PREFIXES = ("08", "57P")
+# SQLite's words for a database file it cannot reach.
+_SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error")
 
 
-def handle_database_error(err):
-    """Collisions and out-of-range values are the client's to retry or fix, not a 500."""
-    from sqlalchemy.exc import DataError
+def database_unreachable(err) -> bool:
+    """Whether ``err`` (a SQLAlchemy error) means the database cannot be reached at all,
+    as opposed to a statement the database refused."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(err, (PoolTimeout, InterfaceError)):
+        return True
+    if not isinstance(err, DBAPIError):
+        return False
+    if err.connection_invalidated:
+        return True
+    orig = err.orig
+    sqlstate = getattr(orig, "sqlstate", None)
+    if sqlstate and sqlstate.startswith(_UNREACHABLE_SQLSTATE_PREFIXES):
+        return True
+    text = str(orig).lower()
+    if any(words in text for words in _SQLITE_UNREACHABLE):
+        return True
+    # psycopg reports a failed connection attempt (refused, not accepting, gone) with no SQLSTATE.
+    return sqlstate is None and type(orig).__module__.startswith("psycopg") and (
+        "connection" in text or "server closed" in text or "terminat" in text)
+
+
+def _rollback_quietly() -> None:
+    """Roll the session back; with the database gone that may fail too, which changes nothing."""
+    from sqlalchemy.exc import SQLAlchemyError
 
     from core.extensions import db
 
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.remove()
+
+
+def handle_database_error(err):
+    """Collisions and out-of-range values are the client's to retry or fix, not a 500;
+    an unreachable database is a 503."""
+    from sqlalchemy.exc import DataError
+
+    if database_unreachable(err):
+        log.warning("database unreachable on %s %s: %s", request.method, request.path, err.__class__.__name__)
+        return unavailable_response()
+    _rollback_quietly()
     if isinstance(err, DataError):
         return error_response(422, "out_of_range", "A value is out of range for this field.")
     sqlstate = getattr(getattr(err, "orig", None), "sqlstate", None)
@@ -151,10 +221,13 @@ def handle_overflow(err: OverflowError):
 
 def register_errorhandlers(app) -> None:
     """Install the handlers; registered after the API so ours win."""
-    from sqlalchemy.exc import DataError, OperationalError
+    from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     app.register_error_handler(DataError, handle_database_error)
     app.register_error_handler(OperationalError, handle_database_error)
+    app.register_error_handler(InterfaceError, handle_database_error)
+    app.register_error_handler(PoolTimeout, handle_database_error)
     app.register_error_handler(OverflowError, handle_overflow)
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)

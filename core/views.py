@@ -2,7 +2,9 @@
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
+from core.errors import database_unreachable, unavailable_response
 from core.extensions import db
 
 bp = Blueprint("core", __name__, template_folder="templates", static_folder="static",
@@ -18,6 +20,12 @@ def home():
 
 @bp.route("/healthz")
 def health():
-    """Liveness and database reachability, for load balancers."""
-    db.session.execute(text("SELECT 1"))
+    """Liveness and database reachability, for load balancers: 200, or 503 while the
+    database cannot be reached."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError as err:
+        if not database_unreachable(err):
+            raise
+        return unavailable_response()
     return jsonify({"status": "ok"})
