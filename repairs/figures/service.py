@@ -494,7 +494,7 @@ def _offices(conn, scope: Scope) -> list[tuple[int, str, str]]:
     return list(conn.execute(stmt))
 
 
-def _spare_tables(conn, period: Period, scope: Scope) -> list[Table]:
+def _spare_tables(conn, period: Period, scope: Scope, today: date) -> list[Table]:
     locs = _office_locations(conn, scope)
     offices = _offices(conn, scope)
     stock: dict[int, list] = {oid: [0, Decimal("0"), 0, 0] for oid, _c, _n in offices}
@@ -538,16 +538,18 @@ def _spare_tables(conn, period: Period, scope: Scope) -> list[Table]:
         code, name = names.get(oid, (f"#{oid}", ""))
         spare.rows.append([code, name, qty, value.quantize(Decimal("0.01")), q_in, q_out])
 
-    counts = _count_table(conn, period, scope, offices, locs)
+    counts = _count_table(conn, period, scope, offices, locs, today)
     variance = _variance_table(conn, period, scope, names)
     return [spare, counts, variance]
 
 
-def _count_table(conn, period: Period, scope: Scope, offices, locs) -> Table:
+def _count_table(conn, period: Period, scope: Scope, offices, locs, today: date) -> Table:
     """Weekly and monthly counts each office submitted on time.
 
-    Expected: one count for each Monday-to-Sunday week that ends in the period,
-    and for a monthly report one monthly count. A week is covered on time by a
+    Expected: one count for each Monday-to-Sunday week that ends in the period
+    and has ended (its Sunday is before ``today``), and for a monthly report one
+    monthly count once the month has ended. A week still running, or to come,
+    is not missing anything yet. A week is covered on time by a
     weekly or monthly count of the office's stock counted within that week and
     submitted by the end of that week (Shanghai time); the month by a monthly
     count counted within the month and submitted by its end. Superseded counts
@@ -556,7 +558,7 @@ def _count_table(conn, period: Period, scope: Scope, offices, locs) -> Table:
     c = StockCount.__table__
     weeks = []
     day = period.start + timedelta(days=(6 - period.start.weekday()) % 7)  # first Sunday in the period
-    while day < period.end:
+    while day < period.end and day < today:
         weeks.append(daynum(day) - 6)  # the Monday of that week
         day += timedelta(days=7)
     first_monday = from_daynum(weeks[0]) if weeks else period.start
@@ -591,11 +593,13 @@ def _count_table(conn, period: Period, scope: Scope, offices, locs) -> Table:
         Column("on_time", _("Submitted on time"), "int"), Column("missing", _("Missing or late"), "int"),
         Column("rate", _("On-time %"), "pct"),
     ])
-    table.note = _("One count per Monday-to-Sunday week ending in the period (counted that week and submitted "
-                   "by its Sunday), plus one monthly count in a monthly report.")
+    table.note = _("One count per Monday-to-Sunday week that ends in the period and has ended (counted that week "
+                   "and submitted by its Sunday), plus one monthly count in a monthly report once the month has "
+                   "ended; weeks and months still running are not judged yet.")
+    month_due = period.kind == "month" and period.end <= today
     for oid, code, name in offices:
-        expected = len(weeks) + (1 if period.kind == "month" else 0)
-        ok = len(covered.get(oid, set()) & set(weeks)) + (1 if oid in monthly else 0)
+        expected = len(weeks) + (1 if month_due else 0)
+        ok = len(covered.get(oid, set()) & set(weeks)) + (1 if month_due and oid in monthly else 0)
         table.rows.append([code, name, expected, ok, expected - ok, _rate(ok, expected)])
     return table
 
@@ -647,13 +651,27 @@ def _money(value) -> Decimal:
 
 # --------------------------------------------------------------------------- freight
 
+def freight_day(s):
+    """The moment a shipment's freight belongs to: when it shipped, or (never marked shipped, e.g.
+    a dealer's inbound DOA parcel received at HQ) when it was booked."""
+    return func.coalesce(s.c.shipped_at, s.c.created_at)
+
+
+def _freight_in(s, first, end):
+    """Shipments whose freight falls between two instants: shipped then, or booked then with a cost
+    but never marked shipped."""
+    return or_(and_(s.c.shipped_at >= first, s.c.shipped_at < end),
+               and_(s.c.shipped_at.is_(None), s.c.freight_cost.isnot(None),
+                    s.c.created_at >= first, s.c.created_at < end))
+
+
 def _freight_table(conn, period: Period, scope: Scope) -> Table:
-    """Freight spend of the shipments shipped in the period, by paying account."""
+    """Freight spend of the period's shipments, by paying account."""
     s = Shipment.__table__
     stmt = (
         select(s.c.paying_account, func.count(), func.sum(s.c.freight_cost),
                func.sum(case((s.c.freight_cost.is_(None), 1), else_=0)))
-        .where(_in_period(s.c.shipped_at, period))
+        .where(_freight_in(s, period.utc_start, period.utc_end))
         .group_by(s.c.paying_account)
     )
     if scope.office_id is not None:
@@ -664,7 +682,8 @@ def _freight_table(conn, period: Period, scope: Scope) -> Table:
         Column("account", _("Paying account")), Column("name", _("Account")), Column("shipments", _("Shipments"), "int"),
         Column("spend", _("Freight (RMB)"), "money"), Column("no_cost", _("Without a cost yet"), "int"),
     ])
-    table.note = _("Shipments shipped in the period, at the freight cost recorded on each shipment.")
+    table.note = _("Shipments shipped in the period, and those never marked shipped (e.g. a dealer's inbound DOA "
+                   "parcel) that carry a cost and were booked in the period, at the freight cost recorded on each.")
     for acc in list(PAYING_ACCOUNTS) + sorted(set(found) - set(PAYING_ACCOUNTS)):
         n, total, nocost = found.get(acc, (0, _money(0), 0))
         table.rows.append([acc, str(labels.get(acc, acc)), n, total, nocost])
@@ -681,8 +700,12 @@ def build_report(actor, period: Period, office_code: str | None = None) -> Repor
     return compute_report(period, scope)
 
 
-def compute_report(period: Period, scope: Scope) -> Report:
-    """Compute every table of the report for ``scope`` (no access check: callers resolve the scope)."""
+def compute_report(period: Period, scope: Scope, today: date | None = None) -> Report:
+    """Compute every table of the report for ``scope`` (no access check: callers resolve the scope).
+
+    ``today`` (default: today in Shanghai) decides which weeks and months have
+    ended, and so which counts are due yet.
+    """
     conn = db.session.connection()
     # Leftovers of a report that failed half-way (SQLite keeps temporary tables per connection
     # across a rollback) go first; after a failure the request's rollback is all that is needed.
@@ -701,7 +724,7 @@ def compute_report(period: Period, scope: Scope) -> Report:
     tables = _repair_tables(conn, period, scope)
     _drop_temp(conn)
     tables += _doa_tables(conn, period, scope)
-    tables += _spare_tables(conn, period, scope)
+    tables += _spare_tables(conn, period, scope, today or local_today())
     tables.append(_freight_table(conn, period, scope))
     return Report(period, scope.office_code, scope.office_name, utcnow(), tables)
 
@@ -823,9 +846,9 @@ def _freight_by_month(conn, period: Period, scope: Scope) -> Chart:
     for _i in range(CHART_MONTHS - 1):
         first = first.previous()
     s = Shipment.__table__
-    month = local_month(s.c.shipped_at).label("month")
+    month = local_month(freight_day(s)).label("month")
     stmt = (select(month, s.c.paying_account, func.sum(s.c.freight_cost))
-            .where(s.c.shipped_at >= first.utc_start, s.c.shipped_at < last.utc_end)
+            .where(_freight_in(s, first.utc_start, last.utc_end))
             .group_by(month, s.c.paying_account))
     if scope.office_id is not None:
         stmt = stmt.where(s.c.office_id == scope.office_id)
@@ -840,4 +863,5 @@ def _freight_by_month(conn, period: Period, scope: Scope) -> Chart:
         {"key": acc, "label": str(names.get(acc, acc)) + " (RMB)", "data": [found.get((m, acc), _money(0)) for m in labels],
          "unit": "RMB", "stack": "freight"}
         for acc in accounts
-    ], note=_("Freight recorded on shipments, by the month they shipped (Shanghai time)."))
+    ], note=_("Freight recorded on shipments, by the month they shipped, or were booked when never marked "
+              "shipped (Shanghai time)."))
