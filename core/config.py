@@ -15,15 +15,15 @@ class ConfigError(RuntimeError):
     """The environment does not describe a runnable Depot."""
 
 
-def _seconds(value: str | None, default: float, name: str) -> float:
+def _seconds(value: str | None, default: float, name: str, high: float = 3600) -> float:
     if value is None or value.strip() == "":
         return default
     try:
         seconds = float(value)
     except ValueError:
         raise ConfigError(f"{name} must be a number of seconds, not {value!r}") from None
-    if not 0 <= seconds <= 3600:
-        raise ConfigError(f"{name} must be between 0 and 3600 seconds, not {value!r}")
+    if not 0 <= seconds <= high:
+        raise ConfigError(f"{name} must be between 0 and {high:g} seconds, not {value!r}")
     return seconds
 
 
@@ -90,6 +90,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "WTF_CSRF_CHECK_DEFAULT": False,  # checked in core.security, skipped for bearer tokens
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("DEPOT_MAX_UPLOAD_BYTES", 10 * 1024 * 1024)),
+        # Imports (core.sheets): data rows and bytes one spreadsheet may have, checked before any work.
+        "DEPOT_IMPORT_MAX_ROWS": int(env.get("DEPOT_IMPORT_MAX_ROWS", 100_000)),
+        "DEPOT_IMPORT_MAX_BYTES": int(env.get("DEPOT_IMPORT_MAX_BYTES", 10 * 1024 * 1024)),
         "DEPOT_MAX_JSON_BYTES": _positive_int(env.get("DEPOT_MAX_JSON_BYTES"), 1024 * 1024, "DEPOT_MAX_JSON_BYTES"),
         "DEPOT_MAX_JSON_DEPTH": _positive_int(env.get("DEPOT_MAX_JSON_DEPTH"), 32, "DEPOT_MAX_JSON_DEPTH", 2, 200),
         "DEPOT_EARLIEST_DATE": _earliest_date(env.get("DEPOT_EARLIEST_DATE")),
@@ -109,8 +112,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "RATELIMIT_STORAGE_URI": env.get("DEPOT_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("DEPOT_LOGIN_RATE_LIMIT", "10 per minute"),
-        "DEPOT_TOKEN_RECHECK_SECONDS": _seconds(env.get("DEPOT_TOKEN_RECHECK_SECONDS"), 5.0,
-                                                "DEPOT_TOKEN_RECHECK_SECONDS"),
+        # A deactivated user's or revoked token stops working in every process within this.
+        "DEPOT_TOKEN_RECHECK_SECONDS": _seconds(env.get("DEPOT_TOKEN_RECHECK_SECONDS"), 1.0,
+                                                "DEPOT_TOKEN_RECHECK_SECONDS", high=1.0),
         "API_TITLE": "Depot API",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.0.3",

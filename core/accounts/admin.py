@@ -9,7 +9,7 @@ from core.api import Blueprint as ApiBlueprint
 
 from core.accounts import service
 from core.accounts.admin_schemas import PasswordArgs, UserCreateArgs, UserListArgs, UserPageSchema, UserSchema, UserUpdateArgs
-from core.accounts.auth import actor, roles_required
+from core.accounts.auth import actor, keep_session, roles_required
 from core.accounts.roles import ROLE_LABELS, Role
 from core.errors import DomainError
 from core.nav import register_nav
@@ -126,6 +126,8 @@ def reset_password(user_id):
             raise
         flash(err.message, "error")
         return redirect(url_for("accounts_admin.edit_user", user_id=user_id))
+    if user.id == actor().id:
+        keep_session(user)  # the admin's other sessions end; this one goes on
     flash(_("New password set for %(name)s.", name=user.username), "success")
     return redirect(url_for("accounts_admin.edit_user", user_id=user_id))
 

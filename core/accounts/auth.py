@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import functools
 
-from flask import g, request
-from flask_login import current_user
+from flask import g, request, session
+from flask_login import current_user, login_user
 
 from core.accounts.roles import Role
 from core.errors import Forbidden
@@ -18,15 +18,34 @@ def bearer_token() -> str | None:
     return None
 
 
+# The session key holding the user's session version at sign-in.
+SESSION_VERSION_KEY = "_depot_sv"
+
+
+def start_session(user) -> None:
+    """Sign ``user`` in on this request's (fresh) session, bound to their current session version."""
+    login_user(user)
+    session[SESSION_VERSION_KEY] = user.session_version
+
+
+def keep_session(user) -> None:
+    """After the signed-in user's own session version changed: keep this session valid."""
+    session[SESSION_VERSION_KEY] = user.session_version
+
+
 @login_manager.user_loader
 def load_user(user_id: str):
+    """The session's user, if still active and the session is not older than their
+    last sign-out or password change."""
     from core.accounts.models import User
 
     try:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active or session.get(SESSION_VERSION_KEY) != user.session_version:
+        return None
+    return user
 
 
 @login_manager.request_loader

@@ -15,7 +15,7 @@ from core.types import UTCDateTime, utcnow
 class User(UserMixin, RoleChecks, db.Model):
     __tablename__ = "user_account"
     __audited__ = True
-    __audit_exclude__ = ("password_hash",)
+    __audit_exclude__ = ("password_hash", "session_version")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -26,6 +26,9 @@ class User(UserMixin, RoleChecks, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Kept in each signed-in session; raised when the user signs out or their password
+    # changes, so every session (cookie) issued before stops working.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     role_rows: Mapped[list["UserRole"]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

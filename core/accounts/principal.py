@@ -8,10 +8,10 @@ Core query. Code that needs the user's database record asks for it with
 :func:`user_record`.
 
 Each server process keeps what it read for ``DEPOT_TOKEN_RECHECK_SECONDS``
-(default 5; 0 reads the token on every request) in a :class:`PrincipalCache`: a
-scanner's next scans skip the query. Revoking a token, or changing or
-deactivating its user, through Depot takes effect at once in the process that
-did it and within those seconds in the others.
+(default 1, at most 1; 0 reads the token on every request) in a
+:class:`PrincipalCache`: a scanner's burst of scans skips the query. Revoking a
+token, or changing or deactivating its user, through Depot takes effect at once
+in the process that did it and within that second in the others.
 """
 from __future__ import annotations
 
@@ -148,4 +148,4 @@ def principal_cache() -> PrincipalCache | None:
 
 
 def init_app(app) -> None:
-    app.extensions["depot_principals"] = PrincipalCache(app.config.get("DEPOT_TOKEN_RECHECK_SECONDS", 5))
+    app.extensions["depot_principals"] = PrincipalCache(app.config.get("DEPOT_TOKEN_RECHECK_SECONDS", 1))

@@ -304,8 +304,20 @@ def set_password(actor: User, user_id: int, password: str) -> User:
     if problem:
         raise ValidationFailed(problem, errors={"password": [problem]})
     user.password_hash = hash_password(password)
-    db.session.flush()
+    end_sessions(user)
     return user
+
+
+def end_sessions(user) -> None:
+    """End every signed-in session of ``user`` (a User or a token principal): sign-out,
+    a password change. The sessions are signed cookies, so each carries the user's
+    session version, which this raises."""
+    record = user_record(user)
+    # One UPDATE on the current value, so two at once both count.
+    db.session.execute(update(User).where(User.id == record.id)
+                       .values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.refresh(record, ["session_version"])
 
 
 def deactivate(actor: User, user_id: int) -> User:

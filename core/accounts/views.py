@@ -3,10 +3,10 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 
 from core.accounts import service
-from core.accounts.auth import actor, login_required
+from core.accounts.auth import actor, login_required, start_session
 from core.accounts.forms import LoginForm, TokenForm
 from core.extensions import limiter
 
@@ -34,7 +34,7 @@ def login():
         user = service.authenticate(form.username.data, form.password.data)
         if user is not None:
             session.clear()
-            login_user(user)
+            start_session(user)
             if user.locale:
                 session["locale"] = user.locale
             return redirect(_safe_next(request.args.get("next")))
@@ -47,6 +47,9 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    user = actor()
+    if user is not None:
+        service.end_sessions(user)  # a saved copy of this cookie must not work either
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
