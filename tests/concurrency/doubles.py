@@ -28,6 +28,9 @@ from werkzeug.serving import make_server
 from tests.security.seed import cheap_password_hashing
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+# A second create with a taken natural key (a code, a username, a day, a file) may be a conflict
+# (409) or the field error "already used" (422): either way it is refused and nothing is made twice.
+NATURAL_KEY = (409, 422)
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 # (endpoint, method, variant) -> builder; variant is the value of an ``any(...)`` or
@@ -57,6 +60,10 @@ class Case:
     also_fine: Callable[[object], bool] | None = None
     # The page whose form sends this request: checked to carry the hidden idempotency key.
     form_page: str | None = None
+    # The answers that say "already done" for the second request (DELETE: 404, it is gone).
+    refusals: tuple = (409,)
+    # Setting fields to given values (PATCH): both may succeed, as nothing can be applied twice.
+    same_result: bool = False
     note: str = ""
 
 
@@ -85,6 +92,7 @@ class Env:
     def __init__(self, app):
         self.app = app
         self._users: set[str] = set()
+        self._tokens: dict[str, str] = {}
 
     def user(self, *roles: str, office_id: int | None = None, name: str | None = None) -> str:
         from core.accounts.service import create_user
@@ -113,6 +121,28 @@ class Env:
         db.session.add(dealer)
         db.session.flush()
         return dealer.id
+
+    def call(self, username: str, method: str, path: str, json=None) -> dict:
+        """Send one API request as ``username`` through the test client (setup steps); the answer's JSON.
+
+        What the builder wrote so far is committed first, so the request sees it.
+        """
+        from core.accounts.service import create_token, get_user
+        from core.extensions import db
+
+        db.session.commit()
+        if username not in self._tokens:
+            _, self._tokens[username] = create_token(get_user(username), "setup")
+            db.session.commit()
+        client = self.app.test_client()
+        # A context of its own: a request inside the builder's context would share its ``g``
+        # (and so the user signed in by the previous call).
+        with self.app.app_context():
+            resp = client.open(path, method=method, json=json,
+                               headers={"Authorization": f"Bearer {self._tokens[username]}"})
+        assert resp.status_code < 400, f"setup {method} {path}: {resp.status_code} {resp.get_data(as_text=True)[:500]}"
+        db.session.expire_all()
+        return resp.get_json(silent=True) or {}
 
     def admin(self):
         from core.accounts.service import get_user

@@ -31,6 +31,30 @@ pytestmark = pytest.mark.slow
 BEING_FIXED: dict[tuple[str, str, str], str] = {}
 
 
+@pytest.fixture(autouse=True)
+def _clean_state(app):
+    """The suite's cleaning, done with DELETE on the tables a scenario wrote to: TRUNCATE of
+    every table costs PostgreSQL two seconds a test, and a scenario touches a handful."""
+    from sqlalchemy import text
+
+    from core.calendar.service import forget_closures
+    from core.extensions import db, limiter
+
+    yield
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+            used = {row[0] for row in conn.execute(text(probe))}
+            for t in reversed(tables):
+                if t in used:
+                    conn.execute(text(f'DELETE FROM "{t}"'))
+    forget_closures()
+    limiter.reset()
+    app.extensions["depot_principals"].clear()
+
+
 @pytest.fixture(scope="module")
 def live(app):
     with doubles.LiveServer(app) as server:
@@ -113,17 +137,20 @@ def judge(case: doubles.Case, answers, before, after) -> list[str]:
     if not ok:
         problems.append(f"neither request succeeded: {statuses} {[a.text[:300] for a in answers]}")
     elif case.api:
-        if len(ok) == 2:
+        if len(ok) == 2 and case.same_result:
+            pass
+        elif len(ok) == 2:
             replay = [a for a in ok if a.headers.get("Idempotent-Replayed") == "true"]
             replayed = case.idempotency_key and len(replay) == 1 and ok[0].content == ok[1].content
             documented = case.also_fine is not None and any(case.also_fine(a) for a in ok)
             if not (replayed or documented):
                 problems.append(f"both requests succeeded: {statuses}")
-        elif refused[0].status_code != 409:
-            problems.append(f"the second answered {refused[0].status_code}, not 409: {refused[0].text[:300]}")
+        elif refused[0].status_code not in case.refusals:
+            problems.append(f"the second answered {refused[0].status_code}, not {case.refusals}: "
+                            f"{refused[0].text[:300]}")
     else:
         for a in refused:
-            if a.status_code != 409:
+            if a.status_code not in case.refusals:
                 problems.append(f"the second answered {a.status_code}, not 409 or a redirect: {a.text[:200]}")
     if not _delta_ok(before, after, case.delta):
         problems.append(f"posted {before} -> {after}, expected one request's worth (+{case.delta})")
