@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from flask import current_app, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,10 @@ def handle_http_exception(err: HTTPException):
         message = data["message"]
     if status == 400 and "json" in (errors or {}):
         message = "The request body is not valid JSON."
+    if status == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        message = gettext("The upload is larger than the limit of %(mb)s MB; split the file into smaller ones.",
+                          mb=format(limit / (1024 * 1024), ".0f"))
     code = {
         400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
         405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",

@@ -8,9 +8,7 @@ transaction. Services only flush; the request or command commits.
 """
 from __future__ import annotations
 
-import csv
 import functools
-import io
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -20,6 +18,7 @@ from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core import sheets
 from core.accounts import scope
 from core.calendar import add_working_days, local_day, local_today
 from core.codes import normalise_serial
@@ -319,49 +318,27 @@ HEADER_ALIASES = {
 }
 
 
+DECLARED_COLUMNS = sheets.Columns(aliases=HEADER_ALIASES, required=("serial",),
+                                  positional=("model", "serial", "fault", "warranty_claimed"),
+                                  codes=("serial",))
+
+
 def parse_declared_rows(data: bytes | str, filename: str = "") -> list[dict]:
-    """Turn pasted CSV/TSV text or an XLSX file into declared lines.
+    """Turn pasted CSV/TSV text or an uploaded CSV/XLSX file into declared lines.
 
     A header row naming the columns (English or Chinese) is used when present;
-    otherwise the columns are model, serial, fault, warranty.
+    otherwise the columns are model, serial, fault, warranty. Files are read by
+    :mod:`core.sheets` (GBK and UTF-8 CSV, XLSX); each line carries its file
+    ``line`` number. Pasted text that is empty gives no lines.
     """
-    rows: list[list[str]] = []
-    if isinstance(data, bytes) and (filename.lower().endswith(".xlsx") or data[:2] == b"PK"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many types for a damaged file
-            raise ValidationFailed(_("The file is not a readable XLSX workbook."),
-                                   errors={"file": [_("Not a readable XLSX file.")]}) from None
-        sheet = book.worksheets[0]
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(["" if v is None else str(v).strip() for v in row])
-    else:
-        text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-        text = text.strip()
-        if not text:
-            return []
-        dialect = "excel-tab" if "\t" in text.splitlines()[0] else "excel"
-        rows = [[c.strip() for c in r] for r in csv.reader(io.StringIO(text), dialect=dialect)]
-    rows = [r for r in rows if any(c for c in r)]
-    if not rows:
+    if isinstance(data, str) and not data.strip():
         return []
-    header = [c.strip().lower() for c in rows[0]]
-    columns: dict[str, int] = {}
-    for key, names in HEADER_ALIASES.items():
-        for idx, name in enumerate(header):
-            if name in names:
-                columns[key] = idx
-    if "serial" in columns:
-        rows = rows[1:]
-    else:
-        columns = {"model": 0, "serial": 1, "fault": 2, "warranty_claimed": 3}
     out = []
-    for r in rows:
-        line = {key: (r[idx] if idx < len(r) else "") for key, idx in columns.items()}
+    for row in sheets.read_table(data, filename, DECLARED_COLUMNS).rows:
+        line = row.as_dict()
         if line.get("warranty_claimed", "") == "":
             line.pop("warranty_claimed", None)
+        line["line"] = row.line
         out.append(line)
     return out
 

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
+from core import sheets
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.calendar import local_today
@@ -59,6 +60,14 @@ def scan_station():
     return render_template("repairs/scan.html")
 
 
+def _declared_line_label(key: str, lines: list[dict]) -> str:
+    """``lines.3`` as the user knows it: the line of their file (or pasted text)."""
+    prefix, _dot, index = key.partition(".")
+    if prefix == "lines" and index.isdigit() and int(index) < len(lines) and "line" in lines[int(index)]:
+        return _("Line %(n)s", n=lines[int(index)]["line"])
+    return key
+
+
 @bp.route("/repairs/parcels", methods=["GET", "POST"])
 @roles_required(*READERS)
 @idempotent
@@ -76,6 +85,7 @@ def parcels():
             return render_template("core/error.html", status=403, code="forbidden",
                                    message=_("Your role does not allow this."), errors={}), 403
         form = request.form.to_dict()
+        lines = []
         try:
             upload = request.files.get("file")
             if upload and upload.filename:
@@ -94,8 +104,11 @@ def parcels():
             return redirect(url_for("repairs.parcel", rma_number=parcel.rma_number))
         except DomainError as err:
             flash(err.message, "error")
-            for key, msgs in err.errors.items():
-                flash(f"{key}: {'; '.join(str(m) for m in msgs) if isinstance(msgs, list) else msgs}", "error")
+            messages = [f"{_declared_line_label(key, lines)}: "
+                        f"{'; '.join(str(m) for m in msgs) if isinstance(msgs, list) else msgs}"
+                        for key, msgs in err.errors.items()]
+            for message in sheets.cap(messages):  # shown in this answer, at most 50 and the count
+                flash(message, "error")
             status = err.status
         else:  # pragma: no cover - every path above returns or raises
             status = 200

@@ -65,7 +65,8 @@ class DealerImport(MethodView):
         bad row in ``rows`` (line number and reasons) and nothing is imported,
         unless ``?skip_bad_rows=true``.
         """
-        return import_dealers(actor(), files["file"].read(), skip_bad_rows=query["skip_bad_rows"])
+        return import_dealers(actor(), files["file"].read(), skip_bad_rows=query["skip_bad_rows"],
+                              filename=files["file"].filename or "")
 
 
 # ------------------------------------------------------------------ offices

@@ -19,7 +19,7 @@ def import_dealers_command(file, skip_bad_rows):
     from core.directory.dealer_import import import_dealers
 
     try:
-        result = import_dealers(None, file.read(), skip_bad_rows=skip_bad_rows)
+        result = import_dealers(None, file.read(), skip_bad_rows=skip_bad_rows, filename=getattr(file, "name", ""))
     except DomainError as exc:
         for row in exc.extra.get("rows", []):
             click.echo(_describe(row), err=True)

@@ -11,17 +11,17 @@ Rules, also told to users on the import page:
 * Every row is checked first. If any row is bad, nothing is imported and
   every bad row is reported with its line number and reason, unless the
   caller asks to skip bad rows, in which case the good rows are imported.
-* UTF-8 (with or without BOM) and GBK/GB18030 (what Excel in China saves).
+* CSV in UTF-8 (with or without BOM) or GBK/GB18030 (what Excel in China saves), or
+  an XLSX workbook (its first sheet); read by :mod:`core.sheets`.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from core import sheets
 from core.directory import service
 from core.directory.models import Dealer, Office
 from core.errors import ValidationFailed
@@ -41,7 +41,7 @@ COLUMNS = {
     "channel_rep": ("channel_rep", "channel rep", "rep", "渠道专员", "渠道负责人", "业务员"),
     "active": ("active", "有效", "启用", "状态"),
 }
-_LOOKUP = {alias.lower(): key for key, aliases in COLUMNS.items() for alias in aliases}
+DEALER_COLUMNS = sheets.Columns(aliases=COLUMNS, required=("code", "name"), duplicates="refuse", codes=("code",))
 
 
 @dataclass
@@ -63,41 +63,18 @@ class ImportResult:
     bad_rows: list[BadRow] = field(default_factory=list)
     imported: bool = False
 
+    bad_total: int = 0  # every bad row; ``bad_rows`` keeps the first few for the answer
+
     @property
     def skipped(self) -> int:
-        return len(self.bad_rows)
-
-
-def decode(raw: bytes) -> str:
-    """The text of an uploaded file: UTF-8 (BOM or not), else GB18030 (a superset of GBK)."""
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ValidationFailed(
-            str(_l("The file is neither UTF-8 nor GBK text. Save it from Excel as “CSV (comma delimited)”.")),
-            errors={"file": [str(_l("Unknown text encoding."))]},
-        ) from None
-
-
-def _dialect(text: str):
-    first = text.split("\n", 1)[0]
-    # Excel writes commas; some exports use semicolons or tabs.
-    counts = {sep: first.count(sep) for sep in (",", ";", "\t")}
-    sep = max(counts, key=counts.get) if any(counts.values()) else ","
-    return sep
+        return self.bad_total
 
 
 def _file_error(message) -> ValidationFailed:
     return ValidationFailed(str(message), errors={"file": [str(message)]})
 
 
-def import_dealers(actor, raw: bytes, *, skip_bad_rows: bool = False) -> ImportResult:
+def import_dealers(actor, raw: bytes, *, skip_bad_rows: bool = False, filename: str = "") -> ImportResult:
     """Check every row of a dealer CSV and import it (see the module text for the rules).
 
     ``actor`` None means the command line (trusted); otherwise the actor must be
@@ -107,52 +84,23 @@ def import_dealers(actor, raw: bytes, *, skip_bad_rows: bool = False) -> ImportR
     """
     if actor is not None:
         service._require(actor, service.EDITOR_ROLES)
-    if not raw or not raw.strip():
-        raise _file_error(_l("The file is empty."))
-    text = decode(raw)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_dialect(text))
-    try:
-        header = next(reader)
-    except (StopIteration, csv.Error):
-        raise _file_error(_l("The file has no header line.")) from None
-    columns: list[str | None] = []
-    unknown = []
-    for title in header:
-        key = _LOOKUP.get(title.strip().lower())
-        if title.strip() and key is None:
-            unknown.append(title.strip())
-        if key is not None and key in columns:
-            raise _file_error(_l("The column %(name)s appears twice.", name=title.strip()))
-        columns.append(key)
-    if unknown:
+    table = sheets.read_table(raw, filename, DEALER_COLUMNS, missing_message=None)
+    if table.unknown:
         raise _file_error(_l("Unknown column(s): %(names)s. Known columns: %(known)s.",
-                             names=", ".join(unknown), known=", ".join(COLUMNS)))
-    missing = [key for key in ("code", "name") if key not in columns]
-    if missing:
-        raise _file_error(_l("The header line lacks the column(s): %(names)s.", names=", ".join(missing)))
+                             names=", ".join(table.unknown), known=", ".join(COLUMNS)))
 
     offices = {o.code: o.id for o in db.session.scalars(select(Office))}
     existing = {d.code: d for d in db.session.scalars(select(Dealer))}
     seen: dict[str, int] = {}
     plans: list[tuple[Dealer | None, dict]] = []
     result = ImportResult()
-    line = reader.line_num
-    while True:
-        start = line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            result.bad_rows.append(BadRow(start, "", {"file": [str(_l("Unreadable line: %(why)s", why=str(exc)))]}))
-            break
-        line = reader.line_num
-        if not any(cell.strip() for cell in row):
-            continue  # blank lines (Excel leaves some at the end)
+    for row in table.rows:
+        start = row.line
         errors: dict[str, list[str]] = {}
-        if len(row) > len(columns):
-            errors["_row"] = [str(_l("The row has %(n)s cells but the header has %(m)s.", n=len(row), m=len(columns)))]
-        data = {key: row[i] if i < len(row) else "" for i, key in enumerate(columns) if key is not None}
+        if row.extra:
+            errors["_row"] = [str(_l("The row has %(n)s cells but the header has %(m)s.",
+                                     n=len(row.cells), m=table.width))]
+        data = row.as_dict()
         code = data.get("code", "").strip().upper()
         office_code = data.pop("office", None)
         if office_code is not None:
@@ -172,16 +120,22 @@ def import_dealers(actor, raw: bytes, *, skip_bad_rows: bool = False) -> ImportR
         elif code:
             seen[code] = start
         if errors:
-            result.bad_rows.append(BadRow(start, code, errors))
+            result.bad_total += 1
+            if len(result.bad_rows) < sheets.MAX_REPORTED:
+                result.bad_rows.append(BadRow(start, code, errors))
             continue
         plans.append((dealer, data))
 
     if result.bad_rows and not skip_bad_rows:
+        errors = {f"line {b.line}": [b.describe()] for b in result.bad_rows}
+        if result.bad_total > len(result.bad_rows):
+            errors["file"] = [sheets.more_message(result.bad_total, len(result.bad_rows))]
         raise ValidationFailed(
             str(_l("%(n)s row(s) have errors; nothing was imported. Correct them, or import only the good rows.",
-                   n=len(result.bad_rows))),
-            errors={f"line {b.line}": [b.describe()] for b in result.bad_rows},
+                   n=result.bad_total)),
+            errors=errors,
             rows=[{"line": b.line, "code": b.code, "errors": b.errors} for b in result.bad_rows],
+            total=result.bad_total,
         )
     if not plans and not result.bad_rows:
         raise _file_error(_l("The file has no dealer rows."))

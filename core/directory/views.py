@@ -282,7 +282,7 @@ def dealer_import():
             status = 422
         else:
             try:
-                result = import_dealers(actor(), upload.read(), skip_bad_rows=skip)
+                result = import_dealers(actor(), upload.read(), skip_bad_rows=skip, filename=upload.filename)
             except ValidationFailed as err:
                 flash(err.message, "error")
                 bad_rows = err.extra.get("rows", [])

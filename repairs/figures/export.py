@@ -7,102 +7,54 @@ for text with Chinese characters, so no font file is embedded.
 """
 from __future__ import annotations
 
-import csv
 import io
 from decimal import Decimal
 
 from flask_babel import gettext as _
 
+from core import sheets
+from core.calendar import SHANGHAI
 from repairs.figures.service import Report, Table
 
-# A cell that a spreadsheet would run as a formula (CSV injection): shown as text instead.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PDF_TOP_ROWS = 10
+# Figures column kinds as export column kinds (number formats in XLSX).
+_KINDS = {"int": "int", "pct": "percent", "days": "days", "money": "money"}
 
 
-def _safe_text(value: str) -> str:
-    if value and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+def _columns(table: Table) -> list[sheets.Column]:
+    return [sheets.Column(c.label, _KINDS.get(c.kind, "text")) for c in table.columns]
 
 
-def _cell(value, kind: str):
-    """A value as written to CSV/XLSX: numbers stay numbers, text is made formula-safe."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return value
-    return _safe_text(str(value))
+def _rows(table: Table):
+    return ([v for v, _c in zip(row, table.columns)] for row in table.rows)
 
 
-def table_csv(table: Table) -> bytes:
+def table_csv(table: Table, *, locale=None) -> bytes:
     """One table as UTF-8 CSV (with a byte-order mark so Excel reads Chinese correctly)."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow([str(c.label) for c in table.columns])
-    for row in table.rows:
-        writer.writerow(["" if v is None else v for v in (_cell(v, c.kind) for v, c in zip(row, table.columns))])
+    rows = list(_rows(table))
     if table.unavailable and table.note:
-        writer.writerow([str(table.note)])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+        rows.append([table.note])
+    return sheets.csv_bytes([sheets.Sheet(table.key, _columns(table), rows)], locale=locale)
 
 
-_NUMBER_FORMATS = {"int": "0", "pct": "0.0", "days": "0.00", "money": "#,##0.00"}
-
-
-def _sheet_name(title: str, used: set[str]) -> str:
-    bad = '[]:*?/\\'
-    name = "".join("_" if ch in bad else ch for ch in title)[:31] or "Sheet"
-    base, n = name, 2
-    while name.lower() in used:
-        suffix = f" ({n})"
-        name = base[: 31 - len(suffix)] + suffix
-        n += 1
-    used.add(name.lower())
-    return name
-
-
-def report_xlsx(report: Report, extra_tables: list[Table] = ()) -> bytes:
+def report_xlsx(report: Report, extra_tables: list[Table] = (), *, locale=None) -> bytes:
     """Every table of the report on its own sheet, after a cover sheet naming the period and scope."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    cover = wb.active
-    cover.title = _sheet_name(_("Report"), set())
-    used = {cover.title.lower()}
-    cover.append([_("Depot figures")])
-    cover["A1"].font = Font(bold=True, size=14)
-    cover.append([_("Period"), report.period.key, str(report.period.label)])
-    cover.append([_("From"), report.period.start.isoformat(), _("to"), report.period.last_day.isoformat()])
-    cover.append([_("Scope"), str(report.scope_label)])
-    cover.append([_("Generated"), report.generated_at.strftime("%Y-%m-%d %H:%M UTC")])
-    cover.append([])
-    cover.append([_("Sheet"), _("Table")])
-    for table in list(report.tables) + list(extra_tables):
-        ws = wb.create_sheet(_sheet_name(table.key, used))
-        cover.append([ws.title, str(table.title)])
-        ws.append([str(table.title)])
-        ws["A1"].font = Font(bold=True)
-        if table.note:
-            ws.append([str(table.note)])
-        ws.append([str(c.label) for c in table.columns])
-        header_row = ws.max_row
-        for cell in ws[header_row]:
-            cell.font = Font(bold=True)
-        for row in table.rows:
-            ws.append([float(v) if isinstance(v, Decimal) else v
-                       for v in (_cell(v, c.kind) for v, c in zip(row, table.columns))])
-            for cell, col in zip(ws[ws.max_row], table.columns):
-                if col.kind in _NUMBER_FORMATS and cell.value is not None:
-                    cell.number_format = _NUMBER_FORMATS[col.kind]
-        for i, col in enumerate(table.columns, start=1):
-            width = max([len(str(col.label))] + [len(str(r[i - 1])) for r in table.rows[:200] if i - 1 < len(r)])
-            ws.column_dimensions[ws.cell(row=header_row, column=i).column_letter].width = min(60, max(8, width + 2))
-        ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    tables = list(report.tables) + list(extra_tables)
+    used: set[str] = set()
+    cover_name = sheets.sheet_name(str(_("Report")), used)
+    names = [sheets.sheet_name(table.key, used) for table in tables]
+    cover = sheets.Sheet(cover_name, [_("Sheet"), _("Table")], [[name, table.title] for name, table in zip(names, tables)],
+                         preamble=[[_("Depot figures")],
+                                   [_("Period"), report.period.key, report.period.label],
+                                   [_("From"), report.period.start, _("to"), report.period.last_day],
+                                   [_("Scope"), report.scope_label],
+                                   [_("Generated"), report.generated_at],
+                                   []])
+    out = [cover]
+    for name, table in zip(names, tables):
+        preamble = [[table.title]] + ([[table.note]] if table.note else [])
+        out.append(sheets.Sheet(name, _columns(table), _rows(table), preamble=preamble))
+    return sheets.xlsx_bytes(out, locale=locale)
 
 
 # --------------------------------------------------------------------------- PDF
