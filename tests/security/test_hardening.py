@@ -119,6 +119,33 @@ def test_bearer_answers_are_never_cached(api_as):
     assert api.get("/api/v1/me").headers["Cache-Control"] == "no-store"
 
 
+def test_authenticated_pages_are_never_cached(login, client):
+    signed_in = login("clerk", username="ann")
+    for path in ("/", "/inventory/", "/account/tokens", "/no-such-page"):
+        assert signed_in.get(path).headers.get("Cache-Control") == "no-store", path
+    # The sign-in page itself may be cached by the browser like any public page.
+    assert "no-store" not in (client.get("/login").headers.get("Cache-Control") or "")
+
+
+def _api_writes(client):
+    spec = client.get("/api/openapi.json").get_json()
+    for path, ops in spec["paths"].items():
+        for method in ops:
+            if method in ("post", "put", "patch", "delete"):
+                yield method, re.sub(r"\{[^}]+\}", "1", path)
+
+
+def test_anonymous_api_writes_are_401_not_a_csrf_400(client):
+    public = {"/api/v1/repairs/status", "/api/v1/doa/status", "/api/v1/doa/apply"}
+    answers = {f"{m.upper()} {p}": getattr(client, m)(p, json={}).status_code
+               for m, p in _api_writes(client) if p not in public}
+    assert len(answers) > 60
+    wrong = {op: status for op, status in answers.items() if status != 401}
+    assert not wrong, wrong
+    body = client.post("/api/v1/tokens", json={"name": "x"}).get_json()
+    assert body["code"] == "unauthorized"
+
+
 # --- CSRF and sessions ---------------------------------------------------------------------
 
 
