@@ -27,7 +27,7 @@ demo: setup
 
 serve: setup
 	$(FLASK) db upgrade
-	$(VENV)/bin/gunicorn --workers 2 --bind $(HOST):$(PORT) wsgi:app
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --workers 2 --bind $(HOST):$(PORT) wsgi:app
 
 # The whole suite, on SQLite and on PostgreSQL side by side (one per core);
 # each run's output is printed whole when it ends.

@@ -109,7 +109,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "MAIL_USE_TLS": _bool(env.get("DEPOT_SMTP_STARTTLS")),
         "MAIL_SENDER": env.get("DEPOT_MAIL_FROM", "depot@localhost"),
         "SUPERVISOR_EMAIL": env.get("DEPOT_SUPERVISOR_EMAIL", "supervisor@localhost"),
-        "RATELIMIT_STORAGE_URI": env.get("DEPOT_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_STORAGE_URI": ratelimit_storage(env),
+        # Redis away: count in this process meanwhile rather than fail the request.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": env.get("DEPOT_LOGIN_RATE_LIMIT", "10 per minute"),
         # A deactivated user's or revoked token stops working in every process within this.
@@ -126,6 +128,22 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         ),
         "TESTING": False,
     }
+
+
+def ratelimit_storage(env: dict) -> str:
+    """Where rate limits are counted: ``DEPOT_RATELIMIT_STORAGE_URI`` (e.g.
+    ``redis://127.0.0.1:6379/0``), shared by every worker and host; the default,
+    ``memory://``, counts in each worker process alone."""
+    return (env.get("DEPOT_RATELIMIT_STORAGE_URI") or env.get("DEPOT_RATELIMIT_STORAGE") or "memory://").strip()
+
+
+def per_worker_limits_warning(storage_uri: str, workers: int) -> str | None:
+    """The warning to log when limits counted in memory would be multiplied by ``workers``."""
+    if workers > 1 and storage_uri.startswith("memory://"):
+        return (f"Rate limits are counted in each of the {workers} worker processes alone, so a client gets "
+                f"{workers} times the limit (sign-in attempts, dealer status checks). Set "
+                "DEPOT_RATELIMIT_STORAGE_URI=redis://HOST:6379/0 to share them.")
+    return None
 
 
 def _instance_secret(instance_path: str) -> str:
