@@ -42,7 +42,7 @@ def sweep_command(day, dry_run):
         except IntegrityError:
             db.session.rollback()
             click.echo(f"skipped {group.title}: another sweep is mailing these units")
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, ValueError) as exc:  # ValueError: a header the mail refuses
             db.session.rollback()
             failed += 1
             click.echo(f"could not mail {', '.join(group.recipients)}: {exc.__class__.__name__}: {exc}", err=True)

@@ -62,7 +62,8 @@ def compose(group: MailGroup, today: date) -> EmailMessage:
     """The overdue e-mail of one group, in Chinese and English (the readers are both)."""
     base = current_app.config.get("DEPOT_BASE_URL", "").rstrip("/")
     msg = EmailMessage()
-    msg["Subject"] = f"[Depot] 返修超期 Overdue repairs: {len(group.units)} unit(s) — {group.title} — {today.isoformat()}"
+    title = " ".join(group.title.split())  # a name is one line in a header, whatever was stored
+    msg["Subject"] = f"[Depot] 返修超期 Overdue repairs: {len(group.units)} unit(s) — {title} — {today.isoformat()}"
     msg["From"] = current_app.config.get("MAIL_SENDER", "depot@localhost")
     msg["To"] = ", ".join(group.recipients)
     msg["Date"] = formatdate(localtime=False)
