@@ -236,6 +236,14 @@ class RequestItem(MethodView):
     def get(self, request_id):
         return spares.get_request(actor(), request_id)
 
+    @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.arguments(s.EditRequestArgs)
+    @blp.response(200, s.SpareRequestSchema)
+    def patch(self, args, request_id):
+        """Change what is asked for, before it is issued (an approved request goes back for approval)."""
+        return spares.edit_request(actor(), spares.get_request(actor(), request_id),
+                                   lines=[(line["sku"], line["quantity"]) for line in args["lines"]], note=args["note"])
+
 
 def _by_part(req, mapping: dict) -> dict:
     skus = {line.part.sku: line.part_id for line in req.lines}
@@ -263,6 +271,16 @@ class RequestReject(MethodView):
     @blp.response(200, s.SpareRequestSchema)
     def post(self, args, request_id):
         return spares.reject_request(actor(), spares.get_request(actor(), request_id), note=args["note"])
+
+
+@blp.route("/requests/<int:request_id>/cancel")
+class RequestCancel(MethodView):
+    @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.arguments(s.NoteArgs)
+    @blp.response(200, s.SpareRequestSchema)
+    def post(self, args, request_id):
+        """Withdraw a request before anything is issued."""
+        return spares.cancel_request(actor(), spares.get_request(actor(), request_id), note=args["note"])
 
 
 @blp.route("/requests/<int:request_id>/issue")
@@ -298,6 +316,7 @@ class NewYearRequest(MethodView):
 @blp.route("/offices/<int:office_id>/swaps")
 class Swaps(MethodView):
     @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @idempotent
     @blp.arguments(s.SwapArgs)
     @blp.response(201, s.SwapSchema)
     def post(self, args, office_id):
@@ -309,10 +328,17 @@ class Swaps(MethodView):
 @blp.route("/offices/<int:office_id>/year-end-return")
 class YearEndReturn(MethodView):
     @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.response(200, s.YearEndPreviewSchema)
+    def get(self, office_id):
+        """What a year-end return would send now, and the return window."""
+        return spares.preview_year_end_return(actor(), office_id=office_id)
+
+    @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.arguments(s.YearEndArgs)
     @blp.response(201, s.OfficeReturnSchema)
-    def post(self, office_id):
-        """Send everything the office holds back to HQ (one action builds the list)."""
-        return spares.build_year_end_return(actor(), office_id=office_id)
+    def post(self, args, office_id):
+        """Prepare the year-end return of everything the office holds (``confirm``: true; nothing moves until it ships)."""
+        return spares.build_year_end_return(actor(), office_id=office_id, **args)
 
 
 @blp.route("/returns/<int:return_id>")
@@ -321,6 +347,25 @@ class ReturnItem(MethodView):
     @blp.response(200, s.OfficeReturnSchema)
     def get(self, return_id):
         return spares.get_return(actor(), return_id)
+
+
+@blp.route("/returns/<int:return_id>/ship")
+class ReturnShip(MethodView):
+    @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.response(200, s.OfficeReturnSchema)
+    def post(self, return_id):
+        """Send a prepared return: the office's stock goes into transit to HQ."""
+        return spares.ship_year_end_return(actor(), spares.get_return(actor(), return_id))
+
+
+@blp.route("/returns/<int:return_id>/cancel")
+class ReturnCancel(MethodView):
+    @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+    @blp.arguments(s.NoteArgs)
+    @blp.response(200, s.OfficeReturnSchema)
+    def post(self, args, return_id):
+        """Call off a prepared return (until it ships)."""
+        return spares.cancel_year_end_return(actor(), spares.get_return(actor(), return_id), note=args["note"])
 
 
 @blp.route("/returns/<int:return_id>/receive")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.accounts.models import User
 from core.demo import register_demo_loader
-from core.directory.models import Office, Vendor
+from core.directory.models import Dealer, Office, Vendor
 from core.extensions import db
 from core.types import utcnow
 from inventory import counts, service, spares, vendor
@@ -81,9 +81,12 @@ def load_inventory(rng, echo) -> None:
         ssd = [sp.serial for sp in service.serials_at(hq.id, parts["SSD-512G-S"].id)[:2]]
         spares.issue_request(admin, req, serials={parts["SSD-512G-S"].id: ssd})
         spares.receive_request(office_user, req, codes=["USB-64G-A*15", "SD-64G-U3*10", *ssd])
-        spares.swap_at_office(office_user, office_id=bj.id, sku="USB-64G-A", note="demo swap")
-        spares.swap_at_office(office_user, office_id=bj.id, sku="SSD-512G-S", spare_serial=ssd[0],
-                              defective_serial="SSD9990001")
+        dealer_id = db.session.scalar(select(Dealer.id).where(Dealer.office_id == bj.id).order_by(Dealer.id))
+        if dealer_id is not None:
+            spares.swap_at_office(office_user, office_id=bj.id, sku="USB-64G-A", dealer_id=dealer_id,
+                                  note="demo swap")
+            spares.swap_at_office(office_user, office_id=bj.id, sku="SSD-512G-S", dealer_id=dealer_id,
+                                  spare_serial=ssd[0], defective_serial="SSD9990001")
         # BJ's weekly count: one USB drive short.
         data = counts.CountInput(quantities=[(1, "USB-64G-A", 13), (2, "SD-64G-U3", 10)],
                                  serials=[(3, None, ssd[1])])

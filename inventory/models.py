@@ -229,7 +229,8 @@ class CountSerial(db.Model):
 # --- office spare cycle ----------------------------------------------------------------------
 
 class SpareRequest(db.Model):
-    """An office's request for spares: requested -> approved|rejected -> issued -> received."""
+    """An office's request for spares: requested -> approved -> issued -> received; rejected or
+    cancelled (both final) any time before it is issued. ``spares.allowed_actions`` lists the ways on."""
 
     __tablename__ = "inv_spare_request"
     __audited__ = True
@@ -247,6 +248,11 @@ class SpareRequest(db.Model):
     decision_note: Mapped[str] = mapped_column(Text, default="")
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    cancel_note: Mapped[str] = mapped_column(Text, default="")
+    # A new-year request is a copy of the office's last issued request: at most one copy open at a time.
+    copied_from_id: Mapped[int | None] = mapped_column(ForeignKey("inv_spare_request.id"))
     # The shipments package attaches a waybill later; inventory only keeps the link.
     shipment_id: Mapped[int | None] = mapped_column(Integer)
 
@@ -272,7 +278,8 @@ class SpareRequestLine(db.Model):
 
 
 class OfficeReturn(db.Model):
-    """Year-end return of everything an office holds: shipped -> received at HQ."""
+    """Year-end return of everything an office holds: prepared (confirmed, nothing moved yet; may be
+    cancelled) -> shipped (office -> in transit) -> received at HQ."""
 
     __tablename__ = "inv_office_return"
     __audited__ = True
@@ -281,10 +288,15 @@ class OfficeReturn(db.Model):
     number: Mapped[str] = mapped_column(String(30), unique=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("office.id"), index=True)
     year: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(20), default="shipped")
+    status: Mapped[str] = mapped_column(String(20), default="prepared")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Prepared outside the return window: the supervisor who allowed it, and why.
+    override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    override_note: Mapped[str] = mapped_column(Text, default="")
     shipment_id: Mapped[int | None] = mapped_column(Integer)
 
     office = relationship("Office", lazy="joined")

@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from core.schemas import Money, PageArgs, PageSchema
+from inventory import spares, vendor
 
 # Bounds that every database can store: anything larger is a 422, never a 500.
 ID = validate.Range(min=1, max=2**31 - 1)
@@ -197,7 +198,12 @@ class SpareRequestArgs(Schema):
 class ApproveArgs(Schema):
     approved = fields.Dict(keys=fields.Str(), values=fields.Int(validate=QTY0), load_default=dict,
                            metadata={"description": "SKU -> approved quantity (default: as requested)"})
-    note = fields.Str(load_default="")
+    note = fields.Str(load_default="", metadata={"description": "required when approving more than requested"})
+
+
+class EditRequestArgs(Schema):
+    lines = fields.List(fields.Nested(RequestLineArgs), required=True, validate=validate.Length(min=1))
+    note = fields.Str(load_default=None, allow_none=True)
 
 
 class IssueArgs(Schema):
@@ -227,7 +233,12 @@ class SpareRequestSchema(Schema):
     decision_note = fields.Str()
     issued_at = fields.DateTime(allow_none=True)
     received_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
+    cancel_note = fields.Str()
     shipment_id = fields.Int(allow_none=True)
+    status_label = fields.Function(lambda r: spares.request_status_label(r.status))
+    actions = fields.Function(lambda r: spares.allowed_actions(r),
+                              metadata={"description": "the steps still possible (empty: a final state)"})
     lines = fields.Function(lambda r: [{"sku": line.part.sku, "requested": line.requested_qty,
                                         "approved": line.approved_qty,
                                         "serials": line.issued_serials.split()} for line in r.lines])
@@ -241,7 +252,7 @@ class SwapArgs(Schema):
     sku = fields.Str(required=True)
     spare_serial = fields.Str(load_default=None, allow_none=True)
     defective_serial = fields.Str(load_default=None, allow_none=True)
-    dealer_id = fields.Int(load_default=None, allow_none=True, validate=ID)
+    dealer_id = fields.Int(required=True, validate=ID, metadata={"description": "a dealer of the office's region"})
     note = fields.Str(load_default="")
 
 
@@ -256,10 +267,32 @@ class OfficeReturnSchema(Schema):
     office_id = fields.Int()
     year = fields.Int()
     status = fields.Str()
+    status_label = fields.Function(lambda r: spares.return_status_label(r.status))
     created_at = fields.DateTime()
+    shipped_at = fields.DateTime(allow_none=True)
+    cancelled_at = fields.DateTime(allow_none=True)
     received_at = fields.DateTime(allow_none=True)
+    override_note = fields.Str()
     lines = fields.Function(lambda r: [{"sku": line.part.sku, "quantity": line.quantity, "serial": line.serial,
                                         "defective": line.defective} for line in r.lines])
+
+
+class YearEndArgs(Schema):
+    confirm = fields.Bool(load_default=False, metadata={"description": "true after checking the preview's lines"})
+    override = fields.Bool(load_default=False,
+                           metadata={"description": "supervisor: prepare outside the return window"})
+    override_note = fields.Str(load_default="", validate=validate.Length(max=500))
+
+
+class YearEndPreviewSchema(Schema):
+    office_id = fields.Function(lambda p: p["office"].id)
+    window_start = fields.Date()
+    window_end = fields.Date()
+    inside_window = fields.Bool()
+    open_return = fields.Function(lambda p: p["open_return"].number if p["open_return"] else None)
+    lines = fields.Function(lambda p: [{"sku": h["part"].sku, "location": h["location"].code,
+                                        "quantity": h["quantity"], "serial": h["serial"],
+                                        "defective": h["defective"]} for h in p["lines"]])
 
 
 class DefectiveArgs(Schema):
@@ -292,6 +325,7 @@ class BatchSchema(Schema):
     vendor_id = fields.Int()
     month = fields.Str()
     status = fields.Str()
+    status_label = fields.Function(lambda b: vendor.batch_status_label(b.status))
     shipped_at = fields.DateTime()
     checked_in_at = fields.DateTime(allow_none=True)
     check_note = fields.Str()

@@ -18,6 +18,7 @@ from core.accounts.roles import Role
 from core.accounts.scope import ensure_office_access, visible_office_id
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
+from core.queries import in_chunks
 from core.types import utcnow
 from inventory import access
 from inventory.models import (
@@ -70,10 +71,10 @@ def get_part(part_id: int) -> Part:
 
 def parts_by_sku(skus) -> dict[str, Part]:
     """SKU -> part for those of ``skus`` that exist (one query)."""
-    wanted = {s for s in skus if s}
-    if not wanted:
-        return {}
-    return {p.sku: p for p in db.session.scalars(select(Part).where(Part.sku.in_(wanted)))}
+    found: dict[str, Part] = {}
+    for chunk in in_chunks(s for s in skus if s):  # a count sheet may list more SKUs than a query takes
+        found.update((p.sku, p) for p in db.session.scalars(select(Part).where(Part.sku.in_(chunk))))
+    return found
 
 
 def list_parts(*, active_only: bool = True, vendor_managed: bool | None = None) -> list[Part]:
@@ -115,9 +116,18 @@ def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_ma
         raise Conflict(_("A part with SKU %(sku)s already exists.", sku=sku))
     part = Part(sku=sku, model=model.strip(), family=family.strip(), vendor_managed=vendor_managed,
                 serialized=serialized, unit_cost=cost, vendor_id=vendor_id)
-    db.session.add(part)
-    db.session.flush()
+    _insert_once(part, _("A part with SKU %(sku)s already exists.", sku=sku))
     return part
+
+
+def _insert_once(row, message: str) -> None:
+    """Insert ``row``; a unique key taken by a request committed meanwhile is a 409, never a 500."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(message) from None
 
 
 # --- locations -----------------------------------------------------------------------------
@@ -181,8 +191,7 @@ def create_bin(actor, *, parent: Location, code: str, name: str) -> Location:
     if db.session.scalar(select(Location.id).where(Location.code == code)):
         raise Conflict(_("Location code %(code)s is taken.", code=code))
     loc = Location(code=code, name=name.strip() or code, kind=BIN, office_id=parent.office_id, parent_id=parent.id)
-    db.session.add(loc)
-    db.session.flush()
+    _insert_once(loc, _("Location code %(code)s is taken.", code=code))
     return loc
 
 
@@ -348,8 +357,14 @@ def post_movement(*, actor, part: Part, from_location: Location, to_location: Lo
     if part.serialized:
         table = SerialPosition.__table__
         if pos is None:
-            db.session.execute(insert(table).values(part_id=part.id, serial=serial, location_id=to_location.id,
-                                                    movement_id=movement.id))
+            try:
+                with db.session.begin_nested():
+                    db.session.execute(insert(table).values(part_id=part.id, serial=serial,
+                                                            location_id=to_location.id, movement_id=movement.id))
+            except IntegrityError:
+                # A request committed meanwhile registered the same new serial.
+                raise Conflict(_("Serial %(serial)s was registered by someone else just now.", serial=serial),
+                               code="serial_registered") from None
         else:
             moved = db.session.execute(
                 update(table).where(table.c.id == pos.id, table.c.location_id == pos.location_id)
@@ -365,10 +380,20 @@ def reverse_movement(actor, movement: Movement, *, note: str = "") -> Movement:
         raise Conflict(_("Movement %(id)s is itself a reversal; post the movement again instead.", id=movement.id))
     if db.session.scalar(select(Movement.id).where(Movement.reverses_id == movement.id)):
         raise Conflict(_("Movement %(id)s has already been reversed.", id=movement.id))
-    return post_movement(actor=actor, part=movement.part, from_location=movement.to_location,
-                         to_location=movement.from_location, quantity=movement.quantity, serial=movement.serial,
-                         reason="reversal", ref_type=movement.ref_type, ref_id=movement.ref_id,
-                         note=note or _("Reversal of movement %(id)s", id=movement.id), reverses_id=movement.id)
+    # The movement's own row is held first, so of two reversals at once the second finds the first.
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Movement.id).where(Movement.id == movement.id).with_for_update())
+        if db.session.scalar(select(Movement.id).where(Movement.reverses_id == movement.id)):
+            raise Conflict(_("Movement %(id)s has already been reversed.", id=movement.id))
+    try:
+        with db.session.begin_nested():
+            return post_movement(actor=actor, part=movement.part, from_location=movement.to_location,
+                                 to_location=movement.from_location, quantity=movement.quantity,
+                                 serial=movement.serial, reason="reversal", ref_type=movement.ref_type,
+                                 ref_id=movement.ref_id, note=note or _("Reversal of movement %(id)s", id=movement.id),
+                                 reverses_id=movement.id)
+    except IntegrityError:
+        raise Conflict(_("Movement %(id)s has already been reversed.", id=movement.id)) from None
 
 
 def get_movement(actor, movement_id: int) -> Movement:

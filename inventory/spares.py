@@ -3,27 +3,104 @@
 Inventory keeps the request, approval and issue records and posts the
 movements itself (HQ store -> transit -> office); the shipments package
 attaches waybills to them later through ``shipment_id``.
+
+Every step is a guarded transition (``inventory.transitions``): of two identical
+requests at once one succeeds and the other gets 409, before anything is posted.
+Every office-side step checks the office scope (``inventory.access``).
+
+A spare request goes requested -> approved -> issued -> received; before it is
+issued it can be edited (back to requested), re-approved, rejected or cancelled,
+so no request is ever stuck (``allowed_actions``). A year-end return is prepared
+from a confirmation page (inside the return window, or outside it with the
+supervisor's override), can be cancelled until it ships, then ships (office ->
+in transit) and is checked in at HQ.
 """
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, or_, select
 
 from core.accounts.roles import Role
 from core.accounts.scope import ensure_office_access, visible_office_id
-from core.calendar import local_today
-from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.calendar import is_working_day, local_today
+from core.directory.models import Dealer, Office
+from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
-from inventory import service
+from inventory import access, service
 from inventory.models import (
-    DEALER, HQ_STORE, TRANSIT, Location, OfficeReturn, OfficeReturnLine, Part, SpareRequest, SpareRequestLine,
+    BIN, DEALER, HQ_STORE, TRANSIT, Location, OfficeReturn, OfficeReturnLine, Part, SpareRequest, SpareRequestLine,
 )
+from inventory.transitions import guarded_transition, lock_row
 
-REQUESTED, APPROVED, REJECTED, ISSUED, RECEIVED = "requested", "approved", "rejected", "issued", "received"
+REQUESTED, APPROVED, REJECTED, CANCELLED, ISSUED, RECEIVED = (
+    "requested", "approved", "rejected", "cancelled", "issued", "received")
+PREPARED, SHIPPED = "prepared", "shipped"
+
+REQUEST_STATUS_LABELS = {
+    REQUESTED: _l("Requested"), APPROVED: _l("Approved"), REJECTED: _l("Rejected"), CANCELLED: _l("Cancelled"),
+    ISSUED: _l("Issued, on its way"), RECEIVED: _l("Received"),
+}
+RETURN_STATUS_LABELS = {
+    PREPARED: _l("Prepared, not shipped"), SHIPPED: _l("Shipped to HQ"), RECEIVED: _l("Checked in at HQ"),
+    CANCELLED: _l("Cancelled"),
+}
+ACTION_LABELS = {
+    "approve": _l("Approve"), "reject": _l("Reject"), "cancel": _l("Cancel"), "edit": _l("Edit"),
+    "issue": _l("Issue"), "receive": _l("Receive"), "ship": _l("Ship"),
+}
+# What can still happen to a request in each state. An empty list is a final state, and
+# every final state has a meaning for people (FINAL_MEANINGS): nothing is ever stuck.
+REQUEST_ACTIONS = {
+    REQUESTED: ("approve", "reject", "cancel", "edit"),
+    APPROVED: ("issue", "approve", "reject", "cancel", "edit"),
+    ISSUED: ("receive",),
+    RECEIVED: (), REJECTED: (), CANCELLED: (),
+}
+FINAL_MEANINGS = {
+    RECEIVED: _l("The office received the spares."),
+    REJECTED: _l("HQ said no; the note says why."),
+    CANCELLED: _l("Withdrawn before anything was sent."),
+}
+RETURN_ACTIONS = {PREPARED: ("ship", "cancel"), SHIPPED: ("receive",), RECEIVED: (), CANCELLED: ()}
+# Who may take each step of a request (admins pass every role check).
+ACTION_ROLES = {
+    "approve": (Role.SUPERVISOR,), "reject": (Role.SUPERVISOR,),
+    "issue": (Role.CLERK, Role.SUPERVISOR),
+    "cancel": (Role.OFFICE, Role.CLERK, Role.SUPERVISOR), "edit": (Role.OFFICE, Role.CLERK, Role.SUPERVISOR),
+    "receive": (Role.OFFICE, Role.CLERK, Role.SUPERVISOR),
+}
+
+
+def request_status_label(status: str) -> str:
+    """A request's state in words."""
+    label = REQUEST_STATUS_LABELS.get(status)
+    return str(label) if label is not None else str(status)
+
+
+def return_status_label(status: str) -> str:
+    """A year-end return's state in words."""
+    label = RETURN_STATUS_LABELS.get(status)
+    return str(label) if label is not None else str(status)
+
+
+def action_label(action: str) -> str:
+    label = ACTION_LABELS.get(action)
+    return str(label) if label is not None else str(action)
+
+
+def allowed_actions(req: SpareRequest, actor=None) -> list[str]:
+    """The steps still possible for ``req`` (for ``actor``'s roles, when given)."""
+    actions = list(REQUEST_ACTIONS.get(req.status, ()))
+    if actor is not None:
+        actions = [a for a in actions if actor.has_role(*ACTION_ROLES[a])]
+    return actions
 
 
 def _period() -> str:
@@ -50,13 +127,36 @@ def _lines_from_skus(lines) -> list[tuple[Part, int]]:
     return out
 
 
-def create_request(actor, *, office_id: int, lines, note: str = "") -> SpareRequest:
-    """An office asks HQ for spare units (office users for their own office only)."""
+def _office_actor_may(actor, office_id: int) -> None:
+    """Office users act only for their own office; department approvers not at all."""
     ensure_office_access(actor, office_id)
-    service.office_location(office_id)  # NotFound for an unknown office
+    if not access.is_hq_actor(actor) and access.office_of_actor(actor) != office_id:
+        raise Forbidden(_("Your role does not allow this."))
+
+
+OPEN = (REQUESTED, APPROVED)
+
+
+def create_request(actor, *, office_id: int, lines, note: str = "", copied_from_id: int | None = None) -> SpareRequest:
+    """An office asks HQ for spare units (office users for their own office only).
+
+    The same request sent twice (the same parts and quantities while the first
+    is still open) is refused with 409 naming the first: edit that one instead.
+    """
+    _office_actor_may(actor, office_id)
+    access.office_location(office_id)  # NotFound for an unknown office
     parsed = _lines_from_skus(lines)
+    # Held until the request ends: a second identical request at the same moment sees this one.
+    lock_row(Office, office_id)
+    wanted = sorted((part.id, qty) for part, qty in parsed)
+    for other in db.session.scalars(select(SpareRequest).where(SpareRequest.office_id == office_id,
+                                                               SpareRequest.status.in_(OPEN))):
+        if sorted((line.part_id, line.requested_qty) for line in other.lines) == wanted:
+            raise Conflict(_("The same request is already open as %(n)s; change that one instead.", n=other.number),
+                           code="duplicate_request", existing=other.number)
     req = SpareRequest(number=next_number("SR", _period()), office_id=office_id, status=REQUESTED,
-                       year=local_today().year, note=(note or "").strip(), requested_by_id=actor.id)
+                       year=local_today().year, note=(note or "").strip(), requested_by_id=actor.id,
+                       copied_from_id=copied_from_id)
     req.lines = [SpareRequestLine(part_id=part.id, requested_qty=qty) for part, qty in parsed]
     db.session.add(req)
     db.session.flush()
@@ -65,15 +165,22 @@ def create_request(actor, *, office_id: int, lines, note: str = "") -> SpareRequ
 
 def new_year_request(actor, *, office_id: int) -> SpareRequest:
     """The new year's request, prefilled with what the office was approved last time."""
-    ensure_office_access(actor, office_id)
+    _office_actor_may(actor, office_id)
     last = db.session.scalar(select(SpareRequest).where(SpareRequest.office_id == office_id,
                                                         SpareRequest.status.in_([ISSUED, RECEIVED]))
                              .order_by(SpareRequest.id.desc()))
     if last is None:
         raise ValidationFailed(_("This office has no earlier request to copy; make a new request."),
                                errors={"office_id": [_("Nothing to copy.")]})
+    lock_row(Office, office_id)
+    copy = db.session.scalar(select(SpareRequest).where(SpareRequest.copied_from_id == last.id,
+                                                        SpareRequest.status.not_in([REJECTED, CANCELLED])))
+    if copy is not None:
+        raise Conflict(_("%(last)s was already copied into %(n)s.", last=last.number, n=copy.number),
+                       code="already_copied", existing=copy.number)
     lines = [(line.part.sku, line.approved_qty) for line in last.lines if line.approved_qty]
-    return create_request(actor, office_id=office_id, lines=lines, note=_("New-year request (copy of %(n)s)", n=last.number))
+    return create_request(actor, office_id=office_id, lines=lines, copied_from_id=last.id,
+                          note=_("New-year request (copy of %(n)s)", n=last.number))
 
 
 def get_request(actor, request_id: int) -> SpareRequest:
@@ -96,65 +203,131 @@ def requests_query(actor, *, status: str | None = None, office_id: int | None = 
     return stmt
 
 
-def _expect(req: SpareRequest, *states):
-    if req.status not in states:
-        raise InvalidTransition(_("Request %(n)s is %(s)s.", n=req.number, s=req.status), current=req.status,
-                                allowed=list(states))
+def _step(actor, req: SpareRequest, action: str) -> None:
+    """Refuse a step the actor's role may not take (403) or the request's state does not allow (409)."""
+    if actor is None:
+        raise Forbidden(_("Sign in first."))
+    if not actor.has_role(*ACTION_ROLES[action]):
+        raise Forbidden(_("Your role does not allow this."))
+    if action in ("cancel", "edit", "receive"):
+        _office_actor_may(actor, req.office_id)
+    if action not in REQUEST_ACTIONS.get(req.status, ()):
+        allowed = [s for s, acts in REQUEST_ACTIONS.items() if action in acts]
+        raise InvalidTransition(
+            _("Request %(n)s is %(s)s: “%(a)s” is not possible now.", n=req.number,
+              s=request_status_label(req.status), a=action_label(action)),
+            current=req.status, allowed=allowed, actions=allowed_actions(req, actor))
+
+
+def _move(req: SpareRequest, action: str, to: str, **values) -> None:
+    allowed = [s for s, acts in REQUEST_ACTIONS.items() if action in acts]
+    guarded_transition(req, expected=allowed, to=to, label=request_status_label, **values)
 
 
 def approve_request(actor, req: SpareRequest, *, approved: dict[int, int] | None = None, note: str = "") -> SpareRequest:
-    """HQ approves, possibly cutting quantities (``approved``: part id -> quantity; default as requested)."""
-    service._require(actor, Role.SUPERVISOR)
-    _expect(req, REQUESTED)
+    """HQ approves, possibly cutting quantities (``approved``: part id -> quantity; default as requested).
+
+    More than requested needs a reason in ``note``. An approved request not yet
+    issued may be approved again with other quantities.
+    """
+    _step(actor, req, "approve")
     approved = approved or {}
+    note = (note or "").strip()
     unknown = set(approved) - {line.part_id for line in req.lines}
     if unknown:
         raise ValidationFailed(_("Only requested parts can be approved."), errors={"approved": sorted(unknown)})
+    plan, over = [], []
     for line in req.lines:
         qty = approved.get(line.part_id, line.requested_qty)
-        if not isinstance(qty, int) or qty < 0:
+        if not isinstance(qty, int) or isinstance(qty, bool) or qty < 0 or qty > 1_000_000:
             raise ValidationFailed(_("Approved quantities are 0 or more."), errors={"approved": [line.part.sku]})
-        line.approved_qty = qty
-    if not any(line.approved_qty for line in req.lines):
+        if qty > line.requested_qty:
+            over.append(_("%(sku)s: %(a)s approved, %(r)s requested.", sku=line.part.sku, a=qty, r=line.requested_qty))
+        plan.append((line, qty))
+    if over and not note:
+        raise ValidationFailed(_("Approving more than the office asked for needs a reason in the note."),
+                               errors={"note": over}, code="over_approval_needs_reason")
+    if not any(qty for _line, qty in plan):
         raise ValidationFailed(_("Approve at least one unit, or reject the request."), errors={"approved": []})
-    req.status, req.decided_by_id, req.decided_at, req.decision_note = APPROVED, actor.id, utcnow(), note.strip()
+    _move(req, "approve", APPROVED, decided_by_id=actor.id, decided_at=utcnow(), decision_note=note)
+    for line, qty in plan:
+        line.approved_qty = qty
     db.session.flush()
     return req
 
 
 def reject_request(actor, req: SpareRequest, *, note: str = "") -> SpareRequest:
-    service._require(actor, Role.SUPERVISOR)
-    _expect(req, REQUESTED)
-    if not note.strip():
+    """HQ says no (with a reason), any time before the spares are issued."""
+    _step(actor, req, "reject")
+    note = (note or "").strip()
+    if not note:
         raise ValidationFailed(_("Say why the request is rejected."), errors={"note": [_("Required.")]})
-    req.status, req.decided_by_id, req.decided_at, req.decision_note = REJECTED, actor.id, utcnow(), note.strip()
+    _move(req, "reject", REJECTED, decided_by_id=actor.id, decided_at=utcnow(), decision_note=note)
+    db.session.flush()
+    return req
+
+
+def cancel_request(actor, req: SpareRequest, *, note: str = "") -> SpareRequest:
+    """The office (or HQ) withdraws a request before anything is issued."""
+    _step(actor, req, "cancel")
+    _move(req, "cancel", CANCELLED, cancelled_by_id=actor.id, cancelled_at=utcnow(), cancel_note=(note or "").strip())
+    db.session.flush()
+    return req
+
+
+def edit_request(actor, req: SpareRequest, *, lines, note: str | None = None) -> SpareRequest:
+    """Change what is asked for before it is issued; an approved request goes back for approval."""
+    _step(actor, req, "edit")
+    parsed = _lines_from_skus(lines)
+    _move(req, "edit", REQUESTED, decided_by_id=None, decided_at=None, decision_note="")
+    by_part = {line.part_id: line for line in req.lines}
+    keep = set()
+    for part, qty in parsed:
+        line = by_part.get(part.id)
+        if line is None:
+            req.lines.append(SpareRequestLine(part_id=part.id, requested_qty=qty))
+        else:
+            line.requested_qty, line.approved_qty = qty, None
+        keep.add(part.id)
+    for line in list(req.lines):
+        if line.part_id not in keep:
+            req.lines.remove(line)
+    if note is not None:
+        req.note = note.strip()
     db.session.flush()
     return req
 
 
 def issue_request(actor, req: SpareRequest, *, serials: dict[int, list[str]] | None = None) -> SpareRequest:
     """HQ sends the approved spares: HQ store -> in transit (serialized parts by their scanned serials)."""
-    service._require(actor, Role.CLERK, Role.SUPERVISOR)
-    _expect(req, APPROVED)
+    _step(actor, req, "issue")
     serials = serials or {}
-    hq, transit = service.system_location(HQ_STORE), service.system_location(TRANSIT)
+    plan = []
     for line in req.lines:
         if not line.approved_qty:
             continue
-        common = dict(actor=actor, part=line.part, from_location=hq, to_location=transit, reason="office_issue",
-                      ref_type="spare_request", ref_id=req.id)
         if line.part.serialized:
             given = [s.strip() for s in serials.get(line.part_id, []) if s.strip()]
             if len(given) != line.approved_qty or len(set(given)) != len(given):
                 raise ValidationFailed(
                     _("Scan %(n)s different serials of %(sku)s.", n=line.approved_qty, sku=line.part.sku),
                     errors={"serials": {line.part.sku: [_("%(got)s given.", got=len(given))]}})
+            plan.append((line, given))
+        else:
+            plan.append((line, None))
+    # The guard comes first: a second identical request stops here, before it posts anything.
+    _move(req, "issue", ISSUED, issued_at=utcnow())
+    hq, transit = service.system_location(HQ_STORE), service.system_location(TRANSIT)
+    access.ensure_hq_departure(actor, hq)
+    for line, given in plan:
+        common = dict(actor=actor, part=line.part, from_location=hq, to_location=transit, reason="office_issue",
+                      ref_type="spare_request", ref_id=req.id)
+        if given is not None:
             for serial in given:
                 service.post_movement(serial=serial, **common)
             line.issued_serials = " ".join(given)
         else:
             service.post_movement(quantity=line.approved_qty, **common)
-    req.status, req.issued_at = ISSUED, utcnow()
     db.session.flush()
     return req
 
@@ -168,7 +341,7 @@ def parse_codes(codes) -> Counter:
             continue
         if "*" in code:
             code, _sep, times = code.rpartition("*")
-            if not times.isdigit() or int(times) < 1:
+            if not times.isdigit() or not 1 <= int(times) <= 1_000_000:
                 raise ValidationFailed(_("Bad multiplier in %(c)s.", c=raw), errors={"codes": [str(raw)]})
             counts[code.strip()] += int(times)
         else:
@@ -178,8 +351,9 @@ def parse_codes(codes) -> Counter:
 
 def receive_request(actor, req: SpareRequest, *, codes) -> SpareRequest:
     """The office scans what arrived; it must match what was issued exactly, then transit -> office."""
-    ensure_office_access(actor, req.office_id)
-    _expect(req, ISSUED)
+    _step(actor, req, "receive")
+    office = access.office_location(req.office_id)
+    access.ensure_location_writable(actor, office)
     scanned = parse_codes(codes)
     expected: Counter = Counter()
     for line in req.lines:
@@ -194,7 +368,8 @@ def receive_request(actor, req: SpareRequest, *, codes) -> SpareRequest:
             _("What was scanned does not match what was sent; nothing was received."),
             errors={"missing": [f"{c} ×{n}" for c, n in sorted(missing.items())],
                     "extra": [f"{c} ×{n}" for c, n in sorted(extra.items())]}, code="receipt_mismatch")
-    transit, office = service.system_location(TRANSIT), service.office_location(req.office_id)
+    _move(req, "receive", RECEIVED, received_at=utcnow())
+    transit = service.system_location(TRANSIT)
     for line in req.lines:
         common = dict(actor=actor, part=line.part, from_location=transit, to_location=office,
                       reason="office_receipt", ref_type="spare_request", ref_id=req.id)
@@ -203,66 +378,213 @@ def receive_request(actor, req: SpareRequest, *, codes) -> SpareRequest:
                 service.post_movement(serial=serial, **common)
         elif line.approved_qty:
             service.post_movement(quantity=line.approved_qty, **common)
-    req.status, req.received_at = RECEIVED, utcnow()
     db.session.flush()
     return req
 
 
-def swap_at_office(actor, *, office_id: int, sku: str, spare_serial: str | None = None,
-                   defective_serial: str | None = None, dealer_id: int | None = None, note: str = ""):
+# --- swaps ------------------------------------------------------------------------------------
+
+def swap_at_office(actor, *, office_id: int, sku: str, dealer_id: int | None = None, spare_serial: str | None = None,
+                   defective_serial: str | None = None, note: str = ""):
     """Swap a dealer's unit at once: a spare goes out to the dealer, the dealer's defective unit comes in.
 
-    The defective unit goes to the office's defective bin (not to its good
-    spares), to be sent to HQ for repair. Returns (out, in) movements.
+    The dealer must exist and belong to the office's region (422 otherwise,
+    nothing posted). The defective unit goes to the office's defective bin (not
+    to its good spares), to be sent to HQ for repair. Returns (out, in) movements.
     """
-    ensure_office_access(actor, office_id)
+    _office_actor_may(actor, office_id)
+    office = access.office_location(office_id)
+    access.ensure_location_writable(actor, office)
+    dealer_row = access.ensure_dealer_in_office(actor, dealer_id, office_id)
     part = service.part_by_sku(sku)
-    office = service.office_location(office_id)
-    dealer = service.system_location(DEALER)
+    spare_serial = (spare_serial or "").strip() or None
+    defective_serial = (defective_serial or "").strip() or None
     if part.serialized and not (spare_serial and defective_serial):
         raise ValidationFailed(_("Scan both serials: the spare handed out and the dealer's defective unit."),
                                errors={"spare_serial": [_("Required.")], "defective_serial": [_("Required.")]})
-    common = dict(actor=actor, part=part, ref_type="dealer" if dealer_id else None, ref_id=dealer_id, note=note)
-    out = service.post_movement(from_location=office, to_location=dealer, serial=spare_serial, reason="swap_out",
-                                **common)
+    dealer = service.system_location(DEALER)
+    common = dict(actor=actor, part=part, ref_type="dealer", ref_id=dealer_row.id, note=note)
+    try:
+        out = service.post_movement(from_location=office, to_location=dealer, serial=spare_serial,
+                                    reason="swap_out", **common)
+    except ValidationFailed as err:
+        if err.code == "serial_not_here" and err.extra.get("registered_at") == dealer.code:
+            # The same swap sent twice: the first one already handed this spare out.
+            raise Conflict(_("Spare %(serial)s has already been handed out to a dealer.", serial=spare_serial),
+                           code="already_swapped") from None
+        raise
     came = service.post_movement(from_location=dealer, to_location=service.defective_location(office),
                                  serial=defective_serial, reason="swap_in", **common)
     return out, came
 
 
+def office_dealers(office_id: int) -> list:
+    """The active dealers an office may swap with (assigned to it, or unassigned in its region)."""
+    office = db.session.get(Office, office_id)
+    if office is None:
+        return []
+    stmt = select(Dealer).where(Dealer.active.is_(True)).order_by(Dealer.code).limit(500)
+    region = (office.region or "").strip()
+    cond = Dealer.office_id == office.id
+    if region:
+        cond = or_(cond, and_(Dealer.office_id.is_(None), Dealer.region == region))
+    return list(db.session.scalars(stmt.where(cond)))
+
+
+# --- year-end return --------------------------------------------------------------------------
+
+def _month_day(value: str, year: int, setting: str) -> date:
+    try:
+        month, day = (int(x) for x in str(value).split("-"))
+        return date(year, month, day)
+    except (TypeError, ValueError):
+        raise ValueError(f"{setting} must be MM-DD, not {value!r}") from None
+
+
+def last_working_day(year: int) -> date:
+    """The last working day of ``year`` on the company calendar (official holidays and closures)."""
+    day = date(year, 12, 31)
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def return_window(year: int) -> tuple[date, date]:
+    """The days (inclusive) in which offices send their spares back, from the settings.
+
+    ``INVENTORY_RETURN_WINDOW_START`` (MM-DD, default 12-01) and
+    ``INVENTORY_RETURN_WINDOW_END`` (MM-DD, default: the last working day of the year).
+    """
+    start = _month_day(current_app.config.get("INVENTORY_RETURN_WINDOW_START") or "12-01", year,
+                       "INVENTORY_RETURN_WINDOW_START")
+    end_setting = current_app.config.get("INVENTORY_RETURN_WINDOW_END")
+    end = _month_day(end_setting, year, "INVENTORY_RETURN_WINDOW_END") if end_setting else last_working_day(year)
+    return start, end
+
+
 def office_locations(office_id: int) -> list[Location]:
-    office = service.office_location(office_id)
-    return [office] + list(db.session.scalars(select(Location).where(Location.parent_id == office.id)))
+    """Every location the office holds stock at (its main location and its bins), found by office id."""
+    access.office_location(office_id)
+    return list(db.session.scalars(select(Location).where(Location.office_id == office_id).order_by(Location.id)))
 
 
-def build_year_end_return(actor, *, office_id: int) -> OfficeReturn:
-    """One action: list everything the office holds (spares and defectives) and send it all to HQ."""
-    ensure_office_access(actor, office_id)
-    if db.session.scalar(select(OfficeReturn.id).where(OfficeReturn.office_id == office_id,
-                                                       OfficeReturn.status == "shipped")):
-        raise Conflict(_("This office already has a return on its way to HQ."))
-    locs = office_locations(office_id)
-    held = service.holdings(loc.id for loc in locs)
+def _is_defective_bin(loc: Location) -> bool:
+    return loc.kind == BIN and loc.code.endswith("-DEF")
+
+
+def _held_lines(office_id: int) -> list[dict]:
+    """What the office holds now, one line per bulk part and location or per serial."""
+    out = []
+    for part, loc, qty, serials in sorted(service.holdings(loc.id for loc in office_locations(office_id)),
+                                          key=lambda h: (h[1].id, h[0].sku)):
+        defective = _is_defective_bin(loc)
+        if part.serialized:
+            out += [dict(part=part, location=loc, quantity=1, serial=s, defective=defective) for s in serials]
+        else:
+            out.append(dict(part=part, location=loc, quantity=qty, serial=None, defective=defective))
+    return out
+
+
+def _open_return(office_id: int) -> OfficeReturn | None:
+    return db.session.scalar(select(OfficeReturn).where(OfficeReturn.office_id == office_id,
+                                                        OfficeReturn.status.in_([PREPARED, SHIPPED])))
+
+
+def preview_year_end_return(actor, *, office_id: int, today: date | None = None) -> dict:
+    """What a year-end return would send now, and whether today is inside the return window (no writes)."""
+    _office_actor_may(actor, office_id)
+    office = db.session.get(Office, office_id)
+    today = today or local_today()
+    start, end = return_window(today.year)
+    return {"office": office, "lines": _held_lines(office_id), "window_start": start, "window_end": end,
+            "inside_window": start <= today <= end, "open_return": _open_return(office_id),
+            "may_override": actor.has_role(Role.SUPERVISOR)}
+
+
+def build_year_end_return(actor, *, office_id: int, confirm: bool = False, override: bool = False,
+                          override_note: str = "", today: date | None = None) -> OfficeReturn:
+    """Prepare the year-end return from the confirmation page: every line the office holds, nothing moved yet.
+
+    Refused without ``confirm``; outside the return window unless a supervisor
+    overrides with a reason; while the office has a return not yet received.
+    """
+    _office_actor_may(actor, office_id)
+    if not confirm:
+        raise ValidationFailed(_("Check the list of what will go back to HQ and confirm it."),
+                               errors={"confirm": [_("Required.")]}, code="confirmation_required")
+    today = today or local_today()
+    start, end = return_window(today.year)
+    override_note = (override_note or "").strip()
+    if not start <= today <= end:
+        if not override:
+            raise ValidationFailed(
+                _("Year-end returns are sent from %(start)s to %(end)s; ask a supervisor to allow one now.",
+                  start=start.isoformat(), end=end.isoformat()),
+                errors={"date": [today.isoformat()]}, code="outside_return_window")
+        if not actor.has_role(Role.SUPERVISOR):
+            raise Forbidden(_("Only a supervisor may allow a return outside the return window."))
+        if not override_note:
+            raise ValidationFailed(_("Say why the return is sent outside the return window."),
+                                   errors={"override_note": [_("Required.")]})
+    # One open return per office: two prepared at once would list the same stock twice.
+    lock_row(Office, office_id)
+    existing = _open_return(office_id)
+    if existing is not None:
+        raise Conflict(_("This office already has return %(n)s (%(s)s).", n=existing.number,
+                         s=return_status_label(existing.status)), code="return_open")
+    held = _held_lines(office_id)
     if not held:
         raise ValidationFailed(_("The office holds nothing to return."), errors={"office_id": [_("Nothing held.")]})
-    ret = OfficeReturn(number=next_number("YR", _period()), office_id=office_id, year=local_today().year,
-                       status="shipped", created_by_id=actor.id)
+    ret = OfficeReturn(number=next_number("YR", _period()), office_id=office_id, year=today.year, status=PREPARED,
+                       created_by_id=actor.id)
+    if not start <= today <= end:
+        ret.override_by_id, ret.override_note = actor.id, override_note
+    ret.lines = [OfficeReturnLine(part_id=h["part"].id, from_location_id=h["location"].id, quantity=h["quantity"],
+                                  serial=h["serial"], defective=h["defective"]) for h in held]
     db.session.add(ret)
     db.session.flush()
+    return ret
+
+
+def _return_step(actor, ret: OfficeReturn, action: str) -> None:
+    if action not in RETURN_ACTIONS.get(ret.status, ()):
+        allowed = [s for s, acts in RETURN_ACTIONS.items() if action in acts]
+        raise InvalidTransition(
+            _("Return %(n)s is %(s)s: “%(a)s” is not possible now.", n=ret.number,
+              s=return_status_label(ret.status), a=action_label(action)), current=ret.status, allowed=allowed)
+
+
+def cancel_year_end_return(actor, ret: OfficeReturn, *, note: str = "") -> OfficeReturn:
+    """Call a prepared return off; nothing had moved, so nothing moves back."""
+    _office_actor_may(actor, ret.office_id)
+    _return_step(actor, ret, "cancel")
+    guarded_transition(ret, expected=[PREPARED], to=CANCELLED, label=return_status_label, cancelled_at=utcnow())
+    db.session.flush()
+    return ret
+
+
+def ship_year_end_return(actor, ret: OfficeReturn) -> OfficeReturn:
+    """Send a prepared return: every listed line from the office into transit.
+
+    Refused (409) when the office's stock changed since the list was confirmed:
+    cancel the return and prepare it again, so what goes is what was confirmed.
+    """
+    _office_actor_may(actor, ret.office_id)
+    _return_step(actor, ret, "ship")
+    guarded_transition(ret, expected=[PREPARED], to=SHIPPED, label=return_status_label, shipped_at=utcnow())
+    listed = Counter((line.part_id, line.from_location_id, line.serial) for line in ret.lines
+                     for _n in range(1 if line.serial else line.quantity))
+    held = Counter((h["part"].id, h["location"].id, h["serial"]) for h in _held_lines(ret.office_id)
+                   for _n in range(1 if h["serial"] else h["quantity"]))
+    if listed != held:
+        raise Conflict(_("The office's stock changed since return %(n)s was prepared; cancel it and prepare it again.",
+                         n=ret.number), code="return_stock_changed")
     transit = service.system_location(TRANSIT)
-    for part, loc, qty, serials in held:
-        common = dict(actor=actor, part=part, from_location=loc, to_location=transit, reason="year_end_return",
-                      ref_type="office_return", ref_id=ret.id)
-        defective = loc.parent_id is not None and loc.code.endswith("-DEF")
-        if part.serialized:
-            for serial in serials:
-                service.post_movement(serial=serial, **common)
-                ret.lines.append(OfficeReturnLine(part_id=part.id, from_location_id=loc.id, quantity=1, serial=serial,
-                                                  defective=defective))
-        else:
-            service.post_movement(quantity=qty, **common)
-            ret.lines.append(OfficeReturnLine(part_id=part.id, from_location_id=loc.id, quantity=qty,
-                                              defective=defective))
+    locations = {loc.id: loc for loc in office_locations(ret.office_id)}
+    for line in ret.lines:
+        service.post_movement(actor=actor, part=line.part, from_location=locations[line.from_location_id],
+                              to_location=transit, quantity=line.quantity, serial=line.serial,
+                              reason="year_end_return", ref_type="office_return", ref_id=ret.id)
     db.session.flush()
     return ret
 
@@ -270,16 +592,14 @@ def build_year_end_return(actor, *, office_id: int) -> OfficeReturn:
 def receive_year_end_return(actor, ret: OfficeReturn) -> OfficeReturn:
     """HQ checks the return in: good spares to the HQ store, defectives to its defective bin."""
     service._require(actor, Role.CLERK, Role.SUPERVISOR)
-    if ret.status != "shipped":
-        raise InvalidTransition(_("Return %(n)s is %(s)s.", n=ret.number, s=ret.status), current=ret.status,
-                                allowed=["shipped"])
+    _return_step(actor, ret, "receive")
+    guarded_transition(ret, expected=[SHIPPED], to=RECEIVED, label=return_status_label, received_at=utcnow())
     transit, hq = service.system_location(TRANSIT), service.system_location(HQ_STORE)
     hq_def = service.defective_location(hq)
     for line in ret.lines:
         service.post_movement(actor=actor, part=line.part, from_location=transit,
                               to_location=hq_def if line.defective else hq, quantity=line.quantity,
                               serial=line.serial, reason="year_end_receipt", ref_type="office_return", ref_id=ret.id)
-    ret.status, ret.received_at = "received", utcnow()
     db.session.flush()
     return ret
 

@@ -9,10 +9,13 @@ from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
 from core.calendar import SHANGHAI, local_today
+from core.directory.models import Vendor
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from core.types import utcnow
@@ -21,8 +24,17 @@ from inventory.models import (
     DEALER, FACTORY_SHIPPING, HQ_STORE, VENDOR, Movement, Part, ShippingStatement, ShippingStatementLine,
     VendorBatch, VendorBatchLine,
 )
+from inventory.transitions import guarded_transition, lock_row
 
 HQ_ROLES = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
+SHIPPED, CHECKED_IN = "shipped", "checked_in"
+BATCH_STATUS_LABELS = {SHIPPED: _l("Shipped to the vendor"), CHECKED_IN: _l("Checked in")}
+
+
+def batch_status_label(status: str) -> str:
+    """A vendor batch's state in words."""
+    label = BATCH_STATUS_LABELS.get(status)
+    return str(label) if label is not None else str(status)
 
 
 def hq_defectives():
@@ -44,8 +56,6 @@ def receive_vendor_defective(actor, *, sku: str, serial: str | None = None, quan
 def build_batch(actor, *, vendor_id: int, month: str | None = None) -> VendorBatch:
     """The monthly batch: every defective of the vendor's parts held at HQ goes to the vendor."""
     service._require(actor, Role.CLERK, Role.SUPERVISOR)
-    from core.directory.models import Vendor
-
     if service.by_id(Vendor, vendor_id) is None:
         raise NotFound(_("No vendor %(id)s.", id=vendor_id))
     month = month or local_today().strftime("%Y-%m")
@@ -53,6 +63,9 @@ def build_batch(actor, *, vendor_id: int, month: str | None = None) -> VendorBat
         datetime.strptime(month, "%Y-%m")
     except ValueError:
         raise ValidationFailed(_("The month is YYYY-MM."), errors={"month": [month]}) from None
+    # One batch per vendor and month: the vendor's row is held while this one is built, so a
+    # second request made at the same moment sees it and gets 409.
+    lock_row(Vendor, vendor_id)
     if db.session.scalar(select(VendorBatch.id).where(VendorBatch.vendor_id == vendor_id, VendorBatch.month == month)):
         raise Conflict(_("The batch for %(m)s has already been sent.", m=month))
     source = hq_defectives()
@@ -84,9 +97,9 @@ def check_in_batch(actor, batch: VendorBatch, *, received: list[dict], note: str
     batch are refused. Posts vendor -> factory shipping dept.
     """
     service._require(actor, Role.CLERK, Role.SUPERVISOR)
-    if batch.status != "shipped":
+    if batch.status != SHIPPED:
         raise InvalidTransition(_("Batch %(n)s is already checked in.", n=batch.number), current=batch.status,
-                                allowed=["shipped"])
+                                allowed=[SHIPPED])
     by_part = {line.part.sku: line for line in batch.lines}
     problems, plan = [], []
     for n, row in enumerate(received, start=1):
@@ -104,6 +117,8 @@ def check_in_batch(actor, batch: VendorBatch, *, received: list[dict], note: str
             plan.append((line, qty, serials))
     if problems:
         raise ValidationFailed(_("The check-in is not valid; nothing was recorded."), errors={"received": problems})
+    # The guard comes first: a second identical check-in stops here, before it posts anything.
+    guarded_transition(batch, expected=[SHIPPED], to=CHECKED_IN, label=batch_status_label)
     vendor_loc, shipping = service.system_location(VENDOR), service.system_location(FACTORY_SHIPPING)
     for line, qty, serials in plan:
         common = dict(actor=actor, part=line.part, from_location=vendor_loc, to_location=shipping,
@@ -118,7 +133,7 @@ def check_in_batch(actor, batch: VendorBatch, *, received: list[dict], note: str
     for line in batch.lines:
         if line.received_qty is None:
             line.received_qty = 0
-    batch.status, batch.checked_in_at, batch.checked_in_by_id = "checked_in", utcnow(), actor.id
+    batch.checked_in_at, batch.checked_in_by_id = utcnow(), actor.id
     batch.check_note = (note or "").strip()
     db.session.flush()
     return batch
@@ -197,8 +212,13 @@ def submit_statement(actor, *, week_start: date, rows: list[dict]) -> ShippingSt
         raise ValidationFailed(_("The statement has %(n)s bad lines; nothing was saved.", n=len(problems)),
                                errors={"file": problems})
     statement = ShippingStatement(week_start=week_start, submitted_by_id=actor.id, lines=lines)
-    db.session.add(statement)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(statement)
+            db.session.flush()
+    except IntegrityError:
+        # Sent twice at once: the first one is in.
+        raise Conflict(_("The statement for the week of %(d)s is already in.", d=week_start.isoformat())) from None
     return statement
 
 

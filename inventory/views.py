@@ -10,6 +10,7 @@ from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.accounts.scope import visible_office_id
 from core.calendar import local_today
+from core.idempotency import idempotent
 from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from core.pagination import paginate
 from inventory import counts as count_svc
@@ -87,6 +88,7 @@ def movements():
 
 @bp.route("/movements", methods=["POST"])
 @roles_required(Role.CLERK, Role.SUPERVISOR)
+@idempotent
 def post_movement():
     back = url_for(".movements")
     try:
@@ -226,11 +228,14 @@ def requests():
         db.session.scalars(select(Office).where(Office.id == limit)).all()
     returns = paginate(spares.returns_query(actor()), 1, 20).items
     return render_template("inventory/requests.html", page=page, offices=offices, parts=service.list_parts(),
-                           returns=returns)
+                           returns=returns, status_label=spares.request_status_label,
+                           return_status_label=spares.return_status_label,
+                           dealers=spares.office_dealers(offices[0].id) if len(offices) == 1 else None)
 
 
 @bp.route("/requests/new", methods=["POST"])
 @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+@idempotent
 def new_request():
     back = url_for(".requests")
     try:
@@ -250,7 +255,10 @@ def new_request():
 @bp.route("/requests/<int:request_id>")
 @roles_required(*STAFF)
 def request_detail(request_id):
-    return render_template("inventory/request_detail.html", req=spares.get_request(actor(), request_id))
+    req = spares.get_request(actor(), request_id)
+    return render_template("inventory/request_detail.html", req=req,
+                           actions=spares.allowed_actions(req, actor()),
+                           status_label=spares.request_status_label, final_meanings=spares.FINAL_MEANINGS)
 
 
 @bp.route("/requests/<int:request_id>/<action>", methods=["POST"])
@@ -265,6 +273,12 @@ def request_action(request_id, action):
             spares.approve_request(actor(), req, approved=approved, note=request.form.get("note", ""))
         elif action == "reject":
             spares.reject_request(actor(), req, note=request.form.get("note", ""))
+        elif action == "cancel":
+            spares.cancel_request(actor(), req, note=request.form.get("note", ""))
+        elif action == "edit":
+            lines = [(line.part.sku, _int(f"requested-{line.part_id}")) for line in req.lines]
+            spares.edit_request(actor(), req, lines=[(sku, qty) for sku, qty in lines if qty],
+                                note=request.form.get("note"))
         elif action == "issue":
             serials = {line.part_id: request.form.get(f"serials-{line.part_id}", "").split() for line in req.lines}
             spares.issue_request(actor(), req, serials=serials)
@@ -274,12 +288,13 @@ def request_action(request_id, action):
             raise ValidationFailed(_("Unknown action."), errors={"action": [action]})
     except DomainError as err:
         return _failed(err, back)
-    flash(_("Request %(n)s: %(s)s.", n=req.number, s=req.status), "success")
+    flash(_("Request %(n)s: %(s)s.", n=req.number, s=spares.request_status_label(req.status)), "success")
     return redirect(back)
 
 
 @bp.route("/offices/swap", methods=["POST"])
 @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+@idempotent
 def swap():
     back = url_for(".requests")
     try:
@@ -293,6 +308,18 @@ def swap():
     return redirect(back)
 
 
+@bp.route("/offices/year-end-return/confirm")
+@roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
+def year_end_confirm():
+    """The confirmation page: everything that will go back to HQ, and the return window."""
+    try:
+        preview = spares.preview_year_end_return(actor(), office_id=_office_choice() or 0)
+    except ValidationFailed as err:
+        return _failed(err, url_for(".requests"))
+    return render_template("inventory/year_end_confirm.html", preview=preview,
+                           status_label=spares.return_status_label)
+
+
 @bp.route("/offices/<action>", methods=["POST"])
 @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
 def office_action(action):
@@ -300,8 +327,13 @@ def office_action(action):
     try:
         office_id = _office_choice() or 0
         if action == "year-end-return":
-            ret = spares.build_year_end_return(actor(), office_id=office_id)
-            flash(_("Return %(n)s: %(k)s lines on their way to HQ.", n=ret.number, k=len(ret.lines)), "success")
+            back = url_for(".year_end_confirm", office_id=office_id)
+            ret = spares.build_year_end_return(actor(), office_id=office_id,
+                                               confirm=request.form.get("confirm") == "yes",
+                                               override=request.form.get("override") == "yes",
+                                               override_note=request.form.get("override_note", ""))
+            flash(_("Return %(n)s prepared: %(k)s lines. Ship it when the parcel leaves; until then it can be cancelled.",
+                    n=ret.number, k=len(ret.lines)), "success")
             return redirect(url_for(".return_detail", return_id=ret.id))
         if action == "new-year-request":
             req = spares.new_year_request(actor(), office_id=office_id)
@@ -311,19 +343,30 @@ def office_action(action):
         return _failed(err, back)
 
 
-@bp.route("/returns/<int:return_id>", methods=["GET", "POST"])
+@bp.route("/returns/<int:return_id>")
 @roles_required(*STAFF)
 def return_detail(return_id):
     ret = spares.get_return(actor(), return_id)
-    if request.method == "POST":
-        back = url_for(".return_detail", return_id=return_id)
-        try:
+    return render_template("inventory/return_detail.html", ret=ret, status_label=spares.return_status_label,
+                           actions=spares.RETURN_ACTIONS.get(ret.status, ()))
+
+
+@bp.route("/returns/<int:return_id>/<any(ship, cancel, receive):action>", methods=["POST"])
+@roles_required(Role.OFFICE, Role.CLERK, Role.SUPERVISOR)
+def return_action(return_id, action):
+    back = url_for(".return_detail", return_id=return_id)
+    try:
+        ret = spares.get_return(actor(), return_id)
+        if action == "ship":
+            spares.ship_year_end_return(actor(), ret)
+        elif action == "cancel":
+            spares.cancel_year_end_return(actor(), ret, note=request.form.get("note", ""))
+        else:
             spares.receive_year_end_return(actor(), ret)
-        except DomainError as err:
-            return _failed(err, back)
-        flash(_("Return %(n)s checked in at HQ.", n=ret.number), "success")
-        return redirect(back)
-    return render_template("inventory/return_detail.html", ret=ret)
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("Return %(n)s: %(s)s.", n=ret.number, s=spares.return_status_label(ret.status)), "success")
+    return redirect(back)
 
 
 # --- vendor pool --------------------------------------------------------------------------
@@ -344,7 +387,7 @@ def vendor_pool():
     return render_template("inventory/vendor.html", batches=paginate(vendor.batches_query(), 1, 24).items,
                            vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(), held=held,
                            recon=vendor.weekly_reconciliation(week), week=week,
-                           parts=service.list_parts(vendor_managed=True))
+                           parts=service.list_parts(vendor_managed=True), status_label=vendor.batch_status_label)
 
 
 @bp.route("/vendor/<action>", methods=["POST"])
@@ -396,4 +439,4 @@ def batch_detail(batch_id):
             return _failed(err, back)
         flash(_("Batch %(n)s checked in; the check is reported to CS.", n=batch.number), "success")
         return redirect(back)
-    return render_template("inventory/batch_detail.html", batch=batch)
+    return render_template("inventory/batch_detail.html", batch=batch, status_label=vendor.batch_status_label)

@@ -1,9 +1,26 @@
 """The office spare cycle and the vendor pool, through the API and pages."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from core.calendar import local_today
+
+
+def _dealer(app, office_id, code="D-BJ"):
+    from core.directory.models import Dealer
+    from core.extensions import db
+
+    with app.app_context():
+        dealer = Dealer(code=code, name=f"Dealer {code}", office_id=office_id)
+        db.session.add(dealer)
+        db.session.commit()
+        return dealer.id
+
+
+def _in_return_window(monkeypatch):
+    from inventory import spares
+
+    monkeypatch.setattr(spares, "local_today", lambda: date(local_today().year, 12, 10))
 
 
 def _request(office, stock, lines=None):
@@ -11,7 +28,7 @@ def _request(office, stock, lines=None):
         "office_id": stock.bj, "lines": lines or [{"sku": "USB-64", "quantity": 10}, {"sku": "SSD-1T", "quantity": 2}]})
 
 
-def test_full_office_cycle(stock, api_as):
+def test_full_office_cycle(app, stock, api_as, monkeypatch):
     office = api_as("office", username="bjuser1", office_id=stock.bj)
     sup = api_as("supervisor", username="super1")
     clerk = api_as("clerk", username="clerk9")
@@ -38,23 +55,31 @@ def test_full_office_cycle(stock, api_as):
     ok = office.post(f"/api/v1/inventory/requests/{rid}/receive", json={"codes": ["USB-64*8", "S0", "S1"]})
     assert ok.status_code == 200 and ok.get_json()["status"] == "received"
     # Swap at the office: spare out to the dealer, the dealer's defective into the office's defective bin.
+    dealer = _dealer(app, stock.bj)
     swap = office.post(f"/api/v1/inventory/offices/{stock.bj}/swaps",
-                       json={"sku": "SSD-1T", "spare_serial": "S0", "defective_serial": "D-777"})
+                       json={"sku": "SSD-1T", "spare_serial": "S0", "defective_serial": "D-777", "dealer_id": dealer})
     assert swap.status_code == 201
     assert swap.get_json()["came_in"]["to_location"] == "OFF-BJ-DEF"
-    office.post(f"/api/v1/inventory/offices/{stock.bj}/swaps", json={"sku": "USB-64"})
+    office.post(f"/api/v1/inventory/offices/{stock.bj}/swaps", json={"sku": "USB-64", "dealer_id": dealer})
     mine = {(b["location"], b["sku"]): b["quantity"] for b in
             office.get("/api/v1/inventory/balances").get_json()["items"]}
     assert mine == {("OFF-BJ", "USB-64"): 7, ("OFF-BJ", "SSD-1T"): 1, ("OFF-BJ-DEF", "SSD-1T"): 1,
                     ("OFF-BJ-DEF", "USB-64"): 1}
-    # Year-end: one action lists everything the office holds and sends it to HQ.
-    ret = office.post(f"/api/v1/inventory/offices/{stock.bj}/year-end-return")
-    assert ret.status_code == 201
+    # Year-end: the preview lists everything the office holds; confirmed, it is prepared; shipped, it goes.
+    _in_return_window(monkeypatch)
+    preview = office.get(f"/api/v1/inventory/offices/{stock.bj}/year-end-return").get_json()
+    expected = {("USB-64", None, 7, False), ("SSD-1T", "S1", 1, False), ("SSD-1T", "D-777", 1, True),
+                ("USB-64", None, 1, True)}
+    assert {(l["sku"], l["serial"], l["quantity"], l["defective"]) for l in preview["lines"]} == expected
+    ret = office.post(f"/api/v1/inventory/offices/{stock.bj}/year-end-return", json={"confirm": True})
+    assert ret.status_code == 201 and ret.get_json()["status"] == "prepared"
     lines = {(l["sku"], l["serial"], l["quantity"], l["defective"]) for l in ret.get_json()["lines"]}
-    assert lines == {("USB-64", None, 7, False), ("SSD-1T", "S1", 1, False), ("SSD-1T", "D-777", 1, True),
-                     ("USB-64", None, 1, True)}
+    assert lines == expected
+    assert office.post(f"/api/v1/inventory/offices/{stock.bj}/year-end-return",
+                       json={"confirm": True}).status_code == 409
+    shipped = office.post(f"/api/v1/inventory/returns/{ret.get_json()['id']}/ship")
+    assert shipped.status_code == 200 and shipped.get_json()["status"] == "shipped"
     assert office.get("/api/v1/inventory/balances").get_json()["items"] == []
-    assert office.post(f"/api/v1/inventory/offices/{stock.bj}/year-end-return").status_code == 409
     assert office.post(f"/api/v1/inventory/returns/{ret.get_json()['id']}/receive").status_code == 403
     got = clerk.post(f"/api/v1/inventory/returns/{ret.get_json()['id']}/receive")
     assert got.status_code == 200 and got.get_json()["status"] == "received"
@@ -148,15 +173,16 @@ def test_office_scoping_pages(stock, login, api_as):
     assert "/inventory/counts" in home and "/inventory/vendor" not in home
 
 
-def test_office_pages_request_and_swap(stock, login):
+def test_office_pages_request_and_swap(app, stock, login):
     bj = login("office", username="bjuser5", office_id=stock.bj)
     resp = bj.submit("/inventory/requests/new", {f"qty-{stock.usb}": "4"}, form_page="/inventory/requests")
     assert resp.status_code == 302
     detail = bj.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "requested" in detail and "USB-64" in detail
+    assert "Requested" in detail and "USB-64" in detail
     # A refused swap (nothing in stock) shows the reason and changes nothing.
-    refused = bj.submit("/inventory/offices/swap", {"sku": "USB-64"}, form_page="/inventory/requests",
-                        follow_redirects=True)
+    dealer = _dealer(app, stock.bj)
+    refused = bj.submit("/inventory/offices/swap", {"sku": "USB-64", "dealer_id": dealer},
+                        form_page="/inventory/requests", follow_redirects=True)
     assert "Not enough stock" in refused.get_data(as_text=True)
     assert "No stock" in bj.get("/inventory/").get_data(as_text=True)
     assert "OFF-BJ-DEF" not in bj.get("/inventory/").get_data(as_text=True)

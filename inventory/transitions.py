@@ -1,0 +1,56 @@
+"""Guarded state changes: of two identical requests at once, one moves the record, the other gets 409.
+
+A transition is one conditional UPDATE (``... WHERE id = :id AND status IN
+(:expected)``) run *before* anything is posted. On PostgreSQL the second
+request's UPDATE waits for the first one's row lock and, once that commits,
+matches no row; on SQLite the UPDATE takes the database's write lock, so the
+second request reads the first one's result. Either way the loser is refused
+before it posts a movement, and its whole request rolls back.
+
+The ORM attribute is set as well, so the audited flush records the change.
+"""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from core.errors import InvalidTransition
+from core.extensions import db
+
+
+def guarded_transition(record, *, expected, to: str, label=None, **values) -> None:
+    """Move ``record`` (a model with ``id`` and ``status``) from one of ``expected`` to ``to``.
+
+    Raises InvalidTransition (409), naming the state the record is really in,
+    when another request moved it first. ``values`` are set with the status.
+    ``label(status)`` turns a status into words for the message.
+    """
+    expected = tuple(expected)
+    model = type(record)
+    table = model.__table__
+    result = db.session.execute(
+        update(table).where(table.c.id == record.id, table.c.status.in_(expected)).values(status=to)
+    )
+    if result.rowcount != 1:
+        current = db.session.scalar(select(table.c.status).where(table.c.id == record.id))
+        words = label or (lambda s: s)
+        raise InvalidTransition(
+            _("%(n)s is %(s)s now; this step is no longer possible.",
+              n=getattr(record, "number", record.id), s=words(current)),
+            current=current, allowed=list(expected))
+    record.status = to
+    for name, value in values.items():
+        setattr(record, name, value)
+
+
+def lock_row(model, ident: int) -> None:
+    """Hold ``model``'s row ``ident`` until the request ends, so checks made after it see every earlier commit.
+
+    PostgreSQL: SELECT ... FOR UPDATE. SQLite: a no-op UPDATE, which takes the
+    database's write lock (SQLite has no row locks).
+    """
+    table = model.__table__
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(table.c.id).where(table.c.id == ident).with_for_update())
+    else:
+        db.session.execute(update(table).where(table.c.id == ident).values(id=table.c.id))
