@@ -25,6 +25,8 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 from schemathesis.core.errors import RejectedSchemaDefinition, UnsupportedSchema
 
 from tests.fuzz.conftest import ROLES, restore_fuzz_users
+from tests.security import ownership, walk
+from tests.security.seed import USER_A
 
 EXAMPLES = int(os.environ.get("DEPOT_FUZZ_EXAMPLES", "2"))
 ADMIN_EXAMPLES = int(os.environ.get("DEPOT_FUZZ_ADMIN_EXAMPLES", "5"))
@@ -131,3 +133,59 @@ def test_the_fuzzer_covers_every_operation(app, fuzz_world, corpus):
 def test_the_openapi_spec_is_valid_for_every_operation(fuzz_world, corpus):
     """An operation whose schema breaks the OpenAPI rules cannot be fuzzed (nor used by clients)."""
     assert not fuzz_world.invalid_spec, "\n".join(f"{k}: {v}" for k, v in sorted(fuzz_world.invalid_spec.items()))
+
+
+def _fingerprint(app, owned=None):
+    from core.extensions import db
+
+    with app.app_context(), db.engine.connect() as conn:
+        return ownership.fingerprint(conn, db.metadata, owned)
+
+
+def test_office_users_with_another_offices_values(app, fuzz_world, corpus):
+    """Every generated write, sent by each office's user with the *other* office's ids, codes,
+    locations and dealers in its body and path: no 5xx; the other office's rows never change;
+    a refused request changes no row at all (a snapshot of every table before and after)."""
+    world = fuzz_world.world
+    users = [(fuzz_world.tokens["office"], walk.collect_facts(app, world.office_a)),  # office B's user
+             (world.users[USER_A], walk.collect_facts(app, world.office_b))]
+    watch = walk.WriteWatch(app)
+    problems, sent, refused = [], 0, 0
+    try:
+        for token, other in users:
+            headers = {"Authorization": f"Bearer {token}"}
+            theirs, snapshot = _fingerprint(app, other.owned), _fingerprint(app)
+            for label, (operation, shared, extra) in sorted(corpus.items()):
+                if operation.method.upper() not in walk.UNSAFE:
+                    continue
+                restore_fuzz_users(app, fuzz_world)
+                snapshot = _fingerprint(app)
+                for case in shared + extra:
+                    aimed = case.derive()
+                    aimed.path_parameters = walk.retarget(aimed.path_parameters, other)
+                    if isinstance(aimed.body, (dict, list)):
+                        aimed.body = walk.retarget(aimed.body, other)
+                    writes = watch.count
+                    response = aimed.call(headers=headers)
+                    sent += 1
+                    where = f"{label} -> {response.status_code}"
+                    if response.status_code >= 500:
+                        problems.append(f"{where}\n    {aimed.as_curl_command(headers={'Authorization': 'Bearer <token>'})}")
+                        continue
+                    refused += response.status_code >= 400
+                    if watch.count == writes:
+                        continue
+                    after = _fingerprint(app)
+                    if response.status_code >= 400 and (changed := ownership.diff(snapshot, after)):
+                        problems.append(f"{where}: refused, but changed {changed}")
+                    elif response.status_code < 400 and (changed := ownership.diff(
+                            theirs, _fingerprint(app, other.owned))):
+                        problems.append(f"{where}: changed the other office's rows in {changed}")
+                        theirs = _fingerprint(app, other.owned)
+                    snapshot = after
+    finally:
+        watch.close()
+    fuzz_world.requests += sent
+    print(f"fuzz, other offices' values: {sent} requests as 2 office users, {refused} refused")
+    assert not problems, f"{len(problems)} problems in {sent} requests ({refused} refused):\n" + "\n".join(problems)
+    assert sent > 100

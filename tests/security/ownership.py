@@ -133,14 +133,23 @@ def markers(conn, metadata, owned: Owned, *, exclude_tables=("office",)) -> set[
     return {m for m in candidates if m not in elsewhere and not any(m in e for e in elsewhere)}
 
 
-def fingerprint(conn, metadata, owned: Owned | None = None, *, skip=("audit_entry",)) -> dict[str, str]:
-    """A hash per table of its rows (only ``owned`` rows when given): equal hashes, nothing changed."""
+# Bookkeeping a request may write whatever its answer: when a bearer token was last used.
+VOLATILE_COLUMNS = {"api_token": {"last_used_at"}}
+
+
+def fingerprint(conn, metadata, owned: Owned | None = None, *, skip=("audit_entry",),
+                volatile=VOLATILE_COLUMNS) -> dict[str, str]:
+    """A hash per table of its rows (only ``owned`` rows when given): equal hashes, nothing changed.
+
+    Columns in ``volatile`` (table -> names) are left out.
+    """
     out = {}
     for table in metadata.sorted_tables:
         if table.name in skip:
             continue
         pk = _single_pk(table)
-        stmt = select(table)
+        columns = [c for c in table.columns if c.name not in volatile.get(table.name, ())]
+        stmt = select(*columns)
         if owned is not None:
             ids = owned.ids.get(table.name)
             if not ids or pk is None:

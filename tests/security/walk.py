@@ -112,9 +112,34 @@ def collect_facts(app, office_a: int) -> Facts:
                             by_column.setdefault(col, [])
                             if value not in by_column[col]:
                                 by_column[col].append(value)
+            _referenced_values(conn, meta, only, by_column)
             code, name = conn.execute(select(Office.code, Office.name).where(Office.id == office_a)).one()
             marks -= {code, name}  # an office's name is shown wherever offices are listed
     return Facts(office_a, code, values, by_column, marks, only)
+
+
+def _referenced_values(conn, meta, owned, by_column: dict) -> None:
+    """Add the unique codes of rows the office's rows point at (the SKU of a part its stock
+    is of, say) under their column names, so a body can name the office's stock by SKU."""
+    from sqlalchemy import select
+
+    for table in meta.sorted_tables:
+        ids = owned.ids.get(table.name)
+        pk = ownership._single_pk(table)
+        if not ids or pk is None:
+            continue
+        for fk in table.foreign_keys:
+            parent = fk.column.table
+            if parent.name in owned.ids or parent.name in ("office", "user_account"):
+                continue
+            unique = [c for c in ownership._string_columns(parent) if c.name in ownership._unique_columns(parent)]
+            if not unique:
+                continue
+            refs = select(fk.parent).where(pk.in_(sorted(ids)))
+            for row in conn.execute(select(*unique).where(fk.column.in_(refs))).mappings():
+                for col, value in row.items():
+                    if value and value not in by_column.setdefault(col, []):
+                        by_column[col].append(value)
 
 
 def _stem(name: str) -> str:
@@ -124,10 +149,17 @@ def _stem(name: str) -> str:
     return name
 
 
+# Field names that point at a location or a dealer whatever their prefix (from_location, parent, ...).
+ALIASES = {"location": "inv_location", "parent": "inv_location", "dealer": "dealer"}
+
+
 def _tables_for(name: str, facts: Facts) -> list[str]:
     stem = _stem(name).lower()
     if stem in ("id", "code", "pk", "key"):
         return []
+    for word, table in ALIASES.items():
+        if word in stem and table in facts.values:
+            return [table]
     hits = [t for t in facts.values if stem in t or t in stem]
     return sorted(hits, key=len)
 
@@ -310,5 +342,118 @@ def request_body(spec: dict, rule: str, method: str, facts: Facts):
     return body_for(media.get("schema", {}), spec, facts)
 
 
+def body_variants(spec: dict, rule: str, method: str, facts: Facts) -> list:
+    """The request body, and one variant per value of each choice field (``leg``, ``kind`` ...),
+    at the top level and in the first item of its lists: a request may take a path (a leg
+    between an office and HQ, say) only one of those values opens."""
+    op = spec.get("paths", {}).get(spec_path(rule), {}).get(method.lower())
+    media = (op or {}).get("requestBody", {}).get("content", {}).get("application/json")
+    if media is None:
+        return [None]
+    schema = resolve(media.get("schema", {}), spec)
+    out = []
+    for base in (body_for(schema, spec, facts), _pointed(body_for(schema, spec, facts), schema, spec)):
+        # Every combination of the choices (a leg with each kind of line, ...), at most MAX_VARIANTS.
+        choices = []  # (top-level name, inner name or None, values)
+        for name, prop in schema.get("properties", {}).items():
+            prop = resolve(prop, spec)
+            if name in base and prop.get("enum"):
+                choices.append((name, None, prop["enum"]))
+            item = resolve(prop.get("items", {}), spec) if prop.get("type") == "array" else {}
+            if isinstance(base.get(name), list) and base[name] and isinstance(base[name][0], dict):
+                for inner, inner_prop in item.get("properties", {}).items():
+                    if resolve(inner_prop, spec).get("enum") and inner in base[name][0]:
+                        choices.append((name, inner, resolve(inner_prop, spec)["enum"]))
+        for combo in itertools.islice(itertools.product(*(values for _, _, values in choices)), MAX_VARIANTS):
+            body = {k: ([dict(v[0])] + v[1:] if isinstance(v, list) and v and isinstance(v[0], dict) else v)
+                    for k, v in base.items()}
+            for (name, inner, _values), value in zip(choices, combo):
+                if inner is None:
+                    body[name] = value
+                else:
+                    body[name][0][inner] = value
+            out.append(body)
+    return out
+
+
+MAX_VARIANTS = 40
+
+
+POINTING = ("office", "location", "parent", "dealer", "sku", "quantity", "code")
+
+
+def _pointed(body, schema: dict, spec: dict):
+    """``body`` cut down to its required fields and those that point at an office's things
+    (fewer fields, fewer reasons for a 422 before the office check is reached)."""
+    schema = resolve(schema, spec)
+    if isinstance(body, dict):
+        required = set(schema.get("required", []))
+        props = schema.get("properties", {})
+        return {k: _pointed(v, props.get(k, {}), spec) for k, v in body.items()
+                if k in required or any(w in k.lower() for w in POINTING)}
+    if isinstance(body, list):
+        return [_pointed(v, schema.get("items", {}), spec) for v in body]
+    return body
+
+
 def combos_limited(items, n):
     return list(itertools.islice(items, n))
+
+
+# --- bodies aimed at another office ---------------------------------------------------------
+
+
+def foreign_value(key: str, value, facts: Facts):
+    """``value`` of field ``key`` replaced by the office of ``facts``'s own (office, location, dealer), or kept."""
+    low = key.lower()
+    if isinstance(value, bool) or value is None and "office" not in low:
+        return value
+    want_int = isinstance(value, int) or low.endswith("_id") or (value is None and "office" in low)
+    if "office" in low:
+        return facts.office_a if want_int else facts.office_a_code
+    for word, table in ALIASES.items():
+        if word in low and table in facts.values:
+            pool = facts.values[table]["ids"] if want_int else facts.values[table]["strings"]
+            if pool:
+                return pool[0]
+    return value
+
+
+def retarget(body, facts: Facts, key: str = ""):
+    """A copy of a JSON body (or form) whose office, location and dealer fields name ``facts``'s office."""
+    if isinstance(body, dict):
+        return {k: retarget(v, facts, k) for k, v in body.items()}
+    if isinstance(body, list):
+        return [retarget(v, facts, key) for v in body]
+    return foreign_value(key, body, facts)
+
+
+def names_foreign(body) -> bool:
+    """Does a body have a field that ``retarget`` aims at an office, location or dealer?"""
+    if isinstance(body, dict):
+        return any(names_foreign(v) or any(w in k.lower() for w in ("office", *ALIASES)) for k, v in body.items())
+    if isinstance(body, list):
+        return any(names_foreign(v) for v in body)
+    return False
+
+
+class WriteWatch:
+    """Counts the data-changing statements the app runs (so a request that ran none needs no snapshot)."""
+
+    def __init__(self, app):
+        from sqlalchemy import event
+
+        from core.extensions import db
+
+        with app.app_context():
+            self.engine = db.engine
+        self.count = 0
+        self._event = event
+        event.listen(self.engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip()[:7].upper().startswith(("INSERT", "UPDATE", "DELETE", "REPLACE", "TRUNCAT")):
+            self.count += 1
+
+    def close(self):
+        self._event.remove(self.engine, "before_cursor_execute", self._seen)
