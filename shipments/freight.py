@@ -55,6 +55,7 @@ HEADER_ALIASES = {
     "weight_kg": ("weight", "weight kg", "weight (kg)", "kg", "重量", "重量(kg)", "重量kg"),
 }
 TOTAL_MARKERS = ("合计", "总计", "TOTAL", "SUM")
+_TOTAL_CELLS = frozenset(TOTAL_MARKERS) | {m.lower() for m in TOTAL_MARKERS} | {m.title() for m in TOTAL_MARKERS}
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -96,74 +97,76 @@ def parse_bill(filename: str, content: bytes) -> tuple[list[dict], list[dict]]:
     def cell(row, key):
         return row[key] or None
 
-    for row in table.rows:
-        line_no = row.line
-        reasons = []
-        waybill = normalise_code(row["waybill"])
-        if any(c.upper() in TOTAL_MARKERS for c in row.cells):
-            try:
-                totals.append((line_no, _parse_amount(cell(row, "amount"))))
-            except (InvalidOperation, ValueError, TypeError):
-                totals.append((line_no, None))
-            continue
-        if not waybill:
-            reasons.append(_("no waybill number"))
-        elif len(waybill) > 60:
-            reasons.append(_("waybill longer than 60 characters"))
-        raw_amount = cell(row, "amount")
-        amount = None
-        if _is_blank(raw_amount):
-            reasons.append(_("no amount"))
-        else:
-            try:
-                amount = _parse_amount(raw_amount)
-                if amount < 0:
-                    reasons.append(_("negative amount %(a)s", a=raw_amount))
-                    amount = None
-                elif amount != amount.quantize(Decimal("0.01")):
-                    reasons.append(_("amount %(a)s has more than two decimals", a=raw_amount))
-                    amount = None
-                elif amount > Decimal("9999999999"):
-                    reasons.append(_("amount %(a)s is too large", a=raw_amount))
-                    amount = None
-            except (InvalidOperation, ValueError, TypeError):
-                reasons.append(_("amount %(a)s is not a number", a=raw_amount))
-        ship_date = None
-        raw_date = cell(row, "ship_date")
-        if not _is_blank(raw_date):
-            try:
-                ship_date = sheets.as_date(raw_date)
-            except (ValueError, TypeError):
-                reasons.append(_("date %(d)s is not a date (use YYYY-MM-DD)", d=raw_date))
-        pieces = None
-        raw_pieces = cell(row, "pieces")
-        if not _is_blank(raw_pieces):
-            try:
-                pieces = sheets.as_int(raw_pieces)
-                if pieces < 1 or pieces > 10000:
-                    raise ValueError
-            except (ValueError, TypeError):
-                reasons.append(_("pieces %(p)s is not a whole number from 1", p=raw_pieces))
-                pieces = None
-        weight = None
-        raw_weight = cell(row, "weight_kg")
-        if not _is_blank(raw_weight):
-            try:
-                weight = _parse_amount(raw_weight).quantize(Decimal("0.01"))
-                if weight < 0 or weight > Decimal("99999999"):
-                    raise ValueError
-            except (InvalidOperation, ValueError, TypeError):
-                reasons.append(_("weight %(w)s is not a number", w=raw_weight))
-                weight = None
-        if reasons:
-            bad.append({"line": line_no, "reason": "; ".join(reasons)})
-            continue
-        good.append({
-            "line_no": line_no, "waybill": waybill, "amount": amount.quantize(Decimal("0.01")),
-            "ship_date": ship_date, "carrier": str(cell(row, "carrier") or "").strip()[:60],
-            "destination": str(cell(row, "destination") or "").strip()[:200], "pieces": pieces,
-            "weight_kg": weight,
-        })
+    # Many small dicts are built here: no cyclic collection meanwhile (see core.sheets.paused_gc).
+    with sheets.paused_gc():
+        for row in table.rows:
+            line_no = row.line
+            reasons = []
+            waybill = normalise_code(row["waybill"])
+            if not _TOTAL_CELLS.isdisjoint(row.cells) and any(c.upper() in TOTAL_MARKERS for c in row.cells):
+                try:
+                    totals.append((line_no, _parse_amount(cell(row, "amount"))))
+                except (InvalidOperation, ValueError, TypeError):
+                    totals.append((line_no, None))
+                continue
+            if not waybill:
+                reasons.append(_("no waybill number"))
+            elif len(waybill) > 60:
+                reasons.append(_("waybill longer than 60 characters"))
+            raw_amount = cell(row, "amount")
+            amount = None
+            if _is_blank(raw_amount):
+                reasons.append(_("no amount"))
+            else:
+                try:
+                    amount = _parse_amount(raw_amount)
+                    if amount < 0:
+                        reasons.append(_("negative amount %(a)s", a=raw_amount))
+                        amount = None
+                    elif amount != amount.quantize(Decimal("0.01")):
+                        reasons.append(_("amount %(a)s has more than two decimals", a=raw_amount))
+                        amount = None
+                    elif amount > Decimal("9999999999"):
+                        reasons.append(_("amount %(a)s is too large", a=raw_amount))
+                        amount = None
+                except (InvalidOperation, ValueError, TypeError):
+                    reasons.append(_("amount %(a)s is not a number", a=raw_amount))
+            ship_date = None
+            raw_date = cell(row, "ship_date")
+            if not _is_blank(raw_date):
+                try:
+                    ship_date = sheets.as_date(raw_date)
+                except (ValueError, TypeError):
+                    reasons.append(_("date %(d)s is not a date (use YYYY-MM-DD)", d=raw_date))
+            pieces = None
+            raw_pieces = cell(row, "pieces")
+            if not _is_blank(raw_pieces):
+                try:
+                    pieces = sheets.as_int(raw_pieces)
+                    if pieces < 1 or pieces > 10000:
+                        raise ValueError
+                except (ValueError, TypeError):
+                    reasons.append(_("pieces %(p)s is not a whole number from 1", p=raw_pieces))
+                    pieces = None
+            weight = None
+            raw_weight = cell(row, "weight_kg")
+            if not _is_blank(raw_weight):
+                try:
+                    weight = _parse_amount(raw_weight).quantize(Decimal("0.01"))
+                    if weight < 0 or weight > Decimal("99999999"):
+                        raise ValueError
+                except (InvalidOperation, ValueError, TypeError):
+                    reasons.append(_("weight %(w)s is not a number", w=raw_weight))
+                    weight = None
+            if reasons:
+                bad.append({"line": line_no, "reason": "; ".join(reasons)})
+                continue
+            good.append({
+                "line_no": line_no, "waybill": waybill, "amount": amount.quantize(Decimal("0.01")),
+                "ship_date": ship_date, "carrier": str(cell(row, "carrier") or "").strip()[:60],
+                "destination": str(cell(row, "destination") or "").strip()[:200], "pieces": pieces,
+                "weight_kg": weight,
+            })
     if not good and not bad:
         raise ValidationFailed(_("The bill has no lines below its header."), errors={"file": [_("No lines.")]})
     if not bad:

@@ -24,11 +24,15 @@ _CODE_WIDTH[0xFFE5] = "¥"
 
 def clean_text(value: str) -> str:
     """Trimmed text with full-width digits and spaces in their ASCII form."""
+    if value.isascii():  # most cells: nothing to translate
+        return value.strip()
     return value.translate(_TEXT_WIDTH).strip()
 
 
 def clean_code(value: str) -> str:
     """A code (SKU, serial, waybill) typed with a full-width input method, in plain ASCII."""
+    if value.isascii():
+        return value.strip()
     return value.translate(_CODE_WIDTH).strip()
 
 
@@ -72,8 +76,13 @@ def excel_text(value) -> str:
 _NUMBER_NOISE = str.maketrans("", "", ", ¥￥$")
 
 
+_PLAIN_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def as_decimal(text: str) -> Decimal:
     """A number typed as text: ``1,234.50``, ``¥12``, ``RMB 3``; ValueError when it is none."""
+    if _PLAIN_NUMBER.fullmatch(text):
+        return Decimal(text)
     raw = clean_code(str(text)).upper().replace("RMB", "").replace("CNY", "").replace("元", "")
     raw = raw.translate(_NUMBER_NOISE)
     try:
@@ -87,6 +96,8 @@ def as_decimal(text: str) -> Decimal:
 
 def as_int(text: str) -> int:
     """A whole number typed as text (``3``, ``3.0``, ``1,000``); ValueError otherwise."""
+    if text.isascii() and text.isdigit():
+        return int(text)
     number = as_decimal(text)
     if number != number.to_integral_value():
         raise ValueError(text)

@@ -16,7 +16,9 @@ from openpyxl import load_workbook
 from core.calendar import SHANGHAI
 from tests import sheet_corpus as corpus
 
-NASTY_SERIALS = ["=1+1", '=HYPERLINK("http://evil.example","open")', "@SUM(1)", "+CMD", "SN\x00NUL", "-A1"]
+NASTY_SERIALS = ["=1+1", '=HYPERLINK("http://evil.example","open")', "@SUM(1)", "+CMD", "-A1"]
+# A control character XML cannot carry: NUL on SQLite (as in the finding); PostgreSQL cannot store NUL at all.
+CONTROL = {"sqlite": "SN\x00NUL", "postgresql": "SN\x1fUS"}
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
@@ -33,18 +35,19 @@ def exports(app, make_user, login):
     with app.app_context():
         boss = get_user("boss")
         hq = service.system_location(HQ_STORE)
-        data = counts.CountInput(serials=[(n, None, s) for n, s in enumerate(NASTY_SERIALS, start=1)])
+        serials = NASTY_SERIALS + [CONTROL[db.engine.dialect.name]]
+        data = counts.CountInput(serials=[(n, None, s) for n, s in enumerate(serials, start=1)])
         count = counts.submit_count(boss, location=hq, kind="spot", data=data, full=False)
         bill_rows = [["waybill", "date", "amount"], ["=1+1", "2026-10-02", "3"], ["@SUM(1)", "2026-10-03", "4"],
                      ["WB9", "2026-10-04", "5"]]
         bill = import_freight_bill(boss, filename="b.csv", content=corpus.csv_bytes(bill_rows), period="2026-10")
         db.session.commit()
-        count_id, bill_id = count.id, bill.id
+        count_id, bill_id, control = count.id, bill.id, CONTROL[db.engine.dialect.name]
     urls = [f"/inventory/counts/{count_id}/export.csv", f"/inventory/counts/{count_id}/export.xlsx",
             f"/shipments/freight/{bill_id}/export.csv", f"/shipments/freight/{bill_id}/export.xlsx",
             f"/shipments/freight/statement.csv?month=2026-10", f"/shipments/freight/statement.xlsx?month=2026-10",
             "/figures/report.xlsx?month=2026-10", "/figures/report/by_fault.csv?month=2026-10"]
-    return login("supervisor", username="reader"), urls
+    return login("supervisor", username="reader"), urls, control
 
 
 def _csv_cells(body: bytes) -> list[str]:
@@ -59,7 +62,7 @@ def _xlsx_cells(body: bytes) -> list:
 
 
 def test_every_export_reads_back_with_formulas_as_text(exports):
-    client, urls = exports
+    client, urls, control = exports
     seen = set()
     for url in urls:
         resp = client.get(url)
@@ -76,11 +79,11 @@ def test_every_export_reads_back_with_formulas_as_text(exports):
                     assert cell.data_type == "s", (url, cell.coordinate, cell.value)
                     seen.add(cell.value)
     # The count's serials came out as typed (XLSX) or quoted (CSV); the NUL never broke a file.
-    assert {"=1+1", "'=1+1", "@SUM(1)", "'@SUM(1)", "SN\ufffdNUL", "'-A1"} <= seen
+    assert {"=1+1", "'=1+1", "@SUM(1)", "'@SUM(1)", "'-A1", control.replace(control[2], "\ufffd")} <= seen
 
 
 def test_export_times_are_shanghai_times(exports):
-    client, _urls = exports
+    client, _urls, _control = exports
     book = load_workbook(io.BytesIO(client.get("/figures/report.xlsx?month=2026-10").data))
     cover = {row[0]: row[1] for row in book.worksheets[0].iter_rows(values_only=True) if row and row[0]}
     generated = cover["Generated"]
