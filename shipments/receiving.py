@@ -28,8 +28,10 @@ from core.accounts.roles import Role
 from core.errors import Forbidden, InvalidTransition, ValidationFailed
 from core.extensions import db
 from core.types import utcnow
+from inventory import access
+from inventory.models import Location
 from shipments.models import ReceiptFinding, Shipment, ShipmentReceipt
-from shipments.service import _locked, ensure_shipment_access, normalise_code
+from shipments.service import claim_transition, ensure_shipment_access, normalise_code
 
 MAX_SCANS = 5000
 MAX_SCAN_QUANTITY = 100000
@@ -297,11 +299,18 @@ def check_receipt(shipment: Shipment, scans: list[dict]) -> ReceiptCheck:
 
 
 def _ensure_may_receive(actor, shipment: Shipment) -> None:
+    """HQ staff receive anything; an office user only what arrives at its own office."""
     if actor is None:
         raise Forbidden(_("Sign in first."))
     if not actor.has_role(Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE):
         raise Forbidden(_("Your role does not allow this."))
     ensure_shipment_access(actor, shipment)
+    if actor.has_role(Role.CLERK, Role.SERVICE, Role.SUPERVISOR):
+        return
+    if shipment.leg != "hq_office":
+        raise Forbidden(_("Only HQ receives this shipment; an office receives only what is sent to it."))
+    if shipment.to_location_id is not None:
+        access.ensure_location_writable(actor, db.session.get(Location, shipment.to_location_id))
 
 
 def preview_receipt(actor, shipment: Shipment, raw_scans) -> ReceiptCheck:
@@ -326,8 +335,9 @@ def receive_shipment(actor, shipment: Shipment, raw_scans, *, note: str = "") ->
     if not scans:
         raise ValidationFailed(_("Scan the contents before finishing the receipt."),
                                errors={"scans": [_("Nothing scanned.")]})
-    shipment = _locked(shipment)
     _ensure_receivable(shipment)
+    was_shipped = shipment.status == "shipped"
+    claim_transition(shipment, "received")
     check = check_receipt(shipment, scans)
     now = utcnow()
     receipt = ShipmentReceipt(shipment_id=shipment.id, received_at=now, received_by_id=actor.id,
@@ -342,8 +352,6 @@ def receive_shipment(actor, shipment: Shipment, raw_scans, *, note: str = "") ->
         line.received_quantity = got
         line.receive_state = state
         line.receive_note = line_note
-    was_shipped = shipment.status == "shipped"
-    shipment.status = "received"
     shipment.received_at = now
     shipment.received_by_id = actor.id
     _post_arrival(actor, shipment, check, was_shipped, now)

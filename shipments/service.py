@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from core.codes import normalise_code
 from core.accounts.roles import Role
@@ -27,6 +27,8 @@ from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Valida
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
+from inventory import access
+from inventory.models import Location
 from shipments.models import (
     DEALER_LEGS,
     FACTORY_LEGS,
@@ -152,8 +154,35 @@ def _default_location(kind: str, shipment_office_id: int | None):
     from inventory import service as inv
 
     if kind == "office":
-        return inv.office_location(shipment_office_id)
+        # By the office's id, never its code: a renamed office keeps its stock.
+        return access.office_location(shipment_office_id)
     return inv.system_location(kind)
+
+
+def _check_leg_locations(actor, leg: str, office_id: int | None, origin, destination) -> None:
+    """The leg's locations lie where the leg runs, and inside the actor's scope.
+
+    Scope first (403): a departure from stock outside the offices is HQ staff's
+    (``access.ensure_hq_departure``); an office location, at either end, only its
+    own office's or HQ staff's. Then the leg (422): the office end of an office
+    leg is that office's location, the other ends are not any office's.
+    """
+    if origin is not None:
+        access.ensure_hq_departure(actor, origin)
+    if destination is not None and destination.office_id is not None:
+        access.ensure_location_writable(actor, destination)
+    start_kind, end_kind = LEG_ENDPOINTS[leg]
+    errors: dict = {}
+    for location, kind, field in ((origin, start_kind, "from_location"), (destination, end_kind, "to_location")):
+        if location is None:
+            continue
+        if kind == "office" and location.office_id != office_id:
+            errors[field] = [_("%(code)s is not a location of this shipment's office.", code=location.code)]
+        elif kind != "office" and location.office_id is not None:
+            errors[field] = [_("%(code)s is an office's location; this leg does not run through an office there.",
+                               code=location.code)]
+    if errors:
+        raise ValidationFailed(_("The shipment's locations do not fit its leg."), errors=errors)
 
 
 def _part_id_for_sku(sku) -> int | None:
@@ -263,13 +292,19 @@ def _unit_serials_in_transit(serials: list[str]) -> dict[str, str]:
 
 
 def _check_actor_may_ship(actor, leg: str, office_id: int | None) -> None:
+    """Who may create, edit and ship a leg: HQ staff any; an office user only its own office's stock to HQ.
+
+    Sending stock from HQ to an office is an HQ departure: HQ staff only (an
+    office asks for spares with a spare request).
+    """
     if actor is None:
         raise Forbidden(_("Sign in first."))
     if actor.has_role(Role.CLERK, Role.SERVICE, Role.SUPERVISOR):
         return
     if actor.has_role(Role.OFFICE) and actor.office_id is not None:
-        # An office user ships only to or from its own office.
-        if leg not in OFFICE_LEGS or office_id != actor.office_id:
+        if leg in OFFICE_LEGS and leg != "office_hq" and office_id == actor.office_id:
+            raise Forbidden(_("Only HQ staff send stock from HQ to an office; ask for spares with a spare request."))
+        if leg != "office_hq" or office_id != actor.office_id:
             raise Forbidden(_("An office may only create shipments to or from its own office."))
         return
     raise Forbidden(_("Your role does not allow this."))
@@ -345,6 +380,8 @@ def create_shipment(actor, *, leg, lines, carrier=None, waybill=None, paying_acc
         start_kind, end_kind = LEG_ENDPOINTS[leg]
         origin = origin or _default_location(start_kind, office_id)
         destination = destination or _default_location(end_kind, office_id)
+    _check_leg_locations(actor, leg, office_id, origin, destination)
+    if has_parts:
         if origin.id == destination.id:
             raise ValidationFailed(_("Origin and destination are the same location."),
                                    errors={"to_location": [_("Same as the origin.")]})
@@ -395,14 +432,44 @@ def report_due_for(shipped_on: date) -> date:
     return add_working_days(shipped_on, 1)
 
 
-def _locked(shipment: Shipment) -> Shipment:
-    """Re-read the row FOR UPDATE so two clerks never move it at once."""
+def _status_label(status: str) -> str:
+    return {"packed": _("packed"), "shipped": _("shipped"), "received": _("received")}[status]
+
+
+def claim_transition(shipment: Shipment, target: str) -> None:
+    """Move ``shipment`` from the status it was read in to ``target``, exactly once.
+
+    A conditional UPDATE on the status read: the first write of the step, so
+    it waits for the row (PostgreSQL) or the write lock (SQLite) and then
+    finds whether someone else moved the shipment meanwhile; if so, 409 with
+    the status it has now, and nothing is posted. The ORM then records the
+    same change so the audit trail shows it.
+    """
     db.session.flush()
-    fresh = db.session.scalars(
-        select(Shipment).where(Shipment.id == shipment.id).with_for_update(of=Shipment)
-        .execution_options(populate_existing=True)
-    ).one()
-    return fresh
+    expected = shipment.status
+    table = Shipment.__table__
+    moved = db.session.execute(update(table).where(table.c.id == shipment.id, table.c.status == expected)
+                               .values(status=target))
+    if moved.rowcount != 1:
+        now = db.session.scalar(select(table.c.status).where(table.c.id == shipment.id))
+        raise InvalidTransition(
+            _("Shipment %(n)s was just changed by someone else: it is %(s)s now.", n=shipment.number,
+              s=_status_label(now)), current=now, allowed=[expected])
+    shipment.status = target
+
+
+def hold_row(shipment: Shipment) -> None:
+    """Lock ``shipment``'s row for an edit (409 if its status changed since it was read)."""
+    db.session.flush()
+    table = Shipment.__table__
+    held = db.session.execute(update(table).where(table.c.id == shipment.id, table.c.status == shipment.status)
+                              .values(status=shipment.status))
+    if held.rowcount != 1:
+        now = db.session.scalar(select(table.c.status).where(table.c.id == shipment.id))
+        raise InvalidTransition(
+            _("Shipment %(n)s was just changed by someone else: it is %(s)s now.", n=shipment.number,
+              s=_status_label(now)), current=now, allowed=[shipment.status])
+    db.session.refresh(shipment)
 
 
 def mark_shipped(actor, shipment: Shipment, *, waybill, carrier, shipped_at=None, reported_at=None,
@@ -440,12 +507,13 @@ def mark_shipped(actor, shipment: Shipment, *, waybill, carrier, shipped_at=None
     if errors:
         raise ValidationFailed(_("The shipment has invalid fields."), errors=errors)
 
-    shipment = _locked(shipment)
     if shipment.status != "packed":
         raise InvalidTransition(
-            _("Shipment %(n)s is already %(s)s.", n=shipment.number, s=shipment.status),
+            _("Shipment %(n)s is already %(s)s.", n=shipment.number, s=_status_label(shipment.status)),
             current=shipment.status, allowed=["packed"],
         )
+    _check_departure(actor, shipment)
+    claim_transition(shipment, "shipped")
     _check_waybill_free(waybill, exclude_id=shipment.id)
     if reported_at is not None or shipment.waybill != waybill or shipment.reported_at is None:
         shipment.reported_at = reported
@@ -453,7 +521,6 @@ def mark_shipped(actor, shipment: Shipment, *, waybill, carrier, shipped_at=None
     shipment.carrier = carrier
     shipment.shipped_at = moment
     shipment.shipped_by_id = actor.id
-    shipment.status = "shipped"
     if cost is not None:
         shipment.freight_cost = cost
     if pieces is not None:
@@ -465,6 +532,12 @@ def mark_shipped(actor, shipment: Shipment, *, waybill, carrier, shipped_at=None
     _post_departure(actor, shipment, moment)
     db.session.flush()
     return shipment
+
+
+def _check_departure(actor, shipment: Shipment) -> None:
+    """Whoever ships the parts sends them from the origin: the origin must be theirs to send from."""
+    if shipment.from_location_id is not None and any(line.kind == "part" for line in shipment.lines):
+        access.ensure_hq_departure(actor, db.session.get(Location, shipment.from_location_id))
 
 
 def _post_departure(actor, shipment: Shipment, moment: datetime) -> None:
@@ -498,7 +571,7 @@ def update_shipment(actor, shipment: Shipment, *, carrier=None, pieces=None, wei
         errors["paying_account"] = [_("Must be cs or sales.")]
     if errors:
         raise ValidationFailed(_("The shipment has invalid fields."), errors=errors)
-    shipment = _locked(shipment)
+    hold_row(shipment)
     if carrier is not None:
         shipment.carrier = _text(carrier, 60)
     if pieces is not None:
