@@ -110,6 +110,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "MAIL_SENDER": env.get("DEPOT_MAIL_FROM", "depot@localhost"),
         "SUPERVISOR_EMAIL": env.get("DEPOT_SUPERVISOR_EMAIL", "supervisor@localhost"),
         "RATELIMIT_STORAGE_URI": ratelimit_storage(env),
+        # "10 per minute" means in any 60 seconds, not per clock minute (a burst across
+        # a minute's turn would get twice the limit).
+        "RATELIMIT_STRATEGY": "moving-window",
         # Redis away: count in this process meanwhile rather than fail the request.
         "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_HEADERS_ENABLED": True,

@@ -158,10 +158,12 @@ def check_request_text() -> None:
     Forms and query strings reach views as plain strings, so a date is
     recognised by its shape (YYYY-MM-DD, YYYY-MM, or a timestamp).
     """
-    problems: dict[str, list[str]] = {}
-    sources = [request.args]
+    sources = [request.args] if request.query_string else []
     if request.method not in ("GET", "HEAD", "OPTIONS") and request.mimetype in _FORM_TYPES:
         sources.append(request.form)
+    if not sources:  # a scanner's JSON request: nothing here to check
+        return
+    problems: dict[str, list[str]] = {}
     for source in sources:
         for key, value in source.items(multi=True):
             problem = text_problem(key) or text_problem(value) or _raw_date_problem(value)

@@ -114,11 +114,16 @@ def test_sign_in_limit_holds_across_two_workers_sharing_redis(app, tmp_path, sha
     server = Gunicorn(app, tmp_path, DEPOT_RATELIMIT_STORAGE_URI=shared_redis)
     try:
         statuses = _failed_sign_ins(server.url, 20)
+        # The dealers' status check without login has its own limit (10 a minute), shared the same way.
+        lookups = [requests.get(f"{server.url}/api/v1/repairs/public-status",
+                                params={"rma_number": "RMA2611-0001", "phone_last4": "1234"},
+                                headers={"Connection": "close"}, timeout=30).status_code for _ in range(20)]
         assert "Rate limits are counted in each" not in server.output()
     finally:
         server.stop()
     assert statuses.count(401) == 10, statuses
     assert statuses.count(429) == 10, statuses
+    assert lookups.count(429) == 10 and lookups.count(404) == 10, lookups
     assert redis.Redis.from_url(shared_redis).dbsize() >= 1  # the counts were kept in Redis
 
 
