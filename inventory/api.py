@@ -192,10 +192,18 @@ class CountRecon(MethodView):
 @blp.route("/counts/<int:count_id>/accept")
 class CountAccept(MethodView):
     @roles_required(Role.SUPERVISOR)
+    @blp.arguments(s.AcceptArgs)
     @blp.response(200, s.CountSchema)
-    def post(self, count_id):
-        """Accept: post the adjustments and charge the variance (409 while a recount is required)."""
-        return count_svc.accept_count(actor(), count_svc.get_count(actor(), count_id))
+    def post(self, args, count_id):
+        """Accept: the ledger as of the count's time becomes what was counted; the variance is charged.
+
+        409 while a recount is required, when the location has a later count
+        (accept that one), when the later ledger contradicts the count, when a
+        concurrent request changed the count first, and when units would be
+        taken from another location without ``confirm_relocations``.
+        """
+        return count_svc.accept_count(actor(), count_svc.get_count(actor(), count_id),
+                                      confirm_relocations=args["confirm_relocations"])
 
 
 @blp.route("/counts/<int:count_id>/recount")
@@ -204,8 +212,18 @@ class CountRecount(MethodView):
     @blp.arguments(s.NoteArgs)
     @blp.response(200, s.CountSchema)
     def post(self, args, count_id):
-        """Send a submitted count back for a recount."""
+        """Send a submitted count back for a recount (the note is shown to the office)."""
         return count_svc.request_recount(actor(), count_svc.get_count(actor(), count_id), args["note"])
+
+
+@blp.route("/counts/<int:count_id>/withdraw")
+class CountWithdraw(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(s.NoteArgs)
+    @blp.response(200, s.CountSchema)
+    def post(self, args, count_id):
+        """Withdraw a count not yet accepted (the office that counted, the counter, or the supervisor)."""
+        return count_svc.withdraw_count(actor(), count_svc.get_count(actor(), count_id), args["note"])
 
 
 # --- office spares -------------------------------------------------------------------------

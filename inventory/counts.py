@@ -4,24 +4,56 @@ The ledger quantity of a part at location L at time T is the current balance
 minus what moved into L after T plus what moved out after T: one indexed range
 read of the few movements that follow a count, never a sum of the whole ledger.
 Reconciliation runs as one set-based query for any number of counts.
+
+Counts in any order
+-------------------
+A count says what a location held at its time T. Accepting it posts the
+adjustments *dated T* (to and from count loss, and relocations of serials found
+here but registered elsewhere), so afterwards the ledger as of T equals the
+count, and what moved after T is kept on top of it. Because of that:
+
+- only the latest count of a location can be accepted. Accepting a count while
+  the same location has a later one (submitted, waiting for a recount, or
+  accepted) is refused with a 409 naming the later count; accepting the later
+  one supersedes every earlier pending count of the location. A count dated
+  before an accepted count of its location is refused at submission. So an
+  older count never writes off stock that a newer count found;
+- a count is not accepted when it contradicts what the ledger says happened
+  after T (a unit it did not find moved later, more left the location after T
+  than the count leaves, a unit it found moved elsewhere later, or another
+  location it would take a unit from was counted after T): 409, ask for a
+  recount;
+- taking a unit from another location (a serial found here but registered
+  there) needs the supervisor's explicit confirmation; the value of such units
+  is that location's loss (``relocated_value``), not the counting office's.
+
+What a count is charged: the value of what it wrote off (shortfall) and of what
+it brought in from count loss (surplus), at unit cost, serial by serial for
+serialized parts, so a swapped serial (right quantity, wrong unit) is charged
+the unit written off.
+
+Every state change (accept, recount request, withdrawal, superseding) is a
+guarded UPDATE on the expected state: of two concurrent requests one wins and
+the other gets a 409 having posted nothing.
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, literal, select, union, union_all
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, literal, or_, select, union, union_all, update
 
 from core.accounts.roles import Role
 from core.accounts.scope import visible_office_id
-from core.calendar import local_today
+from core.calendar import SHANGHAI, local_day, local_today
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core import sheets
+from core.queries import in_chunks
 from core.sequences import next_number
 from core.types import utcnow
 from inventory import service
@@ -30,7 +62,12 @@ from inventory.models import (
     Location, Movement, Part, SerialPosition, StockCount,
 )
 
-SUBMITTED, RECOUNT_REQUIRED, SUPERSEDED, ACCEPTED = "submitted", "recount_required", "superseded", "accepted"
+SUBMITTED, RECOUNT_REQUIRED, SUPERSEDED, ACCEPTED, WITHDRAWN = (
+    "submitted", "recount_required", "superseded", "accepted", "withdrawn")
+PENDING = (SUBMITTED, RECOUNT_REQUIRED)
+# Why a recount is wanted.
+BY_THRESHOLD, BY_SUPERVISOR = "threshold", "supervisor"
+LOSS_CODE = service.SYSTEM_LOCATIONS[COUNT_LOSS][0]
 
 
 @dataclass(slots=True)
@@ -41,6 +78,7 @@ class LineResult:
     unit_cost: Decimal
     counted: int
     ledger: int
+    serialized: bool = False
 
     @property
     def variance(self) -> int:
@@ -57,6 +95,50 @@ class SerialResult:
     unexpected: list[tuple[str | None, str]] = field(default_factory=list)  # scanned, unknown to the ledger
     elsewhere: list[tuple[str, str, str]] = field(default_factory=list)  # (sku, serial, location code at T)
     matched: int = 0
+    cost: dict[str, Decimal] = field(default_factory=dict)               # sku -> unit cost
+    where_id: dict[str, int] = field(default_factory=dict)               # serial found here -> location id at T
+
+    def _value(self, skus) -> Decimal:
+        return sum((self.cost.get(sku, Decimal(0)) for sku in skus if sku), Decimal("0"))
+
+    @property
+    def recovered(self) -> list[tuple[str, str, str]]:
+        """Found here, written off to count loss before: a gain, like an unknown unit."""
+        return [row for row in self.elsewhere if row[2] == LOSS_CODE]
+
+    @property
+    def relocated(self) -> list[tuple[str, str, str]]:
+        """Found here but registered at another location: moving them is that location's loss."""
+        return [row for row in self.elsewhere if row[2] != LOSS_CODE]
+
+    @property
+    def missing_value(self) -> Decimal:
+        return self._value(sku for sku, _s in self.missing)
+
+    @property
+    def found_value(self) -> Decimal:
+        return self._value([sku for sku, _s in self.unexpected] + [sku for sku, _s, _w in self.recovered])
+
+    @property
+    def relocated_value(self) -> Decimal:
+        return self._value(sku for sku, _s, _w in self.relocated)
+
+    @property
+    def swaps(self) -> list[tuple[str, str, str, str, Decimal]]:
+        """(sku, serial missing, serial found instead, where the found one is registered, value written off).
+
+        A unit missing here paired with a unit of the same SKU found here but
+        registered elsewhere: the right quantity, the wrong unit.
+        """
+        found: dict[str, list[tuple[str, str]]] = {}
+        for sku, serial, where in self.relocated:
+            found.setdefault(sku, []).append((serial, where))
+        out = []
+        for sku, serial in self.missing:
+            if found.get(sku):
+                other, where = found[sku].pop(0)
+                out.append((sku, serial, other, where, self.cost.get(sku, Decimal(0))))
+        return out
 
 
 @dataclass
@@ -65,17 +147,28 @@ class Reconciliation:
     lines: list[LineResult]
     serials: SerialResult | None
 
-    @property
-    def gross_value(self) -> Decimal:
-        return sum((abs(line.value) for line in self.lines), Decimal("0"))
+    def _bulk(self, sign: int) -> Decimal:
+        return sum((abs(line.value) for line in self.lines
+                    if not line.serialized and line.variance * sign > 0), Decimal("0"))
 
     @property
     def shortfall_value(self) -> Decimal:
-        return sum((-line.value for line in self.lines if line.variance < 0), Decimal("0"))
+        """The value written off: bulk shortfalls, and each missing serial at its unit cost."""
+        return self._bulk(-1) + (self.serials.missing_value if self.serials else Decimal(0))
 
     @property
     def surplus_value(self) -> Decimal:
-        return sum((line.value for line in self.lines if line.variance > 0), Decimal("0"))
+        """The value brought in from count loss: bulk surpluses, unknown units and units written off before."""
+        return self._bulk(1) + (self.serials.found_value if self.serials else Decimal(0))
+
+    @property
+    def relocated_value(self) -> Decimal:
+        """The value of units taken from other locations (their loss, not this count's)."""
+        return self.serials.relocated_value if self.serials else Decimal(0)
+
+    @property
+    def gross_value(self) -> Decimal:
+        return self.shortfall_value + self.surplus_value
 
     @property
     def differing(self) -> list[LineResult]:
@@ -85,13 +178,15 @@ class Reconciliation:
 # --- reconciliation ------------------------------------------------------------------------
 
 def reconcile_rows(count_ids):
-    """(count_id, part_id, sku, model, unit_cost, counted, ledger) for every line in scope of the counts.
+    """(count_id, part_id, sku, model, unit_cost, counted, ledger, serialized) for every line in scope of the counts.
 
     In scope: the counted parts, plus for a full count every part with a
     balance row at the location (uncounted = 0); lines where both figures are 0
     and nothing was counted are left out. Three set-based queries whatever the
     number of counts: the counted lines with their balances, the uncounted
-    balances of full counts, and the net of the movements after each count.
+    balances of full counts, and the net of the movements after each count
+    (an accepted count's own adjustments, dated at its time, count as after it:
+    the reconciliation shows what was found, not the corrected ledger).
     """
     ids = list(count_ids)
     if not ids:
@@ -123,18 +218,25 @@ def reconcile_rows(count_ids):
     moved_out = (select(c.c.id.label("count_id"), m.c.part_id, (-m.c.quantity).label("delta"))
                  .join(m, and_(m.c.from_location_id == c.c.location_id, m.c.at > c.c.counted_at))
                  .where(c.c.id.in_(ids)))
-    moves = union_all(moved_in, moved_out).subquery("moves")
+    own = and_(m.c.ref_type == "count", m.c.ref_id == c.c.id, m.c.at <= c.c.counted_at)
+    own_in = (select(c.c.id.label("count_id"), m.c.part_id, m.c.quantity.label("delta"))
+              .join(m, and_(own, m.c.to_location_id == c.c.location_id)).where(c.c.id.in_(ids)))
+    own_out = (select(c.c.id.label("count_id"), m.c.part_id, (-m.c.quantity).label("delta"))
+               .join(m, and_(own, m.c.from_location_id == c.c.location_id)).where(c.c.id.in_(ids)))
+    moves = union_all(moved_in, moved_out, own_in, own_out).subquery("moves")
     after = {(cid, pid): int(delta) for cid, pid, delta in db.session.execute(
         select(moves.c.count_id, moves.c.part_id, func.sum(moves.c.delta)).group_by(moves.c.count_id, moves.c.part_id))}
     get = after.get
     extra = [(cid, pid, 0, balance - get((cid, pid), 0)) for cid, pid, _zero, balance in uncounted]
     extra = [row for row in extra if row[3]]
     part_ids = {row[1] for row in counted} | {row[1] for row in extra}
-    info = {pid: (sku, model, cost) for pid, sku, model, cost in db.session.execute(
-        select(p.c.id, p.c.sku, p.c.model, p.c.unit_cost).where(p.c.id.in_(part_ids)))} if part_ids else {}
-    out = [(cid, pid, *info[pid], qty, balance - get((cid, pid), 0)) for cid, pid, qty, balance in counted]
+    info = {pid: (sku, model, cost, bool(ser)) for pid, sku, model, cost, ser in db.session.execute(
+        select(p.c.id, p.c.sku, p.c.model, p.c.unit_cost, p.c.serialized).where(p.c.id.in_(part_ids)))} \
+        if part_ids else {}
+    out = [(cid, pid, *info[pid][:3], qty, balance - get((cid, pid), 0), info[pid][3])
+           for cid, pid, qty, balance in counted]
     if extra:
-        out.extend((cid, pid, *info[pid], qty, ledger) for cid, pid, qty, ledger in extra)
+        out.extend((cid, pid, *info[pid][:3], qty, ledger, info[pid][3]) for cid, pid, qty, ledger in extra)
         out.sort(key=lambda r: (r[0], r[2]))
     return out
 
@@ -142,9 +244,9 @@ def reconcile_rows(count_ids):
 def reconcile_many(counts: list[StockCount]) -> dict[int, Reconciliation]:
     """Reconcile several counts at once (one ledger query for the quantities)."""
     out = {cnt.id: Reconciliation(cnt, [], None) for cnt in counts}
-    for count_id, part_id, sku, model, cost, counted, ledger in reconcile_rows(out):
+    for count_id, part_id, sku, model, cost, counted, ledger, serialized in reconcile_rows(out):
         out[count_id].lines.append(LineResult(part_id, sku, model, cost if cost is not None else Decimal(0),
-                                              counted, ledger))
+                                              counted, ledger, serialized))
     for cnt in counts:
         # Serial findings whenever serialized units can be in scope: a full count, or scanned serials.
         if cnt.full or cnt.serials:
@@ -157,11 +259,13 @@ def reconcile(count: StockCount) -> Reconciliation:
     return reconcile_many([count])[count.id]
 
 
-def serial_positions_at(location_id: int, at: datetime, extra_serials=()) -> tuple[dict, dict]:
+def serial_positions_at(location_id: int, at: datetime, extra_serials=(), own_count_id: int | None = None
+                        ) -> tuple[dict, dict]:
     """(position at ``at`` of every serial that was at the location then or is in ``extra_serials``, current positions).
 
     A unit's position at T is the from-location of its first movement after T,
-    or its current position if it has not moved since.
+    or its current position if it has not moved since. The adjustments of
+    ``own_count_id`` (dated T) count as after T.
     """
     extra = list(set(extra_serials))
     sp = SerialPosition.__table__
@@ -177,6 +281,9 @@ def serial_positions_at(location_id: int, at: datetime, extra_serials=()) -> tup
              select(*cols).where(m.c.to_location_id == location_id, after, m.c.serial.is_not(None))]
     if extra:
         stmts.append(select(*cols).where(m.c.serial.in_(extra), after))
+    if own_count_id is not None:
+        stmts.append(select(*cols).where(m.c.ref_type == "count", m.c.ref_id == own_count_id, m.c.at <= at,
+                                         m.c.serial.is_not(None)))
     first: dict = {}
     for pid, serial, from_loc, _at, _id in sorted(db.session.execute(union(*stmts)), key=lambda r: (r[3], r[4])):
         first.setdefault((pid, serial), from_loc)
@@ -188,14 +295,16 @@ def serial_positions_at(location_id: int, at: datetime, extra_serials=()) -> tup
 def reconcile_serials(count: StockCount) -> SerialResult:
     """Missing, unexpected and registered-elsewhere serials of a scan count."""
     scanned = {(cs.part_id, cs.serial) for cs in count.serials}
-    at_time, _current = serial_positions_at(count.location_id, count.counted_at, [s for _p, s in scanned])
+    own = count.id if count.status == ACCEPTED else None
+    at_time, _current = serial_positions_at(count.location_id, count.counted_at, [s for _p, s in scanned], own)
     parts = {p.id: p for p in db.session.scalars(select(Part).where(Part.id.in_({k[0] for k in at_time} | {p for p, _ in scanned if p})))}
     locs = {loc.id: loc.code for loc in db.session.scalars(select(Location).where(Location.id.in_(set(at_time.values()))))}
     expected = {key for key, loc in at_time.items() if loc == count.location_id}
     if not count.full:
         in_scope = {line.part_id for line in count.lines} | {p for p, _s in scanned if p}
         expected = {key for key in expected if key[0] in in_scope}
-    result = SerialResult()
+    result = SerialResult(cost={p.sku: (p.unit_cost if p.unit_cost is not None else Decimal(0))
+                                for p in parts.values()})
     for key in sorted(expected - scanned, key=lambda k: (parts[k[0]].sku, k[1])):
         result.missing.append((parts[key[0]].sku, key[1]))
     for part_id, serial in sorted(scanned, key=lambda k: k[1]):
@@ -203,6 +312,7 @@ def reconcile_serials(count: StockCount) -> SerialResult:
             result.matched += 1
         elif (part_id, serial) in at_time:
             result.elsewhere.append((parts[part_id].sku, serial, locs.get(at_time[(part_id, serial)], "?")))
+            result.where_id[serial] = at_time[(part_id, serial)]
         else:
             result.unexpected.append((parts[part_id].sku if part_id else None, serial))
     return result
@@ -218,6 +328,7 @@ def may_see_expected(actor, count: StockCount) -> bool:
 
 
 def get_count(actor, count_id: int) -> StockCount:
+    """The count, if this user may see it (404 / 403 otherwise)."""
     count = service.by_id(StockCount, count_id)
     if count is None:
         raise NotFound(_("No count %(id)s.", id=count_id))
@@ -228,12 +339,14 @@ def get_count(actor, count_id: int) -> StockCount:
 
 
 def reconciliation_for(actor, count: StockCount) -> Reconciliation:
+    """The reconciliation, if this user may see the ledger's figures."""
     if not may_see_expected(actor, count):
         raise Forbidden(_("This is a blind count: the ledger's figures are for the supervisor."))
     return reconcile(count)
 
 
 def counts_query(actor, *, location_id: int | None = None, status: str | None = None):
+    """A select of the counts this user may see, newest first."""
     stmt = select(StockCount).join(Location, Location.id == StockCount.location_id).order_by(StockCount.id.desc())
     limit = visible_office_id(actor)
     if limit is not None:
@@ -243,6 +356,104 @@ def counts_query(actor, *, location_id: int | None = None, status: str | None = 
     if status:
         stmt = stmt.where(StockCount.status == status)
     return stmt
+
+
+def default_count_location(actor, locations: list[Location]) -> Location | None:
+    """Where a new count most likely is: the office's main spare location, or HQ's store; never a bin."""
+    limit = visible_office_id(actor)
+    for loc in locations:
+        if limit is not None and loc.kind == OFFICE and loc.office_id == limit:
+            return loc
+    for loc in locations:
+        if limit is None and loc.code == service.SYSTEM_LOCATIONS["hq_store"][0]:
+            return loc
+    return next((loc for loc in locations if loc.parent_id is None), locations[0] if locations else None)
+
+
+def _later(count: StockCount):
+    """Counts of the same location after this one (by time, then by number)."""
+    return or_(StockCount.counted_at > count.counted_at,
+               and_(StockCount.counted_at == count.counted_at, StockCount.id > count.id))
+
+
+def later_counts(count: StockCount) -> list[StockCount]:
+    """Later counts of the same location that still matter (waiting or accepted)."""
+    return list(db.session.scalars(
+        select(StockCount).where(StockCount.location_id == count.location_id, StockCount.id != count.id,
+                                 StockCount.status.in_(PENDING + (ACCEPTED,)), _later(count))
+        .order_by(StockCount.counted_at, StockCount.id)))
+
+
+def _week_bounds(moment: datetime) -> tuple[datetime, datetime, datetime]:
+    monday = local_day(moment) - timedelta(days=local_day(moment).weekday())
+    start = datetime.combine(monday, time(0), tzinfo=SHANGHAI).astimezone(timezone.utc)
+    return monday, start, start + timedelta(days=7)
+
+
+def _recount_chain(count: StockCount) -> set[int]:
+    """The count, the counts it repeats and the recounts of it."""
+    chain, node = {count.id}, count
+    while node is not None and node.recount_of_id and node.recount_of_id not in chain:
+        chain.add(node.recount_of_id)
+        node = db.session.get(StockCount, node.recount_of_id)
+    frontier = {count.id}
+    while frontier:
+        frontier = set(db.session.scalars(select(StockCount.id).where(StockCount.recount_of_id.in_(frontier)))) - chain
+        chain |= frontier
+    return chain
+
+
+def same_week_counts(count: StockCount) -> list[StockCount]:
+    """Other counts of the same kind of the same location in the same Monday-to-Sunday week (not withdrawn).
+
+    A recount and the count it repeats are one count for this purpose.
+    """
+    _monday, start, end = _week_bounds(count.counted_at)
+    return list(db.session.scalars(
+        select(StockCount).where(StockCount.location_id == count.location_id, StockCount.kind == count.kind,
+                                 StockCount.status != WITHDRAWN, StockCount.counted_at >= start,
+                                 StockCount.counted_at < end, StockCount.id.not_in(_recount_chain(count)))
+        .order_by(StockCount.counted_at, StockCount.id)))
+
+
+def count_warnings(count: StockCount) -> list[str]:
+    """What the supervisor and the office should know before relying on this count (words, for page and API)."""
+    warnings = []
+    others = same_week_counts(count)
+    if others:
+        monday, _s, _e = _week_bounds(count.counted_at)
+        warnings.append(_("%(loc)s has %(n)s other %(kind)s counts in the week of %(week)s: %(numbers)s.",
+                          loc=count.location.code, n=len(others), kind=kind_label(count.kind),
+                          week=monday.isoformat(), numbers=", ".join(o.number for o in others)))
+    if count.status in PENDING:
+        later = later_counts(count)
+        if later:
+            warnings.append(_("%(n)s counted this location later: accept that count; this one will be superseded.",
+                              n=later[0].number))
+    return warnings
+
+
+def kind_label(kind: str) -> str:
+    return {"weekly": _("weekly"), "monthly": _("monthly"), "spot": _("spot check")}.get(kind, kind)
+
+
+def status_label(status: str) -> str:
+    """The count's state in words."""
+    return {SUBMITTED: _("submitted"), RECOUNT_REQUIRED: _("recount required"), SUPERSEDED: _("superseded"),
+            ACCEPTED: _("accepted"), WITHDRAWN: _("withdrawn")}.get(status, status)
+
+
+def recount_message(count: StockCount) -> str | None:
+    """Why this count waits for a recount, in words (None if it does not)."""
+    if count.status != RECOUNT_REQUIRED:
+        return None
+    if count.recount_reason == BY_SUPERVISOR:
+        note = (count.recount_note or "").strip()
+        if note:
+            return _("The supervisor asked for a recount: %(note)s", note=note)
+        return _("The supervisor asked for a recount.")
+    return _("The variance of %(v)s RMB is over the recount threshold of %(t)s RMB: count again before acceptance.",
+             v=count.variance_value, t=current_app.config["INVENTORY_RECOUNT_THRESHOLD"])
 
 
 # --- submitting ----------------------------------------------------------------------------
@@ -269,81 +480,71 @@ def parse_scans(text: str) -> CountInput:
     return data
 
 
-HEADERS = {"sku": "sku", "料号": "sku", "quantity": "quantity", "qty": "quantity", "数量": "quantity",
-           "serial": "serial", "序列号": "serial", "sn": "serial"}
+COUNT_COLUMNS = sheets.Columns(
+    aliases={
+        "sku": ("sku", "part", "part no", "part number", "料号", "物料编码", "物料号", "物料代码", "物料", "编码",
+                "商品编码", "配件编码"),
+        "quantity": ("quantity", "qty", "count", "counted", "数量", "盘点数量", "实盘数量", "实盘数", "实际数量"),
+        "serial": ("serial", "sn", "s/n", "serial number", "序列号", "条码", "机身号", "sn码"),
+    },
+    required=("sku",), codes=("sku", "serial"))
 
 
 def parse_count_file(filename: str, content: bytes) -> CountInput:
-    """Read a CSV or XLSX count sheet (columns sku, quantity, serial; header row first).
+    """Read a CSV or XLSX count sheet (columns sku, quantity, serial, in English or Chinese; header row first).
 
-    Every bad row is reported with its line number and nothing is imported.
+    Every line is returned as it stands (a SKU on several lines is summed when
+    the count is submitted). Every bad row is reported with its line number
+    (the first 50 and the total) and nothing is imported.
     """
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        rows = _xlsx_rows(content)
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        try:
-            text = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = content.decode("gb18030")
-            except UnicodeDecodeError:
-                raise ValidationFailed(_("The file is not readable text."), errors={"file": [_("Save it as UTF-8 CSV.")]}) from None
-        rows = list(csv.reader(io.StringIO(text)))
-    else:
-        raise ValidationFailed(_("Upload a .csv or .xlsx file."), errors={"file": [_("Unsupported file type.")]})
-    if not rows:
-        raise ValidationFailed(_("The file is empty."), errors={"file": [_("No rows.")]})
-    header = [HEADERS.get(str(h or "").strip().lower()) for h in rows[0]]
-    if "sku" not in header or ("quantity" not in header and "serial" not in header):
-        raise ValidationFailed(_("The first row must name the columns: sku, quantity, serial."),
-                               errors={"file": [_("Line 1: expected headers sku, quantity and/or serial.")]})
-    idx = {name: header.index(name) for name in ("sku", "quantity", "serial") if name in header}
+    table = sheets.read_table(content, filename, COUNT_COLUMNS)
+    if not table.has("quantity") and not table.has("serial"):
+        raise sheets.file_error(_("The first row must name the columns: sku, quantity, serial."),
+                                _("Line %(n)s: expected headers sku (物料编码), quantity (数量) and/or serial (序列号).",
+                                  n=table.header_line))
     data, problems = CountInput(), []
-    for n, row in enumerate(rows[1:], start=2):
-        cells = [str(v).strip() if v is not None else "" for v in row]
-        get = lambda key: cells[idx[key]] if key in idx and idx[key] < len(cells) else ""  # noqa: E731
-        sku, qty, serial = get("sku"), get("quantity"), get("serial")
-        if not any(cells):
-            continue
-        if not sku:
-            problems.append((n, _("Line %(n)s: the SKU is missing.", n=n)))
-            continue
-        if serial:
-            if qty not in ("", "1", "1.0"):
-                problems.append((n, _("Line %(n)s: a serial line counts one unit; leave the quantity empty or 1.", n=n)))
+    with sheets.paused_gc():  # many small tuples: see core.sheets.paused_gc
+        for row in table.rows:
+            n, sku, qty, serial = row.line, row["sku"], row["quantity"], row["serial"]
+            if not sku:
+                problems.append((n, _("Line %(n)s: the SKU is missing.", n=n)))
                 continue
-            data.serials.append((n, sku, serial))
-            continue
-        try:
-            value = float(qty)
-            if value != int(value) or value < 0:
-                raise ValueError
-        except ValueError:
-            problems.append((n, _("Line %(n)s: the quantity %(q)r is not a whole number of 0 or more.", n=n, q=qty)))
-            continue
-        data.quantities.append((n, sku, int(value)))
+            if serial:
+                try:
+                    one = qty == "" or sheets.as_int(qty) == 1
+                except ValueError:
+                    one = False
+                if not one:
+                    problems.append((n, _("Line %(n)s: a serial line counts one unit; leave the quantity empty or 1.",
+                                          n=n)))
+                    continue
+                data.serials.append((n, sku, serial))
+                continue
+            try:
+                value = sheets.as_int(qty)
+                if value < 0:
+                    raise ValueError
+            except ValueError:
+                problems.append((n, _("Line %(n)s: the quantity %(q)r is not a whole number of 0 or more.",
+                                      n=n, q=qty)))
+                continue
+            data.quantities.append((n, sku, value))
     # Name unknown SKUs here too, so one upload reports every bad row at once.
-    known = service.parts_by_sku([sku for _n, sku, _q in data.quantities] + [sku for _n, sku, _s in data.serials])
-    for n, sku, _x in sorted(data.quantities + data.serials):
+    known = _known_skus({sku for _n, sku, _q in data.quantities} | {sku for _n, sku, _s in data.serials})
+    for n, sku, _x in data.quantities + data.serials:
         if sku not in known:
             problems.append((n, _("Line %(n)s: unknown SKU %(sku)s.", n=n, sku=sku)))
     if problems:
-        raise ValidationFailed(_("The file has %(n)s bad lines; nothing was imported.", n=len(problems)),
-                               errors={"file": [msg for _n, msg in sorted(problems)]})
+        raise sheets.refuse(_("The file has %(n)s bad lines; nothing was imported.", n=len(problems)), problems)
     return data
 
 
-def _xlsx_rows(content: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a damaged file
-        raise ValidationFailed(_("The file is not a readable XLSX workbook."),
-                               errors={"file": [_("Not an XLSX workbook.")]}) from None
-    sheet = book.worksheets[0]
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
+def _known_skus(skus: set[str]) -> set[str]:
+    # Only which SKUs exist: a plain column read, not a part object per line of the sheet.
+    found: set[str] = set()
+    for chunk in in_chunks(skus):
+        found.update(db.session.scalars(select(Part.sku).where(Part.sku.in_(chunk))))
+    return found
 
 
 def submit_count(actor, *, location: Location, kind: str, data: CountInput, method: str = "form",
@@ -351,8 +552,11 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
                  recount_of: StockCount | None = None) -> StockCount:
     """Record a count. Offices count their own stock weekly or monthly; HQ staff do blind spot checks.
 
-    Unknown SKUs, duplicates and serialized parts counted without serials are
-    refused with their line numbers, and nothing is saved.
+    A count needs at least one line (a full count lists every part held, 0
+    for none). Several lines of one SKU are added up. Unknown SKUs, serials
+    scanned twice and serialized parts counted without serials are refused
+    with their line numbers, and nothing is saved. A count dated before an
+    accepted count of the same location is refused: it could never be accepted.
     """
     if actor is None:
         raise Forbidden(_("Sign in first."))
@@ -376,11 +580,18 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
                                     current=recount_of.status, allowed=[RECOUNT_REQUIRED])
         if counted_at < recount_of.counted_at:
             raise ValidationFailed(_("A recount comes after the count it repeats."), errors={"counted_at": [_("Too early.")]})
+    settled = db.session.scalar(
+        select(StockCount).where(StockCount.location_id == location.id, StockCount.status == ACCEPTED,
+                                 StockCount.counted_at > counted_at)
+        .order_by(StockCount.counted_at.desc()).limit(1))
+    if settled is not None:
+        raise Conflict(_("%(loc)s was counted later by %(n)s, already accepted: a count dated before it cannot "
+                         "change the ledger.", loc=location.code, n=settled.number),
+                       code="later_count_accepted", later_count=settled.number)
 
     parts = service.parts_by_sku([s for _n, s, _q in data.quantities] + [s for _n, s, _x in data.serials if s])
     problems: list[str] = []
     quantities: dict[int, int] = {}
-    seen_line: dict[int, int] = {}
     for n, sku, qty in data.quantities:
         part = parts.get(sku)
         if part is None:
@@ -389,11 +600,9 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
             problems.append(_("Line %(n)s: %(sku)s is serialized; scan or list its serials.", n=n, sku=sku))
         elif qty < 0:
             problems.append(_("Line %(n)s: the quantity cannot be negative.", n=n))
-        elif part.id in seen_line:
-            problems.append(_("Line %(n)s: %(sku)s is already on line %(m)s.", n=n, sku=sku, m=seen_line[part.id]))
         else:
-            seen_line[part.id] = n
-            quantities[part.id] = qty
+            # A sheet may list one SKU on several lines (several shelves): they add up.
+            quantities[part.id] = quantities.get(part.id, 0) + qty
     serial_rows = []
     unresolved = [s for _n, sku, s in data.serials if not sku]
     known: dict[str, set[int]] = {}
@@ -428,9 +637,12 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
             quantities[part_id] = quantities.get(part_id, 0) + 1
     if problems:
         raise ValidationFailed(_("The count has %(n)s bad lines; nothing was saved.", n=len(problems)),
-                               errors={"lines": problems})
-    if not quantities and not serial_rows and not full:
-        raise ValidationFailed(_("A partial count needs at least one line."), errors={"lines": [_("Nothing counted.")]})
+                               errors={"lines": sheets.cap(problems)})
+    if not data.quantities and not data.serials:
+        # A header row alone is not "zero of everything": a full count lists 0 for what is not there.
+        raise ValidationFailed(_("The count has no count line; nothing was saved. List every part counted "
+                                 "(0 for a part that is not there)."), errors={"lines": [_("Nothing counted.")]},
+                               code="empty_count")
 
     count = StockCount(number=next_number("CNT", local_today().strftime("%y%m")), location_id=location.id, kind=kind,
                        method=method, blind=kind == "spot", full=full, counted_at=counted_at, status=SUBMITTED,
@@ -443,23 +655,66 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
     rec = reconcile(count)
     count.variance_value = rec.gross_value
     if recount_of is not None:
-        recount_of.status = SUPERSEDED
+        _transition(recount_of, (RECOUNT_REQUIRED,), SUPERSEDED,
+                    _("Count %(n)s has just been recounted by someone else.", n=recount_of.number))
+        recount_of.superseded_by_id = count.id
     elif rec.gross_value > Decimal(str(current_app.config["INVENTORY_RECOUNT_THRESHOLD"])):
         # Too large a difference to accept on one count: count again first.
         count.status = RECOUNT_REQUIRED
+        count.recount_reason = BY_THRESHOLD
     db.session.flush()
     return count
 
 
+# --- state changes -------------------------------------------------------------------------
+
+def _transition(count: StockCount, expected: tuple[str, ...], new: str, refused: str) -> None:
+    """Move the count from one of ``expected`` to ``new`` with a guarded UPDATE.
+
+    Of two requests doing this at once only one finds the expected state
+    (PostgreSQL: the second waits for the first's row lock, then re-reads;
+    SQLite: writers take turns); the other gets a 409 and changes nothing.
+    """
+    table = StockCount.__table__
+    done = db.session.execute(update(table).where(table.c.id == count.id, table.c.status.in_(expected))
+                              .values(status=new))
+    if done.rowcount != 1:
+        current = db.session.scalar(select(table.c.status).where(table.c.id == count.id))
+        raise InvalidTransition(refused, current=current or "?", allowed=list(expected))
+    # The ORM learns the change as an ordinary one, so the audit trail records it.
+    count.status = new
+
+
 def request_recount(actor, count: StockCount, note: str = "") -> StockCount:
-    """The supervisor asks for a recount of a submitted count."""
+    """The supervisor asks for a recount of a submitted count (their note is shown to the office)."""
     service._require(actor, Role.SUPERVISOR)
     if count.status != SUBMITTED:
         raise InvalidTransition(_("Only a submitted count can be sent back for a recount."), current=count.status,
                                 allowed=[SUBMITTED])
-    count.status = RECOUNT_REQUIRED
+    _transition(count, (SUBMITTED,), RECOUNT_REQUIRED,
+                _("Count %(n)s was changed by someone else just now.", n=count.number))
+    count.recount_reason = BY_SUPERVISOR
+    count.recount_note = (note or "").strip()
+    db.session.flush()
+    return count
+
+
+def withdraw_count(actor, count: StockCount, note: str = "") -> StockCount:
+    """Take back a count that has not been accepted: by the office it counted, whoever counted it, or the supervisor."""
+    if actor is None:
+        raise Forbidden(_("Sign in first."))
+    service.ensure_location_access(actor, count.location)
+    limit = visible_office_id(actor)
+    own_office = limit is not None and limit == count.location.office_id
+    if not (actor.has_role(Role.SUPERVISOR) or own_office or count.counted_by_id == actor.id):
+        raise Forbidden(_("Only the office that counted, the person who counted or the supervisor can withdraw a count."))
+    if count.status not in PENDING:
+        raise InvalidTransition(_("Count %(n)s is %(s)s: only a count not yet accepted can be withdrawn.",
+                                  n=count.number, s=status_label(count.status)),
+                                current=count.status, allowed=list(PENDING))
+    _transition(count, PENDING, WITHDRAWN, _("Count %(n)s was changed by someone else just now.", n=count.number))
     if note:
-        count.note = (count.note + "\n" + note).strip()
+        count.note = (count.note + "\n" + note.strip()).strip()
     db.session.flush()
     return count
 
@@ -474,35 +729,169 @@ def liable_party(location: Location) -> tuple[str, int | None]:
     return "cs", None
 
 
-def accept_count(actor, count: StockCount) -> StockCount:
-    """The supervisor accepts a count: adjustments bring the ledger to what was counted, the variance is charged.
+# --- acceptance ----------------------------------------------------------------------------
 
-    Adjustments go to and from the count-loss location and reference the count.
-    A count over the recount threshold must be recounted first.
+@dataclass
+class Adjustment:
+    """One movement acceptance will post (dated at the count's time)."""
+
+    part: Part
+    from_location: Location
+    to_location: Location
+    quantity: int = 1
+    serial: str | None = None
+    reason: str = "count_adjustment"
+
+
+@dataclass
+class AcceptancePlan:
+    adjustments: list[Adjustment] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)      # why the count contradicts the later ledger
+    relocations: list[str] = field(default_factory=list)   # "serial from location" taken from elsewhere
+
+
+def plan_acceptance(count: StockCount, rec: Reconciliation) -> AcceptancePlan:
+    """The adjustments that bring the ledger as of the count's time to what was counted, and what stands in the way.
+
+    Nothing is written. A unit written off must not have moved since the
+    count; a bulk write-off must not make the location's ledger negative at
+    any time since; a unit brought here from elsewhere must not have moved
+    since and must come from a location not counted (and accepted) after
+    this count.
+    """
+    plan = AcceptancePlan()
+    loc, at = count.location, count.counted_at
+    loss = service.system_location(COUNT_LOSS)
+    bulk = [line for line in rec.lines if not line.serialized and line.variance]
+    parts = {p.id: p for p in db.session.scalars(select(Part).where(Part.id.in_([line.part_id for line in bulk])))} \
+        if bulk else {}
+    short = [line.part_id for line in bulk if line.variance < 0]
+    later_moves: dict[int, list[int]] = {}
+    if short:
+        m = Movement.__table__
+        rows = db.session.execute(
+            select(m.c.part_id, m.c.to_location_id, m.c.quantity)
+            .where(m.c.part_id.in_(short), m.c.at > at,
+                   or_(m.c.to_location_id == loc.id, m.c.from_location_id == loc.id))
+            .order_by(m.c.at, m.c.id))
+        for pid, to_id, qty in rows:
+            later_moves.setdefault(pid, []).append(qty if to_id == loc.id else -qty)
+    for line in bulk:
+        part = parts[line.part_id]
+        if line.variance > 0:
+            plan.adjustments.append(Adjustment(part, loss, loc, line.variance))
+            continue
+        want = -line.variance
+        running = lowest = line.ledger
+        for delta in later_moves.get(line.part_id, ()):
+            running += delta
+            lowest = min(lowest, running)
+        if lowest < want:
+            plan.problems.append(_("%(sku)s: %(c)s counted, but after the count more left %(loc)s than that "
+                                   "(writing off %(q)s would take its ledger below zero).",
+                                   sku=line.sku, c=line.counted, loc=loc.code, q=want))
+            continue
+        plan.adjustments.append(Adjustment(part, loc, loss, want))
+    if rec.serials is not None:
+        _plan_serials(count, rec.serials, loss, plan)
+    return plan
+
+
+def _plan_serials(count: StockCount, found: SerialResult, loss: Location, plan: AcceptancePlan) -> None:
+    loc, at = count.location, count.counted_at
+    skus = {sku for sku, _s in found.missing} | {sku for sku, _s, _w in found.elsewhere} | {
+        sku for sku, _s in found.unexpected if sku}
+    parts = service.parts_by_sku(skus)
+    serials = {s for _k, s in found.missing} | {s for _k, s, _w in found.elsewhere} | {
+        s for sku, s in found.unexpected if sku}
+    now_at: dict = {}
+    if serials:
+        rows = db.session.execute(
+            select(SerialPosition.part_id, SerialPosition.serial, SerialPosition.location_id, Movement.at)
+            .join(Movement, Movement.id == SerialPosition.movement_id)
+            .where(SerialPosition.serial.in_(serials)))
+        now_at = {(pid, s): (lid, last) for pid, s, lid, last in rows}
+    for sku, serial in found.missing:
+        where, last = now_at.get((parts[sku].id, serial), (None, None))
+        if where != loc.id or last is None or last > at:
+            plan.problems.append(_("Serial %(s)s was not found by this count, but it moved after the count.", s=serial))
+            continue
+        plan.adjustments.append(Adjustment(parts[sku], loc, loss, serial=serial))
+    for sku, serial in found.unexpected:
+        if not sku:
+            continue  # a serial of no known part: shown, but there is nothing to book
+        if (parts[sku].id, serial) in now_at:
+            plan.problems.append(_("Serial %(s)s was entered in the ledger after the count.", s=serial))
+            continue
+        plan.adjustments.append(Adjustment(parts[sku], loss, loc, serial=serial))
+    for sku, serial, _code in found.elsewhere:
+        was = found.where_id.get(serial)
+        where, last = now_at.get((parts[sku].id, serial), (None, None))
+        if where != was or last is None or last > at:
+            plan.problems.append(_("Serial %(s)s, found by this count, moved after the count.", s=serial))
+            continue
+        source = db.session.get(Location, was)
+        if source.kind == COUNT_LOSS:
+            # Written off by an earlier count and found again: a gain, like an unknown unit.
+            plan.adjustments.append(Adjustment(parts[sku], source, loc, serial=serial))
+            continue
+        settled = db.session.scalar(
+            select(StockCount.number).where(StockCount.location_id == source.id, StockCount.status == ACCEPTED,
+                                            StockCount.counted_at >= at).limit(1))
+        if settled:
+            plan.problems.append(_("Serial %(s)s is registered at %(loc)s, which %(n)s counted after this count: "
+                                   "it cannot be taken from there.", s=serial, loc=source.code, n=settled))
+            continue
+        plan.relocations.append(_("%(s)s from %(loc)s", s=serial, loc=source.code))
+        plan.adjustments.append(Adjustment(parts[sku], source, loc, serial=serial, reason="count_relocation"))
+
+
+def accept_count(actor, count: StockCount, *, confirm_relocations: bool = False) -> StockCount:
+    """The supervisor accepts a count: the ledger as of its time becomes what was counted; the variance is charged.
+
+    Adjustments go to and from the count-loss location, are dated at the
+    count's time and reference the count. Refused (409, nothing posted): a
+    count waiting for a recount, a count of a location with a later count
+    (accept the later one: it supersedes this one), a count the later ledger
+    contradicts, and, without ``confirm_relocations``, a count that takes
+    units from another location. Accepting supersedes the location's earlier
+    counts still waiting. The office (or party) liable is charged the value
+    written off; units taken from elsewhere are that location's loss.
     """
     service._require(actor, Role.SUPERVISOR)
     if count.status == RECOUNT_REQUIRED:
-        raise Conflict(_("The variance of %(v)s is over the recount threshold: count %(n)s must be recounted first.",
-                         v=count.variance_value, n=count.number), code="recount_required")
+        raise Conflict(_("Count %(n)s must be recounted before acceptance. %(why)s", n=count.number,
+                         why=recount_message(count)), code="recount_required")
     if count.status != SUBMITTED:
-        raise InvalidTransition(_("Count %(n)s cannot be accepted now.", n=count.number), current=count.status,
-                                allowed=[SUBMITTED])
-    rec = reconcile(count)
-    loss = service.system_location(COUNT_LOSS)
+        raise InvalidTransition(_("Count %(n)s is %(s)s; it cannot be accepted now.", n=count.number,
+                                  s=status_label(count.status)), current=count.status, allowed=[SUBMITTED])
+    _transition(count, (SUBMITTED,), ACCEPTED,
+                _("Count %(n)s was accepted or changed by someone else just now.", n=count.number))
     loc = count.location
-    parts = {p.id: p for p in db.session.scalars(select(Part).where(Part.id.in_([line.part_id for line in rec.lines])))} if rec.lines else {}
-    common = dict(actor=actor, reason="count_adjustment", ref_type="count", ref_id=count.id,
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Acceptances of one location's counts take turns (SQLite: the UPDATE above took the write lock).
+        db.session.execute(select(Location.id).where(Location.id == loc.id).with_for_update()).all()
+    later = later_counts(count)
+    if later:
+        nxt = later[0]
+        raise Conflict(_("%(loc)s has a later count, %(n)s (%(s)s): accept that one instead; it supersedes this one.",
+                         loc=loc.code, n=nxt.number, s=status_label(nxt.status)),
+                       code="later_count", later_count=nxt.number)
+    rec = reconcile(count)
+    plan = plan_acceptance(count, rec)
+    if plan.problems:
+        raise Conflict(_("Count %(n)s does not agree with what the ledger shows after it: ask for a recount or "
+                         "withdraw it.", n=count.number), errors={"count": plan.problems}, code="count_contradicted")
+    if plan.relocations and not confirm_relocations:
+        raise Conflict(_("This count takes units registered at other locations: %(list)s. Confirm to move them "
+                         "(%(v)s RMB, charged as those locations' loss).", list="; ".join(plan.relocations),
+                         v=rec.relocated_value),
+                       code="confirm_relocations", relocations=plan.relocations)
+    common = dict(actor=actor, ref_type="count", ref_id=count.id, at=count.counted_at,
                   note=_("Count %(n)s", n=count.number))
-    for line in rec.lines:
-        part = parts[line.part_id]
-        if part.serialized or not line.variance:
-            continue
-        if line.variance > 0:
-            service.post_movement(part=part, from_location=loss, to_location=loc, quantity=line.variance, **common)
-        else:
-            service.post_movement(part=part, from_location=loc, to_location=loss, quantity=-line.variance, **common)
-    if rec.serials is not None:
-        _adjust_serials(count, rec.serials, loss, common)
+    for adj in plan.adjustments:
+        service.post_movement(part=adj.part, from_location=adj.from_location, to_location=adj.to_location,
+                              quantity=adj.quantity, serial=adj.serial, reason=adj.reason, **common)
     existing = {line.part_id: line for line in count.lines}
     for line in rec.lines:
         row = existing.get(line.part_id)
@@ -513,71 +902,92 @@ def accept_count(actor, count: StockCount) -> StockCount:
     count.shortfall_value = rec.shortfall_value
     count.surplus_value = rec.surplus_value
     count.variance_value = rec.gross_value
+    count.relocated_value = rec.relocated_value
     count.liable_party, count.liable_office_id = liable_party(loc)
-    count.status = ACCEPTED
     count.accepted_at = utcnow()
     count.accepted_by_id = actor.id
+    earlier = db.session.scalars(select(StockCount).where(
+        StockCount.location_id == loc.id, StockCount.id != count.id, StockCount.status.in_(PENDING),
+        ~_later(count)))
+    for old in list(earlier):
+        _transition(old, PENDING, SUPERSEDED, _("Count %(n)s was changed by someone else just now.", n=old.number))
+        old.superseded_by_id = count.id
     db.session.flush()
     return count
 
 
-def _adjust_serials(count: StockCount, result: SerialResult, loss: Location, common: dict) -> None:
-    """Serial adjustments: missing units to count loss, unknown ones in from it, misplaced ones moved here."""
-    loc = count.location
-    skus = {sku for sku, _s in result.missing} | {sku for sku, _s, _l in result.elsewhere} | {
-        sku for sku, _s in result.unexpected if sku}
-    parts = service.parts_by_sku(skus)
-    now_at = {}
-    if skus:
-        rows = db.session.execute(select(SerialPosition.part_id, SerialPosition.serial, SerialPosition.location_id)
-                                  .where(SerialPosition.part_id.in_([p.id for p in parts.values()])))
-        now_at = {(pid, s): lid for pid, s, lid in rows}
-    for sku, serial in result.missing:
-        part = parts[sku]
-        if now_at.get((part.id, serial)) == loc.id:  # still booked here: write it off
-            service.post_movement(part=part, from_location=loc, to_location=loss, serial=serial, **common)
-    for sku, serial in result.unexpected:
-        if sku and (parts[sku].id, serial) not in now_at:
-            service.post_movement(part=parts[sku], from_location=loss, to_location=loc, serial=serial, **common)
-    for sku, serial, _was in result.elsewhere:
-        part = parts[sku]
-        where = now_at.get((part.id, serial))
-        if where is not None and where != loc.id:
-            service.post_movement(part=part, from_location=db.session.get(Location, where), to_location=loc,
-                                  serial=serial, **{**common, "reason": "count_relocation"})
+def relocations_out(location_id: int) -> list[Movement]:
+    """Units other locations' counts took from this location (its loss), newest first."""
+    return list(db.session.scalars(
+        select(Movement).where(Movement.from_location_id == location_id, Movement.reason == "count_relocation")
+        .order_by(Movement.at.desc(), Movement.id.desc()).limit(200)))
+
+
+def variance_by_location(start: datetime, end: datetime) -> list[dict]:
+    """Count adjustments of counts accepted in [start, end), by location, at unit cost.
+
+    One row per location touched: ``written_off`` (to count loss), ``found``
+    (from count loss), ``relocated_in`` and ``relocated_out`` (units a count
+    moved between locations: the source's loss). For the supervisor's
+    variance figures, where the other location's loss must show too.
+    """
+    m, c, p, loc = Movement.__table__, StockCount.__table__, Part.__table__, Location.__table__
+    value = func.sum(m.c.quantity * p.c.unit_cost)
+    rows = db.session.execute(
+        select(m.c.from_location_id, m.c.to_location_id, m.c.reason, value)
+        .join(c, and_(m.c.ref_type == "count", m.c.ref_id == c.c.id))
+        .join(p, p.c.id == m.c.part_id)
+        .where(c.c.status == ACCEPTED, c.c.accepted_at >= start, c.c.accepted_at < end,
+               m.c.reason.in_(["count_adjustment", "count_relocation"]))
+        .group_by(m.c.from_location_id, m.c.to_location_id, m.c.reason)).all()
+    loss_id = service.system_location(COUNT_LOSS).id
+    out: dict[int, dict] = {}
+
+    def row(location_id):
+        return out.setdefault(location_id, {"location_id": location_id, "written_off": Decimal("0"),
+                                            "found": Decimal("0"), "relocated_in": Decimal("0"),
+                                            "relocated_out": Decimal("0")})
+
+    for frm, to, reason, total in rows:
+        total = Decimal(total or 0)
+        if reason == "count_relocation":
+            row(frm)["relocated_out"] += total
+            row(to)["relocated_in"] += total
+        elif to == loss_id:
+            row(frm)["written_off"] += total
+        elif frm == loss_id:
+            row(to)["found"] += total
+    if out:
+        for lid, code, office_id in db.session.execute(
+                select(loc.c.id, loc.c.code, loc.c.office_id).where(loc.c.id.in_(list(out)))):
+            out[lid].update(code=code, office_id=office_id)
+    return sorted(out.values(), key=lambda r: r.get("code", ""))
 
 
 # --- export --------------------------------------------------------------------------------
 
-def export_rows(rec: Reconciliation) -> list[list]:
-    header = [_("SKU"), _("Model"), _("Counted"), _("Ledger"), _("Variance"), _("Unit cost"), _("Variance value")]
-    rows = [header]
-    for line in rec.lines:
-        rows.append([line.sku, line.model, line.counted, line.ledger, line.variance, float(line.unit_cost),
-                     float(line.value)])
-    if rec.serials is not None:
-        rows.append([])
-        rows.append([_("Serial"), _("SKU"), _("Finding"), _("Registered at")])
-        rows += [[s, sku, _("missing"), ""] for sku, s in rec.serials.missing]
-        rows += [[s, sku or "", _("unexpected"), ""] for sku, s in rec.serials.unexpected]
-        rows += [[s, sku, _("registered elsewhere"), where] for sku, s, where in rec.serials.elsewhere]
-    return rows
+def export_sheets(rec: Reconciliation) -> list[sheets.Sheet]:
+    """The reconciliation as export sheets: the lines, then the serial findings (if any)."""
+    lines = sheets.Sheet(rec.count.number, [
+        sheets.Column(_l("SKU")), sheets.Column(_l("Model")), sheets.Column(_l("Counted"), "int"),
+        sheets.Column(_l("Ledger"), "int"), sheets.Column(_l("Variance"), "int"),
+        sheets.Column(_l("Unit cost"), "money"), sheets.Column(_l("Variance value"), "money")],
+        ([line.sku, line.model, line.counted, line.ledger, line.variance, line.unit_cost, line.value]
+         for line in rec.lines))
+    if rec.serials is None:
+        return [lines]
+    found = rec.serials
+    rows = ([[s, sku, _l("missing"), ""] for sku, s in found.missing]
+            + [[s, sku or "", _l("unexpected"), ""] for sku, s in found.unexpected]
+            + [[s, sku, _l("registered elsewhere"), where] for sku, s, where in found.elsewhere])
+    return [lines, sheets.Sheet(_l("Serials"), [_l("Serial"), _l("SKU"), _l("Finding"), _l("Registered at")], rows)]
 
 
-def export_csv(rec: Reconciliation) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf).writerows(export_rows(rec))
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
+def export_csv(rec: Reconciliation, *, locale=None) -> bytes:
+    """The reconciliation as CSV (headers in ``locale``, else the request's language)."""
+    return sheets.csv_bytes(export_sheets(rec), locale=locale)
 
 
-def export_xlsx(rec: Reconciliation) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = rec.count.number
-    for row in export_rows(rec):
-        sheet.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+def export_xlsx(rec: Reconciliation, *, locale=None) -> bytes:
+    """The reconciliation as XLSX: the lines on the first sheet, serial findings on the second."""
+    return sheets.xlsx_bytes(export_sheets(rec), locale=locale)

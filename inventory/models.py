@@ -185,10 +185,19 @@ class StockCount(db.Model):
     surplus_value: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
     liable_party: Mapped[str | None] = mapped_column(String(20))  # office | factory_shipping | cs
     liable_office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
+    # Why a recount is wanted: "threshold" (the variance was too large) or "supervisor" (asked, with a note).
+    recount_reason: Mapped[str | None] = mapped_column(String(20))
+    recount_note: Mapped[str | None] = mapped_column(Text)
+    # The later count of the same location whose acceptance made this one moot.
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("inv_count.id"))
+    # Value of units this count moved in from another location (that location's loss), frozen at acceptance.
+    relocated_value: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"))
 
     location: Mapped[Location] = relationship(lazy="joined")
     counted_by = relationship("User", foreign_keys=[counted_by_id], lazy="joined")
     accepted_by = relationship("User", foreign_keys=[accepted_by_id], lazy="joined")
+    superseded_by: Mapped["StockCount | None"] = relationship(foreign_keys=[superseded_by_id], remote_side=[id],
+                                                              lazy="select")
     lines: Mapped[list["CountLine"]] = relationship(back_populates="count", cascade="all, delete-orphan",
                                                     order_by="CountLine.id")
     serials: Mapped[list["CountSerial"]] = relationship(back_populates="count", cascade="all, delete-orphan",

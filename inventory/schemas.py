@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from core.schemas import Money, PageArgs, PageSchema
+from inventory import counts as count_svc
 from inventory import spares, vendor
 
 # Bounds that every database can store: anything larger is a 422, never a 500.
@@ -152,6 +153,13 @@ class CountSchema(Schema):
     liable_office_id = fields.Int(allow_none=True)
     shortfall_value = Money()
     surplus_value = Money()
+    relocated_value = Money(metadata={"description": "value of units taken from other locations (their loss)"})
+    status_label = fields.Function(lambda c: count_svc.status_label(c.status))
+    recount_reason = fields.Str(allow_none=True, metadata={"description": "threshold | supervisor"})
+    recount_message = fields.Function(lambda c: count_svc.recount_message(c))
+    superseded_by = fields.Function(lambda c: c.superseded_by.number if c.superseded_by_id else None)
+    warnings = fields.Function(lambda c: count_svc.count_warnings(c),
+                               metadata={"description": "e.g. several counts of one kind in one week"})
 
 
 class CountPageSchema(PageSchema):
@@ -178,6 +186,16 @@ class ReconciliationSchema(Schema):
     unexpected = fields.Function(lambda r: [{"sku": a, "serial": b} for a, b in r.serials.unexpected] if r.serials else [])
     elsewhere = fields.Function(
         lambda r: [{"sku": a, "serial": b, "registered_at": c} for a, b, c in r.serials.elsewhere] if r.serials else [])
+    swaps = fields.Function(
+        lambda r: [{"sku": a, "missing": b, "found": c, "found_registered_at": d, "value": str(v)}
+                   for a, b, c, d, v in r.serials.swaps] if r.serials else [],
+        metadata={"description": "right quantity, wrong unit: one missing here, one found here registered elsewhere"})
+    relocated_value = Money()
+
+
+class AcceptArgs(Schema):
+    confirm_relocations = fields.Bool(
+        load_default=False, metadata={"description": "move units found here but registered at other locations"})
 
 
 class NoteArgs(Schema):

@@ -120,12 +120,42 @@ def reverse(movement_id):
 @bp.route("/counts")
 @roles_required(*STAFF)
 def counts():
-    page = paginate(count_svc.counts_query(actor(), status=request.args.get("status")), request.args.get("page", 1))
-    return render_template("inventory/counts.html", page=page)
+    loc_id = _int("location")
+    location = None
+    if loc_id:
+        location = service.get_location(loc_id)
+        service.ensure_location_access(actor(), location)
+    page = paginate(count_svc.counts_query(actor(), location_id=loc_id, status=request.args.get("status")),
+                    request.args.get("page", 1))
+    # Units other locations' counts took from this one: its loss, shown on its own page.
+    taken = count_svc.relocations_out(loc_id) if location is not None else []
+    return render_template("inventory/counts.html", page=page, locations=_countable_locations(),
+                           location=location, taken=taken, status_label=count_svc.status_label)
 
 
 def _countable_locations():
     return [loc for loc in service.visible_locations(actor()) if loc.physical and loc.kind != "transit"]
+
+
+def _count_form(recount_of=None, status=200):
+    """The count form, with what the user chose kept (a failed upload must not reset the location)."""
+    locations = _countable_locations()
+    kinds = [k for k in COUNT_KINDS if k != "spot" or visible_office_id(actor()) is None]
+    chosen = {"location": request.form.get("location", ""), "kind": request.form.get("kind", ""),
+              "full": request.form.get("full") == "1" if request.method == "POST" else True,
+              "note": request.form.get("note", ""), "serials": request.form.get("serials", ""),
+              "qty": {key[4:]: value for key, value in request.form.items() if key.startswith("qty-")}}
+    if not chosen["location"]:
+        if recount_of is not None:
+            chosen["location"] = str(recount_of.location_id)
+        else:
+            default = count_svc.default_count_location(actor(), locations)
+            chosen["location"] = str(default.id) if default else ""
+    if not chosen["kind"] and recount_of is not None:
+        chosen["kind"] = recount_of.kind
+    # The form lists parts, never the ledger's quantities: a spot check stays blind.
+    return render_template("inventory/count_form.html", locations=locations, parts=service.list_parts(),
+                           kinds=kinds, recount_of=recount_of, chosen=chosen), status
 
 
 @bp.route("/counts/new", methods=["GET", "POST"])
@@ -135,11 +165,7 @@ def new_count():
     if request.values.get("recount_of"):
         recount_of = count_svc.get_count(actor(), _int("recount_of"))
     if request.method == "GET":
-        kinds = [k for k in COUNT_KINDS if k != "spot" or visible_office_id(actor()) is None]
-        # The form lists parts, never the ledger's quantities: a spot check stays blind.
-        return render_template("inventory/count_form.html", locations=_countable_locations(),
-                               parts=service.list_parts(), kinds=kinds, recount_of=recount_of)
-    back = request.full_path
+        return _count_form(recount_of)
     try:
         location = service.get_location(_int("location") or 0)
         upload = request.files.get("file")
@@ -160,8 +186,13 @@ def new_count():
                                        method=method, full=request.form.get("full") == "1",
                                        note=request.form.get("note", ""), recount_of=recount_of)
     except DomainError as err:
-        return _failed(err, back)
+        if isinstance(err, (Forbidden, NotFound)):
+            raise
+        _failed(err, request.full_path)
+        return _count_form(recount_of, status=err.status)
     flash(_("Count %(n)s submitted.", n=count.number), "success")
+    for warning in count_svc.count_warnings(count):
+        flash(warning, "warning")
     return redirect(url_for(".count_detail", count_id=count.id))
 
 
@@ -170,8 +201,14 @@ def new_count():
 def count_detail(count_id):
     count = count_svc.get_count(actor(), count_id)
     rec = count_svc.reconcile(count) if count_svc.may_see_expected(actor(), count) else None
+    plan = None
+    if rec is not None and count.status == count_svc.SUBMITTED and actor().has_role(Role.SUPERVISOR):
+        plan = count_svc.plan_acceptance(count, rec)
     threshold = current_app.config["INVENTORY_RECOUNT_THRESHOLD"]
-    return render_template("inventory/count_detail.html", count=count, rec=rec, threshold=threshold)
+    return render_template("inventory/count_detail.html", count=count, rec=rec, threshold=threshold, plan=plan,
+                           warnings=count_svc.count_warnings(count), recount_message=count_svc.recount_message(count),
+                           status_label=count_svc.status_label, kind_label=count_svc.kind_label,
+                           may_withdraw=count.status in count_svc.PENDING)
 
 
 @bp.route("/counts/<int:count_id>/export.<fmt>")
@@ -194,7 +231,8 @@ def count_export(count_id, fmt):
 def count_accept(count_id):
     back = url_for(".count_detail", count_id=count_id)
     try:
-        count = count_svc.accept_count(actor(), count_svc.get_count(actor(), count_id))
+        count = count_svc.accept_count(actor(), count_svc.get_count(actor(), count_id),
+                                       confirm_relocations=request.form.get("confirm_relocations") == "1")
     except DomainError as err:
         return _failed(err, back)
     flash(_("Count %(n)s accepted; adjustments posted.", n=count.number), "success")
@@ -210,6 +248,18 @@ def count_recount(count_id):
     except DomainError as err:
         return _failed(err, back)
     flash(_("A recount has been asked for."), "success")
+    return redirect(back)
+
+
+@bp.route("/counts/<int:count_id>/withdraw", methods=["POST"])
+@roles_required(*STAFF)
+def count_withdraw(count_id):
+    back = url_for(".count_detail", count_id=count_id)
+    try:
+        count = count_svc.withdraw_count(actor(), count_svc.get_count(actor(), count_id), request.form.get("note", ""))
+    except DomainError as err:
+        return _failed(err, back)
+    flash(_("Count %(n)s withdrawn.", n=count.number), "success")
     return redirect(back)
 
 

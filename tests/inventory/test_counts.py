@@ -55,7 +55,7 @@ def test_movements_after_the_count_do_not_distort_it(ctx, stock, user):
 
 
 def test_full_count_includes_uncounted_parts_as_zero(ctx, stock, user):
-    cnt = _submit(user("clerk1"), stock.hq, [], kind="spot")
+    cnt = _submit(user("clerk1"), stock.hq, [("MX-CDR", 0)], kind="spot")
     rec = counts.reconcile(cnt)
     by_sku = {line.sku: line for line in rec.lines}
     assert by_sku["USB-64"].variance == -100 and by_sku["SSD-1T"].variance == -5
@@ -88,8 +88,16 @@ def test_serial_count_finds_missing_unexpected_and_misplaced(ctx, stock, user):
     [line] = rec.lines
     assert (line.counted, line.ledger) == (4, 3)
     cnt.status = "submitted"  # under the threshold either way for this test
-    counts.accept_count(user("boss"), cnt)
     db.session.commit()
+    # S3 is SH's: taking it needs the supervisor's explicit confirmation.
+    with pytest.raises(Conflict) as err:
+        counts.accept_count(user("boss"), cnt)
+    assert err.value.code == "confirm_relocations" and "S3 from OFF-SH" in err.value.message
+    db.session.rollback()
+    assert cnt.status == "submitted" and service.balance_of(stock.sh_loc, stock.ssd) == 1
+    counts.accept_count(user("boss"), cnt, confirm_relocations=True)
+    db.session.commit()
+    assert (cnt.shortfall_value, cnt.surplus_value, cnt.relocated_value) == (400, 400, 400)
     here = {sp.serial for sp in service.serials_at(stock.bj_loc)}
     assert here == {"S0", "S1", "S3", "NEW9"}
     assert service.balance_of(stock.sh_loc, stock.ssd) == 0
@@ -148,11 +156,13 @@ def test_recount_over_threshold_via_api(stock, api_as):
 
 def test_count_with_bad_lines_saves_nothing(ctx, stock, user):
     with pytest.raises(ValidationFailed) as err:
-        _submit(user("bj-user"), stock.bj_loc, [("USB-64", 1), ("NOPE", 2), ("SSD-1T", 3), ("USB-64", 4)])
+        _submit(user("bj-user"), stock.bj_loc, [("USB-64", 1), ("NOPE", 2), ("SSD-1T", 3), ("USB-64", 4)],
+                serials=[("SSD-1T", "S0"), ("SSD-1T", "S0")])
     msgs = err.value.errors["lines"]
     assert any("Line 2" in m and "NOPE" in m for m in msgs)
     assert any("Line 3" in m and "serialized" in m for m in msgs)
-    assert any("Line 4" in m and "line 1" in m for m in msgs)
+    assert any("serial S0 was already scanned" in m for m in msgs)
+    assert not any("Line 4" in m for m in msgs)  # a SKU on two lines is added up, not refused
     db.session.rollback()
     assert db.session.query(StockCount).count() == 0
 
