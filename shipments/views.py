@@ -14,12 +14,14 @@ from core.accounts.roles import Role
 from core.audit.service import trail
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
+from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
 from shipments import freight, receiving, service
 from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment
 
 bp = Blueprint("shipments", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/shipments", url_prefix="/shipments")
+bp.add_app_template_global(new_form_key, "new_form_key")
 
 STAFF = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
@@ -181,6 +183,7 @@ def _flatten(errors: dict) -> dict:
 
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@idempotent
 def create():
     """Pack a new shipment: leg, parties, contents typed or scanned one per line."""
     offices, vendors = _directory_choices()
