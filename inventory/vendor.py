@@ -3,8 +3,6 @@ the vendor's good units are checked in at the factory shipping dept against the 
 the shipping dept reconcile their records weekly."""
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
@@ -14,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
+from core import sheets
 from core.calendar import SHANGHAI, local_today
 from core.directory.models import Vendor
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -157,17 +156,43 @@ def week_bounds(week_start: date) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=7)
 
 
-def parse_statement(content: bytes) -> list[dict]:
-    """The shipping dept's CSV: day, direction (in/out), sku, quantity, serial, reference."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed(_("The file is not UTF-8 text."), errors={"file": [_("Save it as UTF-8 CSV.")]}) from None
-    rows = list(csv.DictReader(io.StringIO(text)))
+STATEMENT_COLUMNS = sheets.Columns(
+    aliases={
+        "day": ("day", "date", "日期", "发货日期", "收货日期", "业务日期"),
+        "direction": ("direction", "in/out", "方向", "收发", "类型", "出入库"),
+        "sku": ("sku", "part", "料号", "物料编码", "物料号", "物料代码", "编码"),
+        "quantity": ("quantity", "qty", "数量"),
+        "serial": ("serial", "sn", "s/n", "序列号", "条码", "机身号"),
+        "reference": ("reference", "ref", "note", "单号", "参考号", "备注", "单据号"),
+    },
+    required=("day", "sku"), codes=("sku", "serial"))
+_DIRECTIONS = {"in": "in", "入": "in", "入库": "in", "收": "in", "收货": "in",
+               "out": "out", "出": "out", "出库": "out", "发": "out", "发货": "out"}
+
+
+def parse_statement(content: bytes, filename: str = "") -> list[dict]:
+    """The shipping dept's statement (CSV or XLSX, English or Chinese headers): day, direction (in/out),
+    sku, quantity, serial, reference; each row with its file ``line``.
+
+    Days come back as YYYY-MM-DD when they read as a day in any usual way
+    (2026/11/3, 2026年11月3日, an Excel date), directions as in/out (入库/出库
+    too); anything else is left as typed for :func:`submit_statement` to name.
+    """
     out = []
-    for row in rows:
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        out.append(row)
+    for row in sheets.read_table(content, filename, STATEMENT_COLUMNS).rows:
+        values = row.as_dict()
+        try:
+            values["day"] = sheets.as_date(values["day"]).isoformat()
+        except ValueError:
+            pass
+        direction = values.get("direction", "")
+        values["direction"] = _DIRECTIONS.get(direction.lower(), direction)
+        try:
+            values["quantity"] = str(sheets.as_int(values["quantity"])) if values.get("quantity") else ""
+        except ValueError:
+            pass
+        values["line"] = row.line
+        out.append(values)
     return out
 
 
@@ -185,6 +210,7 @@ def submit_statement(actor, *, week_start: date, rows: list[dict]) -> ShippingSt
     parts = service.parts_by_sku([r.get("sku", "") for r in rows])
     problems, lines = [], []
     for n, row in enumerate(rows, start=2):
+        n = row.get("line", n)
         try:
             day = date.fromisoformat(str(row.get("day", "")))
         except ValueError:
@@ -210,7 +236,7 @@ def submit_statement(actor, *, week_start: date, rows: list[dict]) -> ShippingSt
                                                serial=serial, reference=str(row.get("reference") or "")[:80]))
     if problems:
         raise ValidationFailed(_("The statement has %(n)s bad lines; nothing was saved.", n=len(problems)),
-                               errors={"file": problems})
+                               errors={"file": sheets.cap(problems)})
     statement = ShippingStatement(week_start=week_start, submitted_by_id=actor.id, lines=lines)
     try:
         with db.session.begin_nested():

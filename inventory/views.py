@@ -160,6 +160,7 @@ def _count_form(recount_of=None, status=200):
 
 @bp.route("/counts/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
+@idempotent
 def new_count():
     recount_of = None
     if request.values.get("recount_of"):
@@ -458,7 +459,8 @@ def vendor_action(action):
             if not upload or not upload.filename:
                 raise ValidationFailed(_("Choose the statement file."), errors={"file": [_("Required.")]})
             week = date.fromisoformat(request.form.get("week_start", ""))
-            vendor.submit_statement(actor(), week_start=week, rows=vendor.parse_statement(upload.read()))
+            vendor.submit_statement(actor(), week_start=week,
+                                    rows=vendor.parse_statement(upload.read(), upload.filename))
             flash(_("Statement recorded."), "success")
             return redirect(url_for(".vendor_pool", week=week.isoformat()))
         else:
@@ -466,6 +468,10 @@ def vendor_action(action):
     except ValueError:
         return _failed(ValidationFailed(_("The week starts on a date (YYYY-MM-DD)."), errors={}), back)
     except DomainError as err:
+        if action == "statement" and not isinstance(err, (Forbidden, NotFound)):
+            # The bad lines are shown in this answer: through a redirect they would ride in the session cookie.
+            _failed(err, back)
+            return vendor_pool(), err.status
         return _failed(err, back)
     return redirect(back)
 
