@@ -602,6 +602,11 @@ def statement(actor, period: str) -> dict:
     period = (period or "").strip()
     if not PERIOD_RE.match(period):
         raise ValidationFailed(_("The month must look like 2026-10."), errors={"month": [_("Use YYYY-MM.")]})
+    return month_statement(period)
+
+
+def month_statement(period: str) -> dict:
+    """:func:`statement` without the access check, for callers that checked it (the monthly figures)."""
     rows = db.session.execute(
         select(FreightBillLine, FreightBill, FreightFinding.kind, Shipment.paying_account)
         .join(FreightBill, FreightBill.id == FreightBillLine.bill_id)

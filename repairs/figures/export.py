@@ -71,6 +71,11 @@ def _fmt(value, kind: str) -> str:
     return str(value)
 
 
+def local_stamp(moment) -> str:
+    """A timestamp as the pages show it: Asia/Shanghai wall-clock time, named."""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") + " (Asia/Shanghai)"
+
+
 def format_value(value, kind: str) -> str:
     """A value as shown on pages and in the PDF."""
     return _fmt(value, kind)
@@ -132,7 +137,7 @@ def report_pdf(report: Report) -> bytes:
     story = [
         para(str(_("Depot figures: %(p)s", p=report.period.label)), "Title", size=16),
         para(f"{report.scope_label} · {report.period.start.isoformat()} – {report.period.last_day.isoformat()} · "
-             + str(_("generated %(t)s", t=report.generated_at.strftime("%Y-%m-%d %H:%M UTC"))), size=9),
+             + str(_("generated %(t)s", t=local_stamp(report.generated_at))), size=9),
         Spacer(1, 4 * mm),
     ]
     for table in report.tables:

@@ -44,11 +44,13 @@ from core.directory.models import Dealer, Office, RepairRoute
 from core.errors import Forbidden, NotFound
 from core.extensions import db
 from core.types import utcnow
+from inventory import counts as inventory_counts
 from inventory.models import BIN, OFFICE, Balance, Location, Movement, Part, StockCount
 from repairs import states as st
 from repairs.figures.periods import Period, daynum, from_daynum, local_midnight_utc, month_period, week_period
 from repairs.figures.sqlfuncs import date_daynum, local_daynum, local_month
 from repairs.models import RepairUnit, ReturnParcel
+from shipments import freight as shipments_freight
 from shipments.models import PAYING_ACCOUNTS, Shipment
 
 VIEWER_ROLES = (Role.SUPERVISOR, Role.OFFICE)
@@ -619,23 +621,38 @@ def _variance_table(conn, period: Period, scope: Scope, names: dict) -> Table:
         Column("office", _("Office / party")), Column("name", _("Name")), Column("counts", _("Counts accepted"), "int"),
         Column("shortfall", _("Shortfall (RMB)"), "money"), Column("surplus", _("Surplus (RMB)"), "money"),
         Column("gross", _("Gross variance (RMB)"), "money"),
+        Column("taken", _("Taken by other locations' counts (RMB)"), "money"),
     ])
-    table.note = _("Counts accepted in the period; a shortfall is charged to the liable office (DOMAIN C.4).")
+    table.note = _("Counts accepted in the period; a shortfall is charged to the liable office (DOMAIN C.4). "
+                   "Units another location's count found and took (a swapped serial) are this location's loss.")
     party_names = {"factory_shipping": _("Factory shipping dept"), "cs": _("Customer service (HQ)")}
-    rows = []
-    for party, oid, n, short, surplus, gross in conn.execute(stmt):
+    rows: dict[str, list] = {}
+
+    def row_for(party, oid):
         if oid is not None:
             code, name = names.get(oid) or _office_name(conn, oid)
         else:
             code, name = party or "cs", str(party_names.get(party, party or ""))
-        rows.append([code, name, int(n), _money(short), _money(surplus), _money(gross)])
+        return rows.setdefault(code, [code, name, 0, _money(0), _money(0), _money(0), _money(0)])
+
+    for party, oid, n, short, surplus, gross in conn.execute(stmt):
+        row = row_for(party, oid)
+        row[2] += int(n)
+        row[3] += _money(short)
+        row[4] += _money(surplus)
+        row[5] += _money(gross)
+    # What counts elsewhere took from a location: its loss, shown on its own row.
+    for moved in inventory_counts.variance_by_location(period.utc_start, period.utc_end):
+        if not moved["relocated_out"]:
+            continue
+        party, oid = inventory_counts.liable_party(db.session.get(Location, moved["location_id"]))
+        if scope.office_id is not None and oid != scope.office_id:
+            continue
+        row_for(party, oid)[6] += _money(moved["relocated_out"])
     # Offices with no accepted count still appear, with zeros, so a quiet office is visible.
-    seen = {r[0] for r in rows}
     for oid, (code, name) in names.items():
-        if code not in seen:
-            rows.append([code, name, 0, _money(0), _money(0), _money(0)])
-    rows.sort(key=lambda r: (-r[5], r[0]))
-    table.rows = rows
+        row_for("office", oid)
+    table.rows = sorted(rows.values(), key=lambda r: (-r[5], -r[6], r[0]))
     return table
 
 
@@ -692,6 +709,28 @@ def _freight_table(conn, period: Period, scope: Scope) -> Table:
     return table
 
 
+def _freight_bills_table(period: Period) -> Table:
+    """The month's freight bills by paying account: billed, matched, disputed, payable, paid (company-wide)."""
+    data = shipments_freight.month_statement(period.key)
+    labels = {"cs": _("Customer service"), "sales": _("Sales department (DOA)"), "unassigned": _("No shipment")}
+    table = Table("freight_bills", _("Freight bills of the month"), [
+        Column("account", _("Paying account")), Column("name", _("Account")), Column("bills", _("Bills"), "int"),
+        Column("lines", _("Bill lines"), "int"), Column("billed", _("Billed (RMB)"), "money"),
+        Column("matched", _("Matched (RMB)"), "money"), Column("amount_diff", _("Amount differs (RMB)"), "money"),
+        Column("no_shipment", _("No shipment (RMB)"), "money"),
+        Column("pending", _("Awaiting decision (RMB)"), "money"), Column("disputed", _("Disputed (RMB)"), "money"),
+        Column("payable", _("Payable (RMB)"), "money"), Column("paid", _("Paid (RMB)"), "money"),
+    ])
+    table.note = _("The factory's bills for the month: a waybill billed before is not payable unless the supervisor "
+                   "accepts it; payable is the sum of accepted lines.")
+    keys = ("bills", "lines", "billed", "matched", "amount_diff", "no_shipment", "pending", "disputed", "payable",
+            "paid")
+    for row in data["rows"]:
+        table.rows.append([row["account"], str(labels[row["account"]])] + [row[k] for k in keys])
+    table.rows.append([_("Total"), ""] + [data["total"][k] for k in keys])
+    return table
+
+
 # --------------------------------------------------------------------------- the report
 
 def build_report(actor, period: Period, office_code: str | None = None) -> Report:
@@ -726,6 +765,8 @@ def compute_report(period: Period, scope: Scope, today: date | None = None) -> R
     tables += _doa_tables(conn, period, scope)
     tables += _spare_tables(conn, period, scope, today or local_today())
     tables.append(_freight_table(conn, period, scope))
+    if period.kind == "month" and scope.office_id is None:
+        tables.append(_freight_bills_table(period))
     return Report(period, scope.office_code, scope.office_name, utcnow(), tables)
 
 
@@ -837,6 +878,8 @@ def _variance_chart(conn, period: Period, scope: Scope) -> Chart:
     return Chart("variance_by_office", chart_titles()["variance_by_office"], "bar", [r[0] for r in rows], [
         {"key": "shortfall", "label": _("Shortfall (RMB)"), "data": [r[3] for r in rows], "unit": "RMB"},
         {"key": "surplus", "label": _("Surplus (RMB)"), "data": [r[4] for r in rows], "unit": "RMB"},
+        {"key": "taken", "label": _("Taken by other locations' counts (RMB)"), "data": [r[6] for r in rows],
+         "unit": "RMB"},
     ], note=_("Counts accepted in %(p)s.", p=period.key))
 
 

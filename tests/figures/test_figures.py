@@ -115,8 +115,9 @@ def test_spares_counts_variance_freight(app, data):
         assert counts["BJ"][2:] == [5, 3, 2, 60.0]   # weeks of 09-28 and 10-12, and the monthly count
         assert counts["SH"][2:] == [5, 0, 5, 0.0]
         variance = _rows(rep, "variance")
-        assert variance["BJ"][2:] == [1, Decimal("100.00"), Decimal("0.00"), Decimal("100.00")]
-        assert variance["factory_shipping"][2:] == [1, Decimal("20.00"), Decimal("5.00"), Decimal("25.00")]
+        assert variance["BJ"][2:] == [1, Decimal("100.00"), Decimal("0.00"), Decimal("100.00"), Decimal("0.00")]
+        assert variance["factory_shipping"][2:] == [1, Decimal("20.00"), Decimal("5.00"), Decimal("25.00"),
+                                                    Decimal("0.00")]
         assert variance["SH"][2] == 0
         freight = _rows(rep, "freight")
         assert freight["cs"][2:] == [3, Decimal("55.50"), 1]
