@@ -44,6 +44,20 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _ensure_database(url: str) -> None:
+    """Create the PostgreSQL database named by ``url`` if it does not exist."""
+    from sqlalchemy import create_engine, make_url, text
+
+    u = make_url(url)
+    if not u.drivername.startswith("postgresql"):
+        return
+    admin = create_engine(u.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}).first():
+            conn.execute(text(f'CREATE DATABASE "{u.database}"'))
+    admin.dispose()
+
+
 def _app(url: str):
     from core import create_app
     from core.extensions import db
@@ -181,6 +195,8 @@ def main() -> None:
     if args.case:
         child(args.case, args.db, args.lines)
         return
+    if args.db:
+        _ensure_database(args.db)
     print(f"{'case':14} {'file MB':>8} {'read s':>7} {'rules s':>8} {'import s':>9} {'peak MB':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for case in CASES:
@@ -188,7 +204,7 @@ def main() -> None:
             out = subprocess.run([sys.executable, __file__, "--case", case, "--db", url, "--lines", str(args.lines)],
                                  capture_output=True, text=True)
             if out.returncode:
-                print(f"{case:14} failed:\n{out.stderr[-3000:]}")
+                print(f"{case:14} failed: {out.stderr.strip().splitlines()[-1]}")
                 continue
             r = json.loads(out.stdout.strip().splitlines()[-1])
             read = f"{r['read_s']:.2f}" if "read_s" in r else "-"

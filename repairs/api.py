@@ -251,6 +251,19 @@ class Prices(MethodView):
         return service.add_price(actor(), **args)
 
 
+@blp.route("/prices/import")
+class PriceImport(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @idempotent
+    @blp.arguments(s.PriceListFileArgs, location="files")
+    @blp.response(201, s.RepairPriceSchema(many=True))
+    def post(self, files):
+        """Import a price list (CSV or XLSX: model, in force from, price, notice); a file with a bad line imports
+        nothing and lists the bad lines."""
+        upload = files["file"]
+        return service.import_price_list(actor(), upload.read(), upload.filename or "")
+
+
 @blp.route("/prices/notice")
 class PriceNotice(MethodView):
     @roles_required(Role.SUPERVISOR)

@@ -103,6 +103,11 @@ class RepairPriceArgs(Schema):
     notice = fields.String(load_default="", validate=validate.Length(max=200))
 
 
+class PriceListFileArgs(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary",
+                                               "description": "CSV (UTF-8 or GBK) or XLSX, header line first."})
+
+
 class RepairPriceNoticeArgs(Schema):
     effective_from = fields.Date(required=True)
     delta = fields.Decimal(required=True, places=2, as_string=True)

@@ -20,10 +20,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core import sheets
 from core.accounts import scope
+from core.accounts.roles import Role
 from core.calendar import add_working_days, local_day, local_today
 from core.codes import normalise_serial
 from core.directory.models import Dealer, RepairRoute
-from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
@@ -544,6 +545,67 @@ def add_price(actor, *, model: str, effective_from: date, amount, notice: str = 
     db.session.add(row)
     db.session.flush()
     return row
+
+
+PRICE_COLUMNS = sheets.Columns(
+    aliases={
+        "model": ("model", "型号", "产品型号", "机型"),
+        "effective_from": ("effective from", "in force from", "from", "date", "生效日期", "执行日期", "日期"),
+        "amount": ("amount", "price", "price (rmb)", "价格", "维修价格", "维修费", "金额", "单价"),
+        "notice": ("notice", "note", "通知", "备注", "说明"),
+    },
+    required=("model", "effective_from", "amount"))
+MAX_PRICE = Decimal("100000000")
+
+
+def import_price_list(actor, content: bytes, filename: str = "") -> list[RepairPrice]:
+    """Add the lines of a price-list file (CSV or XLSX: model, in force from, price, notice); all or none.
+
+    Only the supervisor changes prices. Every bad line is named by its file
+    line (the first 50 and the total): a missing model, a day that is not a
+    day, a price that is not an amount of 0 or more with at most two decimals,
+    a model priced twice from the same day in the file or already in the list.
+    """
+    if actor is None or not actor.has_role(Role.SUPERVISOR):
+        raise Forbidden(_("Only the supervisor changes prices."))
+    table = sheets.read_table(content, filename, PRICE_COLUMNS)
+    problems: list[tuple[int, str]] = []
+    plan: list[tuple[int, str, date, Decimal, str]] = []
+    for row in table.rows:
+        n, model = row.line, row["model"]
+        if not model or len(model) > 80:
+            problems.append((n, _("Line %(n)s: the model is missing or longer than 80 characters.", n=n)))
+            continue
+        try:
+            day = sheets.as_date(row["effective_from"])
+        except ValueError:
+            problems.append((n, _("Line %(n)s: %(d)s is not a day (use YYYY-MM-DD).", n=n, d=row["effective_from"])))
+            continue
+        try:
+            amount = sheets.as_decimal(row["amount"])
+            if amount < 0 or amount >= MAX_PRICE or amount != amount.quantize(Decimal("0.01")):
+                raise ValueError
+        except ValueError:
+            problems.append((n, _("Line %(n)s: the price %(a)s is not an amount of 0 or more with at most two "
+                                  "decimals.", n=n, a=row["amount"])))
+            continue
+        plan.append((n, model, day, amount.quantize(Decimal("0.01")), row["notice"][:200]))
+    existing = {(m, d) for m, d in db.session.execute(
+        select(RepairPrice.model, RepairPrice.effective_from)
+        .where(RepairPrice.model.in_({model for _n, model, _d, _a, _t in plan})))} if plan else set()
+    seen: dict[tuple[str, date], int] = {}
+    for n, model, day, _amount_, _notice in plan:
+        if (model, day) in seen:
+            problems.append((n, _("Line %(n)s: %(m)s from %(d)s is already on line %(o)s.", n=n, m=model,
+                                  d=day.isoformat(), o=seen[(model, day)])))
+        elif (model, day) in existing:
+            problems.append((n, _("Line %(n)s: %(m)s already has a price from %(d)s.", n=n, m=model,
+                                  d=day.isoformat())))
+        seen.setdefault((model, day), n)
+    if problems:
+        raise sheets.refuse(_("The price list has %(n)s bad lines; nothing was imported.", n=len(problems)), problems)
+    return [add_price(actor, model=model, effective_from=day, amount=amount, notice=notice)
+            for _n, model, day, amount, notice in plan]
 
 
 def apply_price_notice(actor, *, effective_from: date, delta, notice: str) -> list[RepairPrice]:

@@ -289,6 +289,14 @@ def prices():
             return render_template("core/error.html", status=403, code="forbidden",
                                    message=_("Only the supervisor changes prices."), errors={}), 403
         try:
+            if request.form.get("kind") == "import":
+                upload = request.files.get("file")
+                if upload is None or not upload.filename:
+                    raise ValidationFailed(_("Choose the price-list file (CSV or XLSX)."),
+                                           errors={"file": [_("Required.")]})
+                rows = service.import_price_list(user, upload.read(), upload.filename)
+                flash(_("Price list imported: %(n)s line(s).", n=len(rows)), "success")
+                return redirect(url_for("repairs.prices"))
             day = _date(request.form.get("effective_from"))
             if request.form.get("kind") == "notice":
                 rows = service.apply_price_notice(user, effective_from=day, delta=request.form.get("delta"),
@@ -301,6 +309,8 @@ def prices():
             return redirect(url_for("repairs.prices"))
         except DomainError as err:
             flash(err.message, "error")
+            for message in err.errors.get("file", []) if request.form.get("kind") == "import" else []:
+                flash(message, "error")  # at most 50 and the count, shown in this answer
             status = err.status
     return render_template("repairs/prices.html", prices=service.price_list()), status
 

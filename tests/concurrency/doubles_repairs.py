@@ -272,6 +272,13 @@ def api_price_notice(env, _):
                 json={"effective_from": "2026-12-01", "delta": -10, "notice": "December notice"})
 
 
+@scenario("repairs_api.PriceImport")
+def api_price_import(env, _):
+    sheet = "model,in force from,price\nDBL-SSD,2026-12-01,120\n".encode()
+    return Case("POST", "/api/v1/repairs/prices/import", env.user("supervisor"), _prices(), idempotency_key=True,
+                files={"file": ("prices.csv", sheet, "text/csv")})
+
+
 @scenario("repairs.prices")
 def page_price(env, _):
     return Case("POST", "/repairs/prices", env.user("supervisor"), _prices(), api=False, idempotency_key=True,

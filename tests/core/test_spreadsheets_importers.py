@@ -276,6 +276,46 @@ def _addresses(app):
     return _texts(app, Dealer.address)
 
 
+# --- repair price lists --------------------------------------------------------------------------
+
+PRICE_LAYOUT = corpus.Layout(
+    ["model", "in force from", "price", "notice"], ["型号", "生效日期", "价格", "备注"],
+    good=lambda i: [f"SSD A{i}00", "2026-12-01", "120.00", "Notice 12"],
+    good_zh=lambda i: [f"SSD A{i}00", "2026年12月1日", "￥１２０", "十二月调价"],
+    bad=lambda i: [f"M{i}", "someday", "cheap", ""],
+    formula=lambda i: [f"SSD A{i}00", "2026-12-01", "99", FORMULA])
+
+
+def _price_page_setup(app, make_office, make_user, login, api_as):
+    return login("supervisor", username="pricer"), {}
+
+
+def _price_page_send(client, ctx, filename, content):
+    return client.submit("/repairs/prices", {"kind": "import", "file": (io.BytesIO(content), filename)},
+                         content_type="multipart/form-data")
+
+
+def _price_api_setup(app, make_office, make_user, login, api_as):
+    return api_as("supervisor"), {}
+
+
+def _price_api_send(client, ctx, filename, content):
+    return client.post("/api/v1/repairs/prices/import", data={"file": (io.BytesIO(content), filename)},
+                       content_type="multipart/form-data")
+
+
+def _prices(app):
+    from repairs.models import RepairPrice
+
+    return _count(app, RepairPrice)
+
+
+def _notices(app):
+    from repairs.models import RepairPrice
+
+    return _texts(app, RepairPrice.notice)
+
+
 IMPORTERS = [
     Importer("counts_page", COUNT_LAYOUT, _count_page_setup, _count_page_send, _count_lines,
              formula_error=r"=1\+2"),
@@ -286,6 +326,8 @@ IMPORTERS = [
     Importer("freight_api", FREIGHT_LAYOUT, _freight_api_setup, _freight_api_send, _bill_lines, _destinations),
     Importer("dealers_page", DEALER_LAYOUT, _dealer_page_setup, _dealer_page_send, _dealers, _addresses),
     Importer("dealers_api", DEALER_LAYOUT, _dealer_api_setup, _dealer_api_send, _dealers, _addresses),
+    Importer("prices_page", PRICE_LAYOUT, _price_page_setup, _price_page_send, _prices, _notices),
+    Importer("prices_api", PRICE_LAYOUT, _price_api_setup, _price_api_send, _prices, _notices),
 ]
 
 
@@ -334,6 +376,17 @@ def test_bad_lines_are_listed_by_file_line_first_fifty_and_the_total(login, make
     body = _count_api_send(api, {}, "c.csv", corpus.csv_bytes(rows)).get_json()
     assert body["total"] == 120 and len(body["rows"]) == 50 and body["rows"][0]["line"] == 4
     assert len(body["errors"]["file"]) == 51
+
+
+def test_a_price_list_refuses_a_model_priced_twice_and_only_the_supervisor_imports(app, login, api_as):
+    rows = [PRICE_LAYOUT.headers_en, PRICE_LAYOUT.good(0), PRICE_LAYOUT.good(1), PRICE_LAYOUT.good(0)]
+    resp = _price_api_send(api_as("supervisor"), {}, "p.csv", corpus.csv_bytes(rows))
+    assert resp.status_code == 422 and resp.get_json()["rows"] == [
+        {"line": 4, "reason": "Line 4: SSD A000 from 2026-12-01 is already on line 2."}]
+    assert _price_api_send(api_as("service"), {}, "p.csv", corpus.csv_bytes(rows[:2])).status_code == 403
+    page = login("supervisor", username="boss").get("/repairs/prices").get_data(as_text=True)
+    assert 'name="kind" value="import"' in page and 'type="file"' in page
+    assert _prices(app) == 0
 
 
 def test_a_row_with_an_extra_column_is_no_crash(app, make_office, make_user, login, api_as):
