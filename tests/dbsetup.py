@@ -53,3 +53,18 @@ def empty_all_tables(db) -> None:
                 conn.execute(text(f'DELETE FROM "{t}"'))
             if conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first():
                 conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+def delete_used_rows(db) -> None:
+    """Remove every row with DELETE, only from tables that have rows, keeping the schema.
+
+    Much faster than TRUNCATE on PostgreSQL when a test touched a handful of tables;
+    ids are not restarted.
+    """
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+        used = {row[0] for row in conn.execute(text(probe))}
+        for t in reversed(tables):
+            if t in used:
+                conn.execute(text(f'DELETE FROM "{t}"'))

@@ -23,6 +23,7 @@ from werkzeug.routing import AnyConverter
 from tests.concurrency import doubles
 from tests.concurrency import doubles_core, doubles_doa, doubles_inventory, doubles_repairs, doubles_shipments  # noqa: F401 - they register
 from tests.concurrency.doubles import EXEMPT, SCENARIOS
+from tests.dbsetup import delete_used_rows
 
 pytestmark = pytest.mark.slow
 
@@ -35,21 +36,13 @@ BEING_FIXED: dict[tuple[str, str, str], str] = {}
 def _clean_state(app):
     """The suite's cleaning, done with DELETE on the tables a scenario wrote to: TRUNCATE of
     every table costs PostgreSQL two seconds a test, and a scenario touches a handful."""
-    from sqlalchemy import text
-
     from core.calendar.service import forget_closures
     from core.extensions import db, limiter
 
     yield
     with app.app_context():
         db.session.remove()
-        tables = [t.name for t in db.metadata.sorted_tables]
-        with db.engine.begin() as conn:
-            probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
-            used = {row[0] for row in conn.execute(text(probe))}
-            for t in reversed(tables):
-                if t in used:
-                    conn.execute(text(f'DELETE FROM "{t}"'))
+        delete_used_rows(db)
     forget_closures()
     limiter.reset()
     app.extensions["depot_principals"].clear()

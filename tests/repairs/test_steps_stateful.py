@@ -1,0 +1,236 @@
+"""Repair and DOA steps in any order, each possibly twice: every step happens once or not at all.
+
+A hypothesis state machine drives a dealer's parcel (receive, inspect, complete
+the receipt, answer and settle dealer tasks) and a DOA application (approve,
+scan units, complete the receipt, hold unapproved units, decide holds, answer
+tasks), repeating any step right after it was done (the double click, the
+retried request). After each step:
+
+- a repeated step is refused (409: InvalidTransition or Conflict) and writes nothing;
+- each unit's and application's history is one chain of transitions ending in its
+  current state; no unit is received twice; a receipt is completed once;
+- a task is answered once and settled once; each missing unit has one task;
+- a serial is held at most once at a time; a hold is decided once.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from sqlalchemy import func, select
+
+from core.errors import Conflict, DomainError, InvalidTransition
+from tests.dbsetup import delete_used_rows
+from tests.security.seed import cheap_password_hashing
+
+SERIALS = ["ST-U1", "ST-U2", "ST-U3"]
+DOA_SERIALS = ["ST-D1", "ST-D2"]
+STRAYS = ["ST-H1", "ST-H2"]
+
+
+def test_repair_and_doa_steps_in_any_order(app):
+    from core.accounts.service import create_user, get_user
+    from core.audit.models import AuditEntry
+    from core.calendar import local_today
+    from core.directory.models import Dealer, Factory, Office, RepairRoute
+    from core.extensions import db
+    from repairs import service as rep
+    from repairs.doa import service as doa
+    from repairs.doa.models import DoaApplication, DoaEvent, DoaHold, DoaTask
+    from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
+
+    class Steps(RuleBasedStateMachine):
+        def __init__(self):
+            super().__init__()
+            self.ctx = app.app_context()
+            self.ctx.push()
+            db.session.remove()
+            delete_used_rows(db)
+            with cheap_password_hashing():
+                create_user("st-boss", "st-boss-pass", ["admin"])
+            office = Office(code="STO", name="ST office", region="华北")
+            db.session.add(office)
+            db.session.flush()
+            db.session.add(Dealer(code="ST-DEALER", name="ST dealer", phone="13800001111", office_id=office.id))
+            factory = Factory(code="STF", name="ST factory")
+            db.session.add(factory)
+            db.session.flush()
+            db.session.add(RepairRoute(code="STF", name="ST route", factory_id=factory.id, promise_days=7))
+            boss = get_user("st-boss")
+            self.parcel_id = rep.create_parcel(boss, dealer_code="ST-DEALER", lines=[
+                {"serial": s, "model": "ST-SSD"} for s in SERIALS]).id
+            app_ = doa.create_application(boss, dealer_code="ST-DEALER", request="replacement",
+                                          purchase_date=local_today() - timedelta(days=2), fault="dead",
+                                          units=[{"serial": s, "model": "ST-SSD"} for s in DOA_SERIALS])
+            self.doa_number = app_.number
+            db.session.commit()
+            self.last = None  # the previous step that was applied: (callable, name)
+
+        def teardown(self):
+            db.session.rollback()
+            db.session.remove()
+            self.ctx.pop()
+
+        def boss(self):
+            return get_user("st-boss")
+
+        def parcel(self):
+            return db.session.get(ReturnParcel, self.parcel_id)
+
+        def doa_app(self):
+            return doa.application_by_number(self.doa_number)
+
+        def apply(self, name, step):
+            """Run ``step`` and commit; a refused step rolls back. Remember it for ``again``."""
+            try:
+                step()
+            except DomainError:
+                db.session.rollback()
+                return False
+            db.session.commit()
+            self.last = (name, step)
+            return True
+
+        # --- repairs ------------------------------------------------------------------------
+
+        @rule(serial=st.sampled_from(SERIALS))
+        def receive(self, serial):
+            self.apply(f"receive {serial}", lambda: rep.receive_unit(self.boss(), serial))
+
+        @rule(serial=st.sampled_from(SERIALS), damage=st.booleans())
+        def inspect(self, serial, damage):
+            def step():
+                unit = rep.unit_by_serial(serial)
+                rep.inspect_unit(self.boss(), unit, human_damage=damage)
+            self.apply(f"inspect {serial}", step)
+
+        @rule()
+        def complete_receipt(self):
+            self.apply("complete receipt", lambda: rep.complete_receipt(self.boss(), self.parcel()))
+
+        @rule(index=st.integers(0, 5), decision=st.sampled_from(["agreed", "dispute", "repair", "return", "scrap"]))
+        def resolve(self, index, decision):
+            tasks = list(db.session.scalars(select(DealerTask).order_by(DealerTask.id)))
+            if index < len(tasks):
+                task_id = tasks[index].id
+                self.apply(f"resolve task {task_id}", lambda: rep.resolve_task(
+                    self.boss(), db.session.get(DealerTask, task_id), decision))
+
+        @rule(index=st.integers(0, 5), decision=st.sampled_from(["agreed", "repair", "return", "scrap"]))
+        def settle(self, index, decision):
+            tasks = list(db.session.scalars(select(DealerTask).order_by(DealerTask.id)))
+            if index < len(tasks):
+                task_id = tasks[index].id
+                self.apply(f"settle task {task_id}", lambda: rep.settle_task(
+                    self.boss(), db.session.get(DealerTask, task_id), decision))
+
+        # --- DOA ----------------------------------------------------------------------------
+
+        @rule(department=st.sampled_from(["channel", "product"]))
+        def approve(self, department):
+            self.apply(f"approve {department}", lambda: doa.decide(self.boss(), self.doa_app(), department, "approve"))
+
+        @rule(serial=st.sampled_from(DOA_SERIALS + STRAYS), damage=st.booleans())
+        def scan(self, serial, damage):
+            self.apply(f"scan {serial}", lambda: doa.scan_doa_arrival(self.boss(), serial, self.doa_number,
+                                                                      human_damage=damage, dealer_code="ST-DEALER"))
+
+        @rule()
+        def doa_receipt(self):
+            self.apply("scan the DOA number (the receipt)", lambda: doa.scan_doa_arrival(self.boss(), self.doa_number, self.doa_number))
+
+        @rule(index=st.integers(0, 3), how=st.sampled_from(["repair", "aside"]))
+        def decide_hold(self, index, how):
+            holds = list(db.session.scalars(select(DoaHold).order_by(DoaHold.id)))
+            if index < len(holds):
+                hold_id = holds[index].id
+
+                def step():
+                    hold = db.session.get(DoaHold, hold_id)
+                    if how == "repair":
+                        doa.convert_hold_to_repair(self.boss(), hold, model="ST-SSD")
+                    else:
+                        doa.set_hold_aside(self.boss(), hold, "shelf")
+                self.apply(f"hold {hold_id} {how}", step)
+
+        @rule(index=st.integers(0, 3), decision=st.sampled_from(["agreed", "dispute", "proceed", "not_doa"]),
+              settle=st.booleans())
+        def doa_task(self, index, decision, settle):
+            tasks = list(db.session.scalars(select(DoaTask).order_by(DoaTask.id)))
+            if index < len(tasks):
+                task_id = tasks[index].id
+                fn = doa.settle_task if settle else doa.resolve_task
+                self.apply(f"DOA task {task_id}", lambda: fn(self.boss(), db.session.get(DoaTask, task_id), decision))
+
+        # --- the same step again ------------------------------------------------------------------
+
+        @precondition(lambda self: self.last is not None)
+        @rule()
+        def again(self):
+            name, step = self.last
+            if name.startswith("scan "):
+                # A scan repeated is answered "already done" (or returns the open hold): a 200, not an error.
+                before = self._rows()
+                step()
+                db.session.commit()
+                assert self._rows() == before, f"{name} repeated wrote again"
+                return
+            before = self._rows()
+            try:
+                step()
+            except (InvalidTransition, Conflict):
+                db.session.rollback()
+            else:
+                raise AssertionError(f"{name} was applied twice")
+            assert self._rows() == before
+
+        def _rows(self):
+            counted = (RepairEvent, DealerTask, DoaEvent, DoaTask, DoaHold, ReturnParcel, RepairUnit, AuditEntry)
+            return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in counted)
+
+        # --- invariants -----------------------------------------------------------------------------
+
+        @invariant()
+        def histories_are_chains(self):
+            for unit in db.session.scalars(select(RepairUnit)):
+                events = [e for e in db.session.scalars(select(RepairEvent).where(RepairEvent.unit_id == unit.id)
+                                                        .order_by(RepairEvent.id)) if e.to_state]
+                state = None
+                for event in events:
+                    assert event.from_state == state, f"{unit.serial}: {event.action} from {event.from_state}"
+                    state = event.to_state
+                assert state == unit.state, f"{unit.serial}: history ends in {state}, unit is {unit.state}"
+                assert sum(e.action == "receive" for e in events) <= 1, f"{unit.serial} received twice"
+            app_ = self.doa_app()
+            state = None
+            for event in db.session.scalars(select(DoaEvent).where(DoaEvent.application_id == app_.id,
+                                                                   DoaEvent.to_state.is_not(None))
+                                            .order_by(DoaEvent.id)):
+                if event.from_state != event.to_state:
+                    assert event.from_state == state, f"{app_.number}: {event.action} from {event.from_state}"
+                    state = event.to_state
+            assert state == app_.state
+            arrived = [e.data.get("serial") for e in db.session.scalars(
+                select(DoaEvent).where(DoaEvent.action == "unit_arrived"))]
+            assert len(arrived) == len(set(arrived)), f"a DOA unit arrived twice: {arrived}"
+
+        @invariant()
+        def receipts_and_tasks_once(self):
+            for parcel in db.session.scalars(select(ReturnParcel)):
+                completions = db.session.scalar(select(func.count()).select_from(RepairEvent).where(
+                    RepairEvent.parcel_id == parcel.id, RepairEvent.action == "complete_receipt"))
+                assert completions == (1 if parcel.receipt_completed_at else 0), parcel.rma_number
+            missing = db.session.scalars(select(DealerTask.unit_id).where(DealerTask.kind == "missing")).all()
+            assert len(missing) == len(set(missing))
+            for task in db.session.scalars(select(DealerTask)):
+                updates = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+                    AuditEntry.entity == "dealer_task", AuditEntry.entity_id == str(task.id),
+                    AuditEntry.action == "update"))
+                assert updates <= 2 and (task.closed_at is not None) == (task.status in ("agreed", "resolved"))
+            held = db.session.scalars(select(DoaHold.serial).where(DoaHold.status == "held")).all()
+            assert len(held) == len(set(held)), f"a serial is held twice: {held}"
+            for task in db.session.scalars(select(DoaTask)):
+                assert (task.closed_at is not None) == (task.status in ("agreed", "resolved"))
+
+    run_state_machine_as_test(Steps)
