@@ -116,6 +116,30 @@ def _text(value, limit: int) -> str:
     return str(value or "").strip()[:limit]
 
 
+def _check_free(parsed: list[dict], waybill: str | None) -> None:
+    """409 when a declared unit is on a shipment not yet received, or the waybill names another parcel."""
+    busy = _unit_serials_in_transit([line["serial"] for line in parsed if line["kind"] == "unit"])
+    if busy:
+        first = sorted(busy)[0]
+        raise Conflict(
+            _("Unit %(s)s is already on shipment %(n)s, which has not been received.", s=first, n=busy[first]),
+            errors={"lines": [_("%(s)s is on %(n)s.", s=s, n=n) for s, n in sorted(busy.items())]},
+        )
+    if waybill:
+        _check_waybill_free(waybill)
+
+
+def _reserve_waybill(waybill: str, exclude_id: int | None) -> None:
+    """Check the waybill is free, with other requests giving a waybill to a shipment waiting their turn.
+
+    SQLite: the caller has already written (the status claim), so it holds the write lock. PostgreSQL:
+    a transaction-scoped advisory lock on the waybill.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext("waybill:" + waybill))))
+    _check_waybill_free(waybill, exclude_id=exclude_id)
+
+
 def _check_waybill_free(waybill: str, *, exclude_id: int | None = None) -> None:
     stmt = select(Shipment.number).where(Shipment.waybill == waybill)
     if exclude_id is not None:
@@ -360,16 +384,7 @@ def create_shipment(actor, *, leg, lines, carrier=None, waybill=None, paying_acc
         raise ValidationFailed(_("The shipment has invalid fields."), errors=errors)
     _check_actor_may_ship(actor, leg, office_id)
 
-    busy = _unit_serials_in_transit([line["serial"] for line in parsed if line["kind"] == "unit"])
-    if busy:
-        first = sorted(busy)[0]
-        raise Conflict(
-            _("Unit %(s)s is already on shipment %(n)s, which has not been received.", s=first, n=busy[first]),
-            errors={"lines": [_("%(s)s is on %(n)s.", s=s, n=n) for s, n in sorted(busy.items())]},
-        )
-    if waybill:
-        _check_waybill_free(waybill)
-
+    _check_free(parsed, waybill)
     loc_errors: dict = {}
     origin = _resolve_location(from_location, "from_location", loc_errors)
     destination = _resolve_location(to_location, "to_location", loc_errors)
@@ -387,8 +402,15 @@ def create_shipment(actor, *, leg, lines, carrier=None, waybill=None, paying_acc
                                    errors={"to_location": [_("Same as the origin.")]})
 
     now = utcnow()
+    # The number's counter row is the first write: it serialises shipments being packed (row lock on
+    # PostgreSQL, the write lock on SQLite), so the units and the waybill are checked again after it,
+    # against whatever a concurrent request committed meanwhile.
+    number = next_number("SH", local_day(now).strftime("%y%m"), width=5)
+    _check_free(parsed, None)
+    if waybill:
+        _reserve_waybill(waybill, None)
     shipment = Shipment(
-        number=next_number("SH", local_day(now).strftime("%y%m"), width=5),
+        number=number,
         leg=leg, carrier=carrier, waybill=waybill, pieces=pieces, weight_kg=weight, freight_cost=cost,
         paying_account=paying_account, status="packed", dealer_id=dealer_id, office_id=office_id,
         vendor_id=vendor_id, from_location_id=origin.id if origin else None,
@@ -514,7 +536,7 @@ def mark_shipped(actor, shipment: Shipment, *, waybill, carrier, shipped_at=None
         )
     _check_departure(actor, shipment)
     claim_transition(shipment, "shipped")
-    _check_waybill_free(waybill, exclude_id=shipment.id)
+    _reserve_waybill(waybill, shipment.id)
     if reported_at is not None or shipment.waybill != waybill or shipment.reported_at is None:
         shipment.reported_at = reported
     shipment.waybill = waybill

@@ -160,3 +160,40 @@ def test_receiving_while_it_is_being_shipped_posts_from_the_right_place(app, wor
             receiving.receive_shipment(user("clerk"), stale, ["CAP-10", "CAP-10"])
         db.session.rollback()
     assert balance(app, "CAP-10", "transit") == 2 and balance(app, "CAP-10", "hq_store") == 3
+
+
+def test_one_waybill_names_one_parcel_even_when_given_at_once(app, world, api_as):
+    from sqlalchemy import func, select
+
+    from core.extensions import db
+    from shipments.models import Shipment
+
+    clerk = api_as("clerk", username="clerk-api")
+    numbers = [clerk.post("/api/v1/shipments", json={"leg": "hq_factory", "lines": [
+        {"kind": "unit", "serial": f"WB-U{i}"}]}).get_json()["number"] for i in range(2)]
+    headers = bearer(app, "clerk")
+    with LiveServer(app) as server:
+        import threading
+
+        import requests
+
+        barrier, out = threading.Barrier(2), [None, None]
+
+        def ship(i):
+            barrier.wait(30)
+            out[i] = requests.post(f"{server.url}/api/v1/shipments/{numbers[i]}/ship", headers=headers, timeout=120,
+                                   json={"waybill": "SAME-WB", "carrier": "SF"})
+
+        threads = [threading.Thread(target=ship, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(180)
+        assert sorted(r.status_code for r in out) == [200, 409], [r.text for r in out]
+        # Two new parcels packed at once with the same unit: one of them gets it.
+        answers = twice("POST", f"{server.url}/api/v1/shipments", headers,
+                        json={"leg": "hq_factory", "waybill": "NEW-WB", "lines": [{"kind": "unit", "serial": "SAME-U"}]})
+        assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Shipment).where(Shipment.waybill == "SAME-WB")) == 1
+        assert db.session.scalar(select(func.count()).select_from(Shipment).where(Shipment.waybill == "NEW-WB")) == 1
