@@ -72,10 +72,16 @@ def error_response(status: int, code: str, message: str, errors: dict | None = N
         body = {"status": status, "code": code, "message": message, "errors": errors or {}}
         body.update(extra)
         return jsonify(body), status
-    return (
-        render_template("core/error.html", status=status, code=code, message=message, errors=errors or {}),
-        status,
-    )
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        # The layout shows the signed-in user's menu, which loads the user.
+        page = render_template("core/error.html", status=status, code=code, message=message, errors=errors or {})
+    except SQLAlchemyError as err:
+        if not database_unreachable(err):
+            raise
+        return unavailable_response(), 503
+    return page, status
 
 
 # How long a client should wait before trying again while the database is away.

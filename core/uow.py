@@ -25,9 +25,12 @@ def commit_request(response):
     try:
         db.session.commit()
     except (IntegrityError, OperationalError) as exc:
+        from core.errors import database_unreachable, error_response, unavailable_response
+
+        if database_unreachable(exc):
+            return unavailable_response()
         db.session.rollback()
         log.warning("commit refused: %s", exc.__class__.__name__)
-        from core.errors import error_response
 
         resp, status = error_response(
             409, "conflict", "The change conflicts with another one saved at the same time; try again."
