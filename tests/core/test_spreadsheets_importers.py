@@ -394,3 +394,14 @@ def test_a_row_with_an_extra_column_is_no_crash(app, make_office, make_user, log
     rows = [STATEMENT_LAYOUT.headers_en, STATEMENT_LAYOUT.good(0) + ["surplus"], STATEMENT_LAYOUT.good(1)]
     resp = _statement_send(client, ctx, "s.csv", corpus.csv_bytes(rows))
     assert resp.status_code == 302 and _statement_lines(app) == 2
+
+
+def test_a_count_sheet_with_more_skus_than_a_query_takes_is_answered_not_crashed(app, make_office, make_user,
+                                                                                   login, api_as):
+    # PostgreSQL takes at most 65,535 parameters in one statement: 70,000 distinct SKUs once answered 500.
+    client, ctx = _count_api_setup(app, make_office, make_user, login, api_as)
+    rows = [["sku", "quantity"]] + [[f"X-{i}", "1"] for i in range(70_000)]
+    resp = _count_api_send(client, ctx, "big.csv", corpus.csv_bytes(rows))
+    body = resp.get_json()
+    assert resp.status_code == 422 and body["total"] == 70_000 and len(body["rows"]) == 50
+    assert len(resp.get_data()) < MAX_ANSWER and _count_lines(app) == 0
