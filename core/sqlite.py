@@ -48,6 +48,11 @@ class WaitingCursor(sqlite3.Cursor):
     """A cursor whose statements wait for the write lock (see the module docstring)."""
 
     def execute(self, sql, parameters=(), /):
+        if not self.connection.in_transaction and sql[:9].upper() == "SAVEPOINT":
+            # sqlite3 opens a transaction only before INSERT/UPDATE/DELETE. A SAVEPOINT sent
+            # outside one starts its own, and releasing it would COMMIT at once: a refused
+            # request's first-use rows (a location, a sequence) would outlive its rollback.
+            _retrying(super().execute, "BEGIN", ())
         return _retrying(super().execute, sql, parameters)
 
     def executemany(self, sql, seq_of_parameters, /):

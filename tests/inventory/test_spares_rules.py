@@ -370,3 +370,35 @@ def test_office_user_cannot_receive_or_return_another_offices_stock(stock, api_a
     assert bj.post("/api/v1/inventory/movements", json={"sku": "USB-64", "from_location": "OFF-BJ",
                                                         "to_location": "OFF-SH", "reason": "t"}).status_code == 403
     assert _balances(clerk)[("OFF-BJ", "USB-64")] == 4
+
+
+def test_a_refused_swap_leaves_no_first_use_location_behind(app, stock, api_as):
+    """A location created on first use inside a refused request goes with its rollback (SQLite savepoints too)."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from inventory.models import Location
+
+    dealer = _dealer(app, stock.bj, "D-BJ9")
+    clerk = api_as("clerk", username="clerk-n")
+    clerk.get("/api/v1/inventory/parts")  # the token's first use is recorded: the next request writes nothing first
+    with app.app_context():
+        before = set(db.session.scalars(select(Location.code)))
+    resp = clerk.post(f"/api/v1/inventory/offices/{stock.bj}/swaps",
+                      json={"sku": "SSD-1T", "dealer_id": dealer, "spare_serial": "S0", "defective_serial": "X1"})
+    assert resp.status_code == 422
+    with app.app_context():
+        assert set(db.session.scalars(select(Location.code))) == before
+
+
+def test_request_page_edits_quantities_before_issue(stock, api_as, login):
+    office_api = api_as("office", username="bj-o", office_id=stock.bj)
+    rid = _ask(office_api, stock, 5)
+    bj = login("office", username="bj-o2", office_id=stock.bj)
+    page = bj.get(f"/inventory/requests/{rid}").get_data(as_text=True)
+    assert "Save the requested quantities" in page and f"/inventory/requests/{rid}/approve" not in page
+    resp = bj.submit(f"/inventory/requests/{rid}/edit", {f"requested-{stock.usb}": "3"},
+                     form_page=f"/inventory/requests/{rid}", follow_redirects=True)
+    assert resp.status_code == 200
+    item = office_api.get(f"/api/v1/inventory/requests/{rid}").get_json()
+    assert [(l["sku"], l["requested"]) for l in item["lines"]] == [("USB-64", 3)]
