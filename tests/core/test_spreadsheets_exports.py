@@ -90,3 +90,15 @@ def test_export_times_are_shanghai_times(exports):
     assert isinstance(generated, datetime)
     now = datetime.now(SHANGHAI).replace(tzinfo=None)
     assert abs(generated - now) < timedelta(minutes=5)
+
+
+def test_export_headers_follow_the_readers_language(exports):
+    client, urls, _control = exports
+    count_csv, count_xlsx = urls[0], urls[1]
+    zh = client.get(count_csv, headers={"Accept-Language": "zh-CN"}).data.decode("utf-8")
+    en = client.get(count_csv, headers={"Accept-Language": "en"}).data.decode("utf-8")
+    assert zh.splitlines()[0].startswith("\ufeff料号,") and en.splitlines()[0].startswith("\ufeffSKU,")
+    book = load_workbook(io.BytesIO(client.get(count_xlsx, headers={"Accept-Language": "zh-CN"}).data))
+    header = next(book.worksheets[1].iter_rows(max_row=1, values_only=True))
+    assert header[:2] == ("序列号", "料号")
+    assert book.worksheets[0].freeze_panes == "A2"
