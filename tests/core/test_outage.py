@@ -19,7 +19,23 @@ PAGES = ["/", "/inventory/", "/repairs/parcels", "/directory/dealers", "/admin/u
 API_READS = ["/api/v1/dealers", "/api/v1/inventory/movements", "/api/v1/shipments", "/api/v1/users"]
 
 
+def _every_get(client):
+    """Every GET route without URL parameters (pages and API), from the URL map."""
+    app = client.application
+    rules = [r.rule for r in app.url_map.iter_rules()
+             if "GET" in r.methods and not r.arguments and r.rule != "/healthz" and "static" not in r.endpoint]
+    return [p for p in rules if not p.startswith("/api/")], [p for p in rules if p.startswith("/api/v1/")]
+
+
 def _assert_unavailable(client, api_headers):
+    pages, api_reads = _every_get(client)
+    assert len(pages) > 30 and len(api_reads) > 30
+    for path in pages:
+        resp = client.get(path)
+        assert resp.status_code == 503, (path, resp.status_code)
+    for path in api_reads:
+        resp = client.get(path, headers=api_headers)
+        assert resp.status_code == 503 and resp.get_json()["code"] == "database_unavailable", (path, resp.status_code)
     health = client.get("/healthz")
     assert health.status_code == 503, health.get_data(as_text=True)[:300]
     assert health.is_json and health.get_json()["status"] == "unavailable"
