@@ -146,3 +146,32 @@ def test_rate_limit_storage_is_read_from_the_environment(tmp_path):
     assert load_config(str(tmp_path), {})["RATELIMIT_STORAGE_URI"] == "memory://"
     uri = "redis://127.0.0.1:6379/0"
     assert load_config(str(tmp_path), {"DEPOT_RATELIMIT_STORAGE_URI": uri})["RATELIMIT_STORAGE_URI"] == uri
+
+
+@pytest.fixture()
+def limiter_restored():
+    """The limiter is one object bound to the last app made: give the tests' app its own back."""
+    from core.extensions import limiter
+
+    saved = dict(vars(limiter))
+    yield
+    vars(limiter).clear()
+    vars(limiter).update(saved)
+
+
+def test_an_unreachable_redis_falls_back_to_counting_in_the_process(tmp_path, limiter_restored):
+    """Redis away: sign-in still works and is still limited (per process), never a 500."""
+    from core import create_app
+    from core.extensions import db
+
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db.sqlite",
+                      "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0", "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+    with app.app_context():
+        db.create_all()
+    client = app.test_client()
+    token = CSRF_RE.search(client.get("/login").get_data(as_text=True)).group(1)
+    statuses = [client.post("/login", data={"username": f"guess-{i}", "password": "wrong", "csrf_token": token})
+                .status_code for i in range(12)]
+    assert statuses == [401] * 10 + [429] * 2, statuses
+    with app.app_context():
+        db.engine.dispose()
