@@ -134,6 +134,7 @@ class Counts(MethodView):
                                             status=args["status"]), args)
 
     @roles_required(*STAFF)
+    @idempotent
     @blp.arguments(s.CountArgs)
     @blp.response(201, s.CountSchema)
     def post(self, args):
@@ -159,6 +160,7 @@ class UploadFiles(Schema):
 @blp.route("/counts/upload")
 class CountUpload(MethodView):
     @roles_required(*STAFF)
+    @idempotent
     @blp.arguments(UploadForm, location="form")
     @blp.arguments(UploadFiles, location="files")
     @blp.response(201, s.CountSchema)

@@ -57,6 +57,7 @@ from core.queries import in_chunks
 from core.sequences import next_number
 from core.types import utcnow
 from inventory import service
+from inventory.transitions import guarded_transition, lock_row
 from inventory.models import (
     COUNT_KINDS, COUNT_LOSS, FACTORY_SHIPPING, OFFICE, PHYSICAL_KINDS, TRANSIT, Balance, CountLine, CountSerial,
     Location, Movement, Part, SerialPosition, StockCount,
@@ -580,6 +581,8 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
                                     current=recount_of.status, allowed=[RECOUNT_REQUIRED])
         if counted_at < recount_of.counted_at:
             raise ValidationFailed(_("A recount comes after the count it repeats."), errors={"counted_at": [_("Too early.")]})
+    # Submissions and acceptances of one location's counts take turns: the checks below see every earlier one.
+    lock_row(Location, location.id)
     settled = db.session.scalar(
         select(StockCount).where(StockCount.location_id == location.id, StockCount.status == ACCEPTED,
                                  StockCount.counted_at > counted_at)
@@ -644,6 +647,10 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
                                  "(0 for a part that is not there)."), errors={"lines": [_("Nothing counted.")]},
                                code="empty_count")
 
+    twin = _same_count_just_submitted(actor, location, kind, full, counted_at, quantities, serial_rows, recount_of)
+    if twin is not None:
+        raise Conflict(_("The same count of %(loc)s was submitted a moment ago as %(n)s.", loc=location.code,
+                         n=twin.number), code="duplicate_count", count=twin.number)
     count = StockCount(number=next_number("CNT", local_today().strftime("%y%m")), location_id=location.id, kind=kind,
                        method=method, blind=kind == "spot", full=full, counted_at=counted_at, status=SUBMITTED,
                        recount_of_id=recount_of.id if recount_of else None, counted_by_id=actor.id,
@@ -655,9 +662,7 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
     rec = reconcile(count)
     count.variance_value = rec.gross_value
     if recount_of is not None:
-        _transition(recount_of, (RECOUNT_REQUIRED,), SUPERSEDED,
-                    _("Count %(n)s has just been recounted by someone else.", n=recount_of.number))
-        recount_of.superseded_by_id = count.id
+        _transition(recount_of, (RECOUNT_REQUIRED,), SUPERSEDED, superseded_by_id=count.id)
     elif rec.gross_value > Decimal(str(current_app.config["INVENTORY_RECOUNT_THRESHOLD"])):
         # Too large a difference to accept on one count: count again first.
         count.status = RECOUNT_REQUIRED
@@ -666,23 +671,32 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
     return count
 
 
+DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
+def _same_count_just_submitted(actor, location, kind, full, counted_at, quantities, serial_rows, recount_of):
+    """A waiting count by the same person with the same content and time, made in the last minutes (a double submit)."""
+    close = timedelta(minutes=1)
+    candidates = db.session.scalars(
+        select(StockCount).where(StockCount.location_id == location.id, StockCount.kind == kind,
+                                 StockCount.full.is_(full), StockCount.counted_by_id == actor.id,
+                                 StockCount.status.in_(PENDING),
+                                 StockCount.recount_of_id.is_(None) if recount_of is None
+                                 else StockCount.recount_of_id == recount_of.id,
+                                 StockCount.created_at >= utcnow() - DUPLICATE_WINDOW,
+                                 StockCount.counted_at >= counted_at - close, StockCount.counted_at <= counted_at + close))
+    for other in candidates:
+        if ({line.part_id: line.counted_qty for line in other.lines} == quantities
+                and {(cs.part_id, cs.serial) for cs in other.serials} == set(serial_rows)):
+            return other
+    return None
+
+
 # --- state changes -------------------------------------------------------------------------
 
-def _transition(count: StockCount, expected: tuple[str, ...], new: str, refused: str) -> None:
-    """Move the count from one of ``expected`` to ``new`` with a guarded UPDATE.
-
-    Of two requests doing this at once only one finds the expected state
-    (PostgreSQL: the second waits for the first's row lock, then re-reads;
-    SQLite: writers take turns); the other gets a 409 and changes nothing.
-    """
-    table = StockCount.__table__
-    done = db.session.execute(update(table).where(table.c.id == count.id, table.c.status.in_(expected))
-                              .values(status=new))
-    if done.rowcount != 1:
-        current = db.session.scalar(select(table.c.status).where(table.c.id == count.id))
-        raise InvalidTransition(refused, current=current or "?", allowed=list(expected))
-    # The ORM learns the change as an ordinary one, so the audit trail records it.
-    count.status = new
+def _transition(count: StockCount, expected: tuple[str, ...], new: str, **values) -> None:
+    """Move the count from one of ``expected`` to ``new`` with the shared guarded UPDATE (409 for the loser)."""
+    guarded_transition(count, expected=expected, to=new, label=status_label, **values)
 
 
 def request_recount(actor, count: StockCount, note: str = "") -> StockCount:
@@ -691,10 +705,8 @@ def request_recount(actor, count: StockCount, note: str = "") -> StockCount:
     if count.status != SUBMITTED:
         raise InvalidTransition(_("Only a submitted count can be sent back for a recount."), current=count.status,
                                 allowed=[SUBMITTED])
-    _transition(count, (SUBMITTED,), RECOUNT_REQUIRED,
-                _("Count %(n)s was changed by someone else just now.", n=count.number))
-    count.recount_reason = BY_SUPERVISOR
-    count.recount_note = (note or "").strip()
+    _transition(count, (SUBMITTED,), RECOUNT_REQUIRED, recount_reason=BY_SUPERVISOR,
+                recount_note=(note or "").strip())
     db.session.flush()
     return count
 
@@ -712,7 +724,7 @@ def withdraw_count(actor, count: StockCount, note: str = "") -> StockCount:
         raise InvalidTransition(_("Count %(n)s is %(s)s: only a count not yet accepted can be withdrawn.",
                                   n=count.number, s=status_label(count.status)),
                                 current=count.status, allowed=list(PENDING))
-    _transition(count, PENDING, WITHDRAWN, _("Count %(n)s was changed by someone else just now.", n=count.number))
+    _transition(count, PENDING, WITHDRAWN)
     if note:
         count.note = (count.note + "\n" + note.strip()).strip()
     db.session.flush()
@@ -865,12 +877,11 @@ def accept_count(actor, count: StockCount, *, confirm_relocations: bool = False)
     if count.status != SUBMITTED:
         raise InvalidTransition(_("Count %(n)s is %(s)s; it cannot be accepted now.", n=count.number,
                                   s=status_label(count.status)), current=count.status, allowed=[SUBMITTED])
-    _transition(count, (SUBMITTED,), ACCEPTED,
-                _("Count %(n)s was accepted or changed by someone else just now.", n=count.number))
     loc = count.location
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Acceptances of one location's counts take turns (SQLite: the UPDATE above took the write lock).
-        db.session.execute(select(Location.id).where(Location.id == loc.id).with_for_update()).all()
+    # Acceptances and submissions of one location's counts take turns; the location first, then the
+    # count, in the same order as a submission (recount) takes them, so two never wait for each other.
+    lock_row(Location, loc.id)
+    _transition(count, (SUBMITTED,), ACCEPTED)
     later = later_counts(count)
     if later:
         nxt = later[0]
@@ -910,8 +921,7 @@ def accept_count(actor, count: StockCount, *, confirm_relocations: bool = False)
         StockCount.location_id == loc.id, StockCount.id != count.id, StockCount.status.in_(PENDING),
         ~_later(count)))
     for old in list(earlier):
-        _transition(old, PENDING, SUPERSEDED, _("Count %(n)s was changed by someone else just now.", n=old.number))
-        old.superseded_by_id = count.id
+        _transition(old, PENDING, SUPERSEDED, superseded_by_id=count.id)
     db.session.flush()
     return count
 
