@@ -58,7 +58,6 @@ TEXT_EXTENSIONS = ("csv", "txt", "tsv")
 XLSX_EXTENSIONS = ("xlsx", "xlsm")
 
 
-
 @dataclass(frozen=True)
 class Limits:
     """How much one import may read: file bytes, data rows, and bytes unpacked from an XLSX."""
@@ -283,10 +282,11 @@ def _too_large(limits: Limits) -> ValidationFailed:
 
 
 class _Rows:
-    """Non-blank rows, counted against the limit; ``close()`` releases the workbook even if never read."""
+    """The non-blank rows of a file, counted against the row limit; ``close()`` releases the file
+    (the XLSX workbook is opened on the first row and closed when the rows end or are closed)."""
 
-    def __init__(self, rows: Iterator[tuple[int, list[str]]], limits: Limits, close=None):
-        self._rows, self._limits, self._close, self._seen = rows, limits, close, 0
+    def __init__(self, rows: Iterator[tuple[int, list[str]]], limits: Limits):
+        self._rows, self._limits, self._seen = rows, limits, 0
 
     def __iter__(self):
         return self
@@ -306,13 +306,7 @@ class _Rows:
         raise StopIteration
 
     def close(self) -> None:
-        close, self._close = self._close, None
         getattr(self._rows, "close", lambda: None)()
-        if close is not None:
-            close()
-
-    def __del__(self):
-        self.close()
 
 
 @contextmanager
