@@ -71,6 +71,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     csrf.init_app(app)
     limiter.init_app(app)
+    _warn_if_limits_per_worker(app)
     i18n.init_app(app)
     api.init_app(app)
     api.spec.components.security_scheme(
@@ -90,6 +91,20 @@ def register_extensions(app: Flask) -> None:
 
     principal.init_app(app)
     import core.models  # noqa: F401
+
+
+def _warn_if_limits_per_worker(app: Flask) -> None:
+    """Rate limits counted in memory while WEB_CONCURRENCY says several workers run
+    (gunicorn.conf.py warns the same from gunicorn's own worker count)."""
+    from core.config import per_worker_limits_warning
+
+    try:
+        workers = int(os.environ.get("WEB_CONCURRENCY") or 1)
+    except ValueError:
+        return
+    warning = per_worker_limits_warning(app.config.get("RATELIMIT_STORAGE_URI", "memory://"), workers)
+    if warning:
+        logging.getLogger("depot").warning(warning)
 
 
 def register_blueprints(app: Flask) -> None:

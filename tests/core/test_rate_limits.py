@@ -175,3 +175,13 @@ def test_an_unreachable_redis_falls_back_to_counting_in_the_process(tmp_path, li
     assert statuses == [401] * 10 + [429] * 2, statuses
     with app.app_context():
         db.engine.dispose()
+
+
+def test_web_concurrency_with_in_memory_limits_warns(tmp_path, monkeypatch, caplog, limiter_restored):
+    from core import create_app
+
+    monkeypatch.setenv("WEB_CONCURRENCY", "4")
+    with caplog.at_level("WARNING", logger="depot"):
+        create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/db.sqlite",
+                    "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+    assert "each of the 4 worker processes alone" in caplog.text
