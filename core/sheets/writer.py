@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -100,7 +101,11 @@ def shanghai(moment: datetime) -> datetime:
 
 
 def _plain(value) -> object:
-    """A value reduced to what a cell holds: numbers, days, Shanghai times, or str."""
+    """A value reduced to what a cell holds: numbers, days, Shanghai times, or str (no NaN or infinity)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Decimal) and not value.is_finite():
+        return None
     if value is None or isinstance(value, (bool, int, float, Decimal)):
         return value
     if isinstance(value, datetime):
@@ -122,8 +127,6 @@ def _csv_cell(value) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
         return value.isoformat()
-    if isinstance(value, float) and value != value:
-        return ""
     return str(value)
 
 
