@@ -190,7 +190,7 @@ def _check_zip(content: bytes, limits: Limits) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+    except xlsx.BROKEN:
         raise file_error(_("The file is not a readable XLSX workbook (it is damaged or not from Excel)."),
                          _("Not a readable XLSX file.")) from None
     unpacked = sum(m.file_size for m in members)

@@ -32,8 +32,9 @@ _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)")
 _PROLOG_BYTES = 4096
 
 # What calamine and the ZIP and XML layers raise for a damaged workbook.
+# (zipfile: NotImplementedError for unknown versions and compression methods, RuntimeError for encrypted members.)
 BROKEN = (CalamineError, zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, ValueError, TypeError, IndexError,
-          EOFError, OSError, SyntaxError)
+          EOFError, OSError, SyntaxError, NotImplementedError, RuntimeError)
 
 
 class EntitiesRefused(DefusedXmlException):
