@@ -35,15 +35,20 @@ def bearer(app, username: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def twice(method: str, url: str, headers: dict, **kwargs) -> list:
-    """Send the same request from two threads released together; both answers (status codes)."""
+def twice(method: str, url: str, headers, **kwargs) -> list:
+    """Send the same request from two threads released together; both answers.
+
+    ``headers``: one dict for both, or a list of two (two tabs with their own tokens, so the
+    token's own bookkeeping cannot serialise the two requests).
+    """
     barrier = threading.Barrier(2)
     out: list = [None, None]
+    per_thread = headers if isinstance(headers, list) else [headers, headers]
 
     def run(i):
         barrier.wait(30)
         try:
-            out[i] = requests.request(method, url, headers=headers, timeout=120, **kwargs)
+            out[i] = requests.request(method, url, headers=per_thread[i], timeout=120, **kwargs)
         except requests.RequestException as exc:
             out[i] = exc
 

@@ -209,7 +209,7 @@ def test_paying_a_bill_twice_at_once_pays_it_once(app, world, user):
     _shipments(app, world, user)
     with app.app_context():
         bill_id = _import(user, _csv(OCT_LINES)).id
-    headers = bearer(app, "sup")
+    headers = [bearer(app, "sup"), bearer(app, "sup")]
     with LiveServer(app) as server:
         answers = twice("POST", f"{server.url}/api/v1/shipments/freight-bills/{bill_id}/pay", headers)
     statuses = sorted(a.status_code for a in answers)
@@ -223,10 +223,50 @@ def test_importing_the_same_bill_twice_at_once_keeps_one(app, world, user):
     from shipments.models import FreightBill
 
     _shipments(app, world, user)
-    headers = bearer(app, "sup")
+    headers = [bearer(app, "sup"), bearer(app, "sup")]
     content = _csv(OCT_LINES)
     with LiveServer(app) as server:
         answers = twice("POST", f"{server.url}/api/v1/shipments/freight-bills", headers,
                         data={"period": "2026-10"}, files={"file": ("oct.csv", content)})
     assert sorted(a.status_code for a in answers) == [201, 409], [a.text for a in answers]
     assert count_rows(app, FreightBill) == 1
+
+
+def test_two_rebilled_lines_of_one_waybill_accepted_at_once_pay_it_once(app, world, user):
+    """WB1 was disputed on its first bill; two later bills re-bill it and both are accepted at the same moment."""
+    from sqlalchemy import func, select
+
+    from core.extensions import db
+    from shipments.freight import decide_line
+    from shipments.models import FreightBillLine
+
+    _shipments(app, world, user)
+    with app.app_context():
+        first = _import(user, _csv(OCT_LINES[:1]))
+        decide_line(user("sup"), first.lines[0], "dispute")
+        db.session.commit()
+        later = [_import(user, _csv([("WB1", date(2026, 10, 9), "顺丰", amount)]), period="2026-11")
+                 for amount in ("18.10", "18.50")]
+        paths = [f"/api/v1/shipments/freight-bills/{b.id}/lines/{b.lines[0].id}/decision" for b in later]
+    headers = [bearer(app, "sup"), bearer(app, "sup")]  # two tabs, two tokens
+    with LiveServer(app) as server:
+        import threading
+
+        import requests
+
+        barrier, out = threading.Barrier(2), [None, None]
+
+        def accept(i):
+            barrier.wait(30)
+            out[i] = requests.post(server.url + paths[i], headers=headers[i], json={"decision": "accept"}, timeout=120)
+
+        threads = [threading.Thread(target=accept, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(180)
+    assert sorted(r.status_code for r in out) == [200, 409], [r.text for r in out]
+    with app.app_context():
+        accepted = db.session.scalar(select(func.count()).select_from(FreightBillLine).where(
+            FreightBillLine.waybill == "WB1", FreightBillLine.review == "accepted"))
+        assert accepted == 1

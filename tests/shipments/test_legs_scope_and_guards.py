@@ -124,7 +124,7 @@ def test_two_identical_requests_at_once_move_the_stock_once(app, world, api_as, 
         body = {"scans": [{"code": "CAP-10", "quantity": 2}]}
     else:
         body = {"waybill": "W-1", "carrier": "SF"}
-    headers = bearer(app, "clerk")
+    headers = [bearer(app, "clerk"), bearer(app, "clerk")]
     with LiveServer(app) as server:
         answers = twice("POST", f"{server.url}/api/v1/shipments/{number}/{step}", headers, json=body)
     statuses = sorted(getattr(a, "status_code", a) for a in answers)
@@ -171,7 +171,7 @@ def test_one_waybill_names_one_parcel_even_when_given_at_once(app, world, api_as
     clerk = api_as("clerk", username="clerk-api")
     numbers = [clerk.post("/api/v1/shipments", json={"leg": "hq_factory", "lines": [
         {"kind": "unit", "serial": f"WB-U{i}"}]}).get_json()["number"] for i in range(2)]
-    headers = bearer(app, "clerk")
+    headers = [bearer(app, "clerk"), bearer(app, "clerk")]
     with LiveServer(app) as server:
         import threading
 
@@ -181,7 +181,7 @@ def test_one_waybill_names_one_parcel_even_when_given_at_once(app, world, api_as
 
         def ship(i):
             barrier.wait(30)
-            out[i] = requests.post(f"{server.url}/api/v1/shipments/{numbers[i]}/ship", headers=headers, timeout=120,
+            out[i] = requests.post(f"{server.url}/api/v1/shipments/{numbers[i]}/ship", headers=headers[i], timeout=120,
                                    json={"waybill": "SAME-WB", "carrier": "SF"})
 
         threads = [threading.Thread(target=ship, args=(i,)) for i in range(2)]
