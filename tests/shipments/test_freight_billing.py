@@ -270,3 +270,12 @@ def test_two_rebilled_lines_of_one_waybill_accepted_at_once_pay_it_once(app, wor
         accepted = db.session.scalar(select(func.count()).select_from(FreightBillLine).where(
             FreightBillLine.waybill == "WB1", FreightBillLine.review == "accepted"))
         assert accepted == 1
+
+
+def test_unknown_and_huge_ids_are_404(app, world, api_as):
+    sup = api_as("supervisor")
+    huge = 2**70
+    assert sup.get(f"/api/v1/shipments/freight-bills/{huge}").status_code == 404
+    assert sup.post(f"/api/v1/shipments/freight-bills/{huge}/pay").status_code == 404
+    assert sup.post(f"/api/v1/shipments/freight-bills/1/lines/{huge}/decision",
+                    json={"decision": "accept"}).status_code == 404
