@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hmac
 import re
+import zlib
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, false, insert, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.codes import normalise_serial
@@ -287,6 +288,21 @@ def lock_row(model, row_id: int) -> bool:
     pk = list(table.primary_key.columns)[0]
     db.session.flush()
     return db.session.execute(update(table).where(pk == row_id).values({pk.name: pk})).rowcount == 1
+
+
+def serialise_on(key: str) -> None:
+    """Make requests about the same ``key`` (a serial with no row of its own yet) take turns.
+
+    PostgreSQL: a transaction-scoped advisory lock on the key. SQLite: its one write
+    lock, taken by an UPDATE that matches nothing. Either is held until the request
+    commits, so the second request reads what the first one wrote.
+    """
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": zlib.crc32(key.encode())})
+    else:
+        table = DoaHold.__table__
+        conn.execute(update(table).where(false()).values(status=table.c.status))
 
 
 def _claim(app: DoaApplication, action: str) -> None:
@@ -707,10 +723,9 @@ def _hold_unit(actor, serial: str, *, app: DoaApplication | None, dealer_code: s
     dealer = None
     if app is not None:
         dealer = app.dealer
-        lock_row(DoaApplication, app.id)
     elif dealer_code:
         dealer = _dealer(dealer_code=dealer_code)
-        lock_row(Dealer, dealer.id)
+    serialise_on(f"doa-hold:{serial}")
     # Read after the lock: the same unit scanned twice at once is held once.
     existing = db.session.scalar(select(DoaHold).where(DoaHold.serial == serial, DoaHold.status == "held")
                                  .order_by(DoaHold.id.desc()).limit(1).execution_options(populate_existing=True))

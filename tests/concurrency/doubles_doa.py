@@ -237,7 +237,7 @@ def page_scan(env, _):
 
     world(env)
     return Case("POST", "/doa/receive", env.user("clerk"), probes(count(DoaHold), count(DoaTask)), api=False,
-                form={"code": "DOANOAPP1", "dealer_code": DEALER})
+                form={"code": "DOANOAPP1"})  # no dealer, no application: nothing but the serial to go by
 
 
 def _hold(env):
