@@ -377,12 +377,13 @@ def _later(count: StockCount):
                and_(StockCount.counted_at == count.counted_at, StockCount.id > count.id))
 
 
-def later_counts(count: StockCount) -> list[StockCount]:
+def later_counts(count: StockCount, *, include_blind: bool = True) -> list[StockCount]:
     """Later counts of the same location that still matter (waiting or accepted)."""
-    return list(db.session.scalars(
-        select(StockCount).where(StockCount.location_id == count.location_id, StockCount.id != count.id,
-                                 StockCount.status.in_(PENDING + (ACCEPTED,)), _later(count))
-        .order_by(StockCount.counted_at, StockCount.id)))
+    stmt = select(StockCount).where(StockCount.location_id == count.location_id, StockCount.id != count.id,
+                                    StockCount.status.in_(PENDING + (ACCEPTED,)), _later(count))
+    if not include_blind:
+        stmt = stmt.where(StockCount.blind.is_(False))
+    return list(db.session.scalars(stmt.order_by(StockCount.counted_at, StockCount.id)))
 
 
 def _week_bounds(moment: datetime) -> tuple[datetime, datetime, datetime]:
@@ -427,7 +428,8 @@ def count_warnings(count: StockCount) -> list[str]:
                           loc=count.location.code, n=len(others), kind=kind_label(count.kind),
                           week=monday.isoformat(), numbers=", ".join(o.number for o in others)))
     if count.status in PENDING:
-        later = later_counts(count)
+        # An office's count never names an HQ spot check (blind, not the office's to see); accepting says it.
+        later = later_counts(count, include_blind=count.blind)
         if later:
             warnings.append(_("%(n)s counted this location later: accept that count; this one will be superseded.",
                               n=later[0].number))
@@ -588,9 +590,9 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
                                  StockCount.counted_at > counted_at)
         .order_by(StockCount.counted_at.desc()).limit(1))
     if settled is not None:
+        number = settled.number if not (settled.blind and is_office_user) else _("an HQ spot check")
         raise Conflict(_("%(loc)s was counted later by %(n)s, already accepted: a count dated before it cannot "
-                         "change the ledger.", loc=location.code, n=settled.number),
-                       code="later_count_accepted", later_count=settled.number)
+                         "change the ledger.", loc=location.code, n=number), code="later_count_accepted")
 
     parts = service.parts_by_sku([s for _n, s, _q in data.quantities] + [s for _n, s, _x in data.serials if s])
     problems: list[str] = []
@@ -711,14 +713,21 @@ def request_recount(actor, count: StockCount, note: str = "") -> StockCount:
     return count
 
 
+def may_withdraw(actor, count: StockCount) -> bool:
+    """The office whose stock was counted, whoever counted it, or the supervisor, while it is not accepted."""
+    if actor is None or count.status not in PENDING:
+        return False
+    limit = visible_office_id(actor)
+    own_office = limit is not None and limit == count.location.office_id
+    return actor.has_role(Role.SUPERVISOR) or own_office or count.counted_by_id == actor.id
+
+
 def withdraw_count(actor, count: StockCount, note: str = "") -> StockCount:
     """Take back a count that has not been accepted: by the office it counted, whoever counted it, or the supervisor."""
     if actor is None:
         raise Forbidden(_("Sign in first."))
     service.ensure_location_access(actor, count.location)
-    limit = visible_office_id(actor)
-    own_office = limit is not None and limit == count.location.office_id
-    if not (actor.has_role(Role.SUPERVISOR) or own_office or count.counted_by_id == actor.id):
+    if not may_withdraw(actor, count) and count.status in PENDING:
         raise Forbidden(_("Only the office that counted, the person who counted or the supervisor can withdraw a count."))
     if count.status not in PENDING:
         raise InvalidTransition(_("Count %(n)s is %(s)s: only a count not yet accepted can be withdrawn.",

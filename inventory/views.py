@@ -209,7 +209,7 @@ def count_detail(count_id):
     return render_template("inventory/count_detail.html", count=count, rec=rec, threshold=threshold, plan=plan,
                            warnings=count_svc.count_warnings(count), recount_message=count_svc.recount_message(count),
                            status_label=count_svc.status_label, kind_label=count_svc.kind_label,
-                           may_withdraw=count.status in count_svc.PENDING)
+                           may_withdraw=count_svc.may_withdraw(actor(), count))
 
 
 @bp.route("/counts/<int:count_id>/export.<fmt>")

@@ -295,3 +295,19 @@ def test_recount_message_states_the_real_reason(app, stock, api_as, login):
     assert big["status"] == "recount_required" and big["recount_reason"] == "threshold"
     assert "over the recount threshold" in big["recount_message"]
     assert "over the recount threshold" in bj.get(f"/inventory/counts/{big['id']}").get_data(as_text=True)
+
+
+def test_a_later_spot_check_stops_the_office_count_without_showing_it_to_the_office(app, stock, ssd, api_as):
+    office = api_as("office", username="bj-api", office_id=stock.bj)
+    clerk = api_as("clerk", username="hq-clerk")
+    sup = api_as("supervisor", username="sup")
+    own = _count(office, at_hours_ago=2, lines=[("SSD-240G", 1)])
+    spot = _count(clerk, at_hours_ago=1, lines=[("SSD-240G", 1)], kind="spot")
+    assert office.get(f"/api/v1/inventory/counts/{own['id']}").get_json()["warnings"] == []
+    refused = sup.post(f"/api/v1/inventory/counts/{own['id']}/accept")
+    assert refused.status_code == 409 and spot["number"] in refused.get_json()["message"]
+    # The clerk who counted may withdraw the spot check; another office may not.
+    assert api_as("office", username="sh-api", office_id=stock.sh).post(
+        f"/api/v1/inventory/counts/{spot['id']}/withdraw").status_code == 403
+    assert clerk.post(f"/api/v1/inventory/counts/{spot['id']}/withdraw").status_code == 200
+    assert sup.post(f"/api/v1/inventory/counts/{own['id']}/accept").status_code == 200
