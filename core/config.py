@@ -58,6 +58,19 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _month_day(value: str | None, default: str | None, name: str) -> str | None:
+    """A day of the year as MM-DD (checked against a leap year, so 02-29 passes), or ``default``."""
+    if value is None or not value.strip():
+        return default
+    value = value.strip()
+    try:
+        month, day = (int(x) for x in value.split("-"))
+        date(2024, month, day)
+    except ValueError:
+        raise ConfigError(f"{name} must be a day of the year as MM-DD, not {value!r}") from None
+    return f"{month:02d}-{day:02d}"
+
+
 def default_sqlite_url(instance_path: str) -> str:
     """The embedded database: a SQLite file in the instance folder."""
     return "sqlite:///" + str(Path(instance_path) / "depot.sqlite")
@@ -96,6 +109,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "DEPOT_MAX_JSON_BYTES": _positive_int(env.get("DEPOT_MAX_JSON_BYTES"), 1024 * 1024, "DEPOT_MAX_JSON_BYTES"),
         "DEPOT_MAX_JSON_DEPTH": _positive_int(env.get("DEPOT_MAX_JSON_DEPTH"), 32, "DEPOT_MAX_JSON_DEPTH", 2, 200),
         "DEPOT_EARLIEST_DATE": _earliest_date(env.get("DEPOT_EARLIEST_DATE")),
+        # Offices send their spares back to HQ between these days (MM-DD; no end: the last working day).
+        "INVENTORY_RETURN_WINDOW_START": _month_day(env.get("DEPOT_RETURN_WINDOW_START"), "12-01",
+                                                    "DEPOT_RETURN_WINDOW_START"),
+        "INVENTORY_RETURN_WINDOW_END": _month_day(env.get("DEPOT_RETURN_WINDOW_END"), None, "DEPOT_RETURN_WINDOW_END"),
         "UPLOAD_FOLDER": env.get("DEPOT_UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
         "BABEL_DEFAULT_LOCALE": env.get("DEPOT_DEFAULT_LOCALE", "en"),
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

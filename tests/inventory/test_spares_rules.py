@@ -293,13 +293,13 @@ def test_return_window_ends_on_the_last_working_day_and_is_configurable(app, ctx
     assert start == date(2026, 12, 1) and end == date(2026, 12, 31)
     # 2022-12-31 was a Saturday: the window closed on Friday the 30th.
     assert spares.return_window(2022)[1] == date(2022, 12, 30)
+    saved = {k: app.config.get(k) for k in ("INVENTORY_RETURN_WINDOW_START", "INVENTORY_RETURN_WINDOW_END")}
     app.config["INVENTORY_RETURN_WINDOW_START"] = "11-15"
     app.config["INVENTORY_RETURN_WINDOW_END"] = "12-20"
     try:
         assert spares.return_window(2026) == (date(2026, 11, 15), date(2026, 12, 20))
     finally:
-        app.config.pop("INVENTORY_RETURN_WINDOW_START")
-        app.config.pop("INVENTORY_RETURN_WINDOW_END")
+        app.config.update(saved)
 
 
 def test_year_end_confirmation_page_lists_what_goes_and_nothing_moves_on_a_click(stock, api_as, login, monkeypatch):
@@ -402,3 +402,14 @@ def test_request_page_edits_quantities_before_issue(stock, api_as, login):
     assert resp.status_code == 200
     item = office_api.get(f"/api/v1/inventory/requests/{rid}").get_json()
     assert [(l["sku"], l["requested"]) for l in item["lines"]] == [("USB-64", 3)]
+
+
+def test_return_window_settings_come_from_the_environment():
+    from core.config import ConfigError, load_config
+
+    cfg = load_config("/tmp", {"DEPOT_RETURN_WINDOW_START": "11-20", "DEPOT_RETURN_WINDOW_END": "12-24"})
+    assert (cfg["INVENTORY_RETURN_WINDOW_START"], cfg["INVENTORY_RETURN_WINDOW_END"]) == ("11-20", "12-24")
+    default = load_config("/tmp", {})
+    assert (default["INVENTORY_RETURN_WINDOW_START"], default["INVENTORY_RETURN_WINDOW_END"]) == ("12-01", None)
+    with pytest.raises(ConfigError):
+        load_config("/tmp", {"DEPOT_RETURN_WINDOW_START": "12-32"})
