@@ -146,13 +146,14 @@ def _measure(read, whole_import, size: int) -> dict:
     t = time.perf_counter()
     read()
     read_s = time.perf_counter() - t
+    read_peak = _peak_mb() - before
     gc.collect()
     t = time.perf_counter()
     whole_import()
     db.session.commit()
     import_s = time.perf_counter() - t
     return {"bytes": size, "read_s": read_s, "rules_s": import_s - read_s, "import_s": import_s,
-            "peak_mb": _peak_mb() - before}
+            "read_peak_mb": read_peak, "peak_mb": _peak_mb() - before}
 
 
 def run_refusal(fmt: str) -> dict:
@@ -197,7 +198,7 @@ def main() -> None:
         return
     if args.db:
         _ensure_database(args.db)
-    print(f"{'case':14} {'file MB':>8} {'read s':>7} {'rules s':>8} {'import s':>9} {'peak MB':>8}")
+    print(f"{'case':14} {'file MB':>8} {'read s':>7} {'rules s':>8} {'import s':>9} {'read MB':>8} {'peak MB':>8}")
     with tempfile.TemporaryDirectory() as tmp:
         for case in CASES:
             url = args.db or f"sqlite:///{tmp}/{case}.sqlite"
@@ -210,7 +211,8 @@ def main() -> None:
             read = f"{r['read_s']:.2f}" if "read_s" in r else "-"
             rules = f"{r['rules_s']:.2f}" if "rules_s" in r else "-"
             note = "" if r.get("refused", True) else "  NOT REFUSED"
-            print(f"{case:14} {r['bytes'] / 2**20:8.2f} {read:>7} {rules:>8} {r['import_s']:9.2f} "
+            read_mb = f"{r['read_peak_mb']:.0f}" if "read_peak_mb" in r else "-"
+            print(f"{case:14} {r['bytes'] / 2**20:8.2f} {read:>7} {rules:>8} {r['import_s']:9.2f} {read_mb:>8} "
                   f"{r['peak_mb']:8.0f}{note}")
 
 
