@@ -11,11 +11,24 @@ reason), and otherwise keeps the bill and its reconciliation as records:
   the freight cost we recorded (or we recorded none);
 - ``no_shipment``: a billed waybill we have no shipment for;
 - ``duplicate``: a waybill billed again on a later line of the same bill;
+- ``rebilled``: a waybill an earlier bill already billed ("billed before on
+  BILL-00003");
 - ``unbilled``: a factory-leg shipment shipped in the bill's month that no
   bill line (of this or an earlier bill) charges.
 
+A waybill is billed once. Bills are numbered (BILL-00001). The same lines
+imported again, in any file format or order, are refused naming the earlier
+bill (:func:`content_key`). A duplicate or re-billed line waits for the
+supervisor (``pending``) and is not payable until accepted; a waybill is
+payable on one line only, so accepting a second one is refused until the first
+is disputed (:func:`decide_line`). A bill is paid once, and only when no line
+waits for a decision (:func:`pay_bill`); a paid bill's lines no longer change.
+Decisions and payment are guarded (a conditional UPDATE on the bill's status
+and a lock on the waybill's lines), so two at once never pay twice.
+
 Totals are kept per paying account (CS, sales for DOA freight), lines we
-cannot place counted as "unassigned".
+cannot place counted as "unassigned"; :func:`statement` sums a month's bills
+per account (billed, matched, disputed, payable, paid).
 """
 from __future__ import annotations
 
