@@ -69,6 +69,10 @@ FINAL_MEANINGS = {
     CANCELLED: _l("Withdrawn before anything was sent."),
 }
 RETURN_ACTIONS = {PREPARED: ("ship", "cancel"), SHIPPED: ("receive",), RECEIVED: (), CANCELLED: ()}
+RETURN_FINAL_MEANINGS = {
+    RECEIVED: _l("HQ checked everything in; the office starts the new year empty."),
+    CANCELLED: _l("Called off before it shipped; nothing moved."),
+}
 # Who may take each step of a request (admins pass every role check).
 ACTION_ROLES = {
     "approve": (Role.SUPERVISOR,), "reject": (Role.SUPERVISOR,),

@@ -413,3 +413,24 @@ def test_return_window_settings_come_from_the_environment():
     assert (default["INVENTORY_RETURN_WINDOW_START"], default["INVENTORY_RETURN_WINDOW_END"]) == ("12-01", None)
     with pytest.raises(ConfigError):
         load_config("/tmp", {"DEPOT_RETURN_WINDOW_START": "12-32"})
+
+
+def test_every_return_state_has_a_way_forward_or_a_final_meaning():
+    from inventory import spares
+
+    assert set(spares.RETURN_ACTIONS) == set(spares.RETURN_STATUS_LABELS)
+    for status, actions in spares.RETURN_ACTIONS.items():
+        assert actions or status in spares.RETURN_FINAL_MEANINGS, status
+
+
+def test_the_same_serial_swap_twice_is_a_conflict_not_a_second_swap(app, stock, api_as):
+    clerk = api_as("clerk", username="clerk-p")
+    clerk.post("/api/v1/inventory/movements", json={"sku": "SSD-1T", "from_location": "HQ", "to_location": "OFF-BJ",
+                                                    "serial": "S3", "reason": "t"})
+    office = api_as("office", username="bj-p", office_id=stock.bj)
+    body = {"sku": "SSD-1T", "dealer_id": _dealer(app, stock.bj, "D-P"), "spare_serial": "S3",
+            "defective_serial": "DX-1"}
+    assert office.post(f"/api/v1/inventory/offices/{stock.bj}/swaps", json=body).status_code == 201
+    again = office.post(f"/api/v1/inventory/offices/{stock.bj}/swaps", json=body)
+    assert again.status_code == 409 and again.get_json()["code"] == "already_swapped"
+    assert office.get("/api/v1/inventory/movements", query_string={"serial": "S3"}).get_json()["total"] == 2
