@@ -162,8 +162,15 @@ class CountSchema(Schema):
                                metadata={"description": "e.g. several counts of one kind in one week"})
 
 
+class CountListItemSchema(CountSchema):
+    """A count in a list: without the warnings, which take a few queries per count (they come with one count)."""
+
+    class Meta:
+        exclude = ("warnings",)
+
+
 class CountPageSchema(PageSchema):
-    items = fields.List(fields.Nested(CountSchema))
+    items = fields.List(fields.Nested(CountListItemSchema))
 
 
 class ReconLineSchema(Schema):
