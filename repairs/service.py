@@ -453,10 +453,18 @@ def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
 
 def _receive_undeclared(actor, serial: str, parcel: ReturnParcel | None, now: datetime) -> RepairUnit:
     """No declared unit has this serial: refuse, or take it in as an extra unit of ``parcel``."""
+    if parcel is not None:
+        # The parcel's receipt is held open while the extra unit is added: the same serial
+        # scanned twice at once becomes one unit, and a receipt completed meanwhile is seen.
+        table = ReturnParcel.__table__
+        held = db.session.execute(update(table).where(table.c.id == parcel.id, table.c.receipt_completed_at.is_(None))
+                                  .values(receipt_completed_at=table.c.receipt_completed_at))
+        if held.rowcount != 1:
+            raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
     stmt = select(RepairUnit).where(RepairUnit.serial == serial)
     if parcel is not None:
         stmt = stmt.where(RepairUnit.parcel_id == parcel.id)
-    existing = db.session.scalar(stmt.order_by(RepairUnit.id.desc()).limit(1))
+    existing = db.session.scalar(stmt.order_by(RepairUnit.id.desc()).limit(1).execution_options(populate_existing=True))
     if existing is not None:
         raise _invalid(existing, "receive")
     if parcel is None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable
@@ -196,6 +197,41 @@ class LiveServer:
         self.thread.join(10)
 
 
+class RaceWidener:
+    """Holds each transaction's first write back a little while the two requests are in flight.
+
+    Both requests then read the state before either writes, as they would on a busy
+    server: a step that checks and then writes without a guard (a conditional UPDATE
+    or a row lock) is caught every time instead of now and then.
+    """
+
+    PAUSE = 0.05
+
+    def __init__(self, engine):
+        from sqlalchemy import event
+
+        self.engine = engine
+        self.active = threading.Event()
+        self._event = event
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "commit", self._end)
+        event.listen(engine, "rollback", self._end)
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        if not self.active.is_set() or conn.info.get("dbl_paused"):
+            return
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            conn.info["dbl_paused"] = True
+            time.sleep(self.PAUSE)
+
+    def _end(self, conn):
+        conn.info.pop("dbl_paused", None)
+
+    def close(self):
+        for name, fn in (("before_cursor_execute", self._before), ("commit", self._end), ("rollback", self._end)):
+            self._event.remove(self.engine, name, fn)
+
+
 class HttpActor:
     """A user talking to the live server: a bearer token for the API, a session for pages."""
 
@@ -238,7 +274,7 @@ class HttpActor:
                                     allow_redirects=False)
 
 
-def fire_twice(actors: list[HttpActor], case: Case) -> list[requests.Response]:
+def fire_twice(actors: list[HttpActor], case: Case, widener: RaceWidener | None = None) -> list[requests.Response]:
     """Send ``case`` from two threads released together; both answers, in no particular order."""
     barrier = threading.Barrier(2)
     key = f"dbl-{uuid.uuid4().hex}" if case.idempotency_key else None
@@ -252,10 +288,16 @@ def fire_twice(actors: list[HttpActor], case: Case) -> list[requests.Response]:
             out[i] = exc
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(180)
+    if widener is not None:
+        widener.active.set()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(180)
+    finally:
+        if widener is not None:
+            widener.active.clear()
     return out
 
 
@@ -264,10 +306,15 @@ def make_actors(app, base: str, case: Case) -> list[HttpActor]:
     from core.accounts.service import create_token, get_user
     from core.extensions import db
 
+    from core.types import utcnow
+
     token = None
     if case.api:
         with app.app_context():
-            _, token = create_token(get_user(case.actor), "double requests")
+            row, token = create_token(get_user(case.actor), "double requests")
+            # A token in use: its last use is recent, so neither request writes it (the first
+            # use's bookkeeping write would make the second request wait for the first).
+            row.last_used_at = utcnow()
             db.session.commit()
     actors = [HttpActor(base, case.actor, token) for _ in range(2)]
     if not case.api:

@@ -131,9 +131,14 @@ def page_complete_receipt(env, _):
 
 @scenario("repairs_api.Receive")
 def api_receive(env, _):
+    """A serial not on the dealer's list, taken in as an extra unit of the parcel (declared
+    units received twice at once: the scan station's test and ``unit_step``-receive)."""
+    from repairs.models import DealerTask, RepairUnit
+
     unit = unit_in(env, "declared")
-    return Case("POST", "/api/v1/repairs/receive", env.user("clerk"), events(unit.id, "receive"),
-                json={"serial": unit.serial})
+    return Case("POST", "/api/v1/repairs/receive", env.user("clerk"),
+                probes(count(RepairUnit, RepairUnit.serial == "DBLEXTRA1"), count(DealerTask)),
+                json={"serial": "DBLEXTRA1", "rma_number": unit.parcel.rma_number})
 
 
 @scenario("repairs_api.Scan")

@@ -5,7 +5,9 @@ PATCH or DELETE has a scenario or a reasoned exemption, else
 ``test_every_unsafe_route_has_a_scenario_or_an_exemption`` fails. Each scenario
 sends the same request from two threads, released together, to the app served
 by a threaded HTTP server on 127.0.0.1 (two requests really in flight at once,
-each with its own database connection), as the same user, and checks:
+each with its own database connection), as the same user; each transaction's first
+write is held back 50 ms meanwhile, so both requests read before either writes (a
+check-then-write without a guard is caught every time, not by luck). It checks:
 
 - no answer is a 5xx or a reset connection;
 - API: one answer succeeds and the other is 409 (the step was already done);
@@ -50,8 +52,15 @@ def _clean_state(app):
 
 @pytest.fixture(scope="module")
 def live(app):
+    from core.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    widener = doubles.RaceWidener(engine)
     with doubles.LiveServer(app) as server:
+        server.widener = widener
         yield server
+    widener.close()
 
 
 def _required(app) -> dict[tuple[str, str], set[str] | None]:
@@ -164,7 +173,7 @@ def test_two_identical_requests_post_once(app, live, key):
     if case.form_page:
         page = actors[0].session.get(live.url + case.form_page, timeout=30).text
         assert 'name="idempotency_key"' in page, f"the form on {case.form_page} sends no idempotency key"
-    answers = doubles.fire_twice(actors, case)
+    answers = doubles.fire_twice(actors, case, live.widener)
     with app.app_context():
         db.session.remove()
         after = case.probe()
