@@ -543,7 +543,11 @@ def parse_count_file(filename: str, content: bytes) -> CountInput:
 
 
 def _known_skus(skus: set[str]) -> set[str]:
-    # Only which SKUs exist: a plain column read, not a part object per line of the sheet.
+    # Only which SKUs exist: a plain column read, not a part object per line of the sheet. A long sheet is
+    # matched against the catalogue's SKU column read once (tens of thousands of IN parameters cost
+    # PostgreSQL seconds; the column of a catalogue of thousands of parts takes milliseconds).
+    if len(skus) > 2000:
+        return skus & set(db.session.scalars(select(Part.sku)))
     found: set[str] = set()
     for chunk in in_chunks(skus):
         found.update(db.session.scalars(select(Part.sku).where(Part.sku.in_(chunk))))
