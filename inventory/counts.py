@@ -231,9 +231,9 @@ def reconcile_rows(count_ids):
     extra = [(cid, pid, 0, balance - get((cid, pid), 0)) for cid, pid, _zero, balance in uncounted]
     extra = [row for row in extra if row[3]]
     part_ids = {row[1] for row in counted} | {row[1] for row in extra}
-    info = {pid: (sku, model, cost, bool(ser)) for pid, sku, model, cost, ser in db.session.execute(
-        select(p.c.id, p.c.sku, p.c.model, p.c.unit_cost, p.c.serialized).where(p.c.id.in_(part_ids)))} \
-        if part_ids else {}
+    info = {pid: (sku, model, cost, bool(ser)) for chunk in in_chunks(part_ids)
+            for pid, sku, model, cost, ser in db.session.execute(
+                select(p.c.id, p.c.sku, p.c.model, p.c.unit_cost, p.c.serialized).where(p.c.id.in_(chunk)))}
     out = [(cid, pid, *info[pid][:3], qty, balance - get((cid, pid), 0), info[pid][3])
            for cid, pid, qty, balance in counted]
     if extra:
@@ -268,25 +268,26 @@ def serial_positions_at(location_id: int, at: datetime, extra_serials=(), own_co
     or its current position if it has not moved since. The adjustments of
     ``own_count_id`` (dated T) count as after T.
     """
-    extra = list(set(extra_serials))
     sp = SerialPosition.__table__
-    current_stmt = select(sp.c.part_id, sp.c.serial, sp.c.location_id).where(sp.c.location_id == location_id)
-    if extra:
-        current_stmt = current_stmt.union(
-            select(sp.c.part_id, sp.c.serial, sp.c.location_id).where(sp.c.serial.in_(extra)))
-    current = {(pid, s): loc for pid, s, loc in db.session.execute(current_stmt)}
+    cols3 = (sp.c.part_id, sp.c.serial, sp.c.location_id)
+    current = {(pid, s): loc for pid, s, loc in db.session.execute(select(*cols3).where(sp.c.location_id == location_id))}
+    # A scan list may be long: its serials are looked up in chunks (a statement takes only so many parameters).
+    chunks = list(in_chunks(extra_serials))
+    for chunk in chunks:
+        current.update(((pid, s), loc) for pid, s, loc in db.session.execute(select(*cols3).where(sp.c.serial.in_(chunk))))
     m = Movement.__table__
     cols = (m.c.part_id, m.c.serial, m.c.from_location_id, m.c.at, m.c.id)
     after = m.c.at > at
     stmts = [select(*cols).where(m.c.from_location_id == location_id, after, m.c.serial.is_not(None)),
              select(*cols).where(m.c.to_location_id == location_id, after, m.c.serial.is_not(None))]
-    if extra:
-        stmts.append(select(*cols).where(m.c.serial.in_(extra), after))
     if own_count_id is not None:
         stmts.append(select(*cols).where(m.c.ref_type == "count", m.c.ref_id == own_count_id, m.c.at <= at,
                                          m.c.serial.is_not(None)))
+    rows = set(db.session.execute(union(*stmts)).all())
+    for chunk in chunks:
+        rows.update(db.session.execute(select(*cols).where(m.c.serial.in_(chunk), after)).all())
     first: dict = {}
-    for pid, serial, from_loc, _at, _id in sorted(db.session.execute(union(*stmts)), key=lambda r: (r[3], r[4])):
+    for pid, serial, from_loc, _at, _id in sorted(rows, key=lambda r: (r[3], r[4])):
         first.setdefault((pid, serial), from_loc)
     at_time = dict(current)
     at_time.update(first)
@@ -298,8 +299,10 @@ def reconcile_serials(count: StockCount) -> SerialResult:
     scanned = {(cs.part_id, cs.serial) for cs in count.serials}
     own = count.id if count.status == ACCEPTED else None
     at_time, _current = serial_positions_at(count.location_id, count.counted_at, [s for _p, s in scanned], own)
-    parts = {p.id: p for p in db.session.scalars(select(Part).where(Part.id.in_({k[0] for k in at_time} | {p for p, _ in scanned if p})))}
-    locs = {loc.id: loc.code for loc in db.session.scalars(select(Location).where(Location.id.in_(set(at_time.values()))))}
+    parts = {p.id: p for chunk in in_chunks({k[0] for k in at_time} | {p for p, _ in scanned if p})
+             for p in db.session.scalars(select(Part).where(Part.id.in_(chunk)))}
+    locs = {loc.id: loc.code for chunk in in_chunks(set(at_time.values()))
+            for loc in db.session.scalars(select(Location).where(Location.id.in_(chunk)))}
     expected = {key for key, loc in at_time.items() if loc == count.location_id}
     if not count.full:
         in_scope = {line.part_id for line in count.lines} | {p for p, _s in scanned if p}
@@ -615,9 +618,9 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
     serial_rows = []
     unresolved = [s for _n, sku, s in data.serials if not sku]
     known: dict[str, set[int]] = {}
-    if unresolved:
+    for chunk in in_chunks(unresolved):
         for pid, s in db.session.execute(select(SerialPosition.part_id, SerialPosition.serial)
-                                         .where(SerialPosition.serial.in_(set(unresolved)))):
+                                         .where(SerialPosition.serial.in_(chunk))):
             known.setdefault(s, set()).add(pid)
     seen_serial: dict[str, int] = {}
     for n, sku, serial in data.serials:
@@ -788,15 +791,15 @@ def plan_acceptance(count: StockCount, rec: Reconciliation) -> AcceptancePlan:
     loc, at = count.location, count.counted_at
     loss = service.system_location(COUNT_LOSS)
     bulk = [line for line in rec.lines if not line.serialized and line.variance]
-    parts = {p.id: p for p in db.session.scalars(select(Part).where(Part.id.in_([line.part_id for line in bulk])))} \
-        if bulk else {}
+    parts = {p.id: p for chunk in in_chunks(line.part_id for line in bulk)
+             for p in db.session.scalars(select(Part).where(Part.id.in_(chunk)))}
     short = [line.part_id for line in bulk if line.variance < 0]
     later_moves: dict[int, list[int]] = {}
-    if short:
-        m = Movement.__table__
+    m = Movement.__table__
+    for chunk in in_chunks(short):
         rows = db.session.execute(
             select(m.c.part_id, m.c.to_location_id, m.c.quantity)
-            .where(m.c.part_id.in_(short), m.c.at > at,
+            .where(m.c.part_id.in_(chunk), m.c.at > at,
                    or_(m.c.to_location_id == loc.id, m.c.from_location_id == loc.id))
             .order_by(m.c.at, m.c.id))
         for pid, to_id, qty in rows:
@@ -830,12 +833,12 @@ def _plan_serials(count: StockCount, found: SerialResult, loss: Location, plan: 
     serials = {s for _k, s in found.missing} | {s for _k, s, _w in found.elsewhere} | {
         s for sku, s in found.unexpected if sku}
     now_at: dict = {}
-    if serials:
+    for chunk in in_chunks(serials):
         rows = db.session.execute(
             select(SerialPosition.part_id, SerialPosition.serial, SerialPosition.location_id, Movement.at)
             .join(Movement, Movement.id == SerialPosition.movement_id)
-            .where(SerialPosition.serial.in_(serials)))
-        now_at = {(pid, s): (lid, last) for pid, s, lid, last in rows}
+            .where(SerialPosition.serial.in_(chunk)))
+        now_at.update(((pid, s), (lid, last)) for pid, s, lid, last in rows)
     for sku, serial in found.missing:
         where, last = now_at.get((parts[sku].id, serial), (None, None))
         if where != loc.id or last is None or last > at:
