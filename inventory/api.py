@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 
+from flask import Response
 from flask.views import MethodView
 from flask_babel import gettext as _
+from core import sheets
 from core.api import Blueprint
 from marshmallow import Schema, fields, validate
 
@@ -14,7 +16,7 @@ from core.accounts.roles import Role
 from core.pagination import paginate
 from inventory import counts as count_svc
 from inventory import schemas as s
-from inventory import service, spares, vendor
+from inventory import office_reports, service, spares, vendor
 
 blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1/inventory",
                 description="Spare stock: balances, ledger, counts, office spares, vendor pool")
@@ -88,8 +90,10 @@ class Movements(MethodView):
         loc_id = _location_id(args["location"])
         if loc_id:
             service.ensure_location_access(actor(), service.get_location(loc_id))
+        days = office_reports.day_range(args["from_"], args["to"])
         return _page(service.movements_query(actor(), location_id=loc_id, sku=args["sku"], serial=args["serial"],
-                                             ref_type=args["ref_type"], ref_id=args["ref_id"]), args)
+                                             ref_type=args["ref_type"], ref_id=args["ref_id"],
+                                             at_from=days.starts_at, at_before=days.ends_before), args)
 
     @roles_required(Role.CLERK, Role.SUPERVISOR)
     @idempotent
@@ -101,6 +105,34 @@ class Movements(MethodView):
                                        to_code=args["to_location"], quantity=args["quantity"], serial=args["serial"],
                                        reason=args["reason"], note=args["note"], ref_type=args["ref_type"],
                                        ref_id=args["ref_id"], at=args["at"])
+
+
+@blp.route("/offices/stock.<any(csv, xlsx):fmt>")
+class OfficeStockExport(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(s.OfficeExportArgs, location="query")
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, args, fmt):
+        """An office's stock detail (office users: their own office) as CSV or XLSX."""
+        body, name = office_reports.stock_detail(actor(), args["office_id"], fmt)
+        return _download(body, name, fmt)
+
+
+@blp.route("/offices/ledger.<any(csv, xlsx):fmt>")
+class OfficeLedgerExport(MethodView):
+    @roles_required(*STAFF)
+    @blp.arguments(s.OfficeExportArgs, location="query")
+    @blp.response(200, content_type="application/octet-stream")
+    def get(self, args, fmt):
+        """An office's ledger (流水账) for a period, by default this month so far: per SKU opening, in, out,
+        closing, then every movement."""
+        body, name = office_reports.ledger(actor(), args["office_id"], fmt, first=args["from_"], last=args["to"])
+        return _download(body, name, fmt)
+
+
+def _download(body: bytes, name: str, fmt: str) -> Response:
+    return Response(body, mimetype=sheets.MIMETYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @blp.route("/movements/<int:movement_id>/reverse")

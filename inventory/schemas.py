@@ -82,6 +82,15 @@ class MovementFilterArgs(PageArgs):
     serial = fields.Str(load_default=None)
     ref_type = fields.Str(load_default=None)
     ref_id = fields.Int(load_default=None, validate=validate.Range(min=1, max=2**62))
+    from_ = fields.Date(load_default=None, data_key="from", metadata={"description": "First day (Shanghai)."})
+    to = fields.Date(load_default=None, metadata={"description": "Last day (Shanghai), included."})
+
+
+class OfficeExportArgs(Schema):
+    office_id = fields.Int(load_default=None, validate=validate.Range(min=1, max=2**62),
+                           metadata={"description": "The office (HQ only; an office user exports its own)."})
+    from_ = fields.Date(load_default=None, data_key="from", metadata={"description": "First day (Shanghai)."})
+    to = fields.Date(load_default=None, metadata={"description": "Last day (Shanghai), included."})
 
 
 class ReverseArgs(Schema):

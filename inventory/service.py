@@ -447,9 +447,14 @@ def balances_query(actor, *, location_id: int | None = None, sku: str | None = N
 
 
 def movements_query(actor, *, location_id: int | None = None, sku: str | None = None, serial: str | None = None,
-                    ref_type: str | None = None, ref_id: int | None = None):
-    """A select of ledger lines the user may see, newest first."""
+                    ref_type: str | None = None, ref_id: int | None = None, at_from: datetime | None = None,
+                    at_before: datetime | None = None):
+    """A select of ledger lines the user may see, newest first; ``at_from``/``at_before`` bound their time."""
     stmt = select(Movement).order_by(Movement.id.desc())
+    if at_from is not None:
+        stmt = stmt.where(Movement.at >= at_from)
+    if at_before is not None:
+        stmt = stmt.where(Movement.at < at_before)
     limit = visible_office_id(actor)
     if limit is not None:
         office_locs = select(Location.id).where(Location.office_id == limit)

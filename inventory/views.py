@@ -8,13 +8,14 @@ from flask_babel import gettext as _
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
+from core import sheets
 from core.accounts.scope import visible_office_id
 from core.calendar import local_today
 from core.idempotency import idempotent
 from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from core.pagination import paginate
 from inventory import counts as count_svc
-from inventory import service, spares, vendor
+from inventory import office_reports, service, spares, vendor
 from inventory.models import COUNT_KINDS
 
 bp = Blueprint("inventory", __name__, template_folder="templates", static_folder="static",
@@ -78,12 +79,42 @@ def movements():
     loc_id = _int("location")
     if loc_id:
         service.ensure_location_access(actor(), service.get_location(loc_id))
+    days = office_reports.day_range(request.args.get("from"), request.args.get("to"))
     stmt = service.movements_query(actor(), location_id=loc_id, sku=request.args.get("sku"),
-                                   serial=request.args.get("serial"))
+                                   serial=request.args.get("serial"), at_from=days.starts_at,
+                                   at_before=days.ends_before)
     page = paginate(stmt, request.args.get("page", 1), 100)
     can_post = actor().has_role(Role.CLERK, Role.SUPERVISOR)
     return render_template("inventory/movements.html", page=page, locations=service.visible_locations(actor()),
-                           location_id=loc_id, can_post=can_post, parts=service.list_parts() if can_post else [])
+                           location_id=loc_id, can_post=can_post, parts=service.list_parts() if can_post else [],
+                           office_id=visible_office_id(actor()), offices=_export_offices())
+
+
+def _export_offices():
+    """The offices HQ may pick for an export (an office user exports its own and picks none)."""
+    return office_reports.offices_for(actor())
+
+
+@bp.route("/offices/stock.<any(csv, xlsx):fmt>")
+@roles_required(*STAFF)
+def office_stock_export(fmt):
+    """An office's stock detail as CSV or XLSX."""
+    body, name = office_reports.stock_detail(actor(), _int("office_id"), fmt)
+    return _download(body, name, fmt)
+
+
+@bp.route("/offices/ledger.<any(csv, xlsx):fmt>")
+@roles_required(*STAFF)
+def office_ledger_export(fmt):
+    """An office's ledger (流水账) for a period as CSV or XLSX."""
+    body, name = office_reports.ledger(actor(), _int("office_id"), fmt, first=request.args.get("from"),
+                                       last=request.args.get("to"))
+    return _download(body, name, fmt)
+
+
+def _download(body: bytes, name: str, fmt: str) -> Response:
+    return Response(body, mimetype=sheets.MIMETYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.route("/movements", methods=["POST"])
