@@ -29,6 +29,7 @@ from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Valida
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
+from inventory.transitions import lock_row
 from repairs.doa import states as st
 from repairs.doa.models import DoaApplication, DoaEvent, DoaHold, DoaTask, DoaUnit
 
@@ -275,19 +276,6 @@ def _transition(actor, app: DoaApplication, action: str, *, note: str = "", data
         set_committed_value(app, key, value)
     _event(actor, app.id, action, current, target, note=note, data=data, at=now)
     return app
-
-
-def lock_row(model, row_id: int) -> bool:
-    """Take the write lock on one row (a no-op UPDATE); False if there is no such row.
-
-    PostgreSQL holds the row lock and SQLite the database's write lock until the
-    request commits, so a second request doing the same thing waits here and
-    then reads what the first one wrote (its check-then-write cannot run twice).
-    """
-    table = model.__table__
-    pk = list(table.primary_key.columns)[0]
-    db.session.flush()
-    return db.session.execute(update(table).where(pk == row_id).values({pk.name: pk})).rowcount == 1
 
 
 def serialise_on(key: str) -> None:
