@@ -9,8 +9,9 @@ from core.accounts.roles import Role
 from core.errors import NotFound
 from core.schemas import PageArgs
 from core.pagination import paginate
-from shipments import freight, receiving, service
+from shipments import bill_lines, freight, receiving, service
 from shipments.schemas import (
+    BillLinesArgs,
     FreightBillPageSchema,
     FreightBillSchema,
     FreightDecisionArgs,
@@ -160,17 +161,21 @@ class FreightBills(MethodView):
         """Import a factory logistics bill (CSV or XLSX) and reconcile it; a bill with bad rows is refused whole."""
         upload = files["file"]
         content = upload.read(freight.MAX_BYTES + 1)
-        return freight.import_freight_bill(actor(), filename=upload.filename or "", content=content,
+        bill = freight.import_freight_bill(actor(), filename=upload.filename or "", content=content,
                                            period=form.get("period"), note=form.get("note", ""))
+        return bill_lines.with_lines_page(bill)
 
 
 @blp.route("/freight-bills/<int:bill_id>")
 class FreightBillItem(MethodView):
     @roles_required(Role.SUPERVISOR)
+    @blp.arguments(BillLinesArgs, location="query")
     @blp.response(200, FreightBillSchema)
-    def get(self, bill_id):
-        """One bill with its reconciliation result and totals per paying account."""
-        return freight.get_bill(actor(), bill_id)
+    def get(self, args, bill_id):
+        """One bill with its totals per paying account and one page of its reconciliation lines (differences
+        first; ``kind`` keeps one kind)."""
+        return bill_lines.with_lines_page(freight.get_bill(actor(), bill_id), args["kind"], args["page"],
+                                          args["per_page"])
 
 
 @blp.route("/freight-bills/<int:bill_id>/pay")

@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from core.schemas import Money, PageArgs, PageSchema
+from shipments import bill_lines
 from shipments.models import LEGS, LINE_KINDS, PAYING_ACCOUNTS, STATUSES
 
 
@@ -305,9 +306,7 @@ class FreightBillSummarySchema(Schema):
     note = fields.String()
 
     def finding_counts(self, bill):
-        from shipments.freight import finding_counts
-
-        return finding_counts(bill)
+        return bill_lines.finding_counts(bill)
 
     def payable_amount(self, bill):
         from shipments.freight import payable_total
@@ -315,13 +314,20 @@ class FreightBillSummarySchema(Schema):
         return str(payable_total(bill))
 
     def review_counts(self, bill):
-        from shipments.freight import review_counts
-
-        return review_counts(bill)
+        return bill_lines.review_counts(bill)
 
 
 class FreightBillSchema(FreightBillSummarySchema):
-    findings = fields.List(fields.Nested(FreightFindingSchema))
+    findings = fields.List(fields.Nested(FreightFindingSchema),
+                           metadata={"description": "One page of the reconciliation lines, differences first."})
+    findings_page = fields.Dict(metadata={"description": "Which page of the lines: page, per_page, total, pages."})
+
+
+class BillLinesArgs(PageArgs):
+    """``?page=&per_page=&kind=`` of a bill's reconciliation lines."""
+
+    kind = fields.String(load_default=None, validate=validate.OneOf(
+        ["amount_diff", "no_shipment", "rebilled", "duplicate", "unbilled", "matched"]))
 
 
 class FreightBillPageSchema(PageSchema):

@@ -16,7 +16,7 @@ from core.errors import DomainError, ValidationFailed
 from core.extensions import db
 from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
-from shipments import freight, receiving, service
+from shipments import bill_lines, freight, receiving, service
 from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment
 
 bp = Blueprint("shipments", __name__, template_folder="templates", static_folder="static",
@@ -434,19 +434,18 @@ def freight_bills():
                 flash(_("Bill for %(p)s imported: %(n)s lines.", p=bill.period, n=bill.line_count), "success")
                 return redirect(url_for("shipments.freight_bill", bill_id=bill.id))
     page = paginate(freight.bills_query(actor()), _int_arg("page") or 1, 50)
-    counts = {bill.id: freight.finding_counts(bill) for bill in page.items}
+    counts = {bill.id: bill_lines.finding_counts(bill) for bill in page.items}
     return render_template("shipments/freight_bills.html", page=page, counts=counts, bad_rows=bad_rows,
                            form_error=form_error, default_period=freight.previous_period(local_today()),
                            form=request.form), status
 
 
 def _bill_page(bill, kind=None, status=200):
-    findings = [f for f in bill.findings if kind is None or f.kind == kind]
-    findings.sort(key=lambda f: (freight.KIND_ORDER[f.kind], f.id))
+    page = bill_lines.findings_page(bill, kind, request.args.get("page"))
     _header, totals = freight.totals_rows(bill)
-    return render_template("shipments/freight_bill.html", bill=bill, findings=findings, kind=kind,
-                           counts=freight.finding_counts(bill), totals=totals,
-                           payable=freight.payable_total(bill), reviews=freight.review_counts(bill),
+    return render_template("shipments/freight_bill.html", bill=bill, page=page, kind=kind,
+                           counts=bill_lines.finding_counts(bill), totals=totals,
+                           payable=freight.payable_total(bill), reviews=bill_lines.review_counts(bill),
                            billed_before=freight.billed_before_text), status
 
 
