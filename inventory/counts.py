@@ -53,7 +53,7 @@ from core.calendar import SHANGHAI, local_day, local_today
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from core import sheets
-from core.queries import in_chunks, insert_rows
+from core.queries import in_chunks
 from core.sequences import next_number
 from core.types import utcnow
 from inventory import service
@@ -601,7 +601,7 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
         raise Conflict(_("%(loc)s was counted later by %(n)s, already accepted: a count dated before it cannot "
                          "change the ledger.", loc=location.code, n=number), code="later_count_accepted")
 
-    parts = _catalogue_facts([s for _n, s, _q in data.quantities] + [s for _n, s, _x in data.serials if s])
+    parts = service.parts_by_sku([s for _n, s, _q in data.quantities] + [s for _n, s, _x in data.serials if s])
     problems: list[str] = []
     quantities: dict[int, int] = {}
     for n, sku, qty in data.quantities:
@@ -664,15 +664,10 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
                        method=method, blind=kind == "spot", full=full, counted_at=counted_at, status=SUBMITTED,
                        recount_of_id=recount_of.id if recount_of else None, counted_by_id=actor.id,
                        note=(note or "").strip())
+    count.lines = [CountLine(part_id=pid, counted_qty=q) for pid, q in quantities.items()]
+    count.serials = [CountSerial(part_id=pid, serial=s) for pid, s in serial_rows]
     db.session.add(count)
     db.session.flush()
-    # A count sheet may have tens of thousands of lines: written set-based, not as one ORM object each.
-    insert_rows(db.session, CountLine.__table__,
-                [{"count_id": count.id, "part_id": pid, "counted_qty": q, "ledger_qty": None}
-                 for pid, q in quantities.items()])
-    insert_rows(db.session, CountSerial.__table__,
-                [{"count_id": count.id, "part_id": pid, "serial": s} for pid, s in serial_rows])
-    db.session.expire(count, ["lines", "serials"])
     rec = reconcile(count)
     count.variance_value = rec.gross_value
     if recount_of is not None:
@@ -686,15 +681,6 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
 
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
-
-
-def _catalogue_facts(skus) -> dict:
-    """SKU -> (id, sku, serialized) of those of ``skus`` in the catalogue: plain rows, one query per chunk."""
-    found = {}
-    for chunk in in_chunks(s for s in skus if s):
-        found.update((row.sku, row) for row in db.session.execute(
-            select(Part.id, Part.sku, Part.serialized).where(Part.sku.in_(chunk))))
-    return found
 
 
 def _same_count_just_submitted(actor, location, kind, full, counted_at, quantities, serial_rows, recount_of):
