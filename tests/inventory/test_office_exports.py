@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+import itertools
+from datetime import date, datetime, timedelta, timezone
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
 
 # 2026-03-01 00:30 in Shanghai is 2026-02-28 16:30 UTC: a day boundary the filter must respect.
 BEFORE = datetime(2026, 2, 10, 2, 0, tzinfo=timezone.utc)
@@ -191,3 +195,78 @@ def test_movements_date_filter_page_and_api(office_stock, login, api_as):
     assert html.count("<tr><td>") == 1  # only the swap out at 00:30 on 1 March
     assert page.get("/inventory/movements?from=2026-13-01").status_code == 422
     assert page.get("/inventory/movements?from=2026-03-02&to=2026-03-01").status_code == 422
+
+
+# --- the ledger's arithmetic over random histories ------------------------------------------
+
+_examples = itertools.count(1)
+BASE = datetime(2026, 1, 1, tzinfo=timezone.utc)
+# (from, to) by place: 0 HQ store, 1 the office, 2 the office's bin, 3 a dealer.
+ROUTES = [(0, 1), (1, 3), (1, 2), (2, 1), (2, 3), (1, 0), (3, 1)]
+
+# Hours after BASE, crowded around Shanghai's midnights (16:00 UTC) where a day boundary is easy to get wrong.
+hours = st.builds(lambda day, hour: day * 24 + hour, st.integers(0, 9), st.sampled_from([0, 7, 8, 15, 16, 17, 23]))
+moves = st.lists(st.tuples(st.sampled_from(ROUTES), st.integers(1, 5), hours), min_size=1, max_size=20)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(history=moves, split=st.integers(0, 9))
+def test_ledger_periods_chain_and_match_the_movements(app, history, split):
+    from core.accounts.models import User
+    from core.accounts.service import create_user
+    from core.directory.models import Office
+    from core.errors import DomainError
+    from core.extensions import db
+    from inventory import office_reports, service
+    from inventory.models import BIN, DEALER, HQ_STORE, Location, Part
+
+    n = next(_examples)
+    with app.app_context():
+        boss = db.session.scalar(select(User).where(User.username == "ledger-boss"))
+        if boss is None:
+            boss = create_user("ledger-boss", "ledger-boss-pass", ["supervisor", "clerk"])
+        office = Office(code=f"L{n}", name=f"Ledger office {n}", region="")
+        part = Part(sku=f"LEDGER-{n}", model="M")
+        db.session.add_all([office, part])
+        db.session.flush()
+        main = service.office_location(office.id)
+        bin_ = Location(code=f"L{n}-BIN", name="bin", kind=BIN, parent_id=main.id, office_id=office.id)
+        db.session.add(bin_)
+        db.session.flush()
+        places = [service.system_location(HQ_STORE), main, bin_, service.system_location(DEALER)]
+        service.post_movement(actor=boss, part=part, from_location=service.system_location(DEALER),
+                              to_location=places[0], quantity=100, reason="receipt", at=BASE)
+        posted = []  # (hour, into the office, out of it)
+        for (frm, to), qty, hour in sorted(history, key=lambda h: h[2]):
+            try:
+                with db.session.begin_nested():
+                    service.post_movement(actor=boss, part=part, from_location=places[frm], to_location=places[to],
+                                          quantity=qty, reason="t", at=BASE + timedelta(hours=hour))
+            except DomainError:
+                continue  # would take a location below zero: not part of the history
+            mine = {1, 2}
+            posted.append((hour, qty if to in mine and frm not in mine else 0,
+                           qty if frm in mine and to not in mine else 0))
+        db.session.commit()
+
+        first_day = date(2026, 1, 1)
+        cut = first_day + timedelta(days=split)
+        early = office_reports.ledger_summary(office, office_reports.DayRange(first_day, cut))
+        late = office_reports.ledger_summary(office, office_reports.DayRange(cut + timedelta(days=1),
+                                                                             date(2026, 6, 30)))
+
+        def line(summary):
+            found = [s for s in summary if s.part.id == part.id]
+            return (found[0].opening, found[0].received, found[0].issued, found[0].closing) if found else (0, 0, 0, 0)
+
+        # A day is a Shanghai day: the cut falls at 16:00 UTC.
+        cut_hour = (split + 1) * 24 - 8
+        expected_in = sum(i for h, i, _o in posted if h < cut_hour), sum(i for h, i, _o in posted if h >= cut_hour)
+        expected_out = sum(o for h, _i, o in posted if h < cut_hour), sum(o for h, _i, o in posted if h >= cut_hour)
+        e, l_ = line(early), line(late)
+        # BASE is 08:00 on 1 January in Shanghai: nothing is before the first day.
+        assert e[0] == 0
+        assert (e[1], l_[1]) == expected_in and (e[2], l_[2]) == expected_out
+        assert e[3] == e[0] + e[1] - e[2] and l_[3] == l_[0] + l_[1] - l_[2]
+        assert l_[0] == e[3]  # one period's closing is the next one's opening
+        assert l_[3] == service.balance_of(main.id, part.id) + service.balance_of(bin_.id, part.id)
