@@ -21,8 +21,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import aliased
 
 from core import sheets
+from core.accounts.models import User
 from core.accounts.scope import visible_office_id
 from core.calendar import SHANGHAI, local_today
 from core.directory.models import Office
@@ -244,27 +246,42 @@ def ledger_summary(office: Office, days: DayRange) -> list[SkuPeriod]:
 
 
 def ledger_movements(office: Office, days: DayRange):
-    """The period's movements in or out of the office's locations, oldest first."""
+    """The period's movements in or out of the office's locations, oldest first, as plain rows.
+
+    Columns, not ORM objects: a month of a busy office is tens of thousands of lines.
+    """
     ids = list(_office_locations(office))
     if not ids:
         return []
-    return db.session.scalars(
-        select(Movement).where(Movement.from_location_id.in_(ids) | Movement.to_location_id.in_(ids),
-                               Movement.at >= days.starts_at, Movement.at < days.ends_before)
-        .order_by(Movement.at, Movement.id))
+    source, target = aliased(Location), aliased(Location)
+    stmt = (select(Movement.id, Movement.at, Part.sku, Part.model, Movement.serial, Movement.from_location_id,
+                   source.code, Movement.to_location_id, target.code, Movement.quantity, Movement.reason,
+                   Movement.reverses_id, Movement.ref_type, Movement.ref_id, User.username, Movement.note)
+            .join(Part, Part.id == Movement.part_id)
+            .join(source, source.id == Movement.from_location_id)
+            .join(target, target.id == Movement.to_location_id)
+            .outerjoin(User, User.id == Movement.actor_id)
+            .where(Movement.from_location_id.in_(ids) | Movement.to_location_id.in_(ids),
+                   Movement.at >= days.starts_at, Movement.at < days.ends_before)
+            .order_by(Movement.at, Movement.id))
+    return db.session.execute(stmt)
 
 
 def _movement_rows(office: Office, days: DayRange):
     ids = set(_office_locations(office))
-    for m in ledger_movements(office, days):
-        into, out_of = m.to_location_id in ids, m.from_location_id in ids
-        reason = reason_label(m.reason)
-        if m.reverses_id:
-            reason = _("%(reason)s (reverses #%(id)s)", reason=reason, id=m.reverses_id)
-        reference = f"{m.ref_type or ''} {m.ref_id or ''}".strip()
-        yield [m.at, m.part.sku, m.part.model, m.serial or "", m.from_location.code, m.to_location.code,
-               m.quantity if into and not out_of else 0, m.quantity if out_of and not into else 0,
-               reason, reference, m.actor.username if m.actor else "", m.note or "", m.id]
+    labels: dict[str, str] = {}
+    for (movement_id, at, sku, model, serial, from_id, from_code, to_id, to_code, quantity, reason, reverses_id,
+         ref_type, ref_id, username, note) in ledger_movements(office, days):
+        into, out_of = to_id in ids, from_id in ids
+        label = labels.get(reason)
+        if label is None:
+            label = labels[reason] = reason_label(reason)
+        if reverses_id:
+            label = _("%(reason)s (reverses #%(id)s)", reason=label, id=reverses_id)
+        reference = f"{ref_type or ''} {ref_id or ''}".strip()
+        yield [at, sku, model, serial or "", from_code, to_code,
+               quantity if into and not out_of else 0, quantity if out_of and not into else 0,
+               label, reference, username or "", note or "", movement_id]
 
 
 def ledger(actor, office_id, fmt: str, *, first=None, last=None) -> tuple[bytes, str]:
