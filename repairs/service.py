@@ -498,22 +498,26 @@ def complete_receipt(actor, parcel: ReturnParcel, *, at: datetime | None = None)
         raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
     now = at or utcnow()
     db.session.flush()
-    # Claimed first with a guarded UPDATE: of two clerks closing the receipt at once,
-    # the second finds it closed and nothing (missing units, tasks, event) is written twice.
+    # Claimed first with a guarded no-op UPDATE (the row lock): of two clerks closing the
+    # receipt at once, the second finds it closed and nothing (missing units, tasks, event)
+    # is written twice. The values are then set on the model, so the audit trail has them.
     table = ReturnParcel.__table__
     claimed = db.session.execute(
         update(table).where(table.c.id == parcel.id, table.c.receipt_completed_at.is_(None))
-        .values(receipt_completed_at=now, arrived_at=func.coalesce(table.c.arrived_at, now))
+        .values(receipt_completed_at=table.c.receipt_completed_at)
     )
     if claimed.rowcount != 1:
         db.session.refresh(parcel)
         raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
-    db.session.refresh(parcel, ["receipt_completed_at", "arrived_at"])
+    db.session.refresh(parcel, ["arrived_at"])
     for unit in list(parcel.units):
         if unit.state == st.DECLARED:
             _transition(actor, unit, "mark_missing", at=now)
             _open_task(parcel, unit, "missing",
                        _("Unit %(s)s (%(m)s) is on the dealer's list but not in the parcel.", s=unit.serial, m=unit.model), now)
+    parcel.receipt_completed_at = now
+    if parcel.arrived_at is None:
+        parcel.arrived_at = now
     _event(actor, parcel.id, None, "complete_receipt", at=now)
     db.session.flush()
     return parcel
