@@ -70,7 +70,7 @@ def stock():
     page = paginate(service.balances_query(actor(), location_id=loc_id, sku=request.args.get("sku")),
                     request.args.get("page", 1), 100)
     return render_template("inventory/stock.html", page=page, locations=service.visible_locations(actor()),
-                           location_id=loc_id)
+                           location_id=loc_id, office_id=visible_office_id(actor()), offices=_export_offices())
 
 
 @bp.route("/movements")

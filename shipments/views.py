@@ -472,7 +472,11 @@ def freight_decide(bill_id, line_id):
         db.session.rollback()
         return _bill_page(freight.get_bill(actor(), bill_id), status=err.status)
     flash(_("Line %(n)s: %(s)s.", n=line.line_no, s=REVIEW_LABELS[line.review]), "success")
-    return redirect(url_for("shipments.freight_bill", bill_id=bill_id))
+    # Back to the page of lines the supervisor was working through.
+    kind = request.form.get("kind") if request.form.get("kind") in FREIGHT_LABELS else None
+    raw = request.form.get("page", "").strip()
+    page = int(raw) if raw.isdigit() and len(raw) < 8 and int(raw) > 1 else None
+    return redirect(url_for("shipments.freight_bill", bill_id=bill_id, kind=kind, page=page))
 
 
 @bp.route("/freight/<int:bill_id>/pay", methods=["POST"])

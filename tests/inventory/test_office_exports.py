@@ -270,3 +270,13 @@ def test_ledger_periods_chain_and_match_the_movements(app, history, split):
         assert e[3] == e[0] + e[1] - e[2] and l_[3] == l_[0] + l_[1] - l_[2]
         assert l_[0] == e[3]  # one period's closing is the next one's opening
         assert l_[3] == service.balance_of(main.id, part.id) + service.balance_of(bin_.id, part.id)
+
+
+def test_stock_and_movements_pages_offer_the_exports(office_stock, login):
+    office = login("office", username="bj-office", office_id=office_stock.bj)
+    for path in ("/inventory/", "/inventory/movements"):
+        html = office.get(path).get_data(as_text=True)
+        assert "/inventory/offices/ledger.xlsx" in html and 'name="office_id"' not in html
+    hq = login("clerk", username="hq-clerk")
+    html = hq.get("/inventory/").get_data(as_text=True)
+    assert "/inventory/offices/stock.csv" in html and f'<option value="{office_stock.sh}">' in html

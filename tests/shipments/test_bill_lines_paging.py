@@ -87,3 +87,16 @@ def test_import_answers_with_the_first_page_only(app, world, user, api_as):
     body = resp.get_json()
     assert len(body["findings"]) == 50 and body["findings_page"]["total"] == 132
     assert body["counts"]["no_shipment"] == 128
+
+
+def test_a_decision_returns_to_the_same_page_of_lines(app, world, user, login):
+    bill_id, _total = _import(app, world, user)
+    sup = login("supervisor", username="sup2")
+    path = f"/shipments/freight/{bill_id}?kind=no_shipment&page=2"
+    html = sup.get(path).get_data(as_text=True)
+    action = re.search(r'action="(/shipments/freight/\d+/lines/\d+/decide)"', html).group(1)
+    resp = sup.submit(action, {"decision": "dispute", "page": "2", "kind": "no_shipment"}, form_page=path)
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith(f"/shipments/freight/{bill_id}?kind=no_shipment&page=2")
+    after = sup.get(path).get_data(as_text=True)
+    assert "review-disputed" in after
