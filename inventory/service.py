@@ -23,7 +23,7 @@ from core.types import utcnow
 from inventory import access
 from inventory.models import (
     BIN, COUNT_LOSS, DEALER, FACTORY_SHIPPING, FINISHED_GOODS, HQ_STORE, OFFICE,
-    PHYSICAL_KINDS, SCRAPPED, TRANSIT, VENDOR, Balance, Location, Movement, Part, SerialPosition,
+    PHYSICAL_KINDS, SCRAPPED, TRANSIT, VENDOR, Balance, Location, Movement, Part, SerialPosition, StockCount,
 )
 
 # The one location of each singleton kind: code and name.
@@ -305,6 +305,24 @@ def _check_serial(part: Part, serial: str | None, quantity: int, from_location: 
     return pos
 
 
+def _refuse_before_accepted_count(at: datetime, *locations: Location) -> None:
+    """A back-dated movement may not reach behind an accepted count of either location.
+
+    An accepted count fixes the ledger as of its time; a movement dated before it
+    would silently change what that count was reconciled (and charged) against.
+    """
+    counted = db.session.execute(
+        select(StockCount.number, StockCount.counted_at)
+        .where(StockCount.location_id.in_([loc.id for loc in locations]), StockCount.status == "accepted",
+               StockCount.counted_at > at)
+        .order_by(StockCount.counted_at.desc()).limit(1)
+    ).first()
+    if counted is not None:
+        raise Conflict(_("Count %(number)s was accepted as of %(at)s; a movement cannot be dated before it.",
+                         number=counted.number, at=counted.counted_at.isoformat(timespec="seconds")),
+                       code="before_accepted_count")
+
+
 def post_movement(*, actor, part: Part, from_location: Location, to_location: Location, quantity: int = 1,
                   serial: str | None = None, reason: str, ref_type: str | None = None, ref_id: int | None = None,
                   at: datetime | None = None, note: str = "", reverses_id: int | None = None) -> Movement:
@@ -330,6 +348,8 @@ def post_movement(*, actor, part: Part, from_location: Location, to_location: Lo
         raise ValidationFailed(_("The time needs a time zone."), errors={"at": [_("Give a time zone.")]})
     elif at > now + CLOCK_SKEW:
         raise ValidationFailed(_("A movement cannot be dated in the future."), errors={"at": [_("In the future.")]})
+    elif at < now - CLOCK_SKEW:
+        _refuse_before_accepted_count(at, from_location, to_location)
     if actor is not None:
         # The ledger's door: whoever calls, an office user never touches another office's or HQ's stock.
         access.ensure_movement_allowed(actor, from_location, to_location)
