@@ -141,6 +141,10 @@ class Chart:
                 "note": self.note}
 
 
+# A count withdrawn by its office was never submitted, and a superseded one was replaced.
+_NOT_SUBMITTED = ("superseded", "withdrawn")
+
+
 def _json_number(value):
     if isinstance(value, Decimal):
         return float(value)
@@ -575,7 +579,7 @@ def _count_table(conn, period: Period, scope: Scope, offices, locs, today: date)
             select(loc_t.c.office_id, c.c.kind, week_of.label("week"), func.count())
             .select_from(c.join(loc_t, loc_t.c.id == c.c.location_id))
             .where(c.c.location_id.in_(sorted(locs)), c.c.kind.in_(["weekly", "monthly"]),
-                   c.c.status != "superseded",
+                   c.c.status.notin_(_NOT_SUBMITTED),
                    c.c.counted_at >= local_midnight_utc(first_monday), c.c.counted_at < period.utc_end,
                    submitted <= week_of + 6)
             .group_by(loc_t.c.office_id, c.c.kind, week_of)
@@ -586,7 +590,7 @@ def _count_table(conn, period: Period, scope: Scope, offices, locs, today: date)
             mstmt = (
                 select(loc_t.c.office_id).distinct()
                 .select_from(c.join(loc_t, loc_t.c.id == c.c.location_id))
-                .where(c.c.location_id.in_(sorted(locs)), c.c.kind == "monthly", c.c.status != "superseded",
+                .where(c.c.location_id.in_(sorted(locs)), c.c.kind == "monthly", c.c.status.notin_(_NOT_SUBMITTED),
                        _in_period(c.c.counted_at, period), _in_period(c.c.created_at, period))
             )
             monthly = {oid for (oid,) in conn.execute(mstmt)}

@@ -102,3 +102,24 @@ def test_inbound_doa_freight_is_in_the_freight_figures_everywhere(app, data, log
     assert list(csv.reader(io.StringIO(chart_csv)))[-1][2] == "55.00"
     dashboard = c.get("/figures/charts/freight_by_month.json?month=2026-10").get_json()
     assert dashboard["series"][1]["data"][-1] == 55.0
+
+
+def test_a_withdrawn_count_was_not_submitted(app, data):
+    """An office that took its count back has not counted that week; a superseded count is judged by the
+    count that replaced it, in that count's own week."""
+    from core.extensions import db
+    from inventory.models import Location, StockCount
+    from repairs.figures import service
+    from repairs.figures.periods import parse_month
+
+    with app.app_context():
+        sh_loc = db.session.query(Location).filter_by(code="OFF-SH").one()
+        for number, status in (("CNT-W", "withdrawn"), ("CNT-S", "superseded")):
+            db.session.add(StockCount(number=number, location_id=sh_loc.id, kind="weekly",
+                                      counted_at=sh(2026, 10, 7 if status == "withdrawn" else 14, 17),
+                                      created_at=sh(2026, 10, 7 if status == "withdrawn" else 14, 17), status=status))
+        db.session.commit()
+        counts = _rows(service.compute_report(parse_month("2026-10"), service.Scope(None),
+                                              today=date(2026, 11, 2)), "counts")
+        # Neither count covers its week.
+        assert counts["SH"][2:4] == [5, 0]
