@@ -48,6 +48,7 @@ from core import sheets
 from core.calendar import SHANGHAI, local_day
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.queries import among, in_chunks, insert_rows
 from core.sequences import next_value
 from core.types import utcnow
 from shipments.models import FACTORY_LEGS, LINE_REVIEWS, FreightBill, FreightBillLine, FreightFinding, Shipment
@@ -282,10 +283,9 @@ def import_freight_bill(actor, *, filename: str, content: bytes, period: str | N
                        imported_at=utcnow(), imported_by_id=actor.id, line_count=len(good),
                        total_amount=sum((row["amount"] for row in good), Decimal("0")),
                        note=str(note or "").strip()[:2000], totals={})
-    for row in good:
-        bill.lines.append(FreightBillLine(**row, review="accepted"))
     db.session.add(bill)
     try:
+        # Only the bill row is in the savepoint: its checksum is what a concurrent import collides on.
         with db.session.begin_nested():
             db.session.flush()
     except IntegrityError:
@@ -293,88 +293,111 @@ def import_freight_bill(actor, *, filename: str, content: bytes, period: str | N
         if existing is not None:
             raise _refuse_repeat(existing) from None
         raise Conflict(_("Another bill was imported at the same time; try again.")) from None
-    _reconcile(bill)
+    _reconcile(bill, good)
     db.session.flush()
+    # The lines and findings were written set-based, beside the ORM: load them afresh when asked for.
+    db.session.expire(bill, ["lines", "findings"])
     return bill
 
 
-def _first_bills(waybills: set[str], bill_id: int) -> dict[str, FreightBill]:
-    """For each waybill, the earlier bill that billed it: where it is payable, else the first."""
-    if not waybills:
-        return {}
-    rows = db.session.execute(
-        select(FreightBillLine.waybill, FreightBillLine.review, FreightBill)
-        .join(FreightBill, FreightBill.id == FreightBillLine.bill_id)
-        .where(FreightBillLine.waybill.in_(waybills), FreightBillLine.bill_id != bill_id)
-        .order_by(FreightBill.id, FreightBillLine.line_no)
-    )
-    first: dict[str, FreightBill] = {}
-    payable: dict[str, FreightBill] = {}
-    for waybill, review, earlier in rows:
-        first.setdefault(waybill, earlier)
-        if review == "accepted":
-            payable.setdefault(waybill, earlier)
+def _first_bills(waybills: set[str], bill_id: int) -> dict[str, int]:
+    """For each waybill, the id of the earlier bill that billed it: where it is payable, else the first."""
+    first: dict[str, int] = {}
+    payable: dict[str, int] = {}
+    t = FreightBillLine.__table__
+    for chunk in in_chunks(waybills):
+        rows = db.session.execute(
+            select(t.c.waybill, t.c.review, t.c.bill_id)
+            .where(among(db.session, t.c.waybill, chunk), t.c.bill_id != bill_id)
+            .order_by(t.c.bill_id, t.c.line_no)
+        )
+        for waybill, review, earlier in rows:
+            first.setdefault(waybill, earlier)
+            if review == "accepted":
+                payable.setdefault(waybill, earlier)
     return {waybill: payable.get(waybill, earlier) for waybill, earlier in first.items()}
 
 
-def _reconcile(bill: FreightBill) -> None:
-    waybills = {line.waybill for line in bill.lines}
-    shipments = {s.waybill: s for s in db.session.scalars(select(Shipment).where(Shipment.waybill.in_(waybills)))} \
-        if waybills else {}
+def _shipments_of(waybills: set[str]) -> dict[str, tuple]:
+    """waybill -> (shipment id, paying account, recorded freight cost), one query per chunk of waybills."""
+    s = Shipment.__table__
+    found: dict[str, tuple] = {}
+    for chunk in in_chunks(waybills):
+        found.update((w, (sid, account, cost)) for w, sid, account, cost in db.session.execute(
+            select(s.c.waybill, s.c.id, s.c.paying_account, s.c.freight_cost)
+            .where(among(db.session, s.c.waybill, chunk))))
+    return found
+
+
+def _reconcile(bill: FreightBill, rows: list[dict]) -> None:
+    """Write the bill's lines and findings (set-based: many rows per statement, no ORM object per line)."""
+    waybills = {row["waybill"] for row in rows}
+    shipments = _shipments_of(waybills)
     earlier = _first_bills(waybills, bill.id)
     totals = {account: {"billed": Decimal("0"), "recorded": Decimal("0"), "difference": Decimal("0"),
                         "unbilled": Decimal("0"), "lines": 0, "unbilled_count": 0} for account in ACCOUNTS}
     seen: set[str] = set()
-    for line in bill.lines:
-        shipment = shipments.get(line.waybill)
-        account = shipment.paying_account if shipment is not None else "unassigned"
-        totals[account]["billed"] += line.amount
-        totals[account]["lines"] += 1
-        if shipment is not None:
-            line.shipment_id = shipment.id
-        if line.waybill in earlier or line.waybill in seen:
-            # Billed before: on another bill, or on an earlier line of this one. Not payable
-            # until the supervisor decides (accept or dispute).
-            kind = "rebilled" if line.waybill in earlier else "duplicate"
-            line.review = "pending"
-            line.billed_before_id = earlier[line.waybill].id if line.waybill in earlier else bill.id
-            recorded, difference = None, line.amount
-            totals[account]["difference"] += difference
-        elif shipment is None:
-            kind, recorded, difference = "no_shipment", None, line.amount
-            totals[account]["difference"] += difference
-        else:
-            recorded = shipment.freight_cost
-            difference = line.amount - (recorded or Decimal("0"))
-            kind = "matched" if recorded is not None and difference == 0 else "amount_diff"
-            totals[account]["recorded"] += recorded or Decimal("0")
-            totals[account]["difference"] += difference
-        seen.add(line.waybill)
-        bill.findings.append(FreightFinding(
-            kind=kind, bill_line_id=line.id, shipment_id=shipment.id if shipment is not None else None,
-            waybill=line.waybill, paying_account=shipment.paying_account if shipment is not None else None,
-            billed=line.amount, recorded=recorded, difference=difference,
-        ))
+    lines: list[dict] = []
+    findings: list[dict] = []  # bill_line_id filled in once the lines have ids
+    with sheets.paused_gc():
+        for row in rows:
+            waybill, amount = row["waybill"], row["amount"]
+            shipment_id, account, cost = shipments.get(waybill, (None, None, None))
+            totals[account or "unassigned"]["billed"] += amount
+            totals[account or "unassigned"]["lines"] += 1
+            review, billed_before_id = "accepted", None
+            if waybill in earlier or waybill in seen:
+                # Billed before: on another bill, or on an earlier line of this one. Not payable
+                # until the supervisor decides (accept or dispute).
+                kind = "rebilled" if waybill in earlier else "duplicate"
+                review = "pending"
+                billed_before_id = earlier.get(waybill, bill.id)
+                recorded, difference = None, amount
+                totals[account or "unassigned"]["difference"] += difference
+            elif shipment_id is None:
+                kind, recorded, difference = "no_shipment", None, amount
+                totals["unassigned"]["difference"] += difference
+            else:
+                recorded = cost
+                difference = amount - (recorded or Decimal("0"))
+                kind = "matched" if recorded is not None and difference == 0 else "amount_diff"
+                totals[account]["recorded"] += recorded or Decimal("0")
+                totals[account]["difference"] += difference
+            seen.add(waybill)
+            lines.append({**row, "bill_id": bill.id, "shipment_id": shipment_id, "review": review,
+                          "billed_before_id": billed_before_id, "decided_at": None, "decided_by_id": None,
+                          "decision_note": ""})
+            findings.append({"bill_id": bill.id, "kind": kind, "line_no": row["line_no"],
+                             "shipment_id": shipment_id, "waybill": waybill, "paying_account": account,
+                             "billed": amount, "recorded": recorded, "difference": difference})
+    line_table, finding_table = FreightBillLine.__table__, FreightFinding.__table__
+    insert_rows(db.session, line_table, lines)
+    del lines
+    line_ids = dict(db.session.execute(
+        select(line_table.c.line_no, line_table.c.id).where(line_table.c.bill_id == bill.id)).all())
+    for finding in findings:
+        finding["bill_line_id"] = line_ids[finding.pop("line_no")]
 
     # Factory-leg shipments of the month that no bill has charged.
     start, end = _period_bounds(bill.period)
     billed_before = select(FreightBillLine.waybill).where(FreightBillLine.bill_id != bill.id)
-    unbilled = db.session.scalars(
-        select(Shipment).where(
-            Shipment.leg.in_(FACTORY_LEGS), Shipment.status.in_(("shipped", "received")),
-            Shipment.shipped_at >= start, Shipment.shipped_at < end, Shipment.waybill.is_not(None),
-            Shipment.waybill.not_in(waybills) if waybills else Shipment.id.is_not(None),
-            Shipment.waybill.not_in(billed_before),
-        ).order_by(Shipment.shipped_at, Shipment.id)
+    s = Shipment.__table__
+    unbilled = db.session.execute(
+        select(s.c.id, s.c.waybill, s.c.paying_account, s.c.freight_cost).where(
+            s.c.leg.in_(FACTORY_LEGS), s.c.status.in_(("shipped", "received")),
+            s.c.shipped_at >= start, s.c.shipped_at < end, s.c.waybill.is_not(None),
+            s.c.waybill.not_in(billed_before),
+        ).order_by(s.c.shipped_at, s.c.id)
     )
-    for shipment in unbilled:
-        totals[shipment.paying_account]["unbilled"] += shipment.freight_cost or Decimal("0")
-        totals[shipment.paying_account]["unbilled_count"] += 1
-        bill.findings.append(FreightFinding(
-            kind="unbilled", shipment_id=shipment.id, waybill=shipment.waybill,
-            paying_account=shipment.paying_account, billed=None, recorded=shipment.freight_cost,
-            difference=None,
-        ))
+    for shipment_id, waybill, account, cost in unbilled:
+        if waybill in waybills:  # billed on this bill (a month's shipments are few: filtered here, not in SQL)
+            continue
+        totals[account]["unbilled"] += cost or Decimal("0")
+        totals[account]["unbilled_count"] += 1
+        findings.append({"bill_id": bill.id, "kind": "unbilled", "bill_line_id": None, "shipment_id": shipment_id,
+                         "waybill": waybill, "paying_account": account, "billed": None, "recorded": cost,
+                         "difference": None})
+    insert_rows(db.session, finding_table, findings)
     bill.totals = {account: {k: (str(v.quantize(Decimal("0.01"))) if isinstance(v, Decimal) else v)
                              for k, v in values.items()} for account, values in totals.items()}
 
