@@ -206,6 +206,25 @@ def _rollback_quietly() -> None:
         db.session.remove()
 
 
+# PostgreSQL's SQLSTATE for a unique (or primary key) constraint refusing a row.
+_UNIQUE_SQLSTATE = "23505"
+# SQLite's words for the same (a primary key refusal reads the same way).
+_SQLITE_UNIQUE = ("unique constraint failed",)
+
+
+def unique_violation(err) -> bool:
+    """Whether ``err`` is an IntegrityError from a unique or primary key constraint."""
+    from sqlalchemy.exc import IntegrityError
+
+    if not isinstance(err, IntegrityError):
+        return False
+    orig = getattr(err, "orig", None)
+    if getattr(orig, "sqlstate", None) == _UNIQUE_SQLSTATE:
+        return True
+    text = str(orig).lower()
+    return any(words in text for words in _SQLITE_UNIQUE)
+
+
 def handle_database_error(err):
     """Collisions and out-of-range values are the client's to retry or fix, not a 500;
     an unreachable database is a 503."""
@@ -218,6 +237,11 @@ def handle_database_error(err):
     if isinstance(err, DataError):
         return error_response(422, "out_of_range", "A value is out of range for this field.")
     sqlstate = getattr(getattr(err, "orig", None), "sqlstate", None)
+    if unique_violation(err):
+        # Two requests created the same record at once (at flush or at commit): the one
+        # that lost is told so, and nothing of it was kept.
+        return error_response(409, "conflict", gettext(
+            "The change conflicts with a record saved at the same time; reload and try again."))
     if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(getattr(err, "orig", "")):
         return error_response(409, "conflict", "Another change to the same records was saved at the same time; try again.")
     return handle_unexpected(err)
@@ -232,10 +256,11 @@ def handle_overflow(err: OverflowError):
 
 def register_errorhandlers(app) -> None:
     """Install the handlers; registered after the API so ours win."""
-    from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+    from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     app.register_error_handler(DataError, handle_database_error)
+    app.register_error_handler(IntegrityError, handle_database_error)
     app.register_error_handler(OperationalError, handle_database_error)
     app.register_error_handler(InterfaceError, handle_database_error)
     app.register_error_handler(PoolTimeout, handle_database_error)

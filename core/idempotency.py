@@ -58,6 +58,7 @@ from copy import deepcopy
 from datetime import datetime, timedelta
 
 from flask import Response, request
+from flask_babel import lazy_gettext as _
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
@@ -153,7 +154,7 @@ def _find(user_id: int, key: str) -> IdempotencyRecord | None:
     )
 
 
-def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
+def _replay(record: IdempotencyRecord, fingerprint: str, secret: bool = False) -> Response:
     if record.request_hash != fingerprint:
         raise ValidationFailed(
             f"This {HEADER} was already used for a different request; use a new key.",
@@ -162,6 +163,10 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> Response:
         )
     if record.status_code is None:
         raise Conflict("The first request with this key is still being processed; retry shortly.")
+    if secret:
+        # The first answer held a secret shown once (a new token); it was not kept.
+        raise Conflict(str(_("This request was already applied; its answer is shown only once.")),
+                       code="already_applied")
     response = Response(record.response_body or b"", status=record.status_code,
                         content_type=record.content_type or "application/json")
     if record.location:
@@ -176,8 +181,14 @@ def _to_response(result) -> Response:
     return result if isinstance(result, Response) else current_app.make_response(result)
 
 
-def idempotent(view):
-    """Decorate an API view method so an ``Idempotency-Key`` makes retries safe (see module doc)."""
+def idempotent(view=None, *, secret: bool = False):
+    """Decorate an API view method so an ``Idempotency-Key`` makes retries safe (see module doc).
+
+    ``@idempotent(secret=True)``: the answer holds a secret shown only once (a new API
+    token), so it is not stored; a retry with the same key changes nothing and gets 409.
+    """
+    if view is None:
+        return functools.partial(idempotent, secret=secret)
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
@@ -191,7 +202,7 @@ def idempotent(view):
         fingerprint = request_fingerprint()
         existing = _find(user_id, key)
         if existing is not None:
-            return _replay(existing, fingerprint)
+            return _replay(existing, fingerprint, secret)
 
         # Claim the key first. A concurrent duplicate blocks here on the unique
         # constraint until this transaction ends, and then sees our result.
@@ -207,14 +218,14 @@ def idempotent(view):
             winner = _find(user_id, key)
             if winner is None:
                 raise Conflict("A request with this key was being processed at the same time; retry.") from None
-            return _replay(winner, fingerprint)
+            return _replay(winner, fingerprint, secret)
 
         response = _to_response(view(*args, **kwargs))
         if response.status_code < 400 and not response.is_streamed:
             record.status_code = response.status_code
             record.content_type = response.content_type
             record.location = response.headers.get("Location")
-            record.response_body = response.get_data()
+            record.response_body = None if secret else response.get_data()
             db.session.flush()
         # An error response rolls the whole unit of work back, the record too.
         return response

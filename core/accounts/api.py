@@ -7,6 +7,7 @@ from core.api import Blueprint
 from core.accounts import service
 from core.accounts.auth import actor, login_required
 from core.accounts.schemas import MeSchema, NewTokenSchema, TokenArgs, TokenSchema
+from core.idempotency import idempotent
 
 blp = Blueprint("accounts_api", __name__, url_prefix="/api/v1", description="Accounts and API tokens")
 
@@ -29,6 +30,7 @@ class Tokens(MethodView):
         return service.tokens_of(actor())
 
     @login_required
+    @idempotent(secret=True)
     @blp.arguments(TokenArgs)
     @blp.response(201, NewTokenSchema)
     def post(self, args):

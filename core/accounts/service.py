@@ -6,7 +6,9 @@ import secrets
 
 from datetime import timedelta
 
+from flask_babel import lazy_gettext as _
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import ApiToken, User
 from core.accounts.principal import (PRINCIPAL_BY_TOKEN_HASH, PrincipalCache, TokenPrincipal, principal_cache,
@@ -16,6 +18,7 @@ from core.accounts.roles import Role, parse_roles
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.input_limits import single_line_problem
+from core.locking import lock_row
 from core.types import utcnow
 
 TOKEN_PREFIX = "dpt_"
@@ -65,8 +68,12 @@ def create_user(
         office_id=office_id if Role.OFFICE in role_set else None,
     )
     user.set_roles(role_set)
-    db.session.add(user)
-    db.session.flush()
+    try:
+        # The unique username decides between two requests creating the same user at once.
+        with db.session.begin_nested():
+            db.session.add(user)
+    except IntegrityError:
+        raise Conflict(f"The username {username!r} is taken.", errors={"username": ["Taken."]}) from None
     return user
 
 
@@ -129,8 +136,14 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
         raise NotFound("No such token.")
     if token.user_id != actor.id and not actor.has_role(Role.ADMIN):
         raise Forbidden("You may revoke only your own tokens.")
-    if token.revoked_at is None:
-        token.revoked_at = utcnow()
+    # Hold the token's row, then read it again: of two revocations at the same moment the
+    # second waits here, sees the first one's revocation and is told so. (Changed through
+    # the ORM so the audit trail records it.)
+    lock_row(ApiToken, token_id)
+    db.session.refresh(token)
+    if token.revoked_at is not None:
+        raise Conflict(str(_("This token is already revoked.")), code="already_revoked")
+    token.revoked_at = utcnow()
     db.session.flush()
     _forget(token_id=token.id)
     return token
@@ -246,7 +259,11 @@ def update_user(actor: User, user_id: int, *, display_name=_UNSET, email=_UNSET,
     so Depot is never left without a way in.
     """
     _require_admin(actor)
+    # Hold the user's row first: a second edit at the same moment waits and then reads
+    # the roles the first one saved, so it never inserts the same role again.
+    lock_row(User, user_id)
     user = user_by_id(user_id)
+    db.session.refresh(user)
     errors: dict[str, list[str]] = {}
     new_roles = user.roles
     if roles is not _UNSET:

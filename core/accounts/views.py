@@ -9,6 +9,7 @@ from core.accounts import service
 from core.accounts.auth import actor, login_required, start_session
 from core.accounts.forms import LoginForm, TokenForm
 from core.extensions import limiter
+from core.idempotency import idempotent
 
 bp = Blueprint("accounts", __name__, template_folder="templates")
 
@@ -72,17 +73,20 @@ def set_language(code):
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
+@idempotent(secret=True)
 def tokens():
     form = TokenForm()
     new_token = None
+    status = 200
     if form.validate_on_submit():
         token, new_token = service.create_token(actor(), form.name.data)
         flash(_("Token created. Copy it now: it will not be shown again."), "success")
     elif request.method == "POST":
         flash(_("Give the token a name."), "error")
+        status = 422
     return render_template(
         "accounts/tokens.html", form=form, tokens=service.tokens_of(actor()), new_token=new_token
-    )
+    ), status
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])

@@ -12,10 +12,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
+from flask_babel import lazy_gettext as _
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
+from core.locking import lock_row
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _CACHE_SECONDS = 60
@@ -156,8 +159,12 @@ def add_closure(day: date, reason: str) -> object:
     if db.session.scalar(select(Closure.id).where(Closure.day == day)) is not None:
         raise Conflict(f"{day.isoformat()} is already a closure.", errors={"day": ["Already closed."]})
     closure = Closure(day=day, reason=(reason or "").strip()[:200])
-    db.session.add(closure)
-    db.session.flush()
+    try:
+        # One closure per day: the unique day decides between two requests adding it at once.
+        with db.session.begin_nested():
+            db.session.add(closure)
+    except IntegrityError:
+        raise Conflict(f"{day.isoformat()} is already a closure.", errors={"day": ["Already closed."]}) from None
     forget_closures()
     return closure
 
@@ -168,6 +175,11 @@ def remove_closure(closure_id: int) -> None:
     closure = db.session.get(Closure, closure_id)
     if closure is None:
         raise NotFound("No such closure.")
+    # Hold the row, then look again: of two removals at the same moment the second waits
+    # here, finds the row gone and is told so. (Deleted through the ORM for the audit trail.)
+    lock_row(Closure, closure_id)
+    if db.session.scalar(select(Closure.id).where(Closure.id == closure_id)) is None:
+        raise Conflict(str(_("This closure is already removed.")), code="already_removed")
     db.session.delete(closure)
     db.session.flush()
     forget_closures()

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from core import sheets
 from core.directory import service
 from core.directory.models import Dealer, Office
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.extensions import db
 
 # Header spellings accepted for each dealer field (compared case-insensitively).
@@ -141,7 +141,16 @@ def import_dealers(actor, raw: bytes, *, skip_bad_rows: bool = False, filename: 
         raise _file_error(_l("The file has no dealer rows."))
     for dealer, data in plans:
         if dealer is None:
-            service._create("dealer", data)
+            try:
+                service._create("dealer", data)
+            except ValidationFailed as err:
+                if "code" not in err.errors:
+                    raise
+                # Read as new above, taken since: another import (or edit) saved this
+                # dealer at the same moment. Nothing of this import is kept.
+                raise Conflict(str(_l("Dealer %(code)s was saved by another request at the same time; nothing "
+                                      "was imported. Import the file again.", code=data.get("code", "").strip()
+                                      .upper())), code="conflict") from None
             result.created += 1
         else:
             before = {k: getattr(dealer, k) for k in service.KINDS["dealer"].fields}

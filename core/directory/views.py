@@ -19,7 +19,7 @@ from core.directory import service
 from core.directory.dealer_import import COLUMNS as IMPORT_COLUMNS
 from core.directory.dealer_import import import_dealers
 from core.directory.service import DEALER_READER_ROLES, EDITOR_ROLES, REFERENCE_READER_ROLES
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.nav import register_nav
 from core.pagination import page_number
 
@@ -287,6 +287,9 @@ def dealer_import():
                 flash(err.message, "error")
                 bad_rows = err.extra.get("rows", [])
                 status = 422
+            except Conflict as err:
+                flash(err.message, "error")
+                status = 409
             else:
                 bad_rows = [{"line": b.line, "code": b.code, "errors": b.errors} for b in result.bad_rows]
                 flash(_("Imported: %(created)s new, %(updated)s updated, %(unchanged)s unchanged, %(skipped)s bad "

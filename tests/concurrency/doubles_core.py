@@ -33,13 +33,13 @@ def _tokens(name):
 @scenario("accounts_api.Tokens")
 def api_token(env, _):
     return Case("POST", "/api/v1/tokens", env.user("clerk"), _tokens("scanner 7"), json={"name": "scanner 7"},
-                note="a token's name is unique per user: the second is 409")
+                idempotency_key=True, note="one Idempotency-Key makes one token; the retry is 409 (shown once)")
 
 
 @scenario("accounts.tokens")
 def page_token(env, _):
     return Case("POST", "/account/tokens", env.user("clerk"), _tokens("scanner 7"), api=False,
-                form={"name": "scanner 7"})
+                form={"name": "scanner 7"}, idempotency_key=True, form_page="/account/tokens")
 
 
 def _token_of(env, username):
