@@ -57,7 +57,7 @@ from core.queries import in_chunks
 from core.sequences import next_number
 from core.types import utcnow
 from inventory import service
-from inventory.transitions import guarded_transition, lock_row
+from core.locking import guarded_transition, lock_row
 from inventory.models import (
     COUNT_KINDS, COUNT_LOSS, FACTORY_SHIPPING, OFFICE, PHYSICAL_KINDS, TRANSIT, Balance, CountLine, CountSerial,
     Location, Movement, Part, SerialPosition, StockCount,

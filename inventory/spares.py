@@ -4,7 +4,7 @@ Inventory keeps the request, approval and issue records and posts the
 movements itself (HQ store -> transit -> office); the shipments package
 attaches waybills to them later through ``shipment_id``.
 
-Every step is a guarded transition (``inventory.transitions``): of two identical
+Every step is a guarded transition (``core.locking``): of two identical
 requests at once one succeeds and the other gets 409, before anything is posted.
 Every office-side step checks the office scope (``inventory.access``).
 
@@ -37,7 +37,7 @@ from inventory import access, service
 from inventory.models import (
     BIN, DEALER, HQ_STORE, TRANSIT, Location, OfficeReturn, OfficeReturnLine, Part, SpareRequest, SpareRequestLine,
 )
-from inventory.transitions import guarded_transition, lock_row
+from core.locking import guarded_transition, lock_row
 
 REQUESTED, APPROVED, REJECTED, CANCELLED, ISSUED, RECEIVED = (
     "requested", "approved", "rejected", "cancelled", "issued", "received")

@@ -23,7 +23,7 @@ from inventory.models import (
     DEALER, FACTORY_SHIPPING, HQ_STORE, VENDOR, Movement, Part, ShippingStatement, ShippingStatementLine,
     VendorBatch, VendorBatchLine,
 )
-from inventory.transitions import guarded_transition, lock_row
+from core.locking import guarded_transition, lock_row
 
 HQ_ROLES = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
 SHIPPED, CHECKED_IN = "shipped", "checked_in"

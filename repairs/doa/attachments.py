@@ -24,7 +24,7 @@ from core.stored_files import write_file
 from core.extensions import db
 from core.types import utcnow
 from repairs.doa.models import DoaApplication, DoaAttachment
-from inventory.transitions import lock_row
+from core.locking import lock_row
 from repairs.doa.service import _event, _who, ensure_access, require_role, row_by_id
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024

@@ -29,7 +29,7 @@ from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Valida
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
-from inventory.transitions import lock_row
+from core.locking import lock_row
 from repairs.doa import states as st
 from repairs.doa.models import DoaApplication, DoaEvent, DoaHold, DoaTask, DoaUnit
 
