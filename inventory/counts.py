@@ -53,7 +53,7 @@ from core.calendar import SHANGHAI, local_day, local_today
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from core import sheets
-from core.queries import in_chunks
+from core.queries import among, in_chunks, insert_rows
 from core.sequences import next_number
 from core.types import utcnow
 from inventory import service
@@ -233,7 +233,8 @@ def reconcile_rows(count_ids):
     part_ids = {row[1] for row in counted} | {row[1] for row in extra}
     info = {pid: (sku, model, cost, bool(ser)) for chunk in in_chunks(part_ids)
             for pid, sku, model, cost, ser in db.session.execute(
-                select(p.c.id, p.c.sku, p.c.model, p.c.unit_cost, p.c.serialized).where(p.c.id.in_(chunk)))}
+                select(p.c.id, p.c.sku, p.c.model, p.c.unit_cost, p.c.serialized)
+                .where(among(db.session, p.c.id, chunk)))}
     out = [(cid, pid, *info[pid][:3], qty, balance - get((cid, pid), 0), info[pid][3])
            for cid, pid, qty, balance in counted]
     if extra:
@@ -601,7 +602,7 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
         raise Conflict(_("%(loc)s was counted later by %(n)s, already accepted: a count dated before it cannot "
                          "change the ledger.", loc=location.code, n=number), code="later_count_accepted")
 
-    parts = service.parts_by_sku([s for _n, s, _q in data.quantities] + [s for _n, s, _x in data.serials if s])
+    parts = _catalogue_facts([s for _n, s, _q in data.quantities] + [s for _n, s, _x in data.serials if s])
     problems: list[str] = []
     quantities: dict[int, int] = {}
     for n, sku, qty in data.quantities:
@@ -664,10 +665,15 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
                        method=method, blind=kind == "spot", full=full, counted_at=counted_at, status=SUBMITTED,
                        recount_of_id=recount_of.id if recount_of else None, counted_by_id=actor.id,
                        note=(note or "").strip())
-    count.lines = [CountLine(part_id=pid, counted_qty=q) for pid, q in quantities.items()]
-    count.serials = [CountSerial(part_id=pid, serial=s) for pid, s in serial_rows]
     db.session.add(count)
     db.session.flush()
+    # A count sheet may have tens of thousands of lines: written set-based, not as one ORM object each.
+    insert_rows(db.session, CountLine.__table__,
+                [{"count_id": count.id, "part_id": pid, "counted_qty": q, "ledger_qty": None}
+                 for pid, q in quantities.items()])
+    insert_rows(db.session, CountSerial.__table__,
+                [{"count_id": count.id, "part_id": pid, "serial": s} for pid, s in serial_rows])
+    db.session.expire(count, ["lines", "serials"])
     rec = reconcile(count)
     count.variance_value = rec.gross_value
     if recount_of is not None:
@@ -681,6 +687,15 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
 
 
 DUPLICATE_WINDOW = timedelta(minutes=10)
+
+
+def _catalogue_facts(skus) -> dict:
+    """SKU -> (id, sku, serialized) of those of ``skus`` in the catalogue: plain rows, one query per chunk."""
+    found = {}
+    for chunk in in_chunks(s for s in skus if s):
+        found.update((row.sku, row) for row in db.session.execute(
+            select(Part.id, Part.sku, Part.serialized).where(among(db.session, Part.sku, chunk))))
+    return found
 
 
 def _same_count_just_submitted(actor, location, kind, full, counted_at, quantities, serial_rows, recount_of):
