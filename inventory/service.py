@@ -22,8 +22,7 @@ from core.queries import in_chunks
 from core.types import utcnow
 from inventory import access
 from inventory.models import (
-    BIN, COUNT_LOSS, DEALER, FACTORY_SHIPPING, FINISHED_GOODS, HQ_STORE, OFFICE,
-    PHYSICAL_KINDS, SCRAPPED, TRANSIT, VENDOR, Balance, Location, Movement, Part, SerialPosition, StockCount,
+    BIN, COUNT_LOSS, DEALER, FACTORY_SHIPPING, FINISHED_GOODS, HQ_STORE, PHYSICAL_KINDS, SCRAPPED, TRANSIT, VENDOR, Balance, Location, Movement, Part, SerialPosition, StockCount,
 )
 
 # The one location of each singleton kind: code and name.

@@ -81,7 +81,7 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 def _book(sheets: bool = True) -> str:
-    inner = f'<sheet name="Sheet1" sheetId="1" r:id="rId1"/>' if sheets else ""
+    inner = '<sheet name="Sheet1" sheetId="1" r:id="rId1"/>' if sheets else ""
     return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
             f'<workbook xmlns="{_MAIN}" xmlns:r="{_REL}"><sheets>{inner}</sheets></workbook>')
 

@@ -32,7 +32,6 @@ import codecs
 import csv
 import gc
 import io
-import re
 import zipfile
 import zlib
 from contextlib import contextmanager
@@ -169,22 +168,6 @@ def _csv_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
 
 
 # --- XLSX ---------------------------------------------------------------------------------
-
-_ROW_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s>/]")
-
-
-def _count_sheet_rows(archive: zipfile.ZipFile, path: str, stop_after: int) -> int:
-    """Rows in a sheet's XML, counted on the raw bytes as they unpack (stops early)."""
-    count, tail = 0, b""
-    with archive.open(path) as stream:
-        while chunk := stream.read(1 << 20):
-            buf = tail + chunk
-            count += sum(1 for m in _ROW_TAG.finditer(buf) if m.end() > len(tail))
-            if count > stop_after:
-                return count
-            tail = buf[-40:]
-    return count
-
 
 def _check_zip(content: bytes, limits: Limits) -> None:
     try:

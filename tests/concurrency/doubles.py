@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 import requests
-from werkzeug.serving import make_server
 
 from tests.security.seed import cheap_password_hashing
 
@@ -178,23 +177,6 @@ def probes(*parts: Callable[[], object]) -> Callable[[], tuple]:
 
 
 # --- the server and its clients ----------------------------------------------------------
-
-
-class LiveServer:
-    """The test app served by werkzeug's threaded server on a free loopback port."""
-
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.thread.join(10)
 
 
 class RaceWidener:

@@ -26,6 +26,7 @@ from tests.concurrency import doubles
 from tests.concurrency import doubles_core, doubles_doa, doubles_inventory, doubles_repairs, doubles_shipments  # noqa: F401 - they register
 from tests.concurrency.doubles import EXEMPT, SCENARIOS
 from tests.dbsetup import delete_used_rows
+from tests.live import LiveServer
 
 pytestmark = pytest.mark.slow
 
@@ -57,7 +58,7 @@ def live(app):
     with app.app_context():
         engine = db.engine
     widener = doubles.RaceWidener(engine)
-    with doubles.LiveServer(app) as server:
+    with LiveServer(app) as server:
         server.widener = widener
         yield server
     widener.close()

@@ -45,7 +45,7 @@ def exports(app, make_user, login):
         count_id, bill_id, control = count.id, bill.id, CONTROL[db.engine.dialect.name]
     urls = [f"/inventory/counts/{count_id}/export.csv", f"/inventory/counts/{count_id}/export.xlsx",
             f"/shipments/freight/{bill_id}/export.csv", f"/shipments/freight/{bill_id}/export.xlsx",
-            f"/shipments/freight/statement.csv?month=2026-10", f"/shipments/freight/statement.xlsx?month=2026-10",
+            "/shipments/freight/statement.csv?month=2026-10", "/shipments/freight/statement.xlsx?month=2026-10",
             "/figures/report.xlsx?month=2026-10", "/figures/report/by_fault.csv?month=2026-10"]
     return login("supervisor", username="reader"), urls, control
 

@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 
 from core.errors import Conflict, InvalidTransition
 from tests.shipments.conftest import count_rows
-from tests.shipments.live import LiveServer, bearer, twice
+from tests.live import LiveServer, bearer, twice
 
 
 def _shipments(app, world, user):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from tests.shipments.conftest import balance, count_rows, stock
-from tests.shipments.live import LiveServer, bearer, twice
+from tests.live import LiveServer, bearer, twice
 
 SD = [{"kind": "part", "sku": "CAP-10", "quantity": 2}]
 
