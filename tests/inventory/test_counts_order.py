@@ -311,3 +311,20 @@ def test_a_later_spot_check_stops_the_office_count_without_showing_it_to_the_off
         f"/api/v1/inventory/counts/{spot['id']}/withdraw").status_code == 403
     assert clerk.post(f"/api/v1/inventory/counts/{spot['id']}/withdraw").status_code == 200
     assert sup.post(f"/api/v1/inventory/counts/{own['id']}/accept").status_code == 200
+
+
+def test_the_reconciliation_export_names_the_swap_and_its_values(app, stock, swap, api_as, login):
+    import io
+
+    from openpyxl import load_workbook
+
+    office = api_as("office", username="bj-api", office_id=stock.bj)
+    c = _count(office, at_hours_ago=0, lines=[("USB-64", 0)], serials=[("SSD-1T", "S0"), ("SSD-1T", "S2")])
+    boss = login("supervisor", username="boss-page")
+    book = load_workbook(io.BytesIO(boss.get(f"/inventory/counts/{c['id']}/export.xlsx").data))
+    summary = [row[0] for row in book.worksheets[-1].iter_rows(min_row=2, values_only=True)]
+    assert any("Written off: 400.00 RMB" in line for line in summary)
+    assert any("400.00 RMB (their loss)" in line for line in summary)
+    assert any("S1 missing; S2 found, registered at HQ" in line for line in summary)
+    text = boss.get(f"/inventory/counts/{c['id']}/export.csv").data.decode("utf-8-sig")
+    assert "S1 missing; S2 found, registered at HQ" in text
