@@ -240,11 +240,16 @@ def handle_database_error(err):
     if unique_violation(err):
         # Two requests created the same record at once (at flush or at commit): the one
         # that lost is told so, and nothing of it was kept.
-        return error_response(409, "conflict", gettext(
-            "The change conflicts with a record saved at the same time; reload and try again."))
+        return collision_response()
     if sqlstate in _RETRYABLE_SQLSTATES or "database is locked" in str(getattr(err, "orig", "")):
-        return error_response(409, "conflict", "Another change to the same records was saved at the same time; try again.")
+        return collision_response()
     return handle_unexpected(err)
+
+
+def collision_response():
+    """409: another request saved a change to the same records first; nothing of this one was kept."""
+    return error_response(409, "conflict", gettext(
+        "The change conflicts with a record saved at the same time; reload and try again."))
 
 
 def handle_overflow(err: OverflowError):

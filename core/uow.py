@@ -25,16 +25,14 @@ def commit_request(response):
     try:
         db.session.commit()
     except (IntegrityError, OperationalError) as exc:
-        from core.errors import database_unreachable, error_response, unavailable_response
+        from core.errors import collision_response, database_unreachable, unavailable_response
 
         if database_unreachable(exc):
             return unavailable_response()
         db.session.rollback()
         log.warning("commit refused: %s", exc.__class__.__name__)
 
-        resp, status = error_response(
-            409, "conflict", "The change conflicts with another one saved at the same time; try again."
-        )
+        resp, status = collision_response()
         if isinstance(resp, str):
             from flask import make_response
 
