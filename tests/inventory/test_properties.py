@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
@@ -33,8 +33,7 @@ op = st.one_of(
 )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+# Examples and health checks come from the profile in tests/conftest.py (bounded in CI).
 @given(ops=st.lists(op, min_size=1, max_size=25))
 def test_random_sequences_keep_the_ledger_consistent(app, ops):
     from core.accounts.models import User
