@@ -7,14 +7,14 @@ from datetime import date
 import pytest
 import requests
 
-from tests.concurrency import doubles
+from tests.live import LiveServer
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def live(app):
-    with doubles.LiveServer(app) as server:
+    with LiveServer(app) as server:
         yield server
 
 
