@@ -45,6 +45,24 @@ def guarded_transition(record, *, expected, to: str, label=None, **values) -> No
         setattr(record, name, value)
 
 
+def hold_in_state(record, expected: str, *, column: str = "status") -> bool:
+    """Lock ``record``'s row if its ``column`` still holds ``expected`` (a guarded no-op UPDATE).
+
+    For a step that writes more than its own transition: a concurrent duplicate
+    waits here, then finds the state moved. False (with ``record`` refreshed) when
+    another request moved it first; the caller says what that means.
+    """
+    db.session.flush()
+    table = type(record).__table__
+    state = table.c[column]
+    result = db.session.execute(update(table).where(table.c.id == record.id, state == expected)
+                                .values({column: state}))
+    if result.rowcount != 1:
+        db.session.refresh(record)
+        return False
+    return True
+
+
 def lock_row(model, ident: int) -> None:
     """Hold ``model``'s row ``ident`` until the unit of work ends.
 

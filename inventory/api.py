@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 
-from flask import Response
 from flask.views import MethodView
 from flask_babel import gettext as _
 from core import sheets
@@ -115,7 +114,7 @@ class OfficeStockExport(MethodView):
     def get(self, args, fmt):
         """An office's stock detail (office users: their own office) as CSV or XLSX."""
         body, name = office_reports.stock_detail(actor(), args["office_id"], fmt)
-        return _download(body, name, fmt)
+        return sheets.download(body, name)
 
 
 @blp.route("/offices/ledger.<any(csv, xlsx):fmt>")
@@ -127,12 +126,8 @@ class OfficeLedgerExport(MethodView):
         """An office's ledger (流水账) for a period, by default this month so far: per SKU opening, in, out,
         closing, then every movement."""
         body, name = office_reports.ledger(actor(), args["office_id"], fmt, first=args["from_"], last=args["to"])
-        return _download(body, name, fmt)
+        return sheets.download(body, name)
 
-
-def _download(body: bytes, name: str, fmt: str) -> Response:
-    return Response(body, mimetype=sheets.MIMETYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @blp.route("/movements/<int:movement_id>/reverse")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from core.accounts.auth import actor, roles_required
@@ -100,7 +100,7 @@ def _export_offices():
 def office_stock_export(fmt):
     """An office's stock detail as CSV or XLSX."""
     body, name = office_reports.stock_detail(actor(), _int("office_id"), fmt)
-    return _download(body, name, fmt)
+    return sheets.download(body, name)
 
 
 @bp.route("/offices/ledger.<any(csv, xlsx):fmt>")
@@ -109,12 +109,8 @@ def office_ledger_export(fmt):
     """An office's ledger (流水账) for a period as CSV or XLSX."""
     body, name = office_reports.ledger(actor(), _int("office_id"), fmt, first=request.args.get("from"),
                                        last=request.args.get("to"))
-    return _download(body, name, fmt)
+    return sheets.download(body, name)
 
-
-def _download(body: bytes, name: str, fmt: str) -> Response:
-    return Response(body, mimetype=sheets.MIMETYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.route("/movements", methods=["POST"])
@@ -249,12 +245,9 @@ def count_export(count_id, fmt):
     count = count_svc.get_count(actor(), count_id)
     rec = count_svc.reconciliation_for(actor(), count)
     if fmt == "csv":
-        return Response(count_svc.export_csv(rec), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename={count.number}.csv"})
+        return sheets.download(count_svc.export_csv(rec), f"{count.number}.csv")
     if fmt == "xlsx":
-        return Response(count_svc.export_xlsx(rec),
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename={count.number}.xlsx"})
+        return sheets.download(count_svc.export_xlsx(rec), f"{count.number}.xlsx")
     raise ValidationFailed(_("Export as csv or xlsx."), errors={"format": [fmt]})
 
 

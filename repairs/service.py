@@ -25,6 +25,8 @@ from core.calendar import add_working_days, local_day, local_today
 from core.codes import normalise_serial
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.locking import hold_in_state
+from core.task_states import task_taken
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
@@ -734,13 +736,8 @@ def _claim_task(task: DealerTask, expected: str) -> None:
     The row lock (PostgreSQL) or write lock (SQLite) makes a second answer given at
     the same moment wait, then find the task answered: 409, and nothing twice.
     """
-    db.session.flush()
-    table = DealerTask.__table__
-    result = db.session.execute(update(table).where(table.c.id == task.id, table.c.status == expected)
-                                .values(status=table.c.status))
-    if result.rowcount != 1:
-        db.session.refresh(task)
-        raise Conflict(_("This task is already %(s)s.", s=task.status), current_state=task.status)
+    if not hold_in_state(task, expected):
+        raise task_taken(task.status)
 
 
 def settle_task(actor, task: DealerTask, decision: str, note: str = "") -> DealerTask:

@@ -2,6 +2,7 @@
 from flask import Response
 from flask.views import MethodView
 from flask_babel import gettext as _
+from core import sheets
 from core.api import Blueprint
 
 from core.accounts.auth import actor, roles_required
@@ -229,21 +230,11 @@ class FreightBillExport(MethodView):
 
 def export_response(bill, fmt: str) -> Response:
     """A download of ``bill``'s result (shared with the page)."""
-    if fmt == "csv":
-        body, mimetype = freight.export_csv(actor(), bill), "text/csv; charset=utf-8"
-    else:
-        body = freight.export_xlsx(actor(), bill)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{freight.bill_filename(bill, fmt)}"'})
+    body = freight.export_csv(actor(), bill) if fmt == "csv" else freight.export_xlsx(actor(), bill)
+    return sheets.download(body, freight.bill_filename(bill, fmt))
 
 
 def statement_response(data: dict, fmt: str) -> Response:
     """A download of a monthly payable statement (shared with the page)."""
-    if fmt == "csv":
-        body, mimetype = freight.statement_csv(actor(), data), "text/csv; charset=utf-8"
-    else:
-        body = freight.statement_xlsx(actor(), data)
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="{freight.statement_filename(data["period"], fmt)}"'})
+    body = freight.statement_csv(actor(), data) if fmt == "csv" else freight.statement_xlsx(actor(), data)
+    return sheets.download(body, freight.statement_filename(data["period"], fmt))

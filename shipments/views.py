@@ -16,6 +16,7 @@ from core.errors import DomainError, ValidationFailed
 from core.extensions import db
 from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
+from shipments.api import export_response, statement_response
 from shipments import bill_lines, freight, receiving, service
 from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment
 
@@ -518,8 +519,6 @@ def freight_statement():
 @roles_required(Role.SUPERVISOR)
 def freight_statement_export(fmt):
     """Download the month's payable statement as CSV or XLSX."""
-    from shipments.api import statement_response
-
     return statement_response(freight.statement(actor(), request.args.get("month", "")), fmt)
 
 
@@ -527,7 +526,5 @@ def freight_statement_export(fmt):
 @roles_required(Role.SUPERVISOR)
 def freight_export(bill_id, fmt):
     """Download the reconciliation as CSV or XLSX."""
-    from shipments.api import export_response
-
     return export_response(freight.get_bill(actor(), bill_id), fmt)
 

@@ -28,6 +28,8 @@ from datetime import date, datetime, time, timezone
 from decimal import Decimal
 from typing import Iterable, Iterator, Sequence
 
+from flask import Response
+
 from flask import has_app_context
 from flask_babel import force_locale
 from openpyxl import Workbook
@@ -42,6 +44,16 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 MIMETYPES = {"csv": CSV_MIMETYPE, "xlsx": XLSX_MIMETYPE}
+_DOWNLOAD_TYPES = {**MIMETYPES, "pdf": "application/pdf"}
+
+
+def download(body: bytes, filename: str) -> Response:
+    """``body`` as a file download named ``filename``; its type follows the name's ending."""
+    kind = filename.rsplit(".", 1)[-1].lower()
+    return Response(body, mimetype=_DOWNLOAD_TYPES.get(kind, "application/octet-stream"),
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 MAX_CELL_TEXT = 32_767  # Excel's limit for one cell
 
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

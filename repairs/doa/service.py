@@ -29,7 +29,8 @@ from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, Valida
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
-from core.locking import lock_row
+from core.locking import hold_in_state, lock_row
+from core.task_states import task_taken
 from repairs.doa import states as st
 from repairs.doa.models import DoaApplication, DoaEvent, DoaHold, DoaTask, DoaUnit
 
@@ -300,24 +301,14 @@ def _claim(app: DoaApplication, action: str) -> None:
     written and the step is an InvalidTransition (409); else a concurrent
     duplicate of the step waits here and then finds the state moved.
     """
-    db.session.flush()
-    table = DoaApplication.__table__
-    result = db.session.execute(update(table).where(table.c.id == app.id, table.c.state == app.state)
-                                .values(state=table.c.state))
-    if result.rowcount != 1:
-        db.session.refresh(app)
+    if not hold_in_state(app, app.state, column="state"):
         raise _invalid(app, action)
 
 
 def _claim_task(task: DoaTask, expected: str) -> None:
     """Lock the task in status ``expected`` before answering it; a second answer at once is a 409."""
-    db.session.flush()
-    table = DoaTask.__table__
-    result = db.session.execute(update(table).where(table.c.id == task.id, table.c.status == expected)
-                                .values(status=table.c.status))
-    if result.rowcount != 1:
-        db.session.refresh(task)
-        raise Conflict(_("This task is already %(s)s.", s=task.status), current_state=task.status)
+    if not hold_in_state(task, expected):
+        raise task_taken(task.status)
 
 
 # --------------------------------------------------------------------------- tasks (same-day dealer contact)

@@ -1,8 +1,9 @@
 """Figures pages: the dashboard, a chart's numbers, the report and its exports."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
+from core.sheets import download
 from core.accounts.auth import actor, roles_required
 from core.directory.models import Office
 from core.extensions import db
@@ -35,9 +36,6 @@ def figure_filter(value, kind="text"):
     return export.format_value(value, kind)
 
 
-def _download(data: bytes, mimetype: str, filename: str) -> Response:
-    return Response(data, mimetype=mimetype,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _stem(report: service.Report) -> str:
@@ -64,7 +62,7 @@ def chart_numbers(name):
     chart = service.build_chart(actor(), name, period, office)
     table = chart.as_table()
     if request.args.get("format") == "csv":
-        return _download(export.table_csv(table), "text/csv", f"depot-{name}-{period.key}.csv")
+        return download(export.table_csv(table), f"depot-{name}-{period.key}.csv")
     return render_template("figures/chart.html", chart=chart, table=table, period=period, office=office)
 
 
@@ -98,8 +96,7 @@ def report_xlsx():
     """Every table of the report as one workbook (a sheet per table)."""
     period, office = _args()
     rep = service.build_report(actor(), period, office)
-    return _download(export.report_xlsx(rep),
-                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", _stem(rep) + ".xlsx")
+    return download(export.report_xlsx(rep), _stem(rep) + ".xlsx")
 
 
 @bp.route("/report.pdf")
@@ -108,7 +105,7 @@ def report_pdf():
     """The summary PDF, the same one ``flask depot report`` mails."""
     period, office = _args()
     rep = service.build_report(actor(), period, office)
-    return _download(export.report_pdf(rep), "application/pdf", _stem(rep) + ".pdf")
+    return download(export.report_pdf(rep), _stem(rep) + ".pdf")
 
 
 @bp.route("/report/<table>.csv")
@@ -117,4 +114,4 @@ def report_csv(table):
     """One table of the report as CSV."""
     period, office = _args()
     rep = service.build_report(actor(), period, office)
-    return _download(export.table_csv(rep.table(table)), "text/csv", f"{_stem(rep)}-{table}.csv")
+    return download(export.table_csv(rep.table(table)), f"{_stem(rep)}-{table}.csv")

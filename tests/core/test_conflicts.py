@@ -85,3 +85,13 @@ def test_one_idempotency_key_makes_one_token_and_never_stores_it(api_as, app):
 def test_the_token_form_carries_an_idempotency_key(login):
     page = login("clerk", username="former").get("/account/tokens").get_data(as_text=True)
     assert 'name="idempotency_key"' in page
+
+
+def test_a_task_answered_first_elsewhere_is_named_in_words(app):
+    """The 409 for a task someone answered a moment before names its status as a label, not a code."""
+    from core.task_states import task_taken
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        err = task_taken("resolved")
+        assert err.status == 409 and err.extra["current_state"] == "resolved"
+        assert "已解决" in err.message and "resolved" not in err.message
