@@ -40,7 +40,9 @@ def load_shipments(rng, echo) -> None:
         echo("shipments: skipped (no demo users or dealers)")
         return
     today = local_today()
-    last_month_day = today.replace(day=1) - timedelta(days=20)
+    # The bill covers the month before the oldest recent shipment (ten days back), so
+    # no recent factory leg falls in the billed month, whatever day of the month it is.
+    last_month_day = (today - timedelta(days=10)).replace(day=1) - timedelta(days=20)
     made = []
 
     def ship(shipment, day, *, cost=None, reported_day=None):

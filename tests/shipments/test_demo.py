@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import random
+from datetime import date
+
+import pytest
 
 
-def test_demo_loader(app, world, make_user):
+# Early in a month the recent shipments reach back into the month before; the bill
+# must still find exactly the one factory leg it leaves out, on any day.
+@pytest.mark.parametrize("today", [None, date(2026, 3, 1), date(2026, 3, 10), date(2026, 3, 31)])
+def test_demo_loader(app, world, make_user, monkeypatch, today):
     from sqlalchemy import func, select
 
     from core.extensions import db
@@ -12,6 +18,8 @@ def test_demo_loader(app, world, make_user):
     from shipments.freight import finding_counts
     from shipments.models import FreightBill, Shipment
 
+    if today is not None:
+        monkeypatch.setattr("shipments.demo.local_today", lambda: today)
     make_user("supervisor", "supervisor")
     messages = []
     with app.app_context():
