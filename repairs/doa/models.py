@@ -7,8 +7,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -32,6 +33,10 @@ class DoaApplication(db.Model):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     request: Mapped[str] = mapped_column(String(12))  # replacement, refund
     purchase_date: Mapped[date] = mapped_column()
+    # The DOA window in force when the dealer applied, and whether the purchase lay beyond it:
+    # such an application is flagged for the approvers, not refused.
+    window_days: Mapped[int | None] = mapped_column()
+    outside_window: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     fault: Mapped[str] = mapped_column(Text, default="")
     contact: Mapped[str] = mapped_column(String(120), default="")
     source: Mapped[str] = mapped_column(String(10), default="staff")  # staff, dealer, api
@@ -74,6 +79,16 @@ class DoaApplication(db.Model):
     credit_number: Mapped[str | None] = mapped_column(String(40), index=True)
     credit_by: Mapped[str | None] = mapped_column(String(64))
     credit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refund_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    refund_currency: Mapped[str | None] = mapped_column(String(3))
+
+    # Closing needs the sales head's sign-off and the scanned signed application (B.3, B.7),
+    # unless the supervisor waived what is missing, with a reason.
+    closing_waived_by: Mapped[str | None] = mapped_column(String(64))
+    closing_waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closing_waiver_reason: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     closed_reason: Mapped[str] = mapped_column(String(500), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
