@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
+from repairs import clocks
 
 
 class ReturnParcel(db.Model):
@@ -46,6 +47,7 @@ class RepairUnit(db.Model):
     __table_args__ = (
         Index("ix_repair_unit_state_dispatch_due", "state", "dispatch_due"),
         Index("ix_repair_unit_state_ship_due", "state", "ship_due"),
+        Index("ix_repair_unit_state_factory_due", "state", "factory_due"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,6 +68,11 @@ class RepairUnit(db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dispatch_due: Mapped[date | None] = mapped_column()
     ship_due: Mapped[date | None] = mapped_column()
+    # The factory's (or a promise-free repairer's) chase day, and the dealer promise's pause
+    # (repairs.clocks): the day the running pause began, and the working days paused so far.
+    factory_due: Mapped[date | None] = mapped_column()
+    promise_paused_on: Mapped[date | None] = mapped_column()
+    paused_days: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Intake findings (验收核对).
     human_damage: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -74,7 +81,13 @@ class RepairUnit(db.Model):
     inspection_note: Mapped[str] = mapped_column(String(300), default="")
     quote_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     quote_price_id: Mapped[int | None] = mapped_column(ForeignKey("repair_price.id"))
-    dealer_decision: Mapped[str | None] = mapped_column(String(20))  # repair, return, scrap
+    dealer_decision: Mapped[str | None] = mapped_column(String(20))  # see repairs.outcomes
+    # A no-stock unit's outcome: the model sent instead (with the list's price difference) or a credit note.
+    substitute_model: Mapped[str | None] = mapped_column(String(80))
+    price_difference: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    credit_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # Why a quoted charge is not charged (quote_amount is then 0).
+    quote_waived_reason: Mapped[str | None] = mapped_column(String(200))
 
     # Factory outcome: repaired, replaced, unrepairable.
     outcome: Mapped[str | None] = mapped_column(String(20))
@@ -90,14 +103,12 @@ class RepairUnit(db.Model):
 
     @property
     def next_due(self) -> date | None:
-        """The deadline that matters now: dispatch before the factory, ship-back after."""
-        from repairs.states import next_due
-
-        return next_due(self.state, self.dispatch_due, self.ship_due)
+        """The earliest due date of the clocks running now (repairs.clocks)."""
+        return clocks.next_due(self)
 
     def is_overdue(self, today: date) -> bool:
-        due = self.next_due
-        return due is not None and due < today
+        """Has one of the unit's clocks run out (repairs.clocks.late_clock)?"""
+        return clocks.late_clock(self, today) is not None
 
 
 class RepairEvent(db.Model):

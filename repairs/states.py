@@ -17,6 +17,7 @@ AT_FACTORY = "at_factory"        # sent to the repair route
 READY_TO_SHIP = "ready_to_ship"  # back from the factory (or to be returned as is)
 SHIPPED = "shipped"              # on its way back to the dealer
 SCRAPPED = "scrapped"            # unrepairable, scrapped with the dealer's consent
+CREDITED = "credited"            # model no longer stocked: kept here, the dealer got a credit note
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     DECLARED: {"receive": RECEIVED, "mark_missing": MISSING},
@@ -25,20 +26,28 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     AWAITING_DEALER: {
         "dealer_repair": INSPECTED, "dealer_return": READY_TO_SHIP,
         "dealer_scrap": SCRAPPED, "dispute": DISPUTED,
+        # No stock of the model: another model is shipped instead, or the dealer is credited.
+        "dealer_substitute": READY_TO_SHIP, "dealer_credit": CREDITED,
     },
-    DISPUTED: {"settle_repair": INSPECTED, "settle_return": READY_TO_SHIP, "settle_scrap": SCRAPPED},
+    DISPUTED: {"settle_repair": INSPECTED, "settle_return": READY_TO_SHIP, "settle_scrap": SCRAPPED,
+               "settle_substitute": READY_TO_SHIP, "settle_credit": CREDITED},
     INSPECTED: {"dispatch": AT_FACTORY},
     AT_FACTORY: {"factory_repaired": READY_TO_SHIP, "factory_replaced": READY_TO_SHIP,
                  "factory_unrepairable": READY_TO_SHIP, "factory_scrapped": SCRAPPED},
     READY_TO_SHIP: {"ship": SHIPPED},
     SHIPPED: {},
     SCRAPPED: {},
+    CREDITED: {},
 }
 
 STATES = tuple(TRANSITIONS)
 TERMINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt) | {MISSING}
-# Which deadline runs in which state (see RepairUnit.next_due).
-DISPATCH_CLOCK = frozenset({RECEIVED, AWAITING_DEALER, DISPUTED, INSPECTED})
+# Which clock runs in which state (the rules are in repairs.clocks). While the case
+# waits for the dealer or the supervisor the CS clocks are paused, not running.
+PAUSED = frozenset({AWAITING_DEALER, DISPUTED})
+DISPATCH_CLOCK = frozenset({RECEIVED, INSPECTED})
+PROMISE_CLOCK = frozenset({INSPECTED, AT_FACTORY, READY_TO_SHIP})
+FACTORY_CLOCK = frozenset({AT_FACTORY})
 SHIP_CLOCK = frozenset({AT_FACTORY, READY_TO_SHIP})
 
 STATE_LABELS = {
@@ -52,6 +61,7 @@ STATE_LABELS = {
     READY_TO_SHIP: _l("ready to ship"),
     SHIPPED: _l("shipped to dealer"),
     SCRAPPED: _l("scrapped"),
+    CREDITED: _l("credited"),
 }
 
 ACTION_LABELS = {
@@ -66,6 +76,10 @@ ACTION_LABELS = {
     "settle_repair": _l("supervisor: repair"),
     "settle_return": _l("supervisor: return as is"),
     "settle_scrap": _l("supervisor: scrap"),
+    "dealer_substitute": _l("dealer takes a substitute model"),
+    "dealer_credit": _l("dealer takes a credit note"),
+    "settle_substitute": _l("supervisor: substitute model"),
+    "settle_credit": _l("supervisor: credit note"),
     "dispatch": _l("dispatch to factory"),
     "factory_repaired": _l("back from factory: repaired"),
     "factory_replaced": _l("back from factory: replaced"),

@@ -71,6 +71,11 @@ class Factory(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+# Route defaults of the repair clocks (repairs.clocks reads them from here).
+FACTORY_CHASE_DAYS = 7
+LONG_OUTSTANDING_DAYS = 30
+
+
 class RepairRoute(db.Model):
     """Where a unit is repaired, and the promise in working days (None: no promise)."""
 
@@ -83,6 +88,12 @@ class RepairRoute(db.Model):
     factory_id: Mapped[int] = mapped_column(ForeignKey("factory.id"), index=True)
     promise_days: Mapped[int | None] = mapped_column()
     dispatch_days: Mapped[int] = mapped_column(default=2)
+    # Calendar days at the factory before it is chased (对内要求7天), and on a route
+    # without a promise, days at the repairer before the unit is long outstanding.
+    factory_chase_days: Mapped[int] = mapped_column(default=FACTORY_CHASE_DAYS,
+                                                    server_default=str(FACTORY_CHASE_DAYS))
+    chase_after_days: Mapped[int] = mapped_column(default=LONG_OUTSTANDING_DAYS,
+                                                  server_default=str(LONG_OUTSTANDING_DAYS))
     active: Mapped[bool] = mapped_column(default=True)
 
     factory: Mapped[Factory] = relationship(lazy="joined")
