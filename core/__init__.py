@@ -116,6 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from core.accounts import views as accounts_views
     from core.calendar import api as calendar_api
     from core.calendar import views as calendar_views
+    from core.chase import api as chase_api
     from core.directory import api as directory_api
     from core.directory import views as directory_views
     from core.extensions import api
@@ -129,7 +130,9 @@ def register_blueprints(app: Flask) -> None:
     api.register_blueprint(accounts_admin.blp)
     api.register_blueprint(calendar_api.blp)
     api.register_blueprint(directory_api.blp)
+    api.register_blueprint(chase_api.blp)
     import core.accounts.cli  # noqa: F401
+    import core.chase.cli  # noqa: F401  (adds `flask depot sweep`)
     import core.demo  # noqa: F401
     import core.directory.cli  # noqa: F401
     import core.directory.demo  # noqa: F401

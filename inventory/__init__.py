@@ -10,6 +10,7 @@ def init_app(app) -> None:
     from core.nav import register_nav
     from inventory import api as inv_api
     from inventory import cli, demo, models, views  # noqa: F401
+    from inventory import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
 
     from inventory.reasons import reason_label
 

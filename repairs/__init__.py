@@ -10,7 +10,7 @@ def init_app(app) -> None:
     from core.nav import register_nav
     from repairs import models  # noqa: F401
     from repairs import api as repairs_api
-    from repairs import cli  # noqa: F401  (adds `flask depot sweep`)
+    from repairs import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
     from repairs import demo  # noqa: F401  (registers the demo loader)
     from repairs import public, views
 

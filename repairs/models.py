@@ -172,16 +172,3 @@ class RepairPrice(db.Model):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     notice: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class OverdueNotice(db.Model):
-    """One overdue e-mail sent about one unit on one day (the sweep sends at most one a day)."""
-
-    __tablename__ = "overdue_notice"
-    __table_args__ = (db.UniqueConstraint("unit_id", "day"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    unit_id: Mapped[int] = mapped_column(ForeignKey("repair_unit.id"))
-    day: Mapped[date] = mapped_column()
-    recipients: Mapped[str] = mapped_column(String(400), default="")
-    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

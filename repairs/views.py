@@ -7,13 +7,14 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
-from core import sheets
+from core import chase, sheets
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.calendar import local_today
 from core.errors import DomainError, ValidationFailed
 from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
+from repairs import chase as chase_repairs
 from repairs import service
 from repairs import states as st
 
@@ -261,20 +262,12 @@ def task_step(task_id, verb):
 @bp.route("/repairs/overdue")
 @roles_required(Role.SUPERVISOR, Role.SERVICE)
 def overdue():
-    """Overdue work by route and by age, plus factory shipments reported late."""
+    """The supervisor's first page of the day: overdue units by route and age, then every other
+    overdue item (DOA, factory reports, office counts, dealer tasks) by section."""
     report = service.overdue_report(actor())
-    late = []
-    try:
-        from shipments import service as shipments_service
-
-        if hasattr(shipments_service, "late_reports"):
-            late = list(shipments_service.late_reports())
-    except ImportError:
-        late = []
-    from repairs.doa import service as doa  # DOA cases share the overdue page (issue 6)
-
-    return render_template("repairs/overdue.html", report=report, late_shipments=late,
-                           doa_rows=doa.overdue_rows(actor()))
+    others = [s for s in chase.sections(report["today"], actor()) if s.provider.kind != chase_repairs.UNIT_KIND]
+    return render_template("repairs/overdue.html", report=report, chase_sections=others,
+                           nothing_overdue=not report["rows"] and not any(s.items for s in others))
 
 
 @bp.route("/repairs/prices", methods=["GET", "POST"])

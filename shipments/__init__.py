@@ -1,4 +1,5 @@
 """The shipments package: every leg a unit or spare travels, receipts, freight bills."""
+import os
 
 
 def init_app(app) -> None:
@@ -10,6 +11,10 @@ def init_app(app) -> None:
     from core.nav import register_nav
     from shipments import api as shipments_api
     from shipments import cli, demo, models, views  # noqa: F401  (models: metadata; cli, demo: register)
+    from shipments import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
+
+    # The factory shipping department's mailbox: overdue waybill reports are mailed there.
+    app.config.setdefault("FACTORY_SHIPPING_EMAIL", os.environ.get("DEPOT_FACTORY_SHIPPING_EMAIL"))
 
     app.register_blueprint(views.bp)
     api.register_blueprint(shipments_api.blp)

@@ -12,6 +12,7 @@ def init_app(app) -> None:
     from repairs.doa import api as doa_api
     from repairs.doa import demo  # noqa: F401  (registers the demo loader)
     from repairs.doa import public, service, views
+    from repairs.doa import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
 
     app.config.setdefault("DOA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
     app.config.setdefault("DOA_PUBLIC_RATE_LIMIT", "10 per minute")

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.routing import BuildError
 
+from core import chase
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.audit.service import trail
@@ -336,6 +337,7 @@ def task_decision(task_id, how):
 @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 def overdue():
     """Applications past the 1-day internal approval or the 7-day replacement."""
-    return render_template("doa/overdue.html", rows=service.overdue_rows(actor()))
+    return render_template("doa/overdue.html", rows=service.overdue_rows(actor()),
+                           chase_sections=chase.sections(local_today(), actor(), kinds=("doa_task",)))
 
 

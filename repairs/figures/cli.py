@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from core.cli import depot_cli, fail_on_domain_error
+from core.mail import send as send_mail
 from core.errors import DomainError
 from core.extensions import db
 
@@ -64,7 +65,7 @@ def report_command(month, week, office, out, email):
     click.echo(f"wrote {path} ({len(pdf)} bytes): {period.key}, {report.scope_label}")
     if address:
         try:
-            mail.send(mail.compose(report, pdf, address, filename))
+            send_mail(mail.compose(report, pdf, address, filename))
         except (smtplib.SMTPException, OSError) as exc:
             raise click.ClickException(f"could not e-mail {address}: {exc.__class__.__name__}: {exc}") from None
         click.echo(f"mailed it to {address}")

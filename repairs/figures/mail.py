@@ -1,8 +1,7 @@
-"""Mailing the monthly summary over SMTP with the MAIL_* settings (core/config.py)."""
+"""The monthly summary e-mail (sent with core.mail.send, the MAIL_* settings)."""
 from __future__ import annotations
 
 import re
-import smtplib
 from email.message import EmailMessage
 
 from flask import current_app
@@ -37,13 +36,3 @@ def compose(report, pdf: bytes, address: str, filename: str) -> EmailMessage:
     msg.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
     return msg
 
-
-def send(message: EmailMessage) -> None:
-    """Send one message over SMTP (STARTTLS and login when configured)."""
-    cfg = current_app.config
-    with smtplib.SMTP(cfg["MAIL_SERVER"], int(cfg["MAIL_PORT"]), timeout=30) as smtp:
-        if cfg.get("MAIL_USE_TLS"):
-            smtp.starttls()
-        if cfg.get("MAIL_USERNAME"):
-            smtp.login(cfg["MAIL_USERNAME"], cfg.get("MAIL_PASSWORD") or "")
-        smtp.send_message(message)

@@ -44,9 +44,9 @@ MON = date(2026, 11, 2)
 
 
 def _overdue_world(app, world):
-    """U1 at the factory past its 7-day promise; U2 received but never dispatched; U3 on time."""
+    """U1 at the factory past the factory's 7 days; U2 received but never dispatched; U3 on time."""
     from core.extensions import db
-    from repairs import service
+    from repairs import clocks, service
     from repairs.models import RepairUnit
 
     with app.app_context():
@@ -58,7 +58,8 @@ def _overdue_world(app, world):
         u1 = parcel.units[0]
         service.inspect_unit(None, u1, at=at(MON, 10))
         # Put U1 at the factory directly (the shipment is not what this test is about).
-        service._transition(None, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15))
+        service._transition(None, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
+                            factory_due=clocks.factory_due(MON, u1.route))
         db.session.commit()
         assert db.session.get(RepairUnit, u1.id).ship_due == date(2026, 11, 11)
 
@@ -74,10 +75,12 @@ def test_sweep_mails_factory_and_supervisor_once_a_day(app, world, smtp):
     factory_mail = by_rcpt[("cs-boss@depot.example", "repair@factory.example")]
     cs_mail = by_rcpt[("cs-boss@depot.example",)]
     body = factory_mail.get_content()
-    assert "U1" in body and "U2" not in body and "2026-11-11" in body and "东莞工厂维修部" in factory_mail["Subject"]
-    assert "working day(s) late" in body and "/repairs/units/" in body
+    # The factory is chased on its own clock: 7 calendar days from dispatch (11-02), so due 11-09.
+    assert "U1" in body and "U2" not in body and "2026-11-09" in body and "东莞工厂维修部" in factory_mail["Subject"]
+    assert "8 day(s) late" in body and "/repairs/units/" in body
+    assert "factory's 7 days" in body
     cs_body = cs_mail.get_content()
-    assert "U2" in cs_body and "U3" not in cs_body and "2026-11-04" in cs_body
+    assert "U2" in cs_body and "U3" not in cs_body and "2026-11-04" in cs_body and "working day(s) late" in cs_body
     # Same day again: nothing more.
     result = runner.invoke(args=["depot", "sweep", "--date", today])
     assert result.exit_code == 0 and "No overdue units" in result.output
@@ -108,5 +111,5 @@ def test_overdue_page_by_route_and_age(app, world, login):
     # Random CSRF tokens could contain "U3"; look only at what the page says.
     page = re.sub(r'value="[^"]*"', "", page)
     assert "U1" in page and "U2" in page and "U3" not in page
-    assert "工厂维修" in page and "ship back to dealer" in page and "dispatch to factory" in page
+    assert "工厂维修" in page and "dispatch to factory" in page
     assert login("clerk", username="clerk9").get("/repairs/overdue").status_code == 403

@@ -36,7 +36,7 @@ def test_a_factory_name_with_a_line_break_stops_nothing(app, world, smtp):  # no
 
 def test_a_bad_recipient_is_reported_and_the_other_groups_are_mailed(app, world, smtp):  # noqa: F811
     from core.extensions import db
-    from repairs.models import OverdueNotice
+    from core.chase import ChaseNotice
 
     _overdue_world(app, world)
     _set_factory(app, email="repair@factory.example\r\nBcc: everyone@evil.example")
@@ -45,7 +45,7 @@ def test_a_bad_recipient_is_reported_and_the_other_groups_are_mailed(app, world,
     assert result.exit_code == 1 and "not sent" in result.output
     assert [tuple(r) for r, _m in smtp.messages] == [("cs-boss@depot.example",)]
     with app.app_context():
-        assert db.session.query(OverdueNotice).count() == 1  # the failed group is retried next run
+        assert db.session.query(ChaseNotice).count() == 1  # the failed group is retried next run
     _set_factory(app, email="repair@factory.example")
     assert runner.invoke(args=["depot", "sweep", "--date", TODAY]).exit_code == 0
     assert len(smtp.messages) == 2

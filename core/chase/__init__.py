@@ -1,0 +1,253 @@
+"""One chase for everything with a deadline: who is late with what, and one e-mail a day about it.
+
+Each domain package registers a *chase provider* (:func:`register_chase`): a
+function that lists its overdue items for a day. The core never imports a
+domain package; it only asks the registered providers. The overdue page, the
+``/api/v1/overdue`` API and ``flask depot sweep`` read the same items.
+
+The sweep mails each overdue item to its owner at most once a day, one e-mail
+per owner with all that owner's items. A :class:`ChaseNotice` row per item and
+day is written in the same transaction as the e-mail is sent, before sending:
+a failed send leaves nothing recorded (the next run retries), and two
+overlapping sweeps cannot both claim an item (the second hits the unique key).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Callable, Iterable
+
+from flask import current_app
+from flask_babel import force_locale
+from sqlalchemy import String, insert, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.calendar import working_days_between
+from core.extensions import db
+from core.types import UTCDateTime, utcnow
+
+# How lateness is counted: the promise clocks count working days, the factory's
+# internal clock and the reporting deadlines calendar days.
+WORKING = "working"
+CALENDAR = "calendar"
+
+# The languages of the chase e-mail: its readers (factory, offices, CS) read both.
+MAIL_LOCALES = ("zh_CN", "en")
+
+CS_TITLE = "客服部 / Customer service"
+
+
+class ChaseNotice(db.Model):
+    """One overdue item mailed on one day (the sweep mails an item at most once a day)."""
+
+    __tablename__ = "chase_notice"
+    __table_args__ = (db.UniqueConstraint("kind", "item_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    item_id: Mapped[int] = mapped_column()
+    day: Mapped[date] = mapped_column(index=True)
+    owner_key: Mapped[str] = mapped_column(String(60), default="")
+    recipients: Mapped[str] = mapped_column(String(400), default="")
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass(frozen=True)
+class Owner:
+    """Whose clock ran out: a key to group by, a name for the e-mail, and whom to write to."""
+
+    key: str
+    title: str
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ChaseItem:
+    """One overdue thing, described in words.
+
+    ``description`` may be a lazy string: the page shows it in the reader's
+    language, the e-mail in each of :data:`MAIL_LOCALES`. ``link`` is a path
+    on Depot (the e-mail prefixes ``DEPOT_BASE_URL``).
+    """
+
+    kind: str
+    item_id: int
+    owner: Owner
+    reference: str
+    description: object
+    due: date
+    late: int
+    link: str
+    late_unit: str = WORKING
+
+
+@dataclass(frozen=True)
+class ChaseProvider:
+    kind: str
+    title: object  # a lazy string: the section heading on the page and in the e-mail
+    list_items: Callable  # list_items(today, actor) -> iterable of ChaseItem; actor None: everything
+    order: int = 100
+
+
+_PROVIDERS: dict[str, ChaseProvider] = {}
+
+
+def register_chase(kind: str, provider: Callable, *, title, order: int = 100) -> None:
+    """Register ``provider(today, actor)`` listing the overdue items of ``kind``.
+
+    ``actor`` None means every item (the sweep); a user limits the list to what
+    that user may see. Registering a kind again replaces it (app factories in tests).
+    """
+    _PROVIDERS[kind] = ChaseProvider(kind, title, provider, order)
+
+
+def providers() -> list[ChaseProvider]:
+    """The registered providers in page order."""
+    return sorted(_PROVIDERS.values(), key=lambda p: (p.order, p.kind))
+
+
+def supervisor_email() -> str | None:
+    return current_app.config.get("SUPERVISOR_EMAIL") or None
+
+
+def owner(key: str, title: str, *emails: str | None, supervisor: bool = True) -> Owner:
+    """An owner writing to ``emails`` (blank ones dropped) and, unless told not to, the CS supervisor."""
+    found = [e.strip() for e in emails if e and e.strip()]
+    if supervisor and supervisor_email():
+        found.append(supervisor_email())
+    unique = tuple(dict.fromkeys(found))
+    return Owner(key, " ".join(str(title).split()), unique)
+
+
+def working_days_late(due: date, today: date) -> int:
+    """Working days ``today`` is past ``due`` (at least 1 once it is past)."""
+    return max(1, working_days_between(due, today))
+
+
+def calendar_days_late(due: date, today: date) -> int:
+    """Calendar days ``today`` is past ``due`` (at least 1 once it is past)."""
+    return max(1, (today - due).days)
+
+
+def customer_service() -> Owner:
+    """Customer service's own lateness: the supervisor is told."""
+    return owner("cs", CS_TITLE)
+
+
+@dataclass
+class Section:
+    provider: ChaseProvider
+    items: list[ChaseItem]
+
+
+def sections(today: date, actor=None, *, kinds: Iterable[str] | None = None) -> list[Section]:
+    """Each provider's overdue items for ``today`` (oldest due first), in page order."""
+    wanted = set(kinds) if kinds is not None else None
+    out = []
+    for provider in providers():
+        if wanted is not None and provider.kind not in wanted:
+            continue
+        items = sorted(provider.list_items(today, actor), key=lambda i: (i.due, i.reference, i.item_id))
+        out.append(Section(provider, items))
+    return out
+
+
+def overdue_items(today: date, actor=None) -> list[ChaseItem]:
+    """Every provider's overdue items for ``today``."""
+    return [item for section in sections(today, actor) for item in section.items]
+
+
+# --------------------------------------------------------------------------- the sweep
+
+@dataclass
+class MailGroup:
+    """One e-mail: one owner's overdue items not yet mailed today, by section."""
+
+    owner: Owner
+    by_section: dict[str, list[ChaseItem]] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return self.owner.title
+
+    @property
+    def recipients(self) -> list[str]:
+        return list(self.owner.recipients)
+
+    @property
+    def items(self) -> list[ChaseItem]:
+        return [item for items in self.by_section.values() for item in items]
+
+
+def plan(today: date) -> list[MailGroup]:
+    """Overdue items not yet mailed today, one group per owner with someone to write to."""
+    found = sections(today)
+    done: set[tuple[str, int]] = set()
+    if any(section.items for section in found):
+        done = {(k, i) for k, i in db.session.execute(
+            select(ChaseNotice.kind, ChaseNotice.item_id).where(ChaseNotice.day == today))}
+    groups: dict[str, MailGroup] = {}
+    for section in found:
+        for item in section.items:
+            if (item.kind, item.item_id) in done:
+                continue
+            group = groups.setdefault(item.owner.key, MailGroup(item.owner))
+            group.by_section.setdefault(section.provider.kind, []).append(item)
+    return [g for g in groups.values() if g.owner.recipients and g.by_section]
+
+
+def late_words(item: ChaseItem) -> str:
+    """How late, in both languages of the e-mail."""
+    if item.late_unit == CALENDAR:
+        return f"超期 {item.late} 天 / {item.late} day(s) late"
+    return f"超期 {item.late} 个工作日 / {item.late} working day(s) late"
+
+
+def compose(group: MailGroup, today: date) -> EmailMessage:
+    """The chase e-mail of one owner, in Chinese and English, one section per kind of work."""
+    base = current_app.config.get("DEPOT_BASE_URL", "").rstrip("/")
+    msg = EmailMessage()
+    title = " ".join(group.title.split())  # a name is one line in a header, whatever was stored
+    msg["Subject"] = f"[Depot] 超期待办 Overdue work: {len(group.items)} item(s) — {title} — {today.isoformat()}"
+    msg["From"] = current_app.config.get("MAIL_SENDER", "depot@localhost")
+    msg["To"] = ", ".join(group.recipients)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="depot")
+    lines = [
+        "以下事项已超过期限，请尽快处理。",
+        "The following items are past their due date; please act on them today.",
+    ]
+    for provider in providers():
+        items = group.by_section.get(provider.kind)
+        if not items:
+            continue
+        lines += ["", " / ".join(dict.fromkeys(_in_each_locale(provider.title))), ""]
+        for item in items:
+            lines.append(f"- {' '.join(item.reference.split())}  截止 / due {item.due.isoformat()}  "
+                         f"({late_words(item)})")
+            lines += [f"  {words}" for words in dict.fromkeys(_in_each_locale(item.description))]
+            lines.append(f"  {base}{item.link}")
+    lines += ["", "— Depot"]
+    msg.set_content("\n".join(lines))
+    return msg
+
+
+def _in_each_locale(text) -> list[str]:
+    out = []
+    for locale in MAIL_LOCALES:
+        with force_locale(locale):
+            out.append(" ".join(str(text).split()))
+    return out
+
+
+def record(group: MailGroup, today: date) -> None:
+    """Claim the group's items for today (flush; unique per kind, item and day)."""
+    recipients = ", ".join(group.recipients)[:400]
+    db.session.execute(insert(ChaseNotice.__table__), [
+        {"kind": i.kind, "item_id": i.item_id, "day": today, "owner_key": group.owner.key[:60],
+         "recipients": recipients, "sent_at": utcnow()} for i in group.items
+    ])
+    db.session.flush()
+

@@ -1,0 +1,107 @@
+"""What the repairs package chases (core.chase): overdue repair units and overdue dealer tasks.
+
+A unit is chased for the clock that ran out (:func:`repairs.clocks.late_clock`):
+the factory (or a promise-free repairer) only for its own clock, the time the
+unit spent with it; customer service for its dispatch clock and the dealer's
+promise. A dealer task ("contact the dealer today") is chased once its day has
+passed: an open one is CS's to answer, a disputed one the supervisor's.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from core import chase
+from core.accounts.scope import visible_office_id
+from core.extensions import db
+from repairs import clocks
+from repairs import states as st
+from repairs.models import DealerTask, RepairUnit
+from repairs.service import overdue_units
+
+UNIT_KIND = "repair_unit"
+TASK_KIND = "dealer_task"
+
+# A dealer task still waiting for someone: the dealer's answer (open) or the supervisor's (disputed).
+WAITING_TASK_STATUSES = ("open", "disputed")
+
+TASK_KIND_LABELS = {
+    "missing": _l("unit on the list but not in the parcel"),
+    "extra": _l("unit in the parcel but not on the list"),
+    "human_damage": _l("human damage"),
+    "no_stock": _l("model no longer stocked"),
+    "out_of_warranty": _l("out of warranty"),
+}
+
+
+def _unit_words(model: str, dealer: str, rma: str, state: str, clock: str) -> str:
+    return _("%(clock)s ran out: %(model)s of %(dealer)s, parcel %(rma)s, %(state)s",
+             clock=clock, model=model or "—", dealer=dealer or "—", rma=rma, state=st.state_label(state))
+
+
+def _unit_owner(unit: RepairUnit, late: clocks.LateClock) -> chase.Owner:
+    factory = unit.route.factory if unit.route is not None else None
+    if late.owner in (clocks.FACTORY, clocks.REPAIRER) and factory is not None:
+        # The factory (or Taiwan) owes the repair: tell its contact, and the supervisor.
+        return chase.owner(f"factory:{factory.id}", factory.name, factory.email)
+    return chase.customer_service()
+
+
+def overdue_repair_items(today: date, actor=None):
+    """Units with a clock run out, each owned by whose clock it is."""
+    for unit in overdue_units(actor, today=today):
+        late = clocks.late_clock(unit, today)
+        if late is None:
+            continue
+        parcel = unit.parcel
+        yield chase.ChaseItem(
+            kind=UNIT_KIND, item_id=unit.id, owner=_unit_owner(unit, late), reference=unit.serial,
+            description=LazyString(_unit_words, unit.model, parcel.dealer.name if parcel.dealer else "",
+                                   parcel.rma_number, unit.state, LazyString(clocks.kind_label, late.kind, late.days)),
+            due=late.due, late=late.days_late, link=f"/repairs/units/{unit.id}",
+            late_unit=chase.WORKING if late.working_days else chase.CALENDAR,
+        )
+
+
+def _task_words(kind: str, status: str, rma: str, dealer: str, serial: str | None, detail: str) -> str:
+    what = str(TASK_KIND_LABELS.get(kind, kind))
+    if status == "disputed":
+        text = _("Dealer disputes “%(what)s”: the supervisor decides (parcel %(rma)s, %(dealer)s)",
+                 what=what, rma=rma, dealer=dealer or "—")
+    else:
+        text = _("Contact the dealer about “%(what)s” (parcel %(rma)s, %(dealer)s)",
+                 what=what, rma=rma, dealer=dealer or "—")
+    if serial:
+        text += f" · {serial}"
+    if detail:
+        text += f" · {detail}"
+    return text
+
+
+def overdue_task_items(today: date, actor=None):
+    """Dealer tasks still waiting after their day: CS (open) or the supervisor (disputed) answers."""
+    stmt = (select(DealerTask).where(DealerTask.status.in_(WAITING_TASK_STATUSES), DealerTask.due_on < today)
+            .order_by(DealerTask.due_on, DealerTask.id))
+    if actor is not None:
+        limit = visible_office_id(actor)
+        if limit is not None:
+            stmt = stmt.where(DealerTask.office_id == limit)
+    owner = chase.customer_service()
+    for task in db.session.scalars(stmt):
+        parcel = task.parcel
+        yield chase.ChaseItem(
+            kind=TASK_KIND, item_id=task.id, owner=owner, reference=parcel.rma_number,
+            description=LazyString(_task_words, task.kind, task.status, parcel.rma_number,
+                                   parcel.dealer.name if parcel.dealer else "",
+                                   task.unit.serial if task.unit is not None else None, task.detail),
+            due=task.due_on, late=chase.working_days_late(task.due_on, today),
+            link=f"/repairs/parcels/{parcel.rma_number}",
+        )
+
+
+chase.register_chase(UNIT_KIND, overdue_repair_items, title=_l("Overdue repairs"), order=10)
+chase.register_chase(TASK_KIND, overdue_task_items, title=_l("Dealer tasks not answered in time"), order=40)

@@ -1,0 +1,115 @@
+"""What the DOA package chases (core.chase): late approvals and replacements, and unanswered DOA tasks.
+
+An application waiting for the internal approval past its working day is
+chased to each department that has not decided yet; a replacement past its
+7 working days to purchasing while the unit waits to be repaired or swapped,
+and to customer service once it is ready to ship. A DOA dealer task past its
+day is customer service's (open) or the supervisor's (disputed).
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from core import chase
+from core.directory.models import Department
+from core.extensions import db
+from repairs.doa import service
+from repairs.doa import states as st
+from repairs.doa.models import DoaApplication, DoaTask
+from repairs.doa.views import TASK_KIND_LABELS
+
+APPROVAL_KIND = "doa_approval"      # one item per department still to decide: doa_approval:<department>
+REPLACEMENT_KIND = "doa_replacement"
+TASK_KIND = "doa_task"
+
+# Department codes (core.directory Department.code) owning each late step.
+APPROVING_DEPARTMENTS = ("channel", "product")
+REPAIRING_DEPARTMENT = "purchasing"
+WAITING_TASK_STATUSES = ("open", "disputed")
+
+CLOCK_LABELS = {"approval": _l("internal approval (1 working day)"),
+                "replacement": _l("replacement shipped (7 working days)")}
+DEPARTMENT_LABELS = {"channel": _l("channel department"), "product": _l("product department"),
+                     "purchasing": _l("purchasing department")}
+
+
+def _department_owner(code: str, departments: dict[str, Department]) -> chase.Owner:
+    dept = departments.get(code)
+    title = dept.name if dept is not None else str(DEPARTMENT_LABELS.get(code, code))
+    return chase.owner(f"dept:{code}", title, dept.email if dept is not None else None)
+
+
+def _application_words(clock: str, number: str, dealer: str, state: str, who: str | None) -> str:
+    text = _("%(clock)s: %(number)s of %(dealer)s, %(state)s",
+             clock=CLOCK_LABELS[clock], number=number, dealer=dealer or "—", state=st.state_label(state))
+    if who:
+        text += " · " + _("waiting for %(who)s", who=DEPARTMENT_LABELS.get(who, who))
+    return text
+
+
+def _undecided(app: DoaApplication) -> list[str]:
+    decided = {"channel": app.channel_decision, "product": app.product_decision}
+    return [code for code in APPROVING_DEPARTMENTS if decided[code] is None]
+
+
+def overdue_doa_items(today: date, actor=None):
+    """Late approvals (per undecided department) and late replacements."""
+    departments = {d.code: d for d in db.session.scalars(select(Department))}
+    for app in service.overdue_doa(actor, today=today):
+        dealer = app.dealer.name if app.dealer else ""
+        common = {"reference": app.number, "due": app.next_due, "late": chase.working_days_late(app.next_due, today),
+                  "link": f"/doa/{app.number}"}
+        if app.state in st.APPROVAL_CLOCK:
+            for code in _undecided(app):
+                yield chase.ChaseItem(
+                    kind=f"{APPROVAL_KIND}:{code}", item_id=app.id, owner=_department_owner(code, departments),
+                    description=LazyString(_application_words, "approval", app.number, dealer, app.state, code),
+                    **common)
+        else:
+            waiting = REPAIRING_DEPARTMENT if app.state == st.RECEIVED else None
+            owner = _department_owner(waiting, departments) if waiting else chase.customer_service()
+            yield chase.ChaseItem(
+                kind=REPLACEMENT_KIND, item_id=app.id, owner=owner,
+                description=LazyString(_application_words, "replacement", app.number, dealer, app.state, waiting),
+                **common)
+
+
+def _task_words(kind: str, status: str, number: str | None, serial: str | None, dealer: str, detail: str) -> str:
+    what = str(TASK_KIND_LABELS.get(kind, kind))
+    about = number or serial or "—"
+    if status == "disputed":
+        text = _("Dealer disputes “%(what)s”: the supervisor decides (%(about)s, %(dealer)s)",
+                 what=what, about=about, dealer=dealer or "—")
+    else:
+        text = _("Contact the dealer about “%(what)s” (%(about)s, %(dealer)s)", what=what, about=about,
+                 dealer=dealer or "—")
+    return f"{text} · {detail}" if detail else text
+
+
+def overdue_doa_task_items(today: date, actor=None):
+    """DOA dealer tasks still waiting after their day."""
+    stmt = (select(DoaTask).where(DoaTask.status.in_(WAITING_TASK_STATUSES), DoaTask.due_on < today)
+            .order_by(DoaTask.due_on, DoaTask.id))
+    if actor is not None:
+        office = service.visible_office(actor)
+        if office is not None:
+            stmt = stmt.where(DoaTask.office_id == office)
+    owner = chase.customer_service()
+    for task in db.session.scalars(stmt):
+        number = task.application.number if task.application is not None else None
+        serial = task.hold.serial if task.hold is not None else None
+        yield chase.ChaseItem(
+            kind=TASK_KIND, item_id=task.id, owner=owner, reference=number or serial or f"#{task.id}",
+            description=LazyString(_task_words, task.kind, task.status, number, serial,
+                                   task.dealer.name if task.dealer else "", task.detail),
+            due=task.due_on, late=chase.working_days_late(task.due_on, today), link="/doa/tasks",
+        )
+
+
+chase.register_chase("doa", overdue_doa_items, title=_l("Overdue DOA cases"), order=20)
+chase.register_chase(TASK_KIND, overdue_doa_task_items, title=_l("DOA dealer tasks not answered in time"), order=45)
