@@ -12,9 +12,11 @@ from core.extensions import limiter
 from core.idempotency import idempotent
 from core.pagination import paginate
 from core.schemas import PageSchema
+from repairs import prices
 from repairs import scan as scan_station
 from repairs import schemas as s
 from repairs import service
+from repairs.outcomes import TERMS
 
 blp = Blueprint("repairs_api", __name__, url_prefix="/api/v1/repairs", description="After-sales repairs (RMA)")
 
@@ -210,8 +212,11 @@ class TaskResolve(MethodView):
     @blp.arguments(s.RepairTaskResolveArgs)
     @blp.response(200, s.RepairTaskSchema)
     def post(self, args, task_id):
-        """Record the dealer's answer: repair, return, scrap, agreed or dispute."""
-        return service.resolve_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
+        """Record the dealer's answer: repair, return, scrap, agreed or dispute; for a model no longer
+        stocked substitute (``substitute_model``, optional ``price_difference``), credit (``credit_amount``),
+        return or repair."""
+        return service.resolve_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"],
+                                    **{t: args[t] for t in TERMS})
 
 
 @blp.route("/tasks/<int:task_id>/settle")
@@ -221,8 +226,10 @@ class TaskSettle(MethodView):
     @blp.arguments(s.RepairTaskSettleArgs)
     @blp.response(200, s.RepairTaskSchema)
     def post(self, args, task_id):
-        """The supervisor settles a disputed task."""
-        return service.settle_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
+        """The supervisor settles a disputed task (``repair`` of a quoted unit waives the charge,
+        ``repair_paid`` keeps it)."""
+        return service.settle_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"],
+                                   **{t: args[t] for t in TERMS})
 
 
 @blp.route("/overdue")
@@ -240,7 +247,7 @@ class Prices(MethodView):
     @blp.response(200, s.RepairPriceSchema(many=True))
     def get(self):
         """The dated paid-repair price list."""
-        return service.price_list()
+        return prices.price_list()
 
     @roles_required(Role.SUPERVISOR)
     @idempotent
@@ -248,7 +255,7 @@ class Prices(MethodView):
     @blp.response(201, s.RepairPriceSchema)
     def post(self, args):
         """Add a price line for a model ("*": every model) from a date."""
-        return service.add_price(actor(), **args)
+        return prices.add_price(actor(), **args)
 
 
 @blp.route("/prices/import")
@@ -261,7 +268,7 @@ class PriceImport(MethodView):
         """Import a price list (CSV or XLSX: model, in force from, price, notice); a file with a bad line imports
         nothing and lists the bad lines."""
         upload = files["file"]
-        return service.import_price_list(actor(), upload.read(), upload.filename or "")
+        return prices.import_price_list(actor(), upload.read(), upload.filename or "")
 
 
 @blp.route("/prices/notice")
@@ -271,8 +278,9 @@ class PriceNotice(MethodView):
     @blp.arguments(s.RepairPriceNoticeArgs)
     @blp.response(201, s.RepairPriceSchema(many=True))
     def post(self, args):
-        """A dated notice changing every price by ``delta`` from a day on (old quotes keep theirs)."""
-        return service.apply_price_notice(actor(), **args)
+        """A dated notice changing every price by ``delta``: the rows in force on its day and every row dated
+        after it (old quotes keep theirs)."""
+        return prices.apply_price_notice(actor(), **args)
 
 
 def _public_limit():

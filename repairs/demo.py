@@ -23,16 +23,16 @@ def _at(day: date, hour: int) -> datetime:
 def load_repairs(rng, echo) -> None:
     """~40 parcels over the last six weeks, each unit stopped at a realistic step."""
     from core.accounts.service import get_user
-    from repairs import service
+    from repairs import prices, service
 
     clerk, desk = get_user("clerk"), get_user("service")
     for model in MODELS:
-        service.add_price(desk, model=model, effective_from=date(2025, 1, 1), amount=rng.choice([60, 80, 120, 150]),
-                          notice="2025 价目表")
-    service.add_price(desk, model="*", effective_from=date(2025, 1, 1), amount=100, notice="2025 价目表")
+        prices.add_price(desk, model=model, effective_from=date(2025, 1, 1), amount=rng.choice([60, 80, 120, 150]),
+                         notice="2025 价目表")
+    prices.add_price(desk, model="*", effective_from=date(2025, 1, 1), amount=100, notice="2025 价目表")
     today = local_today()
-    service.apply_price_notice(desk, effective_from=today - timedelta(days=20), delta=-10,
-                               notice="每项维修下降人民币10元整")
+    prices.apply_price_notice(desk, effective_from=today - timedelta(days=20), delta=-10,
+                              notice="每项维修下降人民币10元整")
     dealers = list(db.session.scalars(select(Dealer).order_by(Dealer.id)))
     shipments_ok = True
     n_units = 0

@@ -3,11 +3,14 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
+from core.calendar import local_today
 from core.schemas import Money, PageArgs
 
+from repairs import clocks
 from repairs import states as st
 from repairs.scan import MODES
-from repairs.service import FINDINGS, OUTCOMES, SETTLEMENTS, TASK_DECISIONS
+from repairs.outcomes import SETTLEMENTS, TASK_DECISIONS
+from repairs.service import FINDINGS, OUTCOMES
 
 
 class RepairLineArgs(Schema):
@@ -62,12 +65,24 @@ class RepairFactoryReturnArgs(Schema):
     note = fields.String(load_default="", validate=validate.Length(max=300))
 
 
-class RepairTaskResolveArgs(Schema):
+class _DecisionTermsArgs(Schema):
+    """What goes with a no-stock unit's substitute or credit decision (see repairs.outcomes)."""
+
+    substitute_model = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=80),
+                                     metadata={"description": "With decision substitute: the model sent instead."})
+    price_difference = Money(load_default=None, allow_none=True,
+                             metadata={"description": "With substitute: what the dealer pays more (or "
+                                                      "less); left out, it comes from the price list."})
+    credit_amount = Money(load_default=None, allow_none=True,
+                          metadata={"description": "With decision credit: the credit note's amount (RMB)."})
+
+
+class RepairTaskResolveArgs(_DecisionTermsArgs):
     decision = fields.String(required=True, validate=validate.OneOf(sorted(TASK_DECISIONS)))
     note = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
-class RepairTaskSettleArgs(Schema):
+class RepairTaskSettleArgs(_DecisionTermsArgs):
     decision = fields.String(required=True, validate=validate.OneOf(sorted(SETTLEMENTS)))
     note = fields.String(load_default="", validate=validate.Length(max=1000))
 
@@ -148,14 +163,23 @@ class RepairUnitSchema(Schema):
     returned_at = fields.DateTime(allow_none=True)
     shipped_at = fields.DateTime(allow_none=True)
     dispatch_due = fields.Date(allow_none=True)
-    ship_due = fields.Date(allow_none=True)
+    ship_due = fields.Date(allow_none=True, metadata={"description": "The dealer promise's due day, net of pauses."})
+    factory_due = fields.Date(allow_none=True, metadata={"description": "After this day the factory (or, on a "
+                                                                       "route without a promise, the repairer) is chased."})
+    promise_paused_on = fields.Date(allow_none=True, metadata={"description": "The day the CS clocks were paused "
+                                                                             "(awaiting the dealer or the supervisor)."})
+    paused_days = fields.Integer(metadata={"description": "Working days the CS clocks stood still so far."})
     next_due = fields.Date(allow_none=True)
     overdue = fields.Method("_overdue")
     human_damage = fields.Boolean()
     no_stock = fields.Boolean()
     out_of_warranty = fields.Boolean()
-    quote_amount = Money(allow_none=True)
+    quote_amount = Money(allow_none=True, metadata={"description": "0 when the charge was waived."})
+    quote_waived_reason = fields.String(allow_none=True)
     dealer_decision = fields.String(allow_none=True)
+    substitute_model = fields.String(allow_none=True)
+    price_difference = Money(allow_none=True)
+    credit_amount = Money(allow_none=True)
     outcome = fields.String(allow_none=True)
     replacement_serial = fields.String(allow_none=True)
     allowed = fields.Function(lambda u: st.allowed_actions(u.state))
@@ -166,8 +190,25 @@ class RepairUnitSchema(Schema):
         return unit.is_overdue(local_today())
 
 
+class RepairClockSchema(Schema):
+    kind = fields.String(metadata={"description": "dispatch, promise, factory or long_outstanding"})
+    label = fields.String()
+    owner = fields.String(metadata={"description": "cs, factory or repairer"})
+    owner_label = fields.String()
+    due = fields.Date(allow_none=True)
+    status = fields.String(metadata={"description": "running, paused, late, met, missed or not_started"})
+    status_label = fields.String()
+    paused_since = fields.Date(allow_none=True)
+    pause_reason = fields.String()
+    days_late = fields.Integer()
+
+
 class RepairUnitDetailSchema(RepairUnitSchema):
     timeline = fields.Method("_timeline")
+    clocks = fields.Method("_clocks")
+
+    def _clocks(self, unit):
+        return RepairClockSchema(many=True).dump(clocks.clocks(unit, local_today()))
 
     def _timeline(self, unit):
         from repairs.service import timeline
@@ -215,6 +256,8 @@ class RepairPriceSchema(Schema):
     effective_from = fields.Date()
     amount = Money()
     notice = fields.String()
+    replaced = fields.Function(lambda p: bool(getattr(p, "replaced", False)),
+                               metadata={"description": "A newer row from the same day (a notice) replaced it."})
 
 
 class RepairShipmentRefSchema(Schema):
@@ -236,9 +279,18 @@ class RepairScanResultSchema(Schema):
 
 class RepairOverdueRowSchema(Schema):
     unit = fields.Nested(RepairUnitSchema)
-    late = fields.Integer(metadata={"description": "Working days past the due date."})
+    late = fields.Integer(metadata={"description": "Days past the due date: working days for the CS clocks "
+                                                   "(dispatch, promise), calendar days for factory and "
+                                                   "long_outstanding."})
+    working_days = fields.Boolean(metadata={"description": "True when 'late' counts working days."})
     bucket = fields.String()
-    clock = fields.String(metadata={"description": "dispatch or ship"})
+    clock = fields.String(metadata={"description": "Which clock ran out: dispatch (CS sends to the factory), "
+                                                   "promise (the dealer's promise), factory (the factory's own "
+                                                   "days), long_outstanding (route without a promise)."})
+    clock_label = fields.String()
+    owner = fields.String(metadata={"description": "Whose clock ran out: cs, factory or repairer."})
+    owner_label = fields.String()
+    due = fields.Date()
 
 
 class RepairPublicUnitSchema(Schema):
@@ -247,8 +299,20 @@ class RepairPublicUnitSchema(Schema):
     state = fields.String()
     state_label = fields.String()
     replacement_serial = fields.String(allow_none=True)
-    ship_due = fields.Date(allow_none=True)
+    ship_due = fields.Date(allow_none=True, metadata={"description": "Empty while a decision is awaited."})
     shipped_at = fields.DateTime(allow_none=True)
+    waiting_on = fields.String(allow_none=True, metadata={"description": "dealer or supervisor: whose answer "
+                                                                         "the unit waits for"})
+    waiting_label = fields.String(allow_none=True)
+    paused_since = fields.Date(allow_none=True, metadata={"description": "While a decision is awaited: the day "
+                                                                        "the promise's clock stopped."})
+    decision = fields.String(allow_none=True)
+    decision_label = fields.String(allow_none=True)
+    substitute_model = fields.String(allow_none=True)
+    price_difference = Money(allow_none=True)
+    credit_amount = Money(allow_none=True)
+    quote_amount = Money(allow_none=True)
+    quote_waived_reason = fields.String(allow_none=True)
 
 
 class RepairPublicStatusSchema(Schema):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, insert, or_, select, update
@@ -20,19 +19,20 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core import sheets
 from core.accounts import scope
-from core.accounts.roles import Role
 from core.calendar import add_working_days, local_day, local_today
 from core.codes import normalise_serial
 from core.directory.models import Dealer, RepairRoute
-from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.locking import hold_in_state
 from core.task_states import task_taken
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
+from repairs import outcomes, prices
+from repairs import clocks
 from repairs import states as st
 from repairs.card import UnitCard
-from repairs.models import DealerTask, RepairEvent, RepairPrice, RepairUnit, ReturnParcel
+from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
 
 MAX_LINES = 500
 # A repeated scan (same user, code and step) within this window is a double trigger.
@@ -386,38 +386,28 @@ def _open_task(parcel: ReturnParcel, unit: RepairUnit | None, kind: str, detail:
     return task
 
 
-_ROUTE_CACHE: dict[int, tuple[float, int]] = {}
-_ROUTE_CACHE_SECONDS = 60
-
-
 def _dispatch_days(route_id: int | None) -> int:
-    """A route's dispatch days, cached a minute per process (routes change once in years)."""
-    import time
-
-    if route_id is None:
-        return 2
-    hit = _ROUTE_CACHE.get(route_id)
-    now = time.monotonic()
-    if hit is None or now - hit[0] > _ROUTE_CACHE_SECONDS:
-        days = db.session.scalar(select(RepairRoute.dispatch_days).where(RepairRoute.id == route_id))
-        hit = (now, days if days is not None else 2)
-        _ROUTE_CACHE[route_id] = hit
-    return hit[1]
+    """A route's dispatch days as stored now (an edit counts from the next unit on)."""
+    route = db.session.get(RepairRoute, route_id) if route_id is not None else None
+    return clocks.dispatch_days(route)
 
 
 def _dispatch_due(unit: RepairUnit, received: datetime) -> date:
-    return add_working_days(local_day(received), _dispatch_days(unit.route_id))
+    return clocks.dispatch_due(local_day(received), _dispatch_days(unit.route_id))
 
 
 @functools.cache
 def _receivable_card(in_parcel: bool):
     """A declared (or missing) unit with this serial, newest first, as a card with what
     receiving needs: one plain query, built once."""
-    u, p, d = RepairUnit.__table__, ReturnParcel.__table__, Dealer.__table__
+    u, p, d, r = RepairUnit.__table__, ReturnParcel.__table__, Dealer.__table__, RepairRoute.__table__
+    # The route's dispatch days come in the same row: read as stored now, so an edit counts at once.
     stmt = (select(u.c.id, u.c.serial, u.c.model, u.c.state, u.c.declared, u.c.parcel_id, u.c.route_id,
                    u.c.dispatch_due, u.c.ship_due, u.c.replacement_serial, u.c.quote_amount,
-                   p.c.rma_number, p.c.office_id, p.c.arrived_at, d.c.name.label("dealer"))
-            .select_from(u.join(p, p.c.id == u.c.parcel_id).outerjoin(d, d.c.id == p.c.dealer_id))
+                   p.c.rma_number, p.c.office_id, p.c.arrived_at, d.c.name.label("dealer"),
+                   r.c.dispatch_days)
+            .select_from(u.join(p, p.c.id == u.c.parcel_id).outerjoin(d, d.c.id == p.c.dealer_id)
+                         .outerjoin(r, r.c.id == u.c.route_id))
             # Two plain comparisons, not IN: an IN list is expanded again on every execution.
             .where(u.c.serial == bindparam("serial"), or_(u.c.state == st.DECLARED, u.c.state == st.MISSING))
             .order_by(u.c.id.desc()).limit(1))
@@ -440,7 +430,8 @@ def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
     if row is None:
         return UnitCard.of(_receive_undeclared(actor, serial, parcel, now))
     _check_access(actor, row.office_id)
-    dispatch_due = add_working_days(local_day(now), _dispatch_days(row.route_id))
+    days = row.dispatch_days if row.dispatch_days is not None else clocks.DISPATCH_DAYS
+    dispatch_due = clocks.dispatch_due(local_day(now), days)
     written = _apply(actor, row.id, row.parcel_id, row.state, "receive", at=now,
                      received_at=now, dispatch_due=dispatch_due)
     if written is None:  # another client received it first
@@ -525,126 +516,6 @@ def complete_receipt(actor, parcel: ReturnParcel, *, at: datetime | None = None)
     return parcel
 
 
-# --------------------------------------------------------------------------- prices
-
-def price_in_force(model: str, day: date) -> RepairPrice | None:
-    """The price-list row for ``model`` in force on ``day`` (the model's own line, else "*")."""
-    for key in (model, "*"):
-        row = db.session.scalar(
-            select(RepairPrice).where(RepairPrice.model == key, RepairPrice.effective_from <= day)
-            .order_by(RepairPrice.effective_from.desc(), RepairPrice.id.desc()).limit(1)
-        )
-        if row is not None:
-            return row
-    return None
-
-
-def _amount(value, field="amount") -> Decimal:
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed(_("Not a valid amount."), errors={field: [_("Not a number.")]}) from None
-    return amount
-
-
-def add_price(actor, *, model: str, effective_from: date, amount, notice: str = "") -> RepairPrice:
-    """Add a price-list line for ``model`` ("*" for every model) from ``effective_from``."""
-    model = (model or "").strip()
-    if not model or effective_from is None:
-        raise ValidationFailed(_("Model and date are required."), errors={"model": [_("Required.")]})
-    value = _amount(amount)
-    if value < 0:
-        raise ValidationFailed(_("A price cannot be negative."), errors={"amount": [_("Negative.")]})
-    row = RepairPrice(model=model, effective_from=effective_from, amount=value, notice=(notice or "")[:200])
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-PRICE_COLUMNS = sheets.Columns(
-    aliases={
-        "model": ("model", "型号", "产品型号", "机型"),
-        "effective_from": ("effective from", "in force from", "from", "date", "生效日期", "执行日期", "日期"),
-        "amount": ("amount", "price", "price (rmb)", "价格", "维修价格", "维修费", "金额", "单价"),
-        "notice": ("notice", "note", "通知", "备注", "说明"),
-    },
-    required=("model", "effective_from", "amount"))
-MAX_PRICE = Decimal("100000000")
-
-
-def import_price_list(actor, content: bytes, filename: str = "") -> list[RepairPrice]:
-    """Add the lines of a price-list file (CSV or XLSX: model, in force from, price, notice); all or none.
-
-    Only the supervisor changes prices. Every bad line is named by its file
-    line (the first 50 and the total): a missing model, a day that is not a
-    day, a price that is not an amount of 0 or more with at most two decimals,
-    a model priced twice from the same day in the file or already in the list.
-    """
-    if actor is None or not actor.has_role(Role.SUPERVISOR):
-        raise Forbidden(_("Only the supervisor changes prices."))
-    table = sheets.read_table(content, filename, PRICE_COLUMNS)
-    problems: list[tuple[int, str]] = []
-    plan: list[tuple[int, str, date, Decimal, str]] = []
-    for row in table.rows:
-        n, model = row.line, row["model"]
-        if not model or len(model) > 80:
-            problems.append((n, _("Line %(n)s: the model is missing or longer than 80 characters.", n=n)))
-            continue
-        try:
-            day = sheets.as_date(row["effective_from"])
-        except ValueError:
-            problems.append((n, _("Line %(n)s: %(d)s is not a day (use YYYY-MM-DD).", n=n, d=row["effective_from"])))
-            continue
-        try:
-            amount = sheets.as_decimal(row["amount"])
-            if amount < 0 or amount >= MAX_PRICE or amount != amount.quantize(Decimal("0.01")):
-                raise ValueError
-        except ValueError:
-            problems.append((n, _("Line %(n)s: the price %(a)s is not an amount of 0 or more with at most two "
-                                  "decimals.", n=n, a=row["amount"])))
-            continue
-        plan.append((n, model, day, amount.quantize(Decimal("0.01")), row["notice"][:200]))
-    existing = {(m, d) for m, d in db.session.execute(
-        select(RepairPrice.model, RepairPrice.effective_from)
-        .where(RepairPrice.model.in_({model for _n, model, _d, _a, _t in plan})))} if plan else set()
-    seen: dict[tuple[str, date], int] = {}
-    for n, model, day, _amount_, _notice in plan:
-        if (model, day) in seen:
-            problems.append((n, _("Line %(n)s: %(m)s from %(d)s is already on line %(o)s.", n=n, m=model,
-                                  d=day.isoformat(), o=seen[(model, day)])))
-        elif (model, day) in existing:
-            problems.append((n, _("Line %(n)s: %(m)s already has a price from %(d)s.", n=n, m=model,
-                                  d=day.isoformat())))
-        seen.setdefault((model, day), n)
-    if problems:
-        raise sheets.refuse(_("The price list has %(n)s bad lines; nothing was imported.", n=len(problems)), problems)
-    return [add_price(actor, model=model, effective_from=day, amount=amount, notice=notice)
-            for _n, model, day, amount, notice in plan]
-
-
-def apply_price_notice(actor, *, effective_from: date, delta, notice: str) -> list[RepairPrice]:
-    """A dated notice changing every repair price by ``delta`` (e.g. -10) from a day on.
-
-    New rows are added from ``effective_from``; quotes made before keep their row.
-    """
-    value = _amount(delta, "delta")
-    models = list(db.session.scalars(select(RepairPrice.model).distinct()))
-    if not models:
-        raise ValidationFailed(_("The price list is empty."), errors={"delta": [_("Nothing to change.")]})
-    rows = []
-    for model in models:
-        current = price_in_force(model, effective_from - timedelta(days=1)) or price_in_force(model, effective_from)
-        if current is None:
-            continue
-        new = max(Decimal("0.00"), current.amount + value)
-        rows.append(add_price(actor, model=model, effective_from=effective_from, amount=new, notice=notice))
-    return rows
-
-
-def price_list() -> list[RepairPrice]:
-    return list(db.session.scalars(select(RepairPrice).order_by(RepairPrice.model, RepairPrice.effective_from)))
-
-
 # --------------------------------------------------------------------------- inspection and tasks
 
 def inspect_unit(actor, unit: RepairUnit, *, human_damage: bool = False, no_stock: bool = False,
@@ -654,8 +525,11 @@ def inspect_unit(actor, unit: RepairUnit, *, human_damage: bool = False, no_stoc
 
     Findings (human damage 人为损坏, model no longer stocked 已无库存, out of
     warranty) hold the unit for the dealer's decision and open a dealer-contact
-    task due today; paid repairs get a quote from the price in force today.
-    The 7-working-day ship-back promise runs from this acceptance.
+    task due today; paid repairs get a quote from the price in force on the
+    day the parcel arrived (:func:`repairs.prices.quote_for`).
+    The dealer promise (route.promise_days working days) runs from this
+    acceptance; a finding pauses it until the dealer (or the supervisor) decides
+    (:mod:`repairs.clocks`).
     """
     _check_access(actor, unit.parcel.office_id)
     now = at or utcnow()
@@ -666,10 +540,11 @@ def inspect_unit(actor, unit: RepairUnit, *, human_damage: bool = False, no_stoc
     values = {"inspected_at": now, "human_damage": bool(human_damage), "no_stock": bool(no_stock),
               "out_of_warranty": bool(out_of_warranty), "inspection_note": (note or "").strip()[:300],
               "route_id": route.id if route else None,
-              "ship_due": add_working_days(day, route.promise_days) if route and route.promise_days else None}
+              "ship_due": clocks.promise_due(day, route),
+              "promise_paused_on": day if findings else None}
     quote = None
     if any(f in PAID_FINDINGS for f in findings):
-        quote = price_in_force(unit.model, day)
+        quote = prices.quote_for(unit)
         values["quote_amount"] = quote.amount if quote else None
         values["quote_price_id"] = quote.id if quote else None
     action = "inspect_problem" if findings else "inspect_ok"
@@ -688,20 +563,21 @@ def inspect_unit(actor, unit: RepairUnit, *, human_damage: bool = False, no_stoc
     return unit
 
 
-TASK_DECISIONS = {
-    # decision -> unit action (None: the task has no unit step)
-    "repair": "dealer_repair", "return": "dealer_return", "scrap": "dealer_scrap",
-    "agreed": None, "dispute": "dispute",
-}
-SETTLEMENTS = {"repair": "settle_repair", "return": "settle_return", "scrap": "settle_scrap", "agreed": None}
+TASK_DECISIONS = outcomes.TASK_DECISIONS
+SETTLEMENTS = outcomes.SETTLEMENTS
 
 
-def resolve_task(actor, task: DealerTask, decision: str, note: str = "") -> DealerTask:
+def resolve_task(actor, task: DealerTask, decision: str, note: str = "", *, at: datetime | None = None,
+                 **terms) -> DealerTask:
     """Record the dealer's answer to a task (same-day contact).
 
     For a held unit: ``repair`` (paid repair accepted), ``return`` (send it back
-    as is), ``scrap`` (dealer consents), or ``dispute`` (to the supervisor).
-    For missing / extra units: ``agreed`` or ``dispute``.
+    as is), ``scrap`` (dealer consents), or ``dispute`` (to the supervisor); a
+    unit whose model is no longer stocked offers ``substitute`` (``terms``:
+    substitute_model, price_difference) and ``credit`` (credit_amount) instead
+    of scrap (:mod:`repairs.outcomes`). For missing / extra units: ``agreed``
+    or ``dispute``. The dealer's answer ends the pause of the unit's clocks (a
+    dispute keeps it paused until the supervisor settles).
     """
     _check_access(actor, task.office_id)
     if task.status != "open":
@@ -710,16 +586,26 @@ def resolve_task(actor, task: DealerTask, decision: str, note: str = "") -> Deal
         raise ValidationFailed(_("Unknown decision."), errors={"decision": [_("Choose one of: %(c)s.", c=", ".join(TASK_DECISIONS))]})
     held = task.unit is not None and task.unit.state == st.AWAITING_DEALER
     if held and decision == "agreed":
-        raise ValidationFailed(_("Say what the dealer wants: repair, return or scrap."),
-                               errors={"decision": [_("Repair, return, scrap or dispute.")]})
-    if not held and decision in ("repair", "return", "scrap"):
+        raise ValidationFailed(_("Say what the dealer wants: %(c)s.",
+                                 c=", ".join(outcomes.decision_label(d) for d in outcomes.choices(task.unit))),
+                               errors={"decision": [_("Choose one of: %(c)s.",
+                                                      c=", ".join(outcomes.choices(task.unit) + ("dispute",)))]})
+    if not held and decision not in ("agreed", "dispute"):
         raise ValidationFailed(_("This task has no unit waiting for a decision."),
                                errors={"decision": [_("Agreed or dispute.")]})
+    if (not held or decision == "dispute") and any(terms.get(t) not in (None, "") for t in outcomes.TERMS):
+        raise ValidationFailed(_("A substitute model or a credit amount goes with that decision only."),
+                               errors={t: [_("Not expected.")] for t in outcomes.TERMS if terms.get(t)})
+    if held and decision == "dispute":
+        values, data = {"dealer_decision": None}, {"decision": decision}
+    elif held:
+        values, data = outcomes.unit_values(task.unit, decision, note=note, **terms)
     _claim_task(task, "open")
-    now = utcnow()
+    now = at or utcnow()
     if held:
-        _transition(actor, task.unit, TASK_DECISIONS[decision], note=note, at=now,
-                    dealer_decision=None if decision == "dispute" else decision)
+        if decision != "dispute":
+            values = {**values, **_resume_clocks(task.unit, local_day(now))}
+        _transition(actor, task.unit, TASK_DECISIONS[decision], note=note, at=now, data=data, **values)
     task.status = "disputed" if decision == "dispute" else "agreed"
     task.resolution = decision
     task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
@@ -728,6 +614,16 @@ def resolve_task(actor, task: DealerTask, decision: str, note: str = "") -> Deal
         task.closed_by = _who(actor)[1]
     db.session.flush()
     return task
+
+
+def _resume_clocks(unit: RepairUnit, day: date) -> dict:
+    """Values ending the unit's pause on ``day``: CS's due days pushed by the working days paused."""
+    if unit.promise_paused_on is None:
+        return {}
+    paused = clocks.paused_working_days(unit.promise_paused_on, day)
+    return {"promise_paused_on": None, "paused_days": (unit.paused_days or 0) + paused,
+            "ship_due": clocks.resumed(unit.ship_due, paused),
+            "dispatch_due": clocks.resumed(unit.dispatch_due, paused)}
 
 
 def _claim_task(task: DealerTask, expected: str) -> None:
@@ -740,8 +636,15 @@ def _claim_task(task: DealerTask, expected: str) -> None:
         raise task_taken(task.status)
 
 
-def settle_task(actor, task: DealerTask, decision: str, note: str = "") -> DealerTask:
-    """The supervisor settles a disputed task."""
+def settle_task(actor, task: DealerTask, decision: str, note: str = "", *, at: datetime | None = None,
+                **terms) -> DealerTask:
+    """The supervisor settles a disputed task, with the choices of :mod:`repairs.outcomes`.
+
+    ``repair`` of a quoted unit settles for the dealer: the charge is waived
+    (quote 0, with the supervisor's note as the reason); ``repair_paid`` keeps it.
+    Settling ends the pause of the unit's clocks: their due days move on by the
+    working days the case waited.
+    """
     if task.status != "disputed":
         raise Conflict(_("Only disputed tasks are settled by the supervisor."), current_state=task.status)
     if decision not in SETTLEMENTS:
@@ -750,10 +653,16 @@ def settle_task(actor, task: DealerTask, decision: str, note: str = "") -> Deale
     if held == (decision == "agreed"):
         raise ValidationFailed(_("Choose repair, return or scrap for a held unit, agreed otherwise."),
                                errors={"decision": [_("Not valid for this task.")]})
-    _claim_task(task, "disputed")
-    now = utcnow()
     if held:
-        _transition(actor, task.unit, SETTLEMENTS[decision], note=note, at=now, dealer_decision=decision)
+        values, data = outcomes.unit_values(task.unit, decision, settled=True, note=note, **terms)
+    elif any(terms.get(t) not in (None, "") for t in outcomes.TERMS):
+        raise ValidationFailed(_("This task has no unit waiting for a decision."),
+                               errors={"decision": [_("Agreed or dispute.")]})
+    _claim_task(task, "disputed")
+    now = at or utcnow()
+    if held:
+        values = {**values, **_resume_clocks(task.unit, local_day(now))}
+        _transition(actor, task.unit, SETTLEMENTS[decision], note=note, at=now, data=data, **values)
     task.status = "resolved"
     task.resolution = decision
     task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
@@ -810,8 +719,9 @@ def dispatch_to_factory(actor, units: list[RepairUnit], *, carrier: str | None =
     )
     now = at or utcnow()
     for unit in units:
+        # The factory's own clock (calendar days at the factory) starts with the dispatch.
         _transition(actor, unit, "dispatch", at=now, dispatched_at=now, factory_shipment_id=shipment.id,
-                    data={"shipment": shipment.number})
+                    factory_due=clocks.factory_due(local_day(now), unit.route), data={"shipment": shipment.number})
     return shipment
 
 
@@ -843,11 +753,8 @@ def receive_from_factory(actor, unit: RepairUnit, outcome: str, *, replacement_s
                                errors={"replacement_serial": [_("Not expected.")]})
     if scrap and outcome != "unrepairable":
         raise ValidationFailed(_("Only an unrepairable unit can be scrapped."), errors={"scrap": [_("Not allowed.")]})
-    if scrap and unit.dealer_decision != "scrap":
-        # Scrapping needs the dealer's consent, recorded as the decision on the unit.
-        if not note:
-            raise ValidationFailed(_("Scrapping needs the dealer's consent; note who agreed."),
-                                   errors={"note": [_("Required to scrap.")]})
+    if scrap:
+        ensure_can_scrap(unit, note)
     action = "factory_scrapped" if scrap else f"factory_{outcome}"
     if st.next_state(unit.state, action) is None:
         raise _invalid(unit, action)
@@ -856,6 +763,42 @@ def receive_from_factory(actor, unit: RepairUnit, outcome: str, *, replacement_s
     _claim([unit], unit.state, action)
     _factory_box_arrived(actor, unit)
     return _transition(actor, unit, action, at=values["returned_at"], note=note, data=data, **values)
+
+
+SCRAP_CONSENT_MISSING = "scrap_consent_missing"
+
+
+def scrap_consent(unit: RepairUnit, note: str = "") -> str | None:
+    """How the dealer's consent to scrap ``unit`` is recorded: "answer", "note", or None without consent.
+
+    The consent is the dealer's answer "scrap" to a dealer task about the unit
+    (or the supervisor's settlement of one), or an explicit note of who agreed
+    given with the request. Every path that scraps asks here: the unit page,
+    the API and the scan station.
+    """
+    if unit.dealer_decision == "scrap":
+        return "answer"
+    if unit.id is not None and db.session.scalar(
+            select(DealerTask.id).where(DealerTask.unit_id == unit.id, DealerTask.resolution == "scrap",
+                                        DealerTask.status.in_(("agreed", "resolved"))).limit(1)) is not None:
+        return "answer"
+    if (note or "").strip():
+        return "note"
+    return None
+
+
+def can_scrap(unit: RepairUnit, note: str = "") -> bool:
+    """True when the dealer's consent to scrap ``unit`` is recorded (see :func:`scrap_consent`)."""
+    return scrap_consent(unit, note) is not None
+
+
+def ensure_can_scrap(unit: RepairUnit, note: str = "") -> None:
+    """Refuse (422, nothing changed) to scrap ``unit`` without the dealer's recorded consent."""
+    if not can_scrap(unit, note):
+        raise ValidationFailed(
+            _("Not scrapped: no consent from the dealer to scrap %(s)s is recorded. Record the dealer's answer, "
+              "or a note of who agreed, on the unit's page first.", s=unit.serial),
+            errors={"note": [_("Required to scrap.")]}, code=SCRAP_CONSENT_MISSING)
 
 
 def _factory_box_arrived(actor, unit: RepairUnit) -> None:
@@ -894,7 +837,7 @@ def ship_to_dealer(actor, units: list[RepairUnit], *, carrier: str | None = None
     first = units[0]
     lines = []
     for u in units:
-        lines.append({"kind": "unit", "serial": u.replacement_serial or u.serial, "model": u.model,
+        lines.append({"kind": "unit", "serial": u.replacement_serial or u.serial, "model": u.substitute_model or u.model,
                       "ref_type": "repair_unit", "ref_id": u.id})
     shipments_service = _shipments()
     _claim(units, st.READY_TO_SHIP, "ship")
@@ -1024,19 +967,22 @@ def parcels(actor, *, q: str | None = None):
 # --------------------------------------------------------------------------- overdue
 
 def overdue_units(actor=None, *, today: date | None = None) -> list[RepairUnit]:
-    """Units past their dispatch or ship-back due date, oldest due first."""
+    """Units with some clock run out (repairs.clocks), including long-outstanding units at a
+    promise-free repairer; the clock that ran out first first."""
     today = today or local_today()
-    stmt = select(RepairUnit).options(selectinload(RepairUnit.parcel), selectinload(RepairUnit.route)).where(or_(
-        and_(RepairUnit.state.in_(sorted(st.DISPATCH_CLOCK)), RepairUnit.dispatch_due < today),
-        and_(RepairUnit.state.in_(sorted(st.SHIP_CLOCK)), RepairUnit.ship_due < today),
-    ))
+    stmt = (select(RepairUnit).options(selectinload(RepairUnit.parcel), selectinload(RepairUnit.route))
+            .where(clocks.overdue_condition(RepairUnit, today)))
     if actor is not None:
         limit = _visible(actor)
         if limit is not None:
             stmt = stmt.join(ReturnParcel, RepairUnit.parcel_id == ReturnParcel.id).where(ReturnParcel.office_id == limit)
-    units = list(db.session.scalars(stmt))
-    units.sort(key=lambda u: (u.next_due, u.id))
-    return units
+    late = [(clocks.late_clock(unit, today), unit) for unit in db.session.scalars(stmt)]
+    late = [(clock, unit) for clock, unit in late if clock is not None]
+    late.sort(key=lambda pair: (pair[0].due, pair[1].id))
+    return [unit for _clock, unit in late]
+
+
+AGE_BUCKETS = ("1-2", "3-5", "6-10", "10+")
 
 
 def age_bucket(days_late: int) -> str:
@@ -1050,20 +996,27 @@ def age_bucket(days_late: int) -> str:
 
 
 def overdue_report(actor, today: date | None = None) -> dict:
-    """Overdue units grouped by route and by age (working days late)."""
-    from core.calendar import working_days_between
+    """Overdue units grouped by route and by age, each saying whose clock ran out.
 
+    A row's ``late`` is in working days for the CS clocks (dispatch, dealer
+    promise) and in calendar days for the factory's and long-outstanding clocks.
+    """
     today = today or local_today()
     rows = []
     for unit in overdue_units(actor, today=today):
-        late = max(1, working_days_between(unit.next_due, today))
-        rows.append({"unit": unit, "late": late, "bucket": age_bucket(late),
-                     "clock": "dispatch" if unit.state in st.DISPATCH_CLOCK else "ship"})
+        clock = clocks.late_clock(unit, today)
+        rows.append({"unit": unit, "late": clock.days_late, "bucket": age_bucket(clock.days_late),
+                     "clock": clock.kind, "clock_label": clock.label, "owner": clock.owner,
+                     "owner_label": clock.owner_label, "due": clock.due,
+                     "working_days": clock.working_days, "late_clock": clock})
     by_route: dict[str, list] = {}
     for row in rows:
         by_route.setdefault(row["unit"].route.name if row["unit"].route else "—", []).append(row)
-    buckets = {b: sum(1 for r in rows if r["bucket"] == b) for b in ("1-2", "3-5", "6-10", "10+")}
-    return {"today": today, "rows": rows, "by_route": by_route, "buckets": buckets}
+    buckets = {b: sum(1 for r in rows if r["bucket"] == b) for b in AGE_BUCKETS}
+    by_owner = [{"owner": owner, "label": clocks.owner_label(owner),
+                 "units": sum(1 for r in rows if r["owner"] == owner)}
+                for owner in (clocks.CS, clocks.FACTORY, clocks.REPAIRER)]
+    return {"today": today, "rows": rows, "by_route": by_route, "buckets": buckets, "by_owner": by_owner}
 
 
 # --------------------------------------------------------------------------- dealer status (public)
@@ -1088,8 +1041,28 @@ def public_status(rma_number: str, phone_last4: str) -> ReturnParcel | None:
     return parcel
 
 
+# While a unit waits for an answer no ship-back date is promised; the dealer sees who is to answer.
+_WAITING = {st.AWAITING_DEALER: "dealer", st.DISPUTED: "supervisor"}
+_NOTHING_COMES_BACK = frozenset({st.SCRAPPED, st.CREDITED, st.MISSING})
+
+
 def dealer_summary(unit: RepairUnit) -> dict:
-    """What a dealer may see about one unit: model, serial, state, dates. No internals."""
+    """What a dealer may see about one unit: model, serial, state, dates, the decision and its money.
+
+    No internals. While the unit waits for the dealer's decision (or the
+    supervisor's) there is no "expected back" date, only who is to answer.
+    """
+    waiting = _WAITING.get(unit.state)
+    labels = {"dealer": _("awaiting your decision"), "supervisor": _("awaiting our supervisor's decision")}
+    no_date = waiting is not None or unit.state in _NOTHING_COMES_BACK
     return {"serial": unit.serial, "model": unit.model, "state": unit.state,
             "state_label": st.state_label(unit.state), "replacement_serial": unit.replacement_serial,
-            "ship_due": unit.ship_due, "shipped_at": unit.shipped_at}
+            "ship_due": None if no_date else unit.ship_due, "shipped_at": unit.shipped_at,
+            "waiting_on": waiting, "waiting_label": labels[waiting] if waiting else None,
+            # The promise's clock stands still while the case waits: since when (repairs.clocks).
+            "paused_since": unit.promise_paused_on if unit.state in clocks.PAUSED_STATES else None,
+            "decision": unit.dealer_decision,
+            "decision_label": outcomes.decision_label(unit.dealer_decision) if unit.dealer_decision else None,
+            "substitute_model": unit.substitute_model, "price_difference": unit.price_difference,
+            "credit_amount": unit.credit_amount, "quote_amount": unit.quote_amount,
+            "quote_waived_reason": unit.quote_waived_reason}

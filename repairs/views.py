@@ -15,7 +15,8 @@ from core.errors import DomainError, ValidationFailed
 from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
 from repairs import chase as chase_repairs
-from repairs import service
+from repairs import clocks, outcomes, service
+from repairs import prices as price_rules
 from repairs import states as st
 
 bp = Blueprint("repairs", __name__, template_folder="templates",
@@ -43,6 +44,16 @@ def label_url(kind: str, value: str):
 @bp.app_template_global("state_label")
 def _state_label(state):
     return st.state_label(state) if state else ""
+
+
+@bp.app_template_global("decision_choices")
+def _decision_choices(unit, settled=False):
+    return outcomes.choice_labels(unit, settled)
+
+
+@bp.app_template_global("decision_label")
+def _decision_label(decision):
+    return outcomes.decision_label(decision)
 
 
 @bp.app_template_global("action_label")
@@ -163,8 +174,9 @@ def receipt(rma_number):
 def unit(unit_id):
     """One unit with its whole timeline and the step forms that fit its state."""
     u = service.get_unit(actor(), unit_id)
-    return render_template("repairs/unit.html", unit=u, events=service.timeline(u), today=local_today(),
-                           routes=_routes())
+    today = local_today()
+    return render_template("repairs/unit.html", unit=u, events=service.timeline(u), today=today,
+                           routes=_routes(), clocks=clocks.clocks(u, today))
 
 
 def _routes():
@@ -244,12 +256,14 @@ def task_step(task_id, verb):
     task = service.get_task(user, task_id)
     try:
         if verb == "resolve":
-            service.resolve_task(user, task, request.form.get("decision", ""), request.form.get("note", ""))
+            service.resolve_task(user, task, request.form.get("decision", ""), request.form.get("note", ""),
+                                 **_terms())
         elif verb == "settle":
             if not user.has_role(Role.SUPERVISOR):
                 return render_template("core/error.html", status=403, code="forbidden",
                                        message=_("Only the supervisor settles disputes."), errors={}), 403
-            service.settle_task(user, task, request.form.get("decision", ""), request.form.get("note", ""))
+            service.settle_task(user, task, request.form.get("decision", ""), request.form.get("note", ""),
+                                **_terms())
         else:
             raise ValidationFailed(_("Unknown step."))
         flash(_("Task updated."), "success")
@@ -257,6 +271,11 @@ def task_step(task_id, verb):
         flash(err.message, "error")
     return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/repairs/")
                     else url_for("repairs.tasks"))
+
+
+def _terms() -> dict:
+    """A decision's terms from the task form (empty fields are not given)."""
+    return {t: (request.form.get(t) or "").strip() or None for t in outcomes.TERMS}
 
 
 @bp.route("/repairs/overdue")
@@ -287,17 +306,17 @@ def prices():
                 if upload is None or not upload.filename:
                     raise ValidationFailed(_("Choose the price-list file (CSV or XLSX)."),
                                            errors={"file": [_("Required.")]})
-                rows = service.import_price_list(user, upload.read(), upload.filename)
+                rows = price_rules.import_price_list(user, upload.read(), upload.filename)
                 flash(_("Price list imported: %(n)s line(s).", n=len(rows)), "success")
                 return redirect(url_for("repairs.prices"))
             day = _date(request.form.get("effective_from"))
             if request.form.get("kind") == "notice":
-                rows = service.apply_price_notice(user, effective_from=day, delta=request.form.get("delta"),
-                                                  notice=request.form.get("notice", ""))
+                rows = price_rules.apply_price_notice(user, effective_from=day, delta=request.form.get("delta"),
+                                                      notice=request.form.get("notice", ""))
                 flash(_("Notice applied to %(n)s price line(s).", n=len(rows)), "success")
             else:
-                service.add_price(user, model=request.form.get("model", ""), effective_from=day,
-                                  amount=request.form.get("amount"), notice=request.form.get("notice", ""))
+                price_rules.add_price(user, model=request.form.get("model", ""), effective_from=day,
+                                      amount=request.form.get("amount"), notice=request.form.get("notice", ""))
                 flash(_("Price added."), "success")
             return redirect(url_for("repairs.prices"))
         except DomainError as err:
@@ -305,7 +324,7 @@ def prices():
             for message in err.errors.get("file", []) if request.form.get("kind") == "import" else []:
                 flash(message, "error")  # at most 50 and the count, shown in this answer
             status = err.status
-    return render_template("repairs/prices.html", prices=service.price_list()), status
+    return render_template("repairs/prices.html", prices=price_rules.price_list()), status
 
 
 def _date(value) -> date:

@@ -270,9 +270,9 @@ def api_price(env, _):
 
 @scenario("repairs_api.PriceNotice")
 def api_price_notice(env, _):
-    from repairs import service as rep
+    from repairs import prices
 
-    rep.add_price(None, model="DBL-SSD", effective_from=date(2026, 1, 1), amount="100")
+    prices.add_price(None, model="DBL-SSD", effective_from=date(2026, 1, 1), amount="100")
     return Case("POST", "/api/v1/repairs/prices/notice", env.user("supervisor"), _prices(), idempotency_key=True,
                 json={"effective_from": "2026-12-01", "delta": -10, "notice": "December notice"})
 

@@ -51,11 +51,11 @@ def world(app) -> World:
 def prices(app, world):
     """Model A400 at 120 RMB and every other model at 100 RMB, from 2026-01-01."""
     from core.extensions import db
-    from repairs import service
+    from repairs import prices
 
     with app.app_context():
-        service.add_price(None, model="SSD A400 240G", effective_from=date(2026, 1, 1), amount="120")
-        service.add_price(None, model="*", effective_from=date(2026, 1, 1), amount="100")
+        prices.add_price(None, model="SSD A400 240G", effective_from=date(2026, 1, 1), amount="120")
+        prices.add_price(None, model="*", effective_from=date(2026, 1, 1), amount="100")
         db.session.commit()
 
 

@@ -73,7 +73,7 @@ def test_five_declared_four_arrive(app, world, prices, login):
 
 def test_quote_keeps_the_price_in_force_on_the_intake_day(app, world, prices, api_as):
     """A later notice ("every repair 10 RMB cheaper from a date") changes new quotes only."""
-    from repairs import service
+    from repairs import prices, service
 
     with app.app_context():
         rma = _scenario(world)
@@ -88,8 +88,8 @@ def test_quote_keeps_the_price_in_force_on_the_intake_day(app, world, prices, ap
         parcel = service.parcel_by_rma(rma)
         units = {u.serial: u for u in parcel.units}
         assert units["SN0003"].quote_amount == Decimal("100.00")  # the old quote stands
-        assert service.price_in_force("U盘 DT 32G", date(2026, 11, 19)).amount == Decimal("100.00")
-        assert service.price_in_force("U盘 DT 32G", date(2026, 11, 20)).amount == Decimal("90.00")
+        assert prices.price_in_force("U盘 DT 32G", date(2026, 11, 19)).amount == Decimal("100.00")
+        assert prices.price_in_force("U盘 DT 32G", date(2026, 11, 20)).amount == Decimal("90.00")
         second = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[
             {"model": "U盘 DT 32G", "serial": "SN0100", "warranty_claimed": False}], at=at(date(2026, 11, 23), 9))
         service.receive_unit(None, "SN0100", second, at=at(date(2026, 11, 23), 10))

@@ -31,19 +31,20 @@ def test_the_migration_upper_cases_serials_already_stored(tmp_path):
         app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
             upgrade(revision="68f56e7b7243")
-            # Rows as an earlier Depot stored them (the schema is the same at that revision).
-            from core.directory.models import Dealer
-            from repairs.models import RepairUnit, ReturnParcel
-
-            dealer = Dealer(code="D1", name="D")
-            db.session.add(dealer)
-            db.session.flush()
-            parcel = ReturnParcel(rma_number="RMA2611-0001", dealer_id=dealer.id)
-            db.session.add(parcel)
-            db.session.flush()
-            db.session.add(RepairUnit(parcel_id=parcel.id, line_no=1, serial="sn-old-1", model="M",
-                                      replacement_serial="rep-2"))
-            db.session.commit()
+            # Rows as an earlier Depot stored them, written as SQL: today's models have columns
+            # that did not exist at that revision.
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO dealer (id, code, name, contact, phone, region, address, "
+                                  "channel_rep, active, created_at) VALUES (1, 'D1', 'D', '', '', '', '', '', true, "
+                                  "CURRENT_TIMESTAMP)"))
+                conn.execute(text("INSERT INTO return_parcel (id, rma_number, dealer_id, inbound_carrier, source, "
+                                  "note, created_at, created_by) VALUES (1, 'RMA2611-0001', 1, '', 'form', '', "
+                                  "CURRENT_TIMESTAMP, '')"))
+                conn.execute(text("INSERT INTO repair_unit (id, parcel_id, line_no, serial, model, fault, "
+                                  "warranty_claimed, declared, state, human_damage, no_stock, out_of_warranty, "
+                                  "inspection_note, replacement_serial, updated_at) VALUES (1, 1, 1, 'sn-old-1', "
+                                  "'M', '', true, true, 'declared', false, false, false, '', 'rep-2', "
+                                  "CURRENT_TIMESTAMP)"))
             upgrade()
             with db.engine.connect() as conn:
                 row = conn.execute(text("SELECT serial, replacement_serial FROM repair_unit WHERE id = 1")).one()
