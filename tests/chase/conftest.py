@@ -12,8 +12,8 @@ FACTORY_SHIPPING = "shipping@factory.example"
 
 
 @pytest.fixture()
-def mailboxes(app, smtp):  # noqa: F811
-    """The factory shipping department's mailbox and the approving departments' addresses."""
+def departments(app):
+    """The approving departments with their addresses, and the factory shipping department's mailbox."""
     from core.directory.models import Department
     from core.extensions import db
 
@@ -23,8 +23,14 @@ def mailboxes(app, smtp):  # noqa: F811
         for code, name in (("channel", "渠道部"), ("product", "产品部"), ("purchasing", "采购部")):
             db.session.add(Department(code=code, name=name, email=f"{code}@depot.example"))
         db.session.commit()
-    yield smtp
+    yield
     app.config["FACTORY_SHIPPING_EMAIL"] = saved
+
+
+@pytest.fixture()
+def mailboxes(departments, smtp):  # noqa: F811
+    """The loopback SMTP server's inbox, with every owner's address set up."""
+    return smtp
 
 
 def sweep(app, day: str, *extra: str):
