@@ -75,7 +75,7 @@ def _task_words(kind: str, status: str, rma: str, dealer: str, serial: str | Non
     else:
         text = _("Contact the dealer about “%(what)s” (parcel %(rma)s, %(dealer)s)",
                  what=what, rma=rma, dealer=dealer or "—")
-    if serial:
+    if serial and serial not in (detail or ""):
         text += f" · {serial}"
     if detail:
         text += f" · {detail}"

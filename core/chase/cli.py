@@ -30,14 +30,14 @@ def sweep_command(day, dry_run):
     failed = 0
     for group in groups:
         if dry_run:
-            click.echo(f"would mail {len(group.items)} item(s) to {', '.join(group.recipients)}")
+            click.echo(f"would mail {len(group.items)} item(s) of {group.title} to {', '.join(group.recipients)}")
             continue
         # One transaction per e-mail: claim the items, send, commit.
         try:
             chase.record(group, today)
             mail.send(chase.compose(group, today))
             db.session.commit()
-            click.echo(f"mailed {len(group.items)} item(s) to {', '.join(group.recipients)}")
+            click.echo(f"mailed {len(group.items)} item(s) of {group.title} to {', '.join(group.recipients)}")
         except IntegrityError:
             db.session.rollback()
             click.echo(f"skipped {group.title}: another sweep is mailing these items")

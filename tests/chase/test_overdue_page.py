@@ -29,7 +29,7 @@ def test_every_kind_of_late_work_is_on_the_overdue_page(app, world, make_user, l
     reports = page[page.index('id="chase-factory_report"'):]
     assert shipment in reports and f'href="/shipments/{shipment}"' in reports
     assert "Finished-goods store → dealer" in reports and "fg_dealer" not in page  # no raw codes
-    assert "14 days" in reports
+    assert "14 day(s)" in reports
     counts = page[page.index('id="chase-office_count"'):]
     assert "上海办事处: no weekly count for 2026-11-09 – 2026-11-15" in counts and "北京办事处" not in counts
     assert "Nothing is overdue." not in page
