@@ -21,6 +21,6 @@ def init_app(app) -> None:
     staff = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
     register_nav(_l("Stock"), "inventory.stock", staff, order=20)
     register_nav(_l("Movements"), "inventory.movements", staff, order=21)
-    register_nav(_l("Counts"), "inventory.counts", staff, order=22)
+    register_nav(_l("Counts"), "inventory.counts", staff + (Role.CHANNEL,), order=22)  # channel: spot checks
     register_nav(_l("Office requests"), "inventory.requests", staff, order=23)
     register_nav(_l("Vendor pool"), "inventory.vendor_pool", (Role.CLERK, Role.SERVICE, Role.SUPERVISOR), order=24)

@@ -22,6 +22,8 @@ blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1/inventory",
 
 STAFF = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
+# Counts: the staff, and channel staff recording spot checks on their office visits (their own only).
+COUNTERS = STAFF + (Role.CHANNEL,)
 
 
 def _page(stmt, args):
@@ -152,7 +154,7 @@ def _count_input(args) -> count_svc.CountInput:
 
 @blp.route("/counts")
 class Counts(MethodView):
-    @roles_required(*STAFF)
+    @roles_required(*COUNTERS)
     @blp.arguments(s.CountFilterArgs, location="query")
     @blp.response(200, s.CountPageSchema)
     def get(self, args):
@@ -160,7 +162,7 @@ class Counts(MethodView):
         return _page(count_svc.counts_query(actor(), location_id=_location_id(args["location"]),
                                             status=args["status"]), args)
 
-    @roles_required(*STAFF)
+    @roles_required(*COUNTERS)
     @idempotent
     @blp.arguments(s.CountArgs)
     @blp.response(201, s.CountSchema)
@@ -186,7 +188,7 @@ class UploadFiles(Schema):
 
 @blp.route("/counts/upload")
 class CountUpload(MethodView):
-    @roles_required(*STAFF)
+    @roles_required(*COUNTERS)
     @idempotent
     @blp.arguments(UploadForm, location="form")
     @blp.arguments(UploadFiles, location="files")
@@ -201,7 +203,7 @@ class CountUpload(MethodView):
 
 @blp.route("/counts/<int:count_id>")
 class CountItem(MethodView):
-    @roles_required(*STAFF)
+    @roles_required(*COUNTERS)
     @blp.response(200, s.CountSchema)
     def get(self, count_id):
         """One count as counted (no ledger figures)."""
@@ -247,7 +249,7 @@ class CountRecount(MethodView):
 
 @blp.route("/counts/<int:count_id>/withdraw")
 class CountWithdraw(MethodView):
-    @roles_required(*STAFF)
+    @roles_required(*COUNTERS)
     @blp.arguments(s.NoteArgs)
     @blp.response(200, s.CountSchema)
     def post(self, args, count_id):

@@ -69,6 +69,9 @@ PENDING = (SUBMITTED, RECOUNT_REQUIRED)
 # Why a recount is wanted.
 BY_THRESHOLD, BY_SUPERVISOR = "threshold", "supervisor"
 LOSS_CODE = service.SYSTEM_LOCATIONS[COUNT_LOSS][0]
+SPOT = "spot"
+# Who records spot checks (抽查): HQ staff, and channel staff visiting an office (manual 办事处 5.1.4).
+SPOT_CHECK_ROLES = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.CHANNEL)
 
 
 @dataclass(slots=True)
@@ -325,6 +328,42 @@ def reconcile_serials(count: StockCount) -> SerialResult:
 
 # --- access --------------------------------------------------------------------------------
 
+def is_channel_visitor(actor) -> bool:
+    """Channel staff (neither HQ staff nor bound to an office): they spot-check the offices' spares on visits.
+
+    They record spot checks of an office's stock only, and see only the counts they recorded.
+    """
+    if actor is None or getattr(actor, "is_hq", False):
+        return False
+    return Role.CHANNEL in actor.roles and Role.OFFICE not in actor.roles
+
+
+def _ensure_channel_location(location: Location) -> None:
+    if location.office_id is None:
+        raise Forbidden(_("Channel staff spot-check the regional offices' spares; %(code)s is not an office's stock.",
+                          code=location.code))
+
+
+def count_kinds(actor) -> list[str]:
+    """The kinds of count ``actor`` may record: offices weekly and monthly, channel staff spot checks, HQ all."""
+    if is_channel_visitor(actor):
+        return [SPOT]
+    if visible_office_id(actor) is not None or not actor.has_role(*SPOT_CHECK_ROLES):
+        return [k for k in COUNT_KINDS if k != SPOT]
+    return list(COUNT_KINDS)
+
+
+def countable_locations(actor) -> list[Location]:
+    """Where ``actor`` may count: what they see (offices: their own), for channel staff every office's stock."""
+    if is_channel_visitor(actor):
+        locations = list(db.session.scalars(
+            select(Location).where(Location.active.is_(True), Location.office_id.is_not(None))
+            .order_by(Location.kind, Location.code)))
+    else:
+        locations = service.visible_locations(actor)
+    return [loc for loc in locations if loc.physical and loc.kind != TRANSIT]
+
+
 def may_see_expected(actor, count: StockCount) -> bool:
     """Blind counts show the ledger's figures to supervisors only until accepted."""
     if count.blind and count.status != ACCEPTED:
@@ -337,6 +376,10 @@ def get_count(actor, count_id: int) -> StockCount:
     count = service.by_id(StockCount, count_id)
     if count is None:
         raise NotFound(_("No count %(id)s.", id=count_id))
+    if is_channel_visitor(actor):
+        if count.counted_by_id != actor.id:
+            raise Forbidden(_("Channel staff see the spot checks they recorded."))
+        return count
     service.ensure_location_access(actor, count.location)
     if count.blind and visible_office_id(actor) is not None:
         raise Forbidden(_("Spot checks are HQ's."))
@@ -354,7 +397,9 @@ def counts_query(actor, *, location_id: int | None = None, status: str | None = 
     """A select of the counts this user may see, newest first."""
     stmt = select(StockCount).join(Location, Location.id == StockCount.location_id).order_by(StockCount.id.desc())
     limit = visible_office_id(actor)
-    if limit is not None:
+    if is_channel_visitor(actor):
+        stmt = stmt.where(StockCount.counted_by_id == actor.id)
+    elif limit is not None:
         stmt = stmt.where(Location.office_id == limit, StockCount.blind.is_(False))
     if location_id:
         stmt = stmt.where(StockCount.location_id == location_id)
@@ -561,7 +606,8 @@ def _known_skus(skus: set[str]) -> set[str]:
 def submit_count(actor, *, location: Location, kind: str, data: CountInput, method: str = "form",
                  counted_at: datetime | None = None, full: bool = True, note: str = "",
                  recount_of: StockCount | None = None) -> StockCount:
-    """Record a count. Offices count their own stock weekly or monthly; HQ staff do blind spot checks.
+    """Record a count. Offices count their own stock weekly or monthly; HQ staff do blind spot checks,
+    and so do channel staff, of an office's stock only (manual 办事处 5.1.4).
 
     A count needs at least one line (a full count lists every part held, 0
     for none). Several lines of one SKU are added up. Unknown SKUs, serials
@@ -571,14 +617,20 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
     """
     if actor is None:
         raise Forbidden(_("Sign in first."))
-    service.ensure_location_access(actor, location)
+    channel = is_channel_visitor(actor)
+    if channel:
+        _ensure_channel_location(location)
+    else:
+        service.ensure_location_access(actor, location)
     if location.kind not in PHYSICAL_KINDS or location.kind == TRANSIT:
         raise ValidationFailed(_("Only a store, an office or a bin can be counted."), errors={"location": [location.code]})
     if kind not in COUNT_KINDS:
         raise ValidationFailed(_("Unknown kind of count."), errors={"kind": [_("One of: %(k)s", k=", ".join(COUNT_KINDS))]})
-    is_office_user = visible_office_id(actor) is not None
-    if kind == "spot" and (is_office_user or not actor.has_role(Role.CLERK, Role.SERVICE, Role.SUPERVISOR)):
-        raise Forbidden(_("Spot checks are done by HQ staff."))
+    is_office_user = visible_office_id(actor) is not None and not channel
+    if kind == SPOT and (is_office_user or not actor.has_role(*SPOT_CHECK_ROLES)):
+        raise Forbidden(_("Spot checks are done by HQ staff and channel staff."))
+    if channel and kind != SPOT:
+        raise Forbidden(_("Channel staff record spot checks; the office counts its own stock weekly and monthly."))
     now = utcnow()
     counted_at = counted_at or now
     if counted_at.tzinfo is None or counted_at > now + service.CLOCK_SKEW:
@@ -662,7 +714,7 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
         raise Conflict(_("The same count of %(loc)s was submitted a moment ago as %(n)s.", loc=location.code,
                          n=twin.number), code="duplicate_count", count=twin.number)
     count = StockCount(number=next_number("CNT", local_today().strftime("%y%m")), location_id=location.id, kind=kind,
-                       method=method, blind=kind == "spot", full=full, counted_at=counted_at, status=SUBMITTED,
+                       method=method, blind=kind == SPOT, full=full, counted_at=counted_at, status=SUBMITTED,
                        recount_of_id=recount_of.id if recount_of else None, counted_by_id=actor.id,
                        note=(note or "").strip())
     db.session.add(count)
@@ -748,7 +800,8 @@ def withdraw_count(actor, count: StockCount, note: str = "") -> StockCount:
     """Take back a count that has not been accepted: by the office it counted, whoever counted it, or the supervisor."""
     if actor is None:
         raise Forbidden(_("Sign in first."))
-    service.ensure_location_access(actor, count.location)
+    if not is_channel_visitor(actor):  # channel staff: their own spot checks only (may_withdraw)
+        service.ensure_location_access(actor, count.location)
     if not may_withdraw(actor, count) and count.status in PENDING:
         raise Forbidden(_("Only the office that counted, the person who counted or the supervisor can withdraw a count."))
     if count.status not in PENDING:

@@ -16,13 +16,14 @@ from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from core.pagination import paginate
 from inventory import counts as count_svc
 from inventory import office_reports, service, spares, vendor
-from inventory.models import COUNT_KINDS
 
 bp = Blueprint("inventory", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/inventory", url_prefix="/inventory")
 
 STAFF = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
+# Counts: the staff, and channel staff recording spot checks on their office visits (their own only).
+COUNTERS = STAFF + (Role.CHANNEL,)
 
 
 def _failed(err: DomainError, back: str):
@@ -145,29 +146,31 @@ def reverse(movement_id):
 # --- counts -------------------------------------------------------------------------------
 
 @bp.route("/counts")
-@roles_required(*STAFF)
+@roles_required(*COUNTERS)
 def counts():
     loc_id = _int("location")
     location = None
+    channel = count_svc.is_channel_visitor(actor())
     if loc_id:
         location = service.get_location(loc_id)
-        service.ensure_location_access(actor(), location)
+        if not channel:  # channel staff list only the counts they recorded
+            service.ensure_location_access(actor(), location)
     page = paginate(count_svc.counts_query(actor(), location_id=loc_id, status=request.args.get("status")),
                     request.args.get("page", 1))
     # Units other locations' counts took from this one: its loss, shown on its own page.
-    taken = count_svc.relocations_out(loc_id) if location is not None else []
+    taken = count_svc.relocations_out(loc_id) if location is not None and not channel else []
     return render_template("inventory/counts.html", page=page, locations=_countable_locations(),
                            location=location, taken=taken, status_label=count_svc.status_label)
 
 
 def _countable_locations():
-    return [loc for loc in service.visible_locations(actor()) if loc.physical and loc.kind != "transit"]
+    return count_svc.countable_locations(actor())
 
 
 def _count_form(recount_of=None, status=200):
     """The count form, with what the user chose kept (a failed upload must not reset the location)."""
     locations = _countable_locations()
-    kinds = [k for k in COUNT_KINDS if k != "spot" or visible_office_id(actor()) is None]
+    kinds = count_svc.count_kinds(actor())
     chosen = {"location": request.form.get("location", ""), "kind": request.form.get("kind", ""),
               "full": request.form.get("full") == "1" if request.method == "POST" else True,
               "note": request.form.get("note", ""), "serials": request.form.get("serials", ""),
@@ -186,7 +189,7 @@ def _count_form(recount_of=None, status=200):
 
 
 @bp.route("/counts/new", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*COUNTERS)
 @idempotent
 def new_count():
     recount_of = None
@@ -225,7 +228,7 @@ def new_count():
 
 
 @bp.route("/counts/<int:count_id>")
-@roles_required(*STAFF)
+@roles_required(*COUNTERS)
 def count_detail(count_id):
     count = count_svc.get_count(actor(), count_id)
     rec = count_svc.reconcile(count) if count_svc.may_see_expected(actor(), count) else None
@@ -277,7 +280,7 @@ def count_recount(count_id):
 
 
 @bp.route("/counts/<int:count_id>/withdraw", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*COUNTERS)
 def count_withdraw(count_id):
     back = url_for(".count_detail", count_id=count_id)
     try:

@@ -10,7 +10,8 @@ package's service (NotFound when there is none) and applies the access rules:
   locations only (403 otherwise);
 - part labels: HQ staff and office users (a SKU label shows no office's stock).
 
-A unit still on its way to repair carries the data-wipe notice (DOMAIN.md A.7).
+A unit still on its way to repair carries the data-wipe notice (DOMAIN.md A.7), the
+same notice the dealer's pages and the receipt show (repairs/notices.py).
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from core.accounts.roles import Role
 from core.calendar import local_day
 from core.errors import Forbidden, NotFound, ValidationFailed
 from labels.render import LabelSpec
+from repairs.notices import DATA_WIPE
 
 HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
 STAFF = HQ + (Role.OFFICE,)
@@ -38,7 +40,8 @@ MAX_BATCH_CODES = 500
 MAX_LABELS = 2000   # one request's labels: about 2 s to render and 85 A4 sheets
 MAX_PIECES = 99
 
-DATA_WIPE_NOTICE = _l("Repair wipes this unit: no data is kept. Back up all data before sending it in.")
+# The one data-wipe notice (repairs/notices.py), in its label-size form.
+DATA_WIPE_NOTICE = DATA_WIPE.label
 
 
 def _require(actor, *roles) -> None:

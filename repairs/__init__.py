@@ -13,9 +13,12 @@ def init_app(app) -> None:
     from repairs import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
     from repairs import demo  # noqa: F401  (registers the demo loader)
     from repairs import public, views
+    from repairs.notices import DATA_WIPE
 
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)
+    # The data-wipe notice, one text for every page that shows it (repairs/_data_wipe_notice.html).
+    app.add_template_global(DATA_WIPE, "DATA_WIPE")
     api.register_blueprint(repairs_api.blp)
     hands = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
     register_nav(_l("Scan station"), "repairs.scan_station", roles=(Role.CLERK,), order=20)

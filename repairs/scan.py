@@ -159,8 +159,14 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
                     raise service._invalid(unit, "factory_replaced")
                 return _result("needs_input", _("Now scan the replacement unit's serial."), unit=unit,
                                needs="replacement_serial")
-            service.receive_from_factory(actor, unit, outcome, replacement_serial=replacement_serial, scrap=scrap,
-                                         note=_("scrapped with the dealer's consent") if scrap else "")
+            if scrap and not service.can_scrap(unit):
+                # A scan cannot say who agreed: the consent must already be on record, never assumed here.
+                try:
+                    service.ensure_can_scrap(unit)
+                except ValidationFailed as err:
+                    err.extra["unit"] = unit_view(unit)  # the screen shows which unit stays unscrapped
+                    raise
+            service.receive_from_factory(actor, unit, outcome, replacement_serial=replacement_serial, scrap=scrap)
             return _result("done", _("Back from the factory: %(o)s.", o=outcome), unit=unit)
         shipment = service.ship_to_dealer(actor, [unit])
         return _result("done", _("Shipped to the dealer in shipment %(n)s.", n=shipment.number), unit=unit,
