@@ -13,13 +13,13 @@ import re
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import sheets
 from core.accounts import scope
-from core.calendar import add_working_days, local_day, local_today
+from core.calendar import local_day, local_today
 from core.codes import normalise_serial
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed

@@ -165,6 +165,9 @@ class RouteUpdateArgs(Schema):
     factory_id = fields.Integer()
     promise_days = fields.Integer(allow_none=True, metadata={"description": "Working days; null: no promise."})
     dispatch_days = fields.Integer()
+    factory_chase_days = fields.Integer(metadata={"description": "Calendar days at the factory before it is chased."})
+    chase_after_days = fields.Integer(
+        metadata={"description": "Route without a promise: days at the repairer before the unit is long outstanding."})
     active = fields.Boolean()
 
 
@@ -188,6 +191,8 @@ class RouteSchema(Schema):
     factory = fields.Nested(FactoryRefSchema)
     promise_days = fields.Integer(allow_none=True)
     dispatch_days = fields.Integer()
+    factory_chase_days = fields.Integer()
+    chase_after_days = fields.Integer()
     active = fields.Boolean()
 
 

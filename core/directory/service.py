@@ -25,7 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from core.accounts.roles import DEPARTMENT_ROLES, Role
 from core.accounts.scope import ensure_office_access, visible_office_id
 from core.calendar.service import local_today
-from core.directory.models import Dealer, Department, Factory, Office, RepairRoute, Vendor
+from core.directory.models import (
+    FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, Dealer, Department, Factory, Office, RepairRoute, Vendor,
+)
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.input_limits import single_line_problem, text_problem
@@ -264,8 +266,11 @@ KINDS = {
     "route": _Kind(RepairRoute, "repair route", {
         "code": _code(), "name": _text(120, required=True),
         "factory_id": _required_ref(Factory, _l("No such factory.")),
-        "promise_days": _int(1, 60, optional=True), "dispatch_days": _int(0, 30), "active": parse_bool,
-    }, ("code", "name", "factory_id"), {"active": True, "dispatch_days": 2}),
+        "promise_days": _int(1, 60, optional=True), "dispatch_days": _int(0, 30),
+        "factory_chase_days": _int(1, 90, optional=True), "chase_after_days": _int(1, 365, optional=True), "active": parse_bool,
+    }, ("code", "name", "factory_id"), {"active": True, "dispatch_days": 2,
+                                        "factory_chase_days": FACTORY_CHASE_DAYS,
+                                        "chase_after_days": LONG_OUTSTANDING_DAYS}),
     "vendor": _Kind(Vendor, "vendor", {
         "code": _code(), "name": _text(120, required=True), "contact": _text(120), "email": _email,
         "phone": _phone,

@@ -12,10 +12,16 @@ Definitions (also shown on the report page):
   Shanghai calendar day of the period.
 * *Dispatch on time* (2 working days): of the units sent to the factory in the
   period, those sent no later than their dispatch due day.
-* *Ship-back on time* (7 working days from acceptance): of the units returned
-  to the dealer in the period that carry a ship-back promise, those shipped no
-  later than their due day. Units on routes without a promise (Taiwan repair)
+* *Ship-back on time* (the dealer promise, 7 working days from acceptance):
+  of the units returned to the dealer in the period that carry a ship-back
+  promise, those shipped no later than their due day. The due day is net of
+  pauses: the working days a case waited for the dealer's answer or the
+  supervisor's decision push it on (:mod:`repairs.clocks`), so a unit delayed
+  by a dispute is not late. Units on routes without a promise (Taiwan repair)
   are not measured.
+* *Whose clock ran out*: a unit returned late is the factory's when it stayed
+  at the factory past the factory's own days (back later than its factory due
+  day), else customer service's.
 * *Turnaround*: working days from receipt to the return to the dealer, for the
   units returned in the period. Working days come from :mod:`core.calendar`
   (official holidays, make-up working days and company closures) through a
@@ -246,7 +252,7 @@ fig_unit = SqlTable(
     SqlColumn("id", Integer), SqlColumn("parcel_id", Integer), SqlColumn("dealer_id", Integer),
     SqlColumn("route_id", Integer), SqlColumn("model", String(80)), SqlColumn("fault", String(300)),
     SqlColumn("r", Integer), SqlColumn("d", Integer), SqlColumn("b", Integer), SqlColumn("s", Integer),
-    SqlColumn("dd", Integer), SqlColumn("sd", Integer),
+    SqlColumn("dd", Integer), SqlColumn("sd", Integer), SqlColumn("fd", Integer),
     # Turnaround in working days (receipt to return), from the working-day ordinals.
     SqlColumn("t", Integer),
     prefixes=["TEMPORARY"],
@@ -297,7 +303,8 @@ def _load_units(conn, period: Period, scope: Scope) -> None:
     stmt = (
         select(u.c.id, u.c.parcel_id, p.c.dealer_id, u.c.route_id, func.trim(u.c.model), func.trim(u.c.fault),
                received, local_daynum(u.c.dispatched_at), local_daynum(u.c.returned_at), shipped,
-               date_daynum(u.c.dispatch_due), date_daynum(u.c.ship_due), ws.c.ord - wr.c.ord)
+               date_daynum(u.c.dispatch_due), date_daynum(u.c.ship_due), date_daynum(u.c.factory_due),
+               ws.c.ord - wr.c.ord)
         .select_from(u.join(p, p.c.id == u.c.parcel_id)
                      .outerjoin(wr, wr.c.day == received).outerjoin(ws, ws.c.day == shipped))
         .where(touched)
@@ -330,6 +337,11 @@ def _flow_columns(period: Period):
         count_if(and_(within(f.s), f.sd.isnot(None))).label("ship_n"),
         count_if(and_(within(f.s), f.sd.isnot(None), f.s <= f.sd)).label("ship_ok"),
     ]
+
+
+def _factory_late(f):
+    """SQL: the unit came back from the factory after the factory's own clock ran out."""
+    return and_(f.fd.isnot(None), f.b.isnot(None), f.b > f.fd)
 
 
 def _turnaround_histograms(conn, period: Period, key=None) -> dict:
@@ -390,9 +402,14 @@ def _repair_tables(conn, period: Period, scope: Scope) -> list[Table]:
         *_flow_columns(period),
         func.count(func.distinct(case((and_(f.d >= period.start_num, f.d < period.end_num), f.parcel_id)))),
         func.count(func.distinct(case((and_(f.s >= period.start_num, f.s < period.end_num), f.parcel_id)))),
+        # Units returned late by whose clock ran out: the factory's, else customer service's.
+        func.sum(case((and_(f.s >= period.start_num, f.s < period.end_num, f.sd.isnot(None), f.s > f.sd,
+                            _factory_late(f)), 1), else_=0)),
     )).one()
     received, dispatched, back, returned, disp_n, disp_ok, ship_n, ship_ok = (int(v or 0) for v in totals[:8])
     parcels_sent, parcels_returned = int(totals[8] or 0), int(totals[9] or 0)
+    late_factory = int(totals[10] or 0)
+    late_cs = ship_n - ship_ok - late_factory
     p = ReturnParcel.__table__
     parcel_stmt = select(func.count()).select_from(p).where(_in_period(p.c.arrived_at, period))
     if scope.office_id is not None:
@@ -410,10 +427,15 @@ def _repair_tables(conn, period: Period, scope: Scope) -> list[Table]:
         [_("Returned to the dealer"), parcels_returned, returned, None, None],
         [_("Sent to the factory within 2 working days"), None, disp_ok, disp_n, _rate(disp_ok, disp_n)],
         [_("Returned within 7 working days of acceptance"), None, ship_ok, ship_n, _rate(ship_ok, ship_n)],
+        [_("Returned late: the factory's clock ran out"), None, late_factory, ship_n, _rate(late_factory, ship_n)],
+        [_("Returned late: customer service's clock ran out"), None, late_cs, ship_n, _rate(late_cs, ship_n)],
     ])
     summary.note = _("Dispatch on time: sent no later than the due day (2 working days from receipt). "
                      "Return on time: shipped to the dealer no later than the due day (7 working days from "
-                     "acceptance); routes without a promise (Taiwan repair) are not measured.")
+                     "acceptance, not counting the working days the case waited for the dealer's answer or "
+                     "the supervisor's decision); routes without a promise (Taiwan repair) are not measured. "
+                     "A late return is the factory's when the unit stayed at the factory past the factory's "
+                     "own days, else customer service's.")
     turnaround = Table("turnaround", _("Turnaround, receipt to return (working days)"), [
         Column("units", _("Units returned"), "int"), Column("average", _("Average"), "days"),
         Column("p90", _("90th percentile"), "days"), Column("min", _("Shortest"), "days"),
@@ -851,8 +873,10 @@ def _backlog_by_age(conn, scope: Scope, today: date) -> Chart:
     """Open units (in our hands or at the factory) by working days since receipt, as of today."""
     u = RepairUnit.__table__
     day = local_daynum(u.c.received_at).label("day")
-    clock = case((u.c.state.in_(sorted(st.DISPATCH_CLOCK)), "cs"), else_="factory").label("clock")
-    open_states = sorted(st.DISPATCH_CLOCK | st.SHIP_CLOCK)
+    # Units waiting for the dealer's or the supervisor's decision are still in CS's hands.
+    with_cs = st.DISPATCH_CLOCK | st.PAUSED
+    clock = case((u.c.state.in_(sorted(with_cs)), "cs"), else_="factory").label("clock")
+    open_states = sorted(with_cs | st.SHIP_CLOCK)
     stmt = (select(day, clock, func.count()).where(u.c.state.in_(open_states), u.c.received_at.isnot(None))
             .group_by(day, clock))
     rows = conn.execute(_unit_scope(stmt, scope)).all()
