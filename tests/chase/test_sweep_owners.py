@@ -203,3 +203,27 @@ def test_a_week_later_the_office_is_chased_for_the_new_week(app, world, make_use
     bj = mails_to(mailboxes, BJ_OFFICE)
     assert len(bj) == 1 and "no weekly count for 2026-11-16 – 2026-11-22" in bj[0].get_content()
     assert "no monthly count" not in bj[0].get_content()
+
+
+def test_a_taiwan_unit_away_too_long_is_chased_to_the_repairer(app, world, make_user, mailboxes):  # noqa: F811
+    """Taiwan repair makes no promise, but a unit away longer than the route allows is chased, not forgotten."""
+    from core.extensions import db
+    from repairs import clocks, service
+
+    sent = date(2026, 10, 1)
+    with app.app_context():
+        parcel = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "TW-1"}],
+                                       at=at(sent, 8))
+        unit = service.receive_unit(None, "TW-1", parcel, at=at(sent, 9))
+        service.inspect_unit(None, unit, route_code="TW", at=at(sent, 10))
+        service._transition(None, unit, "dispatch", at=at(sent, 15), dispatched_at=at(sent, 15),
+                            factory_due=clocks.factory_due(sent, unit.route))
+        db.session.commit()
+        due = unit.factory_due
+    assert due == sent + timedelta(days=clocks.LONG_OUTSTANDING_DAYS)
+    assert sweep(app, due.isoformat()).exit_code == 0
+    assert mails_to(mailboxes, "rma@tw.example") == []
+    assert sweep(app, (due + timedelta(days=75)).isoformat()).exit_code == 0
+    [mail] = mails_to(mailboxes, "rma@tw.example")
+    assert "台湾返修中心" in mail["Subject"] and "TW-1" in mail.get_content() and "75 day(s) late" in mail.get_content()
+    assert "long outstanding" in mail.get_content()
