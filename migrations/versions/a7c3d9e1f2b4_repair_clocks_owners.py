@@ -21,6 +21,15 @@ LONG_OUTSTANDING_DAYS = 30
 SHANGHAI = timezone(timedelta(hours=8))
 
 
+def _local_day(moment):
+    """The Shanghai day of a stored UTC timestamp (SQLite hands back text)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(SHANGHAI).date()
+
+
 def upgrade():
     with op.batch_alter_table("repair_route") as batch:
         batch.add_column(sa.Column("factory_chase_days", sa.Integer(), server_default=str(FACTORY_CHASE_DAYS),
@@ -39,13 +48,17 @@ def upgrade():
         "LEFT JOIN repair_route r ON r.id = u.route_id "
         "WHERE u.state = 'at_factory' AND u.dispatched_at IS NOT NULL")).all()
     for unit_id, dispatched_at, promise_days in rows:
-        if isinstance(dispatched_at, str):  # SQLite hands back text
-            dispatched_at = datetime.fromisoformat(dispatched_at)
-        if dispatched_at.tzinfo is None:
-            dispatched_at = dispatched_at.replace(tzinfo=timezone.utc)
         days = FACTORY_CHASE_DAYS if promise_days is not None else LONG_OUTSTANDING_DAYS
-        due = dispatched_at.astimezone(SHANGHAI).date() + timedelta(days=days)
+        due = _local_day(dispatched_at) + timedelta(days=days)
         conn.execute(sa.text("UPDATE repair_unit SET factory_due = :due WHERE id = :id"), {"due": due, "id": unit_id})
+    # Units waiting for the dealer or the supervisor now: their pause began at inspection.
+    rows = conn.execute(sa.text(
+        "SELECT id, inspected_at FROM repair_unit "
+        "WHERE state IN ('awaiting_dealer', 'disputed') AND inspected_at IS NOT NULL")).all()
+    for unit_id, inspected_at in rows:
+        day = _local_day(inspected_at)
+        conn.execute(sa.text("UPDATE repair_unit SET promise_paused_on = :day WHERE id = :id"),
+                     {"day": day, "id": unit_id})
 
 
 def downgrade():

@@ -351,3 +351,57 @@ def test_on_time_figures_net_of_pauses_against_the_old_rule(app, world, prices, 
         rows = {str(r[0]): r for r in figures.compute_report(parse_month("2026-12"), figures.Scope(None))
                 .table("summary").rows}
         assert rows["Returned within 7 working days of acceptance"][2:5] == [1, 1, 100.0]
+
+
+def test_the_migration_starts_the_clocks_of_units_already_under_way(tmp_path):
+    """Units at the factory get their chase day; units waiting for a decision are paused since inspection."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from core import create_app
+    from core.extensions import db
+    from tests.dbsetup import create_test_database
+
+    url, drop = create_test_database(str(tmp_path))
+    try:
+        app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            upgrade(revision="5e55a0b1c2d3")
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO factory (id, code, name, contact, phone, address, created_at) "
+                                  "VALUES (1, 'F', 'F', '', '', '', CURRENT_TIMESTAMP)"))
+                conn.execute(text("INSERT INTO repair_route (id, code, name, factory_id, promise_days, dispatch_days, "
+                                  "active) VALUES (1, 'FAC', 'Factory', 1, 7, 2, true), "
+                                  "(2, 'TW', 'Taiwan', 1, NULL, 2, true)"))
+                conn.execute(text("INSERT INTO dealer (id, code, name, contact, phone, region, address, "
+                                  "channel_rep, active, created_at) VALUES (1, 'D1', 'D', '', '', '', '', '', true, "
+                                  "CURRENT_TIMESTAMP)"))
+                conn.execute(text("INSERT INTO return_parcel (id, rma_number, dealer_id, inbound_carrier, source, "
+                                  "note, created_at, created_by) VALUES (1, 'RMA2611-0001', 1, '', 'form', '', "
+                                  "CURRENT_TIMESTAMP, '')"))
+                # Dispatched 2026-11-02 17:00 UTC = 11-03 01:00 in Shanghai; inspected 11-16 02:00 UTC.
+                for uid, state, route, dispatched, inspected in (
+                        (1, "at_factory", 1, "2026-11-02 17:00:00", "2026-11-02 02:00:00"),
+                        (2, "at_factory", 2, "2026-11-02 17:00:00", "2026-11-02 02:00:00"),
+                        (3, "disputed", 1, None, "2026-11-16 02:00:00")):
+                    conn.execute(text(
+                        "INSERT INTO repair_unit (id, parcel_id, line_no, serial, model, fault, warranty_claimed, "
+                        "declared, state, route_id, dispatched_at, inspected_at, human_damage, no_stock, "
+                        "out_of_warranty, inspection_note, updated_at) VALUES (:id, 1, :id, :serial, 'M', '', true, "
+                        "true, :state, :route, :dispatched, :inspected, false, false, false, '', CURRENT_TIMESTAMP)"),
+                        {"id": uid, "serial": f"M{uid}", "state": state, "route": route,
+                         "dispatched": dispatched, "inspected": inspected})
+            upgrade(revision="a7c3d9e1f2b4")
+            with db.engine.connect() as conn:
+                rows = conn.execute(text("SELECT id, factory_due, promise_paused_on, paused_days FROM repair_unit "
+                                         "ORDER BY id")).all()
+                routes = conn.execute(text("SELECT factory_chase_days, chase_after_days FROM repair_route "
+                                           "ORDER BY id")).all()
+            as_text = [tuple(str(v) if v is not None else None for v in row) for row in rows]
+            assert as_text == [("1", "2026-11-10", None, "0"), ("2", "2026-12-03", None, "0"),
+                               ("3", None, "2026-11-16", "0")]
+            assert [tuple(r) for r in routes] == [(7, 30), (7, 30)]
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
