@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -90,7 +89,7 @@ def overdue_count_items(today: date, actor=None):
         due = min(p[1] for p in (missing_week, missing_month) if p)
         yield chase.ChaseItem(
             kind=KIND, item_id=office.id, owner=chase.owner(f"office:{office.id}", office.name, office.email),
-            reference=office.code, description=LazyString(_words, office.name, missing_week, missing_month),
+            reference=office.code, description=chase.Words(_words, office.name, missing_week, missing_month),
             due=due, late=chase.calendar_days_late(due, today), link="/inventory/counts",
             late_unit=chase.CALENDAR,
         )

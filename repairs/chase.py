@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -58,10 +57,11 @@ def overdue_repair_items(today: date, actor=None):
         if late is None:
             continue
         parcel = unit.parcel
+        clock = chase.Words(clocks.kind_label, late.kind, late.days)
         yield chase.ChaseItem(
             kind=UNIT_KIND, item_id=unit.id, owner=_unit_owner(unit, late), reference=unit.serial,
-            description=LazyString(_unit_words, unit.model, parcel.dealer.name if parcel.dealer else "",
-                                   parcel.rma_number, unit.state, LazyString(clocks.kind_label, late.kind, late.days)),
+            description=chase.Words(_unit_words, unit.model, parcel.dealer.name if parcel.dealer else "",
+                                    parcel.rma_number, unit.state, clock),
             due=late.due, late=late.days_late, link=f"/repairs/units/{unit.id}",
             late_unit=chase.WORKING if late.working_days else chase.CALENDAR,
         )
@@ -95,9 +95,9 @@ def overdue_task_items(today: date, actor=None):
         parcel = task.parcel
         yield chase.ChaseItem(
             kind=TASK_KIND, item_id=task.id, owner=owner, reference=parcel.rma_number,
-            description=LazyString(_task_words, task.kind, task.status, parcel.rma_number,
-                                   parcel.dealer.name if parcel.dealer else "",
-                                   task.unit.serial if task.unit is not None else None, task.detail),
+            description=chase.Words(_task_words, task.kind, task.status, parcel.rma_number,
+                                    parcel.dealer.name if parcel.dealer else "",
+                                    task.unit.serial if task.unit is not None else None, task.detail),
             due=task.due_on, late=chase.working_days_late(task.due_on, today),
             link=f"/repairs/parcels/{parcel.rma_number}",
         )

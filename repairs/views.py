@@ -284,7 +284,9 @@ def overdue():
     """The supervisor's first page of the day: overdue units by route and age, then every other
     overdue item (DOA, factory reports, office counts, dealer tasks) by section."""
     report = service.overdue_report(actor())
-    others = [s for s in chase.sections(report["today"], actor()) if s.provider.kind != chase_repairs.UNIT_KIND]
+    # The units table above shows the repairs provider's items; every other provider gets a section.
+    kinds = [p.kind for p in chase.providers() if p.kind != chase_repairs.UNIT_KIND]
+    others = chase.sections(report["today"], actor(), kinds=kinds)
     return render_template("repairs/overdue.html", report=report, chase_sections=others,
                            nothing_overdue=not report["rows"] and not any(s.items for s in others))
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import current_app
-from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -40,7 +39,7 @@ def overdue_report_items(today: date, actor=None):
         shipment = late.shipment
         yield chase.ChaseItem(
             kind=KIND, item_id=shipment.id, owner=owner, reference=shipment.number,
-            description=LazyString(_words, shipment.number, shipment.leg, local_day(shipment.created_at)),
+            description=chase.Words(_words, shipment.number, shipment.leg, local_day(shipment.created_at)),
             due=late.due, late=chase.calendar_days_late(late.due, today), link=f"/shipments/{shipment.number}",
             late_unit=chase.CALENDAR,
         )

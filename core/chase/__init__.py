@@ -13,11 +13,11 @@ overlapping sweeps cannot both claim an item (the second hits the unique key).
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Callable, Iterable
 
 from flask import current_app
 from flask_babel import force_locale
@@ -63,12 +63,29 @@ class Owner:
     recipients: tuple[str, ...]
 
 
+class Words:
+    """A description made in the reader's language when it is shown: ``func(*args)`` at ``str()``.
+
+    Unlike flask_babel's LazyString it has no ``__html__``, so a page always
+    escapes it (it holds dealer names and notes).
+    """
+
+    __slots__ = ("args", "func")
+
+    def __init__(self, func: Callable[..., str], *args):
+        self.func = func
+        self.args = args
+
+    def __str__(self) -> str:
+        return str(self.func(*self.args))
+
+
 @dataclass(frozen=True)
 class ChaseItem:
     """One overdue thing, described in words.
 
-    ``description`` may be a lazy string: the page shows it in the reader's
-    language, the e-mail in each of :data:`MAIL_LOCALES`. ``link`` is a path
+    ``description`` is :class:`Words` (or plain text): the page shows it in the
+    reader's language, the e-mail in each of :data:`MAIL_LOCALES`. ``link`` is a path
     on Depot (the e-mail prefixes ``DEPOT_BASE_URL``).
     """
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -68,14 +67,14 @@ def overdue_doa_items(today: date, actor=None):
             for code in _undecided(app):
                 yield chase.ChaseItem(
                     kind=f"{APPROVAL_KIND}:{code}", item_id=app.id, owner=_department_owner(code, departments),
-                    description=LazyString(_application_words, "approval", app.number, dealer, app.state, code),
+                    description=chase.Words(_application_words, "approval", app.number, dealer, app.state, code),
                     **common)
         else:
             waiting = REPAIRING_DEPARTMENT if app.state == st.RECEIVED else None
             owner = _department_owner(waiting, departments) if waiting else chase.customer_service()
             yield chase.ChaseItem(
                 kind=REPLACEMENT_KIND, item_id=app.id, owner=owner,
-                description=LazyString(_application_words, "replacement", app.number, dealer, app.state, waiting),
+                description=chase.Words(_application_words, "replacement", app.number, dealer, app.state, waiting),
                 **common)
 
 
@@ -105,8 +104,8 @@ def overdue_doa_task_items(today: date, actor=None):
         serial = task.hold.serial if task.hold is not None else None
         yield chase.ChaseItem(
             kind=TASK_KIND, item_id=task.id, owner=owner, reference=number or serial or f"#{task.id}",
-            description=LazyString(_task_words, task.kind, task.status, number, serial,
-                                   task.dealer.name if task.dealer else "", task.detail),
+            description=chase.Words(_task_words, task.kind, task.status, number, serial,
+                                    task.dealer.name if task.dealer else "", task.detail),
             due=task.due_on, late=chase.working_days_late(task.due_on, today), link="/doa/tasks",
         )
 

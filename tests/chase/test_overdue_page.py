@@ -80,3 +80,18 @@ def test_the_api_lists_every_section_and_keeps_the_repairs_list(app, world, make
     assert "U9" in task["description"] and task["due"] == "2026-11-02"
     assert old.status_code == 200 and {r["unit"]["serial"] for r in old.get_json()} == {"U1", "U2"}
     assert api_as("clerk").get("/api/v1/overdue").status_code == 403
+
+
+def test_names_and_notes_on_the_page_are_escaped(app, world, make_user, login, departments):  # noqa: F811
+    from sqlalchemy import update
+
+    from core.directory.models import Dealer
+    from core.extensions import db
+
+    _everything_late(app, world, make_user)
+    with app.app_context():
+        # Names are checked on entry now; an older row (or one edited by hand) may still hold markup.
+        db.session.execute(update(Dealer).where(Dealer.id == world.dealer_bj).values(name="<script>alert(1)</script>"))
+        db.session.commit()
+    page = _page(login("supervisor", username="boss2"))
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -10,7 +10,13 @@ from decimal import Decimal
 
 import pytest
 
-from tests.chase.conftest import FACTORY_SHIPPING, SUPERVISOR, mails_to, recipient_sets, sweep
+from tests.chase.conftest import (
+    FACTORY_SHIPPING,
+    SUPERVISOR,
+    mails_to,
+    recipient_sets,
+    sweep,
+)
 from tests.repairs.conftest import at, world  # noqa: F401  (world: offices, dealers, factory and Taiwan routes)
 
 MON = date(2026, 11, 2)
@@ -96,7 +102,7 @@ def _everything_late(app, world, make_user):  # noqa: F811
         # Both offices hold spares; only BJ counted last week (11-09..15) and last month (October).
         bj, sh = db.session.get(Office, world.office_bj), db.session.get(Office, world.office_sh)
         bj.email, sh.email = BJ_OFFICE, SH_OFFICE
-        db.session.add(Part(sku="USB-64", model="USB 64GB", unit_cost=Decimal("30")))
+        db.session.add(Part(sku="USB-64", model="USB 64GB", unit_cost=Decimal(30)))
         bj_loc = inventory.office_location(bj.id)
         inventory.office_location(sh.id)
         db.session.flush()
