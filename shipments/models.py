@@ -75,6 +75,11 @@ class Shipment(db.Model):
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendor.id"), index=True)
+    # The repair site a unit shipment goes to (hq_factory): the destination of a box packed for it.
+    factory_id: Mapped[int | None] = mapped_column(ForeignKey("factory.id"), index=True)
+    # While the shipment is an open box filled at the scan station: its destination (one open
+    # box per destination, the unique value guards that); empty once the box is closed.
+    box_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     # Inventory locations (inventory.models.Location); set when parts travel.
     from_location_id: Mapped[int | None] = mapped_column(ForeignKey("inv_location.id"))
     to_location_id: Mapped[int | None] = mapped_column(ForeignKey("inv_location.id"))
@@ -96,6 +101,7 @@ class Shipment(db.Model):
     dealer = relationship("Dealer", lazy="joined")
     office = relationship("Office", lazy="joined")
     vendor = relationship("Vendor", lazy="joined")
+    factory = relationship("Factory")
     created_by = relationship("User", foreign_keys=[created_by_id])
 
     @property
