@@ -12,7 +12,7 @@ def init_app(app) -> None:
 
     from core.extensions import api as api_ext
     from core.nav import register_nav
-    from labels import api, sources, views
+    from labels import api, models, sources, views  # noqa: F401  (models: the printer and job tables)
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
