@@ -15,6 +15,7 @@ def init_app(app) -> None:
     from repairs.doa import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
 
     app.config.setdefault("DOA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
+    app.config.setdefault("DOA_WINDOW_DAYS", service.DOA_WINDOW_DAYS)
     app.config.setdefault("DOA_PUBLIC_RATE_LIMIT", "10 per minute")
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)

@@ -158,8 +158,12 @@ class RefundCredit(MethodView):
     @blp.arguments(s.DoaCreditArgs)
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
-        """Refund step 3: commerce issues the sales return / credit number (after finance)."""
-        return service.issue_credit(actor(), _app(number), args["credit_number"], args["note"])
+        """Refund step 3: commerce issues the sales return / credit for the refund's amount (after finance).
+
+        ``amount`` is required (more than 0, at most 2 decimals); ``currency`` defaults to CNY.
+        """
+        return service.issue_credit(actor(), _app(number), args["credit_number"], args["note"],
+                                    amount=args["amount"], currency=args["currency"])
 
 
 @blp.route("/applications/<string:number>/switch-to-replacement")
@@ -170,6 +174,40 @@ class SwitchToReplacement(MethodView):
     def post(self, args, number):
         """After a refused refund the dealer takes a replacement instead."""
         return service.switch_to_replacement(actor(), _app(number), args["note"])
+
+
+@blp.route("/applications/<string:number>/closing-waiver")
+class ClosingWaiver(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(s.DoaWaiverArgs)
+    @blp.response(200, s.DoaApplicationDetailSchema)
+    def post(self, args, number):
+        """The supervisor waives the missing sales sign-off / signed scan so the case can close (reason required)."""
+        return service.waive_closing_papers(actor(), _app(number), args["reason"])
+
+
+@blp.route("/applications/<string:number>/close")
+class Close(MethodView):
+    @roles_required(*st.ACTION_ROLES["close"])
+    @blp.arguments(s.DoaNoteArgs)
+    @blp.response(200, s.DoaApplicationDetailSchema)
+    def post(self, args, number):
+        """Close a case whose replacement shipped or refund was credited.
+
+        409 naming what is missing unless the sales head signed and the signed
+        application is scanned, or the supervisor waived them.
+        """
+        return service.close_case(actor(), _app(number), args["note"])
+
+
+@blp.route("/applications/<string:number>/reopen")
+class Reopen(MethodView):
+    @roles_required(*st.ACTION_ROLES["reopen"])
+    @blp.arguments(s.DoaSettleNoteArgs)
+    @blp.response(200, s.DoaApplicationDetailSchema)
+    def post(self, args, number):
+        """The supervisor settles the dealer's dispute of a refusal in the dealer's favour: approval starts again."""
+        return service.reopen(actor(), _app(number), args["note"])
 
 
 @blp.route("/applications/<string:number>/attachments")

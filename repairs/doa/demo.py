@@ -26,7 +26,9 @@ PLAN = [
     (20, "replacement_shipped", "replacement"),
     (8, "refund_product_approved", "refund"),
     (18, "refunded", "refund"),
+    (25, "closed", "replacement"),            # papers waived by the supervisor, then closed
 ]
+REFUND_AMOUNTS = ["89.00", "129.00", "259.50", "499.00"]
 
 
 def _at(day, hour: int) -> datetime:
@@ -91,12 +93,15 @@ def load_doa(rng, echo) -> None:
                 continue
             service.ship_replacement(users["clerk"], app, carrier="德邦", waybill=f"DB{rng.randint(10**9, 10**10 - 1)}",
                                      freight_cost=rng.choice([15, 20, 25]))
+            if goal == "closed":
+                service.waive_closing_papers(users["supervisor"], app, "签字申请单原件在办事处,已电话确认")
+                service.close_case(users["service"], app)
             continue
         service.refund_decide(users["product"], app, "product", "approve")
         if goal == "refund_product_approved":
             continue
         service.refund_decide(users["finance"], app, "finance", "approve")
-        service.issue_credit(users["commerce"], app, f"XT{today:%y%m}{index:03d}")
+        service.issue_credit(users["commerce"], app, f"XT{today:%y%m}{index:03d}", amount=rng.choice(REFUND_AMOUNTS))
     # A unit sent before approval: held, not accepted as DOA (先申请后发货).
     pending = db.session.scalar(select(service.DoaApplication).where(service.DoaApplication.state == "submitted")
                                 .order_by(service.DoaApplication.id).limit(1))

@@ -13,7 +13,7 @@ from core.errors import DomainError
 from core.extensions import limiter
 from repairs.doa import service
 from repairs.doa import states as st
-from repairs.doa.views import parse_unit_lines
+from repairs.doa.views import application_form_context, form_units
 
 bp = Blueprint("doa_public", __name__, url_prefix="/doa-apply", template_folder="templates")
 
@@ -36,7 +36,8 @@ FIELDS = ("dealer_code", "request", "purchase_date", "fault", "contact", "units"
 @bp.route("", methods=["GET"])
 def apply_form():
     """The empty application form."""
-    return render_template("doa/public_apply.html", form={}, errors={}, created=None, failed=False)
+    return render_template("doa/public_apply.html", created=None, failed=False,
+                           **application_form_context({}, {}, [], []))
 
 
 @bp.route("", methods=["POST"])
@@ -44,18 +45,25 @@ def apply_form():
 def apply():
     """Create the application if the fields are valid and the dealer code and phone digits match."""
     form = {k: (request.form.get(k) or "").strip()[:4000] for k in FIELDS}
+    rows, units, origins = form_units(request.form)
+    if request.form.get("more_rows"):
+        # "More lines": the same form with empty unit lines added; nothing is applied for yet.
+        return render_template("doa/public_apply.html", created=None, failed=False,
+                               **application_form_context(form, {}, rows, origins, more=True))
     try:
         app = service.public_apply(
             dealer_code=form["dealer_code"][:20], phone_last4=(request.form.get("phone_last4") or "")[:4],
             request=form["request"] or None, purchase_date=form["purchase_date"] or None, fault=form["fault"],
-            units=parse_unit_lines(form["units"]), contact=form["contact"][:120])
+            units=units, contact=form["contact"][:120])
     except DomainError as err:
         # Field errors name only what the dealer typed; they say nothing about the dealer code.
-        return render_template("doa/public_apply.html", form=form, errors=err.errors, message=err.message,
-                               created=None, failed=False), err.status
+        return render_template("doa/public_apply.html", message=err.message, created=None, failed=False,
+                               **application_form_context(form, err.errors, rows, origins)), err.status
     if app is None:
-        return render_template("doa/public_apply.html", form=form, errors={}, created=None, failed=True), 404
-    return render_template("doa/public_apply.html", form={}, errors={}, created=app, failed=False)
+        return render_template("doa/public_apply.html", created=None, failed=True,
+                               **application_form_context(form, {}, rows, origins)), 404
+    return render_template("doa/public_apply.html", created=app, failed=False,
+                           **application_form_context({}, {}, [], []))
 
 
 @bp.route("/status", methods=["GET"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.schemas import PageArgs, PageSchema
+from repairs.doa import service
 from repairs.doa import states as st
 
 
@@ -73,7 +74,18 @@ class DoaReplacementShipmentArgs(Schema):
 
 class DoaCreditArgs(Schema):
     credit_number = fields.String(required=True)
+    amount = fields.Raw(load_default=None, metadata={"type": "string", "example": "199.00",
+                                                     "description": "The refund: more than 0, at most 2 decimals."})
+    currency = fields.String(load_default=None, metadata={"description": "CNY (default), HKD, TWD or USD."})
     note = fields.String(load_default="")
+
+
+class DoaWaiverArgs(Schema):
+    reason = fields.String(required=True)
+
+
+class DoaSettleNoteArgs(Schema):
+    note = fields.String(required=True, metadata={"description": "Why the refusal is set aside."})
 
 
 class DoaScanArgs(Schema):
@@ -150,7 +162,14 @@ class DoaApplicationSchema(Schema):
     approval_due = fields.Date()
     next_due = fields.Date(allow_none=True)
     overdue = fields.Function(lambda a: a.is_overdue(_today()))
-    allowed_actions = fields.Function(lambda a: st.allowed_actions(a.state, a.request))
+    allowed_actions = fields.Function(lambda a: service.allowed_now(a))
+    window_days = fields.Integer(allow_none=True)
+    outside_window = fields.Boolean()
+    purchase_age_days = fields.Function(lambda a: service.purchase_age_days(a))
+    window_flag = fields.Function(lambda a: service.window_flag(a),
+                                  metadata={"description": "The approvers' warning, in words, or null."})
+    refund_amount = fields.Decimal(as_string=True, allow_none=True)
+    refund_currency = fields.String(allow_none=True)
     units = fields.List(fields.Nested(DoaUnitSchema))
 
 
@@ -178,6 +197,16 @@ class DoaApplicationDetailSchema(DoaApplicationSchema):
     replacement_waybill = fields.Function(
         lambda a: a.replacement_shipment.waybill if a.replacement_shipment else None)
     replacement_shipped_at = fields.DateTime(allow_none=True)
+    replacement_carrier = fields.Function(
+        lambda a: a.replacement_shipment.carrier if a.replacement_shipment else None)
+    papers_missing = fields.Function(lambda a: service.closing_papers_missing(a))
+    papers_missing_labels = fields.Function(
+        lambda a: [str(st.PAPER_LABELS[m]) for m in service.closing_papers_missing(a)])
+    closing_waived_by = fields.String(allow_none=True)
+    closing_waived_at = fields.DateTime(allow_none=True)
+    closing_waiver_reason = fields.String()
+    closed_by = fields.String(allow_none=True)
+    closed_at = fields.DateTime(allow_none=True)
     refund_product_by = fields.String(allow_none=True)
     refund_product_at = fields.DateTime(allow_none=True)
     refund_finance_by = fields.String(allow_none=True)

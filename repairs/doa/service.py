@@ -17,8 +17,9 @@ import zlib
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, insert, or_, select, text, update
+from sqlalchemy import and_, false, func, insert, or_, select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.codes import normalise_serial
@@ -31,13 +32,22 @@ from core.sequences import next_number
 from core.types import utcnow
 from core.locking import hold_in_state, lock_row
 from core.task_states import task_taken
+from inventory.models import Part
 from repairs.doa import states as st
-from repairs.doa.models import DoaApplication, DoaEvent, DoaHold, DoaTask, DoaUnit
+from repairs.doa.models import DoaApplication, DoaAttachment, DoaEvent, DoaHold, DoaTask, DoaUnit
+from repairs.models import RepairPrice
 
 REQUESTS = ("replacement", "refund")
 MAX_UNITS = 200
 APPROVAL_DAYS = 1      # CS's internal approval (B.1, 3.3)
 REPLACEMENT_DAYS = 7   # replacement ships within 7 working days of receipt (B.5)
+# Calendar days after purchase within which a fault counts as dead on arrival; beyond it the
+# application is flagged for the approvers. Config key DOA_WINDOW_DAYS overrides it.
+DOA_WINDOW_DAYS = 15
+REFUND_CURRENCIES = ("CNY", "HKD", "TWD", "USD")
+DEFAULT_CURRENCY = "CNY"
+MAX_REFUND = Decimal("9999999999.99")  # what Numeric(12, 2) holds
+MAX_KNOWN_MODELS = 500
 SERIAL_RE = re.compile(r"^[A-Z0-9._/\-]{1,64}$")
 NUMBER_RE = re.compile(r"^DOA\d{4}-\d{3,}$", re.IGNORECASE)
 OUTCOMES = ("repaired", "swapped")
@@ -189,9 +199,58 @@ def timeline(app: DoaApplication) -> list[DoaEvent]:
     return list(db.session.scalars(select(DoaEvent).where(DoaEvent.application_id == app.id).order_by(DoaEvent.id)))
 
 
+def allowed_now(app: DoaApplication) -> list[str]:
+    """Actions the table allows from the state whose guard also passes now (any role)."""
+    return [a for a in st.allowed_actions(app.state, app.request) if _guard_problem(app, a) is None]
+
+
 def allowed_for(actor, app: DoaApplication) -> list[str]:
-    """Actions the table allows now that ``actor``'s roles also allow (for the buttons)."""
-    return [a for a in st.allowed_actions(app.state, app.request) if _may(actor, a)]
+    """Actions the table allows now, whose guard passes, that ``actor``'s roles also allow (for the buttons)."""
+    return [a for a in allowed_now(app) if _may(actor, a)]
+
+
+# --------------------------------------------------------------------------- guarded actions
+
+def closing_papers_missing(app: DoaApplication) -> list[str]:
+    """What the case still lacks to close: ``sales_signoff`` (B.3), ``signed_scan`` (B.7)."""
+    missing = []
+    if app.sales_signed_at is None:
+        missing.append("sales_signoff")
+    has_scan = db.session.scalar(select(func.count(DoaAttachment.id))
+                                 .where(DoaAttachment.application_id == app.id)) if app.id else 0
+    if not has_scan:
+        missing.append("signed_scan")
+    return missing
+
+
+def can_close(app: DoaApplication) -> bool:
+    """Whether the case may close: the papers are complete, or the supervisor waived what is missing."""
+    return (st.CLOSED == st.next_state(app.state, "close") and
+            (app.closing_waived_at is not None or not closing_papers_missing(app)))
+
+
+def disputed_refusal(app: DoaApplication) -> DoaTask | None:
+    """The dealer's open dispute of this application's refusal (a "refused" task now disputed), if any."""
+    if app.id is None:
+        return None
+    return db.session.scalar(select(DoaTask).where(DoaTask.application_id == app.id, DoaTask.kind == "refused",
+                                                   DoaTask.status == "disputed").order_by(DoaTask.id.desc()).limit(1))
+
+
+def can_reopen(app: DoaApplication) -> bool:
+    """Whether a refused application may be reopened: the dealer disputes the refusal (to be settled)."""
+    return app.state == st.REFUSED and disputed_refusal(app) is not None
+
+
+def _guard_problem(app: DoaApplication, action: str) -> str | None:
+    """Why a table-allowed ``action`` may not happen now (None: it may)."""
+    if action == "close" and not can_close(app):
+        return _("%(n)s cannot close yet: missing %(m)s. The supervisor can waive them with a reason.",
+                 n=app.number, m=", ".join(str(st.PAPER_LABELS[m]) for m in closing_papers_missing(app)))
+    if action == "reopen" and not can_reopen(app):
+        return _("%(n)s can be reopened only when the dealer disputes the refusal and the supervisor settles "
+                 "it in the dealer's favour.", n=app.number)
+    return None
 
 
 # --------------------------------------------------------------------------- overdue
@@ -242,7 +301,8 @@ def _event(actor, app_id: int, action: str, from_state=None, to_state=None, *, u
 
 
 def _invalid(app: DoaApplication, action: str) -> InvalidTransition:
-    allowed = st.allowed_actions(app.state, app.request)
+    # What may happen now: the table's steps whose guard passes (as the buttons show).
+    allowed = allowed_now(app)
     return InvalidTransition(
         _("%(n)s is %(state)s; it cannot be “%(action)s”. Allowed next: %(allowed)s.",
           n=app.number, state=st.state_label(app.state), action=st.action_label(action),
@@ -265,6 +325,10 @@ def _transition(actor, app: DoaApplication, action: str, *, note: str = "", data
     current = app.state
     if action not in st.allowed_actions(current, app.request):
         raise _invalid(app, action)
+    problem = _guard_problem(app, action)
+    if problem:
+        raise Conflict(problem, current_state=current, allowed=allowed_now(app),
+                       missing=closing_papers_missing(app) if action == "close" else [])
     target = st.next_state(current, action)
     now = at or utcnow()
     values = {"state": target, "updated_at": now, **values}
@@ -353,7 +417,7 @@ TASK_DECISIONS = {
     # decision -> application action while the receipt is held (None: no step)
     "proceed": "dealer_accept", "not_doa": "dealer_reject", "dispute": "dispute", "agreed": None,
 }
-SETTLEMENTS = {"proceed": "settle_accept", "not_doa": "settle_reject", "agreed": None}
+SETTLEMENTS = {"proceed": "settle_accept", "not_doa": "settle_reject", "agreed": None, "reopen": "reopen"}
 
 
 def _holds_application(task: DoaTask, state: str) -> bool:
@@ -404,6 +468,18 @@ def settle_task(actor, task: DoaTask, decision: str, note: str = "") -> DoaTask:
         raise ValidationFailed(_("Unknown decision."),
                                errors={"decision": [_("Choose one of: %(c)s.", c=", ".join(SETTLEMENTS))]})
     held = _holds_application(task, st.DISPUTED)
+    if decision == "reopen":
+        # A refusal the dealer disputes: settled in the dealer's favour, the application is reopened.
+        app = task.application
+        if task.kind != "refused" or app is None or app.state != st.REFUSED:
+            raise ValidationFailed(_("Only a disputed refusal can be settled by reopening the application."),
+                                   errors={"decision": [_("Not valid for this task.")]})
+        if not (note or "").strip():
+            raise ValidationFailed(_("Say why the refusal is set aside."), errors={"note": [_("Required.")]})
+        _claim_task(task, "disputed")
+        now = utcnow()
+        _reopen(actor, app, task, note.strip(), now)
+        return _settle(actor, task, decision, note, now)
     if held == (decision == "agreed"):
         raise ValidationFailed(_("Choose proceed or not_doa for a held receipt, agreed otherwise."),
                                errors={"decision": [_("Not valid for this task.")]})
@@ -411,6 +487,10 @@ def settle_task(actor, task: DoaTask, decision: str, note: str = "") -> DoaTask:
     now = utcnow()
     if held:
         _transition(actor, task.application, SETTLEMENTS[decision], note=note, at=now, data={"task": task.id})
+    return _settle(actor, task, decision, note, now)
+
+
+def _settle(actor, task: DoaTask, decision: str, note: str, now: datetime) -> DoaTask:
     task.status = "resolved"
     task.resolution = decision
     task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
@@ -421,6 +501,42 @@ def settle_task(actor, task: DoaTask, decision: str, note: str = "") -> DoaTask:
 
 
 # --------------------------------------------------------------------------- applications
+
+def known_models() -> list[str]:
+    """The model names Depot knows, for the pick list: stocked parts and the paid-repair price list.
+
+    A model not in the list is still accepted: the list holds what Depot stocks or
+    prices, not every product sold, and CS checks the unit against the application
+    on arrival (B.2: a mismatch is talked through with the dealer).
+    """
+    parts = select(Part.model).where(Part.active.is_(True), Part.model != "")
+    prices = select(RepairPrice.model).where(RepairPrice.model != "*", RepairPrice.model != "")
+    names = {str(n).strip() for n in db.session.scalars(parts.union(prices)) if n and str(n).strip()}
+    return sorted(names)[:MAX_KNOWN_MODELS]
+
+
+def window_days() -> int:
+    """The DOA window after purchase in calendar days (config ``DOA_WINDOW_DAYS``, default 15)."""
+    value = current_app.config.get("DOA_WINDOW_DAYS", DOA_WINDOW_DAYS)
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = DOA_WINDOW_DAYS
+    return max(days, 0)
+
+
+def purchase_age_days(app: DoaApplication) -> int:
+    """Calendar days from the purchase to the application."""
+    return (local_day(app.created_at) - app.purchase_date).days
+
+
+def window_flag(app: DoaApplication) -> str | None:
+    """The approvers' warning for a purchase older than the DOA window, in words (None when within it)."""
+    if not app.outside_window:
+        return None
+    return _("Bought %(age)s days before the application, beyond the %(w)s-day DOA window: check before approving.",
+             age=purchase_age_days(app), w=app.window_days if app.window_days is not None else window_days())
+
 
 def _clean_units(raw_units, errors: dict) -> list[dict]:
     units = list(raw_units or [])
@@ -486,7 +602,7 @@ def _open_application_with(serials: list[str]) -> dict[str, str]:
     """Serials already on an application still in progress -> its number."""
     rows = db.session.execute(
         select(DoaUnit.serial, DoaApplication.number).join(DoaApplication, DoaUnit.application_id == DoaApplication.id)
-        .where(DoaUnit.serial.in_(serials), DoaApplication.state.not_in(sorted(st.TERMINAL)))
+        .where(DoaUnit.serial.in_(serials), DoaApplication.state.not_in(sorted(st.FINISHED)))
     )
     return {serial: number for serial, number in rows}
 
@@ -502,9 +618,12 @@ def _create(actor_name: str, actor, dealer: Dealer, fields: dict, units: list[di
                        errors={"units": [_("%(s)s is on %(n)s.", s=s, n=n) for s, n in sorted(busy.items())]})
     now = at or utcnow()
     day = local_day(now)
+    window = window_days()
+    outside = (day - fields["purchase_date"]).days > window
     app = DoaApplication(
         number=next_number("DOA", day.strftime("%y%m")), dealer_id=dealer.id, office_id=dealer.office_id,
         request=fields["request"], purchase_date=fields["purchase_date"], fault=fields["fault"],
+        window_days=window, outside_window=outside,
         contact=(contact or "").strip()[:120], source=source, state=st.SUBMITTED, created_at=now,
         created_by=actor_name, approval_due=add_working_days(day, APPROVAL_DAYS), updated_at=now,
     )
@@ -515,7 +634,8 @@ def _create(actor_name: str, actor, dealer: Dealer, fields: dict, units: list[di
                                fault=unit["fault"], declared=True))
     db.session.flush()
     _event(actor, app.id, "apply", None, st.SUBMITTED, at=now,
-           data={"units": [u["serial"] for u in units], "request": app.request, "source": source})
+           data={"units": [u["serial"] for u in units], "request": app.request, "source": source,
+                 "outside_window": outside, "window_days": window})
     db.session.refresh(app)
     return app
 
@@ -598,12 +718,25 @@ def public_status(number: str, phone_last4: str) -> DoaApplication | None:
 
 def dealer_summary(app: DoaApplication) -> dict:
     """What a dealer may see: number, state, units and their replacements. No internals."""
+    shipment = app.replacement_shipment
     return {
         "number": app.number, "state": app.state, "state_label": st.state_label(app.state),
         "request": app.request, "created_at": app.created_at, "replacement_due": app.replacement_due,
         "units": [{"serial": u.serial, "model": u.model, "replacement_serial": u.replacement_serial}
                   for u in app.declared_units],
+        # The finished-goods store's separate shipment of the replacement (B.4), once reported.
+        "replacement_waybill": shipment.waybill if shipment else None,
+        "replacement_carrier": shipment.carrier if shipment else None,
+        "replacement_shipped_on": replacement_shipped_on(app),
+        "refund_amount": app.refund_amount if app.credit_at else None,
+        "refund_currency": app.refund_currency if app.credit_at else None,
     }
+
+
+def replacement_shipped_on(app: DoaApplication) -> date | None:
+    """The local day the replacement shipped (None before)."""
+    when = app.replacement_shipped_at or (app.replacement_shipment.shipped_at if app.replacement_shipment else None)
+    return local_day(when) if when else None
 
 
 # --------------------------------------------------------------------------- approvals
@@ -675,7 +808,7 @@ def _latest_application_with(serial: str) -> DoaApplication | None:
         .where(DoaUnit.serial == serial, DoaUnit.declared.is_(True)).order_by(DoaApplication.id.desc()).limit(20)
     ))
     for app in rows:
-        if app.state not in st.TERMINAL:
+        if app.state not in st.FINISHED:
             return app
     return rows[0] if rows else None
 
@@ -1134,17 +1267,69 @@ def refund_decide(actor, app: DoaApplication, department: str, decision: str, re
     return _transition(actor, app, action, note=reason, at=now, **values)
 
 
-def issue_credit(actor, app: DoaApplication, credit_number: str, note: str = "",
-                 at: datetime | None = None) -> DoaApplication:
-    """Commerce issues the sales return / credit (销售退单) after product and finance approved."""
+def refund_money(amount, currency) -> tuple[Decimal, str]:
+    """A refund's amount and currency checked: positive, at most 2 decimals; currency default CNY.
+
+    Raises ValidationFailed naming each bad field.
+    """
+    errors: dict = {}
+    value = None
+    if amount is None or (isinstance(amount, str) and not amount.strip()):
+        errors["amount"] = [_("The refund amount is required.")]
+    elif isinstance(amount, bool):
+        errors["amount"] = [_("Not a number.")]
+    else:
+        try:
+            value = Decimal(str(amount).strip())
+        except (InvalidOperation, ValueError):
+            errors["amount"] = [_("Not a number.")]
+        else:
+            if not value.is_finite():
+                errors["amount"] = [_("Not a number.")]
+            elif value <= 0:
+                errors["amount"] = [_("The refund amount must be more than 0.")]
+            elif value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
+                errors["amount"] = [_("At most 2 decimals.")]
+            elif value > MAX_REFUND:
+                errors["amount"] = [_("Out of range.")]
+    code = (str(currency).strip().upper() if currency is not None else "") or DEFAULT_CURRENCY
+    if code not in REFUND_CURRENCIES:
+        errors["currency"] = [_("One of: %(s)s.", s=", ".join(REFUND_CURRENCIES))]
+    if errors:
+        raise ValidationFailed(_("The refund amount is not valid."), errors=errors)
+    return value.quantize(Decimal("0.01")), code
+
+
+def issue_credit(actor, app: DoaApplication, credit_number: str, note: str = "", at: datetime | None = None, *,
+                 amount=None, currency: str | None = None) -> DoaApplication:
+    """Commerce issues the sales return / credit (销售退单) for the refund's amount, after product and finance."""
     require_role(actor, *st.ACTION_ROLES["issue_credit"])
     number = (credit_number or "").strip()
+    errors: dict = {}
     if not number or len(number) > 40:
-        raise ValidationFailed(_("The sales return / credit number is required."),
-                               errors={"credit_number": [_("1 to 40 characters.")]})
+        errors["credit_number"] = [_("1 to 40 characters.")]
+    try:
+        value, code = refund_money(amount, currency)
+    except ValidationFailed as err:
+        errors.update(err.errors)
+    if errors:
+        message = (_("The sales return / credit number is required.") if "credit_number" in errors
+                   else _("The refund amount is not valid."))
+        raise ValidationFailed(message, errors=errors)
     now = at or utcnow()
     return _transition(actor, app, "issue_credit", note=note, at=now, credit_number=number, credit_by=_who(actor)[1],
-                       credit_at=now, data={"credit_number": number})
+                       credit_at=now, refund_amount=value, refund_currency=code,
+                       data={"credit_number": number, "amount": str(value), "currency": code})
+
+
+def refund_totals(apps) -> dict[str, Decimal]:
+    """Credited refunds summed per currency (a sum never mixes currencies)."""
+    totals: dict[str, Decimal] = {}
+    for app in apps:
+        if app.credit_at is not None and app.refund_amount is not None:
+            code = app.refund_currency or DEFAULT_CURRENCY
+            totals[code] = totals.get(code, Decimal("0")) + app.refund_amount
+    return dict(sorted(totals.items()))
 
 
 def switch_to_replacement(actor, app: DoaApplication, note: str = "", at: datetime | None = None) -> DoaApplication:
@@ -1154,6 +1339,82 @@ def switch_to_replacement(actor, app: DoaApplication, note: str = "", at: dateti
     _transition(actor, app, "switch_to_replacement", note=note, at=now, request="replacement",
                 replacement_due=add_working_days(local_day(now), REPLACEMENT_DAYS))
     return app
+
+
+# --------------------------------------------------------------------------- closing
+
+def waive_closing_papers(actor, app: DoaApplication, reason: str, at: datetime | None = None) -> DoaApplication:
+    """The supervisor lets the case close without the papers still missing, with a reason (recorded, shown)."""
+    require_role(actor, Role.SUPERVISOR)
+    ensure_access(actor, app.office_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(_("Say why the missing papers are waived."), errors={"reason": [_("Required.")]})
+    if len(reason) > 500:
+        raise ValidationFailed(_("The reason is too long."), errors={"reason": [_("At most 500 characters.")]})
+    missing = closing_papers_missing(app)
+    if not missing:
+        raise Conflict(_("%(n)s has its papers complete: nothing to waive.", n=app.number), current_state=app.state)
+    if app.closing_waived_at is not None:
+        raise Conflict(_("The missing papers of %(n)s were already waived by %(w)s.", n=app.number,
+                         w=app.closing_waived_by), current_state=app.state)
+    if app.state in st.TERMINAL:
+        raise _invalid(app, "close")
+    now = at or utcnow()
+    table = DoaApplication.__table__
+    result = db.session.execute(update(table).where(table.c.id == app.id, table.c.closing_waived_at.is_(None))
+                                .values(closing_waived_by=_who(actor)[1], closing_waived_at=now,
+                                        closing_waiver_reason=reason, updated_at=now))
+    if result.rowcount != 1:
+        db.session.refresh(app)
+        raise Conflict(_("The missing papers of %(n)s were already waived.", n=app.number), current_state=app.state)
+    db.session.refresh(app)
+    _event(actor, app.id, "closing_waiver", note=reason, at=now, data={"missing": missing})
+    return app
+
+
+def close_case(actor, app: DoaApplication, note: str = "", at: datetime | None = None) -> DoaApplication:
+    """CS closes a case whose replacement shipped or refund was credited, once the papers are complete or waived."""
+    now = at or utcnow()
+    return _transition(actor, app, "close", note=(note or "").strip()[:500], at=now, closed_by=_who(actor)[1],
+                       closed_at=now, data={"waived": app.closing_waived_at is not None})
+
+
+def reopen(actor, app: DoaApplication, note: str = "", at: datetime | None = None) -> DoaApplication:
+    """The supervisor settles the dealer's dispute of a refusal in the dealer's favour: approval starts again.
+
+    Both departments decide again (their earlier decisions stay in the history);
+    the one-working-day approval clock runs from now. The dispute task is resolved.
+    """
+    require_role(actor, *st.ACTION_ROLES["reopen"])
+    ensure_access(actor, app.office_id)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationFailed(_("Say why the refusal is set aside."), errors={"note": [_("Required.")]})
+    task = disputed_refusal(app)
+    if task is None:
+        problem = _guard_problem(app, "reopen") if app.state == st.REFUSED else None
+        if problem:
+            raise Conflict(problem, current_state=app.state, allowed=allowed_now(app))
+        raise _invalid(app, "reopen")
+    _claim_task(task, "disputed")
+    now = at or utcnow()
+    _reopen(actor, app, task, note, now)
+    _settle(actor, task, "reopen", note, now)
+    return app
+
+
+def _reopen(actor, app: DoaApplication, task: DoaTask, note: str, now: datetime) -> None:
+    # The dealer may have applied again for the same unit meanwhile: one open application per unit.
+    busy = {s: n for s, n in _open_application_with([u.serial for u in app.declared_units]).items() if n != app.number}
+    if busy:
+        serial = sorted(busy)[0]
+        raise Conflict(_("Unit %(s)s is already on DOA application %(n)s.", s=serial, n=busy[serial]),
+                       errors={"units": [_("%(s)s is on %(n)s.", s=s, n=n) for s, n in sorted(busy.items())]})
+    _transition(actor, app, "reopen", note=note[:500], at=now, data={"task": task.id},
+                channel_decision=None, channel_by=None, channel_at=None, channel_reason="",
+                product_decision=None, product_by=None, product_at=None, product_reason="", closed_reason="",
+                approval_due=add_working_days(local_day(now), APPROVAL_DAYS))
 
 
 # --------------------------------------------------------------------------- scan station

@@ -31,6 +31,7 @@ REFUND_PRODUCT_APPROVED = "refund_product_approved"
 REFUND_FINANCE_APPROVED = "refund_finance_approved"
 REFUNDED = "refunded"                      # commerce issued the sales return / credit
 REFUND_REFUSED = "refund_refused"          # product or finance refused the refund
+CLOSED = "closed"                          # outcome done and the papers complete (or waived)
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     SUBMITTED: {"channel_approve": CHANNEL_APPROVED, "product_approve": PRODUCT_APPROVED,
@@ -43,19 +44,27 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     RECEIVED: {"purchasing_done": REPLACEMENT_READY, "refund_product_approve": REFUND_PRODUCT_APPROVED,
                "refund_product_refuse": REFUND_REFUSED},
     REPLACEMENT_READY: {"ship_replacement": REPLACEMENT_SHIPPED},
+    # The case closes only once the sales head signed and the signed application is scanned,
+    # or the supervisor waived what is missing (service.can_close).
+    REPLACEMENT_SHIPPED: {"close": CLOSED},
     REFUND_PRODUCT_APPROVED: {"refund_finance_approve": REFUND_FINANCE_APPROVED,
                               "refund_finance_refuse": REFUND_REFUSED},
     REFUND_FINANCE_APPROVED: {"issue_credit": REFUNDED},
+    REFUNDED: {"close": CLOSED},
     REFUND_REFUSED: {"switch_to_replacement": RECEIVED},
-    REFUSED: {},
+    # The supervisor settled the dealer's dispute of a refusal in the dealer's favour:
+    # both departments decide again (service.can_reopen).
+    REFUSED: {"reopen": SUBMITTED},
     CANCELLED: {},
     REJECTED: {},
-    REPLACEMENT_SHIPPED: {},
-    REFUNDED: {},
+    CLOSED: {},
 }
 
 STATES = tuple(TRANSITIONS)
 TERMINAL = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
+# No unit work left: the unit may go on a new application. A refused application may still be
+# reopened and a shipped or refunded one still waits for its papers, but neither holds the unit.
+FINISHED = TERMINAL | {REFUSED, REPLACEMENT_SHIPPED, REFUNDED}
 # Before approval, a unit that arrives is not accepted as a DOA.
 PENDING_APPROVAL = frozenset({SUBMITTED, CHANNEL_APPROVED, PRODUCT_APPROVED})
 # Which deadline runs in which state (DoaApplication.next_due).
@@ -83,6 +92,8 @@ ACTION_ROLES: dict[str, tuple] = {
     "refund_finance_approve": (Role.FINANCE,), "refund_finance_refuse": (Role.FINANCE,),
     "issue_credit": (Role.COMMERCE,),
     "switch_to_replacement": CS,
+    "close": CS,
+    "reopen": (Role.SUPERVISOR,),
 }
 
 STATE_LABELS = {
@@ -102,6 +113,7 @@ STATE_LABELS = {
     REFUND_FINANCE_APPROVED: _l("refund: finance approved"),
     REFUNDED: _l("refunded (credit issued)"),
     REFUND_REFUSED: _l("refund refused"),
+    CLOSED: _l("closed"),
 }
 
 ACTION_LABELS = {
@@ -125,6 +137,8 @@ ACTION_LABELS = {
     "refund_finance_refuse": _l("refund: finance refuses"),
     "issue_credit": _l("refund: commerce issues the credit"),
     "switch_to_replacement": _l("switch to a replacement"),
+    "close": _l("close the case"),
+    "reopen": _l("supervisor: reopen for approval"),
 }
 
 # History rows that are not state changes.
@@ -137,9 +151,14 @@ EVENT_LABELS = {
     "hold_set_aside": _l("held unit set aside"),
     "sales_signoff": _l("sales head signed for receipt"),
     "attach": _l("signed application attached"),
+    "closing_waiver": _l("supervisor waived missing papers"),
 }
 
 REQUEST_LABELS = {"replacement": _l("replacement"), "refund": _l("refund")}
+
+# The papers a case needs before it closes (B.3 sales head signs for receipt, B.7 signed scan archived).
+PAPER_LABELS = {"sales_signoff": _l("the sales head's sign-off"),
+                "signed_scan": _l("the scanned signed application")}
 
 
 def next_state(state: str, action: str) -> str | None:

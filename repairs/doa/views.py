@@ -43,8 +43,13 @@ STEP_ROLES = {
     "channel": (Role.CHANNEL,), "product": (Role.PRODUCT,), "cancel": st.CS, "receipt": st.HANDS,
     "sales-signoff": (Role.SALES,), "purchasing": (Role.PURCHASING,), "ship-replacement": st.HANDS,
     "refund-product": (Role.PRODUCT,), "refund-finance": (Role.FINANCE,), "refund-credit": (Role.COMMERCE,),
-    "switch-to-replacement": st.CS,
+    "switch-to-replacement": st.CS, "close": st.ACTION_ROLES["close"], "closing-waiver": (Role.SUPERVISOR,),
+    "reopen": st.ACTION_ROLES["reopen"],
 }
+PAPER_LABELS = st.PAPER_LABELS
+UNIT_ROWS = 5        # unit lines an empty form offers
+MORE_ROWS = 5        # lines "more lines" adds
+UNIT_FIELD_RE = re.compile(r"^units-(\d{1,3})-(serial|model|fault)$")
 
 
 def optional_url(endpoint: str, **values) -> str | None:
@@ -58,6 +63,8 @@ def optional_url(endpoint: str, **values) -> str | None:
 @bp.context_processor
 def _labels():
     return {"state_label": st.state_label, "action_label": st.action_label, "REQUEST_LABELS": st.REQUEST_LABELS,
+            "PAPER_LABELS": PAPER_LABELS, "window_flag_of": service.window_flag, "can_reopen": service.can_reopen,
+            "REFUND_CURRENCIES": service.REFUND_CURRENCIES, "DEFAULT_CURRENCY": service.DEFAULT_CURRENCY,
             "TASK_KIND_LABELS": TASK_KIND_LABELS, "HOLD_REASON_LABELS": HOLD_REASON_LABELS,
             "HOLD_STATUS_LABELS": HOLD_STATUS_LABELS, "FINDING_LABELS": FINDING_LABELS,
             "OUTCOME_LABELS": OUTCOME_LABELS, "optional_url": optional_url, "today": local_today()}
@@ -70,15 +77,78 @@ def _page_arg() -> int:
 
 
 def parse_unit_lines(text: str) -> list[dict]:
-    """One unit per line: ``SERIAL MODEL [fault…]`` (spaces, tabs or commas between)."""
+    """Pasted units, one per line: ``serial<TAB>model<TAB>fault`` (tabs or commas between, as a sheet copies).
+
+    A line without tabs or commas is ``serial model``: everything after the
+    serial is the model, spaces included ("SN1 U盘 DataTraveler 64G").
+    """
     units = []
     for raw in (text or "").splitlines():
-        parts = [p for p in re.split(r"[\s,，]+", raw.strip(), maxsplit=2) if p]
-        if not parts:
+        line = raw.strip()
+        if not line:
             continue
-        units.append({"serial": parts[0], "model": parts[1] if len(parts) > 1 else "",
-                      "fault": parts[2] if len(parts) > 2 else ""})
+        if re.search(r"[\t,，]", line):
+            parts = [p.strip() for p in re.split(r"[\t,，]", line, maxsplit=2)]
+        else:
+            parts = line.split(None, 1)
+        parts += [""] * (3 - len(parts))
+        units.append({"serial": parts[0], "model": parts[1], "fault": parts[2]})
     return units
+
+
+def unit_rows(form) -> list[dict]:
+    """The unit lines of the form (``units-N-serial``, ``-model``, ``-fault``), in order, blanks kept."""
+    rows: dict[int, dict] = {}
+    for key in form.keys():
+        match = UNIT_FIELD_RE.match(key)
+        if match and int(match.group(1)) < service.MAX_UNITS:
+            rows.setdefault(int(match.group(1)), {"serial": "", "model": "", "fault": ""})[match.group(2)] = \
+                (form.get(key) or "").strip()[:300]
+    return [rows.get(i, {"serial": "", "model": "", "fault": ""}) for i in range(max(rows, default=-1) + 1)]
+
+
+def form_units(form) -> tuple[list[dict], list[dict], list[tuple[str, int]]]:
+    """The unit lines shown again, the units to apply for, and where each came from.
+
+    Each filled line counts (a serial, a model or a fault typed), then the
+    pasted lines; ``origins[k]`` is ``("row", i)`` or ``("line", n)`` for unit k.
+    """
+    rows = unit_rows(form)
+    units, origins = [], []
+    for i, row in enumerate(rows):
+        if any(row.values()):
+            units.append(dict(row))
+            origins.append(("row", i))
+    for n, unit in enumerate(parse_unit_lines(form.get("units") or ""), start=1):
+        units.append(unit)
+        origins.append(("line", n))
+    return rows, units, origins
+
+
+def shown_rows(rows: list[dict], more: bool) -> list[dict]:
+    """The unit lines to show: what was typed, at least UNIT_ROWS, and MORE_ROWS empty ones on request."""
+    count = max(UNIT_ROWS, len(rows)) + (MORE_ROWS if more else 0)
+    count = min(count, service.MAX_UNITS)
+    return (rows + [{"serial": "", "model": "", "fault": ""}] * count)[:count]
+
+
+def unit_errors(errors: dict, origins: list[tuple[str, int]]) -> dict:
+    """Field errors ``units.K`` placed on the line the dealer typed: ``{"row": {i: [...]}, "line": {n: [...]}}``."""
+    placed: dict = {"row": {}, "line": {}}
+    for key, messages in (errors or {}).items():
+        if not key.startswith("units."):
+            continue
+        index = key.split(".")[1]
+        if index.isdigit() and int(index) < len(origins):
+            where, at = origins[int(index)]
+            placed[where].setdefault(at, []).extend(messages if isinstance(messages, list) else [messages])
+    return placed
+
+
+def application_form_context(form: dict, errors: dict, rows: list[dict], origins, *, more: bool = False) -> dict:
+    """What the application fields template needs: unit lines, their errors, and the model pick list."""
+    return {"form": form, "errors": errors or {}, "rows": shown_rows(rows, more),
+            "unit_errors": unit_errors(errors, origins), "models": service.known_models()}
 
 
 def _serial_lines(text: str) -> list[str]:
@@ -106,14 +176,16 @@ def new():
     """Enter a dealer's DOA application."""
     form = {k: (request.form.get(k) or "").strip() for k in ("dealer_code", "request", "purchase_date", "fault",
                                                              "contact", "units")}
+    rows, units, origins = form_units(request.form)
     errors = {}
     status = 200
-    if request.method == "POST":
+    more = request.method == "POST" and bool(request.form.get("more_rows"))
+    if request.method == "POST" and not more:
         try:
             app = service.create_application(
                 actor(), dealer_code=form["dealer_code"], request=form["request"] or None,
                 purchase_date=form["purchase_date"] or None, fault=form["fault"], contact=form["contact"],
-                units=parse_unit_lines(form["units"]))
+                units=units)
         except DomainError as err:
             flash(err.message, "error")
             errors = err.errors
@@ -121,8 +193,11 @@ def new():
         else:
             flash(_("Application %(n)s entered; channel and product approval due %(d)s.", n=app.number,
                     d=app.approval_due.isoformat()), "success")
+            flag = service.window_flag(app)
+            if flag:
+                flash(flag, "warning")
             return redirect(url_for("doa.detail", number=app.number))
-    return render_template("doa/new.html", form=form, errors=errors), status
+    return render_template("doa/new.html", **application_form_context(form, errors, rows, origins, more=more)), status
 
 
 # --------------------------------------------------------------------------- detail and steps
@@ -134,8 +209,14 @@ def detail(number):
     app = service.get_application(actor(), number)
     user = actor()
     task_rows = service.tasks_of(app) if user.has_role(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE) else []
+    missing = service.closing_papers_missing(app)
     return render_template(
         "doa/detail.html", app=app, events=service.timeline(app), allowed=service.allowed_for(user, app),
+        window_flag=service.window_flag(app), known_models=set(service.known_models()), papers_missing=missing,
+        papers_missing_labels=[str(PAPER_LABELS[m]) for m in missing],
+        may_waive=bool(missing) and app.closing_waived_at is None and app.state not in st.TERMINAL
+        and app.received_at is not None and user.has_role(Role.SUPERVISOR),
+        reopen_task=service.disputed_refusal(app) if app.state == st.REFUSED else None,
         attachments=files.attachments(app) if user.has_role(*files.READERS) else None,
         may_upload=user.has_role(*files.UPLOADERS), may_sign=user.has_role(Role.SALES) and app.received_at
         is not None and app.sales_signed_at is None, tasks=task_rows, audit=trail("doa_application", app.id),
@@ -179,8 +260,18 @@ def _run_step(app, step: str, form) -> str:
         service.refund_decide(user, app, step.split("-", 1)[1], form.get("decision", ""), form.get("reason", ""))
         return _("Decision recorded.")
     if step == "refund-credit":
-        service.issue_credit(user, app, form.get("credit_number", ""), form.get("note", ""))
+        service.issue_credit(user, app, form.get("credit_number", ""), form.get("note", ""),
+                             amount=form.get("amount"), currency=form.get("currency") or None)
         return _("Sales return / credit recorded.")
+    if step == "closing-waiver":
+        service.waive_closing_papers(user, app, form.get("reason", ""))
+        return _("Missing papers waived; the case can close.")
+    if step == "close":
+        service.close_case(user, app, form.get("note", ""))
+        return _("Case closed.")
+    if step == "reopen":
+        service.reopen(user, app, form.get("note", ""))
+        return _("Application reopened: channel and product decide again.")
     service.switch_to_replacement(user, app, form.get("note", ""))
     return _("Switched to a replacement.")
 

@@ -7,6 +7,8 @@ application.
 """
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, or_, select
 
@@ -122,4 +124,15 @@ def tables(conn, period: Period, scope, model) -> list:
     outcomes = Table("doa_outcomes", _("DOA outcomes (closed in the period)"), [
         Column("outcome", _("Outcome")), Column("state", _("State")), Column("count", _("Applications"), "int"),
     ], [[labels[s], s, found.get(s, 0)] for s in OUTCOMES])
-    return [summary, leads, outcomes]
+
+    # Refunds credited in the period, summed per currency (a sum never mixes currencies).
+    currency = func.coalesce(t.c.refund_currency, "CNY")
+    rstmt = (select(currency, func.count(), func.coalesce(func.sum(t.c.refund_amount), 0))
+             .where(_in(t.c.credit_at, period)).group_by(currency).order_by(currency))
+    refunds = Table("doa_refunds", _("DOA refunds credited"), [
+        Column("currency", _("Currency")), Column("count", _("Applications"), "int"),
+        Column("amount", _("Amount"), "money"),
+    ], [[code, int(n), Decimal(str(total)).quantize(Decimal("0.01"))]
+        for code, n, total in conn.execute(_scoped(rstmt, t, scope))],
+        note=_("The sales return / credit amounts commerce issued in the period, per currency."))
+    return [summary, leads, outcomes, refunds]

@@ -103,12 +103,12 @@ def test_the_refund_path_takes_product_then_finance_then_commerce(app, world, be
     assert early.status_code == 409
     assert early.get_json()["current_state"] == "received"
     assert early.get_json()["allowed"] == ["refund_product_approve", "refund_product_refuse"]
-    assert bearer("commerce").post(f"{path}/credit", json={"credit_number": "XT1"}).status_code == 409
+    assert bearer("commerce").post(f"{path}/credit", json={"credit_number": "XT1", "amount": "1.00"}).status_code == 409
 
     one = bearer("product").post(f"{path}/product", json={"decision": "approve"}).get_json()
     assert one["state"] == "refund_product_approved"
     assert one["refund_product_by"] == "product" and one["refund_product_at"]
-    assert bearer("commerce").post(f"{path}/credit", json={"credit_number": "XT1"}).status_code == 409
+    assert bearer("commerce").post(f"{path}/credit", json={"credit_number": "XT1", "amount": "1.00"}).status_code == 409
 
     two = bearer("finance").post(f"{path}/finance", json={"decision": "approve"}).get_json()
     assert two["state"] == "refund_finance_approved"
@@ -116,7 +116,7 @@ def test_the_refund_path_takes_product_then_finance_then_commerce(app, world, be
 
     blank = bearer("commerce").post(f"{path}/credit", json={"credit_number": " "})
     assert blank.status_code == 422
-    three = bearer("commerce").post(f"{path}/credit", json={"credit_number": "XT2611-001"}).get_json()
+    three = bearer("commerce").post(f"{path}/credit", json={"credit_number": "XT2611-001", "amount": "259.00"}).get_json()
     assert three["state"] == "refunded"
     assert (three["credit_number"], three["credit_by"]) == ("XT2611-001", "commerce") and three["credit_at"]
     steps = [(e["action"], e["actor_name"]) for e in three["history"] if e["action"].startswith(("refund", "issue"))]
@@ -134,7 +134,7 @@ def test_each_refund_step_is_refused_to_a_user_without_that_departments_role(app
         bearer("product").post(f"{path}/product", json={"decision": "approve"})
     if step == "credit":
         bearer("finance").post(f"{path}/finance", json={"decision": "approve"})
-    body = {"credit_number": "XT1"} if step == "credit" else {"decision": "approve"}
+    body = {"credit_number": "XT1", "amount": "99.00"} if step == "credit" else {"decision": "approve"}
     for role in {outsider, "finance", "commerce", "product"} - {owner}:
         assert bearer(role).post(f"{path}/{step}", json=body).status_code == 403, role
     assert bearer(owner).post(f"{path}/{step}", json=body).status_code == 200
@@ -158,10 +158,10 @@ def test_the_refund_on_the_page(app, world, signed_in):
     number = _received(app, request="refund")
     for who, step, data in (("product", "refund-product", {"decision": "approve"}),
                             ("finance", "refund-finance", {"decision": "approve"}),
-                            ("commerce", "refund-credit", {"credit_number": "XT9"})):
+                            ("commerce", "refund-credit", {"credit_number": "XT9", "amount": "129.50"})):
         client = signed_in(who)
         assert f"/doa/{number}/step/{step}" in client.get(f"/doa/{number}").get_data(as_text=True)
         resp = client.submit(f"/doa/{number}/step/{step}", data, form_page=f"/doa/{number}")
         assert resp.status_code == 302
     page = signed_in("service").get(f"/doa/{number}").get_data(as_text=True)
-    assert "refunded (credit issued)" in page and "XT9" in page
+    assert "refunded (credit issued)" in page and "XT9" in page and "129.50 CNY" in page
