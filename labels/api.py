@@ -6,10 +6,11 @@ from core.api import Blueprint
 from marshmallow import RAISE
 
 from core.accounts.auth import actor, roles_required
-from labels import sources
+from core.idempotency import idempotent
+from labels import printing, sources
 from labels.output import ZPL_MIMETYPE, Rendered, render_labels
 from labels.packing_slip import packing_slip_pdf
-from labels.schemas import LabelArgs, LabelBatchArgs
+from labels.schemas import LabelArgs, LabelBatchArgs, PrintArgs, PrinterOut, PrintJobOut, RetryArgs
 
 blp = Blueprint("labels_api", __name__, url_prefix="/api/v1/labels",
                 description="Barcode labels (Code 128) and packing slips as PDF or ZPL")
@@ -111,3 +112,62 @@ class BatchLabels(MethodView):
         kind, codes = args.pop("kind"), args.pop("codes")
         specs = sources.batch_specs(actor(), kind, codes)
         return render_labels(specs, args, default_format="a4", name=f"{kind}-batch").response()
+
+
+# --- printers and print jobs ---------------------------------------------------------------------
+
+@blp.route("/printers")
+class Printers(MethodView):
+    @roles_required(*sources.STAFF)
+    @blp.response(200, PrinterOut(many=True))
+    def get(self):
+        """The printers labels can be sent to; ``default`` marks yours."""
+        mine = printing.default_printer(actor())
+        return [{**printing.printer_view(p), "default": mine is not None and p.id == mine.id}
+                for p in printing.printers()]
+
+
+@blp.route("/print")
+class PrintLabels(MethodView):
+    @roles_required(*sources.STAFF)
+    @idempotent
+    @blp.arguments(PrintArgs)
+    @blp.response(201, PrintJobOut)
+    def post(self, args):
+        """Send labels to a printer (default: yours); the job says ``sent``, or ``failed`` and why.
+
+        The job is recorded either way (201); a failed job can be retried with
+        ``POST print-jobs/<id>/retry``. Send an ``Idempotency-Key``: a repeated
+        request answers with the first job and prints nothing again.
+        """
+        job = printing.print_labels(actor(), args["kind"], args["codes"], printer_id=args.get("printer"))
+        return printing.job_view(job)
+
+
+@blp.route("/print-jobs")
+class PrintJobs(MethodView):
+    @roles_required(*sources.STAFF)
+    @blp.response(200, PrintJobOut(many=True))
+    def get(self):
+        """The latest print jobs (HQ staff: everyone's; others: their own)."""
+        return [printing.job_view(j) for j in printing.recent_jobs(actor())]
+
+
+@blp.route("/print-jobs/<int:job_id>")
+class PrintJobOne(MethodView):
+    @roles_required(*sources.STAFF)
+    @blp.response(200, PrintJobOut)
+    def get(self, job_id):
+        """One print job."""
+        return printing.job_view(printing.job_by_id(actor(), job_id))
+
+
+@blp.route("/print-jobs/<int:job_id>/retry")
+class PrintJobRetry(MethodView):
+    @roles_required(*sources.STAFF)
+    @blp.arguments(RetryArgs)
+    @blp.response(200, PrintJobOut)
+    def post(self, args, job_id):
+        """Send a failed job again (``printer``: redirect it to another printer). A sent job answers 409."""
+        job = printing.retry_job(actor(), job_id, printer_id=args.get("printer"))
+        return printing.job_view(job)

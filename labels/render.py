@@ -19,7 +19,9 @@ not be read by the 1D scanners in the warehouse or be typed wrongly through the
 keyboard wedge. A label that cannot be scanned on the receiving screen is worse
 than a clear error that asks for the record to be corrected. Chinese *is*
 welcome in the human-readable parts (title, facts, notice): they are drawn in
-the built-in CID font ``STSong-Light`` and need no font files.
+a packaged CJK TrueType font embedded (as a subset) in every PDF
+(:mod:`labels.fonts`); in ZPL, with a font stored on the printer or as a
+graphic field drawn with the same font (:data:`ZPL_CJK_MODES`).
 
 Bar widths
 ----------
@@ -44,14 +46,14 @@ from barcode.charsets import code128
 from barcode.codex import Code128
 from flask_babel import gettext as _
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from core.errors import ValidationFailed
+from labels import fonts
 
 __all__ = [
     "LabelSpec", "a4_sheet_pdf", "thermal_pdf", "zpl", "validate_code", "code_problem",
-    "THERMAL_SIZES", "ZPL_DPIS", "FORMATS", "MM",
+    "THERMAL_SIZES", "ZPL_DPIS", "ZPL_CJK_MODES", "FORMATS", "MM",
 ]
 
 MM = 72.0 / 25.4            # points per millimetre
@@ -67,7 +69,6 @@ THERMAL_SIZES = {"60x40": (60.0, 40.0), "100x50": (100.0, 50.0)}
 ZPL_DPIS = (203, 300)
 FORMATS = ("a4", "thermal60x40", "thermal100x50", "zpl")
 
-CJK_FONT = "STSong-Light"
 LATIN_FONT = "Helvetica"
 LATIN_BOLD = "Helvetica-Bold"
 CODE_FONT = "Helvetica-Bold"
@@ -229,15 +230,9 @@ def module_mm(sym: Symbol, width_mm: float, code: str, *, max_dots: int = MAX_MO
 # Fonts and text fitting
 # ---------------------------------------------------------------------------
 
-_fonts_ready = False
-
-
 def _register_fonts() -> None:
-    global _fonts_ready
-    if not _fonts_ready:
-        # Built into reportlab (Adobe's CID font): Chinese without shipping font files.
-        pdfmetrics.registerFont(UnicodeCIDFont(CJK_FONT))
-        _fonts_ready = True
+    # The CJK font is registered once per process, on the first label drawn.
+    fonts.cjk_font()
 
 
 def _latin1(text: str) -> bool:
@@ -252,7 +247,7 @@ def _font_for(text: str, bold: bool = False) -> str:
     """Helvetica for Western text; the CJK font for anything Helvetica cannot show."""
     if _latin1(text):
         return LATIN_BOLD if bold else LATIN_FONT
-    return CJK_FONT
+    return fonts.cjk_font()
 
 
 @lru_cache(maxsize=65536)
@@ -358,7 +353,7 @@ def draw_label(canvas: Canvas, spec: LabelSpec, x: float, y: float, w: float, h:
     mod = module_mm(sym, (w - 2 * MM) / MM, spec.code) * MM
 
     notice_lines: list[str] = []
-    notice_font = CJK_FONT
+    notice_font = fonts.cjk_font()
     if spec.notice:
         notice_font = _font_for(spec.notice, bold=True)
         notice_lines = _wrap(spec.notice, notice_font, st.notice, inner_w - 2, 3)
@@ -607,13 +602,51 @@ def _zpl_wrap(text: str, height: int, width: int, max_lines: int) -> list[str]:
     return [_zpl_fit(line, height, width) for line in lines]
 
 
+# How a printer draws text ZPL's font 0 cannot (Chinese): per printer, one of
+ZPL_CJK_MODES = ("font", "graphic")
+# "font": a TrueType font stored on the printer (``^A@`` with its name, e.g. E:SIMSUN.TTF);
+# "graphic": the text drawn here with the labels' CJK font into a 1-bit ^GFA graphic field.
+
+
 def _zpl_font(text: str, height: int, cjk_font: str | None) -> str:
     if cjk_font and not text.isascii():
         return f"^A@N,{height},{height},{cjk_font}"
     return f"^A0N,{height},{height}"
 
 
-def zpl(specs, size: str = "60x40", dpi: int = 203, *, cjk_font: str | None = None) -> str:
+def zpl_graphic_field(text: str, height: int, width: int) -> str:
+    """``text`` as a ``^GFA`` graphic field ``height`` dots high, at most ``width`` wide (ASCII hex).
+
+    Drawn with the labels' CJK font (:mod:`labels.fonts`), black text as 1 bits,
+    rows padded to whole bytes as ZPL expects.
+    """
+    from PIL import Image, ImageDraw
+
+    font = fonts.pil_font(max(8, height))
+    if font is None:
+        raise ValidationFailed(_("No CJK font is installed on the Depot server to draw Chinese for this printer; "
+                                 "choose the printer-font mode or install fonts-wqy-microhei."))
+    while text and font.getlength(text) > width:
+        text = text[:-2].rstrip() + "…" if len(text) > 1 else ""
+    w = max(8, min(width, math.ceil(font.getlength(text)) + 1))
+    image = Image.new("L", (w, height), 0)
+    ImageDraw.Draw(image).text((0, 0), text, fill=255, font=font)
+    bits = image.point(lambda p: 255 if p >= 128 else 0).convert("1")
+    row_bytes = (w + 7) // 8
+    data = bits.tobytes()   # mode "1": 1 = the text's pixels, each row padded to a byte
+    return f"^GFA,{len(data)},{len(data)},{row_bytes},{data.hex().upper()}"
+
+
+def _zpl_text_field(x: int, y: int, text: str, height: int, width: int, cjk_font: str | None,
+                    cjk_mode: str | None) -> str:
+    """One line of human-readable text at (x, y): a font field, or a graphic field for Chinese."""
+    if cjk_mode == "graphic" and not text.isascii():
+        return f"^FO{x},{y}{zpl_graphic_field(text, height, width)}^FS"
+    return f"^FO{x},{y}{_zpl_font(text, height, cjk_font)}^FH^FD{_zpl_text(_zpl_fit(text, height, width))}^FS"
+
+
+def zpl(specs, size: str = "60x40", dpi: int = 203, *, cjk_font: str | None = None,
+        cjk_mode: str | None = None) -> str:
     """ZPL II for Zebra printers: one ``^XA`` ... ``^XZ`` format per label.
 
     The barcode is a ``^BC`` field in manual mode whose data carries exactly
@@ -621,9 +654,12 @@ def zpl(specs, size: str = "60x40", dpi: int = 203, *, cjk_font: str | None = No
     reserved characters hex-escaped (``^FH``). ``cjk_font`` names a font stored
     on the printer (e.g. ``E:SIMSUN.TTF``) used for text that is not ASCII;
     without it such text uses font 0, which shows Chinese only on printers that
-    map font 0 to a CJK font.
+    map font 0 to a CJK font. ``cjk_mode="graphic"`` draws such text here
+    instead, as a bitmap (``^GFA``) in the labels' CJK font: any printer prints it.
     """
     specs = check_specs(specs)
+    if cjk_mode not in (None, *ZPL_CJK_MODES):
+        raise ValueError(f"unknown ZPL CJK mode {cjk_mode!r}")
     w_mm, h_mm = thermal_size(size)
     try:
         dpi = int(dpi)
@@ -663,8 +699,7 @@ def zpl(specs, size: str = "60x40", dpi: int = 203, *, cjk_font: str | None = No
         out = ["^XA", "^CI28", f"^PW{width}", f"^LL{height}", "^LH0,0"]
         y = pad
         if spec.title:
-            out.append(f"^FO{pad},{y}{_zpl_font(spec.title, title_h, cjk_font)}"
-                       f"^FH^FD{_zpl_text(_zpl_fit(spec.title, title_h, inner))}^FS")
+            out.append(_zpl_text_field(pad, y, spec.title, title_h, inner, cjk_font, cjk_mode))
             y += title_h + 6
         bar_w = sym.modules * module
         out.append(f"^FO{max(0, (width - bar_w) // 2)},{y}^BY{module},3,{bar_h}"
@@ -676,8 +711,7 @@ def zpl(specs, size: str = "60x40", dpi: int = 203, *, cjk_font: str | None = No
                    f"^FH^FD{_zpl_text(spec.code)}^FS")
         y += code_h + 4
         for line in lines:
-            out.append(f"^FO{pad},{y}{_zpl_font(line, line_h, cjk_font)}"
-                       f"^FH^FD{_zpl_text(_zpl_fit(line, line_h, inner))}^FS")
+            out.append(_zpl_text_field(pad, y, line, line_h, inner, cjk_font, cjk_mode))
             y += line_h + 4
         if notice:
             box_h = len(notice) * (notice_h + 4) + 8
@@ -685,8 +719,7 @@ def zpl(specs, size: str = "60x40", dpi: int = 203, *, cjk_font: str | None = No
             out.append(f"^FO{pad},{top}^GB{inner},{box_h},2^FS")
             ny = top + 6
             for line in notice:
-                out.append(f"^FO{pad + 6},{ny}{_zpl_font(line, notice_h, cjk_font)}"
-                           f"^FH^FD{_zpl_text(line)}^FS")
+                out.append(_zpl_text_field(pad + 6, ny, line, notice_h, inner - 12, cjk_font, cjk_mode))
                 ny += notice_h + 4
         out.append("^PQ1")
         out.append("^XZ")

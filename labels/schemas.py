@@ -36,3 +36,58 @@ class LabelBatchArgs(LabelArgs):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     codes = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
                         validate=validate.Length(min=1, max=MAX_BATCH_CODES))
+
+
+class PrintArgs(Schema):
+    """Labels to send to a printer: the records (kind and codes) and the printer (default: the user's)."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    codes = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                        validate=validate.Length(min=1, max=MAX_BATCH_CODES))
+    printer = fields.Integer(load_default=None, allow_none=True, metadata={
+        "description": "The printer's id (GET /api/v1/labels/printers); default: your default printer."})
+
+
+class RetryArgs(Schema):
+    """Send a failed print job again; ``printer`` redirects it to another printer."""
+
+    printer = fields.Integer(load_default=None, allow_none=True)
+
+
+class PrinterOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String(metadata={"description": "zpl (raw TCP) or ipp (PDF)"})
+    target = fields.String()
+    label_size = fields.String()
+    dpi = fields.Integer()
+    cjk_mode = fields.String(metadata={"description": "zpl: graphic (Chinese drawn as a bitmap) or font"})
+    pdf_format = fields.String()
+    active = fields.Boolean()
+    default = fields.Boolean(metadata={"description": "your default printer"})
+
+
+class _JobPrinter(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    kind = fields.String()
+
+
+class PrintJobOut(Schema):
+    """A print job: queued, sent (done; never sent again) or failed (with the reason; may be retried)."""
+
+    id = fields.Integer()
+    token = fields.String(metadata={"description": "in the document sent (ZPL comment, IPP job name)"})
+    status = fields.String()
+    status_label = fields.String()
+    printer = fields.Nested(_JobPrinter)
+    document = fields.String()
+    kind = fields.String()
+    codes = fields.List(fields.String())
+    labels = fields.Integer()
+    attempts = fields.Integer(metadata={"description": "connections tried"})
+    retries = fields.Integer(metadata={"description": "times a person retried it"})
+    error = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    sent_at = fields.DateTime(allow_none=True)
+    bytes = fields.Integer()

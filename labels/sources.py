@@ -72,15 +72,15 @@ def _going_to_repair(unit) -> bool:
 
 
 def unit_spec(unit) -> LabelSpec:
-    """The label of one repair unit: serial barcode, model, parcel, dealer, state, notice."""
-    from repairs.states import state_label
+    """The label of one repair unit: serial barcode, model, parcel, dealer, fault, day received, notice.
 
+    A label stays stuck on the unit for weeks: it prints only what stays true
+    (never the unit's current state or route, which change after printing).
+    """
     parcel = unit.parcel
     lines = [
         _("%(rma)s · line %(line)d", rma=parcel.rma_number, line=unit.line_no or 0),
         _name(parcel.dealer),
-        _("State: %(state)s", state=state_label(unit.state))
-        + (f" · {unit.route.name}" if getattr(unit, "route", None) is not None else ""),
     ]
     # The fault matters to the factory more than the day it arrived: it comes first.
     if unit.fault:
@@ -96,14 +96,18 @@ def unit_spec(unit) -> LabelSpec:
 
 
 def parcel_spec(parcel) -> LabelSpec:
-    """The label of an RMA parcel: RMA number barcode, dealer, unit count, inbound waybill."""
-    units = [u for u in parcel.units if u.state != "missing"]
-    lines = [_name(parcel.dealer), _("%(count)d units", count=len(units))]
+    """The label of an RMA parcel: RMA number barcode, dealer, units declared, inbound waybill, arrival.
+
+    The count is of the units the dealer declared, which stays true; how many
+    were found (or went missing) changes after the label is stuck on the parcel.
+    """
+    lines = [_name(parcel.dealer), _("%(count)d units declared", count=len(parcel.units))]
     if parcel.inbound_waybill:
         lines.append(_("Inbound waybill %(waybill)s %(carrier)s", waybill=parcel.inbound_waybill,
                        carrier=parcel.inbound_carrier or "").strip())
     if parcel.arrived_at:
         lines.append(_("Arrived %(day)s", day=_day(parcel.arrived_at)))
+    units = [u for u in parcel.units if u.state != "missing"]
     return LabelSpec(
         code=parcel.rma_number,
         title=_("RMA parcel"),

@@ -8,16 +8,20 @@ page; the batch form shows them above the form, keeping what was typed.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from core.accounts.auth import actor, roles_required
 from core.errors import DomainError, ValidationFailed
-from labels import sources
+from core.idempotency import idempotent, new_form_key
+from labels import printing, sources
 from labels.output import Rendered, parse_options, render_labels
 from labels.packing_slip import packing_slip_pdf
+from labels.render import THERMAL_SIZES, ZPL_DPIS
 
-bp = Blueprint("labels", __name__, template_folder="templates", url_prefix="/labels")
+bp = Blueprint("labels", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/labels", url_prefix="/labels")
+bp.add_app_template_global(new_form_key, "new_form_key")
 
 SINGLE_DEFAULT = "thermal60x40"   # one record: the thermal printer at the bench
 BATCH_DEFAULT = "a4"              # many records: a sheet on the office printer
@@ -140,3 +144,137 @@ def batch():
         values["codes"] = "\n".join(codes)
         return render_template("labels/index.html", kinds=_kinds(), form=values, errors=errors,
                                batch=True), err.status
+
+
+# --- printers and print jobs ---------------------------------------------------------------------
+
+def _back(default_endpoint: str):
+    # Back to the page the form was on (a path on this site only), else ``default_endpoint``.
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return redirect(target)
+    return redirect(url_for(default_endpoint))
+
+
+def _refused(err: DomainError, default_endpoint: str):
+    g.uow_rollback_only = True   # nothing of a refused step is kept
+    flash(err.message, "error")
+    return _back(default_endpoint)
+
+
+def _job_flash(job) -> None:
+    if job.status == "sent":
+        flash(_("%(count)d label(s) sent to %(printer)s (job %(id)d).", count=job.label_count,
+                printer=job.printer.name, id=job.id), "success")
+    else:
+        flash(_("Job %(id)d to %(printer)s failed: %(reason)s You can retry it or send it to another printer "
+                "on the print jobs page.", id=job.id, printer=job.printer.name, reason=job.error or ""), "error")
+
+
+@bp.route("/send", methods=["POST"])
+@roles_required(*sources.STAFF)
+@idempotent
+def send():
+    """"Print to …": send the labels of ``kind``/``codes`` to the chosen (or the default) printer."""
+    form = request.form
+    raw = form.getlist("codes")
+    codes = sources.split_codes(raw[0] if len(raw) == 1 else raw)
+    try:
+        job = printing.print_labels(actor(), form.get("kind", ""), codes, printer_id=form.get("printer_id") or None)
+    except DomainError as err:
+        return _refused(err, "labels.jobs")
+    _job_flash(job)
+    return _back("labels.jobs")
+
+
+@bp.route("/jobs")
+@roles_required(*sources.STAFF)
+def jobs():
+    """The latest print jobs with their state; failed ones can be retried or sent to another printer."""
+    user = actor()
+    return render_template("labels/jobs.html", jobs=printing.recent_jobs(user), printers=printing.printers(),
+                           status_label=printing.status_label, kind_labels=sources.KIND_LABELS)
+
+
+@bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
+@roles_required(*sources.STAFF)
+def retry_job(job_id):
+    """Send a failed job again, to its printer or to the one chosen."""
+    try:
+        job = printing.retry_job(actor(), job_id, printer_id=request.form.get("printer_id") or None)
+    except DomainError as err:
+        return _refused(err, "labels.jobs")
+    _job_flash(job)
+    return redirect(url_for("labels.jobs"))
+
+
+@bp.route("/printers")
+@roles_required(*printing.ADMIN_ROLES)
+def printers():
+    """Printers (administrators): register one, change it, give users their default printer."""
+    return _printers_page({}, {})
+
+
+def _printers_page(form, errors, status=200):
+    return render_template("labels/printers.html", printers=printing.printers(active_only=False),
+                           defaults=printing.defaults(), users=printing.label_users(), form=form, errors=errors,
+                           kinds=printing.KIND_LABELS, cjk_modes=printing.CJK_MODE_LABELS,
+                           sizes=list(THERMAL_SIZES), dpis=list(ZPL_DPIS), pdf_formats=printing.PDF_FORMATS), status
+
+
+def _printer_form() -> dict:
+    data = {k: v for k, v in request.form.items() if k not in ("csrf_token", "idempotency_key")}
+    data["active"] = request.form.get("active") == "on"
+    return data
+
+
+@bp.route("/printers", methods=["POST"])
+@roles_required(*printing.ADMIN_ROLES)
+@idempotent
+def printer_create():
+    """Register a printer."""
+    data = _printer_form()
+    data["active"] = True
+    try:
+        printer = printing.create_printer(actor(), data)
+    except ValidationFailed as err:
+        g.uow_rollback_only = True
+        flash(err.message, "error")
+        return _printers_page(data, err.errors, 422)
+    flash(_("Printer %(name)s registered.", name=printer.name), "success")
+    return redirect(url_for("labels.printers"))
+
+
+@bp.route("/printers/<int:printer_id>", methods=["POST"])
+@roles_required(*printing.ADMIN_ROLES)
+def printer_update(printer_id):
+    """Change a printer's settings, or take it out of use."""
+    try:
+        printer = printing.update_printer(actor(), printer_id, _printer_form())
+    except DomainError as err:
+        return _refused(err, "labels.printers")
+    flash(_("Printer %(name)s saved.", name=printer.name), "success")
+    return redirect(url_for("labels.printers"))
+
+
+@bp.route("/printers/defaults", methods=["POST"])
+@roles_required(*printing.ADMIN_ROLES)
+def printer_default():
+    """Give a user (a scan station's sign-in) a default printer, or none."""
+    try:
+        printing.set_default_printer(actor(), request.form.get("user_id"), request.form.get("printer_id") or None)
+    except DomainError as err:
+        return _refused(err, "labels.printers")
+    flash(_("Default printer saved."), "success")
+    return redirect(url_for("labels.printers"))
+
+
+@bp.app_template_global("label_printers")
+def label_printers():
+    """The printers the signed-in user can send labels to, the default first ("Print to …" buttons)."""
+    user = actor()
+    if user is None or not user.has_role(*sources.STAFF):
+        return []
+    mine = printing.default_printer(user)
+    found = printing.printers()
+    return sorted(found, key=lambda p: (mine is None or p.id != mine.id, p.name))

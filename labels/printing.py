@@ -1,0 +1,421 @@
+"""Printers and print jobs: labels sent straight to a Zebra (ZPL, raw TCP 9100) or an IPP printer (PDF).
+
+Admins register printers and give users a default printer (the one the scan
+station's F9 and "Print to …" buttons use). Printing records a
+:class:`~labels.models.PrintJob` (what it prints: the kind of label and the
+codes; its bytes; the printer) and sends it in the same request:
+
+- ``queued`` → ``sent`` when the printer took the whole job, or ``failed`` with
+  the reason. A failed job can be retried, on its printer or redirected to
+  another; a sent job is done: retrying it is refused (409), so a retry never
+  prints it again.
+- The send happens after the job's row is claimed with a guarded transition
+  (``core.locking``) and before the request commits, so of two retries at once
+  the second waits for the first and finds it sent.
+
+Raw TCP (ZPL): the whole job goes in one connection; Depot then closes its
+side and waits for the printer to close its own. Only that clean close marks
+the job sent. A connection refused, reset or dropped before then is tried again
+with the same job, up to :data:`ATTEMPTS` connections. Each label format carries
+the job's token in a ``^FX`` comment, so a printer log or a capture shows a
+duplicate for what it is.
+
+What this cannot promise (at least once, not exactly once): a connection cut
+after the printer had read some *complete* label formats prints those again on
+the retry; and a printer that prints but never closes the connection leaves the
+job ``failed`` ("did not confirm"), which a person may retry. IPP: a request
+that left whole but got no answer is not tried again on its own (it may have
+printed); the job is ``failed`` with that reason.
+"""
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from core.accounts.models import User
+from core.accounts.roles import Role
+from core.accounts.service import user_by_id
+from core.errors import Forbidden, NotFound, ValidationFailed
+from core.extensions import db
+from core.locking import guarded_transition, lock_row
+from core.types import utcnow
+from labels import ipp, render, sources
+from labels.models import JOB_STATUSES, PRINTER_KINDS, RAW_PORT, Printer, PrinterDefault, PrintJob
+from labels.output import render_labels
+
+ATTEMPTS = 3                 # connections tried for one send (DEPOT_PRINT_ATTEMPTS)
+TIMEOUT_SECONDS = 10.0       # connect, send and the printer's close (DEPOT_PRINT_TIMEOUT)
+RETRY_PAUSE_SECONDS = 0.2    # between two connections of one send
+PDF_FORMATS = ("a4", "thermal60x40", "thermal100x50")
+ADMIN_ROLES = (Role.ADMIN,)
+
+STATUS_LABELS = {"queued": _l("queued"), "sent": _l("sent"), "failed": _l("failed")}
+assert set(STATUS_LABELS) == set(JOB_STATUSES)
+KIND_LABELS = {"zpl": _l("Zebra (ZPL over TCP)"), "ipp": _l("IPP printer or CUPS queue (PDF)")}
+CJK_MODE_LABELS = {"graphic": _l("draw Chinese as a graphic (any printer)"),
+                   "font": _l("a CJK font stored on the printer")}
+
+
+def status_label(status: str) -> str:
+    """A job status in words."""
+    return str(STATUS_LABELS.get(status, status))
+
+
+def _setting(name: str, default):
+    return current_app.config.get(name, default) if has_app_context() else default
+
+
+# --- printers ---------------------------------------------------------------------------------
+
+def _field_error(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors={field: [message]})
+
+
+def _require_admin(actor) -> None:
+    if actor is None or not actor.has_role(*ADMIN_ROLES):
+        raise Forbidden(_("Only an administrator can set up printers."))
+
+
+def printers(*, active_only: bool = True) -> list[Printer]:
+    """The registered printers by name."""
+    query = select(Printer).order_by(Printer.name)
+    if active_only:
+        query = query.where(Printer.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def printer_by_id(printer_id) -> Printer:
+    """The printer ``printer_id``, or NotFound."""
+    try:
+        printer = db.session.get(Printer, int(printer_id))
+    except (TypeError, ValueError):
+        printer = None
+    if printer is None:
+        raise NotFound(_("There is no such printer."))
+    return printer
+
+
+def _clean_printer(data: dict) -> dict:
+    """The printer fields checked, or ValidationFailed naming each wrong one."""
+    name = str(data.get("name") or "").strip()
+    kind = str(data.get("kind") or "").strip()
+    out = {"name": name, "kind": kind}
+    errors = {}
+    if not name or len(name) > 80:
+        errors["name"] = [_("Give the printer a name (at most 80 characters).")]
+    if kind not in PRINTER_KINDS:
+        errors["kind"] = [_("Choose how Depot reaches the printer: ZPL over TCP or IPP.")]
+    if kind == "zpl":
+        host = str(data.get("host") or "").strip()
+        if not host or len(host) > 255 or any(c.isspace() for c in host):
+            errors["host"] = [_("Give the printer's host name or IP address.")]
+        try:
+            port = int(data.get("port") or RAW_PORT)
+        except (TypeError, ValueError):
+            port = 0
+        if not 1 <= port <= 65535:
+            errors["port"] = [_("The port must be between 1 and 65535 (Zebra printers listen on 9100).")]
+        size = str(data.get("label_size") or "60x40")
+        if size not in render.THERMAL_SIZES:
+            errors["label_size"] = [_("Unknown label size.")]
+        try:
+            dpi = int(data.get("dpi") or 203)
+        except (TypeError, ValueError):
+            dpi = 0
+        if dpi not in render.ZPL_DPIS:
+            errors["dpi"] = [_("Printer resolution must be one of %(dpis)s dpi.",
+                               dpis=", ".join(map(str, render.ZPL_DPIS)))]
+        mode = str(data.get("cjk_mode") or "graphic")
+        font = str(data.get("cjk_font") or "").strip() or None
+        if mode not in render.ZPL_CJK_MODES:
+            errors["cjk_mode"] = [_("Choose how the printer draws Chinese.")]
+        elif mode == "font" and (not font or len(font) > 64 or "^" in font or "~" in font or "," in font):
+            errors["cjk_font"] = [_("Name the CJK font stored on the printer, e.g. E:SIMSUN.TTF.")]
+        out.update(host=host, port=port, uri=None, label_size=size, dpi=dpi, cjk_mode=mode, cjk_font=font)
+    elif kind == "ipp":
+        uri = str(data.get("uri") or "").strip()
+        try:
+            ipp.http_target(uri)
+            ok = len(uri) <= 500
+        except ValueError:
+            ok = False
+        if not ok:
+            errors["uri"] = [_("Give the printer's IPP address, e.g. ipp://192.168.1.20:631/printers/labels.")]
+        fmt = str(data.get("pdf_format") or "a4")
+        if fmt not in PDF_FORMATS:
+            errors["pdf_format"] = [_("Choose the paper the printer holds: A4 sheets or a thermal roll.")]
+        out.update(host=None, port=None, uri=uri, pdf_format=fmt)
+    if "active" in data:
+        out["active"] = bool(data.get("active"))
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise ValidationFailed(first, errors=errors)
+    return out
+
+
+def _name_taken(name: str, except_id: int | None = None) -> bool:
+    query = select(Printer.id).where(Printer.name == name)
+    if except_id is not None:
+        query = query.where(Printer.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+def create_printer(actor, data: dict) -> Printer:
+    """Register a printer (administrators)."""
+    _require_admin(actor)
+    values = _clean_printer(data)
+    if _name_taken(values["name"]):
+        raise _field_error("name", _("A printer named “%(name)s” exists already.", name=values["name"]))
+    printer = Printer(**values)
+    db.session.add(printer)
+    db.session.flush()
+    return printer
+
+
+def update_printer(actor, printer_id, data: dict) -> Printer:
+    """Change a printer's settings (administrators); ``active`` false takes it off the lists."""
+    _require_admin(actor)
+    printer = printer_by_id(printer_id)
+    lock_row(Printer, printer.id)
+    values = _clean_printer(data)
+    if _name_taken(values["name"], printer.id):
+        raise _field_error("name", _("A printer named “%(name)s” exists already.", name=values["name"]))
+    for key, value in values.items():
+        setattr(printer, key, value)
+    db.session.flush()
+    return printer
+
+
+def set_default_printer(actor, user_id, printer_id) -> PrinterDefault | None:
+    """Give user ``user_id`` a default printer (None or "" removes it); administrators."""
+    _require_admin(actor)
+    try:
+        user = user_by_id(int(user_id))
+    except (TypeError, ValueError):
+        raise _field_error("user_id", _("Choose a user.")) from None
+    lock_row(type(user), user.id)
+    current = db.session.get(PrinterDefault, user.id)
+    if printer_id in (None, ""):
+        if current is not None:
+            db.session.delete(current)
+            db.session.flush()
+        return None
+    printer = printer_by_id(printer_id)
+    if not printer.active:
+        raise _field_error("printer_id", _("This printer is switched off in Depot; choose another."))
+    if current is None:
+        current = PrinterDefault(user_id=user.id, printer_id=printer.id)
+        db.session.add(current)
+    else:
+        current.printer_id = printer.id
+    db.session.flush()
+    return current
+
+
+def label_users() -> list:
+    """Active users who print labels (the people and scan stations a default printer is for)."""
+    users = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.username))
+    return [u for u in users if u.has_role(*sources.STAFF)]
+
+
+def defaults() -> dict[int, Printer]:
+    """Every user's default printer, by user id."""
+    rows = db.session.scalars(select(PrinterDefault))
+    return {row.user_id: row.printer for row in rows}
+
+
+def default_printer(actor) -> Printer | None:
+    """``actor``'s default printer, if it has one that is in use."""
+    if actor is None:
+        return None
+    row = db.session.get(PrinterDefault, actor.id)
+    return row.printer if row is not None and row.printer.active else None
+
+
+def _printer_for(actor, printer_id) -> Printer:
+    if printer_id in (None, ""):
+        printer = default_printer(actor)
+        if printer is None:
+            raise _field_error("printer", _("You have no default printer; choose a printer (an administrator "
+                                            "can set your default under Labels → Printers)."))
+        return printer
+    printer = printer_by_id(printer_id)
+    if not printer.active:
+        raise _field_error("printer", _("This printer is switched off in Depot; choose another."))
+    return printer
+
+
+# --- documents --------------------------------------------------------------------------------
+
+def _tag_zpl(text: str, token: str) -> str:
+    # A comment in every label format: the job is recognisable in what the printer received.
+    return text.replace("^XA\n", f"^XA\n^FXDepot job {token}^FS\n")
+
+
+def _document(printer: Printer, specs, token: str) -> tuple[bytes, str]:
+    """The bytes to send to ``printer`` for ``specs`` and their content type."""
+    if printer.kind == "zpl":
+        font = printer.cjk_font if printer.cjk_mode == "font" else None
+        text = render.zpl(specs, size=printer.label_size, dpi=printer.dpi, cjk_font=font,
+                          cjk_mode=printer.cjk_mode)
+        return _tag_zpl(text, token).encode("utf-8"), "application/vnd.zebra-zpl"
+    rendered = render_labels(specs, {"format": printer.pdf_format}, default_format="a4",
+                             name=f"Depot job {token}")
+    return rendered.body, "application/pdf"
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+class SendFailed(Exception):
+    """A send that did not succeed; ``retry``: nothing (or no complete job) reached the printer."""
+
+    def __init__(self, reason: str, *, retry: bool):
+        super().__init__(reason)
+        self.retry = retry
+
+
+def send_raw(host: str, port: int, data: bytes, *, timeout: float) -> None:
+    """The whole of ``data`` in one TCP connection; returns once the printer closed it cleanly."""
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except OSError as err:
+        raise SendFailed(_("Could not connect to the printer (%(error)s).", error=err), retry=True) from err
+    try:
+        try:
+            sock.sendall(data)
+            sock.shutdown(socket.SHUT_WR)
+            # The printer closes its side once it has read everything we sent: only then is it done.
+            while sock.recv(4096):
+                pass
+        except socket.timeout as err:
+            raise SendFailed(_("The printer did not confirm the end of the job within %(s)d seconds.",
+                               s=int(timeout)), retry=False) from err
+        except OSError as err:
+            raise SendFailed(_("The connection to the printer dropped before the job was complete (%(error)s).",
+                               error=err), retry=True) from err
+    finally:
+        sock.close()
+
+
+def _send_once(job: PrintJob, printer: Printer, timeout: float) -> None:
+    if printer.kind == "zpl":
+        send_raw(printer.host, printer.port or RAW_PORT, job.body, timeout=timeout)
+        return
+    try:
+        ipp.print_job(printer.uri, job.body, document_format=job.content_type, job_name=f"Depot job {job.token}",
+                      user="depot", timeout=timeout)
+    except ipp.IppError as err:
+        reason = str(err)
+        if err.sent:
+            reason = _("%(reason)s It may have printed: check the printer before retrying.", reason=reason)
+        raise SendFailed(reason, retry=not err.sent) from err
+
+
+def _deliver(job: PrintJob) -> PrintJob:
+    """Send a queued job (its row claimed by the caller): ``sent``, or ``failed`` with the reason."""
+    printer = job.printer
+    attempts = max(1, int(_setting("DEPOT_PRINT_ATTEMPTS", ATTEMPTS)))
+    timeout = float(_setting("DEPOT_PRINT_TIMEOUT", TIMEOUT_SECONDS))
+    reason = ""
+    for attempt in range(attempts):
+        job.attempts += 1
+        job.last_attempt_at = utcnow()
+        try:
+            _send_once(job, printer, timeout)
+        except SendFailed as err:
+            reason = str(err)
+            if err.retry and attempt + 1 < attempts:
+                time.sleep(RETRY_PAUSE_SECONDS)
+                continue
+            break
+        guarded_transition(job, expected=("queued",), to="sent", label=status_label, sent_at=utcnow(), error=None)
+        db.session.flush()
+        return job
+    guarded_transition(job, expected=("queued",), to="failed", label=status_label, error=reason[:2000])
+    db.session.flush()
+    return job
+
+
+def print_labels(actor, kind: str, codes, *, printer_id=None) -> PrintJob:
+    """Print the labels of ``codes`` (records of ``kind``) on a printer (the actor's default if none given).
+
+    The same access rules as the label files; the job is recorded and sent
+    now; the job says whether it was sent or why it failed.
+    """
+    printer = _printer_for(actor, printer_id)
+    specs = sources.batch_specs(actor, kind, codes)
+    token = uuid.uuid4().hex
+    body, content_type = _document(printer, specs, token)
+    job = PrintJob(token=token, printer_id=printer.id, printer=printer, user_id=getattr(actor, "id", None),
+                   status="queued", document="labels", source_kind=kind,
+                   source_codes=sources.split_codes(codes), options={}, label_count=len(specs),
+                   content_type=content_type, body=body, attempts=0, retries=0)
+    db.session.add(job)
+    db.session.flush()
+    return _deliver(job)
+
+
+def job_by_id(actor, job_id) -> PrintJob:
+    """The print job ``job_id``: its owner's, or any for HQ staff; NotFound otherwise."""
+    try:
+        job = db.session.get(PrintJob, int(job_id))
+    except (TypeError, ValueError):
+        job = None
+    if job is None or not _may_see(actor, job):
+        raise NotFound(_("There is no such print job."))
+    return job
+
+
+def _may_see(actor, job: PrintJob) -> bool:
+    return actor is not None and (job.user_id == actor.id or actor.has_role(*sources.HQ))
+
+
+def retry_job(actor, job_id, *, printer_id=None) -> PrintJob:
+    """Send a failed job again, to its printer or to ``printer_id`` (redirected).
+
+    A job already sent is done: refused with 409, never printed twice. A job
+    redirected to another printer is drawn again for that printer (ZPL or PDF,
+    its size), from the same records, with the same token.
+    """
+    job = job_by_id(actor, job_id)
+    guarded_transition(job, expected=("failed",), to="queued", label=status_label, retries=job.retries + 1)
+    if printer_id not in (None, "") and int(printer_id) != job.printer_id:
+        printer = _printer_for(actor, printer_id)
+        specs = sources.batch_specs(actor, job.source_kind, job.source_codes)
+        job.body, job.content_type = _document(printer, specs, job.token)
+        job.printer_id, job.printer, job.label_count = printer.id, printer, len(specs)
+    db.session.flush()
+    return _deliver(job)
+
+
+def recent_jobs(actor, *, limit: int = 100) -> list[PrintJob]:
+    """The latest print jobs: HQ staff see every one, others their own."""
+    query = select(PrintJob).order_by(PrintJob.id.desc()).limit(limit)
+    if not actor.has_role(*sources.HQ):
+        query = query.where(PrintJob.user_id == actor.id)
+    return list(db.session.scalars(query))
+
+
+def job_view(job: PrintJob) -> dict:
+    """A job as the API and the pages show it."""
+    return {
+        "id": job.id, "token": job.token, "status": job.status, "status_label": status_label(job.status),
+        "printer": {"id": job.printer.id, "name": job.printer.name, "kind": job.printer.kind},
+        "document": job.document, "kind": job.source_kind, "codes": list(job.source_codes or []),
+        "labels": job.label_count, "attempts": job.attempts, "retries": job.retries, "error": job.error,
+        "created_at": job.created_at, "sent_at": job.sent_at, "bytes": len(job.body or b""),
+    }
+
+
+def printer_view(printer: Printer) -> dict:
+    """A printer as the API shows it."""
+    return {"id": printer.id, "name": printer.name, "kind": printer.kind, "target": printer.target,
+            "label_size": printer.label_size, "dpi": printer.dpi, "cjk_mode": printer.cjk_mode,
+            "pdf_format": printer.pdf_format, "active": printer.active}
+
