@@ -147,6 +147,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
             "DEPOT_SWAGGER_UI_URL", "https://cdn.jsdelivr.net/npm/swagger-ui-dist/"
         ),
         "TESTING": False,
+        # Only when set: the default lives with the DOA rules (repairs.doa.service).
+        **({"DOA_WINDOW_DAYS": _positive_int(env["DEPOT_DOA_WINDOW_DAYS"], 0, "DEPOT_DOA_WINDOW_DAYS", 1, 3650)}
+           if (env.get("DEPOT_DOA_WINDOW_DAYS") or "").strip() else {}),
     }
 
 

@@ -95,3 +95,13 @@ def test_a_service_entry_beyond_the_window_warns_at_once(app, world, signed_in):
         "purchase_date": (local_today() - timedelta(days=100)).isoformat(), "units-0-serial": "SN6",
         "units-0-model": "SSD A400 240G"}, follow_redirects=True)
     assert "beyond the 15-day DOA window" in resp.get_data(as_text=True)
+
+
+def test_the_window_comes_from_the_environment(tmp_path):
+    from core.config import ConfigError, load_config
+
+    assert load_config(str(tmp_path), env={"DEPOT_DOA_WINDOW_DAYS": "30"})["DOA_WINDOW_DAYS"] == 30
+    assert "DOA_WINDOW_DAYS" not in load_config(str(tmp_path), env={})  # the DOA rules' default (15) applies
+    for bad in ("abc", "0", "-3"):
+        with pytest.raises(ConfigError, match="DEPOT_DOA_WINDOW_DAYS"):
+            load_config(str(tmp_path), env={"DEPOT_DOA_WINDOW_DAYS": bad})
