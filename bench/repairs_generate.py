@@ -210,7 +210,8 @@ def generate(url: str, scale: float, seed: int, pool: int | None = None, echo=cl
                            "fault": rng.choice(FAULTS), "warranty_claimed": rng.random() > 0.1, "declared": True,
                            "state": state, "route_id": route, "received_at": None, "inspected_at": None,
                            "dispatched_at": None, "returned_at": None, "shipped_at": None, "dispatch_due": None,
-                           "ship_due": None, "human_damage": False, "no_stock": False, "out_of_warranty": False,
+                           "ship_due": None, "factory_due": None, "promise_paused_on": None, "paused_days": 0,
+                           "human_damage": False, "no_stock": False, "out_of_warranty": False,
                            "inspection_note": "", "quote_amount": None, "quote_price_id": None,
                            "dealer_decision": None, "outcome": None, "replacement_serial": None,
                            "factory_shipment_id": None, "return_shipment_id": None, "updated_at": created}
@@ -227,12 +228,16 @@ def generate(url: str, scale: float, seed: int, pool: int | None = None, echo=cl
                             if route == 1:
                                 row["ship_due"] = dues.add(moment.date(), 7)
                             if action == "inspect_problem":
+                                # Waiting for the dealer (or the supervisor): the CS clocks stand still.
+                                row["promise_paused_on"] = moment.date()
                                 row["human_damage"] = rng.random() < 0.6
                                 row["out_of_warranty"] = not row["human_damage"]
                                 row["quote_amount"] = rng.choice([60, 80, 100, 120])
                         elif action == "dispatch":
                             moment += timedelta(hours=rng.uniform(2, 60))
                             row["dispatched_at"] = moment
+                            # The factory's own clock (calendar days), or long outstanding on Taiwan.
+                            row["factory_due"] = moment.date() + timedelta(days=7 if route == 1 else 30)
                         elif action.startswith("factory_"):
                             moment += timedelta(days=rng.uniform(3, 9))
                             row["returned_at"] = moment
