@@ -110,7 +110,7 @@ def _warn_if_limits_per_worker(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     import importlib
 
-    from core import cli, views
+    from core import api_docs, cli, views
     from core.accounts import admin as accounts_admin
     from core.accounts import api as accounts_api
     from core.accounts import views as accounts_views
@@ -122,6 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from core.extensions import api
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(api_docs.bp)
     app.register_blueprint(accounts_views.bp)
     app.register_blueprint(accounts_admin.bp)
     app.register_blueprint(calendar_views.bp)

@@ -32,6 +32,7 @@ PUBLIC_ENDPOINTS = {
     "accounts.logout",
     "api-docs.openapi_json",
     "api-docs.openapi_swagger_ui",
+    "api_docs_assets.asset",  # Swagger UI's own scripts and styles (core.api_docs)
     "repairs_api.PublicStatus",  # the dealer's status check: RMA number + phone digits, rate-limited
     "doa_api.PublicStatus",
     "doa_api.PublicApply",
