@@ -6,7 +6,7 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: setup translations browser demo serve test test-sqlite test-postgres bench clean
+.PHONY: setup translations browser printing demo serve test test-sqlite test-postgres bench clean
 
 setup: $(VENV)/.installed translations
 
@@ -31,7 +31,7 @@ serve: setup
 
 # The whole suite, on SQLite and on PostgreSQL side by side (one per core);
 # each run's output is printed whole when it ends.
-test: setup browser
+test: setup browser printing
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-sqlite pytest-postgres
 
 # The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
@@ -48,10 +48,27 @@ browser:
 		echo "      (until then the browser tests in tests/e2e are skipped)"; \
 	fi
 
-test-sqlite: setup browser
+# Labels: a CJK font to embed in PDFs, poppler (pdffonts, pdftotext) and an IPP printer for the print
+# tests (ippeveprinter; it needs avahi on a system D-Bus, which .ci/run starts).
+PRINTING_PACKAGES := fonts-wqy-microhei poppler-utils cups-ipp-utils avahi-daemon dbus
+printing:
+	@if [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && command -v pdffonts >/dev/null && \
+	    [ -x /usr/sbin/ippeveprinter ] && command -v avahi-daemon >/dev/null; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Installing the label font and print-test tools (apt-get install $(PRINTING_PACKAGES))"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PRINTING_PACKAGES) >/dev/null 2>&1 || \
+		{ DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PRINTING_PACKAGES) >/dev/null; } || \
+		{ echo "ERROR: could not install $(PRINTING_PACKAGES) with apt-get" >&2; exit 1; }; \
+	else \
+		echo "NOTE: run 'sudo apt-get install -y $(PRINTING_PACKAGES)' (labels embed the CJK font;"; \
+		echo "      until then the IPP print test is skipped and PDFs name a Chinese font without embedding it)"; \
+	fi
+
+test-sqlite: setup browser printing
 	$(MAKE) --no-print-directory pytest-sqlite
 
-test-postgres: setup browser
+test-postgres: setup browser printing
 	$(MAKE) --no-print-directory pytest-postgres
 
 pytest-sqlite:

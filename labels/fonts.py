@@ -8,8 +8,9 @@ draws Chinese with the same file.
 
 The file: ``DEPOT_CJK_FONT`` (a path, ``path.ttc#index`` for a collection) or
 the first of :data:`CANDIDATES` present. Debian's ``fonts-wqy-microhei``
-(installed by ``make setup``'s CI and README steps) provides the first one. Noto
-CJK is not a candidate: its outlines are CFF, which reportlab cannot embed.
+provides the first one (``make printing``, part of ``make test``, and ``.ci/run``
+install it). Noto CJK is not a candidate: its outlines are CFF, which reportlab
+cannot embed.
 """
 from __future__ import annotations
 
