@@ -9,6 +9,7 @@ page; the batch form shows them above the form, keeping what was typed.
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
 from flask_babel import gettext as _
 
 from core.accounts.auth import actor, roles_required
@@ -278,3 +279,30 @@ def label_printers():
     mine = printing.default_printer(user)
     found = printing.printers()
     return sorted(found, key=lambda p: (mine is None or p.id != mine.id, p.name))
+
+
+@bp.app_template_global("station_print_script")
+def station_print_script():
+    """The scan station's F9 binding (print the current unit's label on the default printer), as a script tag."""
+    user = actor()
+    if user is None or not user.has_role(*sources.HQ):
+        return Markup("")
+    printer = printing.default_printer(user)
+    where = printer.name if printer is not None else _("no default printer: ask an administrator")
+    data = {
+        "print-url": url_for("labels_api.PrintLabels"),
+        "msg-hint": _("F9 prints the label of the unit scanned last (%(printer)s).", printer=where),
+        "msg-ready": _("F9: print the label of %(serial)s", serial="{serial}"),
+        "msg-sending": _("Sending the label of %(serial)s…", serial="{serial}"),
+        "msg-sent": _("Label of %(serial)s sent to %(printer)s.", serial="{serial}", printer="{printer}"),
+        "msg-failed": _("The label of %(serial)s did not print: %(reason)s Retry it on the print jobs page.",
+                        serial="{serial}", reason="{reason}"),
+        "msg-refused": _("The label of %(serial)s cannot be printed: %(reason)s", serial="{serial}",
+                         reason="{reason}"),
+        "msg-offline": _("No answer from Depot: the label of %(serial)s was not printed. Press F9 again.",
+                         serial="{serial}"),
+        "msg-nothing": _("Scan a unit first: F9 prints its label."),
+    }
+    attrs = " ".join(f'data-{k}="{escape(v)}"' for k, v in data.items())
+    src = url_for("labels.static", filename="station_print.js")
+    return Markup(f'<script src="{escape(src)}" {attrs}></script>')
