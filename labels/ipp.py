@@ -16,6 +16,8 @@ import struct
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+
 PRINT_JOB = 0x0002
 VERSION = (1, 1)
 DEFAULT_PORT = 631
@@ -76,7 +78,7 @@ def print_job_request(uri: str, document: bytes, *, document_format: str, job_na
 def parse_answer(body: bytes) -> IppAnswer:
     """The status code, job id and status message of an IPP response."""
     if len(body) < 8:
-        raise IppError("The printer's answer is not IPP.", sent=True)
+        raise IppError(_("The printer's answer is not IPP."), sent=True)
     _major, _minor, status, _request_id = struct.unpack(">BBHi", body[:8])
     job_id, message = None, ""
     pos = 8
@@ -127,20 +129,21 @@ def print_job(uri: str, document: bytes, *, document_format: str = "application/
         try:
             conn.request("POST", path, body=request, headers={"Content-Type": "application/ipp"})
         except OSError as err:
-            raise IppError(f"Could not reach the printer: {err}", sent=False) from err
+            raise IppError(_("Could not reach the printer (%(error)s).", error=err), sent=False) from err
         try:
             resp = conn.getresponse()
             body = resp.read()
         except OSError as err:
-            raise IppError(f"The printer did not answer: {err}", sent=True) from err
+            raise IppError(_("The printer did not answer (%(error)s).", error=err), sent=True) from err
         except http.client.HTTPException as err:
-            raise IppError(f"The printer's answer was broken: {err}", sent=True) from err
+            raise IppError(_("The printer's answer was broken (%(error)s).", error=err), sent=True) from err
     finally:
         conn.close()
     if resp.status != 200:
-        raise IppError(f"The printer answered HTTP {resp.status}.", sent=resp.status >= 500)
+        raise IppError(_("The printer answered HTTP %(status)d.", status=resp.status), sent=resp.status >= 500)
     answer = parse_answer(body)
     if answer.status >= 0x0100:
-        raise IppError(f"The printer refused the job (IPP status 0x{answer.status:04x}"
-                       + (f": {answer.message}" if answer.message else "") + ").", sent=False)
+        raise IppError(_("The printer refused the job (IPP status 0x%(status)04x%(message)s).",
+                         status=answer.status, message=f": {answer.message}" if answer.message else ""),
+                       sent=False)
     return answer
