@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
@@ -70,6 +70,18 @@ def _flag(name: str) -> bool:
 def scan_station():
     """The clerks' one-screen scan station (keyboard only)."""
     return render_template("repairs/scan.html")
+
+
+@bp.route("/repairs/scan-sw.js")
+def scan_service_worker():
+    """The scan station's service worker: served beside the page so its scope can cover it.
+
+    Public like any static file (it holds no data); never cached by HTTP so an update reaches
+    the stations on their next visit."""
+    response = send_from_directory(bp.static_folder, "scan-sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = url_for("repairs.scan_station")
+    return response
 
 
 def _declared_line_label(key: str, lines: list[dict]) -> str:

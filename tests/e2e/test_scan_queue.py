@@ -1,0 +1,267 @@
+"""The scan station's ordered queue in a real browser: a slow server, a cut network,
+a reload in the middle, and not one scan lost or applied twice.
+
+The server's slowness is a WSGI wrapper around the live app (``scan_gate``): it sleeps
+before each scan request and records every request, so the test also sees what the
+browser did while it was offline (nothing reached the server).
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+SCAN_PATH = "/api/v1/repairs/scan"
+SERIALS = [f"QSN{n:04d}" for n in range(1, 51)]
+SLOW_SECONDS = 0.15  # each scan answer takes at least this long: the clerk scans faster
+SW_CACHE = "depot-scan-station-v1"
+
+
+class ScanGate:
+    """Wraps the app: scan requests wait ``delay`` seconds; every request is recorded."""
+
+    def __init__(self, app):
+        self.app = app
+        self.delay = 0.0
+        self.lose_answers = 0  # the next n scan answers are lost after the scan was applied
+        self.requests: list[tuple[str, str]] = []
+        self.scan_bodies: list[dict] = []
+        self.scan_keys: list[str | None] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
+        with self._lock:
+            self.requests.append((method, path))
+        if method == "POST" and path == SCAN_PATH:
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(raw)
+            with self._lock:
+                self.scan_bodies.append(json.loads(raw or b"{}"))
+                self.scan_keys.append(environ.get("HTTP_IDEMPOTENCY_KEY"))
+            if self.delay:
+                time.sleep(self.delay)
+            with self._lock:
+                lose = self.lose_answers > 0
+                self.lose_answers -= 1 if lose else 0
+            if lose:
+                # The scan is applied, but its answer never reaches the browser (a proxy
+                # whose upstream link dropped): the page must send it again, once.
+                for _chunk in self.app(environ, lambda *args, **kwargs: None):
+                    pass
+                start_response("502 Bad Gateway", [("Content-Type", "text/plain")])
+                return [b"upstream connection lost"]
+        return self.app(environ, start_response)
+
+    def count(self, method, path):
+        with self._lock:
+            return sum(1 for m, p in self.requests if m == method and p == path)
+
+
+@pytest.fixture()
+def scan_gate(server):
+    app = server.app
+    original = app.wsgi_app
+    gate = ScanGate(original)
+    app.wsgi_app = gate
+    yield gate
+    app.wsgi_app = original
+
+
+def _parcel(username, serials):
+    from core.accounts.service import get_user
+    from core.directory.models import Dealer, Office
+    from core.extensions import db
+    from repairs import service as rep
+
+    office = Office(code="QUE", name="Queue office", region="华北")
+    db.session.add(office)
+    db.session.flush()
+    db.session.add(Dealer(code="QUEDLR", name="Queue Digital Co", phone="13912345678", office_id=office.id))
+    db.session.flush()
+    parcel = rep.create_parcel(get_user(username), dealer_code="QUEDLR", inbound_waybill="SF9876543210",
+                               lines=[{"serial": s, "model": "SSD-1T"} for s in serials])
+    return parcel.rma_number
+
+
+def _receive_events(seed):
+    """(serial, parcel RMA) of every receive event, in the order the database recorded them."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from repairs.models import RepairEvent, RepairUnit, ReturnParcel
+
+    def read():
+        rows = db.session.execute(
+            select(RepairUnit.serial, ReturnParcel.rma_number)
+            .join(RepairEvent, RepairEvent.unit_id == RepairUnit.id)
+            .join(ReturnParcel, ReturnParcel.id == RepairUnit.parcel_id)
+            .where(RepairEvent.action == "receive").order_by(RepairEvent.id))
+        return [tuple(r) for r in rows]
+
+    return seed(read)
+
+
+def _scan(page, code):
+    # A handheld scanner "types" the code and Enter, a few ms per key, without pauses.
+    page.keyboard.type(code + "\n", delay=2)
+
+
+def _station(page):
+    page.goto("/repairs/scan")
+    expect(page.locator("#scan-input")).to_be_focused()
+    # The service worker takes the page and keeps its files (the first visit is the only online one needed).
+    # Generous waits: the machine running the suite may be busy.
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
+                           timeout=30_000)
+    deadline = time.monotonic() + 30
+    kept: list[str] = []
+    while time.monotonic() < deadline:
+        kept = page.evaluate(f"caches.open('{SW_CACHE}').then(c => c.keys()).then(k => k.map(r => r.url))")
+        if any(u.endswith("/repairs/scan") for u in kept) and any(u.endswith("/scan.js") for u in kept):
+            break
+        time.sleep(0.1)
+    assert any(u.endswith("/repairs/scan") for u in kept), kept
+    page.keyboard.press("F1")
+    expect(page.locator('.mode[data-mode="receive"]')).to_have_class(re.compile("active"))
+
+
+def _wait_all_sent(page, timeout=60_000):
+    expect(page.locator("#scan-station")).to_have_attribute("data-pending", "0", timeout=timeout)
+
+
+def test_fifty_scans_slow_server_cut_network_and_reload_each_applied_once_in_order(
+        page, sign_in, seed, scan_gate):
+    sign_in("quinn", "clerk")
+    rma = seed(lambda: _parcel("quinn", SERIALS))
+    _station(page)
+    scan_gate.delay = SLOW_SECONDS
+    log = page.locator("#scan-log")
+
+    # 1. The parcel's label, then 20 units, faster than the server answers; three answers get lost.
+    scan_gate.lose_answers = 3
+    _scan(page, rma)
+    for code in SERIALS[:20]:
+        _scan(page, code)
+    # The big panel follows the last code scanned, not the last answer to arrive.
+    feedback = page.locator("#feedback")
+    expect(feedback.locator(".fb-code")).to_have_text(SERIALS[19])
+    expect(feedback).to_have_class(re.compile("waiting"))
+    expect(feedback.locator(".fb-message")).to_contain_text("pending")
+    expect(page.locator("#queue-status")).to_contain_text("pending")
+
+    # 2. The network goes: 10 more scans are kept, and the page says so.
+    page.context.set_offline(True)
+    for code in SERIALS[20:30]:
+        _scan(page, code)
+    status = page.locator("#queue-status")
+    expect(status).to_contain_text("Offline")
+    expect(status).to_contain_text(re.compile(r"\d+ scans waiting, they will be sent in order"))
+    expect(log.locator(f'li[data-code="{SERIALS[29]}"]')).to_have_class(re.compile("waiting"))
+
+    # 3. A reload while offline: the station comes from the service worker's copy, the queue from IndexedDB.
+    pages_before = scan_gate.count("GET", "/repairs/scan")
+    page.reload()
+    expect(page.locator("#scan-input")).to_be_focused()
+    assert scan_gate.count("GET", "/repairs/scan") == pages_before  # nothing reached the server
+    expect(log.locator(f'li[data-code="{SERIALS[29]}"]')).to_be_visible()
+    expect(status).to_contain_text("Offline")
+    expect(page.locator('.mode[data-mode="receive"]')).to_have_class(re.compile("active"))
+    for code in SERIALS[30:40]:
+        _scan(page, code)
+    expect(log.locator(f'li[data-code="{SERIALS[39]}"]')).to_have_class(re.compile("waiting"))
+
+    # 4. The network is back: everything goes in order, and the clerk keeps scanning meanwhile.
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    for code in SERIALS[40:]:
+        _scan(page, code)
+    _wait_all_sent(page)
+
+    events = _receive_events(seed)
+    assert [serial for serial, _rma in events] == SERIALS  # each once, in the order scanned
+    # Every request carried its scan's key; a scan sent again (answer lost) kept its key.
+    keys = scan_gate.scan_keys
+    assert None not in keys and len(set(keys)) == len(SERIALS) + 1, (len(keys), len(set(keys)))
+    assert len(keys) >= len(SERIALS) + 1 + 3  # the lost answers were asked again
+    assert {parcel for _serial, parcel in events} == {rma}
+    for code in SERIALS:
+        line = log.locator(f'li[data-code="{code}"]')
+        expect(line).to_have_count(1)
+        expect(line).to_have_class(re.compile(r"\bgood\b"))
+        expect(line).to_contain_text(re.compile("receiv", re.IGNORECASE))
+    expect(feedback.locator(".fb-code")).to_have_text(SERIALS[-1])
+    expect(feedback).to_have_class(re.compile(r"\bgood\b"))
+    expect(status).to_be_hidden()
+    expect(page.locator("#failed-scans")).to_be_hidden()
+    assert not page.js_errors, page.js_errors
+
+
+def test_scan_refused_on_sync_is_listed_until_dismissed(page, sign_in, seed, scan_gate):
+    sign_in("rita", "clerk")
+    seed(lambda: _parcel("rita", SERIALS[:3]))
+    _station(page)
+
+    page.context.set_offline(True)
+    _scan(page, "NOPE-4711")
+    _scan(page, SERIALS[0])
+    expect(page.locator("#queue-status")).to_contain_text("2 scans waiting")
+    feedback = page.locator("#feedback")
+    expect(feedback.locator(".fb-code")).to_have_text(SERIALS[0])
+    page.context.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    _wait_all_sent(page, 20_000)
+
+    # The refused scan is named with the server's message, and the scan after it still went through.
+    failed = page.locator("#failed-scans")
+    expect(failed).to_be_visible()
+    line = failed.locator('li[data-code="NOPE-4711"]')
+    expect(line).to_contain_text("NOPE-4711")
+    expect(line).to_contain_text("not on any declared list")
+    expect(page.locator('#scan-log li[data-code="NOPE-4711"]')).to_have_class(re.compile(r"\bbad\b"))
+    assert [serial for serial, _rma in _receive_events(seed)] == [SERIALS[0]]
+
+    # Kept through a reload until the clerk dismisses it.
+    page.reload()
+    expect(failed.locator('li[data-code="NOPE-4711"]')).to_be_visible()
+    failed.locator('li[data-code="NOPE-4711"] button.dismiss').click()
+    expect(failed).to_be_hidden()
+    expect(page.locator("#scan-input")).to_be_focused()
+    page.reload()
+    expect(page.locator('#scan-log li[data-code="NOPE-4711"]')).to_be_visible()  # still in the log
+    expect(failed).to_be_hidden()
+    assert not page.js_errors, page.js_errors
+
+
+def test_context_is_taken_when_the_scan_is_sent(page, sign_in, seed, scan_gate):
+    """A unit scanned right after the parcel's label, before the label's answer came back,
+    is received into that parcel: the open parcel is read when the scan is sent."""
+    sign_in("sven", "clerk")
+    rma = seed(lambda: _parcel("sven", SERIALS[:2]))
+    _station(page)
+    scan_gate.delay = 0.4
+    _scan(page, rma)
+    _scan(page, SERIALS[1])
+    _scan(page, SERIALS[0])
+    expect(page.locator("#feedback .fb-code")).to_have_text(SERIALS[0])
+    _wait_all_sent(page, 20_000)
+    assert _receive_events(seed) == [(SERIALS[1], rma), (SERIALS[0], rma)]
+    expect(page.locator("#ctx-parcel")).to_contain_text(rma)
+    sent = [(b["code"], b.get("parcel")) for b in scan_gate.scan_bodies]
+    assert sent == [(rma, None), (SERIALS[1], rma), (SERIALS[0], rma)]
+
+    def bodies():
+        from sqlalchemy import select
+
+        from core.extensions import db
+        from core.idempotency import IdempotencyRecord
+
+        return list(db.session.scalars(select(IdempotencyRecord.key).where(IdempotencyRecord.path == SCAN_PATH)))
+
+    assert len(set(seed(bodies))) == 3  # each scan its own Idempotency-Key
+    assert not page.js_errors, page.js_errors
