@@ -144,6 +144,6 @@ def print_job(uri: str, document: bytes, *, document_format: str = "application/
     answer = parse_answer(body)
     if answer.status >= 0x0100:
         raise IppError(_("The printer refused the job (IPP status 0x%(status)04x%(message)s).",
-                         status=answer.status, message=f": {answer.message}" if answer.message else ""),
+                         status=answer.status, message=(": " + answer.message) if answer.message else ""),
                        sent=False)
     return answer
