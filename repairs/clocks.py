@@ -306,10 +306,11 @@ def clocks(unit: "RepairUnit", today: date) -> list[Clock]:
 
     if unit.received_at is not None or unit.dispatch_due is not None:
         status, late = status_of(unit.dispatch_due, DISPATCH_STATES, unit.dispatched_at, DISPATCH)
-        out.append(Clock(DISPATCH, CS, unit.dispatch_due, status, None, since, reason, late))
+        # While paused a CS due day is not known yet: it moves on by the pause when the case is settled.
+        out.append(Clock(DISPATCH, CS, None if paused else unit.dispatch_due, status, None, since, reason, late))
     if has_promise(route) and (unit.inspected_at is not None or unit.ship_due is not None):
         status, late = status_of(unit.ship_due, PROMISE_STATES, unit.shipped_at, PROMISE)
-        out.append(Clock(PROMISE, CS, unit.ship_due, status, None, since, reason, late))
+        out.append(Clock(PROMISE, CS, None if paused else unit.ship_due, status, None, since, reason, late))
     if unit.dispatched_at is not None or unit.factory_due is not None:
         kind, owner = factory_kind(route)
         status, late = status_of(unit.factory_due, FACTORY_STATES, unit.returned_at, kind)

@@ -269,6 +269,7 @@ def test_pause_is_shown_on_the_unit_page_the_api_and_the_dealers_status_page(app
     assert body["promise_paused_on"] == "2026-11-16"
     promise = next(c for c in body["clocks"] if c["kind"] == "promise")
     assert promise["status"] == "paused" and promise["owner"] == "cs" and promise["paused_since"] == "2026-11-16"
+    assert promise["due"] is None  # not known until the case is settled
 
     token = client.csrf_token("/status")
     page = client.post("/status", data={"rma_number": rma, "phone_last4": "5678", "csrf_token": token})
