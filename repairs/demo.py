@@ -77,7 +77,8 @@ def load_repairs(rng, echo) -> None:
                 if days_in > 3:
                     task = unit_task(unit)
                     decision = rng.choice(["repair", "repair", "return", "dispute"])
-                    service.resolve_task(desk, task, decision, note="电话沟通")
+                    # The dealer answers the same day (the manual's same-day contact).
+                    service.resolve_task(desk, task, decision, note="电话沟通", at=_at(inspect_day, 16))
                 if unit.state != "inspected":
                     continue
             if rng.random() < 0.15 or days_in < 2:
