@@ -36,12 +36,18 @@ TAG_MIME = 0x49
 _request_ids = itertools.count(1)
 
 
-class IppError(Exception):
-    """The job was not accepted. ``sent`` tells whether the whole request left Depot (it may have printed)."""
+SERVER_ERROR_BUSY = 0x0507      # "busy": the printer takes no job now; the same one may be sent again later
+SERVER_ERROR_NOT_ACCEPTING = 0x0506
 
-    def __init__(self, message: str, *, sent: bool):
+
+class IppError(Exception):
+    """The job was not accepted. ``sent`` tells whether the whole request left Depot (it may have printed);
+    ``busy`` that the printer refused it for now (printing another job) and took nothing."""
+
+    def __init__(self, message: str, *, sent: bool, busy: bool = False):
         super().__init__(message)
         self.sent = sent
+        self.busy = busy
 
 
 @dataclass(frozen=True)
@@ -145,5 +151,5 @@ def print_job(uri: str, document: bytes, *, document_format: str = "application/
     if answer.status >= 0x0100:
         raise IppError(_("The printer refused the job (IPP status 0x%(status)04x%(message)s).",
                          status=answer.status, message=(": " + answer.message) if answer.message else ""),
-                       sent=False)
+                       sent=False, busy=answer.status == SERVER_ERROR_BUSY)
     return answer

@@ -52,6 +52,7 @@ from labels.output import render_labels
 ATTEMPTS = 3                 # connections tried for one send (DEPOT_PRINT_ATTEMPTS)
 TIMEOUT_SECONDS = 10.0       # connect, send and the printer's close (DEPOT_PRINT_TIMEOUT)
 RETRY_PAUSE_SECONDS = 0.2    # between two connections of one send
+BUSY_PAUSE_SECONDS = 0.5     # before asking a printer busy with another job again
 PDF_FORMATS = ("a4", "thermal60x40", "thermal100x50")
 ADMIN_ROLES = (Role.ADMIN,)
 
@@ -273,11 +274,13 @@ def _document(printer: Printer, specs, token: str) -> tuple[bytes, str]:
 # --- sending ----------------------------------------------------------------------------------
 
 class SendFailed(Exception):
-    """A send that did not succeed; ``retry``: nothing (or no complete job) reached the printer."""
+    """A send that did not succeed; ``retry``: nothing (or no complete job) reached the printer;
+    ``busy``: the printer took nothing because it is printing another job (worth waiting for)."""
 
-    def __init__(self, reason: str, *, retry: bool):
+    def __init__(self, reason: str, *, retry: bool, busy: bool = False):
         super().__init__(reason)
         self.retry = retry
+        self.busy = busy
 
 
 def send_raw(host: str, port: int, data: bytes, *, timeout: float) -> None:
@@ -314,23 +317,33 @@ def _send_once(job: PrintJob, printer: Printer, timeout: float) -> None:
         reason = str(err)
         if err.sent:
             reason = _("%(reason)s It may have printed: check the printer before retrying.", reason=reason)
-        raise SendFailed(reason, retry=not err.sent) from err
+        raise SendFailed(reason, retry=not err.sent, busy=err.busy) from err
 
 
 def _deliver(job: PrintJob) -> PrintJob:
-    """Send a queued job (its row claimed by the caller): ``sent``, or ``failed`` with the reason."""
+    """Send a queued job (its row claimed by the caller): ``sent``, or ``failed`` with the reason.
+
+    A connection refused or dropped is tried again, up to ATTEMPTS connections;
+    a printer busy with another job (IPP) is asked again until the timeout.
+    """
     printer = job.printer
     attempts = max(1, int(_setting("DEPOT_PRINT_ATTEMPTS", ATTEMPTS)))
     timeout = float(_setting("DEPOT_PRINT_TIMEOUT", TIMEOUT_SECONDS))
+    deadline = time.monotonic() + timeout
     reason = ""
-    for attempt in range(attempts):
+    dropped = 0
+    while True:
         job.attempts += 1
         job.last_attempt_at = utcnow()
         try:
             _send_once(job, printer, timeout)
         except SendFailed as err:
             reason = str(err)
-            if err.retry and attempt + 1 < attempts:
+            if err.busy and time.monotonic() < deadline:
+                time.sleep(BUSY_PAUSE_SECONDS)
+                continue
+            dropped += 1
+            if err.retry and dropped < attempts:
                 time.sleep(RETRY_PAUSE_SECONDS)
                 continue
             break
