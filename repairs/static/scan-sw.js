@@ -44,6 +44,9 @@ function pageFromNetwork(request) {
   return caches.open(CACHE).then(function (cache) {
     return fetch(request).then(function (resp) {
       if (keepable(resp)) { cache.put(PAGE, resp.clone()); return resp; }
+      // Signed out (sent to the sign-in page) or no longer allowed: forget the kept page, so
+      // nobody opens the last user's station later without the network.
+      if (resp.redirected || resp.status === 401 || resp.status === 403) { cache.delete(PAGE); return resp; }
       if (resp.status >= 500) {  // Depot is down: the kept page lets the clerk keep scanning
         return cache.match(PAGE).then(function (kept) { return kept || resp; });
       }

@@ -265,3 +265,72 @@ def test_context_is_taken_when_the_scan_is_sent(page, sign_in, seed, scan_gate):
 
     assert len(set(seed(bodies))) == 3  # each scan its own Idempotency-Key
     assert not page.js_errors, page.js_errors
+
+
+ANSWERS = {
+    # code: (HTTP status, answer) as the scan API may give them, with and without "level".
+    "W1": (200, {"ok": True, "status": "done", "level": "warning", "code": "W1",
+                 "message": "W1 is not on the declared list: received as an extra unit.",
+                 "parcel": {"rma_number": "RMA2601-0007", "scanned": 3, "expected": 5,
+                            "expected_serials": ["QA1", "QA2"]}}),
+    "D1": (200, {"ok": True, "status": "already_done", "message": "Already received."}),
+    "E1": (409, {"status": 409, "code": "invalid_transition", "message": "E1 cannot be received now."}),
+    "B1": (200, {"ok": True, "status": "done", "level": "success", "code": "B1", "message": "B1 packed.",
+                 "box": {"id": 4, "number": "SH2601-0004", "destination": "Factory A", "count": 4}}),
+    "O1": (409, {"status": 409, "code": "open_elsewhere", "level": "error", "message": "O1 is open on another parcel.",
+                 "open_elsewhere": {"rma_number": "RMA2601-0009", "url": "/repairs/parcels/RMA2601-0009"}}),
+}
+
+
+def test_answers_are_coloured_by_level_and_name_their_code(browser, server, make_user):
+    """Green success, amber warning, red error, blue already done; every line and the big
+    panel name the code; a parcel's count, the serials still expected, the open box and
+    the record open elsewhere are shown when the answer has them."""
+    make_user("wanda", "clerk")
+    # Canned answers from the browser's side (no service worker: it would hide the requests).
+    context = browser.new_context(locale="en-US", base_url=server.url, service_workers="block")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def answer(route):
+        status, body = ANSWERS[json.loads(route.request.post_data)["code"]]
+        route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
+
+    page.route("**" + SCAN_PATH, answer)
+    try:
+        page.goto("/login")
+        page.fill("input[name=username]", "wanda")
+        page.fill("input[name=password]", "wanda-pass")
+        page.click("button[type=submit].primary")
+        page.wait_for_load_state()
+        page.goto("/repairs/scan")
+        expect(page.locator("#scan-input")).to_be_focused()
+        feedback = page.locator("#feedback")
+        log = page.locator("#scan-log")
+
+        _scan(page, "W1")
+        expect(feedback).to_have_class(re.compile(r"\bwarn\b"))
+        expect(feedback.locator(".fb-code")).to_have_text("W1")
+        expect(feedback).to_contain_text("3 of 5 scanned")
+        expect(feedback).to_contain_text("Still expected: QA1, QA2")
+
+        expected = {"D1": "repeat", "E1": "bad", "B1": "good", "O1": "bad"}
+        for code in expected:
+            _scan(page, code)
+        for code, cls in {"W1": "warn", **expected}.items():
+            line = log.locator(f'li[data-code="{code}"]')
+            expect(line).to_have_class(re.compile(rf"\b{cls}\b"))
+            expect(line.locator(".code")).to_have_text(code)
+        expect(page.locator("#scan-station")).to_have_attribute("data-pending", "0")
+        expect(feedback.locator(".fb-code")).to_have_text("O1")
+        expect(feedback).to_have_class(re.compile(r"\bbad\b"))
+        link = feedback.locator(".fb-elsewhere a")
+        expect(link).to_have_text("RMA2601-0009")
+        expect(link).to_have_attribute("href", "/repairs/parcels/RMA2601-0009")
+        _scan(page, "B1")
+        expect(feedback).to_contain_text("SH2601-0004 → Factory A: 4 unit(s)")
+        assert not errors, errors
+    finally:
+        context.close()
