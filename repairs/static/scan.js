@@ -153,7 +153,7 @@
   var sent = freshState(localStorage.getItem("depot.scan.mode") || "receive");  // replaced by the stored one
   var entries = [];      // every entry on screen, oldest first (queued ones and the last LOG_LINES answered)
   var seq = 0;           // typing order (entry.seq)
-  var online = true, signedOut = false, ready = false;
+  var online = true, signedOut = false, ready = false, blocked = false;
 
   // A queued mode / finding / outcome / Esc entry changes the state when it is reached.
   function applyOp(s, op) {
@@ -443,6 +443,7 @@
   /* ---------- typing ---------- */
 
   function enqueue(kind, fields) {
+    if (blocked) { return null; }
     var entry = { id: uuid(), seq: ++seq, kind: kind, typedAt: Date.now(), status: "queued", attempts: 0 };
     Object.keys(fields).forEach(function (k) { entry[k] = fields[k]; });
     entries.push(entry);
@@ -656,6 +657,7 @@
 
   /* ---------- start: the stored queue first ---------- */
 
+  function start() {
   store.load().then(function (stored) {
     if (stored.sent) { sent = stored.sent; }
     stored.entries.sort(function (a, b) { return a.seq - b.seq; });
@@ -673,6 +675,30 @@
     prune();
     wake();
   });
+  }
+
+  // One sender per browser and user: a second station tab would send the same queue from
+  // its own idea of the context. It waits, and takes over when the first one closes.
+  function otherTab() {
+    blocked = true;
+    input.disabled = true;
+    feedback.className = "feedback bad";
+    text(feedback.querySelector(".fb-message"), ds.msgOtherTab);
+  }
+  if (navigator.locks && navigator.locks.request) {
+    var lockName = "depot-scan-station-" + (ds.user || "anon");
+    navigator.locks.request(lockName, { ifAvailable: true }, function (lock) {
+      if (!lock) {
+        otherTab();
+        navigator.locks.request(lockName, function () { window.location.reload(); });
+        return null;
+      }
+      start();
+      return new Promise(function () { /* held as long as this page lives */ });
+    });
+  } else {
+    start();
+  }
 
   // The station page and its files load without the network once visited.
   if ("serviceWorker" in navigator && ds.swUrl) {

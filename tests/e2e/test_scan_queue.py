@@ -334,3 +334,23 @@ def test_answers_are_coloured_by_level_and_name_their_code(browser, server, make
         assert not errors, errors
     finally:
         context.close()
+
+
+def test_a_second_station_tab_waits_for_the_first(page, sign_in, seed, scan_gate):
+    """One queue per browser and user is sent by one tab: a second station tab says so and
+    takes over when the first one is closed."""
+    sign_in("tess", "clerk")
+    seed(lambda: _parcel("tess", SERIALS[:2]))
+    page.goto("/repairs/scan")
+    expect(page.locator("#scan-input")).to_be_enabled()
+    second = page.context.new_page()
+    second.goto("/repairs/scan")
+    expect(second.locator("#scan-input")).to_be_disabled()
+    expect(second.locator("#feedback")).to_contain_text("already open in another tab")
+    page.close()
+    expect(second.locator("#scan-input")).to_be_enabled(timeout=15_000)
+    expect(second.locator("#scan-input")).to_be_focused()
+    second.keyboard.press("F1")
+    _scan(second, SERIALS[0])
+    expect(second.locator(f'#scan-log li[data-code="{SERIALS[0]}"]')).to_have_class(re.compile(r"\bgood\b"))
+    assert [serial for serial, _rma in _receive_events(seed)] == [SERIALS[0]]
