@@ -55,6 +55,7 @@ RETRY_PAUSE_SECONDS = 0.2    # between two connections of one send
 BUSY_PAUSE_SECONDS = 0.5     # before asking a printer busy with another job again
 PDF_FORMATS = ("a4", "thermal60x40", "thermal100x50")
 ADMIN_ROLES = (Role.ADMIN,)
+MAX_ROW_ID = 2**31 - 1       # the database's integer: a larger id names no row
 
 STATUS_LABELS = {"queued": _l("queued"), "sent": _l("sent"), "failed": _l("failed")}
 assert set(STATUS_LABELS) == set(JOB_STATUSES)
@@ -91,12 +92,19 @@ def printers(*, active_only: bool = True) -> list[Printer]:
     return list(db.session.scalars(query))
 
 
+def _row_id(value) -> int | None:
+    """``value`` as a row id the database can hold, or None (a typed form value, a bogus number)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ROW_ID else None
+
+
 def printer_by_id(printer_id) -> Printer:
     """The printer ``printer_id``, or NotFound."""
-    try:
-        printer = db.session.get(Printer, int(printer_id))
-    except (TypeError, ValueError):
-        printer = None
+    ident = _row_id(printer_id)
+    printer = db.session.get(Printer, ident) if ident is not None else None
     if printer is None:
         raise NotFound(_("There is no such printer."))
     return printer
@@ -196,10 +204,10 @@ def update_printer(actor, printer_id, data: dict) -> Printer:
 def set_default_printer(actor, user_id, printer_id) -> PrinterDefault | None:
     """Give user ``user_id`` a default printer (None or "" removes it); administrators."""
     _require_admin(actor)
-    try:
-        user = user_by_id(int(user_id))
-    except (TypeError, ValueError):
-        raise _field_error("user_id", _("Choose a user.")) from None
+    ident = _row_id(user_id)
+    if ident is None:
+        raise _field_error("user_id", _("Choose a user."))
+    user = user_by_id(ident)
     lock_row(type(user), user.id)
     current = db.session.get(PrinterDefault, user.id)
     if printer_id in (None, ""):
@@ -376,10 +384,8 @@ def print_labels(actor, kind: str, codes, *, printer_id=None) -> PrintJob:
 
 def job_by_id(actor, job_id) -> PrintJob:
     """The print job ``job_id``: its owner's, or any for HQ staff; NotFound otherwise."""
-    try:
-        job = db.session.get(PrintJob, int(job_id))
-    except (TypeError, ValueError):
-        job = None
+    ident = _row_id(job_id)
+    job = db.session.get(PrintJob, ident) if ident is not None else None
     if job is None or not _may_see(actor, job):
         raise NotFound(_("There is no such print job."))
     return job
@@ -398,7 +404,7 @@ def retry_job(actor, job_id, *, printer_id=None) -> PrintJob:
     """
     job = job_by_id(actor, job_id)
     guarded_transition(job, expected=("failed",), to="queued", label=status_label, retries=job.retries + 1)
-    if printer_id not in (None, "") and int(printer_id) != job.printer_id:
+    if printer_id not in (None, "") and _row_id(printer_id) != job.printer_id:
         printer = _printer_for(actor, printer_id)
         specs = sources.batch_specs(actor, job.source_kind, job.source_codes)
         job.body, job.content_type = _document(printer, specs, job.token)

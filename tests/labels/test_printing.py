@@ -177,3 +177,32 @@ def test_label_batch_printed_through_a_real_ipp_printer(world, app, admin, api_a
     image = render_page(pdf, 0, 203)
     found = [codes for codes in decode_cells(image, 203, grid_boxes(3, 8)) if codes]
     assert found == [[world.rma]] + [[s] for s in world.serials]
+
+
+def test_wrong_inputs_are_refused_with_a_reason_and_print_nothing(world, app, admin, api_as, login):
+    from core.extensions import db
+    from labels.models import PrintJob
+
+    with ZebraListener() as zebra:
+        pid = _register(app, name="Guarded Zebra", kind="zpl", host="127.0.0.1", port=zebra.port)
+        api = api_as("clerk")
+        for body, status in [({"kind": "part", "codes": [world.sku], "printer": 99999999999}, 404),
+                             ({"kind": "part", "codes": [world.sku], "printer": 2**31 + 5}, 404),
+                             ({"kind": "nope", "codes": [world.sku], "printer": pid}, 422),
+                             ({"kind": "part", "codes": ["NO-SUCH-SKU"], "printer": pid}, 422),
+                             ({"kind": "shelf", "codes": [world.bad_bin], "printer": pid}, 422)]:
+            resp = api.post("/api/v1/labels/print", json=body)
+            assert resp.status_code == status, (body, resp.get_json())
+            assert resp.get_json()["message"]
+        assert api.post("/api/v1/labels/print-jobs/99999/retry", json={}).status_code == 404
+        page = login("clerk", username="typo-clerk")
+        resp = page.submit("/labels/send", {"kind": "part", "codes": world.sku, "printer_id": "abc"},
+                           form_page="/labels/")
+        assert resp.status_code == 302
+        assert "no such printer" in page.get(resp.headers["Location"]).get_data(as_text=True)
+        office = api_as("office", username="office-printer", office_id=world.bj)
+        assert office.post("/api/v1/labels/print", json={"kind": "unit", "codes": [world.serials[0]],
+                                                          "printer": pid}).status_code == 403
+        assert zebra.connections == []
+        with app.app_context():
+            assert db.session.query(PrintJob).count() == 0
