@@ -39,6 +39,11 @@ def app_in(env, state: str, *, request: str = "replacement"):
     if state == "channel_approved":
         doa.decide(boss, app, "channel", "approve")
         return app
+    if state == "refused":
+        # Refused, and the dealer disputes the refusal: the supervisor may reopen it.
+        doa.decide(boss, app, "channel", "refuse", "not a DOA")
+        doa.resolve_task(boss, _task(app), "dispute")
+        return app
     doa.decide(boss, app, "channel", "approve")
     doa.decide(boss, app, "product", "approve")
     if state == "approved":
@@ -51,8 +56,13 @@ def app_in(env, state: str, *, request: str = "replacement"):
     doa.receive(boss, app, [SERIAL])
     if state == "received":
         return app
-    if state in ("replacement_ready",):
+    if state in ("replacement_ready", "replacement_shipped", "closable"):
         doa.record_purchasing(boss, app, [{"serial": SERIAL, "outcome": "repaired"}])
+        if state == "replacement_ready":
+            return app
+        doa.ship_replacement(boss, app, carrier="SF", waybill="DBLOUT8")
+        if state == "closable":
+            doa.waive_closing_papers(boss, app, "scan kept by the office")
         return app
     doa.refund_decide(boss, app, "product", "approve" if state != "refund_refused" else "refuse", "no")
     if state in ("refund_product_approved", "refund_refused"):
@@ -157,9 +167,13 @@ STEPS = {
     "refund-finance": ("refund/finance", "refund-finance", "refund_product_approved", "finance",
                        {"decision": "approve"}, ("refund_finance_approve",)),
     "refund-credit": ("refund/credit", "refund-credit", "refund_finance_approved", "commerce",
-                      {"credit_number": "CR-DBL-1"}, ("issue_credit",)),
+                      {"credit_number": "CR-DBL-1", "amount": "199.00"}, ("issue_credit",)),
     "switch-to-replacement": ("switch-to-replacement", "switch-to-replacement", "refund_refused", "service",
                               {"note": "dealer takes a replacement"}, ("switch_to_replacement",)),
+    "closing-waiver": ("closing-waiver", "closing-waiver", "replacement_shipped", "supervisor",
+                       {"reason": "scan kept by the office"}, ("closing_waiver",)),
+    "close": ("close", "close", "closable", "service", {"note": "done"}, ("close",)),
+    "reopen": ("reopen", "reopen", "refused", "supervisor", {"note": "the dealer was right"}, ("reopen",)),
 }
 REFUND_STATES = {"refund_product_approved", "refund_finance_approved", "refund_refused"}
 API_STEP_ENDPOINTS = {
@@ -167,7 +181,8 @@ API_STEP_ENDPOINTS = {
     "receipt": "doa_api.Receipt", "sales-signoff": "doa_api.SalesSignoff", "purchasing": "doa_api.Purchasing",
     "ship-replacement": "doa_api.ReplacementShipment", "refund-product": "doa_api.RefundProduct",
     "refund-finance": "doa_api.RefundFinance", "refund-credit": "doa_api.RefundCredit",
-    "switch-to-replacement": "doa_api.SwitchToReplacement",
+    "switch-to-replacement": "doa_api.SwitchToReplacement", "closing-waiver": "doa_api.ClosingWaiver",
+    "close": "doa_api.Close", "reopen": "doa_api.Reopen",
 }
 
 
