@@ -49,20 +49,12 @@ browser:
 	fi
 
 # Labels: a CJK font to embed in PDFs, poppler (pdffonts, pdftotext) and an IPP printer for the print
-# tests (ippeveprinter; it needs avahi on a system D-Bus, which .ci/run starts).
-PRINTING_PACKAGES := fonts-wqy-microhei poppler-utils cups-ipp-utils avahi-daemon dbus
+# tests (ippeveprinter, with avahi on a system D-Bus): installed and started by .ci/printing-services.
 printing:
-	@if [ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] && command -v pdffonts >/dev/null && \
-	    [ -x /usr/sbin/ippeveprinter ] && command -v avahi-daemon >/dev/null; then :; \
-	elif [ "$$(id -u)" = "0" ]; then \
-		echo "Installing the label font and print-test tools (apt-get install $(PRINTING_PACKAGES))"; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PRINTING_PACKAGES) >/dev/null 2>&1 || \
-		{ DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
-		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(PRINTING_PACKAGES) >/dev/null; } || \
-		{ echo "ERROR: could not install $(PRINTING_PACKAGES) with apt-get" >&2; exit 1; }; \
+	@if [ "$$(id -u)" = "0" ]; then bash .ci/printing-services; \
 	else \
-		echo "NOTE: run 'sudo apt-get install -y $(PRINTING_PACKAGES)' (labels embed the CJK font;"; \
-		echo "      until then the IPP print test is skipped and PDFs name a Chinese font without embedding it)"; \
+		echo "NOTE: as root, 'bash .ci/printing-services' installs fonts-wqy-microhei poppler-utils cups-ipp-utils"; \
+		echo "      avahi-daemon dbus and starts D-Bus and avahi (until then the IPP print test is skipped)"; \
 	fi
 
 test-sqlite: setup browser printing
