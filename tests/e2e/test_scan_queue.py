@@ -116,13 +116,13 @@ def _station(page):
     page.goto("/repairs/scan")
     expect(page.locator("#scan-input")).to_be_focused()
     # The service worker takes the page and keeps its files (the first visit is the only online one needed).
-    # Generous waits: the machine running the suite may be busy.
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                           timeout=30_000)
+    # Polled from here: page.wait_for_function's polling evaluates a string, which the
+    # page's CSP (no unsafe-eval) refuses. Generous: the machine running the suite may be busy.
     deadline = time.monotonic() + 30
     kept: list[str] = []
     while time.monotonic() < deadline:
-        kept = page.evaluate(f"caches.open('{SW_CACHE}').then(c => c.keys()).then(k => k.map(r => r.url))")
+        kept = page.evaluate(f"""navigator.serviceWorker.controller === null ? [] :
+            caches.open('{SW_CACHE}').then(c => c.keys()).then(k => k.map(r => r.url))""")
         if any(u.endswith("/repairs/scan") for u in kept) and any(u.endswith("/scan.js") for u in kept):
             break
         time.sleep(0.1)
