@@ -12,7 +12,7 @@ from core.extensions import limiter
 from core.idempotency import idempotent
 from core.pagination import paginate
 from core.schemas import PageSchema
-from repairs import prices
+from repairs import boxes, prices
 from repairs import scan as scan_station
 from repairs import schemas as s
 from repairs import service
@@ -181,6 +181,39 @@ class Returns(MethodView):
         units = service.units_by_serials(actor(), args["serials"])
         shipment = service.ship_to_dealer(actor(), units, carrier=args["carrier"], waybill=args["waybill"])
         return {"number": shipment.number, "units": units}
+
+
+@blp.route("/boxes")
+class Boxes(MethodView):
+    @roles_required(*HANDS)
+    @blp.arguments(s.RepairBoxListArgs, location="query")
+    @blp.response(200, s.RepairBoxSchema(many=True))
+    def get(self, args):
+        """Open boxes at the scan station (``state=open``): one per destination, with their units."""
+        return [boxes.box_view(box) for box in boxes.open_boxes(actor(), leg=args["leg"])]
+
+
+@blp.route("/boxes/<int:box_id>")
+class BoxItem(MethodView):
+    @roles_required(*HANDS)
+    @blp.response(200, s.RepairBoxSchema)
+    def get(self, box_id):
+        """One box (open or closed) with its units."""
+        return boxes.box_view(boxes.get_box(actor(), box_id))
+
+
+@blp.route("/boxes/<int:box_id>/close")
+class BoxClose(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.arguments(s.RepairBoxCloseArgs)
+    @blp.response(200, s.RepairBoxSchema)
+    def post(self, args, box_id):
+        """Close the box with the carrier's waybill and the carrier: it is shipped now and its units leave
+        with it (409 when already closed; 422 for an empty box or a waybill or carrier that is not one)."""
+        box = boxes.close_box(actor(), boxes.get_box(actor(), box_id), waybill=args["waybill"],
+                              carrier=args["carrier"])
+        return boxes.box_view(box)
 
 
 @blp.route("/scan")

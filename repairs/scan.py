@@ -18,7 +18,7 @@ from core.codes import normalise_serial
 from core.directory.models import Dealer
 from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
-from repairs import service
+from repairs import boxes, service
 from repairs import states as st
 from repairs.card import UnitCard
 from repairs.models import RepairUnit
@@ -68,6 +68,14 @@ def _result(status: str, message: str, *, unit=None, parcel=None, **extra) -> di
            "parcel": parcel_view(parcel) if parcel is not None else None}
     out.update(extra)
     return out
+
+
+def _packed(actor, unit: RepairUnit, mode: str) -> dict:
+    """"To factory" and "Ship to dealer" pack the unit into its destination's open box (repairs.boxes);
+    the units leave when the clerk closes the box with its waybill."""
+    packed = boxes.add_to_box(actor, unit, mode)
+    return _result("done" if packed.added else "already_done", boxes.packed_message(unit, packed), unit=unit,
+                   shipment=packed.box.number, box=boxes.box_summary(packed.box))
 
 
 def _wrong_state(err: InvalidTransition, unit: RepairUnit, mode: str) -> InvalidTransition:
@@ -149,9 +157,7 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
                 msg += " " + _("Quote %(a)s RMB.", a=unit.quote_amount)
             return _result("done", msg, unit=unit)
         if mode == "to_factory":
-            shipment = service.dispatch_to_factory(actor, [unit])
-            return _result("done", _("Sent to the factory in shipment %(n)s.", n=shipment.number), unit=unit,
-                           shipment=shipment.number)
+            return _packed(actor, unit, mode)
         if mode == "from_factory":
             outcome = outcome or "repaired"
             if outcome == "replaced" and not replacement_serial:
@@ -168,9 +174,7 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
                     raise
             service.receive_from_factory(actor, unit, outcome, replacement_serial=replacement_serial, scrap=scrap)
             return _result("done", _("Back from the factory: %(o)s.", o=outcome), unit=unit)
-        shipment = service.ship_to_dealer(actor, [unit])
-        return _result("done", _("Shipped to the dealer in shipment %(n)s.", n=shipment.number), unit=unit,
-                       shipment=shipment.number)
+        return _packed(actor, unit, mode)
     except InvalidTransition as err:
         if service.is_repeat(actor, unit, MODE_ACTIONS[mode]):
             return _result("already_done", _("Already done."), unit=unit)

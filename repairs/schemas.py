@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from core.calendar import local_today
 from core.schemas import Money, PageArgs
 
-from repairs import clocks
+from repairs import clocks, service
 from repairs import states as st
 from repairs.scan import MODES
 from repairs.outcomes import SETTLEMENTS, TASK_DECISIONS
@@ -206,6 +206,17 @@ class RepairClockSchema(Schema):
 class RepairUnitDetailSchema(RepairUnitSchema):
     timeline = fields.Method("_timeline")
     clocks = fields.Method("_clocks")
+    shipments = fields.Method("_shipments", metadata={"description": "The unit's legs (to the factory, back to "
+                                                                   "the dealer) with number, status, waybill, "
+                                                                   "carrier and ship date"})
+
+    def _shipments(self, unit):
+        return [{"leg": row["leg"], "number": row["shipment"].number, "status": row["shipment"].status,
+                 "open_box": row["open_box"], "waybill": row["shipment"].waybill,
+                 "carrier": row["shipment"].carrier or None,
+                 "shipped_at": row["shipment"].shipped_at.isoformat() if row["shipment"].shipped_at else None}
+                for row in service.unit_shipments(unit)]
+
 
     def _clocks(self, unit):
         return RepairClockSchema(many=True).dump(clocks.clocks(unit, local_today()))
@@ -275,6 +286,8 @@ class RepairScanResultSchema(Schema):
     shipment = fields.String(allow_none=True)
     needs = fields.String(allow_none=True)
     label_rma = fields.String(allow_none=True)
+    box = fields.Dict(allow_none=True, metadata={"description": "To factory / Ship to dealer: the open box the "
+                                                                "unit is packed in (id, number, destination, count)"})
 
 
 class RepairOverdueRowSchema(Schema):
@@ -301,6 +314,9 @@ class RepairPublicUnitSchema(Schema):
     replacement_serial = fields.String(allow_none=True)
     ship_due = fields.Date(allow_none=True, metadata={"description": "Empty while a decision is awaited."})
     shipped_at = fields.DateTime(allow_none=True)
+    shipped_on = fields.Date(allow_none=True, metadata={"description": "The day the unit left for the dealer"})
+    carrier = fields.String(allow_none=True, metadata={"description": "The courier it left with"})
+    waybill = fields.String(allow_none=True, metadata={"description": "The courier's waybill number"})
     waiting_on = fields.String(allow_none=True, metadata={"description": "dealer or supervisor: whose answer "
                                                                          "the unit waits for"})
     waiting_label = fields.String(allow_none=True)
@@ -313,6 +329,30 @@ class RepairPublicUnitSchema(Schema):
     credit_amount = Money(allow_none=True)
     quote_amount = Money(allow_none=True)
     quote_waived_reason = fields.String(allow_none=True)
+
+
+class RepairBoxSchema(Schema):
+    id = fields.Integer()
+    number = fields.String(metadata={"description": "The box's shipment number (SH...)"})
+    leg = fields.String(metadata={"description": "hq_factory (to the factory) or factory_dealer (to the dealer)"})
+    destination = fields.String(metadata={"description": "The factory's or the dealer's name"})
+    count = fields.Integer(metadata={"description": "Units in the box"})
+    state = fields.String(metadata={"description": "open (being filled) or closed (shipped)"})
+    status = fields.String(metadata={"description": "The shipment's status: packed, shipped, received"})
+    waybill = fields.String(allow_none=True)
+    carrier = fields.String(allow_none=True)
+    shipped_at = fields.String(allow_none=True)
+    serials = fields.List(fields.String())
+
+
+class RepairBoxListArgs(Schema):
+    state = fields.String(load_default="open", validate=validate.OneOf(("open",)))
+    leg = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(("hq_factory", "factory_dealer")))
+
+
+class RepairBoxCloseArgs(Schema):
+    waybill = fields.String(required=True, validate=validate.Length(max=100))
+    carrier = fields.String(required=True, validate=validate.Length(max=100))
 
 
 class RepairPublicStatusSchema(Schema):

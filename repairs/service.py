@@ -13,6 +13,7 @@ import re
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -20,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core import sheets
 from core.accounts import scope
 from core.calendar import local_day, local_today
-from core.codes import normalise_serial
+from core.codes import normalise_code, normalise_serial
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.locking import hold_in_state
@@ -33,6 +34,7 @@ from repairs import clocks
 from repairs import states as st
 from repairs.card import UnitCard
 from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
+from shipments.models import Shipment, ShipmentLine
 
 MAX_LINES = 500
 # A repeated scan (same user, code and step) within this window is a double trigger.
@@ -695,10 +697,16 @@ def _shipments():
     return shipments_service
 
 
-def dispatch_to_factory(actor, units: list[RepairUnit], *, carrier: str | None = None,
-                        waybill: str | None = None, at: datetime | None = None):
-    """Send accepted units to their repair route's factory in one shipment (leg hq_factory)."""
-    units = _distinct(units)
+# The column linking a unit to its shipment on each leg it travels, and the state and
+# action that leg's departure needs.
+LEG_LINK = {"hq_factory": "factory_shipment_id", "factory_dealer": "return_shipment_id"}
+LEG_STEP = {"hq_factory": (st.INSPECTED, "dispatch"), "factory_dealer": (st.READY_TO_SHIP, "ship")}
+LEG_LABELS = {"hq_factory": _l("To the factory"), "factory_dealer": _l("Back to the dealer")}
+
+
+def factory_of(actor, units: list[RepairUnit]) -> int:
+    """The one factory accepted ``units`` go to (their routes'); refuses units not ready, without a
+    route or bound for different factories."""
     for unit in units:
         _check_access(actor, unit.parcel.office_id)
         if unit.state != st.INSPECTED:
@@ -709,20 +717,115 @@ def dispatch_to_factory(actor, units: list[RepairUnit], *, carrier: str | None =
     if len(factories) > 1:
         raise ValidationFailed(_("These units go to different factories; dispatch them separately."),
                                errors={"serials": [_("Mixed repair routes.")]})
+    return factories.pop()
+
+
+def dealer_of(actor, units: list[RepairUnit]) -> int:
+    """The one dealer ``units`` ready to ship go back to; refuses units not ready or of several dealers."""
+    for unit in units:
+        _check_access(actor, unit.parcel.office_id)
+        if unit.state != st.READY_TO_SHIP:
+            raise _invalid(unit, "ship")
+    dealers = {u.parcel.dealer_id for u in units}
+    if len(dealers) > 1:
+        raise ValidationFailed(_("These units belong to different dealers; ship them separately."),
+                               errors={"serials": [_("Mixed dealers.")]})
+    return dealers.pop()
+
+
+def shipment_line(unit: RepairUnit, leg: str) -> dict:
+    """The shipment line of ``unit`` on ``leg``: back to the dealer goes the unit sent (replacement, substitute)."""
+    if leg == "factory_dealer":
+        return {"kind": "unit", "serial": unit.replacement_serial or unit.serial,
+                "model": unit.substitute_model or unit.model, "ref_type": "repair_unit", "ref_id": unit.id}
+    return {"kind": "unit", "serial": unit.serial, "model": unit.model, "ref_type": "repair_unit", "ref_id": unit.id}
+
+
+def _check_waybill_input(waybill, carrier) -> str | None:
+    """A waybill given with a direct dispatch or return ships it at once: the carrier must come with it."""
+    waybill = normalise_code(waybill) or None
+    if waybill and not (carrier or "").strip():
+        raise ValidationFailed(_("Give the carrier with the waybill."), errors={"carrier": [_("Required.")]})
+    return waybill
+
+
+def _ship_now(actor, shipment, waybill: str | None, carrier: str | None, now: datetime) -> None:
+    """With a waybill the shipment left now: recorded shipped (waybill, carrier, date), never left packed."""
+    if waybill:
+        _shipments().mark_shipped(actor, shipment, waybill=waybill, carrier=carrier, shipped_at=now, reported_at=now)
+
+
+def dispatch_to_factory(actor, units: list[RepairUnit], *, carrier: str | None = None,
+                        waybill: str | None = None, at: datetime | None = None):
+    """Send accepted units to their repair route's factory in one shipment (leg hq_factory), at once.
+
+    With a waybill (and its carrier) the shipment is recorded as shipped at ``at``;
+    without one it stays packed until its waybill is entered. The scan station
+    packs units into an open box instead (:mod:`repairs.boxes`), shipped when closed.
+    """
+    units = _distinct(units)
+    factory_id = factory_of(actor, units)
+    waybill = _check_waybill_input(waybill, carrier)
     shipments_service = _shipments()
     _claim(units, st.INSPECTED, "dispatch")
     shipment = shipments_service.create_shipment(
-        actor, leg="hq_factory", carrier=carrier or None, waybill=waybill or None,
-        lines=[{"kind": "unit", "serial": u.serial, "model": u.model, "ref_type": "repair_unit", "ref_id": u.id}
-               for u in units],
+        actor, leg="hq_factory", carrier=carrier or None,
+        lines=[shipment_line(u, "hq_factory") for u in units],
         note=_("Repairs: %(n)s unit(s)", n=len(units)),
     )
+    shipment.factory_id = factory_id
     now = at or utcnow()
+    record_dispatch(actor, units, shipment, now)
+    _ship_now(actor, shipment, waybill, carrier, now)
+    return shipment
+
+
+def record_dispatch(actor, units: list[RepairUnit], shipment, at: datetime) -> None:
+    """The units left for the factory on ``shipment`` at ``at``: each moves to the factory."""
     for unit in units:
         # The factory's own clock (calendar days at the factory) starts with the dispatch.
-        _transition(actor, unit, "dispatch", at=now, dispatched_at=now, factory_shipment_id=shipment.id,
-                    factory_due=clocks.factory_due(local_day(now), unit.route), data={"shipment": shipment.number})
-    return shipment
+        _transition(actor, unit, "dispatch", at=at, dispatched_at=at, factory_shipment_id=shipment.id,
+                    factory_due=clocks.factory_due(local_day(at), unit.route), data={"shipment": shipment.number})
+
+
+def claim_for_box(actor, unit: RepairUnit, leg: str) -> bool:
+    """Hold ``unit`` to pack it for ``leg``: True when it is in the leg's state and on no shipment of
+    that leg yet; False when it is packed already (a second scan of it); InvalidTransition otherwise.
+
+    A guarded no-op UPDATE, the request's first write: of two scans of one unit at
+    once, the second waits here and then finds it packed.
+    """
+    expected, action = LEG_STEP[leg]
+    _check_access(actor, unit.parcel.office_id)
+    db.session.flush()
+    table = RepairUnit.__table__
+    result = db.session.execute(
+        update(table).where(table.c.id == unit.id, table.c.state == expected, table.c[LEG_LINK[leg]].is_(None))
+        .values(updated_at=table.c.updated_at))
+    if result.rowcount == 1:
+        return True
+    db.session.refresh(unit)
+    if unit.state != expected:
+        raise _invalid(unit, action)
+    return False
+
+
+def record_packed(actor, unit: RepairUnit, shipment, leg: str) -> None:
+    """``unit`` (held by :func:`claim_for_box`) is packed on ``shipment``: linked, with a "pack" event."""
+    column = LEG_LINK[leg]
+    table = RepairUnit.__table__
+    db.session.execute(update(table).where(table.c.id == unit.id).values({column: shipment.id}))
+    set_committed_value(unit, column, shipment.id)
+    _event(actor, unit.parcel_id, unit.id, "pack", unit.state, unit.state, data={"shipment": shipment.number})
+
+
+def packed_units(shipment, leg: str) -> list[RepairUnit]:
+    """The units packed on ``shipment`` still waiting for it to leave (in the leg's state, linked to it)."""
+    expected, _action = LEG_STEP[leg]
+    column = getattr(RepairUnit, LEG_LINK[leg])
+    return list(db.session.scalars(
+        select(RepairUnit).where(column == shipment.id, RepairUnit.state == expected)
+        .order_by(RepairUnit.id).execution_options(populate_existing=True)))
 
 
 def receive_from_factory(actor, unit: RepairUnit, outcome: str, *, replacement_serial: str | None = None,
@@ -824,33 +927,34 @@ def _factory_box_arrived(actor, unit: RepairUnit) -> None:
 
 def ship_to_dealer(actor, units: list[RepairUnit], *, carrier: str | None = None, waybill: str | None = None,
                    at: datetime | None = None):
-    """Ship units back to their dealer in one shipment (leg factory_dealer)."""
+    """Ship units back to their dealer in one shipment (leg factory_dealer), at once.
+
+    With a waybill (and its carrier) the shipment is recorded as shipped at ``at``;
+    without one it stays packed until the factory reports its waybill. The scan
+    station packs units into an open box instead (:mod:`repairs.boxes`).
+    """
     units = _distinct(units)
-    for unit in units:
-        _check_access(actor, unit.parcel.office_id)
-        if unit.state != st.READY_TO_SHIP:
-            raise _invalid(unit, "ship")
-    dealers = {u.parcel.dealer_id for u in units}
-    if len(dealers) > 1:
-        raise ValidationFailed(_("These units belong to different dealers; ship them separately."),
-                               errors={"serials": [_("Mixed dealers.")]})
+    dealer_of(actor, units)
+    waybill = _check_waybill_input(waybill, carrier)
     first = units[0]
-    lines = []
-    for u in units:
-        lines.append({"kind": "unit", "serial": u.replacement_serial or u.serial, "model": u.substitute_model or u.model,
-                      "ref_type": "repair_unit", "ref_id": u.id})
     shipments_service = _shipments()
     _claim(units, st.READY_TO_SHIP, "ship")
     shipment = shipments_service.create_shipment(
-        actor, leg="factory_dealer", carrier=carrier or None, waybill=waybill or None, lines=lines,
+        actor, leg="factory_dealer", carrier=carrier or None, lines=[shipment_line(u, "factory_dealer") for u in units],
         dealer_id=first.parcel.dealer_id, office_id=first.parcel.office_id,
         note=", ".join(sorted({u.parcel.rma_number for u in units})),
     )
     now = at or utcnow()
-    for unit in units:
-        _transition(actor, unit, "ship", at=now, shipped_at=now, return_shipment_id=shipment.id,
-                    data={"shipment": shipment.number})
+    record_ship(actor, units, shipment, now)
+    _ship_now(actor, shipment, waybill, carrier, now)
     return shipment
+
+
+def record_ship(actor, units: list[RepairUnit], shipment, at: datetime) -> None:
+    """The units left for their dealer on ``shipment`` at ``at``: each is shipped."""
+    for unit in units:
+        _transition(actor, unit, "ship", at=at, shipped_at=at, return_shipment_id=shipment.id,
+                    data={"shipment": shipment.number})
 
 
 def _claim(units: list[RepairUnit], expected: str, action: str) -> None:
@@ -929,6 +1033,10 @@ def search(actor, query: str, *, limit: int = 25) -> list[RepairUnit]:
         select(ReturnParcel.id).where(or_(ReturnParcel.rma_number == upper, ReturnParcel.inbound_waybill == q)).limit(limit)
     ))
     if not parcel_ids:
+        # An outbound waybill or a shipment number: the units that travel (or are packed) on it.
+        shipped = _units_on_shipment(base, normalise_code(q), limit)
+        if shipped:
+            return shipped
         digits = re.sub(r"\D", "", q)
         dealer_q = select(Dealer.id)
         if digits and len(digits) >= 7 and len(digits) == len(re.sub(r"[\s\-+()]", "", q)):
@@ -945,6 +1053,31 @@ def search(actor, query: str, *, limit: int = 25) -> list[RepairUnit]:
     if not parcel_ids:
         return []
     return list(db.session.scalars(base.where(RepairUnit.parcel_id.in_(parcel_ids))))
+
+
+def _units_on_shipment(base, code: str, limit: int) -> list[RepairUnit]:
+    """Units on the shipments numbered ``code`` or carrying waybill ``code`` (indexed columns only)."""
+    if not code:
+        return []
+    shipment_ids = list(db.session.scalars(
+        select(Shipment.id).where(or_(Shipment.number == code, Shipment.waybill == code)).limit(limit)))
+    if not shipment_ids:
+        return []
+    unit_ids = (select(ShipmentLine.ref_id)
+                .where(ShipmentLine.shipment_id.in_(shipment_ids), ShipmentLine.ref_type == "repair_unit"))
+    return list(db.session.scalars(base.where(RepairUnit.id.in_(unit_ids))))
+
+
+def unit_shipments(unit: RepairUnit) -> list[dict]:
+    """The unit's legs with their shipment: to the factory, back to the dealer (number, state, waybill,
+    carrier, ship date); a shipment still packed is an open box or waits for its waybill."""
+    out = []
+    for leg, shipment_id in (("hq_factory", unit.factory_shipment_id), ("factory_dealer", unit.return_shipment_id)):
+        shipment = db.session.get(Shipment, shipment_id) if shipment_id is not None else None
+        if shipment is not None:
+            out.append({"leg": leg, "leg_label": LEG_LABELS[leg], "shipment": shipment,
+                        "open_box": shipment.box_key is not None})
+    return out
 
 
 def _like_prefix(text: str) -> str:
@@ -1055,9 +1188,19 @@ def dealer_summary(unit: RepairUnit) -> dict:
     waiting = _WAITING.get(unit.state)
     labels = {"dealer": _("awaiting your decision"), "supervisor": _("awaiting our supervisor's decision")}
     no_date = waiting is not None or unit.state in _NOTHING_COMES_BACK
+    # A unit on its way back: when it left, with which courier and waybill, instead of a promise.
+    sent = (db.session.get(Shipment, unit.return_shipment_id)
+            if unit.state == st.SHIPPED and unit.return_shipment_id is not None else None)
+    if sent is not None and sent.status == "packed":
+        sent = None
     return {"serial": unit.serial, "model": unit.model, "state": unit.state,
             "state_label": st.state_label(unit.state), "replacement_serial": unit.replacement_serial,
-            "ship_due": None if no_date else unit.ship_due, "shipped_at": unit.shipped_at,
+            "ship_due": None if no_date or unit.state == st.SHIPPED else unit.ship_due,
+            "shipped_at": unit.shipped_at,
+            "shipped_on": (local_day(sent.shipped_at) if sent is not None and sent.shipped_at
+                           else local_day(unit.shipped_at) if unit.state == st.SHIPPED and unit.shipped_at else None),
+            "carrier": sent.carrier if sent is not None else None,
+            "waybill": sent.waybill if sent is not None else None,
             "waiting_on": waiting, "waiting_label": labels[waiting] if waiting else None,
             # The promise's clock stands still while the case waits: since when (repairs.clocks).
             "paused_since": unit.promise_paused_on if unit.state in clocks.PAUSED_STATES else None,

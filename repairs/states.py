@@ -88,6 +88,12 @@ ACTION_LABELS = {
     "ship": _l("ship to dealer"),
 }
 
+# Events of a unit's history that are not transitions.
+EVENT_LABELS = {
+    # The unit went into an open box at the scan station; it leaves when the box is closed.
+    "pack": _l("packed in a box"),
+}
+
 
 def next_state(state: str, action: str) -> str | None:
     """The state ``action`` leads to from ``state``, or None if not allowed."""

@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.routing import BuildError
 
 from core import chase, sheets
@@ -15,7 +16,7 @@ from core.errors import DomainError, ValidationFailed
 from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
 from repairs import chase as chase_repairs
-from repairs import clocks, outcomes, service
+from repairs import boxes, clocks, outcomes, service
 from repairs import prices as price_rules
 from repairs import states as st
 
@@ -36,6 +37,8 @@ def label_url(kind: str, value: str):
             return url_for("labels.unit_label", serial=value)
         if kind == "doa":
             return url_for("labels.doa_label", number=value)
+        if kind == "packing_slip":
+            return url_for("labels.packing_slip", number=value)
         return url_for("labels.rma_label", number=value)
     except BuildError:
         return None
@@ -58,7 +61,7 @@ def _decision_label(decision):
 
 @bp.app_template_global("action_label")
 def _action_label(action):
-    return str(st.ACTION_LABELS.get(action, action))
+    return str(st.ACTION_LABELS.get(action) or st.EVENT_LABELS.get(action, action))
 
 
 def _flag(name: str) -> bool:
@@ -69,7 +72,27 @@ def _flag(name: str) -> bool:
 @roles_required(*HANDS)
 def scan_station():
     """The clerks' one-screen scan station (keyboard only)."""
-    return render_template("repairs/scan.html")
+    return render_template("repairs/scan.html", open_boxes=boxes.open_boxes(actor()))
+
+
+@bp.route("/repairs/boxes/<int:box_id>/close", methods=["POST"])
+@roles_required(*HANDS)
+def box_close(box_id):
+    """Close an open box from the scan station with the carrier's waybill and the carrier."""
+    user = actor()
+    box = boxes.get_box(user, box_id)
+    try:
+        boxes.close_box(user, box, waybill=request.form.get("waybill"), carrier=request.form.get("carrier"))
+    except DomainError as err:
+        flash(err.message, "error")
+        for field, messages in err.errors.items():
+            for message in messages if isinstance(messages, list) else [messages]:
+                flash(str(message), "error")
+        return render_template("repairs/scan.html", open_boxes=boxes.open_boxes(user)), err.status
+    flash(ngettext("Box %(n)s closed: %(num)d unit left with %(c)s, waybill %(w)s.",
+                   "Box %(n)s closed: %(num)d units left with %(c)s, waybill %(w)s.", box.unit_count,
+                   n=box.number, c=box.carrier, w=box.waybill), "success")
+    return redirect(url_for("repairs.scan_station"))
 
 
 @bp.route("/repairs/scan-sw.js")
@@ -188,7 +211,7 @@ def unit(unit_id):
     u = service.get_unit(actor(), unit_id)
     today = local_today()
     return render_template("repairs/unit.html", unit=u, events=service.timeline(u), today=today,
-                           routes=_routes(), clocks=clocks.clocks(u, today))
+                           routes=_routes(), clocks=clocks.clocks(u, today), shipments=service.unit_shipments(u))
 
 
 def _routes():
@@ -226,7 +249,8 @@ def unit_step(unit_id, step):
     except DomainError as err:
         flash(err.message, "error")
         return render_template("repairs/unit.html", unit=service.get_unit(user, unit_id),
-                               events=service.timeline(u), today=local_today(), routes=_routes()), err.status
+                               events=service.timeline(u), today=local_today(), routes=_routes(),
+                               shipments=service.unit_shipments(u)), err.status
     flash(_("Unit %(s)s is now %(state)s.", s=u.serial, state=st.state_label(u.state)), "success")
     return redirect(url_for("repairs.unit", unit_id=u.id))
 

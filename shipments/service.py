@@ -41,7 +41,7 @@ from shipments.models import (
 )
 
 __all__ = [
-    "create_shipment", "mark_shipped", "update_shipment", "shipment_by_number", "shipment_by_waybill",
+    "create_shipment", "add_unit_lines", "mark_shipped", "on_departure", "update_shipment", "shipment_by_number", "shipment_by_waybill",
     "find_shipment", "get_shipment", "shipments_query", "late_reports", "report_due_for", "LateReport",
     "normalise_code", "LEG_ENDPOINTS",
 ]
@@ -428,6 +428,39 @@ def create_shipment(actor, *, leg, lines, carrier=None, waybill=None, paying_acc
     return shipment
 
 
+def add_unit_lines(actor, shipment: Shipment, lines) -> Shipment:
+    """Add unit ``lines`` to ``shipment`` while it is still packed (a box being filled).
+
+    The shipment's row is held first: a close (mark_shipped) running at the same
+    moment either finishes first, and this is a 409, or waits and ships these
+    lines too. A unit already on a shipment not yet received is a 409.
+    """
+    _check_actor_may_ship(actor, shipment.leg, shipment.office_id)
+    ensure_shipment_access(actor, shipment)
+    errors: dict = {}
+    parsed = _parse_lines(lines, errors)
+    if not errors and any(line["kind"] != "unit" for line in parsed):
+        errors["lines"] = [_("Only units are added to a packed shipment.")]
+    if errors:
+        raise ValidationFailed(_("The shipment has invalid fields."), errors=errors)
+    if shipment.status != "packed":
+        raise InvalidTransition(
+            _("Shipment %(n)s is already %(s)s.", n=shipment.number, s=_status_label(shipment.status)),
+            current=shipment.status, allowed=["packed"])
+    hold_row(shipment)
+    if len(shipment.lines) + len(parsed) > MAX_LINES:
+        raise ValidationFailed(_("At most %(n)s lines per shipment.", n=MAX_LINES),
+                               errors={"lines": [_("Too many.")]})
+    _check_free(parsed, None)
+    for line in parsed:
+        shipment.lines.append(ShipmentLine(
+            kind="unit", serial=line["serial"], model=line["model"], part_id=None, quantity=1,
+            ref_type=line["ref_type"], ref_id=line["ref_id"], received_quantity=0, receive_state="pending",
+        ))
+    db.session.flush()
+    return shipment
+
+
 def _as_aware(value, field: str) -> datetime:
     """A shipping moment from an aware datetime, a date (Shanghai noon) or an ISO string."""
     if isinstance(value, str):
@@ -551,9 +584,24 @@ def mark_shipped(actor, shipment: Shipment, *, waybill, carrier, shipped_at=None
         shipment.weight_kg = weight
     if shipment.is_factory_leg:
         shipment.report_due = report_due_for(local_day(moment))
+    # A box filled at the scan station is closed once it leaves: the next scan opens a new one.
+    shipment.box_key = None
     _post_departure(actor, shipment, moment)
     db.session.flush()
+    for hook in _DEPARTURE_HOOKS:
+        hook(actor, shipment)
     return shipment
+
+
+# Packages whose records travel on shipments, told in the same transaction that one left
+# (repairs: the units packed in a box leave with it). Registered by those packages.
+_DEPARTURE_HOOKS: list = []
+
+
+def on_departure(hook):
+    """Register ``hook(actor, shipment)``, called whenever a shipment is marked shipped."""
+    _DEPARTURE_HOOKS.append(hook)
+    return hook
 
 
 def _check_departure(actor, shipment: Shipment) -> None:

@@ -211,6 +211,39 @@ def page_unit_step(env, step):
     return Case("POST", f"/repairs/units/{unit.id}/{step}", env.user("clerk"), probes(*parts), api=False, form=form)
 
 
+# --- boxes at the scan station -------------------------------------------------------------
+
+
+def _open_box(env):
+    """An accepted unit packed into the factory's open box; returns (unit, box)."""
+    from repairs import boxes
+
+    unit = unit_in(env, "inspected")
+    return unit, boxes.add_to_box(env.admin(), unit, "to_factory").box
+
+
+def _shipped(leg: str):
+    from shipments.models import Shipment
+
+    return count(Shipment, Shipment.leg == leg, Shipment.status == "shipped")
+
+
+@scenario("repairs_api.BoxClose")
+def api_box_close(env, _):
+    unit, box = _open_box(env)
+    return Case("POST", f"/api/v1/repairs/boxes/{box.id}/close", env.user("clerk"),
+                probes(events(unit.id, "dispatch"), _shipped("hq_factory")),
+                json={"waybill": "DBLBOX0001", "carrier": "SF"})
+
+
+@scenario("repairs.box_close")
+def page_box_close(env, _):
+    unit, box = _open_box(env)
+    return Case("POST", f"/repairs/boxes/{box.id}/close", env.user("clerk"),
+                probes(events(unit.id, "dispatch"), _shipped("hq_factory")), api=False,
+                form={"waybill": "DBLBOX0002", "carrier": "SF"})
+
+
 # --- dealer tasks ----------------------------------------------------------------------
 
 

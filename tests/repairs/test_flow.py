@@ -22,11 +22,13 @@ def test_factory_round_trip(app, shipments_ready, accepted, api_as):
     assert resp.status_code == 201, resp.json
     number = resp.json["number"]
     assert number.startswith("SH") and {u["state"] for u in resp.json["units"]} == {"at_factory"}
-    # One scan sends the third unit on its own shipment.
+    # One scan packs the third unit into the factory's open box; it leaves when the box is closed.
     r = clerk.post("/api/v1/repairs/scan", json={"mode": "to_factory", "code": "F3"})
-    assert r.json["status"] == "done" and r.json["shipment"] != number
+    assert r.json["status"] == "done" and r.json["shipment"] != number and r.json["unit"]["state"] == "inspected"
     again = clerk.post("/api/v1/repairs/scan", json={"mode": "to_factory", "code": "F3"})
     assert again.json["status"] == "already_done"
+    closed = clerk.post(f"/api/v1/repairs/boxes/{r.json['box']['id']}/close", json={"waybill": "SF2002", "carrier": "顺丰"})
+    assert closed.status_code == 200 and closed.json["state"] == "closed", closed.json
     with app.app_context():
         from shipments.service import shipment_by_number
 
@@ -48,10 +50,13 @@ def test_factory_round_trip(app, shipments_ready, accepted, api_as):
     # The replacement serial finds the faulty unit it replaced.
     found = clerk.get("/api/v1/repairs/units?q=F2-NEW").json
     assert [u["serial"] for u in found] == ["F2"]
-    # Ship back: the replacement is scanned, the dealer's shipment is made.
+    # Ship back: the replacement is scanned into the dealer's box, shipped when the box is closed.
     r = clerk.post("/api/v1/repairs/scan", json={"mode": "ship", "code": "F2-NEW"})
-    assert r.status_code == 200 and r.json["unit"]["state"] == "shipped", r.json
-    resp = clerk.post("/api/v1/repairs/returns", json={"serials": ["F1", "F3"], "waybill": "SF3001"})
+    assert r.status_code == 200 and r.json["unit"]["state"] == "ready_to_ship", r.json
+    closed = clerk.post(f"/api/v1/repairs/boxes/{r.json['box']['id']}/close", json={"waybill": "SF3002", "carrier": "顺丰"})
+    assert closed.status_code == 200 and closed.json["serials"] == ["F2-NEW"], closed.json
+    assert clerk.get("/api/v1/repairs/units?q=F2-NEW").json[0]["state"] == "shipped"
+    resp = clerk.post("/api/v1/repairs/returns", json={"serials": ["F1", "F3"], "waybill": "SF3001", "carrier": "顺丰"})
     assert resp.status_code == 201, resp.json
     with app.app_context():
         from shipments.service import shipment_by_number
@@ -59,7 +64,7 @@ def test_factory_round_trip(app, shipments_ready, accepted, api_as):
         back = shipment_by_number(resp.json["number"])
         assert back.leg == "factory_dealer" and back.dealer_id is not None
     detail = clerk.get(f"/api/v1/repairs/units/{unit3['id']}").json
-    assert [e["action"] for e in detail["timeline"]] == ["declare", "receive", "inspect_ok", "dispatch",
+    assert [e["action"] for e in detail["timeline"]] == ["declare", "receive", "inspect_ok", "pack", "dispatch",
                                                           "factory_unrepairable", "ship"]
     assert all(e["actor_name"] for e in detail["timeline"])
 
@@ -82,7 +87,11 @@ def test_mixed_dealers_cannot_share_a_return_shipment(app, shipments_ready, worl
     for dealer, serial in ((world.dealer_bj, "M1"), (world.dealer_sh, "M2")):
         desk.post("/api/v1/repairs/parcels", json={"dealer_id": dealer, "lines": [{"model": "X", "serial": serial}]})
         for mode in ("receive", "inspect", "to_factory", "from_factory"):
-            assert clerk.post("/api/v1/repairs/scan", json={"mode": mode, "code": serial}).status_code == 200
+            r = clerk.post("/api/v1/repairs/scan", json={"mode": mode, "code": serial})
+            assert r.status_code == 200
+            if mode == "to_factory":  # the unit leaves with its box
+                assert clerk.post(f"/api/v1/repairs/boxes/{r.json['box']['id']}/close",
+                                  json={"waybill": f"SF-{serial}-0001", "carrier": "顺丰"}).status_code == 200
     r = clerk.post("/api/v1/repairs/returns", json={"serials": ["M1", "M2"]})
     assert r.status_code == 422 and "different dealers" in r.json["message"]
     r = clerk.post("/api/v1/repairs/returns", json={"serials": ["M1", "NOPE"]})

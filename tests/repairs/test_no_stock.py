@@ -260,7 +260,7 @@ def test_a_substitute_ships_as_the_model_sent_instead(app, world, prices, shipme
         _rma, unit_id, task_id = _held(world)
         service.resolve_task(None, service.get_task(None, task_id), "substitute", substitute_model="SSD A400 480G")
         db.session.commit()
-    resp = api_as("clerk").post("/api/v1/repairs/returns", json={"serials": ["NS1"], "waybill": "SF555"})
+    resp = api_as("clerk").post("/api/v1/repairs/returns", json={"serials": ["NS1"], "waybill": "SF555", "carrier": "顺丰"})
     assert resp.status_code == 201, resp.json
     with app.app_context():
         shipment = db.session.scalar(select(Shipment).where(Shipment.number == resp.json["number"]))

@@ -21,6 +21,10 @@ def at_factory(app, world, shipments_ready, api_as):
     for mode in ("receive", "inspect", "to_factory"):
         r = clerk.post("/api/v1/repairs/scan", json={"mode": mode, "code": "Z1"})
         assert r.status_code == 200 and r.json["status"] == "done", r.json
+    # The unit leaves with its box, closed with the waybill.
+    closed = clerk.post(f"/api/v1/repairs/boxes/{r.json['box']['id']}/close", json={"waybill": "SF-Z1-0001",
+                                                                                     "carrier": "顺丰"})
+    assert closed.status_code == 200, closed.json
     unit = clerk.get("/api/v1/repairs/units?q=Z1").json[0]
     assert unit["state"] == "at_factory"
     return clerk, unit["id"]
