@@ -354,3 +354,71 @@ def test_a_second_station_tab_waits_for_the_first(page, sign_in, seed, scan_gate
     _scan(second, SERIALS[0])
     expect(second.locator(f'#scan-log li[data-code="{SERIALS[0]}"]')).to_have_class(re.compile(r"\bgood\b"))
     assert [serial for serial, _rma in _receive_events(seed)] == [SERIALS[0]]
+
+
+def test_scans_queued_offline_survive_a_browser_restart(browser, server, make_user, seed, scan_gate, tmp_path):
+    """Scans typed offline are still there after the browser is closed and started again
+    (its profile on disk); the station opens without the network, and once Depot can be
+    reached (and the clerk, whose session ended with the browser, has signed in again)
+    they are sent in order, each once."""
+    from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
+
+    make_user("uma", "clerk")
+    rma = seed(lambda: _parcel("uma", SERIALS[:3]))
+    profile = tmp_path / "profile"
+
+    def start():
+        ctx = browser.browser_type.launch_persistent_context(
+            str(profile), executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True,
+            base_url=server.url, locale="en-US")
+        ctx.set_default_timeout(15_000)
+        return ctx
+
+    def sign_in(pg):
+        pg.goto("/login")
+        pg.fill("input[name=username]", "uma")
+        pg.fill("input[name=password]", "uma-pass")
+        pg.click("button[type=submit].primary")
+        pg.wait_for_load_state()
+        assert "/login" not in pg.url
+
+    first = start()
+    try:
+        page = first.pages[0] if first.pages else first.new_page()
+        sign_in(page)
+        _station(page)
+        first.set_offline(True)
+        for code in [rma, *SERIALS[:3]]:
+            _scan(page, code)
+        expect(page.locator("#queue-status")).to_contain_text("4 scans waiting")
+    finally:
+        first.close()
+    assert scan_gate.count("POST", SCAN_PATH) == 0
+
+    again = start()
+    try:
+        again.set_offline(True)
+        page = again.pages[0] if again.pages else again.new_page()
+        page.goto("/repairs/scan")  # no network: the service worker's copy
+        expect(page.locator("#queue-status")).to_contain_text("4 scans waiting")
+        for code in SERIALS[:3]:
+            expect(page.locator(f'#scan-log li[data-code="{code}"]')).to_have_class(re.compile("waiting"))
+        again.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        station = page.locator("#scan-station")
+        status = page.locator("#queue-status")
+        # The session cookie ended with the browser: the page keeps the scans and asks to sign in.
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and station.get_attribute("data-pending") != "0" \
+                and "Signed out" not in (status.text_content() or ""):
+            time.sleep(0.1)
+        if station.get_attribute("data-pending") != "0":
+            expect(status).to_contain_text("Signed out — 4 scans waiting")
+            expect(status.locator(".qs-login")).to_be_visible()
+            sign_in(again.new_page())
+        _wait_all_sent(page, 40_000)
+        assert _receive_events(seed) == [(s, rma) for s in SERIALS[:3]]
+        for code in SERIALS[:3]:
+            expect(page.locator(f'#scan-log li[data-code="{code}"]')).to_have_class(re.compile(r"\bgood\b"))
+    finally:
+        again.close()
