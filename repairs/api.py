@@ -56,7 +56,10 @@ class Parcels(MethodView):
     @blp.arguments(s.RepairParcelArgs)
     @blp.response(201, s.RepairParcelDetailSchema)
     def post(self, args):
-        """Register a parcel from the dealer's list (``lines``, or pasted CSV/TSV ``rows``)."""
+        """Register a parcel from the dealer's list (``lines``, or pasted CSV/TSV ``rows``).
+
+        A serial still open on another parcel or DOA case is declared, and named in ``warnings``
+        (with a link to where it is open); a product barcode or waybill as a serial is refused."""
         return service.create_parcel(
             actor(), dealer_id=args["dealer_id"], dealer_code=args["dealer_code"],
             inbound_waybill=args["inbound_waybill"], inbound_carrier=args["inbound_carrier"],
@@ -89,11 +92,16 @@ class ParcelItem(MethodView):
 class CompleteReceipt(MethodView):
     @roles_required(*HANDS)
     @idempotent
+    @blp.arguments(s.RepairCompleteReceiptArgs)
     @blp.response(200, s.RepairParcelDetailSchema)
-    def post(self, rma_number):
-        """Close the receipt: declared units not received become missing (with dealer tasks)."""
+    def post(self, args, rma_number):
+        """Close the receipt: declared units not received become missing (with dealer tasks).
+
+        With units still expected, or a parcel that has not arrived, ``confirm_missing: true`` is
+        required; without it the answer is a 409 (code ``confirm_missing``) with ``expected`` and
+        ``expected_serials``, and nothing changes."""
         parcel = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
-        return service.complete_receipt(actor(), parcel)
+        return service.complete_receipt(actor(), parcel, confirm_missing=args["confirm_missing"])
 
 
 @blp.route("/receive")
@@ -223,7 +231,11 @@ class Scan(MethodView):
     @blp.arguments(s.RepairScanArgs)
     @blp.response(200, s.RepairScanResultSchema)
     def post(self, args):
-        """The scan station's step: perform ``mode``'s step for the scanned ``code``."""
+        """The scan station's step: perform ``mode``'s step for the scanned ``code``.
+
+        The answer's ``level`` says how to show it (success, warning, error, done, input) and its
+        ``message`` names the code; a code that cannot be a serial (a product barcode, a waybill) is a 422
+        saying what it looks like; a serial open on another parcel or case is a 409 with ``open_elsewhere``."""
         return scan_station.scan(actor(), **args)
 
 

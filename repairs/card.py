@@ -27,6 +27,9 @@ class UnitCard:
     ship_due: date | None
     replacement_serial: str | None
     quote_amount: Decimal | None
+    parcel_id: int | None = None
+    # The same serial still open elsewhere, when the receive step let it pass (declared there only).
+    elsewhere: dict | None = None
 
     @classmethod
     def of(cls, unit) -> "UnitCard":
@@ -35,7 +38,8 @@ class UnitCard:
         return cls(id=unit.id, serial=unit.serial, model=unit.model, state=unit.state, declared=unit.declared,
                    rma_number=parcel.rma_number, dealer=parcel.dealer.name if parcel.dealer else "",
                    dispatch_due=unit.dispatch_due, ship_due=unit.ship_due,
-                   replacement_serial=unit.replacement_serial, quote_amount=unit.quote_amount)
+                   replacement_serial=unit.replacement_serial, quote_amount=unit.quote_amount,
+                   parcel_id=unit.parcel_id)
 
     @property
     def next_due(self) -> date | None:

@@ -172,3 +172,25 @@ class RepairPrice(db.Model):
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     notice: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SerialPattern(db.Model):
+    """What a serial of a model (or of a brand: the start of the model names) looks like.
+
+    The department keeps this table on the serial patterns page. ``mask`` uses
+    ``#`` for a digit, ``@`` for a letter, ``*`` for either, anything else as
+    itself; ``applies_to`` "*" is for every model without rows of its own and
+    for units whose model is not known yet (a unit that arrived without being
+    on the list). Removed rows stay, inactive.
+    """
+
+    __tablename__ = "serial_pattern"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applies_to: Mapped[str] = mapped_column(String(80), index=True)
+    mask: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")

@@ -3,25 +3,32 @@
 Mode barcodes (``MODE-RECEIVE`` ...) and finding / outcome barcodes are
 handled by the page; the server gets the mode, the code and the pending
 options, performs one service call and answers what the clerk needs to see.
-A repeated scan (double trigger) by the same user, of the same code, in the
-same mode within a few seconds is answered "already done" and changes nothing.
+A scan of a unit already where this mode's step put it (a double trigger, or
+a re-check an hour later, by anyone) is answered "already done" and changes
+nothing.
+
+Every answer carries ``level`` (how the page shows it: success, warning,
+error, done, input), ``code`` (as scanned) and a ``message`` naming that code;
+error bodies carry ``level`` and ``scanned_code``. The fields are described on
+:class:`repairs.schemas.RepairScanResultSchema`.
 """
 from __future__ import annotations
 
 import re
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from core.calendar import local_today
+from core.calendar import SHANGHAI, local_today
 from core.codes import normalise_serial
-from core.directory.models import Dealer
-from core.errors import InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from repairs import boxes, service
+from repairs import code_shapes
 from repairs import states as st
 from repairs.card import UnitCard
-from repairs.models import RepairUnit
+from repairs.models import RepairUnit, ReturnParcel
 
 MODES = ("receive", "inspect", "to_factory", "from_factory", "ship", "doa_receive")
 MODE_ACTIONS = {
@@ -34,6 +41,18 @@ MODE_ACTIONS = {
 }
 # Which mode performs an allowed next action: used to tell the clerk where to go.
 ACTION_MODE = {a: m for m, acts in MODE_ACTIONS.items() for a in acts}
+MODE_LABELS = {
+    "receive": _l("Receive"), "inspect": _l("Inspect"), "to_factory": _l("To factory"),
+    "from_factory": _l("From factory"), "ship": _l("Ship to dealer"), "doa_receive": _l("DOA receive"),
+}
+FINDING_LABELS = {"human_damage": _l("human damage (人为损坏)"), "no_stock": _l("model no longer stocked (已无库存)"),
+                  "out_of_warranty": _l("out of warranty")}
+
+# How the page shows an answer: green, amber, red, blue (already done), or asking for more.
+SUCCESS, WARNING, ERROR, DONE, INPUT = "success", "warning", "error", "done", "input"
+LEVELS = (SUCCESS, WARNING, ERROR, DONE, INPUT)
+_STATUS_LEVEL = {"done": SUCCESS, "context": SUCCESS, "already_done": DONE, "needs_input": INPUT,
+                 "refused": ERROR, "not_approved": ERROR}
 RMA_RE = re.compile(r"^RMA\d{4}-\d{3,}$", re.IGNORECASE)
 
 
@@ -53,21 +72,50 @@ def unit_view(unit: RepairUnit | UnitCard) -> dict:
 
 
 def parcel_view(parcel) -> dict:
+    """The parcel's progress as the station shows it: "12 of 20 scanned" and the serials still expected.
+
+    ``expected`` counts the units on the list (for a parcel started without a
+    list, what was scanned into it), ``scanned`` those of them that arrived,
+    ``expected_serials`` the ones still awaited, ``extra`` the units that
+    arrived without being on the list. Read fresh from the table: the receive
+    step writes units without loading the parcel.
+    """
+    rows = db.session.execute(
+        select(RepairUnit.serial, RepairUnit.state, RepairUnit.declared, RepairUnit.received_at)
+        .where(RepairUnit.parcel_id == parcel.id).order_by(RepairUnit.line_no, RepairUnit.id)).all()
     counts: dict[str, int] = {}
-    for unit in parcel.units:
-        counts[unit.state] = counts.get(unit.state, 0) + 1
+    for row in rows:
+        counts[row.state] = counts.get(row.state, 0) + 1
+    listed = [r for r in rows if r.declared]
+    scanned = sum(1 for r in listed if r.received_at is not None)
     return {"id": parcel.id, "rma_number": parcel.rma_number, "dealer": parcel.dealer.name,
-            "declared": sum(1 for u in parcel.units if u.declared),
-            "received": sum(1 for u in parcel.units if u.received_at is not None),
-            "receipt_complete": parcel.receipt_completed_at is not None, "states": counts}
+            "declared": len(listed), "received": sum(1 for r in rows if r.received_at is not None),
+            "scanned": scanned, "expected": len(listed),
+            "expected_serials": [r.serial for r in listed if r.state == st.DECLARED],
+            "extra": sum(1 for r in rows if not r.declared),
+            "progress": _("%(n)s of %(m)s scanned", n=scanned, m=len(listed)),
+            "receipt_complete": parcel.receipt_completed_at is not None, "states": counts,
+            "state_labels": {state: st.state_label(state) for state in counts}}
 
 
-def _result(status: str, message: str, *, unit=None, parcel=None, **extra) -> dict:
-    out = {"ok": True, "status": status, "message": message,
+def _result(status: str, message: str, *, unit=None, parcel=None, level: str | None = None, **extra) -> dict:
+    out = {"ok": True, "status": status, "level": level or _STATUS_LEVEL.get(status, SUCCESS), "message": message,
            "unit": unit_view(unit) if unit is not None else None,
            "parcel": parcel_view(parcel) if parcel is not None else None}
     out.update(extra)
     return out
+
+
+def _modes_in_words(modes) -> str:
+    return ", ".join(str(MODE_LABELS.get(m, m)) for m in modes)
+
+
+def _already_done(unit, event) -> dict:
+    """The answer to a repeat scan, in words: where the unit is, who put it there and when."""
+    when = event.at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return _result("already_done", _("%(s)s: already %(state)s (%(who)s, %(when)s); nothing changed.",
+                                     s=unit.serial, state=st.state_label(unit.state), who=event.actor_name,
+                                     when=when), unit=unit)
 
 
 def _packed(actor, unit: RepairUnit, mode: str) -> dict:
@@ -82,14 +130,46 @@ def _wrong_state(err: InvalidTransition, unit: RepairUnit, mode: str) -> Invalid
     modes = sorted({ACTION_MODE[a] for a in st.allowed_actions(unit.state) if a in ACTION_MODE})
     err.extra["unit"] = unit_view(unit)
     err.extra["modes"] = modes
+    err.extra["mode_labels"] = [str(MODE_LABELS[m]) for m in modes]
     if modes and mode not in modes:
         err.code = "wrong_mode"
+        err.message += " " + _("Scan it in: %(modes)s.", modes=_modes_in_words(modes))
     return err
 
 
+def _named(code: str, message: str) -> str:
+    """The message as the clerk reads it in a log of many scans: it names the code it is about."""
+    if not code or code.upper() in (message or "").upper():
+        return message
+    return f"{code}: {message}"
+
+
 def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(), outcome: str | None = None,
-         replacement_serial: str | None = None, scrap: bool = False) -> dict:
-    """Perform the step of ``mode`` for the scanned ``code``; see the module docstring."""
+         replacement_serial: str | None = None, scrap: bool = False, confirm_missing: bool = False) -> dict:
+    """Perform the step of ``mode`` for the scanned ``code``; see the module docstring.
+
+    ``confirm_missing`` completes a parcel's receipt (its RMA label scanned
+    again) although units are still expected: they become missing.
+    """
+    scanned = (code or "").strip()[:64]
+    try:
+        answer = _scan(actor, mode=mode, code=code, parcel=parcel, findings=findings, outcome=outcome,
+                       replacement_serial=replacement_serial, scrap=scrap, confirm_missing=confirm_missing)
+    except DomainError as err:
+        err.extra.setdefault("level", ERROR)
+        err.extra["scanned_code"] = scanned
+        err.message = _named(scanned, err.message)
+        raise
+    if answer.get("level") not in LEVELS:
+        answer["level"] = _STATUS_LEVEL.get(answer.get("status"), SUCCESS)
+    answer["code"] = scanned
+    answer["scanned_code"] = scanned
+    answer["message"] = _named(scanned, answer.get("message") or "")
+    return answer
+
+
+def _scan(actor, *, mode: str, code: str, parcel: str | None, findings, outcome: str | None,
+          replacement_serial: str | None, scrap: bool, confirm_missing: bool) -> dict:
     if mode not in MODES:
         raise ValidationFailed(_("Unknown scan mode."), errors={"mode": [_("One of: %(m)s.", m=", ".join(MODES))]})
     code = (code or "").strip()
@@ -107,42 +187,41 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
         found = service.parcel_by_rma(code)
         if mode != "receive":
             return _result("context", _("Parcel %(rma)s.", rma=found.rma_number), parcel=found)
-        if context is not None and context.id == found.id and found.receipt_completed_at is None:
-            service.complete_receipt(actor, found)
-            missing = sum(1 for u in found.units if u.state == st.MISSING)
-            msg = _("Receipt of %(rma)s complete.", rma=found.rma_number)
-            if missing:
-                msg += " " + _("%(n)s declared unit(s) missing: dealer task opened.", n=missing)
-            return _result("done", msg, parcel=found, context=None)
+        if found.receipt_completed_at is not None:
+            return _result("context", _("Receipt of %(rma)s is already complete.", rma=found.rma_number),
+                           level=DONE, parcel=found, context=None)
+        if context is not None and context.id == found.id:
+            return _complete_receipt(actor, found, confirm_missing)
         service.mark_parcel_arrived(actor, found)
-        return _result("context", _("Parcel %(rma)s: scan its units; scan the RMA label again when done.",
-                                    rma=found.rma_number), parcel=found, context=found.rma_number)
+        view = parcel_view(found)
+        return _result("context", _("Parcel %(rma)s (%(progress)s): scan its units; scan the RMA label again when "
+                                    "done.", rma=found.rma_number, progress=view["progress"]),
+                       parcel=found, context=found.rma_number)
 
     if mode == "receive":
         try:
             card = service.receive_card(actor, code, context)
-        except NotFound:
-            # Not a declared serial: a dealer's code starts a parcel that came without a list.
-            dealer = db.session.scalar(select(Dealer).where(Dealer.code == code))
-            if dealer is None:
+        except ValidationFailed as err:
+            if err.code != service.DEALER_CODE:
                 raise
-            new = service.start_parcel_at_arrival(actor, dealer.code)
+            # A dealer's code starts a parcel that came without a list, even while another parcel is open.
+            new = service.start_parcel_at_arrival(actor, err.extra["dealer_code"])
             return _result("done", _("New parcel %(rma)s started for %(d)s: scan its units.",
-                                     rma=new.rma_number, d=dealer.name), parcel=new, context=new.rma_number,
+                                     rma=new.rma_number, d=new.dealer.name), parcel=new, context=new.rma_number,
                            label_rma=new.rma_number)
         except InvalidTransition as err:
-            unit = service.find_unit_by_serial(code)
-            if unit is not None and service.is_repeat(actor, unit, MODE_ACTIONS[mode]):
-                return _result("already_done", _("Already received."), unit=unit)
+            unit = _unit_for(code, context)
+            if unit is not None and (event := service.is_repeat(unit, MODE_ACTIONS[mode])) is not None:
+                return _already_done(unit, event)
             raise _wrong_state(err, unit, mode) if unit is not None else err
-        extra = "" if card.declared else " " + _("Not on the declared list: dealer task opened.")
-        return _result("done", _("Received.") + extra, unit=card)
+        return _received(card, context)
 
-    unit = service.find_unit_by_serial(code)
+    unit = _unit_for(code, context)
     if unit is None and mode == "ship":
         unit = db.session.scalar(select(RepairUnit).where(RepairUnit.replacement_serial == normalise_serial(code))
                                  .order_by(RepairUnit.id.desc()).limit(1))
     if unit is None:
+        code_shapes.ensure_serial(code)  # a product barcode or waybill is named as such
         raise NotFound(_("Unknown code %(c)s: not a serial, RMA or mode barcode.", c=code))
     try:
         if mode == "inspect":
@@ -152,10 +231,15 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
                 raise ValidationFailed(_("Unknown finding."), errors={"findings": sorted(unknown)})
             service.inspect_unit(actor, unit, human_damage="human_damage" in flags, no_stock="no_stock" in flags,
                                  out_of_warranty="out_of_warranty" in flags)
-            msg = _("Accepted.") if unit.state == st.INSPECTED else _("Held for the dealer: task opened.")
+            if unit.state == st.INSPECTED:
+                msg, level = _("%(s)s accepted.", s=unit.serial), SUCCESS
+            else:
+                found = ", ".join(str(FINDING_LABELS[f]) for f in service.FINDINGS if f in flags)
+                msg = _("%(s)s held for the dealer (%(f)s): dealer task opened.", s=unit.serial, f=found)
+                level = WARNING
             if unit.quote_amount is not None:
                 msg += " " + _("Quote %(a)s RMB.", a=unit.quote_amount)
-            return _result("done", msg, unit=unit)
+            return _result("done", msg, unit=unit, level=level)
         if mode == "to_factory":
             return _packed(actor, unit, mode)
         if mode == "from_factory":
@@ -163,8 +247,10 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
             if outcome == "replaced" and not replacement_serial:
                 if unit.state != st.AT_FACTORY:
                     raise service._invalid(unit, "factory_replaced")
-                return _result("needs_input", _("Now scan the replacement unit's serial."), unit=unit,
-                               needs="replacement_serial")
+                return _result("needs_input", _("%(s)s: now scan the replacement unit's serial.", s=unit.serial),
+                               unit=unit, needs="replacement_serial")
+            if replacement_serial:
+                code_shapes.ensure_serial(replacement_serial, unit.model)
             if scrap and not service.can_scrap(unit):
                 # A scan cannot say who agreed: the consent must already be on record, never assumed here.
                 try:
@@ -173,9 +259,82 @@ def scan(actor, *, mode: str, code: str, parcel: str | None = None, findings=(),
                     err.extra["unit"] = unit_view(unit)  # the screen shows which unit stays unscrapped
                     raise
             service.receive_from_factory(actor, unit, outcome, replacement_serial=replacement_serial, scrap=scrap)
-            return _result("done", _("Back from the factory: %(o)s.", o=outcome), unit=unit)
+            step = "factory_scrapped" if scrap else f"factory_{outcome}"
+            return _result("done", _("%(s)s: %(step)s.", s=unit.serial, step=st.ACTION_LABELS[step]), unit=unit)
         return _packed(actor, unit, mode)
     except InvalidTransition as err:
-        if service.is_repeat(actor, unit, MODE_ACTIONS[mode]):
-            return _result("already_done", _("Already done."), unit=unit)
+        event = service.is_repeat(unit, MODE_ACTIONS[mode])
+        if event is not None:
+            return _already_done(unit, event)
         raise _wrong_state(err, unit, mode) from None
+
+
+def _unit_for(code: str, context) -> RepairUnit | None:
+    """The unit a scanned serial means: the one still open on the parcel in hand, else the one still open.
+
+    Two open records of one serial are never resolved silently: without the
+    parcel's RMA label to choose, the scan is refused with a link to the other.
+    """
+    serial = normalise_serial(code)
+    if not serial:
+        return None
+    open_units = list(db.session.scalars(
+        select(RepairUnit).where(RepairUnit.serial == serial, RepairUnit.state.not_in(sorted(st.TERMINAL)))
+        .order_by(RepairUnit.id.desc()).limit(5)))
+    if context is not None:
+        for unit in open_units:
+            if unit.parcel_id == context.id:
+                return unit
+    if len(open_units) > 1:
+        other = service.open_elsewhere([serial], unit_id=open_units[0].id, doa=False)[serial]
+        raise Conflict(_("%(s)s is open on two parcels: %(a)s (%(sa)s) and %(b)s (%(sb)s). Scan the parcel's RMA "
+                         "label first.", s=serial, a=open_units[0].parcel.rma_number,
+                         sa=st.state_label(open_units[0].state), b=other["rma_number"], sb=other["state_label"]),
+                       code=service.OPEN_ELSEWHERE, open_elsewhere=other, serial=serial)
+    if open_units:
+        return open_units[0]
+    return service.find_unit_by_serial(serial)
+
+
+def _received(card: UnitCard, context) -> dict:
+    """The receive step's answer: the unit, the parcel's progress, and what needs the desk's attention."""
+    parcel = context
+    if parcel is None or parcel.id != card.parcel_id:
+        parcel = db.session.get(ReturnParcel, card.parcel_id)
+    view = parcel_view(parcel)
+    extra = {}
+    if not card.declared:
+        msg = _("%(s)s is not on the declared list of %(rma)s: received as an extra unit; dealer task opened.",
+                s=card.serial, rma=card.rma_number)
+        level = WARNING
+    else:
+        msg = _("%(s)s received into %(rma)s (%(progress)s).", s=card.serial, rma=card.rma_number,
+                progress=view["progress"])
+        level = SUCCESS
+    if card.elsewhere is not None:
+        msg += " " + service.open_elsewhere_message(card.elsewhere) + " " + _("Tell the desk: it stays expected "
+                                                                              "there.")
+        level = WARNING
+        extra["open_elsewhere"] = card.elsewhere
+    out = _result("done", msg, unit=card, level=level, **extra)
+    out["parcel"] = view
+    return out
+
+
+def _complete_receipt(actor, parcel: ReturnParcel, confirm_missing: bool) -> dict:
+    """The RMA label scanned again: complete the receipt, asking first while units are still expected."""
+    expected = service.expected_serials(parcel)
+    if expected and not confirm_missing:
+        shown = ", ".join(expected[:20]) + (" …" if len(expected) > 20 else "")
+        return _result("needs_input", _("%(rma)s: %(n)s unit(s) still expected: %(serials)s. Scan them, or scan the "
+                                        "RMA label again to confirm the receipt: they become missing, each with a "
+                                        "dealer task.", rma=parcel.rma_number, n=len(expected), serials=shown),
+                       parcel=parcel, context=parcel.rma_number, needs=service.CONFIRM_MISSING,
+                       expected_serials=expected)
+    service.complete_receipt(actor, parcel, confirm_missing=True)
+    msg = _("Receipt of %(rma)s complete.", rma=parcel.rma_number)
+    if expected:
+        msg += " " + _("%(n)s declared unit(s) missing (%(serials)s): dealer task opened.", n=len(expected),
+                       serials=", ".join(expected[:20]) + (" …" if len(expected) > 20 else ""))
+    return _result("done", msg, parcel=parcel, context=None, level=WARNING if expected else SUCCESS,
+                   missing_serials=expected)

@@ -107,6 +107,16 @@ class RepairScanArgs(Schema):
     outcome = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(OUTCOMES))
     replacement_serial = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     scrap = fields.Boolean(load_default=False)
+    confirm_missing = fields.Boolean(load_default=False, metadata={
+        "description": "With the parcel's RMA label scanned again: complete the receipt although units are still "
+                       "expected (they become missing). Send it after an answer with needs=confirm_missing."})
+
+
+class RepairCompleteReceiptArgs(Schema):
+    confirm_missing = fields.Boolean(load_default=False, metadata={
+        "description": "Required when units are still expected or the parcel has not arrived: they become missing, "
+                       "each with a dealer task. Without it such a receipt is a 409 (code confirm_missing) listing "
+                       "expected_serials."})
 
 
 class RepairPriceArgs(Schema):
@@ -217,7 +227,6 @@ class RepairUnitDetailSchema(RepairUnitSchema):
                  "shipped_at": row["shipment"].shipped_at.isoformat() if row["shipment"].shipped_at else None}
                 for row in service.unit_shipments(unit)]
 
-
     def _clocks(self, unit):
         return RepairClockSchema(many=True).dump(clocks.clocks(unit, local_today()))
 
@@ -242,8 +251,19 @@ class RepairParcelSchema(Schema):
     receipt_completed_at = fields.DateTime(allow_none=True)
 
 
+class ParcelWarningSchema(Schema):
+    code = fields.String(metadata={"description": "open_elsewhere"})
+    serial = fields.String()
+    message = fields.String(metadata={"description": "In words, naming the serial and where it is open."})
+    open_elsewhere = fields.Dict(metadata={"description": "kind (repair, doa), rma_number (or DOA number), state, "
+                                                          "state_label, url"})
+
+
 class RepairParcelDetailSchema(RepairParcelSchema):
     units = fields.List(fields.Nested(RepairUnitSchema))
+    warnings = fields.Function(lambda p: ParcelWarningSchema(many=True).dump(service.parcel_warnings(p)),
+                               metadata={"description": "Units whose serial is still open on another parcel or DOA "
+                                                        "case: declared all the same, to be settled by the desk."})
 
 
 class RepairTaskSchema(Schema):
@@ -277,14 +297,33 @@ class RepairShipmentRefSchema(Schema):
 
 
 class RepairScanResultSchema(Schema):
+    """The scan station's answer. Error bodies (4xx) of the scan also carry ``level`` ("error") and
+    ``scanned_code``; ``code`` there is the error's kind (e.g. not_a_serial, open_elsewhere, wrong_mode)."""
+
     ok = fields.Boolean()
     status = fields.String(metadata={"description": "done, already_done, context or needs_input"})
-    message = fields.String()
+    level = fields.String(metadata={"description": "How to show it: success (green), warning (amber: done, but the "
+                                                   "desk must look: an extra unit, missing units, a held unit), "
+                                                   "error (red), done (already done, nothing changed), input (the "
+                                                   "station must ask: see needs)."})
+    code = fields.String(metadata={"description": "The code as scanned; the message names it."})
+    scanned_code = fields.String(metadata={"description": "The same as code (error bodies carry this one)."})
+    message = fields.String(metadata={"description": "In the user's language, naming the code."})
     unit = fields.Dict(allow_none=True)
-    parcel = fields.Dict(allow_none=True)
+    parcel = fields.Dict(allow_none=True, metadata={
+        "description": "The parcel's progress: rma_number, dealer, scanned, expected (scanned of expected), "
+                       "progress (those in words), expected_serials (still awaited), extra, receipt_complete."})
     context = fields.String(allow_none=True)
     shipment = fields.String(allow_none=True)
-    needs = fields.String(allow_none=True)
+    needs = fields.String(allow_none=True, metadata={
+        "description": "replacement_serial: scan the replacement's serial next; confirm_missing: units are still "
+                       "expected (expected_serials): scanning the RMA label again with confirm_missing=true "
+                       "completes the receipt anyway."})
+    expected_serials = fields.List(fields.String(), metadata={"description": "With needs=confirm_missing."})
+    missing_serials = fields.List(fields.String(), metadata={"description": "Units a completed receipt marked missing."})
+    open_elsewhere = fields.Dict(allow_none=True, metadata={
+        "description": "The same serial still open on another parcel or DOA case: rma_number, url, state_label "
+                       "(also in error bodies with code open_elsewhere)."})
     label_rma = fields.String(allow_none=True)
     box = fields.Dict(allow_none=True, metadata={"description": "To factory / Ship to dealer: the open box the "
                                                                 "unit is packed in (id, number, destination, count)"})

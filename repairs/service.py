@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import functools
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
+from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.routing import BuildError
 
 from core import sheets
 from core.accounts import scope
@@ -29,16 +31,16 @@ from core.task_states import task_taken
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
-from repairs import outcomes, prices
+from repairs import code_shapes, outcomes, prices
 from repairs import clocks
 from repairs import states as st
 from repairs.card import UnitCard
+from repairs.doa import states as doa_states
+from repairs.doa.models import DoaApplication, DoaUnit
 from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
 from shipments.models import Shipment, ShipmentLine
 
 MAX_LINES = 500
-# A repeated scan (same user, code and step) within this window is a double trigger.
-DOUBLE_SCAN_SECONDS = 10
 PAID_FINDINGS = ("human_damage", "out_of_warranty")
 FINDINGS = ("human_damage", "no_stock", "out_of_warranty")
 OUTCOMES = ("repaired", "replaced", "unrepairable")
@@ -83,6 +85,99 @@ def find_unit_by_serial(serial: str) -> RepairUnit | None:
         if unit.state not in st.TERMINAL:
             return unit
     return rows[0] if rows else None
+
+
+OPEN_ELSEWHERE = "open_elsewhere"
+
+
+def _case_url(kind: str, number: str) -> str | None:
+    """The page of a parcel or DOA case, when a request is there to build it."""
+    if not has_request_context():
+        return None
+    try:
+        if kind == "repair":
+            return url_for("repairs.parcel", rma_number=number)
+        return url_for("doa.detail", number=number)
+    except BuildError:  # a blueprint not registered: no link, the number still says where
+        return None
+
+
+def open_elsewhere(serials, *, parcel_id: int | None = None, unit_id: int | None = None,
+                   doa: bool = True) -> dict[str, dict]:
+    """Serials still open on another parcel or DOA case -> that record (the first found).
+
+    Open means a repair unit not finished (any state but shipped, scrapped,
+    credited or missing) on a parcel other than ``parcel_id`` (and other than
+    ``unit_id``), or a DOA case not finished. Each record says where:
+    ``kind`` (repair / doa), ``rma_number`` (the parcel's, or the DOA case
+    number), ``state``, ``state_label``, ``arrived`` and ``url``. ``doa=False``
+    leaves DOA cases out.
+    """
+    serials = sorted({normalise_serial(s) for s in serials if normalise_serial(s)})
+    if not serials:
+        return {}
+    out: dict[str, dict] = {}
+    # Ids never used (0) stand for "no parcel / unit to leave out": one statement for every call.
+    params = {"not_parcel": parcel_id or 0, "not_unit": unit_id or 0}
+    connection = db.session.connection()
+    many = len(serials) > 1
+    units = connection.execute(_open_units(many), {**params, "serials": serials} if many else
+                               {**params, "serial": serials[0]})
+    for serial, state, other_id, rma in units:
+        out.setdefault(serial, {"kind": "repair", "serial": serial, "rma_number": rma, "unit_id": other_id,
+                                "state": state, "state_label": st.state_label(state),
+                                "arrived": state != st.DECLARED, "url": _case_url("repair", rma)})
+    rest = [s for s in serials if s not in out]
+    if rest and doa:
+        many = len(rest) > 1
+        cases = connection.execute(_open_doa_cases(many), {"serials": rest} if many else {"serial": rest[0]})
+        for serial, number, state in cases:
+            out.setdefault(serial, {"kind": "doa", "serial": serial, "rma_number": number, "unit_id": None,
+                                    "state": state, "state_label": doa_states.state_label(state),
+                                    "arrived": True, "url": _case_url("doa", number)})
+    return out
+
+
+# Built once, as the scan path's other statements (see _receivable_card): the receive step asks
+# about one serial on every scan; a declared list asks about all of its serials at once.
+@functools.cache
+def _open_units(many: bool):
+    u, p = RepairUnit.__table__, ReturnParcel.__table__
+    serial = u.c.serial.in_(bindparam("serials", expanding=True)) if many else u.c.serial == bindparam("serial")
+    return (select(u.c.serial, u.c.state, u.c.id, p.c.rma_number).select_from(u.join(p, p.c.id == u.c.parcel_id))
+            .where(serial, u.c.state.not_in(sorted(st.TERMINAL)), u.c.parcel_id != bindparam("not_parcel"),
+                   u.c.id != bindparam("not_unit"))
+            .order_by(u.c.id.desc()))
+
+
+@functools.cache
+def _open_doa_cases(many: bool):
+    du, da = DoaUnit.__table__, DoaApplication.__table__
+    serial = du.c.serial.in_(bindparam("serials", expanding=True)) if many else du.c.serial == bindparam("serial")
+    return (select(du.c.serial, da.c.number, da.c.state).select_from(du.join(da, da.c.id == du.c.application_id))
+            .where(serial, da.c.state.not_in(sorted(doa_states.FINISHED))).order_by(da.c.id.desc()))
+
+
+def open_elsewhere_message(found: dict) -> str:
+    """The clerk's sentence for a serial open elsewhere (names the serial and where)."""
+    if found["kind"] == "doa":
+        return _("%(s)s is still open on DOA case %(n)s (%(state)s).", s=found["serial"], n=found["rma_number"],
+                 state=found["state_label"])
+    return _("%(s)s is still open on parcel %(n)s (%(state)s).", s=found["serial"], n=found["rma_number"],
+             state=found["state_label"])
+
+
+def _refuse_open_elsewhere(found: dict, advice: str) -> Conflict:
+    return Conflict(open_elsewhere_message(found) + " " + advice, code=OPEN_ELSEWHERE, open_elsewhere=found,
+                    serial=found["serial"])
+
+
+def parcel_warnings(parcel: ReturnParcel) -> list[dict]:
+    """The parcel's unfinished units whose serial is still open on another parcel or DOA case, in words."""
+    serials = [u.serial for u in parcel.units if u.state not in st.TERMINAL]
+    found = open_elsewhere(serials, parcel_id=parcel.id)
+    return [{"code": OPEN_ELSEWHERE, "serial": s, "message": open_elsewhere_message(found[s]),
+             "open_elsewhere": found[s]} for s in serials if s in found]
 
 
 def unit_by_serial(serial: str) -> RepairUnit:
@@ -158,11 +253,12 @@ def _event(actor, parcel_id, unit_id, action, from_state=None, to_state=None, no
 
 def _invalid(unit: RepairUnit, action: str) -> InvalidTransition:
     allowed = st.allowed_actions(unit.state)
+    # The action labels are verb phrases ("accept at inspection"): quoted as the step's name.
     return InvalidTransition(
-        _("Unit %(serial)s is %(state)s; it cannot be %(action)s. Allowed next: %(allowed)s.",
+        _("%(serial)s is %(state)s: the step “%(action)s” cannot be done now. Allowed next: %(allowed)s.",
           serial=unit.serial, state=st.state_label(unit.state),
           action=str(st.ACTION_LABELS.get(action, action)),
-          allowed=", ".join(str(st.ACTION_LABELS.get(a, a)) for a in allowed) or _("nothing (finished)")),
+          allowed=", ".join(f"“{st.ACTION_LABELS.get(a, a)}”" for a in allowed) or _("nothing (finished)")),
         current=unit.state, allowed=allowed, serial=unit.serial,
     )
 
@@ -216,12 +312,19 @@ def last_event(unit_id: int) -> RepairEvent | None:
     )
 
 
-def is_repeat(actor, unit: RepairUnit, actions) -> bool:
-    """Was ``unit`` just moved by ``actor`` with one of ``actions`` (a double trigger)?"""
-    event = last_event(unit.id)
-    if event is None or actor is None or event.actor_id != actor.id or event.action not in actions:
-        return False
-    return utcnow() - event.at <= timedelta(seconds=DOUBLE_SCAN_SECONDS)
+def is_repeat(unit: RepairUnit, actions) -> RepairEvent | None:
+    """The step already done, if ``unit`` is where one of ``actions`` put it (a repeat scan).
+
+    Whoever scans it again, and however long after, the unit is already in
+    that step's target state: the answer is "already done", never an error.
+    The step's event is returned, so the answer can say who did it and when.
+    """
+    event = db.session.scalar(
+        select(RepairEvent).where(RepairEvent.unit_id == unit.id, RepairEvent.to_state.is_not(None))
+        .order_by(RepairEvent.id.desc()).limit(1))
+    if event is None or event.action not in actions or event.to_state != unit.state:
+        return None
+    return event
 
 
 def timeline(unit: RepairUnit) -> list[RepairEvent]:
@@ -251,6 +354,11 @@ def _clean_line(raw: dict, index: int, errors: dict) -> dict | None:
         problems.append(_("Model is required."))
     elif len(model) > 80:
         problems.append(_("Model is too long."))
+    if serial and not problems:
+        try:  # a product barcode or waybill pasted in the serial column; a serial not fitting the model's pattern
+            code_shapes.ensure_serial(serial, model)
+        except ValidationFailed as err:
+            problems.append(err.message)
     warranty = raw.get("warranty_claimed", True)
     if isinstance(warranty, str):
         warranty = warranty.strip().lower() not in {"0", "no", "n", "false", "否", "过保", "out"}
@@ -264,7 +372,12 @@ def _clean_line(raw: dict, index: int, errors: dict) -> dict | None:
 def create_parcel(actor, *, dealer_id: int | None = None, dealer_code: str | None = None,
                   inbound_waybill: str | None = None, inbound_carrier: str = "", lines=(),
                   note: str = "", source: str = "form", at: datetime | None = None) -> ReturnParcel:
-    """Register a dealer's return parcel with its declared lines; gives it an RMA number."""
+    """Register a dealer's return parcel with its declared lines; gives it an RMA number.
+
+    A line whose serial is a product barcode, a waybill or one of our numbers
+    (:mod:`repairs.code_shapes`) is refused. A serial still open on another
+    parcel or DOA case is declared all the same: :func:`parcel_warnings` names it.
+    """
     dealer = None
     if dealer_id is not None:
         dealer = db.session.get(Dealer, dealer_id)
@@ -348,9 +461,17 @@ def parse_declared_rows(data: bytes | str, filename: str = "") -> list[dict]:
     return out
 
 
+# The source of a parcel started by scanning the dealer's code: it has no declared list.
+ARRIVAL_SOURCE = "arrival"
+# The receive step was given a dealer's code (the scan station starts that dealer's parcel).
+DEALER_CODE = "dealer_code"
+# The source of a parcel made from a held DOA unit (repairs.doa.service.convert_hold_to_repair).
+DOA_SOURCE = "doa"
+
+
 def start_parcel_at_arrival(actor, dealer_code: str, waybill: str | None = None) -> ReturnParcel:
     """A clerk starts a parcel that arrived without a list (scan the dealer's code)."""
-    parcel = create_parcel(actor, dealer_code=dealer_code, inbound_waybill=waybill, source="arrival")
+    parcel = create_parcel(actor, dealer_code=dealer_code, inbound_waybill=waybill, source=ARRIVAL_SOURCE)
     parcel.arrived_at = utcnow()
     db.session.flush()
     return parcel
@@ -406,7 +527,7 @@ def _receivable_card(in_parcel: bool):
     # The route's dispatch days come in the same row: read as stored now, so an edit counts at once.
     stmt = (select(u.c.id, u.c.serial, u.c.model, u.c.state, u.c.declared, u.c.parcel_id, u.c.route_id,
                    u.c.dispatch_due, u.c.ship_due, u.c.replacement_serial, u.c.quote_amount,
-                   p.c.rma_number, p.c.office_id, p.c.arrived_at, d.c.name.label("dealer"),
+                   p.c.rma_number, p.c.office_id, p.c.arrived_at, p.c.source, d.c.name.label("dealer"),
                    r.c.dispatch_days)
             .select_from(u.join(p, p.c.id == u.c.parcel_id).outerjoin(d, d.c.id == p.c.dealer_id)
                          .outerjoin(r, r.c.id == u.c.route_id))
@@ -432,6 +553,12 @@ def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
     if row is None:
         return UnitCard.of(_receive_undeclared(actor, serial, parcel, now))
     _check_access(actor, row.office_id)
+    # A parcel made from a DOA hold takes its unit over from that case.
+    other = open_elsewhere([serial], unit_id=row.id, doa=row.source != DOA_SOURCE).get(serial)
+    # Two records of one unit: never pick one silently. A line only declared elsewhere (not
+    # arrived) gives way to the parcel the clerk named; anything that has arrived does not.
+    if other is not None and (other["arrived"] or parcel is None):
+        raise _refuse_open_elsewhere(other, _("Scan the parcel's RMA label first, or settle the other record."))
     days = row.dispatch_days if row.dispatch_days is not None else clocks.DISPATCH_DAYS
     dispatch_due = clocks.dispatch_due(local_day(now), days)
     written = _apply(actor, row.id, row.parcel_id, row.state, "receive", at=now,
@@ -443,7 +570,8 @@ def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
         _mark_arrived(actor, row.parcel_id, now)
     return UnitCard(id=row.id, serial=row.serial, model=row.model, state=written["state"], declared=row.declared,
                     rma_number=row.rma_number, dealer=row.dealer or "", dispatch_due=dispatch_due,
-                    ship_due=row.ship_due, replacement_serial=row.replacement_serial, quote_amount=row.quote_amount)
+                    ship_due=row.ship_due, replacement_serial=row.replacement_serial, quote_amount=row.quote_amount,
+                    parcel_id=row.parcel_id, elsewhere=other)
 
 
 def _receive_undeclared(actor, serial: str, parcel: ReturnParcel | None, now: datetime) -> RepairUnit:
@@ -462,35 +590,94 @@ def _receive_undeclared(actor, serial: str, parcel: ReturnParcel | None, now: da
     existing = db.session.scalar(stmt.order_by(RepairUnit.id.desc()).limit(1).execution_options(populate_existing=True))
     if existing is not None:
         raise _invalid(existing, "receive")
+    dealer = db.session.execute(select(Dealer.code, Dealer.name).where(func.upper(Dealer.code) == serial)).first()
+    if dealer is not None:  # the label on a box that came without a list is never an extra unit
+        raise ValidationFailed(_("%(c)s is the code of dealer %(d)s, not a serial.", c=dealer.code, d=dealer.name),
+                               errors={"serial": [_("Not a serial.")]}, code=DEALER_CODE, dealer_code=dealer.code)
     if parcel is None:
+        code_shapes.ensure_serial(serial)
         raise NotFound(_("Serial %(s)s is not on any declared list. Scan the parcel's RMA label first to "
                          "take it in as an extra unit.", s=serial or "—"))
     if not serial or not re.fullmatch(r"[A-Za-z0-9._/\-]{1,64}", serial):
         raise ValidationFailed(_("%(s)s is not a valid serial.", s=serial[:64] or "—"),
                                errors={"serial": [_("Not a valid serial.")]})
+    # A product barcode or a waybill on the box is not an extra unit.
+    code_shapes.ensure_serial(serial)
     _check_access(actor, parcel.office_id)
     if parcel.receipt_completed_at is not None:
         raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
+    other = open_elsewhere([serial], parcel_id=parcel.id).get(serial)
+    if other is not None:
+        raise _refuse_open_elsewhere(other, _("Not taken into %(rma)s: receive it there, or settle that record "
+                                              "first.", rma=parcel.rma_number))
     line_no = (db.session.scalar(select(func.max(RepairUnit.line_no)).where(RepairUnit.parcel_id == parcel.id)) or 0) + 1
     route = default_route()
-    unit = RepairUnit(parcel_id=parcel.id, line_no=line_no, serial=serial, model="", declared=False,
+    # A parcel started at arrival has no list: what is scanned into it is its contents, not extras.
+    listed_at_arrival = parcel.source == ARRIVAL_SOURCE
+    unit = RepairUnit(parcel_id=parcel.id, line_no=line_no, serial=serial, model="", declared=listed_at_arrival,
                       state=st.RECEIVED, route_id=route.id if route else None, received_at=now, updated_at=now)
     db.session.add(unit)
     db.session.flush()
     unit.dispatch_due = _dispatch_due(unit, now)
-    _event(actor, parcel.id, unit.id, "receive", None, st.RECEIVED, note=_("not on the declared list"),
-           data={"extra": True}, at=now)
-    _open_task(parcel, unit, "extra", _("Unit %(s)s arrived but is not on the dealer's list.", s=serial), now)
+    if listed_at_arrival:
+        _event(actor, parcel.id, unit.id, "receive", None, st.RECEIVED, note=_("listed at arrival (no list sent)"),
+               at=now)
+    else:
+        _event(actor, parcel.id, unit.id, "receive", None, st.RECEIVED, note=_("not on the declared list"),
+               data={"extra": True}, at=now)
+        _open_task(parcel, unit, "extra", _("Unit %(s)s arrived but is not on the dealer's list.", s=serial), now)
     mark_parcel_arrived(actor, parcel)
     db.session.flush()
     return unit
 
 
-def complete_receipt(actor, parcel: ReturnParcel, *, at: datetime | None = None) -> ReturnParcel:
-    """Close the receipt: declared units that did not arrive become missing, each with a task."""
+CONFIRM_MISSING = "confirm_missing"
+
+
+def expected_serials(parcel: ReturnParcel) -> list[str]:
+    """Serials on the parcel's list that have not been scanned in yet (in list order)."""
+    return list(db.session.scalars(
+        select(RepairUnit.serial).where(RepairUnit.parcel_id == parcel.id, RepairUnit.state == st.DECLARED)
+        .order_by(RepairUnit.line_no, RepairUnit.id)))
+
+
+def ensure_receipt_confirmed(parcel: ReturnParcel, confirm_missing: bool) -> None:
+    """Refuse (409, nothing changed) to close a receipt that would mark units missing unasked.
+
+    With units still expected, or a parcel that never arrived, the clerk must
+    say so (``confirm_missing``); the answer lists the serials still expected.
+    """
+    if confirm_missing:
+        return
+    expected = expected_serials(parcel)
+    if not expected and parcel.arrived_at is not None:
+        return
+    if parcel.arrived_at is None:
+        message = _("%(rma)s has not arrived: nothing of it was scanned. Completing its receipt marks all "
+                    "%(n)s declared unit(s) missing and opens a dealer task for each; confirm to do so.",
+                    rma=parcel.rma_number, n=len(expected))
+    else:
+        message = _("%(rma)s: %(n)s unit(s) still expected (%(serials)s). Completing the receipt marks them "
+                    "missing and opens a dealer task for each; confirm to do so.", rma=parcel.rma_number,
+                    n=len(expected), serials=", ".join(expected[:20]) + (" …" if len(expected) > 20 else ""))
+    raise Conflict(message, code=CONFIRM_MISSING, rma_number=parcel.rma_number, expected=len(expected),
+                   expected_serials=expected, arrived=parcel.arrived_at is not None)
+
+
+def complete_receipt(actor, parcel: ReturnParcel, *, confirm_missing: bool = True,
+                     at: datetime | None = None) -> ReturnParcel:
+    """Close the receipt: declared units that did not arrive become missing, each with a task.
+
+    The clerk's paths (page, API, scan station) pass the clerk's own
+    ``confirm_missing``: without it, units still expected or a parcel not
+    arrived are a 409 listing them (:func:`ensure_receipt_confirmed`). Callers
+    that close a receipt as part of their own step (a DOA hold turned into a
+    repair, the demo) keep the default.
+    """
     _check_access(actor, parcel.office_id)
     if parcel.receipt_completed_at is not None:
         raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
+    ensure_receipt_confirmed(parcel, confirm_missing)
     now = at or utcnow()
     db.session.flush()
     # Claimed first with a guarded no-op UPDATE (the row lock): of two clerks closing the

@@ -14,9 +14,10 @@ from core.accounts.roles import Role
 from core.calendar import local_today
 from core.errors import DomainError, ValidationFailed
 from core.idempotency import idempotent, new_form_key
+from core.task_states import task_status_label
 from core.pagination import paginate
 from repairs import chase as chase_repairs
-from repairs import boxes, clocks, outcomes, service
+from repairs import boxes, clocks, code_shapes, outcomes, service
 from repairs import prices as price_rules
 from repairs import states as st
 
@@ -62,6 +63,16 @@ def _decision_label(decision):
 @bp.app_template_global("action_label")
 def _action_label(action):
     return str(st.ACTION_LABELS.get(action) or st.EVENT_LABELS.get(action, action))
+
+
+@bp.app_template_global("repair_task_kind_label")
+def _task_kind_label(kind):
+    return str(chase_repairs.TASK_KIND_LABELS.get(kind, kind))
+
+
+@bp.app_template_global("repair_task_status_label")
+def _task_status_label(status):
+    return task_status_label(status)
 
 
 def _flag(name: str) -> bool:
@@ -148,6 +159,11 @@ def parcels():
                                            source="import" if upload and upload.filename else "form")
             flash(_("Parcel %(rma)s registered with %(n)s declared unit(s).", rma=parcel.rma_number,
                     n=len(parcel.units)), "success")
+            warned = service.parcel_warnings(parcel)
+            if warned:
+                flash(_("%(n)s declared serial(s) still open on another parcel or DOA case: %(s)s. See the "
+                        "warnings on the parcel.", n=len(warned), s=", ".join(w["serial"] for w in warned[:20])),
+                      "warning")
             return redirect(url_for("repairs.parcel", rma_number=parcel.rma_number))
         except DomainError as err:
             flash(err.message, "error")
@@ -180,8 +196,13 @@ def parcel(rma_number):
 
     p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
     parcel_tasks = list(db.session.scalars(select(DealerTask).where(DealerTask.parcel_id == p.id).order_by(DealerTask.id)))
+    # "Receipt complete" with units still expected (or nothing arrived) asks first: this is that question.
+    confirm = None
+    if request.args.get("confirm_receipt") and p.receipt_completed_at is None:
+        confirm = {"expected": service.expected_serials(p), "arrived": p.arrived_at is not None}
     return render_template("repairs/parcel.html", parcel=p, tasks=parcel_tasks, today=local_today(),
-                           events=[e for e in service.parcel_events(p) if e.unit_id is None])
+                           events=[e for e in service.parcel_events(p) if e.unit_id is None],
+                           warnings=service.parcel_warnings(p), confirm_receipt=confirm)
 
 
 @bp.route("/repairs/parcels/<rma_number>/complete-receipt", methods=["POST"])
@@ -189,9 +210,16 @@ def parcel(rma_number):
 def complete_receipt(rma_number):
     p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
     try:
-        service.complete_receipt(actor(), p)
-        flash(_("Receipt of %(rma)s complete.", rma=p.rma_number), "success")
+        service.complete_receipt(actor(), p, confirm_missing=_flag("confirm_missing"))
+        missing = sum(1 for u in p.units if u.state == st.MISSING)
+        if missing:
+            flash(_("Receipt of %(rma)s complete: %(n)s unit(s) marked missing, each with a dealer task.",
+                    rma=p.rma_number, n=missing), "warning")
+        else:
+            flash(_("Receipt of %(rma)s complete.", rma=p.rma_number), "success")
     except DomainError as err:
+        if err.code == service.CONFIRM_MISSING:  # units still expected: the page asks before marking them missing
+            return redirect(url_for("repairs.parcel", rma_number=rma_number, confirm_receipt=1))
         flash(err.message, "error")
     return redirect(url_for("repairs.parcel", rma_number=rma_number))
 
@@ -363,6 +391,42 @@ def prices():
                 flash(message, "error")  # at most 50 and the count, shown in this answer
             status = err.status
     return render_template("repairs/prices.html", prices=price_rules.price_list()), status
+
+
+@bp.route("/repairs/serial-patterns", methods=["GET", "POST"])
+@roles_required(*HANDS)
+@idempotent
+def serial_patterns():
+    """What the serials of each model or brand look like: the scan station and the declared lists check them."""
+    status = 200
+    if request.method == "POST":
+        user = actor()
+        if not user.has_role(Role.SUPERVISOR):
+            return render_template("core/error.html", status=403, code="forbidden",
+                                   message=_("Only the supervisor changes the serial patterns."), errors={}), 403
+        try:
+            row = code_shapes.add_pattern(user, applies_to=request.form.get("applies_to", ""),
+                                          mask=request.form.get("mask", ""), note=request.form.get("note", ""))
+            flash(_("Serial pattern %(m)s added for %(a)s.", m=row.mask, a=row.applies_to), "success")
+            return redirect(url_for("repairs.serial_patterns"))
+        except DomainError as err:
+            flash(err.message, "error")
+            for messages in err.errors.values():
+                for message in messages:
+                    flash(message, "error")
+            status = err.status
+    return render_template("repairs/serial_patterns.html", patterns=code_shapes.patterns()), status
+
+
+@bp.route("/repairs/serial-patterns/<int:pattern_id>/remove", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def remove_serial_pattern(pattern_id):
+    try:
+        row = code_shapes.remove_pattern(actor(), pattern_id)
+        flash(_("Serial pattern %(m)s for %(a)s removed.", m=row.mask, a=row.applies_to), "success")
+    except DomainError as err:
+        flash(err.message, "error")
+    return redirect(url_for("repairs.serial_patterns"))
 
 
 def _date(value) -> date:

@@ -322,3 +322,21 @@ def page_price(env, _):
     return Case("POST", "/repairs/prices", env.user("supervisor"), _prices(), api=False, idempotency_key=True,
                 form_page="/repairs/prices",
                 form={"model": "DBL-SSD", "effective_from": "2026-12-01", "amount": "120", "notice": "list"})
+
+
+@scenario("repairs.serial_patterns")
+def page_serial_pattern(env, _):
+    from repairs.models import SerialPattern
+
+    return Case("POST", "/repairs/serial-patterns", env.user("supervisor"), count(SerialPattern), api=False,
+                idempotency_key=True, form_page="/repairs/serial-patterns",
+                form={"applies_to": "DBL-SSD", "mask": "SN########", "note": "label on the back"})
+
+
+@scenario("repairs.remove_serial_pattern")
+def page_remove_serial_pattern(env, _):
+    from repairs import code_shapes
+
+    row = code_shapes.add_pattern(None, applies_to="DBL-SSD", mask="SN######")
+    return Case("POST", f"/repairs/serial-patterns/{row.id}/remove", env.user("supervisor"),
+                audit_updates("serial_pattern", row.id), api=False)

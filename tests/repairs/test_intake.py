@@ -148,8 +148,11 @@ def test_extra_unit_and_late_arrival(app, world, api_as):
     resp = clerk.post("/api/v1/repairs/receive", json={"serial": "XTRA1", "rma_number": rma})
     assert resp.status_code == 200 and resp.json["declared"] is False and resp.json["state"] == "received"
     assert clerk.post("/api/v1/repairs/receive", json={"serial": "A1"}).status_code == 200
-    assert clerk.post(f"/api/v1/repairs/parcels/{rma}/complete-receipt").status_code == 200
+    # A2 is still expected: the receipt is completed only when the clerk confirms it.
     assert clerk.post(f"/api/v1/repairs/parcels/{rma}/complete-receipt").status_code == 409
+    confirm = {"confirm_missing": True}
+    assert clerk.post(f"/api/v1/repairs/parcels/{rma}/complete-receipt", json=confirm).status_code == 200
+    assert clerk.post(f"/api/v1/repairs/parcels/{rma}/complete-receipt", json=confirm).status_code == 409
     tasks = desk.get("/api/v1/repairs/tasks").json["items"]
     assert sorted((t["kind"], t["serial"]) for t in tasks) == [("extra", "XTRA1"), ("missing", "A2")]
     # The missing unit turns up later after all.

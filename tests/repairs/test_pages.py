@@ -28,7 +28,7 @@ def test_tasks_page_answer_and_dispute(app, world, login, api_as):
     clerk = api_as("clerk")
     clerk.post("/api/v1/repairs/scan", json={"mode": "receive", "code": "T1"})
     clerk.post("/api/v1/repairs/scan", json={"mode": "inspect", "code": "T1", "findings": ["no_stock"]})
-    clerk.post(f"/api/v1/repairs/parcels/{rma}/complete-receipt")
+    clerk.post(f"/api/v1/repairs/parcels/{rma}/complete-receipt", json={"confirm_missing": True})
     desk = login("service")
     page = desk.get("/repairs/tasks").get_data(as_text=True)
     assert "T1" in page and "T2" in page and "已无库存" in page

@@ -50,9 +50,13 @@ def test_scan_flow_receive_and_inspect_with_findings(app, world, api_as):
     assert r.json["status"] == "done" and r.json["unit"]["state"] == "received" and r.json["unit"]["next_due"]
     # An undeclared serial in the parcel's context is an extra unit.
     r = clerk.post("/api/v1/repairs/scan", json={"mode": "receive", "code": "EXTRA7", "parcel": rma})
-    assert r.json["status"] == "done" and "Not on the declared list" in r.json["message"]
-    # Scanning the RMA again completes the receipt: S2 missing.
+    assert r.json["status"] == "done" and r.json["level"] == "warning"
+    assert "not on the declared list" in r.json["message"]
+    # Scanning the RMA again asks first (S2 is still expected); confirmed, it completes the receipt: S2 missing.
     r = clerk.post("/api/v1/repairs/scan", json={"mode": "receive", "code": rma, "parcel": rma})
+    assert r.json["level"] == "input" and r.json["expected_serials"] == ["S2"] and r.json["context"] == rma
+    r = clerk.post("/api/v1/repairs/scan", json={"mode": "receive", "code": rma, "parcel": rma,
+                                                 "confirm_missing": True})
     assert r.json["status"] == "done" and r.json["context"] is None and "1 declared unit" in r.json["message"]
     r = clerk.post("/api/v1/repairs/scan", json={"mode": "inspect", "code": "S1", "findings": ["human_damage"]})
     assert r.status_code == 200 and r.json["unit"]["state"] == "awaiting_dealer"
@@ -87,10 +91,12 @@ def test_double_trigger_is_applied_once(app, world, api_as):
     assert first.json["status"] == "done"
     assert second.status_code == 200 and second.json["status"] == "already_done"
     assert _events(app, "receive") == 1
-    # Another clerk scanning the same unit is told its real state, not "already done".
+    # Another clerk scanning the same unit: it is already received, and the answer says by whom.
     other = api_as("clerk", username="clerk2")
     third = other.post("/api/v1/repairs/scan", json={"mode": "receive", "code": "S1"})
-    assert third.status_code == 409 and third.json["current_state"] == "received"
+    assert third.status_code == 200 and third.json["status"] == "already_done"
+    assert "api-clerk" in third.json["message"]
+    assert _events(app, "receive") == 1
 
 
 def test_two_clients_scanning_at_once_cause_one_transition(app, world, api_as):
