@@ -1532,7 +1532,7 @@ def label_data(actor, number: str) -> list[dict]:
     out = [{"code": app.number, "title": _("DOA application"), "notice": notice, "lines": [
         dealer,
         _("%(n)s unit(s) · %(r)s", n=len(app.declared_units), r=str(st.REQUEST_LABELS[app.request])),
-        _("State: %(s)s", s=st.state_label(app.state)),
+        # No state: the label stays on the parcel while the case moves on.
     ]}]
     for unit in app.declared_units:
         out.append({"code": unit.serial, "title": _("DOA unit"), "notice": None,
