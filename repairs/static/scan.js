@@ -148,7 +148,8 @@
   /* ---------- state: what the next scan sent will carry ---------- */
 
   function freshState(mode) {
-    return { mode: mode || "receive", parcel: null, findings: [], outcome: null, waitingReplacementFor: null };
+    return { mode: mode || "receive", parcel: null, findings: [], outcome: null, waitingReplacementFor: null,
+             confirmReceipt: null };
   }
   var sent = freshState(localStorage.getItem("depot.scan.mode") || "receive");  // replaced by the stored one
   var entries = [];      // every entry on screen, oldest first (queued ones and the last LOG_LINES answered)
@@ -160,7 +161,7 @@
     if (op.type === "mode") {
       // An RMA parcel is no DOA application (and back): switching between them drops the context.
       if ((op.mode === "doa_receive") !== (s.mode === "doa_receive")) { s.parcel = null; }
-      s.mode = op.mode; s.findings = []; s.outcome = null; s.waitingReplacementFor = null;
+      s.mode = op.mode; s.findings = []; s.outcome = null; s.waitingReplacementFor = null; s.confirmReceipt = null;
     } else if (op.type === "flag") {
       var doaDamage = s.mode === "doa_receive" && op.name === "human_damage";  // DOA: damage only
       if (s.mode !== "inspect" && !doaDamage) {
@@ -176,7 +177,7 @@
       if (s.mode !== "from_factory") { applyOp(s, { type: "mode", mode: "from_factory" }); }
       s.outcome = op.outcome;
     } else if (op.type === "clear") {
-      s.parcel = null; s.findings = []; s.outcome = null; s.waitingReplacementFor = null;
+      s.parcel = null; s.findings = []; s.outcome = null; s.waitingReplacementFor = null; s.confirmReceipt = null;
     }
   }
 
@@ -184,6 +185,10 @@
   function bodyFor(s, code) {
     var body = { mode: s.mode, code: code };
     if (s.parcel) { body.parcel = s.parcel; }
+    // The RMA label scanned again right after "units still expected": the clerk confirms the receipt.
+    if (s.mode === "receive" && s.confirmReceipt && code.toUpperCase() === s.confirmReceipt.toUpperCase()) {
+      body.confirm_missing = true;
+    }
     if ((s.mode === "inspect" || s.mode === "doa_receive") && s.findings.length) { body.findings = s.findings.slice(); }
     if (s.mode === "from_factory" && s.outcome) {
       if (s.outcome === "scrap") { body.outcome = "unrepairable"; body.scrap = true; } else { body.outcome = s.outcome; }
@@ -195,8 +200,13 @@
   // What an answer leaves for the scans after it.
   function applyAnswer(s, entry, ok, d) {
     var mode = entry.body.mode;
+    s.confirmReceipt = null;  // a confirmation is the very next scan, or none
     if (!ok) { s.waitingReplacementFor = null; return; }
     if (Object.prototype.hasOwnProperty.call(d, "context")) { s.parcel = d.context; }
+    if (d.status === "needs_input" && d.needs === "confirm_missing") {
+      s.confirmReceipt = (d.parcel && d.parcel.rma_number) || d.context || entry.code;
+      return;
+    }
     if (d.status === "needs_input") { s.waitingReplacementFor = entry.code; return; }
     if (mode === "inspect" || mode === "doa_receive") { s.findings = []; }
     if (mode === "from_factory") { s.outcome = null; s.waitingReplacementFor = null; }

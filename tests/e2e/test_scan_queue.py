@@ -422,3 +422,32 @@ def test_scans_queued_offline_survive_a_browser_restart(browser, server, make_us
             expect(page.locator(f'#scan-log li[data-code="{code}"]')).to_have_class(re.compile(r"\bgood\b"))
     finally:
         again.close()
+
+
+def test_receipt_with_units_still_expected_is_confirmed_by_the_next_label_scan(page, sign_in, seed, scan_gate):
+    """The RMA label scanned again while units are expected asks first; the label scanned once
+    more confirms it. Typed all at once: the confirmation is decided when its turn comes."""
+    sign_in("vera", "clerk")
+    rma = seed(lambda: _parcel("vera", SERIALS[:2]))
+    _station(page)
+    scan_gate.delay = 0.2
+    for code in (rma, SERIALS[0], rma, rma):
+        _scan(page, code)
+    _wait_all_sent(page, 20_000)
+    assert [b.get("confirm_missing", False) for b in scan_gate.scan_bodies] == [False, False, False, True]
+    lines = page.locator(f'#scan-log li[data-code="{rma}"]')
+    expect(lines).to_have_count(3)
+    expect(lines.nth(1)).to_have_class(re.compile(r"\binput\b"))  # newest first: the question
+    expect(lines.nth(1)).to_contain_text(SERIALS[1])               # names the unit still expected
+    expect(lines.nth(0)).to_have_class(re.compile(r"\bwarn\b"))    # complete, one unit missing
+
+    def states():
+        from sqlalchemy import select
+
+        from core.extensions import db
+        from repairs.models import RepairUnit
+
+        return dict(db.session.execute(select(RepairUnit.serial, RepairUnit.state)).all())
+
+    assert seed(states) == {SERIALS[0]: "received", SERIALS[1]: "missing"}
+    assert not page.js_errors, page.js_errors
