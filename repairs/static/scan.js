@@ -267,6 +267,7 @@
   }
 
   function renderLine(entry) {
+    if (entry.offLog) { return; }
     var li = entry.li;
     if (!li) {
       li = entry.li = document.createElement("li");
@@ -435,19 +436,26 @@
   // Entries as stored (without their DOM line).
   function strip(e) {
     var out = {};
-    Object.keys(e).forEach(function (k) { if (k !== "li" && k !== "saved") { out[k] = e[k]; } });
+    Object.keys(e).forEach(function (k) { if (k !== "li" && k !== "saved" && k !== "offLog") { out[k] = e[k]; } });
     return out;
   }
 
-  // Keep every queued or listed entry, and the last LOG_LINES answered ones.
+  // The log shows the last LOG_LINES answered entries (and every queued one); older ones are
+  // forgotten, except a failed scan still listed for the clerk, kept off the log until dismissed.
   function prune() {
-    var answered = entries.filter(function (e) { return !isPending(e) && !(e.status === "failed" && e.listed); });
-    var drop = answered.slice(0, Math.max(0, answered.length - LOG_LINES));
-    if (!drop.length) { return; }
+    var answered = entries.filter(function (e) { return !isPending(e); });
+    var over = answered.length - LOG_LINES;
+    if (over <= 0) { return; }
     var ids = {};
-    drop.forEach(function (e) { ids[e.id] = true; if (e.li && e.li.parentNode) { e.li.parentNode.removeChild(e.li); } });
+    answered.slice(0, over).forEach(function (e) {
+      if (e.li && e.li.parentNode) { e.li.parentNode.removeChild(e.li); }
+      e.li = null;
+      e.offLog = true;
+      if (!(e.status === "failed" && e.listed)) { ids[e.id] = true; }
+    });
     entries = entries.filter(function (e) { return !ids[e.id]; });
-    store.remove(Object.keys(ids));
+    var drop = Object.keys(ids);
+    if (drop.length) { store.remove(drop); }
   }
 
   /* ---------- typing ---------- */

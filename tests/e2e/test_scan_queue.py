@@ -295,7 +295,9 @@ def test_answers_are_coloured_by_level_and_name_their_code(browser, server, make
     page.on("pageerror", lambda exc: errors.append(str(exc)))
 
     def answer(route):
-        status, body = ANSWERS[json.loads(route.request.post_data)["code"]]
+        code = json.loads(route.request.post_data)["code"]
+        status, body = ANSWERS.get(code, (200, {"ok": True, "status": "done", "level": "success",
+                                                "message": f"{code} received."}))
         route.fulfill(status=status, content_type="application/json", body=json.dumps(body))
 
     page.route("**" + SCAN_PATH, answer)
@@ -331,6 +333,14 @@ def test_answers_are_coloured_by_level_and_name_their_code(browser, server, make
         expect(link).to_have_attribute("href", "/repairs/parcels/RMA2601-0009")
         _scan(page, "B1")
         expect(feedback).to_contain_text("SH2601-0004 → Factory A: 4 unit(s)")
+
+        # The log keeps the last 200 lines, newest first (the clerk scrolls it).
+        for n in range(1, 211):
+            page.keyboard.type(f"L{n}\n")
+        expect(page.locator("#scan-station")).to_have_attribute("data-pending", "0", timeout=30_000)
+        expect(log.locator("li")).to_have_count(200)
+        expect(log.locator("li").first).to_have_attribute("data-code", "L210")
+        expect(log.locator("li").last).to_have_attribute("data-code", "L11")
         assert not errors, errors
     finally:
         context.close()
