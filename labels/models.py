@@ -15,7 +15,7 @@ RAW_PORT = 9100
 # queued: recorded, not sent yet; sent: the printer took every byte (done, never sent again);
 # failed: not (or not surely) taken, with the reason; a retry sends the same job again.
 JOB_STATUSES = ("queued", "sent", "failed")
-# What a job prints: labels of one kind of record, or a shipment's packing slip.
+# What a job prints: labels of one kind of record, or a shipment's packing slip (labels.printing).
 DOCUMENT_KINDS = ("labels", "packing_slip")
 
 

@@ -48,6 +48,7 @@ from core.types import utcnow
 from labels import ipp, render, sources
 from labels.models import JOB_STATUSES, PRINTER_KINDS, RAW_PORT, Printer, PrinterDefault, PrintJob
 from labels.output import render_labels
+from labels.packing_slip import packing_slip_pdf
 
 ATTEMPTS = 3                 # connections tried for one send (DEPOT_PRINT_ATTEMPTS)
 TIMEOUT_SECONDS = 10.0       # connect, send and the printer's close (DEPOT_PRINT_TIMEOUT)
@@ -56,10 +57,13 @@ BUSY_PAUSE_SECONDS = 0.5     # before asking a printer busy with another job aga
 PDF_FORMATS = ("a4", "thermal60x40", "thermal100x50")
 ADMIN_ROLES = (Role.ADMIN,)
 MAX_ROW_ID = 2**31 - 1       # the database's integer: a larger id names no row
+PACKING_SLIP = "packing_slip"
+PRINT_KINDS = (*sources.KINDS, PACKING_SLIP)   # what a print job prints: labels of a kind, or a packing slip
 
 STATUS_LABELS = {"queued": _l("queued"), "sent": _l("sent"), "failed": _l("failed")}
 assert set(STATUS_LABELS) == set(JOB_STATUSES)
 KIND_LABELS = {"zpl": _l("Zebra (ZPL over TCP)"), "ipp": _l("IPP printer or CUPS queue (PDF)")}
+JOB_KIND_LABELS = {**sources.KIND_LABELS, PACKING_SLIP: _l("Packing slip")}
 CJK_MODE_LABELS = {"graphic": _l("draw Chinese as a graphic (any printer)"),
                    "font": _l("a CJK font stored on the printer")}
 
@@ -279,6 +283,24 @@ def _document(printer: Printer, specs, token: str) -> tuple[bytes, str]:
     return rendered.body, "application/pdf"
 
 
+def _build(actor, printer: Printer, kind: str, codes, token: str) -> tuple[bytes, str, int, str]:
+    """(bytes, content type, labels or pages, document kind) of ``kind``/``codes`` for ``printer``.
+
+    A packing slip is an A4 sheet: only an IPP printer takes it.
+    """
+    if kind == PACKING_SLIP:
+        codes = sources.split_codes(codes)
+        if len(codes) != 1:
+            raise _field_error("codes", _("Print one shipment's packing slip at a time."))
+        if printer.kind != "ipp":
+            raise _field_error("printer", _("A packing slip is an A4 sheet: choose an IPP printer."))
+        body = packing_slip_pdf(sources.shipment_for(actor, codes[0]))
+        return body, "application/pdf", 1, "packing_slip"
+    specs = sources.batch_specs(actor, kind, codes)
+    body, content_type = _document(printer, specs, token)
+    return body, content_type, len(specs), "labels"
+
+
 # --- sending ----------------------------------------------------------------------------------
 
 class SendFailed(Exception):
@@ -366,16 +388,18 @@ def _deliver(job: PrintJob) -> PrintJob:
 def print_labels(actor, kind: str, codes, *, printer_id=None) -> PrintJob:
     """Print the labels of ``codes`` (records of ``kind``) on a printer (the actor's default if none given).
 
+    ``kind`` "packing_slip" prints one shipment's packing slip (an IPP printer).
     The same access rules as the label files; the job is recorded and sent
     now; the job says whether it was sent or why it failed.
     """
+    if kind not in PRINT_KINDS:
+        raise _field_error("kind", _("Unknown kind of label; use one of: %(kinds)s.", kinds=", ".join(PRINT_KINDS)))
     printer = _printer_for(actor, printer_id)
-    specs = sources.batch_specs(actor, kind, codes)
     token = uuid.uuid4().hex
-    body, content_type = _document(printer, specs, token)
+    body, content_type, count, document = _build(actor, printer, kind, codes, token)
     job = PrintJob(token=token, printer_id=printer.id, printer=printer, user_id=getattr(actor, "id", None),
-                   status="queued", document="labels", source_kind=kind,
-                   source_codes=sources.split_codes(codes), options={}, label_count=len(specs),
+                   status="queued", document=document, source_kind=kind,
+                   source_codes=sources.split_codes(codes), options={}, label_count=count,
                    content_type=content_type, body=body, attempts=0, retries=0)
     db.session.add(job)
     db.session.flush()
@@ -406,9 +430,9 @@ def retry_job(actor, job_id, *, printer_id=None) -> PrintJob:
     guarded_transition(job, expected=("failed",), to="queued", label=status_label, retries=job.retries + 1)
     if printer_id not in (None, "") and _row_id(printer_id) != job.printer_id:
         printer = _printer_for(actor, printer_id)
-        specs = sources.batch_specs(actor, job.source_kind, job.source_codes)
-        job.body, job.content_type = _document(printer, specs, job.token)
-        job.printer_id, job.printer, job.label_count = printer.id, printer, len(specs)
+        job.body, job.content_type, job.label_count, job.document = _build(
+            actor, printer, job.source_kind, job.source_codes, job.token)
+        job.printer_id, job.printer = printer.id, printer
     db.session.flush()
     return _deliver(job)
 

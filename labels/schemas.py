@@ -41,7 +41,8 @@ class LabelBatchArgs(LabelArgs):
 class PrintArgs(Schema):
     """Labels to send to a printer: the records (kind and codes) and the printer (default: the user's)."""
 
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS))
+    kind = fields.String(required=True, validate=validate.OneOf((*KINDS, "packing_slip")), metadata={
+        "description": "the kind of label, or packing_slip (one shipment number; an IPP printer)"})
     codes = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
                         validate=validate.Length(min=1, max=MAX_BATCH_CODES))
     printer = fields.Integer(load_default=None, allow_none=True, metadata={

@@ -8,7 +8,7 @@ page; the batch form shows them above the form, keeping what was typed.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, get_template_attribute, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 from flask_babel import gettext as _
 
@@ -194,7 +194,7 @@ def jobs():
     """The latest print jobs with their state; failed ones can be retried or sent to another printer."""
     user = actor()
     return render_template("labels/jobs.html", jobs=printing.recent_jobs(user), printers=printing.printers(),
-                           status_label=printing.status_label, kind_labels=sources.KIND_LABELS)
+                           status_label=printing.status_label, kind_labels=printing.JOB_KIND_LABELS)
 
 
 @bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
@@ -306,3 +306,12 @@ def station_print_script():
     attrs = " ".join(f'data-{k}="{escape(v)}"' for k, v in data.items())
     src = url_for("labels.static", filename="station_print.js")
     return Markup(f'<script src="{escape(src)}" {attrs}></script>')
+
+
+@bp.app_template_global("label_print_to")
+def label_print_to(kind: str, codes):
+    """A "Print to …" form (printer choice and button) for other packages' pages; empty without printers.
+
+    ``{% if label_print_to is defined %}{{ label_print_to('unit', [unit.serial]) }}{% endif %}``
+    """
+    return get_template_attribute("labels/_print.html", "print_to")(kind, list(codes))

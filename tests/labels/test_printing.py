@@ -206,3 +206,41 @@ def test_wrong_inputs_are_refused_with_a_reason_and_print_nothing(world, app, ad
         assert zebra.connections == []
         with app.app_context():
             assert db.session.query(PrintJob).count() == 0
+
+
+def test_print_to_on_the_record_pages(world, app, admin, login):
+    with ZebraListener() as zebra:
+        pid = _register(app, name="Page Zebra", kind="zpl", host="127.0.0.1", port=zebra.port)
+        page = login("clerk")
+        from core.extensions import db
+        from repairs.models import RepairUnit
+
+        with app.app_context():
+            unit_id = db.session.query(RepairUnit).filter_by(serial=world.serials[0]).one().id
+        html = page.get(f"/repairs/units/{unit_id}").get_data(as_text=True)
+        assert "Print to printer" in html and "Page Zebra" in html
+        shipment = page.get(f"/shipments/{world.shipment}").get_data(as_text=True)
+        assert shipment.count('action="/labels/send"') == 1  # a packing slip needs an IPP printer: no Zebra offered
+        resp = page.submit("/labels/send", {"kind": "unit", "codes": world.serials[0], "printer_id": str(pid),
+                                            "next": f"/repairs/units/{unit_id}"}, form_page="/labels/")
+        assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/repairs/units/{unit_id}")
+        assert len(zebra.connections) == 1
+
+
+def test_packing_slip_printed_through_the_ipp_printer(world, app, admin, api_as, ipp_printer):
+    from tests.labels.decoding import decode_page
+
+    with ZebraListener() as zebra:
+        zpl_printer = _register(app, name="Slip Zebra", kind="zpl", host="127.0.0.1", port=zebra.port)
+        ipp_id = _register(app, name="Slip laser", kind="ipp", uri=ipp_printer.uri, pdf_format="a4")
+        api = api_as("clerk")
+        refused = api.post("/api/v1/labels/print", json={"kind": "packing_slip", "codes": [world.shipment],
+                                                          "printer": zpl_printer})
+        assert refused.status_code == 422 and "IPP" in refused.get_json()["message"]
+        resp = api.post("/api/v1/labels/print", json={"kind": "packing_slip", "codes": [world.shipment],
+                                                       "printer": ipp_id})
+        job = resp.get_json()
+        assert resp.status_code == 201 and job["status"] == "sent" and job["document"] == "packing_slip", job
+        (spooled,) = ipp_printer.files()
+        assert sorted(decode_page(spooled.read_bytes(), 0, 203)) == sorted([world.shipment, world.waybill])
+        assert zebra.connections == []
