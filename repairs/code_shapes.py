@@ -52,8 +52,9 @@ WAYBILLS = (
 )
 
 # Depot's own document numbers (core.sequences): prefix + yymm + "-" + counter.
+RMA_NUMBER = re.compile(r"RMA\d{4}-\d{3,}")
 DOCUMENTS = (
-    (re.compile(r"RMA\d{4}-\d{3,}"), _l("an RMA parcel number")),
+    (RMA_NUMBER, _l("an RMA parcel number")),
     (re.compile(r"DOA\d{4}-\d{3,}"), _l("a DOA case number")),
     (re.compile(r"SH\d{4}-\d{4,}"), _l("a shipment number")),
     (re.compile(r"(?:SR|YR)\d{4}-\d{3,}"), _l("a spares request number")),

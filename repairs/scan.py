@@ -14,14 +14,15 @@ error bodies carry ``level`` and ``scanned_code``. The fields are described on
 """
 from __future__ import annotations
 
-import re
+import functools
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 
 from core.calendar import SHANGHAI, local_today
 from core.codes import normalise_serial
+from core.directory.models import Dealer
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from repairs import boxes, service
@@ -53,7 +54,6 @@ SUCCESS, WARNING, ERROR, DONE, INPUT = "success", "warning", "error", "done", "i
 LEVELS = (SUCCESS, WARNING, ERROR, DONE, INPUT)
 _STATUS_LEVEL = {"done": SUCCESS, "context": SUCCESS, "already_done": DONE, "needs_input": INPUT,
                  "refused": ERROR, "not_approved": ERROR}
-RMA_RE = re.compile(r"^RMA\d{4}-\d{3,}$", re.IGNORECASE)
 
 
 def unit_view(unit: RepairUnit | UnitCard) -> dict:
@@ -71,31 +71,64 @@ def unit_view(unit: RepairUnit | UnitCard) -> dict:
     }
 
 
+# Serials still expected listed in an answer; ``expected`` and ``scanned`` say how many in all.
+EXPECTED_SHOWN = 50
+
+
 def parcel_view(parcel) -> dict:
     """The parcel's progress as the station shows it: "12 of 20 scanned" and the serials still expected.
 
-    ``expected`` counts the units on the list (for a parcel started without a
-    list, what was scanned into it), ``scanned`` those of them that arrived,
-    ``expected_serials`` the ones still awaited, ``extra`` the units that
-    arrived without being on the list. Read fresh from the table: the receive
-    step writes units without loading the parcel.
+    ``parcel`` is the parcel or its id. ``expected`` counts the units on the
+    list (for a parcel started without a list, what was scanned into it),
+    ``scanned`` those of them that arrived, ``expected_serials`` the first
+    ``EXPECTED_SHOWN`` still awaited, ``extra`` the units that arrived without
+    being on the list. Counted by the database (a parcel has up to 500 units,
+    and this is on every receive scan), fresh: the receive step writes units
+    without loading the parcel.
     """
-    rows = db.session.execute(
-        select(RepairUnit.serial, RepairUnit.state, RepairUnit.declared, RepairUnit.received_at)
-        .where(RepairUnit.parcel_id == parcel.id).order_by(RepairUnit.line_no, RepairUnit.id)).all()
+    parcel_id = parcel if isinstance(parcel, int) else parcel.id
+    db.session.flush()
+    connection = db.session.connection()
+    groups = connection.execute(_progress(), {"parcel_id": parcel_id}).all()
+    head = groups[0]
     counts: dict[str, int] = {}
-    for row in rows:
-        counts[row.state] = counts.get(row.state, 0) + 1
-    listed = [r for r in rows if r.declared]
-    scanned = sum(1 for r in listed if r.received_at is not None)
-    return {"id": parcel.id, "rma_number": parcel.rma_number, "dealer": parcel.dealer.name,
-            "declared": len(listed), "received": sum(1 for r in rows if r.received_at is not None),
-            "scanned": scanned, "expected": len(listed),
-            "expected_serials": [r.serial for r in listed if r.state == st.DECLARED],
-            "extra": sum(1 for r in rows if not r.declared),
-            "progress": _("%(n)s of %(m)s scanned", n=scanned, m=len(listed)),
-            "receipt_complete": parcel.receipt_completed_at is not None, "states": counts,
+    listed = scanned = received = extra = 0
+    for row in groups:
+        if row.state is None:  # a parcel without units yet
+            continue
+        counts[row.state] = counts.get(row.state, 0) + row.n
+        received += row.n if row.arrived else 0
+        if row.declared:
+            listed += row.n
+            scanned += row.n if row.arrived else 0
+        else:
+            extra += row.n
+    expected = list(connection.execute(_still_expected(), {"parcel_id": parcel_id}).scalars())
+    return {"id": parcel_id, "rma_number": head.rma_number, "dealer": head.dealer or "",
+            "declared": listed, "received": received, "scanned": scanned, "expected": listed,
+            "expected_serials": expected, "extra": extra,
+            "progress": _("%(n)s of %(m)s scanned", n=scanned, m=listed),
+            "receipt_complete": head.receipt_completed_at is not None, "states": counts,
             "state_labels": {state: st.state_label(state) for state in counts}}
+
+
+@functools.cache
+def _progress():
+    # The parcel with its dealer and its units counted by state, listed or not, arrived or not.
+    p, d, u = ReturnParcel.__table__, Dealer.__table__, RepairUnit.__table__
+    arrived = u.c.received_at.is_not(None)
+    return (select(p.c.rma_number, p.c.receipt_completed_at, d.c.name.label("dealer"), u.c.state, u.c.declared,
+                   arrived.label("arrived"), func.count(u.c.id).label("n"))
+            .select_from(p.outerjoin(d, d.c.id == p.c.dealer_id).outerjoin(u, u.c.parcel_id == p.c.id))
+            .where(p.c.id == bindparam("parcel_id"))
+            .group_by(p.c.rma_number, p.c.receipt_completed_at, d.c.name, u.c.state, u.c.declared, arrived))
+
+
+@functools.cache
+def _still_expected():
+    u = RepairUnit.__table__
+    return (select(u.c.serial).where(u.c.parcel_id == bindparam("parcel_id"), u.c.state == st.DECLARED)
+            .order_by(u.c.line_no, u.c.id).limit(EXPECTED_SHOWN))
 
 
 def _result(status: str, message: str, *, unit=None, parcel=None, level: str | None = None, **extra) -> dict:
@@ -183,7 +216,7 @@ def _scan(actor, *, mode: str, code: str, parcel: str | None, findings, outcome:
                                                   human_damage="human_damage" in set(findings or ())))
     context = service.parcel_by_rma(parcel) if parcel else None
 
-    if RMA_RE.match(code):
+    if code_shapes.RMA_NUMBER.fullmatch(code.upper()):
         found = service.parcel_by_rma(code)
         if mode != "receive":
             return _result("context", _("Parcel %(rma)s.", rma=found.rma_number), parcel=found)
@@ -214,7 +247,7 @@ def _scan(actor, *, mode: str, code: str, parcel: str | None, findings, outcome:
             if unit is not None and (event := service.is_repeat(unit, MODE_ACTIONS[mode])) is not None:
                 return _already_done(unit, event)
             raise _wrong_state(err, unit, mode) if unit is not None else err
-        return _received(card, context)
+        return _received(card)
 
     unit = _unit_for(code, context)
     if unit is None and mode == "ship":
@@ -296,12 +329,9 @@ def _unit_for(code: str, context) -> RepairUnit | None:
     return service.find_unit_by_serial(serial)
 
 
-def _received(card: UnitCard, context) -> dict:
+def _received(card: UnitCard) -> dict:
     """The receive step's answer: the unit, the parcel's progress, and what needs the desk's attention."""
-    parcel = context
-    if parcel is None or parcel.id != card.parcel_id:
-        parcel = db.session.get(ReturnParcel, card.parcel_id)
-    view = parcel_view(parcel)
+    view = parcel_view(card.parcel_id)
     extra = {}
     if not card.declared:
         msg = _("%(s)s is not on the declared list of %(rma)s: received as an extra unit; dealer task opened.",

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, literal_column, null, or_, select, union_all, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import BuildError
@@ -119,43 +119,46 @@ def open_elsewhere(serials, *, parcel_id: int | None = None, unit_id: int | None
     out: dict[str, dict] = {}
     # Ids never used (0) stand for "no parcel / unit to leave out": one statement for every call.
     params = {"not_parcel": parcel_id or 0, "not_unit": unit_id or 0}
-    connection = db.session.connection()
-    many = len(serials) > 1
-    units = connection.execute(_open_units(many), {**params, "serials": serials} if many else
-                               {**params, "serial": serials[0]})
-    for serial, state, other_id, rma in units:
-        out.setdefault(serial, {"kind": "repair", "serial": serial, "rma_number": rma, "unit_id": other_id,
-                                "state": state, "state_label": st.state_label(state),
-                                "arrived": state != st.DECLARED, "url": _case_url("repair", rma)})
-    rest = [s for s in serials if s not in out]
-    if rest and doa:
-        many = len(rest) > 1
-        cases = connection.execute(_open_doa_cases(many), {"serials": rest} if many else {"serial": rest[0]})
-        for serial, number, state in cases:
-            out.setdefault(serial, {"kind": "doa", "serial": serial, "rma_number": number, "unit_id": None,
-                                    "state": state, "state_label": doa_states.state_label(state),
-                                    "arrived": True, "url": _case_url("doa", number)})
+    params.update({"serials": serials} if len(serials) > 1 else {"serial": serials[0]})
+    # Repair records come first (kind "repair" sorts after "doa"), the newest first.
+    for kind, serial, state, other_id, number in db.session.connection().execute(
+            _open_records(len(serials) > 1, doa), params):
+        if serial in out:
+            continue
+        if kind == "repair":
+            out[serial] = {"kind": "repair", "serial": serial, "rma_number": number, "unit_id": other_id,
+                           "state": state, "state_label": st.state_label(state),
+                           "arrived": state != st.DECLARED, "url": _case_url("repair", number)}
+        else:
+            out[serial] = {"kind": "doa", "serial": serial, "rma_number": number, "unit_id": None,
+                           "state": state, "state_label": doa_states.state_label(state),
+                           "arrived": True, "url": _case_url("doa", number)}
     return out
 
 
 # Built once, as the scan path's other statements (see _receivable_card): the receive step asks
-# about one serial on every scan; a declared list asks about all of its serials at once.
+# about one serial on every scan (one round trip for both kinds of record); a declared list asks
+# about all of its serials at once.
 @functools.cache
-def _open_units(many: bool):
+def _open_records(many: bool, doa: bool):
     u, p = RepairUnit.__table__, ReturnParcel.__table__
-    serial = u.c.serial.in_(bindparam("serials", expanding=True)) if many else u.c.serial == bindparam("serial")
-    return (select(u.c.serial, u.c.state, u.c.id, p.c.rma_number).select_from(u.join(p, p.c.id == u.c.parcel_id))
-            .where(serial, u.c.state.not_in(sorted(st.TERMINAL)), u.c.parcel_id != bindparam("not_parcel"),
-                   u.c.id != bindparam("not_unit"))
-            .order_by(u.c.id.desc()))
-
-
-@functools.cache
-def _open_doa_cases(many: bool):
     du, da = DoaUnit.__table__, DoaApplication.__table__
-    serial = du.c.serial.in_(bindparam("serials", expanding=True)) if many else du.c.serial == bindparam("serial")
-    return (select(du.c.serial, da.c.number, da.c.state).select_from(du.join(da, da.c.id == du.c.application_id))
-            .where(serial, da.c.state.not_in(sorted(doa_states.FINISHED))).order_by(da.c.id.desc()))
+
+    def serial_is(column):
+        return column.in_(bindparam("serials", expanding=True)) if many else column == bindparam("serial")
+
+    repair = (select(literal_column("'repair'").label("kind"), u.c.serial.label("serial"), u.c.state.label("state"),
+                     u.c.id.label("unit_id"), p.c.rma_number.label("number"), u.c.id.label("newest"))
+              .select_from(u.join(p, p.c.id == u.c.parcel_id))
+              .where(serial_is(u.c.serial), u.c.state.not_in(sorted(st.TERMINAL)),
+                     u.c.parcel_id != bindparam("not_parcel"), u.c.id != bindparam("not_unit")))
+    cases = (select(literal_column("'doa'").label("kind"), du.c.serial, da.c.state, null().label("unit_id"), da.c.number,
+                    da.c.id)
+             .select_from(du.join(da, da.c.id == du.c.application_id))
+             .where(serial_is(du.c.serial), da.c.state.not_in(sorted(doa_states.FINISHED))))
+    rows = (union_all(repair, cases) if doa else repair).subquery()
+    return (select(rows.c.kind, rows.c.serial, rows.c.state, rows.c.unit_id, rows.c.number)
+            .order_by(rows.c.kind.desc(), rows.c.newest.desc()))
 
 
 def open_elsewhere_message(found: dict) -> str:
