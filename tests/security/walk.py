@@ -36,6 +36,7 @@ PUBLIC_ENDPOINTS = {
     "repairs_api.PublicStatus",  # the dealer's status check: RMA number + phone digits, rate-limited
     "doa_api.PublicStatus",
     "doa_api.PublicApply",
+    "repairs.scan_service_worker",  # the scan station's service worker: a static script, holds no data
 }
 # Dealer-facing pages without login (verified by a number plus the dealer's phone digits, rate-limited).
 PUBLIC_PREFIXES = ("public.", "doa_public.")
