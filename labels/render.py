@@ -20,7 +20,7 @@ keyboard wedge. A label that cannot be scanned on the receiving screen is worse
 than a clear error that asks for the record to be corrected. Chinese *is*
 welcome in the human-readable parts (title, facts, notice): they are drawn in
 a packaged CJK TrueType font embedded (as a subset) in every PDF
-(:mod:`labels.fonts`); in ZPL, with a font stored on the printer or as a
+(:mod:`core.pdf_fonts`); in ZPL, with a font stored on the printer or as a
 graphic field drawn with the same font (:data:`ZPL_CJK_MODES`).
 
 Bar widths
@@ -49,7 +49,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from core.errors import ValidationFailed
-from labels import fonts
+from core import pdf_fonts as fonts
 
 __all__ = [
     "LabelSpec", "a4_sheet_pdf", "thermal_pdf", "zpl", "validate_code", "code_problem",
@@ -617,7 +617,7 @@ def _zpl_font(text: str, height: int, cjk_font: str | None) -> str:
 def zpl_graphic_field(text: str, height: int, width: int) -> str:
     """``text`` as a ``^GFA`` graphic field ``height`` dots high, at most ``width`` wide (ASCII hex).
 
-    Drawn with the labels' CJK font (:mod:`labels.fonts`), black text as 1 bits,
+    Drawn with the labels' CJK font (:mod:`core.pdf_fonts`), black text as 1 bits,
     rows padded to whole bytes as ZPL expects.
     """
     from PIL import Image, ImageDraw

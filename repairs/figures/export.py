@@ -1,9 +1,10 @@
 """Exports of the figures: CSV (one table), XLSX (every table, one sheet each) and a PDF summary.
 
 The PDF is the monthly summary meant to be mailed: the headline tables in
-full and the top rows of each breakdown, a few pages and a few tens of
-kilobytes. It uses Helvetica, and reportlab's built-in CID font STSong-Light
-for text with Chinese characters, so no font file is embedded.
+full and the top rows of each breakdown, a few pages. It uses Helvetica, and
+for text with Chinese characters the CJK font of :mod:`core.pdf_fonts`,
+embedded as a subset, so a mail client or print server without Chinese fonts
+shows it too.
 """
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 
-from core import sheets
+from core import pdf_fonts, sheets
 from core.calendar import SHANGHAI
 from repairs.figures.service import Report, Table
 
@@ -100,16 +101,10 @@ def report_pdf(report: Report) -> bytes:
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table as PdfTable, TableStyle
     from xml.sax.saxutils import escape
 
-    cjk = "STSong-Light"
-    try:
-        pdfmetrics.getFont(cjk)
-    except KeyError:
-        pdfmetrics.registerFont(UnicodeCIDFont(cjk))
+    cjk = pdf_fonts.cjk_font()  # embedded, so a print server without Chinese fonts prints it
 
     def font_for(text: str, bold=False) -> str:
         # Helvetica covers what Windows-1252 can encode (dashes and dots too); anything else is Chinese here.

@@ -123,7 +123,7 @@ def test_chinese_human_readable_text_is_in_the_pdf_with_a_cjk_font():
     text = page_text(pdf)
     for piece in ("深圳华强代理商", "型号", "RMA2611-0001", "维修会清除设备上的全部数据"):
         assert piece in text
-    assert b"STSong-Light" not in pdf  # embedded (labels.fonts), not a font the viewer must have
+    assert b"STSong-Light" not in pdf  # embedded (core.pdf_fonts), not a font the viewer must have
 
 
 def test_long_texts_are_shortened_not_overflowing():

@@ -1,4 +1,5 @@
-"""The CJK font of labels and packing slips: one TrueType file, registered once, embedded in every PDF.
+"""The CJK font of every PDF Depot writes (labels, packing slips, figures): one TrueType file,
+registered once, embedded (subset) in each PDF.
 
 A PDF that only *names* a Chinese font (reportlab's CID font ``STSong-Light``)
 prints Chinese only where the viewer or print server has a matching font of its
@@ -64,7 +65,7 @@ def cjk_font() -> str:
         found = font_file()
         if found is None:
             log.warning("No CJK TrueType font found (install fonts-wqy-microhei or set %s): "
-                        "labels name %s without embedding it", ENV_VAR, FALLBACK_NAME)
+                        "PDFs name %s without embedding it", ENV_VAR, FALLBACK_NAME)
             pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_NAME))
             _registered = FALLBACK_NAME
         else:
