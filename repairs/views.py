@@ -5,6 +5,7 @@ from datetime import date
 
 from flask import Blueprint, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from werkzeug.routing import BuildError
 
@@ -63,6 +64,22 @@ def _decision_label(decision):
 @bp.app_template_global("action_label")
 def _action_label(action):
     return str(st.ACTION_LABELS.get(action) or st.EVENT_LABELS.get(action, action))
+
+
+OUTCOME_LABELS = {"repaired": _l("repaired"), "replaced": _l("replaced"), "unrepairable": _l("unrepairable")}
+SOURCE_LABELS = {"form": _l("entered on the page"), "api": _l("through the API"), "import": _l("imported from a file"),
+                 service.ARRIVAL_SOURCE: _l("started at arrival, without a list"),
+                 service.DOA_SOURCE: _l("from a unit held at DOA receipt")}
+
+
+@bp.app_template_global("repair_outcome_label")
+def _outcome_label(outcome):
+    return str(OUTCOME_LABELS.get(outcome, outcome or ""))
+
+
+@bp.app_template_global("parcel_source_label")
+def _source_label(source):
+    return str(SOURCE_LABELS.get(source, source or ""))
 
 
 @bp.app_template_global("repair_task_kind_label")

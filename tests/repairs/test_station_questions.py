@@ -284,6 +284,7 @@ def test_the_parcel_page_asks_before_completing_a_receipt(app, world, api_as, lo
     html = resp.get_data(as_text=True)
     assert "2 unit(s) marked missing" in html and "flash-warning" in html
     assert "unit on the list but not in the parcel" in html  # the task's kind in words, not "missing"
+    assert "through the API" in html  # where the list came from, in words
     assert desk.get(f"/api/v1/repairs/parcels/{rma}").json["receipt_completed_at"] is not None
 
 
