@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from repairs import states as st
+from repairs import clocks
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class UnitCard:
     replacement_serial: str | None
     quote_amount: Decimal | None
     parcel_id: int | None = None
+    factory_due: date | None = None
     # The same serial still open elsewhere, when the receive step let it pass (declared there only).
     elsewhere: dict | None = None
 
@@ -39,12 +40,14 @@ class UnitCard:
                    rma_number=parcel.rma_number, dealer=parcel.dealer.name if parcel.dealer else "",
                    dispatch_due=unit.dispatch_due, ship_due=unit.ship_due,
                    replacement_serial=unit.replacement_serial, quote_amount=unit.quote_amount,
-                   parcel_id=unit.parcel_id)
+                   parcel_id=unit.parcel_id, factory_due=unit.factory_due)
 
     @property
     def next_due(self) -> date | None:
-        return st.next_due(self.state, self.dispatch_due, self.ship_due)
+        """The earliest due date of the clocks running now, as on the unit page (repairs.clocks)."""
+        return clocks.next_due(self)
 
     def is_overdue(self, today: date) -> bool:
+        """Has one of the running clocks (the factory's included) run out before ``today``?"""
         due = self.next_due
         return due is not None and due < today

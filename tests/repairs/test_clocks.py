@@ -406,3 +406,23 @@ def test_the_migration_starts_the_clocks_of_units_already_under_way(tmp_path):
             db.engine.dispose()
     finally:
         drop()
+
+
+def test_the_scan_card_and_lookup_flag_a_unit_whose_factory_clock_ran_out(app, world, prices, shipments_ready, hq):
+    """The station's card reads the same clocks as the unit page: a unit past the factory's 7 days is overdue
+    there too, though the dealer's promise has not run out yet."""
+    from repairs import service
+    from repairs.card import UnitCard
+    from repairs.scan import unit_view
+
+    with app.app_context():
+        run_steps(world, [(D(2026, 11, 2), "receive", None), (D(2026, 11, 2), "inspect", None),
+                          (D(2026, 11, 2), "dispatch", None)], serial="CARD1")
+        unit = service.unit_by_serial("CARD1")
+        card = UnitCard.of(unit)
+        assert card.factory_due == unit.factory_due == D(2026, 11, 9)
+        assert unit.ship_due > D(2026, 11, 10)  # the promise still runs
+        assert card.is_overdue(D(2026, 11, 10)) and unit.is_overdue(D(2026, 11, 10))
+        assert not card.is_overdue(D(2026, 11, 9))
+        with mock.patch("repairs.scan.local_today", return_value=D(2026, 11, 10)):
+            assert unit_view(unit)["overdue"] is True
