@@ -150,8 +150,24 @@ def resumed(due: date | None, paused: int) -> date | None:
 
 # --------------------------------------------------------------------------- reading the clocks
 
+class _Named:
+    """Words for a clock's kind and owner (shared by a running and a late clock)."""
+
+    kind: str
+    owner: str
+    days: int | None
+
+    @property
+    def label(self) -> str:
+        return kind_label(self.kind, self.days)
+
+    @property
+    def owner_label(self) -> str:
+        return owner_label(self.owner)
+
+
 @dataclass(frozen=True)
-class Clock:
+class Clock(_Named):
     """One clock of a unit as it stands on a day (for the unit page)."""
 
     kind: str
@@ -164,20 +180,12 @@ class Clock:
     days_late: int = 0
 
     @property
-    def label(self) -> str:
-        return kind_label(self.kind, self.days)
-
-    @property
-    def owner_label(self) -> str:
-        return owner_label(self.owner)
-
-    @property
     def status_label(self) -> str:
         return str(STATUS_LABELS.get(self.status, self.status))
 
 
 @dataclass(frozen=True)
-class LateClock:
+class LateClock(_Named):
     """A clock that ran out: whose it is, which, when it was due and how late it is."""
 
     kind: str
@@ -185,14 +193,6 @@ class LateClock:
     due: date
     days_late: int
     days: int | None = None
-
-    @property
-    def label(self) -> str:
-        return kind_label(self.kind, self.days)
-
-    @property
-    def owner_label(self) -> str:
-        return owner_label(self.owner)
 
     @property
     def working_days(self) -> bool:
