@@ -18,7 +18,7 @@ import functools
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from core.calendar import SHANGHAI, local_today
 from core.codes import normalise_serial
@@ -89,7 +89,9 @@ def parcel_view(parcel) -> dict:
     parcel_id = parcel if isinstance(parcel, int) else parcel.id
     db.session.flush()
     connection = db.session.connection()
-    groups = connection.execute(_progress(), {"parcel_id": parcel_id}).all()
+    rows = connection.execute(_progress(), {"parcel_id": parcel_id}).all()
+    groups = [row for row in rows if row.serial is None]
+    expected = [row.serial for row in rows if row.serial is not None]
     head = groups[0]
     counts: dict[str, int] = {}
     listed = scanned = received = extra = 0
@@ -103,7 +105,6 @@ def parcel_view(parcel) -> dict:
             scanned += row.n if row.arrived else 0
         else:
             extra += row.n
-    expected = list(connection.execute(_still_expected(), {"parcel_id": parcel_id}).scalars())
     return {"id": parcel_id, "rma_number": head.rma_number, "dealer": head.dealer or "",
             "declared": listed, "received": received, "scanned": scanned, "expected": listed,
             "expected_serials": expected, "extra": extra,
@@ -114,21 +115,24 @@ def parcel_view(parcel) -> dict:
 
 @functools.cache
 def _progress():
-    # The parcel with its dealer and its units counted by state, listed or not, arrived or not.
+    # One round trip (this runs on every receive scan): the parcel with its dealer and its units
+    # counted by state, listed or not, arrived or not (rows without a serial), then the first
+    # serials still expected, in list order (rows with one).
     p, d, u = ReturnParcel.__table__, Dealer.__table__, RepairUnit.__table__
     arrived = u.c.received_at.is_not(None)
-    return (select(p.c.rma_number, p.c.receipt_completed_at, d.c.name.label("dealer"), u.c.state, u.c.declared,
-                   arrived.label("arrived"), func.count(u.c.id).label("n"))
-            .select_from(p.outerjoin(d, d.c.id == p.c.dealer_id).outerjoin(u, u.c.parcel_id == p.c.id))
-            .where(p.c.id == bindparam("parcel_id"))
-            .group_by(p.c.rma_number, p.c.receipt_completed_at, d.c.name, u.c.state, u.c.declared, arrived))
-
-
-@functools.cache
-def _still_expected():
-    u = RepairUnit.__table__
-    return (select(u.c.serial).where(u.c.parcel_id == bindparam("parcel_id"), u.c.state == st.DECLARED)
-            .order_by(u.c.line_no, u.c.id).limit(EXPECTED_SHOWN))
+    counts = (select(p.c.rma_number, p.c.receipt_completed_at, d.c.name.label("dealer"), u.c.state, u.c.declared,
+                     arrived.label("arrived"), func.count(u.c.id).label("n"), null().label("serial"),
+                     literal(0).label("line_no"), literal(0).label("unit_id"))
+              .select_from(p.outerjoin(d, d.c.id == p.c.dealer_id).outerjoin(u, u.c.parcel_id == p.c.id))
+              .where(p.c.id == bindparam("parcel_id"))
+              .group_by(p.c.rma_number, p.c.receipt_completed_at, d.c.name, u.c.state, u.c.declared, arrived))
+    waiting = (select(u.c.serial, u.c.line_no, u.c.id)
+               .where(u.c.parcel_id == bindparam("parcel_id"), u.c.state == st.DECLARED)
+               .order_by(u.c.line_no, u.c.id).limit(EXPECTED_SHOWN).subquery())
+    expected = select(null(), null(), null(), null(), null(), null(), null(), waiting.c.serial, waiting.c.line_no,
+                      waiting.c.id)
+    both = union_all(counts, expected).subquery()
+    return select(both).order_by(both.c.line_no, both.c.unit_id)
 
 
 def _result(status: str, message: str, *, unit=None, parcel=None, level: str | None = None, **extra) -> dict:

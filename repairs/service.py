@@ -15,7 +15,7 @@ from datetime import date, datetime
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, insert, literal_column, null, or_, select, union_all, update
+from sqlalchemy import bindparam, exists, func, insert, literal_column, null, or_, select, union_all, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import BuildError
@@ -139,6 +139,12 @@ def open_elsewhere(serials, *, parcel_id: int | None = None, unit_id: int | None
 # Built once, as the scan path's other statements (see _receivable_card): the receive step asks
 # about one serial on every scan (one round trip for both kinds of record); a declared list asks
 # about all of its serials at once.
+def _inline(states) -> list:
+    """Our own state codes written into the statement: a list of values would be an expanding
+    parameter, compiled again on every execution of a statement that runs on every scan."""
+    return [literal_column(f"'{state}'") for state in sorted(states)]
+
+
 @functools.cache
 def _open_records(many: bool, doa: bool):
     u, p = RepairUnit.__table__, ReturnParcel.__table__
@@ -150,12 +156,12 @@ def _open_records(many: bool, doa: bool):
     repair = (select(literal_column("'repair'").label("kind"), u.c.serial.label("serial"), u.c.state.label("state"),
                      u.c.id.label("unit_id"), p.c.rma_number.label("number"), u.c.id.label("newest"))
               .select_from(u.join(p, p.c.id == u.c.parcel_id))
-              .where(serial_is(u.c.serial), u.c.state.not_in(sorted(st.TERMINAL)),
+              .where(serial_is(u.c.serial), u.c.state.not_in(_inline(st.TERMINAL)),
                      u.c.parcel_id != bindparam("not_parcel"), u.c.id != bindparam("not_unit")))
     cases = (select(literal_column("'doa'").label("kind"), du.c.serial, da.c.state, null().label("unit_id"), da.c.number,
                     da.c.id)
              .select_from(du.join(da, da.c.id == du.c.application_id))
-             .where(serial_is(du.c.serial), da.c.state.not_in(sorted(doa_states.FINISHED))))
+             .where(serial_is(du.c.serial), da.c.state.not_in(_inline(doa_states.FINISHED))))
     rows = (union_all(repair, cases) if doa else repair).subquery()
     return (select(rows.c.kind, rows.c.serial, rows.c.state, rows.c.unit_id, rows.c.number)
             .order_by(rows.c.kind.desc(), rows.c.newest.desc()))
@@ -527,11 +533,19 @@ def _receivable_card(in_parcel: bool):
     """A declared (or missing) unit with this serial, newest first, as a card with what
     receiving needs: one plain query, built once."""
     u, p, d, r = RepairUnit.__table__, ReturnParcel.__table__, Dealer.__table__, RepairRoute.__table__
+    # Whether the serial may be open on another record rides in the same row (two indexed EXISTS),
+    # so the common scan needs no second round trip; :func:`open_elsewhere` then says where.
+    other = RepairUnit.__table__.alias("other")
+    du, da = DoaUnit.__table__, DoaApplication.__table__
+    maybe_elsewhere = or_(
+        exists().where(other.c.serial == u.c.serial, other.c.id != u.c.id, other.c.state.not_in(_inline(st.TERMINAL))),
+        exists().where(du.c.serial == u.c.serial, da.c.id == du.c.application_id,
+                       da.c.state.not_in(_inline(doa_states.FINISHED))))
     # The route's dispatch days come in the same row: read as stored now, so an edit counts at once.
     stmt = (select(u.c.id, u.c.serial, u.c.model, u.c.state, u.c.declared, u.c.parcel_id, u.c.route_id,
                    u.c.dispatch_due, u.c.ship_due, u.c.replacement_serial, u.c.quote_amount,
                    p.c.rma_number, p.c.office_id, p.c.arrived_at, p.c.source, d.c.name.label("dealer"),
-                   r.c.dispatch_days)
+                   r.c.dispatch_days, maybe_elsewhere.label("maybe_elsewhere"))
             .select_from(u.join(p, p.c.id == u.c.parcel_id).outerjoin(d, d.c.id == p.c.dealer_id)
                          .outerjoin(r, r.c.id == u.c.route_id))
             # Two plain comparisons, not IN: an IN list is expanded again on every execution.
@@ -557,7 +571,8 @@ def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
         return UnitCard.of(_receive_undeclared(actor, serial, parcel, now))
     _check_access(actor, row.office_id)
     # A parcel made from a DOA hold takes its unit over from that case.
-    other = open_elsewhere([serial], unit_id=row.id, doa=row.source != DOA_SOURCE).get(serial)
+    other = (open_elsewhere([serial], unit_id=row.id, doa=row.source != DOA_SOURCE).get(serial)
+             if row.maybe_elsewhere else None)
     # Two records of one unit: never pick one silently. A line only declared elsewhere (not
     # arrived) gives way to the parcel the clerk named; anything that has arrived does not.
     if other is not None and (other["arrived"] or parcel is None):
