@@ -316,7 +316,7 @@ def _unit_for(code: str, context) -> RepairUnit | None:
     if not serial:
         return None
     open_units = list(db.session.scalars(
-        select(RepairUnit).where(RepairUnit.serial == serial, RepairUnit.state.not_in(sorted(st.TERMINAL)))
+        select(RepairUnit).where(RepairUnit.serial == serial, RepairUnit.state.not_in(service.inline_states(st.TERMINAL)))
         .order_by(RepairUnit.id.desc()).limit(5)))
     if context is not None:
         for unit in open_units:

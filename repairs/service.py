@@ -139,7 +139,7 @@ def open_elsewhere(serials, *, parcel_id: int | None = None, unit_id: int | None
 # Built once, as the scan path's other statements (see _receivable_card): the receive step asks
 # about one serial on every scan (one round trip for both kinds of record); a declared list asks
 # about all of its serials at once.
-def _inline(states) -> list:
+def inline_states(states) -> list:
     """Our own state codes written into the statement: a list of values would be an expanding
     parameter, compiled again on every execution of a statement that runs on every scan."""
     return [literal_column(f"'{state}'") for state in sorted(states)]
@@ -156,12 +156,12 @@ def _open_records(many: bool, doa: bool):
     repair = (select(literal_column("'repair'").label("kind"), u.c.serial.label("serial"), u.c.state.label("state"),
                      u.c.id.label("unit_id"), p.c.rma_number.label("number"), u.c.id.label("newest"))
               .select_from(u.join(p, p.c.id == u.c.parcel_id))
-              .where(serial_is(u.c.serial), u.c.state.not_in(_inline(st.TERMINAL)),
+              .where(serial_is(u.c.serial), u.c.state.not_in(inline_states(st.TERMINAL)),
                      u.c.parcel_id != bindparam("not_parcel"), u.c.id != bindparam("not_unit")))
     cases = (select(literal_column("'doa'").label("kind"), du.c.serial, da.c.state, null().label("unit_id"), da.c.number,
                     da.c.id)
              .select_from(du.join(da, da.c.id == du.c.application_id))
-             .where(serial_is(du.c.serial), da.c.state.not_in(_inline(doa_states.FINISHED))))
+             .where(serial_is(du.c.serial), da.c.state.not_in(inline_states(doa_states.FINISHED))))
     rows = (union_all(repair, cases) if doa else repair).subquery()
     return (select(rows.c.kind, rows.c.serial, rows.c.state, rows.c.unit_id, rows.c.number)
             .order_by(rows.c.kind.desc(), rows.c.newest.desc()))
@@ -538,9 +538,9 @@ def _receivable_card(in_parcel: bool):
     other = RepairUnit.__table__.alias("other")
     du, da = DoaUnit.__table__, DoaApplication.__table__
     maybe_elsewhere = or_(
-        exists().where(other.c.serial == u.c.serial, other.c.id != u.c.id, other.c.state.not_in(_inline(st.TERMINAL))),
+        exists().where(other.c.serial == u.c.serial, other.c.id != u.c.id, other.c.state.not_in(inline_states(st.TERMINAL))),
         exists().where(du.c.serial == u.c.serial, da.c.id == du.c.application_id,
-                       da.c.state.not_in(_inline(doa_states.FINISHED))))
+                       da.c.state.not_in(inline_states(doa_states.FINISHED))))
     # The route's dispatch days come in the same row: read as stored now, so an edit counts at once.
     stmt = (select(u.c.id, u.c.serial, u.c.model, u.c.state, u.c.declared, u.c.parcel_id, u.c.route_id,
                    u.c.dispatch_due, u.c.ship_due, u.c.replacement_serial, u.c.quote_amount,

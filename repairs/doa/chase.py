@@ -20,7 +20,7 @@ from core.extensions import db
 from repairs.doa import service
 from repairs.doa import states as st
 from repairs.doa.models import DoaApplication, DoaTask
-from repairs.doa.views import TASK_KIND_LABELS
+from repairs.doa.states import TASK_KIND_LABELS
 
 APPROVAL_KIND = "doa_approval"      # one item per department still to decide: doa_approval:<department>
 REPLACEMENT_KIND = "doa_replacement"

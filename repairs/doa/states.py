@@ -182,3 +182,14 @@ def state_label(state: str) -> str:
 
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action) or EVENT_LABELS.get(action, action))
+
+
+# Dealer-contact tasks of a case: what each is about, and how it was answered or settled.
+TASK_KIND_LABELS = {
+    "unapproved_arrival": _l("arrived without approval"), "refused": _l("application refused"),
+    "mismatch": _l("arrived not as applied"), "human_damage": _l("human damage"),
+}
+TASK_RESOLUTION_LABELS = {
+    "proceed": _l("go ahead as a DOA case"), "not_doa": _l("not a DOA case"), "dispute": _l("dealer disputes"),
+    "agreed": _l("dealer agrees"), "reopen": _l("reopened for approval"),
+}

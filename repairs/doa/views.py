@@ -19,6 +19,7 @@ from core.audit.service import trail
 from core.calendar import local_today
 from core.errors import DomainError
 from core.pagination import paginate
+from core.task_states import task_status_label
 from repairs.doa import attachments as files
 from repairs.doa import service
 from repairs.doa import states as st
@@ -27,10 +28,7 @@ bp = Blueprint("doa", __name__, url_prefix="/doa", template_folder="templates", 
                static_url_path="/static/doa")
 
 READERS = service.READER_ROLES
-TASK_KIND_LABELS = {
-    "unapproved_arrival": _l("arrived without approval"), "refused": _l("application refused"),
-    "mismatch": _l("arrived not as applied"), "human_damage": _l("human damage"),
-}
+TASK_KIND_LABELS = st.TASK_KIND_LABELS
 HOLD_REASON_LABELS = {
     "not_approved": _l("not approved yet"), "refused": _l("application refused"),
     "closed": _l("application closed"), "no_application": _l("no application"),
@@ -65,7 +63,8 @@ def _labels():
     return {"state_label": st.state_label, "action_label": st.action_label, "REQUEST_LABELS": st.REQUEST_LABELS,
             "PAPER_LABELS": PAPER_LABELS, "window_flag_of": service.window_flag, "can_reopen": service.can_reopen,
             "REFUND_CURRENCIES": service.REFUND_CURRENCIES, "DEFAULT_CURRENCY": service.DEFAULT_CURRENCY,
-            "TASK_KIND_LABELS": TASK_KIND_LABELS, "HOLD_REASON_LABELS": HOLD_REASON_LABELS,
+            "TASK_KIND_LABELS": TASK_KIND_LABELS, "TASK_RESOLUTION_LABELS": st.TASK_RESOLUTION_LABELS,
+            "task_status_label": task_status_label, "HOLD_REASON_LABELS": HOLD_REASON_LABELS,
             "HOLD_STATUS_LABELS": HOLD_STATUS_LABELS, "FINDING_LABELS": FINDING_LABELS,
             "OUTCOME_LABELS": OUTCOME_LABELS, "optional_url": optional_url, "today": local_today()}
 

@@ -148,3 +148,17 @@ def test_a_unit_already_on_a_new_application_is_not_reopened_twice(ctx, world, u
         service.reopen(user("supervisor"), row, "照片显示开箱即坏")
     assert again.number in caught.value.message
     assert row.state == "refused"
+
+
+def test_task_status_and_answer_are_shown_in_words(app, world, signed_in):
+    """The tasks page and the case page name a task's status and the dealer's answer, never the codes."""
+    import re
+
+    number, _task_id = _numbers(app)
+    supervisor = signed_in("supervisor")
+    tasks = supervisor.get("/doa/tasks?status=disputed").get_data(as_text=True)
+    cells = re.findall(r"<td>([^<]*)</td>", tasks)
+    assert any("disputed · dealer disputes" in c for c in cells), cells
+    assert not any(c.strip() in ("disputed", "dispute", "disputed · dispute") for c in cells)
+    detail = supervisor.get(f"/doa/{number}").get_data(as_text=True)
+    assert "· disputed ·" in detail  # the status label (the catalogue's English words)

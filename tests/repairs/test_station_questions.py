@@ -347,3 +347,26 @@ def test_answers_are_in_chinese_without_raw_codes(app, world, api_as):
     assert r.json["level"] == "done" and "S1" in r.json["message"] and "awaiting_dealer" not in r.json["message"]
     r = clerk.post(f"/api/v1/repairs/parcels/{rma}/complete-receipt", headers=zh)
     assert r.status_code == 409 and "S2" in r.json["message"] and "确认" in r.json["message"]
+
+
+def test_only_the_supervisor_changes_serial_patterns_in_the_service_itself(app, world, make_user):
+    """The rule is the service's, so every caller (page, API, command) gets it; nothing is written."""
+    import pytest
+    from sqlalchemy import func, select
+
+    from core.errors import Forbidden
+    from core.extensions import db
+    from repairs import code_shapes
+    from repairs.models import SerialPattern
+
+    make_user("desk-patterns", "service")
+    with app.app_context():
+        from core.accounts.service import get_user
+
+        with pytest.raises(Forbidden):
+            code_shapes.add_pattern(get_user("desk-patterns"), applies_to="TF", mask="SN####")
+        assert db.session.scalar(select(func.count()).select_from(SerialPattern)) == 0
+        row = code_shapes.add_pattern(None, applies_to="TF", mask="SN####")
+        with pytest.raises(Forbidden):
+            code_shapes.remove_pattern(get_user("desk-patterns"), row.id)
+        assert row.active
