@@ -108,7 +108,8 @@
       return open().then(function (db) {
         if (!db) { return null; }
         return new Promise(function (resolve, reject) {
-          var t = db.transaction(stores, "readwrite");
+          // Strict: "complete" means on disk, so a scan shown as waiting survives a power cut.
+          var t = db.transaction(stores, "readwrite", { durability: "strict" });
           var out = fn(t);
           t.oncomplete = function () { resolve(out); };
           t.onerror = t.onabort = function () { reject(t.error); };
@@ -460,13 +461,29 @@
 
   /* ---------- typing ---------- */
 
+  // A typed entry is written to IndexedDB before it may be sent (the sender waits for
+  // entry.saved); until every write is done, leaving the page asks first.
+  var unsaved = 0;
+  function save(entry) {
+    unsaved += 1;
+    entry.saved = store.put(strip(entry)).catch(function () { return null; }).then(function (v) {
+      unsaved -= 1;
+      root.dataset.unsaved = unsaved;
+      return v;
+    });
+    root.dataset.unsaved = unsaved;
+  }
+  window.addEventListener("beforeunload", function (ev) {
+    if (unsaved > 0) { ev.preventDefault(); ev.returnValue = ""; }
+  });
+
   function enqueue(kind, fields) {
     if (blocked) { return null; }
     var entry = { id: uuid(), seq: ++seq, kind: kind, typedAt: Date.now(), status: "queued", attempts: 0 };
     Object.keys(fields).forEach(function (k) { entry[k] = fields[k]; });
     entries.push(entry);
     // Written to IndexedDB before it may be sent: the sender waits for this.
-    entry.saved = store.put(strip(entry)).catch(function () { return null; });
+    save(entry);
     render(entry);
     wake();
     return entry;
@@ -683,7 +700,7 @@
     // Anything typed while the store was opening comes after what was stored.
     var early = entries;
     entries = stored.entries;
-    early.forEach(function (e) { e.seq = ++seq; e.saved = store.put(strip(e)).catch(function () { return null; }); });
+    early.forEach(function (e) { e.seq = ++seq; save(e); });
     entries = entries.concat(early);
     log.innerHTML = "";
     entries.forEach(function (e) { e.li = null; renderLine(e); });

@@ -401,6 +401,8 @@ def test_scans_queued_offline_survive_a_browser_restart(browser, server, make_us
         for code in [rma, *SERIALS[:3]]:
             _scan(page, code)
         expect(page.locator("#queue-status")).to_contain_text("4 scans waiting")
+        # Closed once every scan is on disk (the station asks before leaving while one is not).
+        expect(page.locator("#scan-station")).to_have_attribute("data-unsaved", "0")
     finally:
         first.close()
     assert scan_gate.count("POST", SCAN_PATH) == 0
