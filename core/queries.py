@@ -57,3 +57,21 @@ def insert_rows(session, table, rows: list[dict], size: int = INSERT_CHUNK) -> N
         return
     for start in range(0, len(rows), size):
         session.execute(insert(table), rows[start:start + size])
+
+
+# Searches match text as typed: ``%`` and ``_`` are themselves, not wildcards. SQLAlchemy's
+# ``autoescape`` escapes them with ``/`` and writes the ``ESCAPE '/'`` clause, which SQLite
+# needs (it has no default escape character) and PostgreSQL honours alike.
+
+def contains(column, text: str, *, ignore_case: bool = False):
+    """``column`` contains ``text`` anywhere (``ignore_case``: in any letter case)."""
+    if ignore_case:
+        return column.icontains(text, autoescape=True)
+    return column.contains(text, autoescape=True)
+
+
+def starts_with(column, text: str, *, ignore_case: bool = False):
+    """``column`` begins with ``text`` (``ignore_case``: in any letter case)."""
+    if ignore_case:
+        return column.istartswith(text, autoescape=True)
+    return column.startswith(text, autoescape=True)

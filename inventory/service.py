@@ -18,7 +18,7 @@ from core.accounts.roles import Role
 from core.accounts.scope import ensure_office_access, visible_office_id
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
-from core.queries import in_chunks
+from core.queries import contains, in_chunks
 from core.types import utcnow
 from inventory import access
 from inventory.models import (
@@ -459,7 +459,7 @@ def balances_query(actor, *, location_id: int | None = None, sku: str | None = N
     if location_id:
         stmt = stmt.where(Balance.location_id == location_id)
     if sku:
-        stmt = stmt.where(Part.sku.ilike(f"%{sku.strip()}%"))
+        stmt = stmt.where(contains(Part.sku, sku.strip(), ignore_case=True))
     if nonzero:
         stmt = stmt.where(Balance.quantity != 0)
     return stmt
@@ -481,7 +481,7 @@ def movements_query(actor, *, location_id: int | None = None, sku: str | None = 
     if location_id:
         stmt = stmt.where(or_(Movement.from_location_id == location_id, Movement.to_location_id == location_id))
     if sku:
-        stmt = stmt.where(Movement.part_id.in_(select(Part.id).where(Part.sku.ilike(f"%{sku.strip()}%"))))
+        stmt = stmt.where(Movement.part_id.in_(select(Part.id).where(contains(Part.sku, sku.strip(), ignore_case=True))))
     if serial:
         stmt = stmt.where(Movement.serial == serial.strip())
     if ref_type:

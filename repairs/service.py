@@ -27,6 +27,7 @@ from core.codes import normalise_code, normalise_serial
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.locking import hold_in_state
+from core.queries import starts_with
 from core.task_states import task_taken
 from core.extensions import db
 from core.sequences import next_number
@@ -1247,7 +1248,7 @@ def search(actor, query: str, *, limit: int = 25) -> list[RepairUnit]:
         if digits and len(digits) >= 7 and len(digits) == len(re.sub(r"[\s\-+()]", "", q)):
             dealer_q = dealer_q.where(Dealer.phone == q)
         else:
-            dealer_q = dealer_q.where(or_(Dealer.name == q, Dealer.name.like(_like_prefix(q)), Dealer.code == q))
+            dealer_q = dealer_q.where(or_(Dealer.name == q, starts_with(Dealer.name, q), Dealer.code == q))
         dealer_ids = list(db.session.scalars(dealer_q.limit(20)))
         if not dealer_ids:
             return []
@@ -1283,11 +1284,6 @@ def unit_shipments(unit: RepairUnit) -> list[dict]:
             out.append({"leg": leg, "leg_label": LEG_LABELS[leg], "shipment": shipment,
                         "open_box": shipment.box_key is not None})
     return out
-
-
-def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return "%" + escaped + "%"
 
 
 def parcels(actor, *, q: str | None = None):

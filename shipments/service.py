@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
 from core.codes import normalise_code
+from core.queries import contains
 from core.accounts.roles import Role
 from core.accounts.scope import ensure_office_access, visible_office_id
 from core.calendar import SHANGHAI, add_working_days, local_day, local_today
@@ -746,11 +747,10 @@ def shipments_query(actor, *, q=None, leg=None, status=None, paying_account=None
     text = (q or "").strip()
     if text:
         code = normalise_code(text)
-        like = f"%{code}%"
         serial_hit = select(ShipmentLine.shipment_id).where(ShipmentLine.serial == code)
         stmt = stmt.where(or_(
-            Shipment.number.like(like), Shipment.waybill.like(like),
-            func.upper(Shipment.carrier).like(f"%{text.upper()}%"), Shipment.id.in_(serial_hit),
+            contains(Shipment.number, code), contains(Shipment.waybill, code),
+            contains(func.upper(Shipment.carrier), text.upper()), Shipment.id.in_(serial_hit),
         ))
     return stmt.order_by(Shipment.created_at.desc(), Shipment.id.desc())
 

@@ -19,6 +19,7 @@ from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.input_limits import single_line_problem
 from core.locking import lock_row
+from core.queries import contains
 from core.types import utcnow
 
 TOKEN_PREFIX = "dpt_"
@@ -233,9 +234,9 @@ def search_users(actor: User, q: str = "", *, page: int = 1, per_page: int = 50)
     stmt = select(User)
     q = (q or "").strip()
     if q:
-        stmt = stmt.where(or_(User.username.icontains(q, autoescape=True),
-                              User.display_name.icontains(q, autoescape=True),
-                              User.email.icontains(q, autoescape=True)))
+        stmt = stmt.where(or_(contains(User.username, q, ignore_case=True),
+                              contains(User.display_name, q, ignore_case=True),
+                              contains(User.email, q, ignore_case=True)))
     return paginate(stmt.order_by(User.username), page, per_page)
 
 

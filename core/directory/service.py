@@ -32,6 +32,7 @@ from core.errors import Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.input_limits import single_line_problem, text_problem
 from core.pagination import Page, paginate
+from core.queries import contains
 
 EDITOR_ROLES = (Role.SERVICE, Role.SUPERVISOR, Role.ADMIN)
 STAFF_ROLES = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.ADMIN)
@@ -387,7 +388,7 @@ def can_edit(actor) -> bool:
 def _search(stmt, model, q: str, columns):
     q = (q or "").strip()
     if q:
-        stmt = stmt.where(or_(*[getattr(model, c).icontains(q, autoescape=True) for c in columns]))
+        stmt = stmt.where(or_(*[contains(getattr(model, c), q, ignore_case=True) for c in columns]))
     return stmt
 
 

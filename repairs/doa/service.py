@@ -31,6 +31,7 @@ from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
 from core.locking import hold_in_state, lock_row
+from core.queries import starts_with
 from core.task_states import task_taken
 from inventory.models import Part
 from repairs.doa import states as st
@@ -174,7 +175,7 @@ def find_doa(query: str, actor=None, *, limit: int = 50) -> list[DoaApplication]
                 DoaApplication.replacement_shipment_id.in_(shipment_ids)))))
     if not ids:
         dealer_ids = list(db.session.scalars(select(Dealer.id).where(or_(
-            Dealer.code == q, Dealer.code == upper, Dealer.name == q, Dealer.name.like(_like_prefix(q)),
+            Dealer.code == q, Dealer.code == upper, Dealer.name == q, starts_with(Dealer.name, q),
             Dealer.phone == q)).limit(20)))
         if dealer_ids:
             ids.update(db.session.scalars(select(DoaApplication.id).where(DoaApplication.dealer_id.in_(dealer_ids))
@@ -187,11 +188,6 @@ def find_doa(query: str, actor=None, *, limit: int = 50) -> list[DoaApplication]
         if office is not None:
             stmt = stmt.where(DoaApplication.office_id == office)
     return list(db.session.scalars(stmt))
-
-
-def _like_prefix(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
 
 
 def timeline(app: DoaApplication) -> list[DoaEvent]:

@@ -122,3 +122,19 @@ def test_the_demo_loader_makes_applications_in_various_states(app):
     overdue = supervisor.get("/doa/overdue").get_data(as_text=True)
     assert "internal approval" in overdue and "replacement shipped" in overdue
     assert supervisor.get("/doa/tasks?status=all").status_code == 200
+
+
+def test_a_dealer_name_is_found_by_its_beginning_with_underscore_taken_literally(app, world):
+    from core.directory.models import Dealer
+    from core.extensions import db
+    from repairs.doa import service
+
+    with app.app_context():
+        db.session.add_all([Dealer(code="D0091", name="A_B 数码", office_id=world["bj"]),
+                            Dealer(code="D0092", name="AXB 数码", office_id=world["bj"])])
+        db.session.flush()
+        first = new_application(dealer_code="D0091", serials=("SNX1",)).number
+        new_application(dealer_code="D0092", serials=("SNX2",))
+        db.session.commit()
+        assert [a.number for a in service.find_doa("A_B")] == [first]
+        assert service.find_doa("_B") == []

@@ -133,3 +133,11 @@ def test_balance_read_does_not_touch_the_ledger(ctx, stock):
         event.remove(engine, "before_cursor_execute", spy)
     assert statements and all("inv_movement" not in s for s in statements)
     assert db.session.get(Balance, (stock.hq, stock.usb)).quantity == 100
+
+
+def test_a_sku_search_takes_percent_and_underscore_literally(stock, api_as):
+    api = api_as("clerk")
+    assert [b["quantity"] for b in api.get("/api/v1/inventory/balances?location=HQ&sku=sb-6").get_json()["items"]] == [100]
+    for literal in ("U_B", "%", "USB%64"):
+        assert api.get("/api/v1/inventory/balances", query_string={"sku": literal}).get_json()["items"] == []
+        assert api.get("/api/v1/inventory/movements", query_string={"sku": literal}).get_json()["items"] == []

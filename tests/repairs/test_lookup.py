@@ -101,3 +101,24 @@ def test_parcel_list_and_tasks_need_the_right_roles(app, two_parcels, login):
     anon = app.test_client()
     assert anon.get("/api/v1/repairs/parcels").status_code == 401
     assert anon.get("/repairs/parcels").status_code == 302
+
+
+def test_a_dealer_name_is_found_by_its_beginning_with_percent_and_underscore_taken_literally(app, world, api_as):
+    from core.directory.models import Dealer
+    from core.extensions import db
+
+    with app.app_context():
+        for code, name in (("D0091", "A_B 数码"), ("D0092", "AXB 数码"), ("D0093", "折扣100%商行"), ("D0094", "大A_B")):
+            db.session.add(Dealer(code=code, name=name, office_id=None))
+        db.session.commit()
+        ids = {d.name: d.id for d in db.session.scalars(db.select(Dealer))}
+    desk = api_as("service")
+    for name, serial in (("A_B 数码", "U1"), ("AXB 数码", "U2"), ("折扣100%商行", "U3"), ("大A_B", "U4")):
+        desk.post("/api/v1/repairs/parcels", json={"dealer_id": ids[name], "lines": [{"model": "SSD", "serial": serial}]})
+
+    def found(q):
+        return sorted(u["serial"] for u in desk.get("/api/v1/repairs/units", query_string={"q": q}).json)
+
+    assert found("A_B") == ["U1"]          # not AXB (the underscore is no wildcard), not 大A_B (a prefix)
+    assert found("折扣100%") == ["U3"]
+    assert found("折扣1%") == []

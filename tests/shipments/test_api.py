@@ -146,3 +146,11 @@ def test_freight_bill_api(app, world, api_as):
     assert clerk.get("/api/v1/shipments/freight-bills").status_code == 403
     assert clerk.get(f"/api/v1/shipments/freight-bills/{bill['id']}/export.csv").status_code == 403
     assert sup.get("/api/v1/shipments/freight-bills/999").status_code == 404
+
+
+def test_a_search_takes_percent_and_underscore_literally(app, world, api_as):
+    api = api_as("clerk")
+    assert _create(api, dealer_id=world.dealer_bj).status_code == 201
+    assert api.get("/api/v1/shipments", query_string={"q": "顺丰"}).get_json()["total"] == 1
+    for literal in ("%", "_", "顺_"):
+        assert api.get("/api/v1/shipments", query_string={"q": literal}).get_json()["total"] == 0, literal
