@@ -207,3 +207,32 @@ def test_the_loser_of_a_held_race_is_told_the_real_state(app):
         t.join(60)
     assert results == {"first": "done", "second": "inspected"}
     assert _events(app, unit_id, "inspect_ok") == 1 and _events(app, unit_id, "inspect_problem") == 0
+
+
+def test_the_unit_page_offers_the_steps_the_workflow_allows(app, login):
+    from core.extensions import db
+    from repairs import service
+    from repairs.models import RepairUnit
+
+    [unit_id] = _parcel(app, receive=False)
+    clerk = login("clerk")
+
+    def steps():
+        page = clerk.get(f"/repairs/units/{unit_id}").get_data(as_text=True)
+        return {s for s in ("receive", "inspect", "dispatch", "factory-return", "ship")
+                if f"/repairs/units/{unit_id}/{s}\"" in page}
+
+    assert steps() == {"receive"}
+    with app.app_context():
+        unit = db.session.get(RepairUnit, unit_id)
+        service.receive_unit(None, unit.serial, unit.parcel)
+        db.session.commit()
+    assert steps() == {"inspect"}
+    with app.app_context():
+        repair_states.WORKFLOW.apply(None, db.session.get(RepairUnit, unit_id), "inspect_ok")
+        db.session.commit()
+    assert steps() == {"dispatch"}
+    # A step the page does not offer is refused by the service with the same rule, in words.
+    r = clerk.submit(f"/repairs/units/{unit_id}/ship", {"carrier": "SF", "waybill": "SF1"},
+                     form_page=f"/repairs/units/{unit_id}")
+    assert r.status_code == 409 and "cannot be done now" in r.get_data(as_text=True)
