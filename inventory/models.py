@@ -203,6 +203,16 @@ class StockCount(db.Model):
     serials: Mapped[list["CountSerial"]] = relationship(back_populates="count", cascade="all, delete-orphan",
                                                         order_by="CountSerial.id")
 
+    @property
+    def is_submitted(self) -> bool:
+        """Waiting for the supervisor's decision."""
+        return self.status == "submitted"
+
+    @property
+    def is_accepted(self) -> bool:
+        """Accepted: its adjustments are posted."""
+        return self.status == "accepted"
+
 
 class CountLine(db.Model):
     """A counted quantity of one part; the ledger figure is frozen in at acceptance."""
@@ -268,6 +278,11 @@ class SpareRequest(db.Model):
     office = relationship("Office", lazy="joined")
     lines: Mapped[list["SpareRequestLine"]] = relationship(back_populates="request", cascade="all, delete-orphan",
                                                            order_by="SpareRequestLine.id")
+
+    @property
+    def is_requested(self) -> bool:
+        """Not decided yet."""
+        return self.status == "requested"
 
 
 class SpareRequestLine(db.Model):
@@ -352,6 +367,11 @@ class VendorBatch(db.Model):
     vendor = relationship("Vendor", lazy="joined")
     lines: Mapped[list["VendorBatchLine"]] = relationship(back_populates="batch", cascade="all, delete-orphan",
                                                           order_by="VendorBatchLine.id")
+
+    @property
+    def is_shipped(self) -> bool:
+        """On its way back from the vendor, not checked in yet."""
+        return self.status == "shipped"
 
 
 class VendorBatchLine(db.Model):

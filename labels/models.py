@@ -90,3 +90,8 @@ class PrintJob(db.Model):
     last_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     printer: Mapped[Printer] = relationship()
+
+    @property
+    def has_failed(self) -> bool:
+        """The printer refused it; it may be retried."""
+        return self.status == "failed"

@@ -183,6 +183,16 @@ class Clock(_Named):
     def status_label(self) -> str:
         return str(STATUS_LABELS.get(self.status, self.status))
 
+    @property
+    def is_paused(self) -> bool:
+        """Standing still while the case waits for the dealer or the supervisor."""
+        return self.status == "paused"
+
+    @property
+    def is_late(self) -> bool:
+        """Running past its due date."""
+        return self.status == "late"
+
 
 @dataclass(frozen=True)
 class LateClock(_Named):

@@ -5,6 +5,7 @@ from flask import Blueprint, render_template, request
 
 from repairs import service
 from repairs.api import public_limit
+from repairs.states import UnitState
 
 bp = Blueprint("public", __name__, url_prefix="/status", template_folder="templates")
 
@@ -24,4 +25,5 @@ def status():
     if parcel is None:
         return render_template("repairs/public_status.html", parcel=None, failed=True, form=form), 404
     units = [service.dealer_summary(u) for u in parcel.units]
-    return render_template("repairs/public_status.html", parcel=parcel, units=units, failed=False, form=form)
+    return render_template("repairs/public_status.html", parcel=parcel, units=units, failed=False, form=form,
+                           UnitState=UnitState)

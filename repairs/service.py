@@ -1,9 +1,9 @@
 """Repair rules: parcels, intake inspection, dealer tasks, factory legs, lookups.
 
-Every state change goes through :func:`_transition`, which applies the table in
-:mod:`repairs.states` with a guarded UPDATE (``... WHERE state = :expected``) so
-two clients acting on the same unit at once cause exactly one transition on
-SQLite and PostgreSQL, and appends a :class:`RepairEvent` in the same
+Every state change goes through ``repairs.states.WORKFLOW.apply`` (the workflow core,
+:mod:`core.workflow`), which applies the table in :mod:`repairs.states` with a guarded
+UPDATE (``... WHERE state = :expected``) so two clients acting on the same unit at once
+cause exactly one transition on SQLite and PostgreSQL, and appends a :class:`RepairEvent` in the same
 transaction. Services only flush; the request or command commits.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from datetime import date, datetime
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, func, insert, literal_column, null, or_, select, union_all, update
+from sqlalchemy import bindparam, exists, func, literal_column, null, or_, select, union_all, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import BuildError
@@ -243,69 +243,14 @@ def _route(code: str | None) -> RepairRoute | None:
 
 # --------------------------------------------------------------------------- transitions
 
-# The scan path's statements are built once: building and cache-keying a statement
-# per call costs more than running it. They run on the session's connection (same
-# transaction), skipping the ORM's execute machinery: they touch no ORM state, and
-# the ids they carry are flushed already (bench/README.md, "Repairs").
-_INSERT_EVENT = insert(RepairEvent.__table__)
-_GUARDED_UPDATE = update(RepairUnit.__table__).where(
-    RepairUnit.__table__.c.id == bindparam("guard_id"), RepairUnit.__table__.c.state == bindparam("guard_state"))
-
-
 def _event(actor, parcel_id, unit_id, action, from_state=None, to_state=None, note="", data=None, at=None):
-    actor_id, actor_name = _who(actor)
-    db.session.connection().execute(_INSERT_EVENT, {
-        "parcel_id": parcel_id, "unit_id": unit_id, "action": action, "from_state": from_state,
-        "to_state": to_state, "actor_id": actor_id, "actor_name": actor_name, "at": at or utcnow(),
-        "note": (note or "")[:300], "data": data or {},
-    })
+    """A history row that is not a transition of the unit (declared, arrived, packed...)."""
+    st.WORKFLOW.event(actor, action, from_state, to_state, note=note, data=data, at=at,
+                      parcel_id=parcel_id, unit_id=unit_id)
 
 
 def _invalid(unit: RepairUnit, action: str) -> InvalidTransition:
-    allowed = st.allowed_actions(unit.state)
-    # The action labels are verb phrases ("accept at inspection"): quoted as the step's name.
-    return InvalidTransition(
-        _("%(serial)s is %(state)s: the step “%(action)s” cannot be done now. Allowed next: %(allowed)s.",
-          serial=unit.serial, state=st.state_label(unit.state),
-          action=str(st.ACTION_LABELS.get(action, action)),
-          allowed=", ".join(f"“{st.ACTION_LABELS.get(a, a)}”" for a in allowed) or _("nothing (finished)")),
-        current=unit.state, allowed=allowed, serial=unit.serial,
-    )
-
-
-def _apply(actor, unit_id: int, parcel_id: int, current: str, action: str, *, note: str = "",
-           data: dict | None = None, at: datetime | None = None, **values) -> dict | None:
-    """Write ``action``'s transition of a unit read in state ``current``, with its event.
-
-    The UPDATE is guarded by that state: if another client moved the unit first,
-    no row matches and nothing is written (None); else the values written.
-    """
-    target = st.next_state(current, action)
-    now = at or utcnow()
-    values = {"state": target, "updated_at": now, **values}
-    result = db.session.connection().execute(_GUARDED_UPDATE, {"guard_id": unit_id, "guard_state": current, **values})
-    if result.rowcount != 1:
-        return None
-    _event(actor, parcel_id, unit_id, action, current, target, note, data, at=now)
-    return values
-
-
-def _transition(actor, unit: RepairUnit, action: str, *, note: str = "", data: dict | None = None,
-                at: datetime | None = None, **values) -> RepairUnit:
-    """Apply ``action`` to ``unit`` exactly once, or raise InvalidTransition.
-
-    If another client moved the unit first, we reload it and report its real state.
-    """
-    db.session.flush()
-    if st.next_state(unit.state, action) is None:
-        raise _invalid(unit, action)
-    written = _apply(actor, unit.id, unit.parcel_id, unit.state, action, note=note, data=data, at=at, **values)
-    if written is None:
-        db.session.refresh(unit)
-        raise _invalid(unit, action)
-    for key, value in written.items():
-        set_committed_value(unit, key, value)
-    return unit
+    return st.WORKFLOW.invalid(unit, action)
 
 
 def _sync_loaded(model, ident: int, values: dict) -> None:
@@ -580,8 +525,12 @@ def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
         raise _refuse_open_elsewhere(other, _("Scan the parcel's RMA label first, or settle the other record."))
     days = row.dispatch_days if row.dispatch_days is not None else clocks.DISPATCH_DAYS
     dispatch_due = clocks.dispatch_due(local_day(now), days)
-    written = _apply(actor, row.id, row.parcel_id, row.state, "receive", at=now,
-                     received_at=now, dispatch_due=dispatch_due)
+    # Read without the ORM (the scan path): the guarded write of the core, checked here.
+    if st.next_state(row.state, "receive") is None:
+        raise _invalid(db.session.get(RepairUnit, row.id, populate_existing=True), "receive")
+    written = st.WORKFLOW.write(actor, RepairUnit, row.id, row.state, "receive",
+                                {"parcel_id": row.parcel_id, "unit_id": row.id}, at=now,
+                                received_at=now, dispatch_due=dispatch_due)
     if written is None:  # another client received it first
         raise _invalid(db.session.get(RepairUnit, row.id, populate_existing=True), "receive")
     _sync_loaded(RepairUnit, row.id, written)
@@ -713,7 +662,7 @@ def complete_receipt(actor, parcel: ReturnParcel, *, confirm_missing: bool = Tru
     db.session.refresh(parcel, ["arrived_at"])
     for unit in list(parcel.units):
         if unit.state == st.DECLARED:
-            _transition(actor, unit, "mark_missing", at=now)
+            st.WORKFLOW.apply(actor, unit, "mark_missing", at=now)
             _open_task(parcel, unit, "missing",
                        _("Unit %(s)s (%(m)s) is on the dealer's list but not in the parcel.", s=unit.serial, m=unit.model), now)
     parcel.receipt_completed_at = now
@@ -756,7 +705,7 @@ def inspect_unit(actor, unit: RepairUnit, *, human_damage: bool = False, no_stoc
         values["quote_amount"] = quote.amount if quote else None
         values["quote_price_id"] = quote.id if quote else None
     action = "inspect_problem" if findings else "inspect_ok"
-    _transition(actor, unit, action, at=now, note=note, data={"findings": findings}, **values)
+    st.WORKFLOW.apply(actor, unit, action, at=now, note=note, data={"findings": findings}, **values)
     set_committed_value(unit, "route", route)
     if findings:
         labels = {"human_damage": _("human damage (人为损坏)"), "no_stock": _("model no longer stocked (已无库存)"),
@@ -813,7 +762,7 @@ def resolve_task(actor, task: DealerTask, decision: str, note: str = "", *, at: 
     if held:
         if decision != "dispute":
             values = {**values, **_resume_clocks(task.unit, local_day(now))}
-        _transition(actor, task.unit, TASK_DECISIONS[decision], note=note, at=now, data=data, **values)
+        st.WORKFLOW.apply(actor, task.unit, TASK_DECISIONS[decision], note=note, at=now, data=data, **values)
     task.status = "disputed" if decision == "dispute" else "agreed"
     task.resolution = decision
     task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
@@ -870,7 +819,7 @@ def settle_task(actor, task: DealerTask, decision: str, note: str = "", *, at: d
     now = at or utcnow()
     if held:
         values = {**values, **_resume_clocks(task.unit, local_day(now))}
-        _transition(actor, task.unit, SETTLEMENTS[decision], note=note, at=now, data=data, **values)
+        st.WORKFLOW.apply(actor, task.unit, SETTLEMENTS[decision], note=note, at=now, data=data, **values)
     task.status = "resolved"
     task.resolution = decision
     task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
@@ -990,7 +939,7 @@ def record_dispatch(actor, units: list[RepairUnit], shipment, at: datetime) -> N
     """The units left for the factory on ``shipment`` at ``at``: each moves to the factory."""
     for unit in units:
         # The factory's own clock (calendar days at the factory) starts with the dispatch.
-        _transition(actor, unit, "dispatch", at=at, dispatched_at=at, factory_shipment_id=shipment.id,
+        st.WORKFLOW.apply(actor, unit, "dispatch", at=at, dispatched_at=at, factory_shipment_id=shipment.id,
                     factory_due=clocks.factory_due(local_day(at), unit.route), data={"shipment": shipment.number})
 
 
@@ -1071,7 +1020,7 @@ def receive_from_factory(actor, unit: RepairUnit, outcome: str, *, replacement_s
     # instead of receiving the factory's box a second time.
     _claim([unit], unit.state, action)
     _factory_box_arrived(actor, unit)
-    return _transition(actor, unit, action, at=values["returned_at"], note=note, data=data, **values)
+    return st.WORKFLOW.apply(actor, unit, action, at=values["returned_at"], note=note, data=data, **values)
 
 
 SCRAP_CONSENT_MISSING = "scrap_consent_missing"
@@ -1159,7 +1108,7 @@ def ship_to_dealer(actor, units: list[RepairUnit], *, carrier: str | None = None
 def record_ship(actor, units: list[RepairUnit], shipment, at: datetime) -> None:
     """The units left for their dealer on ``shipment`` at ``at``: each is shipped."""
     for unit in units:
-        _transition(actor, unit, "ship", at=at, shipped_at=at, return_shipment_id=shipment.id,
+        st.WORKFLOW.apply(actor, unit, "ship", at=at, shipped_at=at, return_shipment_id=shipment.id,
                     data={"shipment": shipment.number})
 
 

@@ -1,23 +1,39 @@
 """The unit life cycle as ONE explicit transition table.
 
-``TRANSITIONS[state][action] -> next state``. Only :mod:`repairs.service`
-applies it; anything not in the table is an :class:`core.errors.InvalidTransition`.
+``TRANSITIONS[state][action] -> next state``, declared as a :class:`core.workflow.Workflow`
+(``WORKFLOW``); only :mod:`repairs.service` applies it, through ``WORKFLOW.apply``.
+Anything not in the table is an :class:`core.errors.InvalidTransition`.
 """
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-DECLARED = "declared"            # on the dealer's list, not arrived yet
-MISSING = "missing"              # declared, but not in the parcel when receipt was completed
-RECEIVED = "received"            # in our hands, not yet checked
-AWAITING_DEALER = "awaiting_dealer"  # inspection found a problem; the dealer must decide
-DISPUTED = "disputed"            # the dealer disagrees; the supervisor settles it
-INSPECTED = "inspected"          # accepted by CS (验收), ready for the factory
-AT_FACTORY = "at_factory"        # sent to the repair route
-READY_TO_SHIP = "ready_to_ship"  # back from the factory (or to be returned as is)
-SHIPPED = "shipped"              # on its way back to the dealer
-SCRAPPED = "scrapped"            # unrepairable, scrapped with the dealer's consent
-CREDITED = "credited"            # model no longer stocked: kept here, the dealer got a credit note
+from core.workflow import LabelledEnum, Workflow
+
+
+class UnitState(LabelledEnum):
+    """Where a repair unit is in its life cycle; each member carries its words."""
+
+    DECLARED = "declared", _l("declared")  # on the dealer's list, not arrived yet
+    MISSING = "missing", _l("missing")  # declared, but not in the parcel when receipt was completed
+    RECEIVED = "received", _l("received")  # in our hands, not yet checked
+    # inspection found a problem; the dealer must decide
+    AWAITING_DEALER = "awaiting_dealer", _l("awaiting dealer")
+    DISPUTED = "disputed", _l("disputed")  # the dealer disagrees; the supervisor settles it
+    INSPECTED = "inspected", _l("accepted")  # accepted by CS (验收), ready for the factory
+    AT_FACTORY = "at_factory", _l("at factory")  # sent to the repair route
+    READY_TO_SHIP = "ready_to_ship", _l("ready to ship")  # back from the factory (or to be returned as is)
+    SHIPPED = "shipped", _l("shipped to dealer")  # on its way back to the dealer
+    SCRAPPED = "scrapped", _l("scrapped")  # unrepairable, scrapped with the dealer's consent
+    CREDITED = "credited", _l("credited")  # model no longer stocked: kept here, the dealer got a credit note
+
+
+# The old module-level names stay: other code and stored rows use them.
+DECLARED, MISSING, RECEIVED, AWAITING_DEALER, DISPUTED = (
+    UnitState.DECLARED, UnitState.MISSING, UnitState.RECEIVED, UnitState.AWAITING_DEALER, UnitState.DISPUTED)
+INSPECTED, AT_FACTORY, READY_TO_SHIP, SHIPPED, SCRAPPED, CREDITED = (
+    UnitState.INSPECTED, UnitState.AT_FACTORY, UnitState.READY_TO_SHIP, UnitState.SHIPPED, UnitState.SCRAPPED,
+    UnitState.CREDITED)
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     DECLARED: {"receive": RECEIVED, "mark_missing": MISSING},
@@ -50,19 +66,7 @@ PROMISE_CLOCK = frozenset({INSPECTED, AT_FACTORY, READY_TO_SHIP})
 FACTORY_CLOCK = frozenset({AT_FACTORY})
 SHIP_CLOCK = frozenset({AT_FACTORY, READY_TO_SHIP})
 
-STATE_LABELS = {
-    DECLARED: _l("declared"),
-    MISSING: _l("missing"),
-    RECEIVED: _l("received"),
-    AWAITING_DEALER: _l("awaiting dealer"),
-    DISPUTED: _l("disputed"),
-    INSPECTED: _l("accepted"),
-    AT_FACTORY: _l("at factory"),
-    READY_TO_SHIP: _l("ready to ship"),
-    SHIPPED: _l("shipped to dealer"),
-    SCRAPPED: _l("scrapped"),
-    CREDITED: _l("credited"),
-}
+STATE_LABELS = UnitState.labels()
 
 ACTION_LABELS = {
     "receive": _l("receive"),
@@ -95,13 +99,22 @@ EVENT_LABELS = {
 }
 
 
+WORKFLOW = Workflow(
+    states=UnitState, transitions=TRANSITIONS, action_labels=ACTION_LABELS,
+    event_model="repairs.models:RepairEvent",
+    event_values=lambda unit: {"parcel_id": unit.parcel_id, "unit_id": unit.id},
+    name_attr="serial",
+)
+
+
 def next_state(state: str, action: str) -> str | None:
     """The state ``action`` leads to from ``state``, or None if not allowed."""
-    return TRANSITIONS.get(state, {}).get(action)
+    return WORKFLOW.next_state(state, action)
 
 
 def allowed_actions(state: str) -> list[str]:
-    return sorted(TRANSITIONS.get(state, {}))
+    """Every action the table allows from ``state``."""
+    return WORKFLOW.table_actions(state)
 
 
 def next_due(state: str, dispatch_due, ship_due):
@@ -114,4 +127,4 @@ def next_due(state: str, dispatch_due, ship_due):
 
 
 def state_label(state: str) -> str:
-    return str(STATE_LABELS.get(state, state))
+    return UnitState.label_of(state)

@@ -253,10 +253,17 @@ def receipt(rma_number):
 @roles_required(*READERS)
 def unit(unit_id):
     """One unit with its whole timeline and the step forms that fit its state."""
-    u = service.get_unit(actor(), unit_id)
+    user = actor()
+    u = service.get_unit(user, unit_id)
     today = local_today()
-    return render_template("repairs/unit.html", unit=u, events=service.timeline(u), today=today,
-                           routes=_routes(), clocks=clocks.clocks(u, today), shipments=service.unit_shipments(u))
+    return _unit_page(user, u, today=today, clocks=clocks.clocks(u, today))
+
+
+def _unit_page(user, u, **extra):
+    # The step forms are the workflow's allowed actions, the rule the services apply.
+    return render_template("repairs/unit.html", unit=u, events=service.timeline(u), routes=_routes(),
+                           shipments=service.unit_shipments(u), allowed=st.WORKFLOW.allowed_actions(u, user),
+                           **extra)
 
 
 def _routes():
@@ -293,9 +300,7 @@ def unit_step(unit_id, step):
             raise ValidationFailed(_("Unknown step."))
     except DomainError as err:
         flash(err.message, "error")
-        return render_template("repairs/unit.html", unit=service.get_unit(user, unit_id),
-                               events=service.timeline(u), today=local_today(), routes=_routes(),
-                               shipments=service.unit_shipments(u)), err.status
+        return _unit_page(user, service.get_unit(user, unit_id), today=local_today()), err.status
     flash(_("Unit %(s)s is now %(state)s.", s=u.serial, state=st.state_label(u.state)), "success")
     return redirect(url_for("repairs.unit", unit_id=u.id))
 

@@ -98,6 +98,21 @@ class Shipment(db.Model):
     lines: Mapped[list[ShipmentLine]] = relationship(
         back_populates="shipment", order_by="ShipmentLine.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_packed(self) -> bool:
+        """Packed, not shipped yet (no waybill reported)."""
+        return self.status == "packed"
+
+    @property
+    def is_shipped(self) -> bool:
+        """On its way."""
+        return self.status == "shipped"
+
+    @property
+    def is_received(self) -> bool:
+        """Arrived and received."""
+        return self.status == "received"
     dealer = relationship("Dealer", lazy="joined")
     office = relationship("Office", lazy="joined")
     vendor = relationship("Vendor", lazy="joined")
@@ -223,6 +238,16 @@ class FreightBill(db.Model):
     findings: Mapped[list[FreightFinding]] = relationship(
         back_populates="bill", order_by="FreightFinding.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def is_open(self) -> bool:
+        """Still being checked: lines may change."""
+        return self.status == "open"
+
+    @property
+    def is_paid(self) -> bool:
+        """Paid: the bill is closed."""
+        return self.status == "paid"
     imported_by = relationship("User", foreign_keys=[imported_by_id])
     paid_by = relationship("User", foreign_keys=[paid_by_id])
 

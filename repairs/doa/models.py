@@ -198,6 +198,11 @@ class DoaHold(db.Model):
     dealer = relationship("Dealer", lazy="joined")
     parcel = relationship("ReturnParcel", lazy="joined")
 
+    @property
+    def is_held(self) -> bool:
+        """Still held: to be turned into a repair or set aside."""
+        return self.status == "held"
+
 
 class DoaTask(db.Model):
     """"Talk to the dealer today" about a DOA problem; a dispute goes to the supervisor (B.2).

@@ -1,7 +1,8 @@
 """DOA rules (DOMAIN.md B, manual ch. 3 二.3): apply first, ship after; replacement or refund.
 
-Every state change goes through :func:`_transition`: it checks the acting
-user's department role (``states.ACTION_ROLES``), applies the table in
+Every state change goes through :func:`_transition` and the workflow core's
+``WORKFLOW.apply`` (:mod:`core.workflow`): it checks the acting user's department
+role (``states.ACTION_ROLES``), applies the table in
 :mod:`repairs.doa.states` with a guarded UPDATE (``... WHERE state = :expected``)
 so two people acting at once cause exactly one transition, and appends a
 :class:`DoaEvent` in the same transaction. Services only flush.
@@ -19,8 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, func, insert, or_, select, text, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, false, func, or_, select, text, update
 
 from core.codes import normalise_serial
 from core.accounts.roles import DEPARTMENT_ROLES, HQ_ROLES, Role
@@ -94,10 +94,6 @@ def require_role(actor, *roles) -> None:
         raise Forbidden(_("Sign in first."))
     if not actor.has_role(*roles):
         raise Forbidden(_("Your role does not allow this step."))
-
-
-def _may(actor, action: str) -> bool:
-    return actor is not None and actor.has_role(*st.ACTION_ROLES[action])
 
 
 MAX_ID = 2**31 - 1
@@ -197,12 +193,12 @@ def timeline(app: DoaApplication) -> list[DoaEvent]:
 
 def allowed_now(app: DoaApplication) -> list[str]:
     """Actions the table allows from the state whose guard also passes now (any role)."""
-    return [a for a in st.allowed_actions(app.state, app.request) if _guard_problem(app, a) is None]
+    return WORKFLOW.possible(app)
 
 
 def allowed_for(actor, app: DoaApplication) -> list[str]:
     """Actions the table allows now, whose guard passes, that ``actor``'s roles also allow (for the buttons)."""
-    return [a for a in allowed_now(app) if _may(actor, a)]
+    return WORKFLOW.allowed_actions(app, actor)
 
 
 # --------------------------------------------------------------------------- guarded actions
@@ -238,15 +234,20 @@ def can_reopen(app: DoaApplication) -> bool:
     return app.state == st.REFUSED and disputed_refusal(app) is not None
 
 
-def _guard_problem(app: DoaApplication, action: str) -> str | None:
-    """Why a table-allowed ``action`` may not happen now (None: it may)."""
+def _guard_problem(app: DoaApplication, action: str):
+    """Why a table-allowed ``action`` may not happen now (None: it may), with the 409's extras."""
     if action == "close" and not can_close(app):
+        missing = closing_papers_missing(app)
         return _("%(n)s cannot close yet: missing %(m)s. The supervisor can waive them with a reason.",
-                 n=app.number, m=", ".join(str(st.PAPER_LABELS[m]) for m in closing_papers_missing(app)))
+                 n=app.number, m=", ".join(str(st.PAPER_LABELS[m]) for m in missing)), {"missing": missing}
     if action == "reopen" and not can_reopen(app):
         return _("%(n)s can be reopened only when the dealer disputes the refusal and the supervisor settles "
                  "it in the dealer's favour.", n=app.number)
     return None
+
+
+# Every change of a case goes through this: the table, its roles and the papers guard.
+WORKFLOW = st.WORKFLOW.guarded(_guard_problem)
 
 
 # --------------------------------------------------------------------------- overdue
@@ -289,54 +290,27 @@ def overdue_rows(actor=None, *, today: date | None = None) -> list[dict]:
 
 def _event(actor, app_id: int, action: str, from_state=None, to_state=None, *, unit_id=None, note="", data=None,
            at=None) -> None:
-    actor_id, actor_name = _who(actor)
-    db.session.execute(insert(DoaEvent.__table__).values(
-        application_id=app_id, unit_id=unit_id, action=action, from_state=from_state, to_state=to_state,
-        actor_id=actor_id, actor_name=actor_name, at=at or utcnow(), note=(note or "")[:500], data=data or {},
-    ))
+    """A history row of a case (a transition's row is written by ``WORKFLOW.apply``)."""
+    st.WORKFLOW.event(actor, action, from_state, to_state, note=note, data=data, at=at,
+                      application_id=app_id, unit_id=unit_id)
 
 
 def _invalid(app: DoaApplication, action: str) -> InvalidTransition:
     # What may happen now: the table's steps whose guard passes (as the buttons show).
-    allowed = allowed_now(app)
-    return InvalidTransition(
-        _("%(n)s is %(state)s; it cannot be “%(action)s”. Allowed next: %(allowed)s.",
-          n=app.number, state=st.state_label(app.state), action=st.action_label(action),
-          allowed=", ".join(st.action_label(a) for a in allowed) or _("nothing (finished)")),
-        current=app.state, allowed=allowed, number=app.number,
-    )
+    return WORKFLOW.invalid(app, action)
 
 
 def _transition(actor, app: DoaApplication, action: str, *, note: str = "", data: dict | None = None,
                 at: datetime | None = None, **values) -> DoaApplication:
-    """Apply ``action`` to ``app`` exactly once, or raise Forbidden / InvalidTransition.
+    """Apply ``action`` to ``app`` exactly once (``WORKFLOW.apply``), or raise Forbidden / InvalidTransition.
 
     The role check comes first: someone without the department's role is told
-    so whatever the state. The UPDATE is guarded by the state we read; if
-    someone else moved the application first, we reload and report its state.
+    so whatever the state; then the office; then the workflow core's checks and
+    guarded UPDATE.
     """
-    require_role(actor, *st.ACTION_ROLES[action])
+    WORKFLOW.check_role(actor, action)
     ensure_access(actor, app.office_id)
-    db.session.flush()
-    current = app.state
-    if action not in st.allowed_actions(current, app.request):
-        raise _invalid(app, action)
-    problem = _guard_problem(app, action)
-    if problem:
-        raise Conflict(problem, current_state=current, allowed=allowed_now(app),
-                       missing=closing_papers_missing(app) if action == "close" else [])
-    target = st.next_state(current, action)
-    now = at or utcnow()
-    values = {"state": target, "updated_at": now, **values}
-    table = DoaApplication.__table__
-    result = db.session.execute(update(table).where(table.c.id == app.id, table.c.state == current).values(**values))
-    if result.rowcount != 1:
-        db.session.refresh(app)
-        raise _invalid(app, action)
-    for key, value in values.items():
-        set_committed_value(app, key, value)
-    _event(actor, app.id, action, current, target, note=note, data=data, at=now)
-    return app
+    return WORKFLOW.apply(actor, app, action, note=note, data=data, at=at, **values)
 
 
 def serialise_on(key: str) -> None:
@@ -1414,6 +1388,10 @@ def _reopen(actor, app: DoaApplication, task: DoaTask, note: str, now: datetime)
 
 
 # --------------------------------------------------------------------------- scan station
+
+# Scan answers that refuse the unit as a DOA (the receive station shows them as bad news).
+REFUSED_SCANS = frozenset({"refused", "not_approved"})
+
 
 def _scan_result(status: str, message: str, *, app=None, unit=None, hold=None, context=None, **extra) -> dict:
     out = {"ok": True, "status": status, "message": message, "context": context,

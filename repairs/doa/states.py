@@ -1,8 +1,8 @@
 """The DOA application life cycle as ONE explicit transition table.
 
-``TRANSITIONS[state][action] -> next state``. Only :mod:`repairs.doa.service`
-applies it; anything not in the table is an :class:`core.errors.InvalidTransition`
-(409, with the current state and the allowed actions). ``ACTION_ROLES`` says
+``TRANSITIONS[state][action] -> next state``, declared as a :class:`core.workflow.Workflow`
+(``WORKFLOW``). Only :mod:`repairs.doa.service` applies it; anything not in the table is an
+:class:`core.errors.InvalidTransition` (409, with the current state and the allowed actions). ``ACTION_ROLES`` says
 which role performs each action, so a department's step is refused to anyone
 without that department's role (admins pass every check).
 
@@ -14,24 +14,47 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from core.accounts.roles import Role
+from core.workflow import LabelledEnum, Workflow
 
-SUBMITTED = "submitted"                    # applied, waiting for both departments
-CHANNEL_APPROVED = "channel_approved"      # channel said yes, product still to decide
-PRODUCT_APPROVED = "product_approved"      # product said yes, channel still to decide
-APPROVED = "approved"                      # the dealer may ship the unit(s)
-REFUSED = "refused"                        # a department refused: not a DOA
-CANCELLED = "cancelled"                    # withdrawn before the unit arrived
-RECEIPT_PROBLEM = "receipt_problem"        # arrived, but not as applied (dealer task open)
-DISPUTED = "disputed"                      # the dealer disagrees; the supervisor settles
-REJECTED = "rejected"                      # not accepted as a DOA after the check
-RECEIVED = "received"                      # accepted on receipt; replacement clock runs
-REPLACEMENT_READY = "replacement_ready"    # purchasing repaired or swapped the unit(s)
-REPLACEMENT_SHIPPED = "replacement_shipped"  # the finished-goods store shipped it
-REFUND_PRODUCT_APPROVED = "refund_product_approved"
-REFUND_FINANCE_APPROVED = "refund_finance_approved"
-REFUNDED = "refunded"                      # commerce issued the sales return / credit
-REFUND_REFUSED = "refund_refused"          # product or finance refused the refund
-CLOSED = "closed"                          # outcome done and the papers complete (or waived)
+
+class DoaState(LabelledEnum):
+    """Where a DOA application is in its life cycle; each member carries its words."""
+
+    SUBMITTED = "submitted", _l("waiting for approval")  # applied, waiting for both departments
+    # channel said yes, product still to decide
+    CHANNEL_APPROVED = "channel_approved", _l("channel approved, product to decide")
+    # product said yes, channel still to decide
+    PRODUCT_APPROVED = "product_approved", _l("product approved, channel to decide")
+    APPROVED = "approved", _l("approved: dealer may ship")  # the dealer may ship the unit(s)
+    REFUSED = "refused", _l("refused")  # a department refused: not a DOA
+    CANCELLED = "cancelled", _l("cancelled")  # withdrawn before the unit arrived
+    # arrived, but not as applied (dealer task open)
+    RECEIPT_PROBLEM = "receipt_problem", _l("receipt problem: talk to the dealer")
+    # the dealer disagrees; the supervisor settles
+    DISPUTED = "disputed", _l("disputed: supervisor to settle")
+    REJECTED = "rejected", _l("not accepted as DOA")  # not accepted as a DOA after the check
+    RECEIVED = "received", _l("received")  # accepted on receipt; replacement clock runs
+    # purchasing repaired or swapped the unit(s)
+    REPLACEMENT_READY = "replacement_ready", _l("replacement ready")
+    # the finished-goods store shipped it
+    REPLACEMENT_SHIPPED = "replacement_shipped", _l("replacement shipped")
+    REFUND_PRODUCT_APPROVED = "refund_product_approved", _l("refund: product approved")
+    REFUND_FINANCE_APPROVED = "refund_finance_approved", _l("refund: finance approved")
+    REFUNDED = "refunded", _l("refunded (credit issued)")  # commerce issued the sales return / credit
+    REFUND_REFUSED = "refund_refused", _l("refund refused")  # product or finance refused the refund
+    CLOSED = "closed", _l("closed")  # outcome done and the papers complete (or waived)
+
+
+# The old module-level names stay: other code and stored rows use them.
+SUBMITTED, CHANNEL_APPROVED, PRODUCT_APPROVED, APPROVED = (
+    DoaState.SUBMITTED, DoaState.CHANNEL_APPROVED, DoaState.PRODUCT_APPROVED, DoaState.APPROVED)
+REFUSED, CANCELLED, RECEIPT_PROBLEM, DISPUTED = (
+    DoaState.REFUSED, DoaState.CANCELLED, DoaState.RECEIPT_PROBLEM, DoaState.DISPUTED)
+REJECTED, RECEIVED, REPLACEMENT_READY, REPLACEMENT_SHIPPED = (
+    DoaState.REJECTED, DoaState.RECEIVED, DoaState.REPLACEMENT_READY, DoaState.REPLACEMENT_SHIPPED)
+REFUND_PRODUCT_APPROVED, REFUND_FINANCE_APPROVED, REFUNDED, REFUND_REFUSED = (
+    DoaState.REFUND_PRODUCT_APPROVED, DoaState.REFUND_FINANCE_APPROVED, DoaState.REFUNDED, DoaState.REFUND_REFUSED)
+CLOSED = DoaState.CLOSED
 
 TRANSITIONS: dict[str, dict[str, str]] = {
     SUBMITTED: {"channel_approve": CHANNEL_APPROVED, "product_approve": PRODUCT_APPROVED,
@@ -96,25 +119,7 @@ ACTION_ROLES: dict[str, tuple] = {
     "reopen": (Role.SUPERVISOR,),
 }
 
-STATE_LABELS = {
-    SUBMITTED: _l("waiting for approval"),
-    CHANNEL_APPROVED: _l("channel approved, product to decide"),
-    PRODUCT_APPROVED: _l("product approved, channel to decide"),
-    APPROVED: _l("approved: dealer may ship"),
-    REFUSED: _l("refused"),
-    CANCELLED: _l("cancelled"),
-    RECEIPT_PROBLEM: _l("receipt problem: talk to the dealer"),
-    DISPUTED: _l("disputed: supervisor to settle"),
-    REJECTED: _l("not accepted as DOA"),
-    RECEIVED: _l("received"),
-    REPLACEMENT_READY: _l("replacement ready"),
-    REPLACEMENT_SHIPPED: _l("replacement shipped"),
-    REFUND_PRODUCT_APPROVED: _l("refund: product approved"),
-    REFUND_FINANCE_APPROVED: _l("refund: finance approved"),
-    REFUNDED: _l("refunded (credit issued)"),
-    REFUND_REFUSED: _l("refund refused"),
-    CLOSED: _l("closed"),
-}
+STATE_LABELS = DoaState.labels()
 
 ACTION_LABELS = {
     "channel_approve": _l("channel: approve"),
@@ -161,14 +166,33 @@ PAPER_LABELS = {"sales_signoff": _l("the sales head's sign-off"),
                 "signed_scan": _l("the scanned signed application")}
 
 
+def _available(app) -> set[str]:
+    """The steps open to an application given what the dealer asked for."""
+    if app.request == "replacement":
+        return set(ACTION_ROLES) - REFUND_ACTIONS
+    if app.request == "refund":
+        return set(ACTION_ROLES) - REPLACEMENT_ACTIONS
+    return set(ACTION_ROLES)
+
+
+# The table with its role guards; the guard that reads the case's papers is attached in
+# repairs.doa.service (``WORKFLOW.guarded(...)``), which every change goes through.
+WORKFLOW = Workflow(
+    states=DoaState, transitions=TRANSITIONS, action_labels=ACTION_LABELS,
+    event_model="repairs.doa.models:DoaEvent",
+    event_values=lambda app: {"application_id": app.id},
+    name_attr="number", roles=ACTION_ROLES, available=_available,
+)
+
+
 def next_state(state: str, action: str) -> str | None:
     """The state ``action`` leads to from ``state``, or None if not allowed."""
-    return TRANSITIONS.get(state, {}).get(action)
+    return WORKFLOW.next_state(state, action)
 
 
 def allowed_actions(state: str, request: str | None = None) -> list[str]:
     """Actions the table allows from ``state`` (for the dealer's ``request`` if given)."""
-    actions = set(TRANSITIONS.get(state, {}))
+    actions = set(WORKFLOW.table_actions(state))
     if request == "replacement":
         actions -= REFUND_ACTIONS
     elif request == "refund":
@@ -177,7 +201,7 @@ def allowed_actions(state: str, request: str | None = None) -> list[str]:
 
 
 def state_label(state: str) -> str:
-    return str(STATE_LABELS.get(state, state))
+    return DoaState.label_of(state)
 
 
 def action_label(action: str) -> str:

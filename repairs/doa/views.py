@@ -353,7 +353,10 @@ def receive_station():
             if err.status == 403:
                 raise
             error, status = err.message, err.status
-    return render_template("doa/receive.html", result=result, error=error, context=context), status
+    # A scan the station refuses as DOA is shown as bad news.
+    refused = result is not None and result["status"] in service.REFUSED_SCANS
+    return render_template("doa/receive.html", result=result, result_refused=refused, error=error,
+                           context=context), status
 
 
 # --------------------------------------------------------------------------- holds

@@ -93,7 +93,7 @@ def _everything_late(app, world, make_user):  # noqa: F811
         service.complete_receipt(None, parcel, at=at(MON, 11))
         u1 = parcel.units[0]
         service.inspect_unit(None, u1, at=at(MON, 10))
-        service._transition(None, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
+        service.st.WORKFLOW.apply(None, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
                             factory_due=clocks.factory_due(MON, u1.route))
         # A DOA replacement packed at the factory on 11-02 and never reported.
         late = create_shipment(get_user("clerk1"), leg="fg_dealer", dealer_id=world.dealer_bj, paying_account="sales",
@@ -222,7 +222,7 @@ def test_a_taiwan_unit_away_too_long_is_chased_to_the_repairer(app, world, make_
                                        at=at(sent, 8))
         unit = service.receive_unit(None, "TW-1", parcel, at=at(sent, 9))
         service.inspect_unit(None, unit, route_code="TW", at=at(sent, 10))
-        service._transition(None, unit, "dispatch", at=at(sent, 15), dispatched_at=at(sent, 15),
+        service.st.WORKFLOW.apply(None, unit, "dispatch", at=at(sent, 15), dispatched_at=at(sent, 15),
                             factory_due=clocks.factory_due(sent, unit.route))
         db.session.commit()
         due = unit.factory_due

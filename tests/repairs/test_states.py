@@ -35,7 +35,7 @@ def test_transition_table(ctx, world, state, action):
     before = db.session.scalar(select(db.func.count(RepairEvent.id)).where(RepairEvent.unit_id == unit.id))
     if expected is None:
         with pytest.raises(InvalidTransition) as info:
-            service._transition(None, unit, action)
+            st.WORKFLOW.apply(None, unit, action)
         assert info.value.extra["current_state"] == state
         assert info.value.extra["allowed"] == sorted(st.TRANSITIONS[state])
         db.session.refresh(unit)
@@ -43,7 +43,7 @@ def test_transition_table(ctx, world, state, action):
         after = db.session.scalar(select(db.func.count(RepairEvent.id)).where(RepairEvent.unit_id == unit.id))
         assert after == before
     else:
-        service._transition(None, unit, action)
+        st.WORKFLOW.apply(None, unit, action)
         db.session.expire_all()
         assert db.session.get(type(unit), unit.id).state == expected
         last = service.last_event(unit.id)

@@ -58,7 +58,7 @@ def _overdue_world(app, world):
         u1 = parcel.units[0]
         service.inspect_unit(None, u1, at=at(MON, 10))
         # Put U1 at the factory directly (the shipment is not what this test is about).
-        service._transition(None, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
+        service.st.WORKFLOW.apply(None, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
                             factory_due=clocks.factory_due(MON, u1.route))
         db.session.commit()
         assert db.session.get(RepairUnit, u1.id).ship_due == date(2026, 11, 11)
