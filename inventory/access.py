@@ -6,9 +6,8 @@ never the location's or the office's code) and its own region's dealers. HQ staf
 move none. Every service that posts a movement, a shipment leg, a swap or a
 receipt asks here, so a page and the API obey the same rule.
 
-``SYSTEM`` is the principal of work no person starts (demo loading, migrations,
-internal postings): it passes every check. ``actor=None`` at the ledger still
-means the same, for the callers written before the system principal existed.
+``SYSTEM`` (:mod:`core.authz`) is the principal of work no person starts (demo
+loading, migrations, internal postings): it passes every check.
 """
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
+from core.authz import SYSTEM, SystemPrincipal, is_system, signed_in  # noqa: F401 (the ledger's callers import them here)
 from core.directory.models import Dealer, Office
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.extensions import db
@@ -26,31 +26,6 @@ MAX_ID = 2**62
 # Places outside any office that an office's own stock passes through: a parcel
 # in transit to or from it, a dealer it swaps with.
 OFFICE_NEUTRAL_KINDS = frozenset({TRANSIT, DEALER})
-
-
-class SystemPrincipal:
-    """The acting principal of work that no signed-in person starts; passes every check."""
-
-    id = None
-    username = "system"
-    office_id = None
-    roles = frozenset({Role.ADMIN})
-    is_hq = True
-    is_system = True
-
-    def has_role(self, *roles) -> bool:
-        return True
-
-    def __repr__(self) -> str:
-        return "<SystemPrincipal>"
-
-
-SYSTEM = SystemPrincipal()
-
-
-def is_system(actor) -> bool:
-    """True for the system principal."""
-    return getattr(actor, "is_system", False) is True
 
 
 def is_hq_actor(actor) -> bool:
@@ -69,9 +44,7 @@ def office_of_actor(actor) -> int | None:
     return None
 
 
-def _signed_in(actor) -> None:
-    if actor is None:
-        raise Forbidden(_("Sign in first."))
+_signed_in = signed_in
 
 
 def ensure_location_writable(actor, location: Location) -> None:

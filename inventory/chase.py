@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import chase
-from core.accounts.scope import visible_office_id
+from core.authz import scope_to_office
 from core.calendar import SHANGHAI
 from core.directory.models import Office
 from core.extensions import db
@@ -64,15 +64,12 @@ def _words(office: str, week: tuple[date, date] | None, month: tuple[date, date]
     return _("%(office)s: %(missing)s", office=office, missing="; ".join(parts))
 
 
-def overdue_count_items(today: date, actor=None):
+def overdue_count_items(today: date, actor):
     """Offices holding spares whose last ended week (or month) has no count."""
     stmt = (select(Office).where(Office.active.is_(True),
                                  Office.id.in_(select(Location.office_id).where(Location.active.is_(True))))
             .order_by(Office.code))
-    if actor is not None:
-        limit = visible_office_id(actor)
-        if limit is not None:
-            stmt = stmt.where(Office.id == limit)
+    stmt = scope_to_office(stmt, actor, Office.id)
     offices = list(db.session.scalars(stmt))
     if not offices:
         return

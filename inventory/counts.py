@@ -48,6 +48,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, literal, or_, select, union, union_all
 
 from core.accounts.roles import Role
+from core.authz import require
 from core.accounts.scope import visible_office_id
 from core.calendar import SHANGHAI, local_day, local_today
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -777,7 +778,7 @@ def _transition(count: StockCount, expected: tuple[str, ...], new: str, **values
 
 def request_recount(actor, count: StockCount, note: str = "") -> StockCount:
     """The supervisor asks for a recount of a submitted count (their note is shown to the office)."""
-    service._require(actor, Role.SUPERVISOR)
+    require(actor, Role.SUPERVISOR)
     if count.status != SUBMITTED:
         raise InvalidTransition(_("Only a submitted count can be sent back for a recount."), current=count.status,
                                 allowed=[SUBMITTED])
@@ -954,7 +955,7 @@ def accept_count(actor, count: StockCount, *, confirm_relocations: bool = False)
     counts still waiting. The office (or party) liable is charged the value
     written off; units taken from elsewhere are that location's loss.
     """
-    service._require(actor, Role.SUPERVISOR)
+    require(actor, Role.SUPERVISOR)
     if count.status == RECOUNT_REQUIRED:
         raise Conflict(_("Count %(n)s must be recounted before acceptance. %(why)s", n=count.number,
                          why=recount_message(count)), code="recount_required")

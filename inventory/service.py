@@ -15,6 +15,7 @@ from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
+from core.authz import can_see_office, require, require_office, scope_to_office
 from core.accounts.scope import ensure_office_access, visible_office_id
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
@@ -88,7 +89,7 @@ def list_parts(*, active_only: bool = True, vendor_managed: bool | None = None) 
 def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_managed: bool = False,
                 serialized: bool = False, unit_cost=0, vendor_id: int | None = None) -> Part:
     """Add a part to the catalogue (supervisors and admins)."""
-    _require(actor, Role.SUPERVISOR)
+    require(actor, Role.SUPERVISOR)
     errors = {}
     sku = (sku or "").strip()
     if not sku or len(sku) > 60 or any(ch.isspace() for ch in sku):
@@ -181,7 +182,7 @@ def get_location(location_id: int) -> Location:
 
 def create_bin(actor, *, parent: Location, code: str, name: str) -> Location:
     """A shelf or bin under a physical location, with its own scannable code."""
-    _require(actor, Role.SUPERVISOR, Role.CLERK)
+    require(actor, Role.SUPERVISOR, Role.CLERK)
     code = (code or "").strip().upper()
     if not code or len(code) > 40 or any(ch.isspace() for ch in code):
         raise ValidationFailed(_("The bin is not valid."), errors={"code": [_("A code is 1-40 characters without spaces.")]})
@@ -196,25 +197,14 @@ def create_bin(actor, *, parent: Location, code: str, name: str) -> Location:
 
 def visible_locations(actor) -> list[Location]:
     """The locations this user may see: an office user only their office's."""
-    limit = visible_office_id(actor)
     stmt = select(Location).where(Location.active.is_(True)).order_by(Location.kind, Location.code)
-    if limit is not None:
-        stmt = stmt.where(Location.office_id == limit)
+    stmt = scope_to_office(stmt, actor, Location.office_id)
     return list(db.session.scalars(stmt))
 
 
 def ensure_location_access(actor, location: Location) -> None:
     """Office users may touch only their own office's locations (403 otherwise)."""
-    limit = visible_office_id(actor)
-    if limit is not None and location.office_id != limit:
-        raise Forbidden(_("This stock belongs to another office."))
-
-
-def _require(actor, *roles) -> None:
-    if actor is None:
-        raise Forbidden(_("Sign in first."))
-    if not actor.has_role(*roles):
-        raise Forbidden(_("Your role does not allow this."))
+    require_office(actor, location.office_id, message=_("This stock belongs to another office."))
 
 
 # --- posting -------------------------------------------------------------------------------
@@ -349,9 +339,9 @@ def post_movement(*, actor, part: Part, from_location: Location, to_location: Lo
         raise ValidationFailed(_("A movement cannot be dated in the future."), errors={"at": [_("In the future.")]})
     elif at < now - CLOCK_SKEW:
         _refuse_before_accepted_count(at, from_location, to_location)
-    if actor is not None:
-        # The ledger's door: whoever calls, an office user never touches another office's or HQ's stock.
-        access.ensure_movement_allowed(actor, from_location, to_location)
+    # The ledger's door: whoever calls, an office user never touches another office's or HQ's stock;
+    # nobody (None) posts nothing (internal postings act as core.authz.SYSTEM).
+    access.ensure_movement_allowed(actor, from_location, to_location)
     for loc in (from_location, to_location):
         if not loc.active:
             raise ValidationFailed(_("Location %(code)s is closed.", code=loc.code), errors={"location": [loc.code]})
@@ -419,8 +409,7 @@ def get_movement(actor, movement_id: int) -> Movement:
     movement = by_id(Movement, movement_id)
     if movement is None:
         raise NotFound(_("No movement %(id)s.", id=movement_id))
-    limit = visible_office_id(actor)
-    if limit is not None and limit not in (movement.from_location.office_id, movement.to_location.office_id):
+    if not any(can_see_office(actor, loc.office_id) for loc in (movement.from_location, movement.to_location)):
         raise Forbidden(_("This movement belongs to another office."))
     return movement
 
@@ -429,14 +418,14 @@ def record_movement(actor, *, sku: str, from_code: str, to_code: str, quantity: 
                     reason: str, note: str = "", ref_type: str | None = None, ref_id: int | None = None,
                     at: datetime | None = None) -> Movement:
     """A manual movement by HQ staff (receipts, transfers, scrapping), by SKU and location codes."""
-    _require(actor, Role.CLERK, Role.SUPERVISOR)
+    require(actor, Role.CLERK, Role.SUPERVISOR)
     return post_movement(actor=actor, part=part_by_sku(sku), from_location=location_by_code(from_code),
                          to_location=location_by_code(to_code), quantity=quantity, serial=serial, reason=reason,
                          note=note, ref_type=ref_type, ref_id=ref_id, at=at)
 
 
 def reverse_by_id(actor, movement_id: int, note: str = "") -> Movement:
-    _require(actor, Role.CLERK, Role.SUPERVISOR)
+    require(actor, Role.CLERK, Role.SUPERVISOR)
     return reverse_movement(actor, get_movement(actor, movement_id), note=note)
 
 
@@ -453,9 +442,7 @@ def balances_query(actor, *, location_id: int | None = None, sku: str | None = N
     """A select of (Balance) rows the user may see, for a list page or the API."""
     stmt = (select(Balance).join(Location, Location.id == Balance.location_id).join(Part, Part.id == Balance.part_id)
             .order_by(Location.code, Part.sku))
-    limit = visible_office_id(actor)
-    if limit is not None:
-        stmt = stmt.where(Location.office_id == limit)
+    stmt = scope_to_office(stmt, actor, Location.office_id)
     if location_id:
         stmt = stmt.where(Balance.location_id == location_id)
     if sku:

@@ -26,7 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_, select
 
 from core.accounts.roles import Role
-from core.accounts.scope import ensure_office_access, visible_office_id
+from core.authz import require, require_office, scope_to_office
 from core.calendar import is_working_day, local_today
 from core.directory.models import Dealer, Office
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -133,7 +133,7 @@ def _lines_from_skus(lines) -> list[tuple[Part, int]]:
 
 def _office_actor_may(actor, office_id: int) -> None:
     """Office users act only for their own office; department approvers not at all."""
-    ensure_office_access(actor, office_id)
+    require_office(actor, office_id)
     if not access.is_hq_actor(actor) and access.office_of_actor(actor) != office_id:
         raise Forbidden(_("Your role does not allow this."))
 
@@ -191,15 +191,12 @@ def get_request(actor, request_id: int) -> SpareRequest:
     req = service.by_id(SpareRequest, request_id)
     if req is None:
         raise NotFound(_("No spare request %(id)s.", id=request_id))
-    ensure_office_access(actor, req.office_id)
+    require_office(actor, req.office_id)
     return req
 
 
 def requests_query(actor, *, status: str | None = None, office_id: int | None = None):
-    stmt = select(SpareRequest).order_by(SpareRequest.id.desc())
-    limit = visible_office_id(actor)
-    if limit is not None:
-        stmt = stmt.where(SpareRequest.office_id == limit)
+    stmt = scope_to_office(select(SpareRequest).order_by(SpareRequest.id.desc()), actor, SpareRequest.office_id)
     if office_id:
         stmt = stmt.where(SpareRequest.office_id == office_id)
     if status:
@@ -209,10 +206,7 @@ def requests_query(actor, *, status: str | None = None, office_id: int | None = 
 
 def _step(actor, req: SpareRequest, action: str) -> None:
     """Refuse a step the actor's role may not take (403) or the request's state does not allow (409)."""
-    if actor is None:
-        raise Forbidden(_("Sign in first."))
-    if not actor.has_role(*ACTION_ROLES[action]):
-        raise Forbidden(_("Your role does not allow this."))
+    require(actor, *ACTION_ROLES[action])
     if action in ("cancel", "edit", "receive"):
         _office_actor_may(actor, req.office_id)
     if action not in REQUEST_ACTIONS.get(req.status, ()):
@@ -595,7 +589,7 @@ def ship_year_end_return(actor, ret: OfficeReturn) -> OfficeReturn:
 
 def receive_year_end_return(actor, ret: OfficeReturn) -> OfficeReturn:
     """HQ checks the return in: good spares to the HQ store, defectives to its defective bin."""
-    service._require(actor, Role.CLERK, Role.SUPERVISOR)
+    require(actor, Role.CLERK, Role.SUPERVISOR)
     _return_step(actor, ret, "receive")
     guarded_transition(ret, expected=[SHIPPED], to=RECEIVED, label=return_status_label, received_at=utcnow())
     transit, hq = service.system_location(TRANSIT), service.system_location(HQ_STORE)
@@ -612,13 +606,9 @@ def get_return(actor, return_id: int) -> OfficeReturn:
     ret = service.by_id(OfficeReturn, return_id)
     if ret is None:
         raise NotFound(_("No office return %(id)s.", id=return_id))
-    ensure_office_access(actor, ret.office_id)
+    require_office(actor, ret.office_id)
     return ret
 
 
 def returns_query(actor):
-    stmt = select(OfficeReturn).order_by(OfficeReturn.id.desc())
-    limit = visible_office_id(actor)
-    if limit is not None:
-        stmt = stmt.where(OfficeReturn.office_id == limit)
-    return stmt
+    return scope_to_office(select(OfficeReturn).order_by(OfficeReturn.id.desc()), actor, OfficeReturn.office_id)

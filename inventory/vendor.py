@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
+from core.authz import require
 from core import sheets
 from core.calendar import SHANGHAI, local_today
 from core.directory.models import Vendor
@@ -43,7 +44,7 @@ def hq_defectives():
 def receive_vendor_defective(actor, *, sku: str, serial: str | None = None, quantity: int = 1,
                              ref_type: str | None = None, ref_id: int | None = None):
     """A dealer's defective unit of a vendor-managed part arrives at HQ and joins the next batch."""
-    service._require(actor, Role.CLERK, Role.SUPERVISOR)
+    require(actor, Role.CLERK, Role.SUPERVISOR)
     part = service.part_by_sku(sku)
     if not part.vendor_managed:
         raise ValidationFailed(_("%(sku)s is not a vendor-managed part.", sku=sku), errors={"sku": [sku]})
@@ -54,7 +55,7 @@ def receive_vendor_defective(actor, *, sku: str, serial: str | None = None, quan
 
 def build_batch(actor, *, vendor_id: int, month: str | None = None) -> VendorBatch:
     """The monthly batch: every defective of the vendor's parts held at HQ goes to the vendor."""
-    service._require(actor, Role.CLERK, Role.SUPERVISOR)
+    require(actor, Role.CLERK, Role.SUPERVISOR)
     if service.by_id(Vendor, vendor_id) is None:
         raise NotFound(_("No vendor %(id)s.", id=vendor_id))
     month = month or local_today().strftime("%Y-%m")
@@ -95,7 +96,7 @@ def check_in_batch(actor, batch: VendorBatch, *, received: list[dict], note: str
     ``received``: [{"sku", "quantity", "serials": [...]}]; parts not in the
     batch are refused. Posts vendor -> factory shipping dept.
     """
-    service._require(actor, Role.CLERK, Role.SUPERVISOR)
+    require(actor, Role.CLERK, Role.SUPERVISOR)
     if batch.status != SHIPPED:
         raise InvalidTransition(_("Batch %(n)s is already checked in.", n=batch.number), current=batch.status,
                                 allowed=[SHIPPED])
@@ -202,7 +203,7 @@ def submit_statement(actor, *, week_start: date, rows: list[dict]) -> ShippingSt
     Rows: day (YYYY-MM-DD), direction (in|out), sku, quantity, serial,
     reference. Bad rows are named with their line number; nothing is saved.
     """
-    service._require(actor, Role.CLERK, Role.SUPERVISOR)
+    require(actor, Role.CLERK, Role.SUPERVISOR)
     if week_start.weekday() != 0:
         raise ValidationFailed(_("A week starts on a Monday."), errors={"week_start": [week_start.isoformat()]})
     if db.session.scalar(select(ShippingStatement.id).where(ShippingStatement.week_start == week_start)):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
+from core.authz import require
 from core import sheets
 from core.accounts.scope import visible_office_id
 from core.calendar import local_today
@@ -510,8 +511,7 @@ def batch_detail(batch_id):
     batch = vendor.get_batch(batch_id)
     if request.method == "POST":
         back = url_for(".batch_detail", batch_id=batch_id)
-        if not actor().has_role(Role.CLERK, Role.SUPERVISOR):
-            raise Forbidden(_("Your role does not allow this."))
+        require(actor(), Role.CLERK, Role.SUPERVISOR)  # before the form is read; the service checks it again
         try:
             received = []
             for line in batch.lines:

@@ -40,8 +40,9 @@ from sqlalchemy import select
 
 from core.accounts.models import User
 from core.accounts.roles import Role
+from core.authz import require
 from core.accounts.service import user_by_id
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.extensions import db
 from core.locking import guarded_transition, lock_row
 from core.types import utcnow
@@ -84,8 +85,7 @@ def _field_error(field: str, message: str) -> ValidationFailed:
 
 
 def _require_admin(actor) -> None:
-    if actor is None or not actor.has_role(*ADMIN_ROLES):
-        raise Forbidden(_("Only an administrator can set up printers."))
+    require(actor, *ADMIN_ROLES, message=_("Only an administrator can set up printers."))
 
 
 def printers(*, active_only: bool = True) -> list[Printer]:

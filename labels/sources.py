@@ -19,8 +19,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.accounts.roles import Role
+from core.authz import require
 from core.calendar import local_day
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from labels.render import LabelSpec
 from repairs.notices import DATA_WIPE
 
@@ -45,10 +46,7 @@ DATA_WIPE_NOTICE = DATA_WIPE.label
 
 
 def _require(actor, *roles) -> None:
-    if actor is None:
-        raise Forbidden(_("Sign in first."))
-    if not actor.has_role(*roles):
-        raise Forbidden(_("Your role does not allow printing these labels."))
+    require(actor, *roles, message=_("Your role does not allow printing these labels."))
 
 
 def _day(moment) -> str:

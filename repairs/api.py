@@ -20,9 +20,8 @@ from repairs.outcomes import TERMS
 
 blp = Blueprint("repairs_api", __name__, url_prefix="/api/v1/repairs", description="After-sales repairs (RMA)")
 
-HANDS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)          # physical steps
-DESK = (Role.SERVICE, Role.SUPERVISOR)                        # parcels, tasks
-READERS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+# The roles the services themselves check (repairs.service), named once.
+HANDS, DESK, READERS = service.HANDS, service.DESK, service.READERS
 
 
 class RepairParcelPageSchema(PageSchema):

@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from core.accounts.scope import visible_office_id
+from core.authz import scope_to_office
 from core.codes import normalise_code
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
@@ -78,9 +78,7 @@ def open_boxes(actor, *, leg: str | None = None) -> list[Shipment]:
     stmt = select(Shipment).where(Shipment.box_key.is_not(None), Shipment.status == "packed")
     if leg:
         stmt = stmt.where(Shipment.leg == leg)
-    limit = visible_office_id(actor)
-    if limit is not None:
-        stmt = stmt.where(Shipment.office_id == limit)
+    stmt = scope_to_office(stmt, actor, Shipment.office_id)
     return list(db.session.scalars(stmt.order_by(Shipment.id)))
 
 

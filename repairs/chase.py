@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import chase
-from core.accounts.scope import visible_office_id
+from core.authz import scope_to_office
 from core.extensions import db
 from repairs import clocks
 from repairs import states as st
@@ -50,7 +50,7 @@ def _unit_owner(unit: RepairUnit, late: clocks.LateClock) -> chase.Owner:
     return chase.customer_service()
 
 
-def overdue_repair_items(today: date, actor=None):
+def overdue_repair_items(today: date, actor):
     """Units with a clock run out, each owned by whose clock it is."""
     for unit in overdue_units(actor, today=today):
         late = clocks.late_clock(unit, today)
@@ -82,14 +82,11 @@ def _task_words(kind: str, status: str, rma: str, dealer: str, serial: str | Non
     return text
 
 
-def overdue_task_items(today: date, actor=None):
+def overdue_task_items(today: date, actor):
     """Dealer tasks still waiting after their day: CS (open) or the supervisor (disputed) answers."""
     stmt = (select(DealerTask).where(DealerTask.status.in_(WAITING_TASK_STATUSES), DealerTask.due_on < today)
             .order_by(DealerTask.due_on, DealerTask.id))
-    if actor is not None:
-        limit = visible_office_id(actor)
-        if limit is not None:
-            stmt = stmt.where(DealerTask.office_id == limit)
+    stmt = scope_to_office(stmt, actor, DealerTask.office_id)
     owner = chase.customer_service()
     for task in db.session.scalars(stmt):
         parcel = task.parcel

@@ -22,7 +22,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.accounts.roles import Role
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.authz import require
+from core.errors import NotFound, ValidationFailed
 from core.extensions import db
 from core.locking import hold_in_state
 from repairs.models import SerialPattern
@@ -189,15 +190,15 @@ def patterns() -> list[SerialPattern]:
                                    .order_by(SerialPattern.applies_to, SerialPattern.id)))
 
 
-def _ensure_supervisor(actor) -> None:
-    # The rule lives here so the page and the API cannot drift; no actor is the system (demo, tests).
-    if actor is not None and not actor.has_role(Role.SUPERVISOR):
-        raise Forbidden(_("Only the supervisor changes the serial patterns."))
+def ensure_supervisor(actor) -> None:
+    """Raise Forbidden unless ``actor`` may change the serial patterns (the supervisor, or SYSTEM)."""
+    # The rule lives here so the page and the API cannot drift.
+    require(actor, Role.SUPERVISOR, message=_("Only the supervisor changes the serial patterns."))
 
 
 def add_pattern(actor, *, applies_to: str, mask: str, note: str = "") -> SerialPattern:
     """Add what the serials of a model (or brand, or "*" for units of unknown model) look like."""
-    _ensure_supervisor(actor)
+    ensure_supervisor(actor)
     applies_to, mask = (applies_to or "").strip(), (mask or "").strip().upper()
     errors = {}
     if not applies_to or len(applies_to) > 80:
@@ -217,7 +218,7 @@ def add_pattern(actor, *, applies_to: str, mask: str, note: str = "") -> SerialP
 
 def remove_pattern(actor, pattern_id: int) -> SerialPattern:
     """Stop checking serials against a pattern (the row stays, inactive, for the audit trail)."""
-    _ensure_supervisor(actor)
+    ensure_supervisor(actor)
     row = db.session.get(SerialPattern, pattern_id)
     if row is None or not row.active:
         raise NotFound(_("No such serial pattern."))

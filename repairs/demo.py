@@ -25,13 +25,13 @@ def load_repairs(rng, echo) -> None:
     from core.accounts.service import get_user
     from repairs import prices, service
 
-    clerk, desk = get_user("clerk"), get_user("service")
-    for model in MODELS:
-        prices.add_price(desk, model=model, effective_from=date(2025, 1, 1), amount=rng.choice([60, 80, 120, 150]),
+    clerk, desk, boss = get_user("clerk"), get_user("service"), get_user("supervisor")
+    for model in MODELS:  # the price list is the supervisor's
+        prices.add_price(boss, model=model, effective_from=date(2025, 1, 1), amount=rng.choice([60, 80, 120, 150]),
                          notice="2025 价目表")
-    prices.add_price(desk, model="*", effective_from=date(2025, 1, 1), amount=100, notice="2025 价目表")
+    prices.add_price(boss, model="*", effective_from=date(2025, 1, 1), amount=100, notice="2025 价目表")
     today = local_today()
-    prices.apply_price_notice(desk, effective_from=today - timedelta(days=20), delta=-10,
+    prices.apply_price_notice(boss, effective_from=today - timedelta(days=20), delta=-10,
                               notice="每项维修下降人民币10元整")
     dealers = list(db.session.scalars(select(Dealer).order_by(Dealer.id)))
     shipments_ok = True

@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 
 from core import sheets
 from core.accounts.roles import Role
+from core.authz import require
 from core.calendar import local_day
-from core.errors import Forbidden, ValidationFailed
+from core.errors import ValidationFailed
 from core.extensions import db
 from repairs.models import RepairPrice, RepairUnit
 
@@ -62,8 +63,14 @@ def parse_amount(value, field: str = "amount") -> Decimal:
     return amount
 
 
+def ensure_supervisor(actor) -> None:
+    """Raise Forbidden unless ``actor`` may change prices (the supervisor, or SYSTEM)."""
+    require(actor, Role.SUPERVISOR, message=_("Only the supervisor changes prices."))
+
+
 def add_price(actor, *, model: str, effective_from: date, amount, notice: str = "") -> RepairPrice:
     """Add a price-list line for ``model`` ("*" for every model) from ``effective_from``."""
+    ensure_supervisor(actor)
     model = (model or "").strip()
     if not model or effective_from is None:
         raise ValidationFailed(_("Model and date are required."), errors={"model": [_("Required.")]})
@@ -94,8 +101,7 @@ def import_price_list(actor, content: bytes, filename: str = "") -> list[RepairP
     day, a price that is not an amount of 0 or more with at most two decimals,
     a model priced twice from the same day in the file or already in the list.
     """
-    if actor is None or not actor.has_role(Role.SUPERVISOR):
-        raise Forbidden(_("Only the supervisor changes prices."))
+    ensure_supervisor(actor)
     table = sheets.read_table(content, filename, PRICE_COLUMNS)
     problems: list[tuple[int, str]] = []
     plan: list[tuple[int, str, date, Decimal, str]] = []
@@ -152,6 +158,7 @@ def apply_price_notice(actor, *, effective_from: date, delta, notice: str) -> li
     price already listed for a later day is changed too. Prices never go below
     0. Quotes made before keep their row.
     """
+    ensure_supervisor(actor)
     value = parse_amount(delta, "delta")
     if effective_from is None:
         raise ValidationFailed(_("Give the date as YYYY-MM-DD."), errors={"effective_from": [_("Required.")]})

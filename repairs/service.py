@@ -21,7 +21,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import BuildError
 
 from core import sheets
-from core.accounts import scope
+from core import authz
+from core.accounts.roles import Role
 from core.calendar import local_day, local_today
 from core.codes import normalise_code, normalise_serial
 from core.directory.models import Dealer, RepairRoute
@@ -41,6 +42,14 @@ from repairs.doa.models import DoaApplication, DoaUnit
 from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
 from shipments.models import Shipment, ShipmentLine
 
+# Who may do what in repairs; the pages and the API check the same roles through these functions.
+HANDS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)                  # physical steps
+DESK = (Role.SERVICE, Role.SUPERVISOR)                               # dealer answers, overdue report
+PARCEL_DESK = (Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)           # registering parcels, task lists
+READERS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+# Parcels started at the scan station (ARRIVAL_SOURCE) or from a DOA hold: HQ's hands start them.
+STARTED_BY_SCAN = ("arrival", "doa")
+
 MAX_LINES = 500
 PAID_FINDINGS = ("human_damage", "out_of_warranty")
 FINDINGS = ("human_damage", "no_stock", "out_of_warranty")
@@ -48,18 +57,12 @@ OUTCOMES = ("repaired", "replaced", "unrepairable")
 
 
 def _check_access(actor, office_id) -> None:
-    """Office users touch only their own office's parcels; ``actor=None`` is the system (CLI, demo)."""
-    if actor is not None:
-        scope.ensure_office_access(actor, office_id)
-
-
-def _visible(actor) -> int | None:
-    return None if actor is None else scope.visible_office_id(actor)
+    """Office users touch only their own office's parcels; the CLI and demo act as SYSTEM."""
+    authz.require_office(actor, office_id)
 
 
 def _who(actor) -> tuple[int | None, str]:
-    if actor is None:
-        return None, "system"
+    authz.signed_in(actor)
     return actor.id, actor.username
 
 
@@ -333,6 +336,8 @@ def create_parcel(actor, *, dealer_id: int | None = None, dealer_code: str | Non
     (:mod:`repairs.code_shapes`) is refused. A serial still open on another
     parcel or DOA case is declared all the same: :func:`parcel_warnings` names it.
     """
+    # A parcel that arrived without a list, or a DOA hold handed over, is started by whoever scans it.
+    authz.require(actor, *(HANDS if source in STARTED_BY_SCAN else PARCEL_DESK))
     dealer = None
     if dealer_id is not None:
         dealer = db.session.get(Dealer, dealer_id)
@@ -426,6 +431,7 @@ DOA_SOURCE = "doa"
 
 def start_parcel_at_arrival(actor, dealer_code: str, waybill: str | None = None) -> ReturnParcel:
     """A clerk starts a parcel that arrived without a list (scan the dealer's code)."""
+    authz.require(actor, *HANDS)
     parcel = create_parcel(actor, dealer_code=dealer_code, inbound_waybill=waybill, source=ARRIVAL_SOURCE)
     parcel.arrived_at = utcnow()
     db.session.flush()
@@ -440,6 +446,7 @@ _MARK_ARRIVED = (update(ReturnParcel.__table__)
 
 def mark_parcel_arrived(actor, parcel: ReturnParcel) -> ReturnParcel:
     """Record the parcel's arrival once (its first scan); the ``arrive`` event is its history."""
+    authz.require(actor, *HANDS)
     if parcel.arrived_at is None and not _mark_arrived(actor, parcel.id, utcnow()):
         db.session.refresh(parcel, ["arrived_at"])
     return parcel
@@ -503,11 +510,13 @@ def _receivable_card(in_parcel: bool):
 def receive_unit(actor, serial: str, parcel: ReturnParcel | None = None, *, at: datetime | None = None) -> RepairUnit:
     """Take a unit in: a declared one moves to received; with ``parcel`` given, an
     undeclared serial becomes an extra unit of that parcel (and a dealer task)."""
+    authz.require(actor, *HANDS)
     return db.session.get(RepairUnit, receive_card(actor, serial, parcel, at=at).id)
 
 
 def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: datetime | None = None) -> UnitCard:
     """:func:`receive_unit`, answered with the unit's card (the scan station's receive step)."""
+    authz.require(actor, *HANDS)
     serial = normalise_serial(serial)
     now = at or utcnow()
     db.session.flush()
@@ -642,6 +651,7 @@ def complete_receipt(actor, parcel: ReturnParcel, *, confirm_missing: bool = Tru
     that close a receipt as part of their own step (a DOA hold turned into a
     repair, the demo) keep the default.
     """
+    authz.require(actor, *HANDS)
     _check_access(actor, parcel.office_id)
     if parcel.receipt_completed_at is not None:
         raise Conflict(_("Receipt of %(rma)s is already complete.", rma=parcel.rma_number))
@@ -688,6 +698,7 @@ def inspect_unit(actor, unit: RepairUnit, *, human_damage: bool = False, no_stoc
     acceptance; a finding pauses it until the dealer (or the supervisor) decides
     (:mod:`repairs.clocks`).
     """
+    authz.require(actor, *HANDS)
     _check_access(actor, unit.parcel.office_id)
     now = at or utcnow()
     day = local_day(now)
@@ -736,6 +747,7 @@ def resolve_task(actor, task: DealerTask, decision: str, note: str = "", *, at: 
     or ``dispute``. The dealer's answer ends the pause of the unit's clocks (a
     dispute keeps it paused until the supervisor settles).
     """
+    authz.require(actor, *DESK)
     _check_access(actor, task.office_id)
     if task.status != "open":
         raise Conflict(_("This task is already %(s)s.", s=task.status), current_state=task.status)
@@ -802,6 +814,7 @@ def settle_task(actor, task: DealerTask, decision: str, note: str = "", *, at: d
     Settling ends the pause of the unit's clocks: their due days move on by the
     working days the case waited.
     """
+    authz.require(actor, Role.SUPERVISOR, message=_("Only the supervisor settles disputes."))
     if task.status != "disputed":
         raise Conflict(_("Only disputed tasks are settled by the supervisor."), current_state=task.status)
     if decision not in SETTLEMENTS:
@@ -831,13 +844,11 @@ def settle_task(actor, task: DealerTask, decision: str, note: str = "", *, at: d
 
 def tasks(actor, *, status: str | None = "open"):
     """Select statement of tasks the actor may see, earliest due first."""
+    authz.require(actor, *PARCEL_DESK)
     stmt = select(DealerTask).order_by(DealerTask.due_on, DealerTask.id)
     if status:
         stmt = stmt.where(DealerTask.status == status)
-    limit = _visible(actor)
-    if limit is not None:
-        stmt = stmt.where(DealerTask.office_id == limit)
-    return stmt
+    return authz.scope_to_office(stmt, actor, DealerTask.office_id)
 
 
 # --------------------------------------------------------------------------- factory legs
@@ -918,6 +929,7 @@ def dispatch_to_factory(actor, units: list[RepairUnit], *, carrier: str | None =
     without one it stays packed until its waybill is entered. The scan station
     packs units into an open box instead (:mod:`repairs.boxes`), shipped when closed.
     """
+    authz.require(actor, *HANDS)
     units = _distinct(units)
     factory_id = factory_of(actor, units)
     waybill = _check_waybill_input(waybill, carrier)
@@ -990,6 +1002,7 @@ def receive_from_factory(actor, unit: RepairUnit, outcome: str, *, replacement_s
     An unrepairable unit goes back to the dealer as is, or is scrapped when the
     dealer consented (``scrap=True``).
     """
+    authz.require(actor, *HANDS)
     _check_access(actor, unit.parcel.office_id)
     if outcome not in OUTCOMES:
         raise ValidationFailed(_("Outcome must be repaired, replaced or unrepairable."),
@@ -1088,6 +1101,7 @@ def ship_to_dealer(actor, units: list[RepairUnit], *, carrier: str | None = None
     without one it stays packed until the factory reports its waybill. The scan
     station packs units into an open box instead (:mod:`repairs.boxes`).
     """
+    authz.require(actor, *HANDS)
     units = _distinct(units)
     dealer_of(actor, units)
     waybill = _check_waybill_input(waybill, carrier)
@@ -1160,10 +1174,7 @@ def units_by_serials(actor, serials) -> list[RepairUnit]:
 
 def _scoped_units(actor):
     stmt = select(RepairUnit).join(ReturnParcel, RepairUnit.parcel_id == ReturnParcel.id)
-    limit = _visible(actor)
-    if limit is not None:
-        stmt = stmt.where(ReturnParcel.office_id == limit)
-    return stmt
+    return authz.scope_to_office(stmt, actor, ReturnParcel.office_id)
 
 
 def search(actor, query: str, *, limit: int = 25) -> list[RepairUnit]:
@@ -1238,9 +1249,7 @@ def unit_shipments(unit: RepairUnit) -> list[dict]:
 def parcels(actor, *, q: str | None = None):
     """Select statement of parcels the actor may see, newest first."""
     stmt = select(ReturnParcel).options(selectinload(ReturnParcel.units)).order_by(ReturnParcel.id.desc())
-    limit = _visible(actor)
-    if limit is not None:
-        stmt = stmt.where(ReturnParcel.office_id == limit)
+    stmt = authz.scope_to_office(stmt, actor, ReturnParcel.office_id)
     if q:
         q = q.strip()
         stmt = stmt.where(or_(ReturnParcel.rma_number == q.upper(), ReturnParcel.inbound_waybill == q))
@@ -1249,16 +1258,14 @@ def parcels(actor, *, q: str | None = None):
 
 # --------------------------------------------------------------------------- overdue
 
-def overdue_units(actor=None, *, today: date | None = None) -> list[RepairUnit]:
+def overdue_units(actor, *, today: date | None = None) -> list[RepairUnit]:
     """Units with some clock run out (repairs.clocks), including long-outstanding units at a
     promise-free repairer; the clock that ran out first first."""
     today = today or local_today()
     stmt = (select(RepairUnit).options(selectinload(RepairUnit.parcel), selectinload(RepairUnit.route))
+            .join(ReturnParcel, RepairUnit.parcel_id == ReturnParcel.id)
             .where(clocks.overdue_condition(RepairUnit, today)))
-    if actor is not None:
-        limit = _visible(actor)
-        if limit is not None:
-            stmt = stmt.join(ReturnParcel, RepairUnit.parcel_id == ReturnParcel.id).where(ReturnParcel.office_id == limit)
+    stmt = authz.scope_to_office(stmt, actor, ReturnParcel.office_id)
     late = [(clocks.late_clock(unit, today), unit) for unit in db.session.scalars(stmt)]
     late = [(clock, unit) for clock, unit in late if clock is not None]
     late.sort(key=lambda pair: (pair[0].due, pair[1].id))
@@ -1284,6 +1291,7 @@ def overdue_report(actor, today: date | None = None) -> dict:
     A row's ``late`` is in working days for the CS clocks (dispatch, dealer
     promise) and in calendar days for the factory's and long-outstanding clocks.
     """
+    authz.require(actor, *DESK)
     today = today or local_today()
     rows = []
     for unit in overdue_units(actor, today=today):

@@ -12,6 +12,7 @@ from werkzeug.routing import BuildError
 from core import chase, sheets
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
+from core.authz import require, scope_to_office
 from core.calendar import local_today
 from core.errors import DomainError, ValidationFailed
 from core.idempotency import idempotent, new_form_key
@@ -27,8 +28,8 @@ bp = Blueprint("repairs", __name__, template_folder="templates",
 # Forms that create something carry a one-time key: a double submit is applied once.
 bp.add_app_template_global(new_form_key, "new_form_key")
 
-HANDS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
-READERS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+# The roles the services themselves check (repairs.service), named once.
+HANDS, READERS = service.HANDS, service.READERS
 
 
 @bp.app_template_global("repairs_label_url")
@@ -149,16 +150,13 @@ def _declared_line_label(key: str, lines: list[dict]) -> str:
 def parcels():
     """Parcel list and the form to register a dealer's list."""
     from core.directory.models import Dealer
-    from core.accounts.scope import visible_office_id
     from core.extensions import db
     from sqlalchemy import select
 
     user = actor()
     form = {}
     if request.method == "POST":
-        if not user.has_role(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE):
-            return render_template("core/error.html", status=403, code="forbidden",
-                                   message=_("Your role does not allow this."), errors={}), 403
+        require(user, *service.PARCEL_DESK)
         form = request.form.to_dict()
         lines = []
         try:
@@ -195,9 +193,7 @@ def parcels():
     else:
         status = 200
     dealers_stmt = select(Dealer).where(Dealer.active.is_(True)).order_by(Dealer.name)
-    limit = visible_office_id(user)
-    if limit is not None:
-        dealers_stmt = dealers_stmt.where(Dealer.office_id == limit)
+    dealers_stmt = scope_to_office(dealers_stmt, user, Dealer.office_id)
     page = paginate(service.parcels(user, q=request.args.get("q")), request.args.get("page", 1), 30)
     return render_template("repairs/parcels.html", page=page, dealers=list(db.session.scalars(dealers_stmt)),
                            form=form), status
@@ -345,15 +341,14 @@ def task_step(task_id, verb):
             service.resolve_task(user, task, request.form.get("decision", ""), request.form.get("note", ""),
                                  **_terms())
         elif verb == "settle":
-            if not user.has_role(Role.SUPERVISOR):
-                return render_template("core/error.html", status=403, code="forbidden",
-                                       message=_("Only the supervisor settles disputes."), errors={}), 403
             service.settle_task(user, task, request.form.get("decision", ""), request.form.get("note", ""),
                                 **_terms())
         else:
             raise ValidationFailed(_("Unknown step."))
         flash(_("Task updated."), "success")
     except DomainError as err:
+        if err.status == 403:  # a refusal is the error page, not a form message
+            raise
         flash(err.message, "error")
     return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/repairs/")
                     else url_for("repairs.tasks"))
@@ -385,9 +380,7 @@ def prices():
     status = 200
     if request.method == "POST":
         user = actor()
-        if not user.has_role(Role.SUPERVISOR):
-            return render_template("core/error.html", status=403, code="forbidden",
-                                   message=_("Only the supervisor changes prices."), errors={}), 403
+        require(user, Role.SUPERVISOR, message=_("Only the supervisor changes prices."))
         try:
             if request.form.get("kind") == "import":
                 upload = request.files.get("file")
@@ -423,9 +416,7 @@ def serial_patterns():
     status = 200
     if request.method == "POST":
         user = actor()
-        if not user.has_role(Role.SUPERVISOR):
-            return render_template("core/error.html", status=403, code="forbidden",
-                                   message=_("Only the supervisor changes the serial patterns."), errors={}), 403
+        code_shapes.ensure_supervisor(user)
         try:
             row = code_shapes.add_pattern(user, applies_to=request.form.get("applies_to", ""),
                                           mask=request.form.get("mask", ""), note=request.form.get("note", ""))

@@ -30,7 +30,7 @@ def _words(number: str, leg: str, packed_on: date) -> str:
              "working day", number=number, leg=LEG_LABELS.get(leg, leg), day=packed_on.isoformat())
 
 
-def overdue_report_items(today: date, actor=None):
+def overdue_report_items(today: date, actor):
     """Factory-leg shipments still not reported after their reporting day."""
     owner = chase.owner(OWNER_KEY, OWNER_TITLE, current_app.config.get("FACTORY_SHIPPING_EMAIL"))
     for late in late_reports(actor, today=today, include_pending=True):

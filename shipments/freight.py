@@ -44,9 +44,10 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
+from core.authz import require
 from core import sheets
 from core.calendar import SHANGHAI, local_day
-from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from core.queries import among, in_chunks, insert_rows
 from core.sequences import next_value
@@ -197,10 +198,7 @@ def parse_bill(filename: str, content: bytes) -> tuple[list[dict], list[dict]]:
 # --- importing and reconciling ------------------------------------------------------------
 
 def _ensure_supervisor(actor) -> None:
-    if actor is None:
-        raise Forbidden(_("Sign in first."))
-    if not actor.has_role(Role.SUPERVISOR):
-        raise Forbidden(_("Only a supervisor may see the freight reconciliation."))
+    require(actor, Role.SUPERVISOR, message=_("Only a supervisor may see the freight reconciliation."))
 
 
 def _period_bounds(period: str) -> tuple[datetime, datetime]:

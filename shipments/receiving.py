@@ -25,6 +25,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core.accounts.roles import Role
+from core.authz import require
 from core.errors import Forbidden, InvalidTransition, ValidationFailed
 from core.extensions import db
 from core.types import utcnow
@@ -300,10 +301,7 @@ def check_receipt(shipment: Shipment, scans: list[dict]) -> ReceiptCheck:
 
 def _ensure_may_receive(actor, shipment: Shipment) -> None:
     """HQ staff receive anything; an office user only what arrives at its own office."""
-    if actor is None:
-        raise Forbidden(_("Sign in first."))
-    if not actor.has_role(Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE):
-        raise Forbidden(_("Your role does not allow this."))
+    require(actor, Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
     ensure_shipment_access(actor, shipment)
     if actor.has_role(Role.CLERK, Role.SERVICE, Role.SUPERVISOR):
         return

@@ -22,7 +22,7 @@ from sqlalchemy import func, or_, select, update
 from core.codes import normalise_code
 from core.queries import contains
 from core.accounts.roles import Role
-from core.accounts.scope import ensure_office_access, visible_office_id
+from core.authz import require_office, scope_to_office
 from core.calendar import SHANGHAI, add_working_days, local_day, local_today
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
@@ -694,9 +694,7 @@ def find_shipment(code) -> Shipment:
 
 def ensure_shipment_access(actor, shipment: Shipment) -> None:
     """Raise Forbidden unless ``actor`` may see ``shipment`` (offices: only their own)."""
-    limit = visible_office_id(actor)
-    if limit is not None:
-        ensure_office_access(actor, shipment.office_id)
+    require_office(actor, shipment.office_id)
 
 
 def get_shipment(actor, key) -> Shipment:
@@ -726,10 +724,7 @@ def shipments_query(actor, *, q=None, leg=None, status=None, paying_account=None
         errors["paying_account"] = [_("Must be cs or sales.")]
     if errors:
         raise ValidationFailed(_("The filter has invalid fields."), errors=errors)
-    stmt = select(Shipment)
-    limit = visible_office_id(actor)
-    if limit is not None:
-        stmt = stmt.where(Shipment.office_id == limit)
+    stmt = scope_to_office(select(Shipment), actor, Shipment.office_id)
     if office_id:
         stmt = stmt.where(Shipment.office_id == office_id)
     if dealer_id:
@@ -791,7 +786,7 @@ class LateReport:
         return (end - self.due).days
 
 
-def late_reports(actor=None, *, today: date | None = None, include_pending: bool = True) -> list[LateReport]:
+def late_reports(actor, *, today: date | None = None, include_pending: bool = True) -> list[LateReport]:
     """Factory-leg shipments whose waybill report missed the next-working-day deadline.
 
     Reported late: shipped on day S, reported after the next working day after S.
@@ -801,10 +796,7 @@ def late_reports(actor=None, *, today: date | None = None, include_pending: bool
     """
     today = today or local_today()
     stmt = select(Shipment).where(Shipment.leg.in_(FACTORY_LEGS))
-    if actor is not None:
-        limit = visible_office_id(actor)
-        if limit is not None:
-            stmt = stmt.where(Shipment.office_id == limit)
+    stmt = scope_to_office(stmt, actor, Shipment.office_id)
     results: list[LateReport] = []
     reported = stmt.where(Shipment.report_due.is_not(None), Shipment.reported_at.is_not(None))
     for shipment in db.session.scalars(reported):

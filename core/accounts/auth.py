@@ -7,7 +7,7 @@ from flask import g, request, session
 from flask_login import current_user, login_user
 
 from core.accounts.roles import Role
-from core.errors import Forbidden
+from core.authz import require
 from core.extensions import db, login_manager
 
 
@@ -65,7 +65,8 @@ def load_user_from_request(req):
 def roles_required(*roles: Role | str):
     """Allow the view only to signed-in users holding one of ``roles``.
 
-    Anonymous users get 401 (pages redirect to the login), others 403.
+    Anonymous users get 401 (pages redirect to the login), others 403
+    (:func:`core.authz.require`, the check services make too).
     Admins pass every check. With no roles, any signed-in user passes.
     """
 
@@ -76,8 +77,7 @@ def roles_required(*roles: Role | str):
 
             if not current_user.is_authenticated:
                 abort(401)
-            if roles and not current_user.has_role(*roles):
-                raise Forbidden("Your role does not allow this.")
+            require(current_user, *roles)
             return view(*args, **kwargs)
 
         wrapped._depot_roles = tuple(Role(r) for r in roles)

@@ -15,6 +15,7 @@ from core.accounts.principal import (PRINCIPAL_BY_TOKEN_HASH, PrincipalCache, To
                                      principal_from_rows, user_record)
 from core.accounts.passwords import check_strength, hash_password, verify_password
 from core.accounts.roles import Role, parse_roles
+from core.authz import require
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.input_limits import single_line_problem
@@ -200,9 +201,8 @@ def set_locale(user, locale: str | None) -> None:
 
 # ---------------------------------------------------------------- user administration (admins)
 
-def _require_admin(actor: User | None) -> None:
-    if actor is None or not actor.has_role(Role.ADMIN):
-        raise Forbidden("Only administrators manage users.")
+def _require_admin(actor) -> None:
+    require(actor, Role.ADMIN, message="Only administrators manage users.")
 
 
 def _check_email(email: str | None) -> str | None:
@@ -315,8 +315,8 @@ def update_user(actor: User, user_id: int, *, display_name=_UNSET, email=_UNSET,
 
 def set_password(actor: User, user_id: int, password: str) -> User:
     """Set a new password for a user (admins; anyone for themselves)."""
-    if actor is None or (actor.id != user_id and not actor.has_role(Role.ADMIN)):
-        raise Forbidden("Only administrators set other users' passwords.")
+    if actor is None or actor.id != user_id:
+        require(actor, Role.ADMIN, message="Only administrators set other users' passwords.")
     user = user_by_id(user_id)
     problem = check_strength(password or "")
     if problem:

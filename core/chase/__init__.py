@@ -24,6 +24,7 @@ from flask_babel import force_locale
 from sqlalchemy import String, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.authz import SYSTEM
 from core.calendar import working_days_between
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
@@ -159,8 +160,10 @@ class Section:
     items: list[ChaseItem]
 
 
-def sections(today: date, actor=None, *, kinds: Iterable[str] | None = None) -> list[Section]:
-    """Each provider's overdue items for ``today`` (oldest due first), in page order."""
+def sections(today: date, actor, *, kinds: Iterable[str] | None = None) -> list[Section]:
+    """Each provider's overdue items for ``today`` that ``actor`` may see (oldest due first), in page order.
+
+    The sweep asks as :data:`core.authz.SYSTEM` (every office); None is refused."""
     wanted = set(kinds) if kinds is not None else None
     out = []
     for provider in providers():
@@ -171,7 +174,7 @@ def sections(today: date, actor=None, *, kinds: Iterable[str] | None = None) -> 
     return out
 
 
-def overdue_items(today: date, actor=None) -> list[ChaseItem]:
+def overdue_items(today: date, actor) -> list[ChaseItem]:
     """Every provider's overdue items for ``today``."""
     return [item for section in sections(today, actor) for item in section.items]
 
@@ -200,7 +203,7 @@ class MailGroup:
 
 def plan(today: date) -> list[MailGroup]:
     """Overdue items not yet mailed today, one group per owner with someone to write to."""
-    found = sections(today)
+    found = sections(today, SYSTEM)
     done: set[tuple[str, int]] = set()
     if any(section.items for section in found):
         done = {(k, i) for k, i in db.session.execute(

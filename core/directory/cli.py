@@ -16,10 +16,11 @@ def import_dealers_command(file, skip_bad_rows):
     Every bad row is listed with its line number. Without --skip-bad-rows a
     file with any bad row imports nothing and the command exits with status 1.
     """
+    from core.authz import SYSTEM
     from core.directory.dealer_import import import_dealers
 
     try:
-        result = import_dealers(None, file.read(), skip_bad_rows=skip_bad_rows, filename=getattr(file, "name", ""))
+        result = import_dealers(SYSTEM, file.read(), skip_bad_rows=skip_bad_rows, filename=getattr(file, "name", ""))
     except DomainError as exc:
         for row in exc.extra.get("rows", []):
             click.echo(_describe(row), err=True)

@@ -22,6 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import sheets
+from core.authz import require
 from core.directory import service
 from core.directory.models import Dealer, Office
 from core.errors import Conflict, ValidationFailed
@@ -77,13 +78,12 @@ def _file_error(message) -> ValidationFailed:
 def import_dealers(actor, raw: bytes, *, skip_bad_rows: bool = False, filename: str = "") -> ImportResult:
     """Check every row of a dealer CSV and import it (see the module text for the rules).
 
-    ``actor`` None means the command line (trusted); otherwise the actor must be
-    allowed to edit the directory. Raises ValidationFailed (nothing written)
+    The actor must be allowed to edit the directory (the command line acts as
+    :data:`core.authz.SYSTEM`). Raises ValidationFailed (nothing written)
     when the file as a whole is unusable, or when rows are bad and
     ``skip_bad_rows`` is false; the bad rows are then in ``rows`` of the error.
     """
-    if actor is not None:
-        service._require(actor, service.EDITOR_ROLES)
+    require(actor, *service.EDITOR_ROLES)
     table = sheets.read_table(raw, filename, DEALER_COLUMNS, missing_message=None)
     if table.unknown:
         raise _file_error(_l("Unknown column(s): %(names)s. Known columns: %(known)s.",

@@ -23,12 +23,12 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import DEPARTMENT_ROLES, Role
-from core.accounts.scope import ensure_office_access, visible_office_id
+from core.authz import require, require_office, scope_to_office
 from core.calendar.service import local_today
 from core.directory.models import (
     FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, Dealer, Department, Factory, Office, RepairRoute, Vendor,
 )
-from core.errors import Forbidden, NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.extensions import db
 from core.input_limits import single_line_problem, text_problem
 from core.pagination import Page, paginate
@@ -358,26 +358,20 @@ def _flush_unique(code: str | None, change: Callable[[], None]) -> None:
 
 # ---------------------------------------------------------------- access
 
-def _require(actor, roles) -> None:
-    if actor is None:
-        raise Forbidden(str(_l("Sign in first.")))
-    if not actor.has_role(*roles):
-        raise Forbidden(str(_l("Your role does not allow this.")))
+def _office_limit(actor) -> None:
+    """Refuse actors who may not read dealers and offices at all."""
+    require(actor, *DEALER_READER_ROLES)
 
 
-def _office_limit(actor) -> int | None:
-    """The office an actor's dealer/office reads are limited to (None: all)."""
-    _require(actor, DEALER_READER_ROLES)
-    limit = visible_office_id(actor)
-    if limit == -1 and actor.departments:
-        # Department approvers see no office stock, but they do read the dealer directory.
-        return None
-    return limit
+def _scoped(stmt, actor, office_column):
+    # Department approvers see no office stock, but they do read the dealer directory.
+    _office_limit(actor)
+    return scope_to_office(stmt, actor, office_column, approvers_see_all=True)
 
 
 def _check_record_office(actor, office_id) -> None:
-    if _office_limit(actor) is not None:
-        ensure_office_access(actor, office_id)
+    _office_limit(actor)
+    require_office(actor, office_id, approvers_see_all=True)
 
 
 def can_edit(actor) -> bool:
@@ -397,10 +391,7 @@ def _search(stmt, model, q: str, columns):
 def search_dealers(actor, q: str = "", *, office_id: int | None = None, active: bool | None = None,
                    page: int = 1, per_page: int = 50) -> Page:
     """Dealers matching ``q`` (code, name, contact, phone, email, region, rep), scoped to the actor."""
-    limit = _office_limit(actor)
-    stmt = select(Dealer)
-    if limit is not None:
-        stmt = stmt.where(Dealer.office_id == limit)
+    stmt = _scoped(select(Dealer), actor, Dealer.office_id)
     if office_id is not None:
         stmt = stmt.where(Dealer.office_id == office_id)
     if active is not None:
@@ -421,13 +412,13 @@ def get_dealer(actor, dealer_id: int) -> Dealer:
 
 def create_dealer(actor, data: dict) -> Dealer:
     """Create a dealer from ``data`` (field -> value); all errors at once."""
-    _require(actor, EDITOR_ROLES)
+    require(actor, *EDITOR_ROLES)
     return _create("dealer", data)
 
 
 def update_dealer(actor, dealer_id: int, data: dict) -> Dealer:
     """Change the given fields of a dealer."""
-    _require(actor, EDITOR_ROLES)
+    require(actor, *EDITOR_ROLES)
     return _update("dealer", get_dealer(actor, dealer_id), data)
 
 
@@ -435,19 +426,13 @@ def update_dealer(actor, dealer_id: int, data: dict) -> Dealer:
 
 def list_offices(actor) -> list[Office]:
     """Every office the actor may see, by code (for drop-downs)."""
-    limit = _office_limit(actor)
-    stmt = select(Office).order_by(Office.code)
-    if limit is not None:
-        stmt = stmt.where(Office.id == limit)
+    stmt = _scoped(select(Office).order_by(Office.code), actor, Office.id)
     return list(db.session.scalars(stmt))
 
 
 def search_offices(actor, q: str = "", *, page: int = 1, per_page: int = 50) -> Page:
     """Offices matching ``q``; an office user finds only its own."""
-    limit = _office_limit(actor)
-    stmt = select(Office)
-    if limit is not None:
-        stmt = stmt.where(Office.id == limit)
+    stmt = _scoped(select(Office), actor, Office.id)
     stmt = _search(stmt, Office, q, ("code", "name", "region", "contact", "phone"))
     return paginate(stmt.order_by(Office.code), page, per_page)
 
@@ -464,13 +449,13 @@ def get_office(actor, office_id: int) -> Office:
 
 def create_office(actor, data: dict) -> Office:
     """Create a regional office from ``data``; all errors at once."""
-    _require(actor, EDITOR_ROLES)
+    require(actor, *EDITOR_ROLES)
     return _create("office", data)
 
 
 def update_office(actor, office_id: int, data: dict) -> Office:
     """Change the given fields of a regional office."""
-    _require(actor, EDITOR_ROLES)
+    require(actor, *EDITOR_ROLES)
     return _update("office", get_office(actor, office_id), data)
 
 
@@ -486,7 +471,7 @@ _REFERENCE = {
 
 def search_records(actor, kind: str, q: str = "", *, page: int = 1, per_page: int = 50) -> Page:
     """Factories, routes, vendors or departments matching ``q`` (HQ staff and departments)."""
-    _require(actor, REFERENCE_READER_ROLES)
+    require(actor, *REFERENCE_READER_ROLES)
     model, columns, _missing = _REFERENCE[kind]
     stmt = _search(select(model), model, q, columns)
     return paginate(stmt.order_by(model.code), page, per_page)
@@ -494,7 +479,7 @@ def search_records(actor, kind: str, q: str = "", *, page: int = 1, per_page: in
 
 def get_record(actor, kind: str, record_id: int):
     """One factory, route, vendor or department."""
-    _require(actor, REFERENCE_READER_ROLES)
+    require(actor, *REFERENCE_READER_ROLES)
     model, _columns, missing = _REFERENCE[kind]
     obj = db.session.get(model, record_id)
     if obj is None:
@@ -504,17 +489,17 @@ def get_record(actor, kind: str, record_id: int):
 
 def create_record(actor, kind: str, data: dict):
     """Create a factory, route, vendor or department."""
-    _require(actor, EDITOR_ROLES)
+    require(actor, *EDITOR_ROLES)
     return _create(kind, data)
 
 
 def update_record(actor, kind: str, record_id: int, data: dict):
     """Change the given fields of a factory, route, vendor or department."""
-    _require(actor, EDITOR_ROLES)
+    require(actor, *EDITOR_ROLES)
     return _update(kind, get_record(actor, kind, record_id), data)
 
 
 def list_factories(actor) -> list[Factory]:
     """Every factory, for drop-downs."""
-    _require(actor, REFERENCE_READER_ROLES)
+    require(actor, *REFERENCE_READER_ROLES)
     return list(db.session.scalars(select(Factory).order_by(Factory.code)))

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import chase
+from core.authz import scope_to_office
 from core.directory.models import Department
 from core.extensions import db
 from repairs.doa import service
@@ -56,7 +57,7 @@ def _undecided(app: DoaApplication) -> list[str]:
     return [code for code in APPROVING_DEPARTMENTS if decided[code] is None]
 
 
-def overdue_doa_items(today: date, actor=None):
+def overdue_doa_items(today: date, actor):
     """Late approvals (per undecided department) and late replacements."""
     departments = {d.code: d for d in db.session.scalars(select(Department))}
     for app in service.overdue_doa(actor, today=today):
@@ -90,14 +91,11 @@ def _task_words(kind: str, status: str, number: str | None, serial: str | None, 
     return f"{text} · {detail}" if detail else text
 
 
-def overdue_doa_task_items(today: date, actor=None):
+def overdue_doa_task_items(today: date, actor):
     """DOA dealer tasks still waiting after their day."""
     stmt = (select(DoaTask).where(DoaTask.status.in_(WAITING_TASK_STATUSES), DoaTask.due_on < today)
             .order_by(DoaTask.due_on, DoaTask.id))
-    if actor is not None:
-        office = service.visible_office(actor)
-        if office is not None:
-            stmt = stmt.where(DoaTask.office_id == office)
+    stmt = scope_to_office(stmt, actor, DoaTask.office_id, approvers_see_all=True)
     owner = chase.customer_service()
     for task in db.session.scalars(stmt):
         number = task.application.number if task.application is not None else None

@@ -23,10 +23,11 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, or_, select, text, update
 
 from core.codes import normalise_serial
+from core import authz
 from core.accounts.roles import DEPARTMENT_ROLES, HQ_ROLES, Role
 from core.calendar import add_working_days, local_day, local_today
 from core.directory.models import Dealer
-from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
@@ -60,8 +61,7 @@ READER_ROLES = tuple(HQ_ROLES | DEPARTMENT_ROLES | {Role.OFFICE})
 # --------------------------------------------------------------------------- who and where
 
 def _who(actor) -> tuple[int | None, str]:
-    if actor is None:
-        return None, "system"
+    authz.signed_in(actor)
     return actor.id, actor.username
 
 
@@ -71,29 +71,17 @@ def visible_office(actor) -> int | None:
     Department approvers (channel, product, ...) decide on every office's DOA
     cases, unlike office stock, which they do not see.
     """
-    if actor is None:
-        raise Forbidden(_("Sign in first."))
-    roles = actor.roles
-    if roles & HQ_ROLES or roles & DEPARTMENT_ROLES:
-        return None
-    if Role.OFFICE in roles and actor.office_id is not None:
-        return actor.office_id
-    raise Forbidden(_("Your role does not allow this."))
+    return authz.visible_office_id(actor, approvers_see_all=True)
 
 
 def ensure_access(actor, office_id: int | None) -> None:
     """Raise Forbidden unless ``actor`` may see a DOA case of ``office_id``."""
-    limit = visible_office(actor)
-    if limit is not None and limit != office_id:
-        raise Forbidden(_("This record belongs to another office."))
+    authz.require_office(actor, office_id, approvers_see_all=True)
 
 
 def require_role(actor, *roles) -> None:
-    """Raise Forbidden unless ``actor`` holds one of ``roles`` (admins pass)."""
-    if actor is None:
-        raise Forbidden(_("Sign in first."))
-    if not actor.has_role(*roles):
-        raise Forbidden(_("Your role does not allow this step."))
+    """Raise Forbidden unless ``actor`` holds one of ``roles`` (admins and SYSTEM pass)."""
+    authz.require(actor, *roles, message=_("Your role does not allow this step."))
 
 
 MAX_ID = 2**31 - 1
@@ -146,12 +134,13 @@ def applications(actor, *, state: str | None = None, q: str | None = None, overd
     return stmt
 
 
-def find_doa(query: str, actor=None, *, limit: int = 50) -> list[DoaApplication]:
+def find_doa(query: str, actor, *, limit: int = 50) -> list[DoaApplication]:
     """Applications matching a DOA number, a unit or replacement serial, a waybill, or a dealer.
 
     For the status lookup ("where is my unit?"). Every branch is an equality
-    or prefix match on an indexed column. With ``actor``, office scoping applies.
+    or prefix match on an indexed column. Office scoping applies (SYSTEM sees all).
     """
+    authz.visible_office_id(actor, approvers_see_all=True)  # refuses nobody before anything is looked up
     q = (query or "").strip()
     if not q or len(q) > 100:
         return []
@@ -179,10 +168,7 @@ def find_doa(query: str, actor=None, *, limit: int = 50) -> list[DoaApplication]
     if not ids:
         return []
     stmt = select(DoaApplication).where(DoaApplication.id.in_(ids)).order_by(DoaApplication.id.desc()).limit(limit)
-    if actor is not None:
-        office = visible_office(actor)
-        if office is not None:
-            stmt = stmt.where(DoaApplication.office_id == office)
+    stmt = authz.scope_to_office(stmt, actor, DoaApplication.office_id, approvers_see_all=True)
     return list(db.session.scalars(stmt))
 
 
@@ -260,20 +246,17 @@ def _overdue_clause(today: date):
     )
 
 
-def overdue_doa(actor=None, *, today: date | None = None) -> list[DoaApplication]:
+def overdue_doa(actor, *, today: date | None = None) -> list[DoaApplication]:
     """Applications past their internal-approval or replacement due date, oldest due first."""
     today = today or local_today()
     stmt = select(DoaApplication).where(_overdue_clause(today))
-    if actor is not None:
-        office = visible_office(actor)
-        if office is not None:
-            stmt = stmt.where(DoaApplication.office_id == office)
+    stmt = authz.scope_to_office(stmt, actor, DoaApplication.office_id, approvers_see_all=True)
     rows = list(db.session.scalars(stmt))
     rows.sort(key=lambda a: (a.next_due, a.id))
     return rows
 
 
-def overdue_rows(actor=None, *, today: date | None = None) -> list[dict]:
+def overdue_rows(actor, *, today: date | None = None) -> list[dict]:
     """Overdue applications with the clock that runs and the working days late."""
     from core.calendar import working_days_between
 
@@ -669,7 +652,9 @@ def public_apply(*, dealer_code: str, phone_last4: str, request: str, purchase_d
     dealer = dealer_verified(dealer_code, phone_last4)
     if dealer is None:
         return None
-    return _create(f"dealer:{dealer.code}"[:64], None, dealer, fields, clean, contact=contact, source="dealer", at=now)
+    # The public form writes on the dealer's behalf: the system acts, created_by names the dealer.
+    return _create(f"dealer:{dealer.code}"[:64], authz.SYSTEM, dealer, fields, clean, contact=contact, source="dealer",
+                   at=now)
 
 
 def public_status(number: str, phone_last4: str) -> DoaApplication | None:

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 import core
+from core.authz import SYSTEM
 from tests.dbsetup import create_test_database
 
 MIGRATION = Path(core.__file__).resolve().parents[1] / "migrations" / "versions" / "c4a5e0d2b7f1_chase_notice.py"
@@ -36,8 +37,8 @@ def test_notices_survive_the_move_to_chase_notice_and_back(tmp_path):
             dealer = Dealer(code="D1", name="北京数码", phone="13800001234")
             db.session.add(dealer)
             db.session.flush()
-            parcel = service.create_parcel(None, dealer_id=dealer.id, lines=[{"model": "SSD", "serial": "N1"}])
-            unit = service.receive_unit(None, "N1", parcel)
+            parcel = service.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"model": "SSD", "serial": "N1"}])
+            unit = service.receive_unit(SYSTEM, "N1", parcel)
             db.session.execute(text(
                 "INSERT INTO chase_notice (kind, item_id, day, owner_key, recipients, sent_at) "
                 "VALUES ('repair_unit', :u, :d, 'cs', 'boss@example.com', CURRENT_TIMESTAMP)"),

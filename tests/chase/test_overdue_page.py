@@ -5,6 +5,7 @@ import re
 from datetime import date
 from unittest import mock
 
+from core.authz import SYSTEM
 from tests.chase.test_sweep_owners import _everything_late
 from tests.repairs.conftest import at, world  # noqa: F401  (fixture)
 
@@ -49,9 +50,9 @@ def test_nothing_overdue_is_said_only_when_every_section_is_empty(app, world, ma
     client = login("supervisor", username="boss2")
     assert "Nothing is overdue." in _page(client)
     with app.app_context():
-        parcel = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "M1"}],
+        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "M1"}],
                                        at=at(date(2026, 11, 10), 8))
-        service.complete_receipt(None, parcel, at=at(date(2026, 11, 10), 9))
+        service.complete_receipt(SYSTEM, parcel, at=at(date(2026, 11, 10), 9))
         db.session.commit()
     page = _page(client)
     assert "Nothing is overdue." not in page and "No repair unit is overdue." in page and "M1" in page

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.authz import SYSTEM
 from tests.chase.conftest import (
     FACTORY_SHIPPING,
     SUPERVISOR,
@@ -41,10 +42,10 @@ def _disputed_then_dispatched(app, world, make_user):  # noqa: F811
     _users(make_user)
     with app.app_context():
         day = date(2026, 11, 16)
-        parcel = service.create_parcel(None, dealer_id=world.dealer_bj,
+        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj,
                                        lines=[{"model": "SSD", "serial": "HOLD-1"}], at=at(day, 8))
-        unit = service.receive_unit(None, "HOLD-1", parcel, at=at(day, 9))
-        service.inspect_unit(None, unit, human_damage=True, at=at(day, 10))
+        unit = service.receive_unit(SYSTEM, "HOLD-1", parcel, at=at(day, 9))
+        service.inspect_unit(SYSTEM, unit, human_damage=True, at=at(day, 10))
         task = db.session.query(DealerTask).filter_by(unit_id=unit.id).one()
         service.resolve_task(get_user("svc"), task, "dispute", "dealer says it arrived broken", at=at(day, 15))
         service.settle_task(get_user("boss"), task, "repair", "goodwill: we repair it free", at=at(date(2026, 11, 23)))
@@ -86,14 +87,14 @@ def _everything_late(app, world, make_user):  # noqa: F811
     make_user("bj-user", "office", office_id=world.office_bj)
     with app.app_context():
         # U1 at the factory past its 7 days, U2 never dispatched (CS), U9 declared but missing (a task).
-        parcel = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[
+        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
             {"model": "SSD", "serial": s} for s in ("U1", "U2", "U9")], at=at(MON, 8))
         for s in ("U1", "U2"):
-            service.receive_unit(None, s, parcel, at=at(MON, 9))
-        service.complete_receipt(None, parcel, at=at(MON, 11))
+            service.receive_unit(SYSTEM, s, parcel, at=at(MON, 9))
+        service.complete_receipt(SYSTEM, parcel, at=at(MON, 11))
         u1 = parcel.units[0]
         service.inspect_unit(None, u1, at=at(MON, 10))
-        service.st.WORKFLOW.apply(None, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
+        service.st.WORKFLOW.apply(SYSTEM, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
                             factory_due=clocks.factory_due(MON, u1.route))
         # A DOA replacement packed at the factory on 11-02 and never reported.
         late = create_shipment(get_user("clerk1"), leg="fg_dealer", dealer_id=world.dealer_bj, paying_account="sales",
@@ -218,11 +219,11 @@ def test_a_taiwan_unit_away_too_long_is_chased_to_the_repairer(app, world, make_
 
     sent = date(2026, 10, 1)
     with app.app_context():
-        parcel = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "TW-1"}],
+        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "TW-1"}],
                                        at=at(sent, 8))
         unit = service.receive_unit(None, "TW-1", parcel, at=at(sent, 9))
         service.inspect_unit(None, unit, route_code="TW", at=at(sent, 10))
-        service.st.WORKFLOW.apply(None, unit, "dispatch", at=at(sent, 15), dispatched_at=at(sent, 15),
+        service.st.WORKFLOW.apply(SYSTEM, unit, "dispatch", at=at(sent, 15), dispatched_at=at(sent, 15),
                             factory_due=clocks.factory_due(sent, unit.route))
         db.session.commit()
         due = unit.factory_due

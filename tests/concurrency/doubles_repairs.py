@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.authz import SYSTEM
 from tests.concurrency.doubles import Case, audit_updates, count, probes, scenario
 
 DEALER = "DBL-DEALER"
@@ -252,7 +253,7 @@ def _missing_task(env):
     from repairs import service as rep
 
     unit = unit_in(env, "received", extra_declared=1)
-    rep.complete_receipt(None, unit.parcel)
+    rep.complete_receipt(SYSTEM, unit.parcel)
     missing = next(u for u in unit.parcel.units if u.state == "missing")
     return _task_of(missing)
 
@@ -261,7 +262,7 @@ def _disputed_missing_task(env):
     from repairs import service as rep
 
     task = _missing_task(env)
-    rep.resolve_task(None, task, "dispute")
+    rep.resolve_task(SYSTEM, task, "dispute")
     return task
 
 
@@ -305,7 +306,7 @@ def api_price(env, _):
 def api_price_notice(env, _):
     from repairs import prices
 
-    prices.add_price(None, model="DBL-SSD", effective_from=date(2026, 1, 1), amount="100")
+    prices.add_price(SYSTEM, model="DBL-SSD", effective_from=date(2026, 1, 1), amount="100")
     return Case("POST", "/api/v1/repairs/prices/notice", env.user("supervisor"), _prices(), idempotency_key=True,
                 json={"effective_from": "2026-12-01", "delta": -10, "notice": "December notice"})
 
@@ -337,6 +338,6 @@ def page_serial_pattern(env, _):
 def page_remove_serial_pattern(env, _):
     from repairs import code_shapes
 
-    row = code_shapes.add_pattern(None, applies_to="DBL-SSD", mask="SN######")
+    row = code_shapes.add_pattern(SYSTEM, applies_to="DBL-SSD", mask="SN######")
     return Case("POST", f"/repairs/serial-patterns/{row.id}/remove", env.user("supervisor"),
                 audit_updates("serial_pattern", row.id), api=False)

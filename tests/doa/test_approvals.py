@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from core.authz import SYSTEM
 from tests.doa.conftest import DEALER_CODE, at, new_application
 
 GOOD = {"dealer_code": DEALER_CODE, "request": "replacement", "purchase_date": "2026-09-01",
@@ -91,14 +92,14 @@ def test_internal_approval_is_overdue_after_one_working_day(ctx, world, user):
     from repairs.doa import service
 
     app = new_application(when=at(date(2026, 9, 30)))
-    assert service.overdue_doa(today=date(2026, 10, 8)) == []
-    assert service.overdue_doa(today=date(2026, 10, 9)) == [app]
+    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 8)) == []
+    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 9)) == [app]
     rows = service.overdue_rows(user("supervisor"), today=date(2026, 10, 9))
     assert rows[0]["clock"] == "approval" and rows[0]["late"] == 1
     service.decide(user("channel"), app, "channel", "approve")
-    assert service.overdue_doa(today=date(2026, 10, 9)) == [app]  # product still has to decide
+    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 9)) == [app]  # product still has to decide
     service.decide(user("product"), app, "product", "approve")
-    assert service.overdue_doa(today=date(2026, 10, 9)) == []
+    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 9)) == []
 
 
 def test_overdue_applications_show_on_the_overdue_page_and_api(app, world, signed_in, bearer):

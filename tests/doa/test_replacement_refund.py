@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
+from core.authz import SYSTEM
 from tests.doa.conftest import approve, at, new_application
 
 
@@ -33,13 +34,13 @@ def test_replacement_is_due_seven_working_days_after_receipt_across_the_national
     # working day: 10-08, 10-09, 10-10, 10-12, 10-13, 10-14, 10-15.
     service.receive(user("clerk"), row, ["SN0001"], at=at(date(2026, 9, 30)))
     assert row.replacement_due == date(2026, 10, 15)
-    assert service.overdue_doa(today=date(2026, 10, 15)) == []
-    assert service.overdue_doa(today=date(2026, 10, 16)) == [row]
-    assert service.overdue_rows(today=date(2026, 10, 16))[0]["clock"] == "replacement"
+    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 15)) == []
+    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 16)) == [row]
+    assert service.overdue_rows(SYSTEM, today=date(2026, 10, 16))[0]["clock"] == "replacement"
     service.record_purchasing(user("purchasing"), row, [{"serial": "SN0001", "outcome": "repaired"}])
-    assert service.overdue_doa(today=date(2026, 10, 16)) == [row]  # still not shipped
+    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 16)) == [row]  # still not shipped
     service.ship_replacement(user("clerk"), row, carrier="德邦", waybill="DB100200300")
-    assert service.overdue_doa(today=date(2026, 10, 16)) == []
+    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 16)) == []
 
 
 def test_the_replacement_path_links_the_faulty_and_replacement_serials(app, world, bearer):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from core.authz import SYSTEM
 from tests.labels.printers import ZebraListener
 
 SERIAL = "F9SN-0001"
@@ -22,8 +23,8 @@ def _setup(seed, port):
         dealer = Dealer(code="F9-D", name="F9 经销商", phone="13800009999", office_id=office.id)
         db.session.add(dealer)
         db.session.flush()
-        parcel = repairs.create_parcel(None, dealer_id=dealer.id, lines=[{"serial": SERIAL, "model": "SSD F9"}])
-        repairs.receive_unit(None, SERIAL, parcel)
+        parcel = repairs.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"serial": SERIAL, "model": "SSD F9"}])
+        repairs.receive_unit(SYSTEM, SERIAL, parcel)
         admin = create_user("f9-admin", "f9-admin-pass", ["admin"])
         printer = printing.create_printer(admin, {"name": "Station Zebra", "kind": "zpl", "host": "127.0.0.1",
                                                   "port": port})

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from core.authz import SYSTEM
 from core.errors import Conflict, Forbidden, ValidationFailed
 from core.extensions import db
 from core.types import utcnow
@@ -16,7 +17,7 @@ from inventory.models import Movement, Part, StockCount
 
 def _move(stock, sku_id, frm, to, qty=1, serial=None, at=None):
     part = db.session.get(Part, sku_id)
-    return service.post_movement(actor=None, part=part, from_location=service.get_location(frm),
+    return service.post_movement(actor=SYSTEM, part=part, from_location=service.get_location(frm),
                                  to_location=service.get_location(to), quantity=qty, serial=serial, reason="t", at=at)
 
 

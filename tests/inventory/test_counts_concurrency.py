@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
+from core.authz import SYSTEM
 from core.extensions import db
 from core.types import utcnow
 from inventory import counts, service
@@ -41,7 +42,7 @@ def _count_with_shortfall(app, stock):
 
     with app.app_context():
         part = db.session.get(Part, stock.usb)
-        service.post_movement(actor=None, part=part, from_location=service.get_location(stock.hq),
+        service.post_movement(actor=SYSTEM, part=part, from_location=service.get_location(stock.hq),
                               to_location=service.get_location(stock.bj_loc), quantity=20, reason="t",
                               at=utcnow() - timedelta(hours=2))
         cnt = counts.submit_count(get_user("bj-user"), location=service.get_location(stock.bj_loc), kind="weekly",

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from core.accounts.service import get_user
+from core.authz import SYSTEM
 from core.errors import ValidationFailed
 from core.extensions import db
 from core.types import utcnow
@@ -23,7 +24,7 @@ def ssd(app, stock):
         part = Part(sku="SSD-240G", model="SSD 240GB", unit_cost=Decimal("210.00"))
         db.session.add(part)
         db.session.flush()
-        service.post_movement(actor=None, part=part, from_location=service.system_location("finished_goods"),
+        service.post_movement(actor=SYSTEM, part=part, from_location=service.system_location("finished_goods"),
                               to_location=service.get_location(stock.bj_loc), quantity=1, reason="receipt",
                               at=utcnow() - timedelta(hours=3))
         db.session.commit()
@@ -167,7 +168,7 @@ def swap(app, stock):
     with app.app_context():
         part = db.session.get(Part, stock.ssd)
         for s in ("S0", "S1"):
-            service.post_movement(actor=None, part=part, from_location=service.get_location(stock.hq),
+            service.post_movement(actor=SYSTEM, part=part, from_location=service.get_location(stock.hq),
                                   to_location=service.get_location(stock.bj_loc), serial=s, reason="t")
         db.session.commit()
 
@@ -273,7 +274,7 @@ def test_repeated_lines_of_one_sku_are_added_up(app, stock, api_as):
 
 def test_recount_message_states_the_real_reason(app, stock, api_as, login):
     with app.app_context():
-        service.post_movement(actor=None, part=db.session.get(Part, stock.usb), from_location=service.get_location(stock.hq),
+        service.post_movement(actor=SYSTEM, part=db.session.get(Part, stock.usb), from_location=service.get_location(stock.hq),
                               to_location=service.get_location(stock.bj_loc), quantity=40, reason="t",
                               at=utcnow() - timedelta(hours=2))
         db.session.commit()

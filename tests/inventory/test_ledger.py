@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.authz import SYSTEM
 from core.errors import Conflict, ValidationFailed
 from core.extensions import db
 from inventory import service
@@ -84,8 +85,8 @@ def test_reversal_that_would_go_negative_is_refused(ctx, stock, user):
     usb, _ = _parts(stock)
     hq, bj = service.get_location(stock.hq), service.get_location(stock.bj_loc)
     dealer = service.system_location("dealer")
-    first = service.post_movement(actor=None, part=usb, from_location=hq, to_location=bj, quantity=5, reason="t")
-    service.post_movement(actor=None, part=usb, from_location=bj, to_location=dealer, quantity=5, reason="swap_out")
+    first = service.post_movement(actor=SYSTEM, part=usb, from_location=hq, to_location=bj, quantity=5, reason="t")
+    service.post_movement(actor=SYSTEM, part=usb, from_location=bj, to_location=dealer, quantity=5, reason="swap_out")
     db.session.commit()
     with pytest.raises(ValidationFailed):
         service.reverse_movement(user("clerk1"), first)
@@ -94,14 +95,14 @@ def test_reversal_that_would_go_negative_is_refused(ctx, stock, user):
 def test_serial_must_be_where_it_leaves_from(ctx, stock, user):
     _, ssd = _parts(stock)
     hq, bj, sh = (service.get_location(i) for i in (stock.hq, stock.bj_loc, stock.sh_loc))
-    service.post_movement(actor=None, part=ssd, from_location=hq, to_location=bj, serial="S1", reason="t")
+    service.post_movement(actor=SYSTEM, part=ssd, from_location=hq, to_location=bj, serial="S1", reason="t")
     db.session.commit()
     with pytest.raises(ValidationFailed) as err:
-        service.post_movement(actor=None, part=ssd, from_location=hq, to_location=sh, serial="S1", reason="t")
+        service.post_movement(actor=SYSTEM, part=ssd, from_location=hq, to_location=sh, serial="S1", reason="t")
     assert err.value.extra["registered_at"] == "OFF-BJ"
     db.session.rollback()
     with pytest.raises(ValidationFailed):
-        service.post_movement(actor=None, part=ssd, from_location=hq, to_location=sh, serial="NOPE", reason="t")
+        service.post_movement(actor=SYSTEM, part=ssd, from_location=hq, to_location=sh, serial="NOPE", reason="t")
     db.session.rollback()
     pos = db.session.query(SerialPosition).filter_by(serial="S1").one()
     assert pos.location_id == stock.bj_loc
@@ -110,10 +111,10 @@ def test_serial_must_be_where_it_leaves_from(ctx, stock, user):
 def test_reversal_of_a_reversal_is_refused(ctx, stock, user):
     usb, _ = _parts(stock)
     hq, bj = service.get_location(stock.hq), service.get_location(stock.bj_loc)
-    m = service.post_movement(actor=None, part=usb, from_location=hq, to_location=bj, quantity=1, reason="t")
-    r = service.reverse_movement(None, m)
+    m = service.post_movement(actor=SYSTEM, part=usb, from_location=hq, to_location=bj, quantity=1, reason="t")
+    r = service.reverse_movement(SYSTEM, m)
     with pytest.raises(Conflict):
-        service.reverse_movement(None, r)
+        service.reverse_movement(SYSTEM, r)
 
 
 def test_balance_read_does_not_touch_the_ledger(ctx, stock):

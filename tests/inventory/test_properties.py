@@ -13,11 +13,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from core.authz import SYSTEM
 from core.errors import DomainError
 from core.extensions import db
 from inventory import counts, service
 from inventory.cli import ledger_mismatches
-from inventory.models import Balance, Location, Movement, Part, SerialPosition, StockCount
+from inventory.models import (
+    Balance,
+    Location,
+    Movement,
+    Part,
+    SerialPosition,
+    StockCount,
+)
 
 _ids = itertools.count(1)
 
@@ -121,7 +129,7 @@ def test_concurrent_takes_never_go_negative(app, stock):
     with app.app_context():
         hq, bj = service.get_location(stock.hq), service.get_location(stock.bj_loc)
         part = db.session.get(Part, stock.usb)
-        service.post_movement(actor=None, part=part, from_location=hq, to_location=bj, quantity=10, reason="t")
+        service.post_movement(actor=SYSTEM, part=part, from_location=hq, to_location=bj, quantity=10, reason="t")
         db.session.commit()
     results = []
     barrier = threading.Barrier(2)
@@ -134,7 +142,7 @@ def test_concurrent_takes_never_go_negative(app, stock):
             db.session.commit()
             barrier.wait()
             try:
-                service.post_movement(actor=None, part=p, from_location=src, to_location=dealer, quantity=7,
+                service.post_movement(actor=SYSTEM, part=p, from_location=src, to_location=dealer, quantity=7,
                                       reason="swap_out")
                 db.session.commit()
                 results.append("ok")

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from core.authz import SYSTEM
 from core.errors import Forbidden
 from core.extensions import db
 from core.types import utcnow
@@ -24,7 +25,7 @@ def office_stock(app, stock, make_user):
     make_user("channel-li", "channel")
     with app.app_context():
         part = db.session.get(Part, stock.usb)
-        service.post_movement(actor=None, part=part, from_location=service.get_location(stock.hq),
+        service.post_movement(actor=SYSTEM, part=part, from_location=service.get_location(stock.hq),
                               to_location=service.get_location(stock.bj_loc), quantity=20, reason="t",
                               at=utcnow() - timedelta(hours=1))
         db.session.commit()

@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 import pytest
 
+from core.authz import SYSTEM
 from core.calendar import SHANGHAI
 
 
@@ -54,8 +55,8 @@ def prices(app, world):
     from repairs import prices
 
     with app.app_context():
-        prices.add_price(None, model="SSD A400 240G", effective_from=date(2026, 1, 1), amount="120")
-        prices.add_price(None, model="*", effective_from=date(2026, 1, 1), amount="100")
+        prices.add_price(SYSTEM, model="SSD A400 240G", effective_from=date(2026, 1, 1), amount="120")
+        prices.add_price(SYSTEM, model="*", effective_from=date(2026, 1, 1), amount="100")
         db.session.commit()
 
 

@@ -11,6 +11,8 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from core.authz import SYSTEM
+
 SERIALS = [f"BX{i:03d}" for i in range(1, 21)]
 FACTORY_WAYBILL = "SF1234567890123"
 DEALER_WAYBILL = "JDVA00012345678"
@@ -22,11 +24,11 @@ def _parcel_of_accepted_units(app, world, serials=SERIALS, dealer=None):
     from repairs import service
 
     with app.app_context():
-        parcel = service.create_parcel(None, dealer_id=dealer or world.dealer_bj,
+        parcel = service.create_parcel(SYSTEM, dealer_id=dealer or world.dealer_bj,
                                        lines=[{"model": "SSD A400 240G", "serial": s} for s in serials])
         for unit in parcel.units:
-            service.receive_unit(None, unit.serial)
-            service.inspect_unit(None, unit)
+            service.receive_unit(SYSTEM, unit.serial)
+            service.inspect_unit(SYSTEM, unit)
         db.session.commit()
         return parcel.rma_number
 
@@ -256,8 +258,8 @@ def test_closing_twice_an_empty_box_and_wrong_input_are_refused_and_change_nothi
     assert _snapshot(app) == before
 
     # A waybill already on another shipment: 409, nothing changed.
-    from core.extensions import db
     from core.accounts.service import get_user
+    from core.extensions import db
     from shipments import service as shipments
 
     with app.app_context():
@@ -289,9 +291,9 @@ def test_closing_twice_an_empty_box_and_wrong_input_are_refused_and_change_nothi
                                                                   "carrier": "顺丰"}).status_code == 404
 
     # An empty box (its units taken out) cannot be closed.
+    from core.errors import ValidationFailed
     from repairs.boxes import close_box
     from shipments.models import Shipment
-    from core.errors import ValidationFailed
 
     with app.app_context():
         empty = Shipment(number="SH9999-00001", leg="hq_factory", status="packed", box_key="hq_factory:factory:0")

@@ -17,6 +17,7 @@ from unittest import mock
 
 import pytest
 
+from core.authz import SYSTEM
 from tests.repairs.conftest import at
 
 D = date
@@ -180,7 +181,7 @@ def run_steps(world, steps, serial="CLK1", user="hq-desk"):
             late = clocks.late_clock(unit, day)
             got = None if late is None else (late.owner, late.kind, late.days_late)
             assert got == arg, (day, unit.state, got)
-            listed = [u.id for u in service.overdue_units(None, today=day)]
+            listed = [u.id for u in service.overdue_units(SYSTEM, today=day)]
             assert (unit.id in listed) == (arg is not None), (day, listed)
         db.session.flush()
     db.session.commit()
@@ -228,8 +229,8 @@ def test_dispute_is_not_the_factorys_delay_service_page_api(app, world, prices, 
     unit_id = _disputed_then_dispatched(app, world)
     with app.app_context():
         unit = db.session.get(RepairUnit, unit_id)
-        assert service.overdue_units(None, today=D(2026, 11, 26)) == []
-        rows = service.overdue_report(None, today=D(2026, 12, 3))["rows"]
+        assert service.overdue_units(SYSTEM, today=D(2026, 11, 26)) == []
+        rows = service.overdue_report(SYSTEM, today=D(2026, 12, 3))["rows"]
         assert [(r["unit"].id, r["owner"], r["clock"], r["late"]) for r in rows] == [(unit.id, "factory", "factory", 1)]
 
     with mock.patch("repairs.service.local_today", return_value=D(2026, 11, 26)):
@@ -252,11 +253,11 @@ def test_pause_is_shown_on_the_unit_page_the_api_and_the_dealers_status_page(app
     from repairs.models import RepairUnit
 
     with app.app_context():
-        parcel = service.create_parcel(None, dealer_id=world.dealer_bj, at=at(D(2026, 11, 16), 8),
+        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, at=at(D(2026, 11, 16), 8),
                                        lines=[{"model": "SSD A400 240G", "serial": "P1"}])
-        unit = service.receive_unit(None, "P1", parcel, at=at(D(2026, 11, 16), 9))
-        service.inspect_unit(None, unit, human_damage=True, at=at(D(2026, 11, 16), 10))
-        service.resolve_task(None, _task(unit), "dispute", at=at(D(2026, 11, 17)))
+        unit = service.receive_unit(SYSTEM, "P1", parcel, at=at(D(2026, 11, 16), 9))
+        service.inspect_unit(SYSTEM, unit, human_damage=True, at=at(D(2026, 11, 16), 10))
+        service.resolve_task(SYSTEM, _task(unit), "dispute", at=at(D(2026, 11, 17)))
         db.session.commit()
         unit_id, rma = unit.id, parcel.rma_number
 
@@ -278,7 +279,7 @@ def test_pause_is_shown_on_the_unit_page_the_api_and_the_dealers_status_page(app
 
     with app.app_context():
         task = _task(db.session.get(RepairUnit, unit_id))
-        service.settle_task(None, task, "repair", note="goodwill", at=at(D(2026, 11, 24)))
+        service.settle_task(SYSTEM, task, "repair", note="goodwill", at=at(D(2026, 11, 24)))
         db.session.commit()
     body = api_as("supervisor", username="sup2").get(f"/api/v1/repairs/units/{unit_id}").json
     assert body["promise_paused_on"] is None and body["paused_days"] == 6
@@ -292,7 +293,7 @@ def test_taiwan_unit_away_105_days_is_long_outstanding_service_page_api(app, wor
     with app.app_context():
         run_steps(world, [(D(2026, 6, 1), "receive", "TW"), (D(2026, 6, 1), "inspect", None),
                           (D(2026, 6, 2), "dispatch", None)], serial="TW1")
-        report = service.overdue_report(None, today=D(2026, 9, 15))
+        report = service.overdue_report(SYSTEM, today=D(2026, 9, 15))
         assert [(r["unit"].serial, r["owner"], r["clock"], r["late"]) for r in report["rows"]] == [
             ("TW1", "repairer", "long_outstanding", 75)]
     with mock.patch("repairs.service.local_today", return_value=D(2026, 9, 15)):
@@ -311,9 +312,9 @@ def test_route_settings_are_edited_with_the_route_and_count_at_once(app, world, 
     route = admin.get(f"/api/v1/routes/{world.fac_route}").json
     assert route["factory_chase_days"] == 7 and route["chase_after_days"] == 30
     with app.app_context():
-        parcel = service.create_parcel(None, dealer_id=world.dealer_bj, at=at(D(2026, 11, 2), 8),
+        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, at=at(D(2026, 11, 2), 8),
                                        lines=[{"model": "M", "serial": s} for s in ("R1", "R2")])
-        service.receive_unit(None, "R1", parcel, at=at(D(2026, 11, 2), 9))  # dispatch days 2: due 11-04
+        service.receive_unit(SYSTEM, "R1", parcel, at=at(D(2026, 11, 2), 9))  # dispatch days 2: due 11-04
         db.session.commit()
         rma = parcel.rma_number
     resp = admin.patch(f"/api/v1/routes/{world.fac_route}", json={"factory_chase_days": 10, "dispatch_days": 3})
@@ -323,9 +324,9 @@ def test_route_settings_are_edited_with_the_route_and_count_at_once(app, world, 
         from core.accounts.service import get_user
         from repairs.models import RepairUnit
 
-        unit = service.receive_unit(None, "R2", service.parcel_by_rma(rma), at=at(D(2026, 11, 2), 9))
+        unit = service.receive_unit(SYSTEM, "R2", service.parcel_by_rma(rma), at=at(D(2026, 11, 2), 9))
         assert unit.dispatch_due == D(2026, 11, 5)  # the edit counts from the next unit, not a minute later
-        service.inspect_unit(None, unit, at=at(D(2026, 11, 2), 10))
+        service.inspect_unit(SYSTEM, unit, at=at(D(2026, 11, 2), 10))
         service.dispatch_to_factory(get_user(hq), [unit], at=at(D(2026, 11, 3)))
         db.session.commit()
         assert db.session.get(RepairUnit, unit.id).factory_due == D(2026, 11, 13)

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core.authz import SYSTEM
 from tests.repairs.conftest import at, five_lines
 
 MONDAY = date(2026, 11, 16)
@@ -16,17 +17,17 @@ def _scenario(world):
     from core.extensions import db
     from repairs import service
 
-    parcel = service.create_parcel(None, dealer_id=world.dealer_bj, inbound_waybill="SF1234567890",
+    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, inbound_waybill="SF1234567890",
                                    lines=five_lines(), at=at(MONDAY, 9))
     for serial in ("SN0001", "SN0002", "SN0003", "SN0004"):
-        service.receive_unit(None, serial, parcel, at=at(MONDAY, 10))
-    service.complete_receipt(None, parcel, at=at(MONDAY, 11))
+        service.receive_unit(SYSTEM, serial, parcel, at=at(MONDAY, 10))
+    service.complete_receipt(SYSTEM, parcel, at=at(MONDAY, 11))
     units = {u.serial: u for u in parcel.units}
     # Tuesday: CS acceptance. SN0002 has human damage; SN0003 is out of warranty.
-    service.inspect_unit(None, units["SN0001"], at=at(MONDAY.replace(day=17), 9))
-    service.inspect_unit(None, units["SN0002"], human_damage=True, at=at(MONDAY.replace(day=17), 9))
-    service.inspect_unit(None, units["SN0003"], out_of_warranty=True, at=at(MONDAY.replace(day=17), 9))
-    service.inspect_unit(None, units["SN0004"], at=at(MONDAY.replace(day=17), 9))
+    service.inspect_unit(SYSTEM, units["SN0001"], at=at(MONDAY.replace(day=17), 9))
+    service.inspect_unit(SYSTEM, units["SN0002"], human_damage=True, at=at(MONDAY.replace(day=17), 9))
+    service.inspect_unit(SYSTEM, units["SN0003"], out_of_warranty=True, at=at(MONDAY.replace(day=17), 9))
+    service.inspect_unit(SYSTEM, units["SN0004"], at=at(MONDAY.replace(day=17), 9))
     db.session.commit()
     return parcel.rma_number
 
@@ -90,11 +91,11 @@ def test_quote_keeps_the_price_in_force_on_the_intake_day(app, world, prices, ap
         assert units["SN0003"].quote_amount == Decimal("100.00")  # the old quote stands
         assert prices.price_in_force("U盘 DT 32G", date(2026, 11, 19)).amount == Decimal("100.00")
         assert prices.price_in_force("U盘 DT 32G", date(2026, 11, 20)).amount == Decimal("90.00")
-        second = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[
+        second = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
             {"model": "U盘 DT 32G", "serial": "SN0100", "warranty_claimed": False}], at=at(date(2026, 11, 23), 9))
-        service.receive_unit(None, "SN0100", second, at=at(date(2026, 11, 23), 10))
+        service.receive_unit(SYSTEM, "SN0100", second, at=at(date(2026, 11, 23), 10))
         unit = second.units[0]
-        service.inspect_unit(None, unit, out_of_warranty=True, at=at(date(2026, 11, 23), 11))
+        service.inspect_unit(SYSTEM, unit, out_of_warranty=True, at=at(date(2026, 11, 23), 11))
         assert unit.quote_amount == Decimal("90.00")
         db.session.rollback()
 

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from core.authz import SYSTEM
 from tests.repairs.conftest import at
 
 MONDAY = date(2026, 11, 16)
@@ -21,11 +22,11 @@ def _held(world, serial="NS1", model="SSD A400 240G", *, human_damage=False):
     from repairs import prices, service
     from repairs.models import DealerTask
 
-    prices.add_price(None, model="SSD A400 480G", effective_from=date(2026, 1, 1), amount="150")
-    parcel = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[{"model": model, "serial": serial}],
+    prices.add_price(SYSTEM, model="SSD A400 480G", effective_from=date(2026, 1, 1), amount="150")
+    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": model, "serial": serial}],
                                    at=at(MONDAY, 9))
-    unit = service.receive_unit(None, serial, parcel, at=at(MONDAY, 10))
-    service.inspect_unit(None, unit, no_stock=True, human_damage=human_damage, at=at(TUESDAY, 9))
+    unit = service.receive_unit(SYSTEM, serial, parcel, at=at(MONDAY, 10))
+    service.inspect_unit(SYSTEM, unit, no_stock=True, human_damage=human_damage, at=at(TUESDAY, 9))
     task = db.session.scalar(select(DealerTask).where(DealerTask.unit_id == unit.id))
     db.session.commit()
     return parcel.rma_number, unit.id, task.id
@@ -68,21 +69,21 @@ def test_substitute_records_model_and_price_difference_from_the_list(app, world,
 
     with app.app_context():
         _rma, unit_id, task_id = _held(world)
-        task = service.get_task(None, task_id)
+        task = service.get_task(SYSTEM, task_id)
         with pytest.raises(ValidationFailed) as info:  # scrap is not a no-stock outcome
-            service.resolve_task(None, task, "scrap")
+            service.resolve_task(SYSTEM, task, "scrap")
         assert "decision" in info.value.errors
         with pytest.raises(ValidationFailed) as info:
-            service.resolve_task(None, task, "substitute")
+            service.resolve_task(SYSTEM, task, "substitute")
         assert "substitute_model" in info.value.errors
         with pytest.raises(ValidationFailed):
-            service.resolve_task(None, task, "substitute", substitute_model="ssd a400 240g")  # same model
+            service.resolve_task(SYSTEM, task, "substitute", substitute_model="ssd a400 240g")  # same model
         with pytest.raises(ValidationFailed) as info:
-            service.resolve_task(None, task, "return", credit_amount="10")
+            service.resolve_task(SYSTEM, task, "return", credit_amount="10")
         assert "credit_amount" in info.value.errors
         db.session.rollback()
-        assert _unit(unit_id).state == "awaiting_dealer" and service.get_task(None, task_id).status == "open"
-        service.resolve_task(None, service.get_task(None, task_id), "substitute", "王先生同意换 480G",
+        assert _unit(unit_id).state == "awaiting_dealer" and service.get_task(SYSTEM, task_id).status == "open"
+        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", "王先生同意换 480G",
                              substitute_model="SSD A400 480G")
         db.session.commit()
         unit = _unit(unit_id)
@@ -100,11 +101,11 @@ def test_substitute_without_a_listed_price_has_no_difference_and_can_be_given(ap
 
     with app.app_context():
         _rma, unit_id, task_id = _held(world)
-        service.resolve_task(None, service.get_task(None, task_id), "substitute", substitute_model="SSD B100 256G")
+        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD B100 256G")
         db.session.commit()
         assert _unit(unit_id).price_difference is None  # only the "*" line: no known difference
         _rma, other, task2 = _held(world, "NS2")
-        service.resolve_task(None, service.get_task(None, task2), "substitute", substitute_model="SSD B100 256G",
+        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task2), "substitute", substitute_model="SSD B100 256G",
                              price_difference="-15")
         db.session.commit()
         assert _unit(other).price_difference == Decimal("-15.00")
@@ -119,16 +120,16 @@ def test_credit_note_ends_the_unit_with_its_amount(app, world, prices):
         _rma, unit_id, task_id = _held(world)
         for bad in (None, "0", "-5", "ten"):
             with pytest.raises(ValidationFailed) as info:
-                service.resolve_task(None, service.get_task(None, task_id), "credit", credit_amount=bad)
+                service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "credit", credit_amount=bad)
             assert "credit_amount" in info.value.errors
             db.session.rollback()
-        service.resolve_task(None, service.get_task(None, task_id), "credit", "开红字 120", credit_amount="120")
+        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "credit", "开红字 120", credit_amount="120")
         db.session.commit()
         unit = _unit(unit_id)
         assert unit.state == "credited" and unit.credit_amount == Decimal("120.00")
         assert unit.dealer_decision == "credit"
         assert _events(unit_id)[-1] == ("dealer_credit", {"decision": "credit", "credit_amount": "120.00"})
-        assert service.overdue_units(today=date(2027, 6, 1)) == []  # nothing is waited for any more
+        assert service.overdue_units(SYSTEM, today=date(2027, 6, 1)) == []  # nothing is waited for any more
 
 
 def test_status_page_says_awaiting_your_decision_never_a_date(app, world, prices, client, api_as):
@@ -258,7 +259,7 @@ def test_a_substitute_ships_as_the_model_sent_instead(app, world, prices, shipme
 
     with app.app_context():
         _rma, unit_id, task_id = _held(world)
-        service.resolve_task(None, service.get_task(None, task_id), "substitute", substitute_model="SSD A400 480G")
+        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD A400 480G")
         db.session.commit()
     resp = api_as("clerk").post("/api/v1/repairs/returns", json={"serials": ["NS1"], "waybill": "SF555", "carrier": "顺丰"})
     assert resp.status_code == 201, resp.json

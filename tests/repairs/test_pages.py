@@ -1,6 +1,8 @@
 """Prices page, tasks page, scan-station nav, and the demo loader."""
 from __future__ import annotations
 
+from core.authz import SYSTEM
+
 
 def test_prices_page_supervisor_adds_and_notices(app, world, login):
     boss = login("supervisor")
@@ -66,4 +68,4 @@ def test_demo_loader_makes_realistic_states(app):
         assert states["shipped"] > 0 and states["at_factory"] > 0 and states["received"] + states["inspected"] > 0
         from repairs.service import overdue_units
 
-        assert overdue_units(None)  # some work is late, for the supervisor's page
+        assert overdue_units(SYSTEM)  # some work is late, for the supervisor's page

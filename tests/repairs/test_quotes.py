@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core.authz import SYSTEM
 from tests.repairs.conftest import at
 
 NOTICE_DAY = date(2026, 11, 20)
@@ -19,9 +20,9 @@ def _arrived(world, serial: str, day: date, model: str = "U盘 DT 32G"):
     from core.extensions import db
     from repairs import service
 
-    parcel = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[
+    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
         {"model": model, "serial": serial, "warranty_claimed": False}], at=at(day, 9))
-    unit = service.receive_unit(None, serial, parcel, at=at(day, 10))
+    unit = service.receive_unit(SYSTEM, serial, parcel, at=at(day, 10))
     db.session.commit()
     return unit.id
 
@@ -42,8 +43,8 @@ def test_reproduce_a_notice_leaves_later_rows_unchanged(app, world, prices, api_
     with app.app_context():
         from core.extensions import db
 
-        price_rules.add_price(None, model="SSD A400 240G", effective_from=date(2026, 12, 1), amount="140")
-        price_rules.add_price(None, model="*", effective_from=date(2027, 1, 1), amount="110")
+        price_rules.add_price(SYSTEM, model="SSD A400 240G", effective_from=date(2026, 12, 1), amount="140")
+        price_rules.add_price(SYSTEM, model="*", effective_from=date(2027, 1, 1), amount="110")
         db.session.commit()
     resp = api_as("supervisor").post("/api/v1/repairs/prices/notice", json=CUT)
     assert resp.status_code == 201, resp.json
@@ -68,7 +69,7 @@ def test_a_second_notice_on_the_page_cuts_the_first_notices_rows_too(app, world,
     with app.app_context():
         from core.extensions import db
 
-        price_rules.add_price(None, model="SSD A400 240G", effective_from=date(2026, 12, 1), amount="140")
+        price_rules.add_price(SYSTEM, model="SSD A400 240G", effective_from=date(2026, 12, 1), amount="140")
         db.session.commit()
     boss = login("supervisor")
     assert boss.submit("/repairs/prices", {"kind": "notice", **CUT}).status_code == 302
@@ -117,7 +118,7 @@ def test_reproduce_quote_uses_the_arrival_day_not_the_inspection_day(app, world,
         unit = _unit(third)
         unit.parcel.arrived_at = None
         db.session.flush()
-        service.inspect_unit(None, unit, out_of_warranty=True, at=at(date(2026, 11, 24), 9))
+        service.inspect_unit(SYSTEM, unit, out_of_warranty=True, at=at(date(2026, 11, 24), 9))
         assert unit.quote_amount == Decimal("100.00")
         db.session.rollback()
 
@@ -142,7 +143,7 @@ def _disputed_damage(app, world, desk, serial="W1"):
 
     with app.app_context():
         unit_id = _arrived(world, serial, date(2026, 11, 16), model="SSD A400 240G")
-        service.inspect_unit(None, _unit(unit_id), human_damage=True, at=at(date(2026, 11, 17), 9))
+        service.inspect_unit(SYSTEM, _unit(unit_id), human_damage=True, at=at(date(2026, 11, 17), 9))
         task = db.session.scalar(select(DealerTask).where(DealerTask.unit_id == unit_id))
         rma = _unit(unit_id).parcel.rma_number
         db.session.commit()

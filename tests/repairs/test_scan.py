@@ -5,6 +5,8 @@ import threading
 
 from sqlalchemy import func, select
 
+from core.authz import SYSTEM
+
 
 def _parcel(api, world, serials=("S1", "S2")):
     resp = api.post("/api/v1/repairs/parcels", json={"dealer_id": world.dealer_bj,
@@ -131,7 +133,7 @@ def test_second_scan_waits_for_the_first_transaction(app, world):
 
     with app.app_context():
         create_user("clerk-a", "clerk-a-pass-123", ["clerk"])
-        service.create_parcel(None, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "LOCK1"}])
+        service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "LOCK1"}])
         db.session.commit()
     flushed = threading.Event()
     results = {}

@@ -10,6 +10,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from core.authz import SYSTEM
+
 
 @pytest.fixture()
 def at_factory(app, world, shipments_ready, api_as):
@@ -98,11 +100,11 @@ def test_the_service_guard_counts_a_task_answer_or_a_note_as_consent(app, world,
     from repairs import service
     from repairs.models import DealerTask
 
-    parcel = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[
+    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
         {"model": "U盘 DT 32G", "serial": "Y1", "fault": "写保护"},
         {"model": "U盘 DT 32G", "serial": "Y2", "fault": "写保护"}])
-    y1 = service.receive_unit(None, "Y1", parcel)
-    y2 = service.receive_unit(None, "Y2", parcel)
+    y1 = service.receive_unit(SYSTEM, "Y1", parcel)
+    y2 = service.receive_unit(SYSTEM, "Y2", parcel)
     db.session.flush()
     assert not service.can_scrap(y1) and service.scrap_consent(y1) is None
     assert service.scrap_consent(y1, "  ") is None
@@ -111,9 +113,9 @@ def test_the_service_guard_counts_a_task_answer_or_a_note_as_consent(app, world,
         service.ensure_can_scrap(y1)
     assert refused.value.code == "scrap_consent_missing"
     # The dealer answers a task "scrap" for Y2 (human damage, held): their answer is the consent.
-    service.inspect_unit(None, y2, human_damage=True)
+    service.inspect_unit(SYSTEM, y2, human_damage=True)
     task = db.session.scalar(select(DealerTask).where(DealerTask.unit_id == y2.id))
-    service.resolve_task(None, task, "scrap", note="代理商同意报废")
+    service.resolve_task(SYSTEM, task, "scrap", note="代理商同意报废")
     db.session.flush()
     assert y2.state == "scrapped" and service.scrap_consent(y2) == "answer"
     assert not service.can_scrap(y1)  # one unit's answer is not another's consent

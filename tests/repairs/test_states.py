@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.authz import SYSTEM
 from repairs import states as st
 
 ALL_ACTIONS = sorted({a for nxt in st.TRANSITIONS.values() for a in nxt})
@@ -14,7 +15,7 @@ def _unit_in(state, world):
     from repairs import service
     from repairs.models import RepairUnit
 
-    parcel = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "S1"}])
+    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "S1"}])
     unit = parcel.units[0]
     db.session.execute(RepairUnit.__table__.update().where(RepairUnit.id == unit.id).values(state=state))
     db.session.refresh(unit)
@@ -35,7 +36,7 @@ def test_transition_table(ctx, world, state, action):
     before = db.session.scalar(select(db.func.count(RepairEvent.id)).where(RepairEvent.unit_id == unit.id))
     if expected is None:
         with pytest.raises(InvalidTransition) as info:
-            st.WORKFLOW.apply(None, unit, action)
+            st.WORKFLOW.apply(SYSTEM, unit, action)
         assert info.value.extra["current_state"] == state
         assert info.value.extra["allowed"] == sorted(st.TRANSITIONS[state])
         db.session.refresh(unit)
@@ -43,7 +44,7 @@ def test_transition_table(ctx, world, state, action):
         after = db.session.scalar(select(db.func.count(RepairEvent.id)).where(RepairEvent.unit_id == unit.id))
         assert after == before
     else:
-        st.WORKFLOW.apply(None, unit, action)
+        st.WORKFLOW.apply(SYSTEM, unit, action)
         db.session.expire_all()
         assert db.session.get(type(unit), unit.id).state == expected
         last = service.last_event(unit.id)

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from core.authz import SYSTEM
+
 SCAN = "/api/v1/repairs/scan"
 EAN13 = "6901234567892"
 WAYBILL = "SF1234567890123"
@@ -366,7 +368,7 @@ def test_only_the_supervisor_changes_serial_patterns_in_the_service_itself(app, 
         with pytest.raises(Forbidden):
             code_shapes.add_pattern(get_user("desk-patterns"), applies_to="TF", mask="SN####")
         assert db.session.scalar(select(func.count()).select_from(SerialPattern)) == 0
-        row = code_shapes.add_pattern(None, applies_to="TF", mask="SN####")
+        row = code_shapes.add_pattern(SYSTEM, applies_to="TF", mask="SN####")
         with pytest.raises(Forbidden):
             code_shapes.remove_pattern(get_user("desk-patterns"), row.id)
         assert row.active

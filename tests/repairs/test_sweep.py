@@ -9,6 +9,7 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 
+from core.authz import SYSTEM
 from tests.repairs.conftest import at
 
 
@@ -50,15 +51,15 @@ def _overdue_world(app, world):
     from repairs.models import RepairUnit
 
     with app.app_context():
-        parcel = service.create_parcel(None, dealer_id=world.dealer_bj, lines=[
+        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
             {"model": "SSD", "serial": s} for s in ("U1", "U2", "U3")], at=at(MON, 8))
         for s in ("U1", "U2"):
-            service.receive_unit(None, s, parcel, at=at(MON, 9))
-        service.receive_unit(None, "U3", parcel, at=at(MON + timedelta(days=14), 9))
+            service.receive_unit(SYSTEM, s, parcel, at=at(MON, 9))
+        service.receive_unit(SYSTEM, "U3", parcel, at=at(MON + timedelta(days=14), 9))
         u1 = parcel.units[0]
-        service.inspect_unit(None, u1, at=at(MON, 10))
+        service.inspect_unit(SYSTEM, u1, at=at(MON, 10))
         # Put U1 at the factory directly (the shipment is not what this test is about).
-        service.st.WORKFLOW.apply(None, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
+        service.st.WORKFLOW.apply(SYSTEM, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
                             factory_due=clocks.factory_due(MON, u1.route))
         db.session.commit()
         assert db.session.get(RepairUnit, u1.id).ship_due == date(2026, 11, 11)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from core.authz import SYSTEM
 from core.calendar import SHANGHAI
 
 
@@ -45,7 +46,7 @@ def test_reports_after_the_next_working_day_are_late(app, world, user):
                      reported_at=_at(date(2026, 10, 20)))
         db.session.commit()
         assert on_time.report_due == date(2026, 10, 8) and late.report_due == date(2026, 10, 8)
-        reports = late_reports(today=date(2026, 11, 1))
+        reports = late_reports(SYSTEM, today=date(2026, 11, 1))
         assert [(r.shipment.number, r.reported_on, r.days_late()) for r in reports] == [
             (late.number, date(2026, 10, 9), 1)]
 
@@ -59,10 +60,10 @@ def test_factory_shipments_never_reported_are_listed_once_the_deadline_passes(ap
                             lines=[{"kind": "unit", "serial": "P-1", "model": "M"}])
         s.created_at = _at(date(2026, 9, 30)).astimezone(timezone.utc)
         db.session.commit()
-        assert late_reports(today=date(2026, 10, 8)) == []
-        [report] = late_reports(today=date(2026, 10, 9))
+        assert late_reports(SYSTEM, today=date(2026, 10, 8)) == []
+        [report] = late_reports(SYSTEM, today=date(2026, 10, 9))
         assert report.pending and report.due == date(2026, 10, 8) and report.days_late(date(2026, 10, 9)) == 1
-        assert late_reports(today=date(2026, 10, 9), include_pending=False) == []
+        assert late_reports(SYSTEM, today=date(2026, 10, 9), include_pending=False) == []
 
 
 def test_late_reports_page_and_api_are_scoped_and_role_checked(app, world, user, login, api_as):
