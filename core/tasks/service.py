@@ -19,7 +19,7 @@ from core.calendar.service import local_day
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.locking import hold_in_state
-from core.task_states import TASK_STATUS_LABELS, task_status_label, task_taken
+from core.task_states import task_status_label, task_taken
 from core.tasks import registry
 from core.tasks.models import Task
 from core.types import utcnow
@@ -27,7 +27,6 @@ from core.types import utcnow
 ANSWER_ROLES = (Role.SERVICE, Role.SUPERVISOR)
 SETTLE_ROLES = (Role.SUPERVISOR,)
 WAITING = ("open", "disputed")
-STATUSES = tuple(TASK_STATUS_LABELS)
 MAX_ID = 2**31 - 1
 
 

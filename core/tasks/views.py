@@ -19,6 +19,8 @@ bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/task
 
 READERS = (Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 STATUS_FILTERS = (*TASK_STATUS_LABELS, "all")
+STATUS_LABELS = {"open": _l("To contact today"), "disputed": _l("Disputed (supervisor)"), "agreed": _l("Agreed"),
+                 "resolved": _l("Settled"), "all": _l("all")}
 
 
 def filters(args) -> tuple[str | None, str]:
@@ -48,10 +50,6 @@ def index():
             row["term_labels"] = registry.process(row["task"].process).term_labels
     return render_template("tasks/tasks.html", page=page, rows=rows, process=process, status=status,
                            processes=registry.processes(), status_labels=STATUS_LABELS)
-
-
-STATUS_LABELS = {"open": _l("To contact today"), "disputed": _l("Disputed (supervisor)"), "agreed": _l("Agreed"),
-                 "resolved": _l("Settled"), "all": _l("all")}
 
 
 def _back(process: str | None, status: str):
