@@ -120,6 +120,8 @@ def register_blueprints(app: Flask) -> None:
     from core.directory import api as directory_api
     from core.directory import views as directory_views
     from core.extensions import api
+    from core.tasks import api as tasks_api
+    from core.tasks import views as tasks_views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(api_docs.bp)
@@ -127,11 +129,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_admin.bp)
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(directory_views.bp)
+    app.register_blueprint(tasks_views.bp)
     api.register_blueprint(accounts_api.blp)
     api.register_blueprint(accounts_admin.blp)
     api.register_blueprint(calendar_api.blp)
     api.register_blueprint(directory_api.blp)
     api.register_blueprint(chase_api.blp)
+    api.register_blueprint(tasks_api.blp)
     import core.accounts.cli  # noqa: F401
     import core.chase.cli  # noqa: F401  (adds `flask depot sweep`)
     import core.demo  # noqa: F401

@@ -6,3 +6,4 @@ from core.chase import ChaseNotice  # noqa: F401
 from core.sequences import SequenceCounter  # noqa: F401
 from core.directory.models import Dealer, Department, Factory, Office, RepairRoute, Vendor  # noqa: F401
 from core.idempotency import IdempotencyRecord  # noqa: F401
+from core.tasks.models import Task  # noqa: F401

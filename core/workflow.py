@@ -32,6 +32,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.orm.attributes import set_committed_value
 
+from core import authz
 from core.errors import Conflict, Forbidden, InvalidTransition
 from core.extensions import db
 from core.types import utcnow
@@ -70,9 +71,8 @@ class LabelledEnum(StrEnum):
 
 
 def who(actor) -> tuple[int | None, str]:
-    """The id and name an event records for ``actor`` (None: work no person started)."""
-    if actor is None:
-        return None, "system"
+    """The id and name an event records for ``actor`` (SYSTEM: work no person started)."""
+    authz.signed_in(actor)
     return actor.id, actor.username
 
 
@@ -126,14 +126,15 @@ class Workflow:
     # ------------------------------------------------------------------ who may do what now
 
     def may(self, actor, action: str) -> bool:
-        """Whether ``actor``'s roles allow ``action`` (actions without a role guard: anyone)."""
+        """Whether ``actor``'s roles allow ``action`` (actions without a role guard: anyone signed in)."""
+        if actor is None:
+            return False
         roles = self.roles.get(action)
-        if not roles:
-            return True
-        return actor is not None and actor.has_role(*roles)
+        return not roles or actor.has_role(*roles)
 
     def check_role(self, actor, action: str) -> None:
-        """Raise Forbidden unless ``actor`` may perform ``action``."""
+        """Raise Forbidden unless ``actor`` may perform ``action`` (nobody acting, None, never may)."""
+        authz.signed_in(actor)
         if self.may(actor, action):
             return
         if actor is None:

@@ -24,7 +24,6 @@ def init_app(app) -> None:
     register_nav(_l("Scan station"), "repairs.scan_station", roles=(Role.CLERK,), order=20)
     register_nav(_l("Return parcels"), "repairs.parcels", roles=hands + (Role.OFFICE,), order=21)
     register_nav(_l("Where is my unit?"), "repairs.lookup", roles=hands + (Role.OFFICE,), order=22)
-    register_nav(_l("Dealer tasks"), "repairs.tasks", roles=(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE), order=23)
     register_nav(_l("Overdue repairs"), "repairs.overdue", roles=(Role.SUPERVISOR, Role.SERVICE), order=24)
     register_nav(_l("Repair prices"), "repairs.prices", roles=(Role.SUPERVISOR,), order=60)
     register_nav(_l("Serial patterns"), "repairs.serial_patterns", roles=(Role.SUPERVISOR,), order=61)

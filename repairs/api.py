@@ -12,6 +12,7 @@ from core.extensions import limiter
 from core.idempotency import idempotent
 from core.pagination import paginate
 from core.schemas import PageSchema
+from core.tasks import service as task_service
 from repairs import boxes, prices
 from repairs import scan as scan_station
 from repairs import schemas as s
@@ -244,7 +245,8 @@ class Tasks(MethodView):
     @blp.arguments(s.RepairTaskListArgs, location="query")
     @blp.response(200, RepairTaskPageSchema)
     def get(self, args):
-        """Dealer-contact tasks (``status=disputed`` is the supervisor's queue)."""
+        """Repairs tasks: ``/api/v1/tasks?process=repairs`` in this API's older shape
+        (``status=disputed`` is the supervisor's queue)."""
         status = None if args["status"] == "all" else args["status"]
         return paginate(service.tasks(actor(), status=status), args["page"], args["per_page"])
 
@@ -256,11 +258,11 @@ class TaskResolve(MethodView):
     @blp.arguments(s.RepairTaskResolveArgs)
     @blp.response(200, s.RepairTaskSchema)
     def post(self, args, task_id):
-        """Record the dealer's answer: repair, return, scrap, agreed or dispute; for a model no longer
-        stocked substitute (``substitute_model``, optional ``price_difference``), credit (``credit_amount``),
-        return or repair."""
-        return service.resolve_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"],
-                                    **{t: args[t] for t in TERMS})
+        """Record the dealer's answer (as ``/api/v1/tasks/<id>/answer``): repair, return, scrap, agreed or
+        dispute; for a model no longer stocked substitute (``substitute_model``, optional
+        ``price_difference``), credit (``credit_amount``), return or repair."""
+        return task_service.answer(actor(), service.get_task(actor(), task_id), args["decision"], args["note"],
+                                   **_terms(args))
 
 
 @blp.route("/tasks/<int:task_id>/settle")
@@ -270,10 +272,15 @@ class TaskSettle(MethodView):
     @blp.arguments(s.RepairTaskSettleArgs)
     @blp.response(200, s.RepairTaskSchema)
     def post(self, args, task_id):
-        """The supervisor settles a disputed task (``repair`` of a quoted unit waives the charge,
-        ``repair_paid`` keeps it)."""
-        return service.settle_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"],
-                                   **{t: args[t] for t in TERMS})
+        """The supervisor settles a disputed task (as ``/api/v1/tasks/<id>/settle``; ``repair`` of a quoted
+        unit waives the charge, ``repair_paid`` keeps it)."""
+        return task_service.settle(actor(), service.get_task(actor(), task_id), args["decision"], args["note"],
+                                   **_terms(args))
+
+
+def _terms(args) -> dict:
+    """The decision's terms that were given."""
+    return {t: args[t] for t in TERMS if args[t] is not None}
 
 
 @blp.route("/overdue")

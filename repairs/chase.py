@@ -12,14 +12,13 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 
 from core import chase
-from core.authz import scope_to_office
 from core.extensions import db
-from repairs import clocks
+from core.tasks import service as task_service
+from repairs import clocks, service
 from repairs import states as st
-from repairs.models import DealerTask, RepairUnit
+from repairs.models import RepairUnit
 from repairs.service import overdue_units
 
 UNIT_KIND = "repair_unit"
@@ -28,13 +27,7 @@ TASK_KIND = "dealer_task"
 # A dealer task still waiting for someone: the dealer's answer (open) or the supervisor's (disputed).
 WAITING_TASK_STATUSES = ("open", "disputed")
 
-TASK_KIND_LABELS = {
-    "missing": _l("unit on the list but not in the parcel"),
-    "extra": _l("unit in the parcel but not on the list"),
-    "human_damage": _l("human damage"),
-    "no_stock": _l("model no longer stocked"),
-    "out_of_warranty": _l("out of warranty"),
-}
+TASK_KIND_LABELS = service.TASK_KIND_LABELS
 
 
 def _unit_words(model: str, dealer: str, rma: str, state: str, clock: str) -> str:
@@ -83,18 +76,16 @@ def _task_words(kind: str, status: str, rma: str, dealer: str, serial: str | Non
 
 
 def overdue_task_items(today: date, actor):
-    """Dealer tasks still waiting after their day: CS (open) or the supervisor (disputed) answers."""
-    stmt = (select(DealerTask).where(DealerTask.status.in_(WAITING_TASK_STATUSES), DealerTask.due_on < today)
-            .order_by(DealerTask.due_on, DealerTask.id))
-    stmt = scope_to_office(stmt, actor, DealerTask.office_id)
+    """Repairs tasks still waiting after their day: CS (open) or the supervisor (disputed) answers."""
     owner = chase.customer_service()
-    for task in db.session.scalars(stmt):
-        parcel = task.parcel
+    for task in db.session.scalars(task_service.overdue(today, actor, process=service.PROCESS)):
+        parcel = service.task_parcel(task)
+        unit = service.task_unit(task)
         yield chase.ChaseItem(
             kind=TASK_KIND, item_id=task.id, owner=owner, reference=parcel.rma_number,
             description=chase.Words(_task_words, task.kind, task.status, parcel.rma_number,
                                     parcel.dealer.name if parcel.dealer else "",
-                                    task.unit.serial if task.unit is not None else None, task.detail),
+                                    unit.serial if unit is not None else None, task.detail),
             due=task.due_on, late=chase.working_days_late(task.due_on, today),
             link=f"/repairs/parcels/{parcel.rma_number}",
         )

@@ -10,6 +10,7 @@ from core.demo import register_demo_loader
 from core.directory.models import Dealer
 from core.errors import Conflict
 from core.extensions import db
+from core.tasks import service as task_service
 
 MODELS = ["U盘 DataTraveler 32G", "U盘 DataTraveler 64G", "SSD A400 240G", "SSD A400 480G",
           "SSD NV2 1TB", "TF卡 Canvas 64G", "SD卡 Canvas 128G", "移动硬盘 XS1000 1TB"]
@@ -78,7 +79,7 @@ def load_repairs(rng, echo) -> None:
                     task = unit_task(unit)
                     decision = rng.choice(["repair", "repair", "return", "dispute"])
                     # The dealer answers the same day (the manual's same-day contact).
-                    service.resolve_task(desk, task, decision, note="电话沟通", at=_at(inspect_day, 16))
+                    task_service.answer(desk, task, decision, note="电话沟通", at=_at(inspect_day, 16))
                 if unit.state != "inspected":
                     continue
             if rng.random() < 0.15 or days_in < 2:
@@ -112,9 +113,8 @@ def load_repairs(rng, echo) -> None:
 
 
 def unit_task(unit):
-    from repairs.models import DealerTask
-
-    return db.session.scalar(select(DealerTask).where(DealerTask.unit_id == unit.id, DealerTask.status == "open"))
+    """The unit's open task, if any."""
+    return next((t for t in task_service.about(subject=("repair_unit", unit.id)) if t.status == "open"), None)
 
 
 register_demo_loader("repairs", 40, load_repairs)

@@ -130,30 +130,6 @@ class RepairEvent(db.Model):
     data: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
-class DealerTask(db.Model):
-    """"Contact the dealer today" about an intake discrepancy; disputed ones go to the supervisor."""
-
-    __tablename__ = "dealer_task"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    parcel_id: Mapped[int] = mapped_column(ForeignKey("return_parcel.id"), index=True)
-    unit_id: Mapped[int | None] = mapped_column(ForeignKey("repair_unit.id"), index=True)
-    office_id: Mapped[int | None] = mapped_column(index=True)
-    kind: Mapped[str] = mapped_column(String(20))  # missing, extra, human_damage, no_stock, out_of_warranty
-    detail: Mapped[str] = mapped_column(String(300), default="")
-    due_on: Mapped[date] = mapped_column()
-    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open, agreed, disputed, resolved
-    resolution: Mapped[str | None] = mapped_column(String(20))
-    note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_by: Mapped[str | None] = mapped_column(String(64))
-
-    parcel: Mapped[ReturnParcel] = relationship(lazy="joined")
-    unit: Mapped[RepairUnit | None] = relationship(lazy="joined")
-
-
 class RepairPrice(db.Model):
     """One line of the dated paid-repair price list: the price of a model from a day on.
 

@@ -268,10 +268,10 @@ class RepairParcelDetailSchema(RepairParcelSchema):
 
 class RepairTaskSchema(Schema):
     id = fields.Integer()
-    parcel_id = fields.Integer()
-    rma_number = fields.Function(lambda t: t.parcel.rma_number)
-    unit_id = fields.Integer(allow_none=True)
-    serial = fields.Function(lambda t: t.unit.serial if t.unit else None)
+    parcel_id = fields.Integer(attribute="case_id")
+    rma_number = fields.Function(lambda t: service.task_parcel(t).rma_number)
+    unit_id = fields.Function(lambda t: t.subject_id if t.subject_type == "repair_unit" else None)
+    serial = fields.Function(lambda t: (u.serial if (u := service.task_unit(t)) is not None else None))
     kind = fields.String()
     detail = fields.String()
     due_on = fields.Date()

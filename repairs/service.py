@@ -27,11 +27,12 @@ from core.calendar import local_day, local_today
 from core.codes import normalise_code, normalise_serial
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from core.locking import hold_in_state
 from core.queries import starts_with
-from core.task_states import task_taken
 from core.extensions import db
 from core.sequences import next_number
+from core.tasks import registry as task_registry
+from core.tasks import service as task_service
+from core.tasks.models import Task
 from core.types import utcnow
 from repairs import code_shapes, outcomes, prices
 from repairs import clocks
@@ -39,7 +40,7 @@ from repairs import states as st
 from repairs.card import UnitCard
 from repairs.doa import states as doa_states
 from repairs.doa.models import DoaApplication, DoaUnit
-from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
+from repairs.models import RepairEvent, RepairUnit, ReturnParcel
 from shipments.models import Shipment, ShipmentLine
 
 # Who may do what in repairs; the pages and the API check the same roles through these functions.
@@ -217,12 +218,9 @@ def get_unit(actor, unit_id: int) -> RepairUnit:
     return unit
 
 
-def get_task(actor, task_id: int) -> DealerTask:
-    task = db.session.get(DealerTask, task_id)
-    if task is None:
-        raise NotFound(_("No such task."))
-    _check_access(actor, task.office_id)
-    return task
+def get_task(actor, task_id: int) -> Task:
+    """The repairs task ``task_id`` if ``actor`` may see it."""
+    return task_service.get_task(actor, task_id, process=PROCESS)
 
 
 def default_route() -> RepairRoute | None:
@@ -462,13 +460,35 @@ def _mark_arrived(actor, parcel_id: int, now: datetime) -> bool:
     return True
 
 
-def _open_task(parcel: ReturnParcel, unit: RepairUnit | None, kind: str, detail: str, now=None) -> DealerTask:
-    now = now or utcnow()
-    task = DealerTask(parcel_id=parcel.id, unit_id=unit.id if unit else None, office_id=parcel.office_id,
-                      kind=kind, detail=detail[:300], due_on=local_day(now), status="open", created_at=now)
-    db.session.add(task)
-    db.session.flush()
-    return task
+PROCESS = "repairs"
+PARCEL, UNIT = "return_parcel", "repair_unit"
+
+
+def _open_task(parcel: ReturnParcel, unit: RepairUnit | None, kind: str, detail: str, now=None) -> Task:
+    """A "contact the dealer today" task about ``unit`` of ``parcel``."""
+    return task_service.open_task(PROCESS, kind, detail[:300], case=(PARCEL, parcel.id),
+                                  subject=(UNIT, unit.id) if unit else None, dealer_id=parcel.dealer_id,
+                                  office_id=parcel.office_id, at=now)
+
+
+def task_parcel(task: Task) -> ReturnParcel:
+    """The return parcel a repairs task belongs to."""
+    return db.session.get(ReturnParcel, task.case_id)
+
+
+def task_unit(task: Task) -> RepairUnit | None:
+    """The unit a repairs task is about (None for a task about the parcel as a whole)."""
+    return db.session.get(RepairUnit, task.subject_id) if task.subject_type == UNIT else None
+
+
+def parcel_tasks(parcel: ReturnParcel) -> list[Task]:
+    """Every task of one parcel, oldest first."""
+    return task_service.about(case=(PARCEL, parcel.id))
+
+
+def unit_tasks(unit: RepairUnit) -> list[Task]:
+    """Every task about one unit, oldest first."""
+    return task_service.about(subject=(UNIT, unit.id))
 
 
 def _dispatch_days(route_id: int | None) -> int:
@@ -735,54 +755,73 @@ TASK_DECISIONS = outcomes.TASK_DECISIONS
 SETTLEMENTS = outcomes.SETTLEMENTS
 
 
-def resolve_task(actor, task: DealerTask, decision: str, note: str = "", *, at: datetime | None = None,
-                 **terms) -> DealerTask:
-    """Record the dealer's answer to a task (same-day contact).
+def _decide_task(actor, task: Task, decision: str, note: str, settling: bool, terms: dict):
+    """What the dealer's answer (or the supervisor's settlement) does to the unit the task holds.
 
-    For a held unit: ``repair`` (paid repair accepted), ``return`` (send it back
-    as is), ``scrap`` (dealer consents), or ``dispute`` (to the supervisor); a
+    Answers for a held unit: ``repair`` (paid repair accepted), ``return`` (send it
+    back as is), ``scrap`` (dealer consents), or ``dispute`` (to the supervisor); a
     unit whose model is no longer stocked offers ``substitute`` (``terms``:
-    substitute_model, price_difference) and ``credit`` (credit_amount) instead
-    of scrap (:mod:`repairs.outcomes`). For missing / extra units: ``agreed``
-    or ``dispute``. The dealer's answer ends the pause of the unit's clocks (a
-    dispute keeps it paused until the supervisor settles).
+    substitute_model, price_difference) and ``credit`` (credit_amount) instead of
+    scrap (:mod:`repairs.outcomes`). For missing / extra units: ``agreed`` or
+    ``dispute``. Settling ``repair`` of a quoted unit waives the charge
+    (``repair_paid`` keeps it). The answer (or settlement) ends the pause of the
+    unit's clocks: their due days move on by the working days the case waited
+    (a dispute keeps them paused).
     """
-    authz.require(actor, *DESK)
-    _check_access(actor, task.office_id)
-    if task.status != "open":
-        raise Conflict(_("This task is already %(s)s.", s=task.status), current_state=task.status)
-    if decision not in TASK_DECISIONS:
-        raise ValidationFailed(_("Unknown decision."), errors={"decision": [_("Choose one of: %(c)s.", c=", ".join(TASK_DECISIONS))]})
-    held = task.unit is not None and task.unit.state == st.AWAITING_DEALER
-    if held and decision == "agreed":
-        raise ValidationFailed(_("Say what the dealer wants: %(c)s.",
-                                 c=", ".join(outcomes.decision_label(d) for d in outcomes.choices(task.unit))),
-                               errors={"decision": [_("Choose one of: %(c)s.",
-                                                      c=", ".join(outcomes.choices(task.unit) + ("dispute",)))]})
-    if not held and decision not in ("agreed", "dispute"):
-        raise ValidationFailed(_("This task has no unit waiting for a decision."),
-                               errors={"decision": [_("Agreed or dispute.")]})
-    if (not held or decision == "dispute") and any(terms.get(t) not in (None, "") for t in outcomes.TERMS):
-        raise ValidationFailed(_("A substitute model or a credit amount goes with that decision only."),
-                               errors={t: [_("Not expected.")] for t in outcomes.TERMS if terms.get(t)})
-    if held and decision == "dispute":
-        values, data = {"dealer_decision": None}, {"decision": decision}
-    elif held:
-        values, data = outcomes.unit_values(task.unit, decision, note=note, **terms)
-    _claim_task(task, "open")
-    now = at or utcnow()
-    if held:
-        if decision != "dispute":
-            values = {**values, **_resume_clocks(task.unit, local_day(now))}
-        st.WORKFLOW.apply(actor, task.unit, TASK_DECISIONS[decision], note=note, at=now, data=data, **values)
-    task.status = "disputed" if decision == "dispute" else "agreed"
-    task.resolution = decision
-    task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
-    if decision != "dispute":
-        task.closed_at = now
-        task.closed_by = _who(actor)[1]
-    db.session.flush()
-    return task
+    unit = task_unit(task)
+    if settling:
+        held = unit is not None and unit.state == st.DISPUTED
+        if held == (decision == "agreed"):
+            raise ValidationFailed(_("Choose repair, return or scrap for a held unit, agreed otherwise."),
+                                   errors={"decision": [_("Not valid for this task.")]})
+        if held:
+            values, data = outcomes.unit_values(unit, decision, settled=True, note=note, **terms)
+        elif any(terms.get(t) not in (None, "") for t in outcomes.TERMS):
+            raise ValidationFailed(_("This task has no unit waiting for a decision."),
+                                   errors={"decision": [_("Agreed or dispute.")]})
+        action = SETTLEMENTS[decision]
+    else:
+        held = unit is not None and unit.state == st.AWAITING_DEALER
+        if held and decision == "agreed":
+            raise ValidationFailed(_("Say what the dealer wants: %(c)s.",
+                                     c=", ".join(outcomes.decision_label(d) for d in outcomes.choices(unit))),
+                                   errors={"decision": [_("Choose one of: %(c)s.",
+                                                          c=", ".join(outcomes.choices(unit) + ("dispute",)))]})
+        if not held and decision not in ("agreed", "dispute"):
+            raise ValidationFailed(_("This task has no unit waiting for a decision."),
+                                   errors={"decision": [_("Agreed or dispute.")]})
+        if (not held or decision == "dispute") and any(terms.get(t) not in (None, "") for t in outcomes.TERMS):
+            raise ValidationFailed(_("A substitute model or a credit amount goes with that decision only."),
+                                   errors={t: [_("Not expected.")] for t in outcomes.TERMS if terms.get(t)})
+        if held and decision == "dispute":
+            values, data = {"dealer_decision": None}, {"decision": decision}
+        elif held:
+            values, data = outcomes.unit_values(unit, decision, note=note, **terms)
+        action = TASK_DECISIONS[decision]
+    if not held:
+        return None
+
+    def effect(now: datetime) -> None:
+        resumed = values if decision == "dispute" else {**values, **_resume_clocks(unit, local_day(now))}
+        st.WORKFLOW.apply(actor, unit, action, note=note, at=now, data=data, **resumed)
+    return effect
+
+
+def _task_choices(task: Task, settling: bool) -> task_registry.Choices:
+    """The decisions the tasks page offers for a repairs task now."""
+    unit = task_unit(task)
+    held = unit is not None and unit.state == (st.DISPUTED if settling else st.AWAITING_DEALER)
+    options = outcomes.choice_labels(unit, settling) if held else [("agreed", outcomes.decision_label("agreed"))]
+    if not settling:
+        options = [*options, ("dispute", outcomes.decision_label("dispute"))]
+    return task_registry.Choices(options, outcomes.TERMS if held and unit.no_stock else ())
+
+
+def _describe_task(task: Task) -> task_registry.Subject:
+    parcel = task_parcel(task)
+    unit = task_unit(task)
+    label = parcel.rma_number + (f" · {unit.serial}" if unit is not None else "")
+    return task_registry.Subject(label, f"/repairs/parcels/{parcel.rma_number}")
 
 
 def _resume_clocks(unit: RepairUnit, day: date) -> dict:
@@ -795,60 +834,31 @@ def _resume_clocks(unit: RepairUnit, day: date) -> dict:
             "dispatch_due": clocks.resumed(unit.dispatch_due, paused)}
 
 
-def _claim_task(task: DealerTask, expected: str) -> None:
-    """Lock the task in status ``expected`` before answering it (a guarded no-op UPDATE).
+TASK_KIND_LABELS = {
+    "missing": _l("unit on the list but not in the parcel"),
+    "extra": _l("unit in the parcel but not on the list"),
+    "human_damage": _l("human damage"),
+    "no_stock": _l("model no longer stocked"),
+    "out_of_warranty": _l("out of warranty"),
+}
+# A missing or extra unit is only agreed (or disputed); a finding holds the unit for the dealer's decision.
+_LIST_KINDS = ("missing", "extra")
 
-    The row lock (PostgreSQL) or write lock (SQLite) makes a second answer given at
-    the same moment wait, then find the task answered: 409, and nothing twice.
-    """
-    if not hold_in_state(task, expected):
-        raise task_taken(task.status)
-
-
-def settle_task(actor, task: DealerTask, decision: str, note: str = "", *, at: datetime | None = None,
-                **terms) -> DealerTask:
-    """The supervisor settles a disputed task, with the choices of :mod:`repairs.outcomes`.
-
-    ``repair`` of a quoted unit settles for the dealer: the charge is waived
-    (quote 0, with the supervisor's note as the reason); ``repair_paid`` keeps it.
-    Settling ends the pause of the unit's clocks: their due days move on by the
-    working days the case waited.
-    """
-    authz.require(actor, Role.SUPERVISOR, message=_("Only the supervisor settles disputes."))
-    if task.status != "disputed":
-        raise Conflict(_("Only disputed tasks are settled by the supervisor."), current_state=task.status)
-    if decision not in SETTLEMENTS:
-        raise ValidationFailed(_("Unknown decision."), errors={"decision": [_("Choose one of: %(c)s.", c=", ".join(SETTLEMENTS))]})
-    held = task.unit is not None and task.unit.state == st.DISPUTED
-    if held == (decision == "agreed"):
-        raise ValidationFailed(_("Choose repair, return or scrap for a held unit, agreed otherwise."),
-                               errors={"decision": [_("Not valid for this task.")]})
-    if held:
-        values, data = outcomes.unit_values(task.unit, decision, settled=True, note=note, **terms)
-    elif any(terms.get(t) not in (None, "") for t in outcomes.TERMS):
-        raise ValidationFailed(_("This task has no unit waiting for a decision."),
-                               errors={"decision": [_("Agreed or dispute.")]})
-    _claim_task(task, "disputed")
-    now = at or utcnow()
-    if held:
-        values = {**values, **_resume_clocks(task.unit, local_day(now))}
-        st.WORKFLOW.apply(actor, task.unit, SETTLEMENTS[decision], note=note, at=now, data=data, **values)
-    task.status = "resolved"
-    task.resolution = decision
-    task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
-    task.closed_at = now
-    task.closed_by = _who(actor)[1]
-    db.session.flush()
-    return task
+task_registry.register_process(task_registry.TaskProcess(
+    name=PROCESS, label=_l("Repairs"),
+    kinds={kind: task_registry.TaskKind(label, ("agreed", "dispute"), ("agreed",)) if kind in _LIST_KINDS
+           else task_registry.TaskKind(label, tuple(TASK_DECISIONS), tuple(SETTLEMENTS))
+           for kind, label in TASK_KIND_LABELS.items()},
+    resolution_labels=outcomes.DECISION_LABELS, decide=_decide_task, choices=_task_choices, describe=_describe_task,
+    term_labels={"substitute_model": _l("Substitute model"),
+                 "price_difference": _l("Price difference (RMB; empty: from the price list)"),
+                 "credit_amount": _l("Credit amount (RMB)")},
+))
 
 
 def tasks(actor, *, status: str | None = "open"):
-    """Select statement of tasks the actor may see, earliest due first."""
-    authz.require(actor, *PARCEL_DESK)
-    stmt = select(DealerTask).order_by(DealerTask.due_on, DealerTask.id)
-    if status:
-        stmt = stmt.where(DealerTask.status == status)
-    return authz.scope_to_office(stmt, actor, DealerTask.office_id)
+    """Select statement of repairs tasks the actor may see, earliest due first."""
+    return task_service.tasks(actor, process=PROCESS, status=status)
 
 
 # --------------------------------------------------------------------------- factory legs
@@ -1050,8 +1060,8 @@ def scrap_consent(unit: RepairUnit, note: str = "") -> str | None:
     if unit.dealer_decision == "scrap":
         return "answer"
     if unit.id is not None and db.session.scalar(
-            select(DealerTask.id).where(DealerTask.unit_id == unit.id, DealerTask.resolution == "scrap",
-                                        DealerTask.status.in_(("agreed", "resolved"))).limit(1)) is not None:
+            select(Task.id).where(Task.subject_type == UNIT, Task.subject_id == unit.id, Task.resolution == "scrap",
+                                  Task.status.in_(("agreed", "resolved"))).limit(1)) is not None:
         return "answer"
     if (note or "").strip():
         return "note"

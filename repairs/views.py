@@ -17,6 +17,7 @@ from core.calendar import local_today
 from core.errors import DomainError, ValidationFailed
 from core.idempotency import idempotent, new_form_key
 from core.task_states import task_status_label
+from core.tasks import views as task_views
 from core.pagination import paginate
 from repairs import chase as chase_repairs
 from repairs import boxes, clocks, code_shapes, outcomes, service
@@ -85,7 +86,7 @@ def _source_label(source):
 
 @bp.app_template_global("repair_task_kind_label")
 def _task_kind_label(kind):
-    return str(chase_repairs.TASK_KIND_LABELS.get(kind, kind))
+    return str(service.TASK_KIND_LABELS.get(kind, kind))
 
 
 @bp.app_template_global("repair_task_status_label")
@@ -203,12 +204,8 @@ def parcels():
 @roles_required(*READERS)
 def parcel(rma_number):
     """One parcel: the declared list against what arrived, tasks, receipt."""
-    from core.extensions import db
-    from sqlalchemy import select
-    from repairs.models import DealerTask
-
     p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
-    parcel_tasks = list(db.session.scalars(select(DealerTask).where(DealerTask.parcel_id == p.id).order_by(DealerTask.id)))
+    parcel_tasks = service.parcel_tasks(p)
     # "Receipt complete" with units still expected (or nothing arrived) asks first: this is that question.
     confirm = None
     if request.args.get("confirm_receipt") and p.receipt_completed_at is None:
@@ -323,40 +320,15 @@ def lookup():
 @bp.route("/repairs/tasks")
 @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 def tasks():
-    """Dealer-contact tasks due today (and earlier) and the supervisor's disputes."""
-    status = request.args.get("status", "open")
-    if status not in {"open", "disputed", "agreed", "resolved"}:
-        status = "open"
-    page = paginate(service.tasks(actor(), status=status), request.args.get("page", 1), 50)
-    return render_template("repairs/tasks.html", page=page, status=status, today=local_today())
+    """The repairs tasks now live on the one tasks page (kept for links and bookmarks)."""
+    return redirect(url_for("tasks.index", process=service.PROCESS, status=request.args.get("status", "open")))
 
 
-@bp.route("/repairs/tasks/<int:task_id>/<verb>", methods=["POST"])
+@bp.route("/repairs/tasks/<int:task_id>/<any(resolve, settle):verb>", methods=["POST"])
 @roles_required(Role.SERVICE, Role.SUPERVISOR)
 def task_step(task_id, verb):
-    user = actor()
-    task = service.get_task(user, task_id)
-    try:
-        if verb == "resolve":
-            service.resolve_task(user, task, request.form.get("decision", ""), request.form.get("note", ""),
-                                 **_terms())
-        elif verb == "settle":
-            service.settle_task(user, task, request.form.get("decision", ""), request.form.get("note", ""),
-                                **_terms())
-        else:
-            raise ValidationFailed(_("Unknown step."))
-        flash(_("Task updated."), "success")
-    except DomainError as err:
-        if err.status == 403:  # a refusal is the error page, not a form message
-            raise
-        flash(err.message, "error")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/repairs/")
-                    else url_for("repairs.tasks"))
-
-
-def _terms() -> dict:
-    """A decision's terms from the task form (empty fields are not given)."""
-    return {t: (request.form.get(t) or "").strip() or None for t in outcomes.TERMS}
+    """The old answer form's address: the tasks page records it."""
+    return task_views.record(task_id, "answer" if verb == "resolve" else "settle", process=service.PROCESS)
 
 
 @bp.route("/repairs/overdue")

@@ -13,6 +13,7 @@ from core.api import Blueprint
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.pagination import paginate
+from core.tasks import service as task_service
 from repairs.doa import attachments as files
 from repairs.doa import schemas as s
 from repairs.doa import service
@@ -290,7 +291,7 @@ class Tasks(MethodView):
     @blp.arguments(s.DoaTaskListArgs, location="query")
     @blp.response(200, s.DoaTaskPageSchema)
     def get(self, args):
-        """DOA dealer-contact tasks (due the day they open)."""
+        """DOA dealer-contact tasks (due the day they open): ``/api/v1/tasks?process=doa`` in this API's older shape."""
         return paginate(service.tasks(actor(), status=args["status"] or None), args["page"], args["per_page"])
 
 
@@ -300,8 +301,9 @@ class TaskResolve(MethodView):
     @blp.arguments(s.DoaTaskDecisionArgs)
     @blp.response(200, s.DoaTaskSchema)
     def post(self, args, task_id):
-        """Record the dealer's answer: proceed / not_doa / dispute, or agreed / dispute."""
-        return service.resolve_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
+        """Record the dealer's answer (as ``/api/v1/tasks/<id>/answer``): proceed / not_doa / dispute, or
+        agreed / dispute."""
+        return task_service.answer(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
 
 
 @blp.route("/tasks/<int:task_id>/settle")
@@ -310,8 +312,9 @@ class TaskSettle(MethodView):
     @blp.arguments(s.DoaTaskDecisionArgs)
     @blp.response(200, s.DoaTaskSchema)
     def post(self, args, task_id):
-        """The supervisor settles a dispute: proceed / not_doa, or agreed."""
-        return service.settle_task(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
+        """The supervisor settles a dispute (as ``/api/v1/tasks/<id>/settle``): proceed / not_doa, reopen
+        (a disputed refusal), or agreed."""
+        return task_service.settle(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
 
 
 @blp.route("/overdue")

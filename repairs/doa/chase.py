@@ -15,12 +15,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import chase
-from core.authz import scope_to_office
 from core.directory.models import Department
 from core.extensions import db
+from core.tasks import service as task_service
 from repairs.doa import service
 from repairs.doa import states as st
-from repairs.doa.models import DoaApplication, DoaTask
+from repairs.doa.models import DoaApplication
 from repairs.doa.states import TASK_KIND_LABELS
 
 APPROVAL_KIND = "doa_approval"      # one item per department still to decide: doa_approval:<department>
@@ -93,18 +93,16 @@ def _task_words(kind: str, status: str, number: str | None, serial: str | None, 
 
 def overdue_doa_task_items(today: date, actor):
     """DOA dealer tasks still waiting after their day."""
-    stmt = (select(DoaTask).where(DoaTask.status.in_(WAITING_TASK_STATUSES), DoaTask.due_on < today)
-            .order_by(DoaTask.due_on, DoaTask.id))
-    stmt = scope_to_office(stmt, actor, DoaTask.office_id, approvers_see_all=True)
     owner = chase.customer_service()
-    for task in db.session.scalars(stmt):
-        number = task.application.number if task.application is not None else None
-        serial = task.hold.serial if task.hold is not None else None
+    for task in db.session.scalars(task_service.overdue(today, actor, process=service.PROCESS)):
+        app, hold = service.task_application(task), service.task_hold(task)
+        number = app.number if app is not None else None
+        serial = hold.serial if hold is not None else None
         yield chase.ChaseItem(
             kind=TASK_KIND, item_id=task.id, owner=owner, reference=number or serial or f"#{task.id}",
             description=chase.Words(_task_words, task.kind, task.status, number, serial,
                                     task.dealer.name if task.dealer else "", task.detail),
-            due=task.due_on, late=chase.working_days_late(task.due_on, today), link="/doa/tasks",
+            due=task.due_on, late=chase.working_days_late(task.due_on, today), link="/tasks?process=doa",
         )
 
 

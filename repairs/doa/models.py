@@ -204,38 +204,6 @@ class DoaHold(db.Model):
         return self.status == "held"
 
 
-class DoaTask(db.Model):
-    """"Talk to the dealer today" about a DOA problem; a dispute goes to the supervisor (B.2).
-
-    The repairs package's ``DealerTask`` belongs to a return parcel, which a
-    DOA case (or a held unit) does not have, so DOA keeps its own tasks with
-    the same life cycle: open -> agreed | disputed -> resolved.
-    """
-
-    __tablename__ = "doa_task"
-    __audited__ = True
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("doa_application.id"), index=True)
-    hold_id: Mapped[int | None] = mapped_column(ForeignKey("doa_hold.id"), index=True)
-    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
-    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
-    # unapproved_arrival, refused, mismatch, human_damage
-    kind: Mapped[str] = mapped_column(String(20))
-    detail: Mapped[str] = mapped_column(String(500), default="")
-    due_on: Mapped[date] = mapped_column()
-    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open, agreed, disputed, resolved
-    resolution: Mapped[str | None] = mapped_column(String(20))
-    note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    closed_by: Mapped[str | None] = mapped_column(String(64))
-
-    application = relationship("DoaApplication", lazy="joined")
-    hold = relationship("DoaHold", lazy="joined")
-    dealer = relationship("Dealer", lazy="joined")
-
-
 class DoaAttachment(db.Model):
     """A scanned, signed application (B.7) stored under UPLOAD_FOLDER with a generated name."""
 

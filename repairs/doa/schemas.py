@@ -264,10 +264,15 @@ class DoaReceiptResultSchema(Schema):
     holds = fields.List(fields.Nested(DoaHoldSchema))
 
 
+def _application_number(task) -> str | None:
+    app = service.task_application(task)
+    return app.number if app is not None else None
+
+
 class DoaTaskSchema(Schema):
     id = fields.Integer()
-    application = fields.Function(lambda t: t.application.number if t.application else None)
-    hold_id = fields.Integer(allow_none=True)
+    application = fields.Function(_application_number)
+    hold_id = fields.Function(lambda t: t.subject_id if t.subject_type == "doa_hold" else None)
     dealer_id = fields.Integer(allow_none=True)
     kind = fields.String()
     detail = fields.String()

@@ -20,7 +20,9 @@ from decimal import Decimal, InvalidOperation
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, func, or_, select, text, update
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, false, func, insert, or_, select, text, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.codes import normalise_serial
 from core import authz
@@ -33,10 +35,12 @@ from core.sequences import next_number
 from core.types import utcnow
 from core.locking import hold_in_state, lock_row
 from core.queries import starts_with
-from core.task_states import task_taken
+from core.tasks import registry as task_registry
+from core.tasks import service as task_service
+from core.tasks.models import Task
 from inventory.models import Part
 from repairs.doa import states as st
-from repairs.doa.models import DoaApplication, DoaAttachment, DoaEvent, DoaHold, DoaTask, DoaUnit
+from repairs.doa.models import DoaApplication, DoaAttachment, DoaEvent, DoaHold, DoaUnit
 from repairs.models import RepairPrice
 
 REQUESTS = ("replacement", "refund")
@@ -207,12 +211,13 @@ def can_close(app: DoaApplication) -> bool:
             (app.closing_waived_at is not None or not closing_papers_missing(app)))
 
 
-def disputed_refusal(app: DoaApplication) -> DoaTask | None:
+def disputed_refusal(app: DoaApplication) -> Task | None:
     """The dealer's open dispute of this application's refusal (a "refused" task now disputed), if any."""
     if app.id is None:
         return None
-    return db.session.scalar(select(DoaTask).where(DoaTask.application_id == app.id, DoaTask.kind == "refused",
-                                                   DoaTask.status == "disputed").order_by(DoaTask.id.desc()).limit(1))
+    return db.session.scalar(select(Task).where(Task.case_type == APPLICATION, Task.case_id == app.id,
+                                                Task.kind == "refused", Task.status == "disputed")
+                             .order_by(Task.id.desc()).limit(1))
 
 
 def can_reopen(app: DoaApplication) -> bool:
@@ -322,48 +327,43 @@ def _claim(app: DoaApplication, action: str) -> None:
         raise _invalid(app, action)
 
 
-def _claim_task(task: DoaTask, expected: str) -> None:
-    """Lock the task in status ``expected`` before answering it; a second answer at once is a 409."""
-    if not hold_in_state(task, expected):
-        raise task_taken(task.status)
-
-
 # --------------------------------------------------------------------------- tasks (same-day dealer contact)
 
+PROCESS = "doa"
+APPLICATION, HOLD = "doa_application", "doa_hold"
+
+
 def _open_task(app: DoaApplication | None, kind: str, detail: str, *, hold: DoaHold | None = None,
-               dealer_id: int | None = None, office_id: int | None = None, at=None) -> DoaTask:
-    now = at or utcnow()
-    task = DoaTask(application_id=app.id if app else None, hold_id=hold.id if hold else None,
-                   dealer_id=app.dealer_id if app else dealer_id, office_id=app.office_id if app else office_id,
-                   kind=kind, detail=detail[:500], due_on=local_day(now), status="open", created_at=now)
-    db.session.add(task)
-    db.session.flush()
-    return task
+               dealer_id: int | None = None, office_id: int | None = None, at=None) -> Task:
+    return task_service.open_task(PROCESS, kind, detail, case=(APPLICATION, app.id) if app else None,
+                                  subject=(HOLD, hold.id) if hold else None,
+                                  dealer_id=app.dealer_id if app else dealer_id,
+                                  office_id=app.office_id if app else office_id, at=at)
 
 
-def get_task(actor, task_id: int) -> DoaTask:
-    """The DOA dealer task ``task_id`` if ``actor`` may see it."""
-    task = row_by_id(DoaTask, task_id)
-    if task is None:
-        raise NotFound(_("No such task."))
-    ensure_access(actor, task.office_id)
-    return task
+def get_task(actor, task_id: int) -> Task:
+    """The DOA task ``task_id`` if ``actor`` may see it."""
+    return task_service.get_task(actor, task_id, process=PROCESS)
 
 
 def tasks(actor, *, status: str | None = "open"):
-    """Select statement of DOA dealer tasks ``actor`` may see, due first."""
-    stmt = select(DoaTask).order_by(DoaTask.due_on, DoaTask.id)
-    if status:
-        stmt = stmt.where(DoaTask.status == status)
-    limit = visible_office(actor)
-    if limit is not None:
-        stmt = stmt.where(DoaTask.office_id == limit)
-    return stmt
+    """Select statement of DOA tasks ``actor`` may see, due first."""
+    return task_service.tasks(actor, process=PROCESS, status=status)
 
 
-def tasks_of(app: DoaApplication) -> list[DoaTask]:
-    """Every dealer task of one application, oldest first."""
-    return list(db.session.scalars(select(DoaTask).where(DoaTask.application_id == app.id).order_by(DoaTask.id)))
+def tasks_of(app: DoaApplication) -> list[Task]:
+    """Every task of one application, oldest first."""
+    return task_service.about(case=(APPLICATION, app.id))
+
+
+def task_application(task: Task) -> DoaApplication | None:
+    """The application a DOA task belongs to (None for a unit that came without one)."""
+    return db.session.get(DoaApplication, task.case_id) if task.case_type == APPLICATION else None
+
+
+def task_hold(task: Task) -> DoaHold | None:
+    """The held unit a DOA task is about, if any."""
+    return db.session.get(DoaHold, task.subject_id) if task.subject_type == HOLD else None
 
 
 TASK_DECISIONS = {
@@ -371,86 +371,87 @@ TASK_DECISIONS = {
     "proceed": "dealer_accept", "not_doa": "dealer_reject", "dispute": "dispute", "agreed": None,
 }
 SETTLEMENTS = {"proceed": "settle_accept", "not_doa": "settle_reject", "agreed": None, "reopen": "reopen"}
+RECEIPT_KINDS = ("mismatch", "human_damage")
 
 
-def _holds_application(task: DoaTask, state: str) -> bool:
-    return task.application is not None and task.kind in ("mismatch", "human_damage") and task.application.state == state
+def _holds_application(task: Task, state: str) -> bool:
+    app = task_application(task)
+    return app is not None and task.kind in RECEIPT_KINDS and app.state == state
 
 
-def resolve_task(actor, task: DoaTask, decision: str, note: str = "") -> DoaTask:
-    """Record the dealer's answer (same-day talk).
+def _decide_task(actor, task: Task, decision: str, note: str, settling: bool, terms: dict):
+    """What the dealer's answer (or the supervisor's settlement) does to the application.
 
     For a receipt problem: ``proceed`` (treat as DOA anyway), ``not_doa``, or
-    ``dispute`` (to the supervisor). Other tasks: ``agreed`` or ``dispute``.
+    ``dispute`` (to the supervisor). Other tasks: ``agreed`` or ``dispute``. The
+    supervisor settles a disputed receipt with ``proceed`` / ``not_doa``, a disputed
+    refusal with ``reopen`` (the dealer is right; B.2: 如遇争议 … 客服主管协调) or
+    ``agreed``, anything else with ``agreed``.
     """
-    require_role(actor, *st.CS)
-    ensure_access(actor, task.office_id)
-    if task.status != "open":
-        raise Conflict(_("This task is already %(s)s.", s=task.status), current_state=task.status)
-    if decision not in TASK_DECISIONS:
-        raise ValidationFailed(_("Unknown decision."),
-                               errors={"decision": [_("Choose one of: %(c)s.", c=", ".join(TASK_DECISIONS))]})
-    held = _holds_application(task, st.RECEIPT_PROBLEM)
-    if held and decision == "agreed":
-        raise ValidationFailed(_("Say what was agreed: proceed as DOA, not a DOA, or dispute."),
-                               errors={"decision": [_("Proceed, not_doa or dispute.")]})
-    if not held and decision in ("proceed", "not_doa"):
-        raise ValidationFailed(_("This task has no receipt waiting for a decision."),
-                               errors={"decision": [_("Agreed or dispute.")]})
-    _claim_task(task, "open")
-    now = utcnow()
-    if held:
-        _transition(actor, task.application, TASK_DECISIONS[decision], note=note, at=now, data={"task": task.id})
-    task.status = "disputed" if decision == "dispute" else "agreed"
-    task.resolution = decision
-    task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
-    if decision != "dispute":
-        task.closed_at = now
-        task.closed_by = _who(actor)[1]
-    db.session.flush()
-    return task
-
-
-def settle_task(actor, task: DoaTask, decision: str, note: str = "") -> DoaTask:
-    """The supervisor settles a disputed task (B.2: 如遇争议 … 客服主管协调)."""
-    require_role(actor, Role.SUPERVISOR)
-    ensure_access(actor, task.office_id)
-    if task.status != "disputed":
-        raise Conflict(_("Only disputed tasks are settled by the supervisor."), current_state=task.status)
-    if decision not in SETTLEMENTS:
-        raise ValidationFailed(_("Unknown decision."),
-                               errors={"decision": [_("Choose one of: %(c)s.", c=", ".join(SETTLEMENTS))]})
-    held = _holds_application(task, st.DISPUTED)
-    if decision == "reopen":
-        # A refusal the dealer disputes: settled in the dealer's favour, the application is reopened.
-        app = task.application
+    app = task_application(task)
+    if not settling:
+        held = _holds_application(task, st.RECEIPT_PROBLEM)
+        if held and decision == "agreed":
+            raise ValidationFailed(_("Say what was agreed: proceed as DOA, not a DOA, or dispute."),
+                                   errors={"decision": [_("Proceed, not_doa or dispute.")]})
+        if not held and decision in ("proceed", "not_doa"):
+            raise ValidationFailed(_("This task has no receipt waiting for a decision."),
+                                   errors={"decision": [_("Agreed or dispute.")]})
+        action = TASK_DECISIONS[decision]
+    elif decision == "reopen":
         if task.kind != "refused" or app is None or app.state != st.REFUSED:
             raise ValidationFailed(_("Only a disputed refusal can be settled by reopening the application."),
                                    errors={"decision": [_("Not valid for this task.")]})
         if not (note or "").strip():
             raise ValidationFailed(_("Say why the refusal is set aside."), errors={"note": [_("Required.")]})
-        _claim_task(task, "disputed")
-        now = utcnow()
-        _reopen(actor, app, task, note.strip(), now)
-        return _settle(actor, task, decision, note, now)
-    if held == (decision == "agreed"):
-        raise ValidationFailed(_("Choose proceed or not_doa for a held receipt, agreed otherwise."),
-                               errors={"decision": [_("Not valid for this task.")]})
-    _claim_task(task, "disputed")
-    now = utcnow()
-    if held:
-        _transition(actor, task.application, SETTLEMENTS[decision], note=note, at=now, data={"task": task.id})
-    return _settle(actor, task, decision, note, now)
+        return lambda now: _reopen(actor, app, task, note.strip(), now)
+    else:
+        held = _holds_application(task, st.DISPUTED)
+        if held == (decision == "agreed"):
+            raise ValidationFailed(_("Choose proceed or not_doa for a held receipt, agreed otherwise."),
+                                   errors={"decision": [_("Not valid for this task.")]})
+        action = SETTLEMENTS[decision]
+    if not held:
+        return None
+    return lambda now: _transition(actor, app, action, note=note, at=now, data={"task": task.id})
 
 
-def _settle(actor, task: DoaTask, decision: str, note: str, now: datetime) -> DoaTask:
-    task.status = "resolved"
-    task.resolution = decision
-    task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
-    task.closed_at = now
-    task.closed_by = _who(actor)[1]
-    db.session.flush()
-    return task
+def _task_choices(task: Task, settling: bool) -> task_registry.Choices:
+    """The decisions the tasks page offers for a DOA task now, in the words of the desk."""
+    app = task_application(task)
+    if not settling:
+        if _holds_application(task, st.RECEIPT_PROBLEM):
+            options = [("proceed", _("agreed: proceed as DOA")), ("not_doa", _("agreed: not a DOA"))]
+        else:
+            options = [("agreed", _("agreed"))]
+        return task_registry.Choices([*options, ("dispute", _("disputes: to the supervisor"))])
+    if _holds_application(task, st.DISPUTED):
+        return task_registry.Choices([("proceed", _("accept as DOA")), ("not_doa", _("not a DOA"))])
+    if task.kind == "refused" and app is not None and can_reopen(app):
+        return task_registry.Choices([("reopen", _("dealer is right: reopen for approval")),
+                                      ("agreed", _("the refusal stands"))])
+    return task_registry.Choices([("agreed", _("settled"))])
+
+
+def _describe_task(task: Task) -> task_registry.Subject:
+    app = task_application(task)
+    hold = task_hold(task)
+    if app is not None:
+        return task_registry.Subject(app.number + (f" · {hold.serial}" if hold else ""), f"/doa/{app.number}")
+    return task_registry.Subject(hold.serial if hold else f"#{task.id}", "/doa/holds" if hold else None)
+
+
+task_registry.register_process(task_registry.TaskProcess(
+    name=PROCESS, label=_l("DOA"),
+    kinds={"unapproved_arrival": task_registry.TaskKind(st.TASK_KIND_LABELS["unapproved_arrival"],
+                                                        ("agreed", "dispute"), ("agreed",)),
+           "refused": task_registry.TaskKind(st.TASK_KIND_LABELS["refused"], ("agreed", "dispute"),
+                                             ("agreed", "reopen")),
+           **{kind: task_registry.TaskKind(st.TASK_KIND_LABELS[kind], tuple(TASK_DECISIONS),
+                                           ("proceed", "not_doa", "agreed")) for kind in RECEIPT_KINDS}},
+    resolution_labels=st.TASK_RESOLUTION_LABELS, decide=_decide_task, choices=_task_choices,
+    describe=_describe_task,
+))
 
 
 # --------------------------------------------------------------------------- applications
@@ -1352,14 +1353,11 @@ def reopen(actor, app: DoaApplication, note: str = "", at: datetime | None = Non
         if problem:
             raise Conflict(problem, current_state=app.state, allowed=allowed_now(app))
         raise _invalid(app, "reopen")
-    _claim_task(task, "disputed")
-    now = at or utcnow()
-    _reopen(actor, app, task, note, now)
-    _settle(actor, task, "reopen", note, now)
+    task_service.settle(actor, task, "reopen", note, at=at)
     return app
 
 
-def _reopen(actor, app: DoaApplication, task: DoaTask, note: str, now: datetime) -> None:
+def _reopen(actor, app: DoaApplication, task: Task, note: str, now: datetime) -> None:
     # The dealer may have applied again for the same unit meanwhile: one open application per unit.
     busy = {s: n for s, n in _open_application_with([u.serial for u in app.declared_units]).items() if n != app.number}
     if busy:

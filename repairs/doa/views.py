@@ -20,6 +20,7 @@ from core.calendar import local_today
 from core.errors import DomainError
 from core.pagination import paginate
 from core.task_states import task_status_label
+from core.tasks import views as task_views
 from repairs.doa import attachments as files
 from repairs.doa import service
 from repairs.doa import states as st
@@ -401,29 +402,15 @@ def hold_decision(hold_id, decision):
 @bp.route("/tasks")
 @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 def tasks():
-    """DOA dealer-contact tasks: talk to the dealer the same day; disputes go to the supervisor."""
-    status = request.args.get("status", "open")
-    if status not in ("open", "disputed", "agreed", "resolved", "all"):
-        status = "open"
-    page = paginate(service.tasks(actor(), status=None if status == "all" else status), _page_arg(), 50)
-    return render_template("doa/tasks.html", page=page, status=status)
+    """The DOA tasks now live on the one tasks page (kept for links and bookmarks)."""
+    return redirect(url_for("tasks.index", process=service.PROCESS, status=request.args.get("status", "open")))
 
 
 @bp.route("/tasks/<int:task_id>/<any(resolve, settle):how>", methods=["POST"])
 @roles_required(Role.SERVICE, Role.SUPERVISOR)
 def task_decision(task_id, how):
-    """Record the dealer's answer, or the supervisor's settlement."""
-    task = service.get_task(actor(), task_id)
-    fn = service.resolve_task if how == "resolve" else service.settle_task
-    try:
-        fn(actor(), task, request.form.get("decision", ""), request.form.get("note", ""))
-    except DomainError as err:
-        if err.status in (403, 404):
-            raise
-        _failed(err)
-        return redirect(url_for("doa.tasks", status=request.form.get("back") or "open")), 303
-    flash(_("Task updated."), "success")
-    return redirect(url_for("doa.tasks", status=request.form.get("back") or "open"))
+    """The old answer form's address: the tasks page records it."""
+    return task_views.record(task_id, "answer" if how == "resolve" else "settle", process=service.PROCESS)
 
 
 @bp.route("/overdue")

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 
 from core.authz import SYSTEM
+from core.tasks import service as task_service
 from tests.chase.conftest import (
     FACTORY_SHIPPING,
     SUPERVISOR,
@@ -36,8 +37,8 @@ def _disputed_then_dispatched(app, world, make_user):  # noqa: F811
     """Inspected 11-16 with human damage, disputed, settled 11-23 (repair, charge waived), dispatched 11-25."""
     from core.accounts.service import get_user
     from core.extensions import db
+    from core.tasks.models import Task
     from repairs import service
-    from repairs.models import DealerTask
 
     _users(make_user)
     with app.app_context():
@@ -46,9 +47,9 @@ def _disputed_then_dispatched(app, world, make_user):  # noqa: F811
                                        lines=[{"model": "SSD", "serial": "HOLD-1"}], at=at(day, 8))
         unit = service.receive_unit(SYSTEM, "HOLD-1", parcel, at=at(day, 9))
         service.inspect_unit(SYSTEM, unit, human_damage=True, at=at(day, 10))
-        task = db.session.query(DealerTask).filter_by(unit_id=unit.id).one()
-        service.resolve_task(get_user("svc"), task, "dispute", "dealer says it arrived broken", at=at(day, 15))
-        service.settle_task(get_user("boss"), task, "repair", "goodwill: we repair it free", at=at(date(2026, 11, 23)))
+        task = db.session.query(Task).filter_by(subject_type="repair_unit", subject_id=unit.id).one()
+        task_service.answer(get_user("svc"), task, "dispute", "dealer says it arrived broken", at=at(day, 15))
+        task_service.settle(get_user("boss"), task, "repair", "goodwill: we repair it free", at=at(date(2026, 11, 23)))
         service.dispatch_to_factory(get_user("svc"), [unit], carrier="顺丰", waybill="SF-HOLD-1",
                                     at=at(date(2026, 11, 25), 16))
         db.session.commit()
@@ -93,7 +94,7 @@ def _everything_late(app, world, make_user):  # noqa: F811
             service.receive_unit(SYSTEM, s, parcel, at=at(MON, 9))
         service.complete_receipt(SYSTEM, parcel, at=at(MON, 11))
         u1 = parcel.units[0]
-        service.inspect_unit(None, u1, at=at(MON, 10))
+        service.inspect_unit(SYSTEM, u1, at=at(MON, 10))
         service.st.WORKFLOW.apply(SYSTEM, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
                             factory_due=clocks.factory_due(MON, u1.route))
         # A DOA replacement packed at the factory on 11-02 and never reported.
@@ -182,16 +183,16 @@ def test_a_second_sweep_planned_at_the_same_time_cannot_mail_again(app, world, m
 def test_an_answered_task_and_a_count_stop_their_chase(app, world, make_user, mailboxes):  # noqa: F811
     from core.accounts.service import get_user
     from core.extensions import db
+    from core.tasks.models import Task
     from inventory import counts
     from inventory import service as inventory
     from repairs import service
-    from repairs.models import DealerTask
 
     _everything_late(app, world, make_user)
     make_user("sh-user", "office", office_id=world.office_sh)
     with app.app_context():
-        task = db.session.query(DealerTask).filter_by(kind="missing").one()
-        service.resolve_task(get_user("svc"), task, "agreed", "dealer forgot to pack it")
+        task = db.session.query(Task).filter_by(kind="missing").one()
+        task_service.answer(get_user("svc"), task, "agreed", "dealer forgot to pack it")
         sh_loc = inventory.office_location(world.office_sh)
         for kind, day in (("monthly", date(2026, 10, 29)), ("weekly", date(2026, 11, 13))):
             counts.submit_count(get_user("sh-user"), location=sh_loc, kind=kind,
@@ -221,8 +222,8 @@ def test_a_taiwan_unit_away_too_long_is_chased_to_the_repairer(app, world, make_
     with app.app_context():
         parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "TW-1"}],
                                        at=at(sent, 8))
-        unit = service.receive_unit(None, "TW-1", parcel, at=at(sent, 9))
-        service.inspect_unit(None, unit, route_code="TW", at=at(sent, 10))
+        unit = service.receive_unit(SYSTEM, "TW-1", parcel, at=at(sent, 9))
+        service.inspect_unit(SYSTEM, unit, route_code="TW", at=at(sent, 10))
         service.st.WORKFLOW.apply(SYSTEM, unit, "dispatch", at=at(sent, 15), dispatched_at=at(sent, 15),
                             factory_due=clocks.factory_due(sent, unit.route))
         db.session.commit()

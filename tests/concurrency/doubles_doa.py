@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from core.tasks import service as task_service
 from tests.concurrency.doubles import Case, audit_updates, count, exempt, probes, scenario
 
 DEALER = "DBL-DOA-DEALER"
@@ -42,7 +43,7 @@ def app_in(env, state: str, *, request: str = "replacement"):
     if state == "refused":
         # Refused, and the dealer disputes the refusal: the supervisor may reopen it.
         doa.decide(boss, app, "channel", "refuse", "not a DOA")
-        doa.resolve_task(boss, _task(app), "dispute")
+        task_service.answer(boss, _task(app), "dispute")
         return app
     doa.decide(boss, app, "channel", "approve")
     doa.decide(boss, app, "product", "approve")
@@ -51,7 +52,7 @@ def app_in(env, state: str, *, request: str = "replacement"):
     if state in ("receipt_problem", "disputed"):
         doa.receive(boss, app, [SERIAL], human_damage=[SERIAL])
         if state == "disputed":
-            doa.resolve_task(boss, _task(app), "dispute")
+            task_service.answer(boss, _task(app), "dispute")
         return app
     doa.receive(boss, app, [SERIAL])
     if state == "received":
@@ -75,9 +76,9 @@ def _task(app):
     from sqlalchemy import select
 
     from core.extensions import db
-    from repairs.doa.models import DoaTask
+    from core.tasks.models import Task
 
-    return db.session.scalar(select(DoaTask).where(DoaTask.application_id == app.id).order_by(DoaTask.id.desc()))
+    return db.session.scalar(select(Task).where(Task.process == "doa").where(Task.case_type == "doa_application", Task.case_id == app.id).order_by(Task.id.desc()))
 
 
 def events(app, *actions):
@@ -248,10 +249,11 @@ def api_scan(env, _):
 @scenario("doa.receive_station")
 def page_scan(env, _):
     """A unit without an application scanned twice at once: held once, one dealer task."""
-    from repairs.doa.models import DoaHold, DoaTask
+    from core.tasks.models import Task
+    from repairs.doa.models import DoaHold
 
     world(env)
-    return Case("POST", "/doa/receive", env.user("clerk"), probes(count(DoaHold), count(DoaTask)), api=False,
+    return Case("POST", "/doa/receive", env.user("clerk"), probes(count(DoaHold), count(Task, Task.process == "doa")), api=False,
                 form={"code": "DOANOAPP1"})  # no dealer, no application: nothing but the serial to go by
 
 
@@ -306,17 +308,15 @@ def _open_task(env):
     from sqlalchemy import select
 
     from core.extensions import db
-    from repairs.doa.models import DoaTask
+    from core.tasks.models import Task
 
     hold = _hold(env)
-    return db.session.scalar(select(DoaTask).where(DoaTask.hold_id == hold.id))
+    return db.session.scalar(select(Task).where(Task.subject_type == "doa_hold", Task.subject_id == hold.id))
 
 
 def _disputed_task(env):
-    from repairs.doa import service as doa
-
     task = _open_task(env)
-    doa.resolve_task(env.admin(), task, "dispute")
+    task_service.answer(env.admin(), task, "dispute")
     return task
 
 
@@ -324,18 +324,42 @@ def _disputed_task(env):
 def api_task_resolve(env, _):
     task = _open_task(env)
     return Case("POST", f"/api/v1/doa/tasks/{task.id}/resolve", env.user("service"),
-                audit_updates("doa_task", task.id), json={"decision": "agreed", "note": "phoned"})
+                audit_updates("task", task.id), json={"decision": "agreed", "note": "phoned"})
 
 
 @scenario("doa_api.TaskSettle")
 def api_task_settle(env, _):
     task = _disputed_task(env)
     return Case("POST", f"/api/v1/doa/tasks/{task.id}/settle", env.user("supervisor"),
-                audit_updates("doa_task", task.id), json={"decision": "agreed", "note": "settled"})
+                audit_updates("task", task.id), json={"decision": "agreed", "note": "settled"})
 
 
 @scenario("doa.task_decision", variants=("resolve", "settle"))
 def page_task(env, how):
     task = _open_task(env) if how == "resolve" else _disputed_task(env)
-    return Case("POST", f"/doa/tasks/{task.id}/{how}", env.user("supervisor"), audit_updates("doa_task", task.id),
+    return Case("POST", f"/doa/tasks/{task.id}/{how}", env.user("supervisor"), audit_updates("task", task.id),
                 api=False, form={"decision": "agreed", "note": "phoned"})
+
+
+# --- the one tasks page and API (core.tasks), with a DOA task -------------------------------
+
+
+@scenario("tasks_api.TaskAnswer")
+def api_task_answer(env, _):
+    task = _open_task(env)
+    return Case("POST", f"/api/v1/tasks/{task.id}/answer", env.user("service"), audit_updates("task", task.id),
+                json={"decision": "agreed", "note": "phoned"})
+
+
+@scenario("tasks_api.TaskSettle")
+def api_task_settle_core(env, _):
+    task = _disputed_task(env)
+    return Case("POST", f"/api/v1/tasks/{task.id}/settle", env.user("supervisor"), audit_updates("task", task.id),
+                json={"decision": "agreed", "note": "settled"})
+
+
+@scenario("tasks.decide", variants=("answer", "settle"))
+def page_task_decide(env, verb):
+    task = _open_task(env) if verb == "answer" else _disputed_task(env)
+    return Case("POST", f"/tasks/{task.id}/{verb}", env.user("supervisor"), audit_updates("task", task.id),
+                api=False, form={"decision": "agreed", "note": "phoned"}, form_page="/tasks?status=all")

@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from core.authz import SYSTEM
+from core.tasks import service as task_service
 from tests.concurrency.doubles import Case, audit_updates, count, probes, scenario
 
 DEALER = "DBL-DEALER"
@@ -42,7 +43,7 @@ def unit_in(env, state: str, serial: str = "DBL0001", *, extra_declared: int = 0
     if state in ("awaiting_dealer", "disputed"):
         rep.inspect_unit(boss, unit, human_damage=True, note="scratched")
         if state == "disputed":
-            rep.resolve_task(boss, _task_of(unit), "dispute")
+            task_service.answer(boss, _task_of(unit), "dispute")
         return unit
     for step in steps[1:steps.index(state) + 1]:
         if step == "inspected":
@@ -60,9 +61,10 @@ def _task_of(unit):
     from sqlalchemy import select
 
     from core.extensions import db
-    from repairs.models import DealerTask
+    from core.tasks.models import Task
 
-    return db.session.scalar(select(DealerTask).where(DealerTask.unit_id == unit.id).order_by(DealerTask.id.desc()))
+    return db.session.scalar(select(Task).where(Task.subject_type == "repair_unit", Task.subject_id == unit.id)
+                             .order_by(Task.id.desc()))
 
 
 def events(unit_or_parcel_id, action: str, *, parcel: bool = False):
@@ -134,11 +136,12 @@ def page_complete_receipt(env, _):
 def api_receive(env, _):
     """A serial not on the dealer's list, taken in as an extra unit of the parcel (declared
     units received twice at once: the scan station's test and ``unit_step``-receive)."""
-    from repairs.models import DealerTask, RepairUnit
+    from core.tasks.models import Task
+    from repairs.models import RepairUnit
 
     unit = unit_in(env, "declared")
     return Case("POST", "/api/v1/repairs/receive", env.user("clerk"),
-                probes(count(RepairUnit, RepairUnit.serial == "DBLEXTRA1"), count(DealerTask)),
+                probes(count(RepairUnit, RepairUnit.serial == "DBLEXTRA1"), count(Task, Task.process == "repairs")),
                 json={"serial": "DBLEXTRA1", "rma_number": unit.parcel.rma_number})
 
 
@@ -162,9 +165,9 @@ def api_inspect(env, _):
 
 
 def _tasks(unit):
-    from repairs.models import DealerTask
+    from core.tasks.models import Task
 
-    return count(DealerTask, DealerTask.unit_id == unit.id)
+    return count(Task, Task.subject_type == "repair_unit", Task.subject_id == unit.id)
 
 
 @scenario("repairs_api.FactoryReturn")
@@ -259,10 +262,8 @@ def _missing_task(env):
 
 
 def _disputed_missing_task(env):
-    from repairs import service as rep
-
     task = _missing_task(env)
-    rep.resolve_task(SYSTEM, task, "dispute")
+    task_service.answer(SYSTEM, task, "dispute")
     return task
 
 
@@ -270,21 +271,21 @@ def _disputed_missing_task(env):
 def api_task_resolve(env, _):
     task = _missing_task(env)
     return Case("POST", f"/api/v1/repairs/tasks/{task.id}/resolve", env.user("service"),
-                audit_updates("dealer_task", task.id), json={"decision": "agreed", "note": "ok by phone"})
+                audit_updates("task", task.id), json={"decision": "agreed", "note": "ok by phone"})
 
 
 @scenario("repairs_api.TaskSettle")
 def api_task_settle(env, _):
     task = _disputed_missing_task(env)
     return Case("POST", f"/api/v1/repairs/tasks/{task.id}/settle", env.user("supervisor"),
-                audit_updates("dealer_task", task.id), json={"decision": "agreed", "note": "settled"})
+                audit_updates("task", task.id), json={"decision": "agreed", "note": "settled"})
 
 
 @scenario("repairs.task_step", variants=("resolve", "settle"))
 def page_task_step(env, verb):
     task = _missing_task(env) if verb == "resolve" else _disputed_missing_task(env)
     return Case("POST", f"/repairs/tasks/{task.id}/{verb}", env.user("supervisor"),
-                audit_updates("dealer_task", task.id), api=False, form={"decision": "agreed", "note": "by phone"})
+                audit_updates("task", task.id), api=False, form={"decision": "agreed", "note": "by phone"})
 
 
 # --- prices ----------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The workflow core: labelled states, allowed actions per actor, refusals in words, one winner of a race."""
 from __future__ import annotations
 
+from core.authz import SYSTEM
+
 import threading
 from types import SimpleNamespace
 
@@ -69,7 +71,7 @@ def test_allowed_actions_follow_the_table_the_roles_and_the_request():
     assert "cancel" not in guarded.allowed_actions(submitted, _actor(Role.SERVICE))
     # Repairs has no role guards: the table is the rule.
     unit = SimpleNamespace(state="at_factory")
-    assert repair_states.WORKFLOW.allowed_actions(unit, None) == sorted(repair_states.TRANSITIONS["at_factory"])
+    assert repair_states.WORKFLOW.allowed_actions(unit, SYSTEM) == sorted(repair_states.TRANSITIONS["at_factory"])
 
 
 def _parcel(app, serials=("WF1",), *, receive=True):
@@ -84,10 +86,10 @@ def _parcel(app, serials=("WF1",), *, receive=True):
         dealer = Dealer(code="D0001", name="北京数码", contact="王伟", phone="13812345678", office_id=office.id)
         db.session.add(dealer)
         db.session.flush()
-        parcel = service.create_parcel(None, dealer_id=dealer.id, lines=[{"model": "M", "serial": s} for s in serials])
+        parcel = service.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"model": "M", "serial": s} for s in serials])
         if receive:
             for serial in serials:
-                service.receive_unit(None, serial, parcel)
+                service.receive_unit(SYSTEM, serial, parcel)
         db.session.commit()
         return [u.id for u in parcel.units]
 
@@ -110,7 +112,7 @@ def test_apply_moves_the_state_and_appends_the_event(app):
     [unit_id] = _parcel(app)
     with app.app_context():
         unit = db.session.get(RepairUnit, unit_id)
-        repair_states.WORKFLOW.apply(None, unit, "inspect_ok", note="fine", data={"findings": []})
+        repair_states.WORKFLOW.apply(SYSTEM, unit, "inspect_ok", note="fine", data={"findings": []})
         assert unit.state == "inspected"
         db.session.commit()
     assert _events(app, unit_id, "inspect_ok") == 1
@@ -138,7 +140,7 @@ def test_a_guard_refusal_and_a_role_refusal(app):
     with app.app_context():
         unit = db.session.get(RepairUnit, unit_id)
         with pytest.raises(Conflict) as info:
-            wf.apply(None, unit, "inspect_ok")
+            wf.apply(SYSTEM, unit, "inspect_ok")
         assert info.value.message == "not today" and info.value.extra["why"] == "holiday"
         with pytest.raises(Forbidden):
             doa_states.WORKFLOW.check_role(_actor(Role.CLERK), "channel_approve")
@@ -183,7 +185,7 @@ def test_the_loser_of_a_held_race_is_told_the_real_state(app):
     def first():
         with app.app_context():
             unit = db.session.get(RepairUnit, unit_id)
-            repair_states.WORKFLOW.apply(None, unit, "inspect_ok")
+            repair_states.WORKFLOW.apply(SYSTEM, unit, "inspect_ok")
             applied.set()
             threading.Event().wait(0.5)  # keep the transaction (and its lock) open
             db.session.commit()
@@ -194,7 +196,7 @@ def test_the_loser_of_a_held_race_is_told_the_real_state(app):
             applied.wait(10)
             unit = db.session.get(RepairUnit, unit_id)
             try:
-                repair_states.WORKFLOW.apply(None, unit, "inspect_problem")
+                repair_states.WORKFLOW.apply(SYSTEM, unit, "inspect_problem")
                 results["second"] = "done"
             except InvalidTransition as err:
                 results["second"] = err.extra["current_state"]
@@ -225,11 +227,11 @@ def test_the_unit_page_offers_the_steps_the_workflow_allows(app, login):
     assert steps() == {"receive"}
     with app.app_context():
         unit = db.session.get(RepairUnit, unit_id)
-        service.receive_unit(None, unit.serial, unit.parcel)
+        service.receive_unit(SYSTEM, unit.serial, unit.parcel)
         db.session.commit()
     assert steps() == {"inspect"}
     with app.app_context():
-        repair_states.WORKFLOW.apply(None, db.session.get(RepairUnit, unit_id), "inspect_ok")
+        repair_states.WORKFLOW.apply(SYSTEM, db.session.get(RepairUnit, unit_id), "inspect_ok")
         db.session.commit()
     assert steps() == {"dispatch"}
     # A step the page does not offer is refused by the service with the same rule, in words.

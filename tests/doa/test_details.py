@@ -68,17 +68,17 @@ def test_the_dealer_task_is_answered_on_the_page(app, world, signed_in):
         number = row.number
         task_id = service.tasks_of(row)[0].id
     client = signed_in("service")
-    page = client.get("/doa/tasks").get_data(as_text=True)
+    page = client.get("/tasks?process=doa").get_data(as_text=True)
     assert number in page and "SN2: missing" in page
     resp = client.submit(f"/doa/tasks/{task_id}/resolve", {"decision": "proceed", "note": "只寄了一台"},
-                         form_page="/doa/tasks")
+                         form_page="/tasks?process=doa")
     assert resp.status_code == 302
     with app.app_context():
         assert service.application_by_number(number).state == "received"
     # Answering twice is refused with a message, not a crash.
-    again = client.submit(f"/doa/tasks/{task_id}/resolve", {"decision": "dispute"}, form_page="/doa/tasks")
+    again = client.submit(f"/doa/tasks/{task_id}/resolve", {"decision": "dispute"}, form_page="/tasks?process=doa")
     assert again.status_code == 303
-    assert "already agreed" in client.get("/doa/tasks").get_data(as_text=True)
+    assert "already agreed" in client.get("/tasks?process=doa").get_data(as_text=True)
 
 
 def test_scan_station_view_has_the_repairs_station_shape(ctx, world, user):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.authz import SYSTEM
 from tests.doa.conftest import approve, new_application
 
-PAGES = ["/doa/", "/doa/new", "/doa/receive", "/doa/holds", "/doa/tasks", "/doa/overdue"]
+PAGES = ["/doa/", "/doa/new", "/doa/receive", "/doa/holds", "/tasks?process=doa", "/doa/overdue"]
 
 
 @pytest.fixture()
@@ -23,10 +23,10 @@ def number(app, world):
 
 
 @pytest.mark.parametrize(("role", "allowed"), [
-    ("service", {"/doa/", "/doa/new", "/doa/receive", "/doa/holds", "/doa/tasks", "/doa/overdue"}),
+    ("service", {"/doa/", "/doa/new", "/doa/receive", "/doa/holds", "/tasks?process=doa", "/doa/overdue"}),
     ("clerk", {"/doa/", "/doa/receive", "/doa/holds"}),
     ("channel", {"/doa/", "/doa/holds"}),
-    ("office-bj", {"/doa/", "/doa/holds", "/doa/tasks", "/doa/overdue"}),
+    ("office-bj", {"/doa/", "/doa/holds", "/tasks?process=doa", "/doa/overdue"}),
 ])
 def test_pages_answer_by_role(app, number, signed_in, role, allowed):
     client = signed_in(role)
@@ -122,7 +122,7 @@ def test_the_demo_loader_makes_applications_in_various_states(app):
     supervisor.login("supervisor", "supervisor-demo")
     overdue = supervisor.get("/doa/overdue").get_data(as_text=True)
     assert "internal approval" in overdue and "replacement shipped" in overdue
-    assert supervisor.get("/doa/tasks?status=all").status_code == 200
+    assert supervisor.get("/tasks?process=doa&status=all").status_code == 200
 
 
 def test_a_dealer_name_is_found_by_its_beginning_with_underscore_taken_literally(app, world):

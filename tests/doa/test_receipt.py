@@ -48,10 +48,10 @@ def _holds(app):
 
 def _tasks(app):
     from core.extensions import db
-    from repairs.doa.models import DoaTask
+    from core.tasks.models import Task
 
     with app.app_context():
-        return [(t.kind, t.status) for t in db.session.scalars(select(DoaTask).order_by(DoaTask.id))]
+        return [(t.kind, t.status) for t in db.session.scalars(select(Task).where(Task.process == "doa").order_by(Task.id))]
 
 
 # --------------------------------------------------------------------------- before approval

@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import Conflict, Forbidden, ValidationFailed
+from core.tasks import service as task_service
 from tests.doa.conftest import new_application
 
 
@@ -12,15 +13,15 @@ def _refused(*, disputed=True):
     """An application product refused; the dealer disputes the refusal (CS records it) if ``disputed``."""
     from core.accounts.service import get_user
     from core.extensions import db
+    from core.tasks.models import Task
     from repairs.doa import service
-    from repairs.doa.models import DoaTask
 
     row = new_application()
     service.decide(get_user("channel"), row, "channel", "approve")
     service.decide(get_user("product"), row, "product", "refuse", "外壳磕碰,非开箱故障")
-    task = db.session.scalar(select(DoaTask).where(DoaTask.application_id == row.id))
+    task = db.session.scalar(select(Task).where(Task.process == "doa").where(Task.case_type == "doa_application", Task.case_id == row.id))
     if disputed:
-        service.resolve_task(get_user("service"), task, "dispute", "代理商坚持开箱即坏")
+        task_service.answer(get_user("service"), task, "dispute", "代理商坚持开箱即坏")
     return row, task
 
 
@@ -29,7 +30,7 @@ def test_settling_a_disputed_refusal_for_the_dealer_reopens_the_approval(ctx, wo
 
     row, task = _refused()
     assert service.can_reopen(row) and service.allowed_now(row) == ["reopen"]
-    service.settle_task(user("supervisor"), task, "reopen", "照片显示开箱即坏")
+    task_service.settle(user("supervisor"), task, "reopen", "照片显示开箱即坏")
     assert row.state == "submitted"
     assert (row.channel_decision, row.product_decision, row.product_reason, row.closed_reason) == (None, None, "", "")
     assert row.approval_due is not None
@@ -65,7 +66,7 @@ def test_only_the_supervisor_reopens_and_says_why(ctx, world, user):
     with pytest.raises(ValidationFailed):
         service.reopen(user("supervisor"), row, " ")
     with pytest.raises(ValidationFailed):
-        service.settle_task(user("supervisor"), task, "reopen", "")
+        task_service.settle(user("supervisor"), task, "reopen", "")
     assert row.state == "refused" and task.status == "disputed"
     service.reopen(user("supervisor"), row, "照片显示开箱即坏")
     assert row.state == "submitted" and task.status == "resolved"
@@ -75,7 +76,7 @@ def test_the_refusal_can_still_stand(ctx, world, user):
     from repairs.doa import service
 
     row, task = _refused()
-    service.settle_task(user("supervisor"), task, "agreed", "维持拒绝")
+    task_service.settle(user("supervisor"), task, "agreed", "维持拒绝")
     assert row.state == "refused" and not service.can_reopen(row)
 
 
@@ -117,10 +118,10 @@ def test_the_pages_offer_the_reopen_only_when_the_guard_allows(app, world, signe
     assert f"/doa/{plain}/step/reopen" not in supervisor.get(f"/doa/{plain}").get_data(as_text=True)
     number, task_id = _numbers(app)
     assert f"/doa/{number}/step/reopen" in supervisor.get(f"/doa/{number}").get_data(as_text=True)
-    tasks = supervisor.get("/doa/tasks?status=disputed").get_data(as_text=True)
+    tasks = supervisor.get("/tasks?process=doa&status=disputed").get_data(as_text=True)
     assert 'value="reopen"' in tasks
     resp = supervisor.submit(f"/doa/tasks/{task_id}/settle", {"decision": "reopen", "note": "照片显示开箱即坏",
-                                                              "back": "disputed"}, form_page="/doa/tasks?status=disputed")
+                                                              "back": "disputed"}, form_page="/tasks?process=doa&status=disputed")
     assert resp.status_code == 302
     page = supervisor.get(f"/doa/{number}").get_data(as_text=True)
     assert "waiting for approval" in page
@@ -156,7 +157,7 @@ def test_task_status_and_answer_are_shown_in_words(app, world, signed_in):
 
     number, _task_id = _numbers(app)
     supervisor = signed_in("supervisor")
-    tasks = supervisor.get("/doa/tasks?status=disputed").get_data(as_text=True)
+    tasks = supervisor.get("/tasks?process=doa&status=disputed").get_data(as_text=True)
     cells = re.findall(r"<td>([^<]*)</td>", tasks)
     assert any("disputed · dealer disputes" in c for c in cells), cells
     assert not any(c.strip() in ("disputed", "dispute", "disputed · dispute") for c in cells)

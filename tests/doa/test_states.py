@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select, update
 
 from core.errors import Forbidden, InvalidTransition
+from core.tasks import service as task_service
 from repairs.doa import states as st
 from tests.doa.conftest import new_application
 
@@ -37,7 +38,7 @@ def _meet_guard(app, action, admin):
         service.waive_closing_papers(user_of("supervisor"), app, "scan kept by the office")
     if action == "reopen":
         task = service._open_task(app, "refused", "refused")
-        service.resolve_task(admin, task, "dispute")
+        task_service.answer(admin, task, "dispute")
 
 
 def user_of(name):

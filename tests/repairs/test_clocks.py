@@ -18,6 +18,7 @@ from unittest import mock
 import pytest
 
 from core.authz import SYSTEM
+from core.tasks import service as task_service
 from tests.repairs.conftest import at
 
 D = date
@@ -139,9 +140,9 @@ def _task(unit):
     from sqlalchemy import select
 
     from core.extensions import db
-    from repairs.models import DealerTask
+    from core.tasks.models import Task
 
-    return db.session.scalar(select(DealerTask).where(DealerTask.unit_id == unit.id).order_by(DealerTask.id.desc()))
+    return db.session.scalar(select(Task).where(Task.process == "repairs").where(Task.subject_type == "repair_unit", Task.subject_id == unit.id).order_by(Task.id.desc()))
 
 
 @pytest.fixture()
@@ -167,9 +168,9 @@ def run_steps(world, steps, serial="CLK1", user="hq-desk"):
         elif step == "inspect":
             service.inspect_unit(who, unit, at=at(day, 10), **({arg: True} if arg else {}))
         elif step == "dealer":
-            service.resolve_task(who, _task(unit), arg, note="dealer on the phone", at=moment)
+            task_service.answer(who, _task(unit), arg, note="dealer on the phone", at=moment)
         elif step == "settle":
-            service.settle_task(who, _task(unit), arg, note="supervisor", at=moment)
+            task_service.settle(who, _task(unit), arg, note="supervisor", at=moment)
         elif step == "dispatch":
             service.dispatch_to_factory(who, [unit], at=moment)
         elif step == "back":
@@ -257,7 +258,7 @@ def test_pause_is_shown_on_the_unit_page_the_api_and_the_dealers_status_page(app
                                        lines=[{"model": "SSD A400 240G", "serial": "P1"}])
         unit = service.receive_unit(SYSTEM, "P1", parcel, at=at(D(2026, 11, 16), 9))
         service.inspect_unit(SYSTEM, unit, human_damage=True, at=at(D(2026, 11, 16), 10))
-        service.resolve_task(SYSTEM, _task(unit), "dispute", at=at(D(2026, 11, 17)))
+        task_service.answer(SYSTEM, _task(unit), "dispute", at=at(D(2026, 11, 17)))
         db.session.commit()
         unit_id, rma = unit.id, parcel.rma_number
 
@@ -279,7 +280,7 @@ def test_pause_is_shown_on_the_unit_page_the_api_and_the_dealers_status_page(app
 
     with app.app_context():
         task = _task(db.session.get(RepairUnit, unit_id))
-        service.settle_task(SYSTEM, task, "repair", note="goodwill", at=at(D(2026, 11, 24)))
+        task_service.settle(SYSTEM, task, "repair", note="goodwill", at=at(D(2026, 11, 24)))
         db.session.commit()
     body = api_as("supervisor", username="sup2").get(f"/api/v1/repairs/units/{unit_id}").json
     assert body["promise_paused_on"] is None and body["paused_days"] == 6

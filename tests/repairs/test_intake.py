@@ -34,8 +34,8 @@ def _scenario(world):
 
 def test_five_declared_four_arrive(app, world, prices, login):
     from core.extensions import db
+    from core.tasks.models import Task
     from repairs import service
-    from repairs.models import DealerTask
 
     with app.app_context():
         rma = _scenario(world)
@@ -55,8 +55,8 @@ def test_five_declared_four_arrive(app, world, prices, login):
         assert units["SN0002"].quote_amount == Decimal("120.00")
         assert units["SN0003"].quote_amount == Decimal("100.00")
         assert units["SN0001"].quote_amount is None
-        tasks = list(db.session.scalars(select(DealerTask).where(DealerTask.parcel_id == parcel.id).order_by(DealerTask.id)))
-        assert [(t.kind, t.unit.serial, t.status) for t in tasks] == [
+        tasks = list(db.session.scalars(select(Task).where(Task.process == "repairs").where(Task.case_type == "return_parcel", Task.case_id == parcel.id).order_by(Task.id)))
+        assert [(t.kind, service.task_unit(t).serial, t.status) for t in tasks] == [
             ("missing", "SN0005", "open"), ("human_damage", "SN0002", "open"), ("out_of_warranty", "SN0003", "open")]
         # Each task is due the day the discrepancy was found.
         assert [t.due_on for t in tasks] == [MONDAY, date(2026, 11, 17), date(2026, 11, 17)]
@@ -101,14 +101,14 @@ def test_quote_keeps_the_price_in_force_on_the_intake_day(app, world, prices, ap
 
 
 def test_dealer_answers_and_supervisor_settles_a_dispute(app, world, prices, api_as):
+    from core.tasks.models import Task
     from repairs import service
-    from repairs.models import DealerTask
 
     with app.app_context():
         from core.extensions import db
 
         rma = _scenario(world)
-        tasks = {t.kind: t.id for t in db.session.scalars(select(DealerTask))}
+        tasks = {t.kind: t.id for t in db.session.scalars(select(Task).where(Task.process == "repairs"))}
     desk = api_as("service")
     boss = api_as("supervisor")
     # The dealer accepts the paid repair of the out-of-warranty unit.

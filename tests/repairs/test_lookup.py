@@ -97,7 +97,7 @@ def test_dealer_status_page_right_pair_wrong_pair_and_rate_limit(app, two_parcel
 def test_parcel_list_and_tasks_need_the_right_roles(app, two_parcels, login):
     assert login("finance").get("/repairs/parcels").status_code == 403
     assert login("service").get("/repairs/parcels").status_code == 200
-    assert login("clerk").get("/repairs/tasks").status_code == 403
+    assert login("clerk").get("/tasks?process=repairs").status_code == 403
     anon = app.test_client()
     assert anon.get("/api/v1/repairs/parcels").status_code == 401
     assert anon.get("/repairs/parcels").status_code == 302

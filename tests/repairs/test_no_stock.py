@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from core.authz import SYSTEM
+from core.tasks import service as task_service
 from tests.repairs.conftest import at
 
 MONDAY = date(2026, 11, 16)
@@ -19,15 +20,15 @@ TUESDAY = date(2026, 11, 17)
 def _held(world, serial="NS1", model="SSD A400 240G", *, human_damage=False):
     """A received unit inspected as no longer stocked; returns (rma, unit id, task id)."""
     from core.extensions import db
+    from core.tasks.models import Task
     from repairs import prices, service
-    from repairs.models import DealerTask
 
     prices.add_price(SYSTEM, model="SSD A400 480G", effective_from=date(2026, 1, 1), amount="150")
     parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": model, "serial": serial}],
                                    at=at(MONDAY, 9))
     unit = service.receive_unit(SYSTEM, serial, parcel, at=at(MONDAY, 10))
     service.inspect_unit(SYSTEM, unit, no_stock=True, human_damage=human_damage, at=at(TUESDAY, 9))
-    task = db.session.scalar(select(DealerTask).where(DealerTask.unit_id == unit.id))
+    task = db.session.scalar(select(Task).where(Task.process == "repairs").where(Task.subject_type == "repair_unit", Task.subject_id == unit.id))
     db.session.commit()
     return parcel.rma_number, unit.id, task.id
 
@@ -71,19 +72,19 @@ def test_substitute_records_model_and_price_difference_from_the_list(app, world,
         _rma, unit_id, task_id = _held(world)
         task = service.get_task(SYSTEM, task_id)
         with pytest.raises(ValidationFailed) as info:  # scrap is not a no-stock outcome
-            service.resolve_task(SYSTEM, task, "scrap")
+            task_service.answer(SYSTEM, task, "scrap")
         assert "decision" in info.value.errors
         with pytest.raises(ValidationFailed) as info:
-            service.resolve_task(SYSTEM, task, "substitute")
+            task_service.answer(SYSTEM, task, "substitute")
         assert "substitute_model" in info.value.errors
         with pytest.raises(ValidationFailed):
-            service.resolve_task(SYSTEM, task, "substitute", substitute_model="ssd a400 240g")  # same model
+            task_service.answer(SYSTEM, task, "substitute", substitute_model="ssd a400 240g")  # same model
         with pytest.raises(ValidationFailed) as info:
-            service.resolve_task(SYSTEM, task, "return", credit_amount="10")
+            task_service.answer(SYSTEM, task, "return", credit_amount="10")
         assert "credit_amount" in info.value.errors
         db.session.rollback()
         assert _unit(unit_id).state == "awaiting_dealer" and service.get_task(SYSTEM, task_id).status == "open"
-        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", "王先生同意换 480G",
+        task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", "王先生同意换 480G",
                              substitute_model="SSD A400 480G")
         db.session.commit()
         unit = _unit(unit_id)
@@ -101,11 +102,11 @@ def test_substitute_without_a_listed_price_has_no_difference_and_can_be_given(ap
 
     with app.app_context():
         _rma, unit_id, task_id = _held(world)
-        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD B100 256G")
+        task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD B100 256G")
         db.session.commit()
         assert _unit(unit_id).price_difference is None  # only the "*" line: no known difference
         _rma, other, task2 = _held(world, "NS2")
-        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task2), "substitute", substitute_model="SSD B100 256G",
+        task_service.answer(SYSTEM, service.get_task(SYSTEM, task2), "substitute", substitute_model="SSD B100 256G",
                              price_difference="-15")
         db.session.commit()
         assert _unit(other).price_difference == Decimal("-15.00")
@@ -120,10 +121,10 @@ def test_credit_note_ends_the_unit_with_its_amount(app, world, prices):
         _rma, unit_id, task_id = _held(world)
         for bad in (None, "0", "-5", "ten"):
             with pytest.raises(ValidationFailed) as info:
-                service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "credit", credit_amount=bad)
+                task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "credit", credit_amount=bad)
             assert "credit_amount" in info.value.errors
             db.session.rollback()
-        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "credit", "开红字 120", credit_amount="120")
+        task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "credit", "开红字 120", credit_amount="120")
         db.session.commit()
         unit = _unit(unit_id)
         assert unit.state == "credited" and unit.credit_amount == Decimal("120.00")
@@ -172,26 +173,26 @@ def test_tasks_page_offers_the_no_stock_outcomes_and_records_them(app, world, pr
         _rma, unit_id, task_id = _held(world)
         _rma, credit_id, credit_task = _held(world, "NS2")
     desk = login("service")
-    page = desk.get("/repairs/tasks").get_data(as_text=True)
+    page = desk.get("/tasks?process=repairs").get_data(as_text=True)
     for value in ('value="substitute"', 'value="credit"', 'value="return"', 'value="repair"',
                   'name="substitute_model"', 'name="credit_amount"'):
         assert value in page
     assert 'value="scrap"' not in page
-    zh = desk.get("/repairs/tasks", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
+    zh = desk.get("/tasks?process=repairs", headers={"Accept-Language": "zh-CN"}).get_data(as_text=True)
     assert "替代型号" in zh and "抵货款" in zh
     # A wrong answer: a readable message, nothing changed.
     resp = desk.submit(f"/repairs/tasks/{credit_task}/resolve", {"decision": "credit", "credit_amount": ""},
-                       form_page="/repairs/tasks")
-    assert resp.status_code == 302
-    assert "credit note needs its amount" in desk.get("/repairs/tasks").get_data(as_text=True)
+                       form_page="/tasks?process=repairs")
+    assert resp.status_code == 303
+    assert "credit note needs its amount" in desk.get("/tasks?process=repairs").get_data(as_text=True)
     with app.app_context():
         assert _unit(credit_id).state == "awaiting_dealer"
     resp = desk.submit(f"/repairs/tasks/{credit_task}/resolve", {"decision": "credit", "credit_amount": "88.5"},
-                       form_page="/repairs/tasks")
+                       form_page="/tasks?process=repairs")
     assert resp.status_code == 302
     resp = desk.submit(f"/repairs/tasks/{task_id}/resolve", {"decision": "substitute",
                                                              "substitute_model": "SSD A400 480G"},
-                       form_page="/repairs/tasks")
+                       form_page="/tasks?process=repairs")
     assert resp.status_code == 302
     with app.app_context():
         assert (_unit(credit_id).state, _unit(credit_id).credit_amount) == ("credited", Decimal("88.50"))
@@ -242,10 +243,10 @@ def test_supervisor_settles_a_substitute_on_the_page(app, world, prices, login, 
         _rma, unit_id, task_id = _held(world)
     api_as("service").post(f"/api/v1/repairs/tasks/{task_id}/resolve", json={"decision": "dispute"})
     boss = login("supervisor")
-    page = boss.get("/repairs/tasks?status=disputed").get_data(as_text=True)
+    page = boss.get("/tasks?process=repairs&status=disputed").get_data(as_text=True)
     assert 'value="substitute"' in page and 'value="credit"' in page
     resp = boss.submit(f"/repairs/tasks/{task_id}/settle", {"decision": "substitute", "substitute_model": "SSD X"},
-                       form_page="/repairs/tasks?status=disputed")
+                       form_page="/tasks?process=repairs&status=disputed")
     assert resp.status_code == 302
     with app.app_context():
         unit = _unit(unit_id)
@@ -259,7 +260,7 @@ def test_a_substitute_ships_as_the_model_sent_instead(app, world, prices, shipme
 
     with app.app_context():
         _rma, unit_id, task_id = _held(world)
-        service.resolve_task(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD A400 480G")
+        task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD A400 480G")
         db.session.commit()
     resp = api_as("clerk").post("/api/v1/repairs/returns", json={"serials": ["NS1"], "waybill": "SF555", "carrier": "顺丰"})
     assert resp.status_code == 201, resp.json

@@ -32,15 +32,15 @@ def test_tasks_page_answer_and_dispute(app, world, login, api_as):
     clerk.post("/api/v1/repairs/scan", json={"mode": "inspect", "code": "T1", "findings": ["no_stock"]})
     clerk.post(f"/api/v1/repairs/parcels/{rma}/complete-receipt", json={"confirm_missing": True})
     desk = login("service")
-    page = desk.get("/repairs/tasks").get_data(as_text=True)
+    page = desk.get("/tasks?process=repairs").get_data(as_text=True)
     assert "T1" in page and "T2" in page and "已无库存" in page
     tasks = {t["serial"]: t["id"] for t in desk_api.get("/api/v1/repairs/tasks").json["items"]}
     resp = desk.submit(f"/repairs/tasks/{tasks['T1']}/resolve", {"decision": "return", "note": "退回"},
-                       form_page="/repairs/tasks")
+                       form_page="/tasks?process=repairs")
     assert resp.status_code == 302
-    resp = desk.submit(f"/repairs/tasks/{tasks['T2']}/resolve", {"decision": "dispute"}, form_page="/repairs/tasks")
+    resp = desk.submit(f"/repairs/tasks/{tasks['T2']}/resolve", {"decision": "dispute"}, form_page="/tasks?process=repairs")
     assert resp.status_code == 302
-    assert "T2" in login("supervisor").get("/repairs/tasks?status=disputed").get_data(as_text=True)
+    assert "T2" in login("supervisor").get("/tasks?process=repairs&status=disputed").get_data(as_text=True)
     unit = desk_api.get("/api/v1/repairs/units?q=T1").json[0]
     assert unit["state"] == "ready_to_ship"
 
@@ -49,7 +49,7 @@ def test_nav_shows_repairs_by_role(app, login):
     home = login("clerk").get("/").get_data(as_text=True)
     assert "Scan station" in home
     home = login("supervisor").get("/").get_data(as_text=True)
-    assert "Overdue repairs" in home and "Dealer tasks" in home
+    assert "Overdue repairs" in home and ">Tasks<" in home
 
 
 def test_demo_loader_makes_realistic_states(app):

@@ -138,13 +138,13 @@ def test_quote_on_the_inspection_page_uses_the_arrival_day(app, world, prices, l
 def _disputed_damage(app, world, desk, serial="W1"):
     """A unit with human damage (quoted 120), its dispute before the supervisor; returns (rma, unit, task)."""
     from core.extensions import db
+    from core.tasks.models import Task
     from repairs import service
-    from repairs.models import DealerTask
 
     with app.app_context():
         unit_id = _arrived(world, serial, date(2026, 11, 16), model="SSD A400 240G")
         service.inspect_unit(SYSTEM, _unit(unit_id), human_damage=True, at=at(date(2026, 11, 17), 9))
-        task = db.session.scalar(select(DealerTask).where(DealerTask.unit_id == unit_id))
+        task = db.session.scalar(select(Task).where(Task.process == "repairs").where(Task.subject_type == "repair_unit", Task.subject_id == unit_id))
         rma = _unit(unit_id).parcel.rma_number
         db.session.commit()
         task_id = task.id
@@ -190,10 +190,10 @@ def test_a_paid_repair_settlement_keeps_the_quote_and_the_page_waives_with_a_def
     unit = boss_api.get(f"/api/v1/repairs/units/{paid_id}").json
     assert unit["quote_amount"] == "120.00" and unit["quote_waived_reason"] is None
     boss = login("supervisor")
-    page = boss.get("/repairs/tasks?status=disputed").get_data(as_text=True)
+    page = boss.get("/tasks?process=repairs&status=disputed").get_data(as_text=True)
     assert 'value="repair_paid"' in page and "free of charge" in page
     resp = boss.submit(f"/repairs/tasks/{free_task}/settle", {"decision": "repair"},
-                       form_page="/repairs/tasks?status=disputed")
+                       form_page="/tasks?process=repairs&status=disputed")
     assert resp.status_code == 302
     unit = boss_api.get(f"/api/v1/repairs/units/{free_id}").json
     assert unit["quote_amount"] == "0.00" and "free of charge" in unit["quote_waived_reason"]

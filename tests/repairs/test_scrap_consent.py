@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.authz import SYSTEM
+from core.tasks import service as task_service
 
 
 @pytest.fixture()
@@ -97,8 +98,8 @@ def test_the_unit_page_refuses_without_consent_and_scraps_with_a_note(app, at_fa
 def test_the_service_guard_counts_a_task_answer_or_a_note_as_consent(app, world, ctx):
     from core.errors import ValidationFailed
     from core.extensions import db
+    from core.tasks.models import Task
     from repairs import service
-    from repairs.models import DealerTask
 
     parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
         {"model": "U盘 DT 32G", "serial": "Y1", "fault": "写保护"},
@@ -114,8 +115,8 @@ def test_the_service_guard_counts_a_task_answer_or_a_note_as_consent(app, world,
     assert refused.value.code == "scrap_consent_missing"
     # The dealer answers a task "scrap" for Y2 (human damage, held): their answer is the consent.
     service.inspect_unit(SYSTEM, y2, human_damage=True)
-    task = db.session.scalar(select(DealerTask).where(DealerTask.unit_id == y2.id))
-    service.resolve_task(SYSTEM, task, "scrap", note="代理商同意报废")
+    task = db.session.scalar(select(Task).where(Task.process == "repairs").where(Task.subject_type == "repair_unit", Task.subject_id == y2.id))
+    task_service.answer(SYSTEM, task, "scrap", note="代理商同意报废")
     db.session.flush()
     assert y2.state == "scrapped" and service.scrap_consent(y2) == "answer"
     assert not service.can_scrap(y1)  # one unit's answer is not another's consent

@@ -11,6 +11,7 @@ import pytest
 
 from core.authz import SYSTEM
 from core.errors import Forbidden
+from core.tasks import service as task_service
 
 
 def _get(name):
@@ -34,7 +35,7 @@ def disputed(app, world, make_user):
         unit = service.receive_unit(_get("sr-clerk"), "ROLE1", parcel)
         service.inspect_unit(_get("sr-clerk"), unit, human_damage=True)
         task = db.session.scalars(service.tasks(_get("sr-service"), status="open")).one()
-        service.resolve_task(_get("sr-service"), task, "dispute")
+        task_service.answer(_get("sr-service"), task, "dispute")
         db.session.commit()
         return task.id
 
@@ -45,13 +46,13 @@ def test_a_clerk_cannot_settle_a_dispute_through_the_service(app, disputed):
     with app.test_request_context():
         task = service.get_task(_get("sr-clerk"), disputed)
         with pytest.raises(Forbidden) as err:
-            service.settle_task(_get("sr-clerk"), task, "repair", "goodwill")
+            task_service.settle(_get("sr-clerk"), task, "repair", "goodwill")
         assert err.value.message == "Only the supervisor settles disputes."
         for who in ("sr-service", "sr-office"):
             with pytest.raises(Forbidden):
-                service.settle_task(_get(who), task, "repair", "goodwill")
+                task_service.settle(_get(who), task, "repair", "goodwill")
         assert task.status == "disputed"
-        service.settle_task(_get("sr-boss"), task, "repair", "goodwill")
+        task_service.settle(_get("sr-boss"), task, "repair", "goodwill")
         assert task.status != "disputed"
 
 
@@ -65,7 +66,7 @@ def test_repairs_steps_check_the_roles_the_pages_did(app, world, disputed):
         with pytest.raises(Forbidden):  # a physical step is HQ's hands', not an office's
             service.receive_unit(office, "ROLE2")
         with pytest.raises(Forbidden):  # answering for the dealer is the desk's
-            service.resolve_task(clerk, service.get_task(clerk, disputed), "agreed")
+            task_service.answer(clerk, service.get_task(clerk, disputed), "agreed")
         with pytest.raises(Forbidden):
             service.overdue_report(clerk)
         with pytest.raises(Forbidden) as err:

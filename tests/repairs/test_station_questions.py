@@ -34,9 +34,9 @@ def _units(app):
 
 
 def _tasks(app):
-    from repairs.models import DealerTask
+    from core.tasks.models import Task
 
-    return _count(app, DealerTask)
+    return _count(app, Task, Task.process == "repairs")
 
 
 # --------------------------------------------------------------------------- codes that are no serials
@@ -251,7 +251,7 @@ def test_a_late_repeat_is_already_done_for_anyone(app, world, api_as):
 # --------------------------------------------------------------------------- receipt complete
 
 def test_an_unconfirmed_receipt_is_refused_on_the_api_and_the_confirmed_one_works(app, world, api_as):
-    from repairs.models import DealerTask
+    from core.tasks.models import Task
 
     desk, clerk = api_as("service"), api_as("clerk")
     rma = _parcel(desk, world)["rma_number"]
@@ -264,7 +264,7 @@ def test_an_unconfirmed_receipt_is_refused_on_the_api_and_the_confirmed_one_work
     assert _tasks(app) == 0 and desk.get(f"/api/v1/repairs/parcels/{rma}").json["receipt_completed_at"] is None
     r = clerk.post(url, json={"confirm_missing": True})
     assert r.status_code == 200 and {u["state"] for u in r.json["units"]} == {"missing"}
-    assert _count(app, DealerTask, DealerTask.kind == "missing") == 2
+    assert _count(app, Task, Task.kind == "missing") == 2
     # Nothing still expected: no question asked.
     rma = _parcel(desk, world, serials=("S7",))["rma_number"]
     clerk.post(SCAN, json={"mode": "receive", "code": "S7"})

@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import func, select
 
 from core.errors import Conflict, DomainError, InvalidTransition
+from core.tasks import service as task_service
 from tests.dbsetup import delete_used_rows
 from tests.security.seed import cheap_password_hashing
 
@@ -37,8 +38,9 @@ def test_repair_and_doa_steps_in_any_order(app):
     from core.extensions import db
     from repairs import service as rep
     from repairs.doa import service as doa
-    from repairs.doa.models import DoaEvent, DoaHold, DoaTask
-    from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
+    from repairs.doa.models import DoaEvent, DoaHold
+    from core.tasks.models import Task
+    from repairs.models import RepairEvent, RepairUnit, ReturnParcel
 
     class Steps(RuleBasedStateMachine):
         def __init__(self):
@@ -111,19 +113,19 @@ def test_repair_and_doa_steps_in_any_order(app):
 
         @rule(index=st.integers(0, 5), decision=st.sampled_from(["agreed", "dispute", "repair", "return", "scrap"]))
         def resolve(self, index, decision):
-            tasks = list(db.session.scalars(select(DealerTask).order_by(DealerTask.id)))
+            tasks = list(db.session.scalars(select(Task).where(Task.process == "repairs").order_by(Task.id)))
             if index < len(tasks):
                 task_id = tasks[index].id
-                self.apply(f"resolve task {task_id}", lambda: rep.resolve_task(
-                    self.boss(), db.session.get(DealerTask, task_id), decision))
+                self.apply(f"resolve task {task_id}", lambda: task_service.answer(
+                    self.boss(), db.session.get(Task, task_id), decision))
 
         @rule(index=st.integers(0, 5), decision=st.sampled_from(["agreed", "repair", "return", "scrap"]))
         def settle(self, index, decision):
-            tasks = list(db.session.scalars(select(DealerTask).order_by(DealerTask.id)))
+            tasks = list(db.session.scalars(select(Task).where(Task.process == "repairs").order_by(Task.id)))
             if index < len(tasks):
                 task_id = tasks[index].id
-                self.apply(f"settle task {task_id}", lambda: rep.settle_task(
-                    self.boss(), db.session.get(DealerTask, task_id), decision))
+                self.apply(f"settle task {task_id}", lambda: task_service.settle(
+                    self.boss(), db.session.get(Task, task_id), decision))
 
         # --- DOA ----------------------------------------------------------------------------
 
@@ -157,11 +159,11 @@ def test_repair_and_doa_steps_in_any_order(app):
         @rule(index=st.integers(0, 3), decision=st.sampled_from(["agreed", "dispute", "proceed", "not_doa"]),
               settle=st.booleans())
         def doa_task(self, index, decision, settle):
-            tasks = list(db.session.scalars(select(DoaTask).order_by(DoaTask.id)))
+            tasks = list(db.session.scalars(select(Task).where(Task.process == "doa").order_by(Task.id)))
             if index < len(tasks):
                 task_id = tasks[index].id
-                fn = doa.settle_task if settle else doa.resolve_task
-                self.apply(f"DOA task {task_id}", lambda: fn(self.boss(), db.session.get(DoaTask, task_id), decision))
+                fn = task_service.settle if settle else task_service.answer
+                self.apply(f"DOA task {task_id}", lambda: fn(self.boss(), db.session.get(Task, task_id), decision))
 
         # --- the same step again ------------------------------------------------------------------
 
@@ -191,7 +193,7 @@ def test_repair_and_doa_steps_in_any_order(app):
             assert self._rows() == before
 
         def _rows(self):
-            counted = (RepairEvent, DealerTask, DoaEvent, DoaTask, DoaHold, ReturnParcel, RepairUnit, AuditEntry)
+            counted = (RepairEvent, Task, DoaEvent, DoaHold, ReturnParcel, RepairUnit, AuditEntry)
             return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in counted)
 
         # --- invariants -----------------------------------------------------------------------------
@@ -226,16 +228,16 @@ def test_repair_and_doa_steps_in_any_order(app):
                 completions = db.session.scalar(select(func.count()).select_from(RepairEvent).where(
                     RepairEvent.parcel_id == parcel.id, RepairEvent.action == "complete_receipt"))
                 assert completions == (1 if parcel.receipt_completed_at else 0), parcel.rma_number
-            missing = db.session.scalars(select(DealerTask.unit_id).where(DealerTask.kind == "missing")).all()
+            missing = db.session.scalars(select(Task.subject_id).where(Task.process == "repairs").where(Task.kind == "missing")).all()
             assert len(missing) == len(set(missing))
-            for task in db.session.scalars(select(DealerTask)):
+            for task in db.session.scalars(select(Task).where(Task.process == "repairs")):
                 updates = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
-                    AuditEntry.entity == "dealer_task", AuditEntry.entity_id == str(task.id),
+                    AuditEntry.entity == "task", AuditEntry.entity_id == str(task.id),
                     AuditEntry.action == "update"))
                 assert updates <= 2 and (task.closed_at is not None) == (task.status in ("agreed", "resolved"))
             held = db.session.scalars(select(DoaHold.serial).where(DoaHold.status == "held")).all()
             assert len(held) == len(set(held)), f"a serial is held twice: {held}"
-            for task in db.session.scalars(select(DoaTask)):
+            for task in db.session.scalars(select(Task).where(Task.process == "doa")):
                 assert (task.closed_at is not None) == (task.status in ("agreed", "resolved"))
 
     run_state_machine_as_test(Steps)

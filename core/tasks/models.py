@@ -1,0 +1,51 @@
+"""The task table: one row per "contact the dealer / the department" of any process."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.extensions import db
+from core.types import UTCDateTime, utcnow
+
+
+class Task(db.Model):
+    """Someone must be asked something by ``due_on``; their answer settles it, a dispute goes to the supervisor.
+
+    ``process`` says whose task it is and so what ``case_type``/``case_id`` (the
+    document: a return parcel, a DOA application) and ``subject_type``/``subject_id``
+    (the thing on it: a repair unit, a held unit) point at; core never reads those
+    tables, the process describes them (:func:`core.tasks.registry.register_process`).
+    A task is addressed to a dealer (``dealer_id``) or to a department (``department_id``).
+    """
+
+    __tablename__ = "task"
+    __audited__ = True
+    __table_args__ = (
+        Index("ix_task_process_status_due", "process", "status", "due_on"),
+        Index("ix_task_case", "case_type", "case_id"),
+        Index("ix_task_subject", "subject_type", "subject_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(30))
+    case_type: Mapped[str | None] = mapped_column(String(30))
+    case_id: Mapped[int | None] = mapped_column()
+    subject_type: Mapped[str | None] = mapped_column(String(30))
+    subject_id: Mapped[int | None] = mapped_column()
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    due_on: Mapped[date] = mapped_column()
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open, agreed, disputed, resolved
+    resolution: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")  # the answers given, one line each
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+
+    dealer = relationship("Dealer", lazy="joined")
+    department = relationship("Department", lazy="joined")

@@ -1,0 +1,263 @@
+"""The one task life cycle: open -> agreed | disputed -> resolved, for every process.
+
+Answering (CS or the supervisor) records the dealer's or department's answer; a
+dispute waits for the supervisor, whose settlement resolves it. What an answer
+does to the process's own records is the process's ``decide`` hook
+(:mod:`core.tasks.registry`); the status, the note, who closed it and the 409 for
+a second answer are kept here.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select
+
+from core import authz
+from core.accounts.roles import Role
+from core.calendar.service import local_day
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.extensions import db
+from core.ids import is_id
+from core.locking import hold_in_state
+from core.task_states import task_status_label, task_taken
+from core.tasks import registry
+from core.tasks.models import Task
+from core.types import utcnow
+
+ANSWER_ROLES = (Role.SERVICE, Role.SUPERVISOR)
+SETTLE_ROLES = (Role.SUPERVISOR,)
+WAITING = ("open", "disputed")
+
+
+def _who(actor) -> str:
+    authz.signed_in(actor)
+    return actor.username
+
+
+def visible_office(actor) -> int | None:
+    """The office whose tasks ``actor`` is limited to, or None (HQ staff, department staff, the system).
+
+    Office users see their own office's tasks; departments answer tasks of every
+    office (a DOA approval, a question from the hotline desk), so they are not limited.
+    """
+    return authz.visible_office_id(actor, approvers_see_all=True)
+
+
+def _check_access(actor, office_id: int | None) -> None:
+    """Office users see and answer only their own office's tasks."""
+    authz.require_office(actor, office_id, approvers_see_all=True)
+
+
+def open_task(process: str, kind: str, detail: str, *, case: tuple[str, int] | None = None,
+              subject: tuple[str, int] | None = None, dealer_id: int | None = None, office_id: int | None = None,
+              department_id: int | None = None, due_on: date | None = None, at: datetime | None = None) -> Task:
+    """Open a task of ``process`` due ``due_on`` (default: the day it opens, same-day contact)."""
+    if kind not in registry.process(process).kinds:
+        raise ValidationFailed(_("Unknown task kind."), errors={"kind": [_("Not valid for this process.")]})
+    now = at or utcnow()
+    task = Task(process=process, kind=kind, detail=(detail or "")[:500], dealer_id=dealer_id, office_id=office_id,
+                department_id=department_id, case_type=case[0] if case else None, case_id=case[1] if case else None,
+                subject_type=subject[0] if subject else None, subject_id=subject[1] if subject else None,
+                due_on=due_on or local_day(now), status="open", created_at=now)
+    db.session.add(task)
+    db.session.flush()
+    return task
+
+
+def get_task(actor, task_id: int, *, process: str | None = None) -> Task:
+    """Task ``task_id`` (of ``process`` when given) if ``actor`` may see it."""
+    task = db.session.get(Task, task_id) if is_id(task_id) else None
+    if task is None or (process is not None and task.process != process):
+        raise NotFound(_("No such task."))
+    _check_access(actor, task.office_id)
+    return task
+
+
+def tasks(actor, *, process: str | None = None, status: str | None = "open"):
+    """Select statement of the tasks ``actor`` may see (of ``process``, in ``status``), earliest due first."""
+    stmt = select(Task).order_by(Task.due_on, Task.id)
+    if process:
+        stmt = stmt.where(Task.process == process)
+    if status:
+        stmt = stmt.where(Task.status == status)
+    return authz.scope_to_office(stmt, actor, Task.office_id, approvers_see_all=True)
+
+
+def about(*, case: tuple[str, int] | None = None, subject: tuple[str, int] | None = None,
+          cases_or_subjects: list[tuple[str, list[int]]] | None = None) -> list[Task]:
+    """Every task about ``case`` or ``subject`` (or any of ``cases_or_subjects``), oldest first."""
+    clauses = []
+    if case:
+        clauses.append(and_(Task.case_type == case[0], Task.case_id == case[1]))
+    if subject:
+        clauses.append(and_(Task.subject_type == subject[0], Task.subject_id == subject[1]))
+    for kind, ids in cases_or_subjects or ():
+        if ids:
+            clauses.append(or_(and_(Task.case_type == kind, Task.case_id.in_(ids)),
+                               and_(Task.subject_type == kind, Task.subject_id.in_(ids))))
+    if not clauses:
+        return []
+    return list(db.session.scalars(select(Task).where(or_(*clauses)).order_by(Task.id)))
+
+
+def overdue(today: date, actor, *, process: str):
+    """Select statement of ``process``'s tasks still waiting (open or disputed) after their day."""
+    stmt = (select(Task).where(Task.process == process, Task.status.in_(WAITING), Task.due_on < today)
+            .order_by(Task.due_on, Task.id))
+    return authz.scope_to_office(stmt, actor, Task.office_id, approvers_see_all=True)
+
+
+# --------------------------------------------------------------------------- words
+
+def kind_label(task: Task) -> str:
+    """The task's kind as users read it."""
+    kind = registry.process(task.process).kinds.get(task.kind)
+    return str(kind.label) if kind else task.kind
+
+
+def resolution_label(task: Task) -> str:
+    """The answer or settlement recorded, in words ("" while there is none)."""
+    if not task.resolution:
+        return ""
+    return str(registry.process(task.process).resolution_labels.get(task.resolution, task.resolution))
+
+
+def status_label(task: Task) -> str:
+    """The task's status in words."""
+    return task_status_label(task.status)
+
+
+def process_label(task: Task) -> str:
+    """The process the task belongs to, in words."""
+    return str(registry.process(task.process).label)
+
+
+def subject(task: Task) -> registry.Subject:
+    """What the task is about (words and a link), as its process describes it."""
+    return registry.process(task.process).describe(task)
+
+
+# --------------------------------------------------------------------------- who may do what now
+
+def _holds(actor, roles) -> bool:
+    return actor is not None and actor.has_role(*roles)
+
+
+def can_answer(actor, task: Task) -> bool:
+    """Whether ``actor`` may record the answer to ``task`` now (it is open, the actor is CS)."""
+    return task.status == "open" and _holds(actor, ANSWER_ROLES) and _sees(actor, task)
+
+
+def can_settle(actor, task: Task) -> bool:
+    """Whether ``actor`` may settle ``task`` now (it is disputed, the actor is the supervisor)."""
+    return task.status == "disputed" and _holds(actor, SETTLE_ROLES) and _sees(actor, task)
+
+
+def waits_for_supervisor(actor, task: Task) -> bool:
+    """A disputed task someone other than the supervisor is looking at."""
+    return task.status == "disputed" and not _holds(actor, SETTLE_ROLES)
+
+
+def is_late(task: Task, today: date) -> bool:
+    """Still waiting for an answer after its day."""
+    return task.status in WAITING and task.due_on < today
+
+
+def _sees(actor, task: Task) -> bool:
+    limit = visible_office(actor)
+    return limit is None or limit == task.office_id
+
+
+def choices(task: Task, *, settling: bool | None = None) -> registry.Choices:
+    """The decisions a form offers for ``task`` now (answers while open, settlements while disputed)."""
+    settling = task.status == "disputed" if settling is None else settling
+    return registry.process(task.process).choices(task, settling)
+
+
+# --------------------------------------------------------------------------- the life cycle
+
+def _claim(task: Task, expected: str) -> None:
+    """Lock the task in status ``expected`` before answering it (a guarded no-op UPDATE).
+
+    The row lock (PostgreSQL) or write lock (SQLite) makes a second answer given at
+    the same moment wait, then find the task answered: 409, and nothing done twice.
+    """
+    if not hold_in_state(task, expected):
+        raise task_taken(task.status)
+
+
+def _add_note(task: Task, note: str) -> None:
+    task.note = ((task.note + "\n") if task.note else "") + (note or "").strip()
+
+
+def answer(actor, task: Task, decision: str, note: str = "", *, at: datetime | None = None, **terms) -> Task:
+    """Record the answer to an open task: a decision its kind allows, or ``dispute`` (to the supervisor).
+
+    The process checks the decision against its record and says what it does
+    there (a held unit repaired, a receipt accepted as DOA ...); an answer closes
+    the task (agreed), a dispute leaves it for :func:`settle`.
+    """
+    authz.require(actor, *ANSWER_ROLES, message=_("Your role does not allow this step."))
+    _check_access(actor, task.office_id)
+    if task.status != "open":
+        raise task_taken(task.status)
+    proc = registry.process(task.process)
+    _known(decision, proc.answers)
+    _terms_known(proc, terms)
+    effect = proc.decide(actor, task, decision, note or "", False, terms)
+    _allowed(decision, proc.kinds[task.kind].answers)
+    _claim(task, "open")
+    now = at or utcnow()
+    if effect is not None:
+        effect(now)
+    task.status = "disputed" if decision == "dispute" else "agreed"
+    task.resolution = decision
+    _add_note(task, note)
+    if decision != "dispute":
+        task.closed_at = now
+        task.closed_by = _who(actor)
+    db.session.flush()
+    return task
+
+
+def settle(actor, task: Task, decision: str, note: str = "", *, at: datetime | None = None, **terms) -> Task:
+    """The supervisor settles a disputed task with a settlement its kind allows; it is resolved."""
+    authz.require(actor, *SETTLE_ROLES, message=_("Only the supervisor settles disputes."))
+    _check_access(actor, task.office_id)
+    if task.status != "disputed":
+        raise Conflict(_("Only disputed tasks are settled by the supervisor."), current_state=task.status)
+    proc = registry.process(task.process)
+    _known(decision, proc.settlements)
+    _terms_known(proc, terms)
+    effect = proc.decide(actor, task, decision, note or "", True, terms)
+    _allowed(decision, proc.kinds[task.kind].settlements)
+    _claim(task, "disputed")
+    now = at or utcnow()
+    if effect is not None:
+        effect(now)
+    task.status = "resolved"
+    task.resolution = decision
+    _add_note(task, note)
+    task.closed_at = now
+    task.closed_by = _who(actor)
+    db.session.flush()
+    return task
+
+
+def _known(decision: str, allowed: tuple[str, ...]) -> None:
+    if decision not in allowed:
+        raise ValidationFailed(_("Unknown decision."),
+                               errors={"decision": [_("Choose one of: %(c)s.", c=", ".join(allowed))]})
+
+
+def _allowed(decision: str, allowed: tuple[str, ...]) -> None:
+    if decision not in allowed:
+        raise ValidationFailed(_("Not valid for this task."), errors={"decision": [_("Not valid for this task.")]})
+
+
+def _terms_known(proc: registry.TaskProcess, terms: dict) -> None:
+    unknown = [t for t in terms if t not in proc.term_labels]
+    if unknown:
+        raise ValidationFailed(_("These fields do not go with this task: %(f)s.", f=", ".join(unknown)),
+                               errors={t: [_("Not expected.")] for t in unknown})

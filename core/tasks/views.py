@@ -1,0 +1,86 @@
+"""The tasks page: every process's tasks in one list, filtered by process and status."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from core.accounts.auth import actor, roles_required
+from core.accounts.roles import Role
+from core.calendar.service import local_today
+from core.errors import DomainError
+from core.idempotency import idempotent
+from core.nav import register_nav
+from core.pagination import paginate
+from core.task_states import TASK_STATUS_LABELS
+from core.tasks import registry, service
+
+bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/tasks")
+
+READERS = (Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
+STATUS_FILTERS = (*TASK_STATUS_LABELS, "all")
+STATUS_LABELS = {"open": _l("To contact today"), "disputed": _l("Disputed (supervisor)"), "agreed": _l("Agreed"),
+                 "resolved": _l("Settled"), "all": _l("all")}
+
+
+def filters(args) -> tuple[str | None, str]:
+    """(process, status) of the page's query: unknown values fall back to every process / open tasks."""
+    names = {p.name for p in registry.processes()}
+    process = args.get("process") or None
+    status = args.get("status") or "open"
+    return (process if process in names else None), (status if status in STATUS_FILTERS else "open")
+
+
+@bp.route("")
+@roles_required(*READERS)
+def index():
+    """Tasks to answer today (and earlier) and the supervisor's disputes, of one process or all."""
+    process, status = filters(request.args)
+    user = actor()
+    page = paginate(service.tasks(user, process=process, status=None if status == "all" else status),
+                    request.args.get("page", 1), 50)
+    rows = [{"task": t, "subject": service.subject(t), "kind": service.kind_label(t),
+             "status": service.status_label(t), "resolution": service.resolution_label(t),
+             "late": service.is_late(t, local_today()), "can_answer": service.can_answer(user, t),
+             "can_settle": service.can_settle(user, t), "waits": service.waits_for_supervisor(user, t),
+             "process": service.process_label(t)} for t in page.items]
+    for row in rows:
+        if row["can_answer"] or row["can_settle"]:
+            row["choices"] = service.choices(row["task"])
+            row["term_labels"] = registry.process(row["task"].process).term_labels
+    return render_template("tasks/tasks.html", page=page, rows=rows, process=process, status=status,
+                           processes=registry.processes(), status_labels=STATUS_LABELS)
+
+
+def _back(process: str | None, status: str):
+    return redirect(url_for("tasks.index", process=process, status=status)), 303
+
+
+@bp.route("/<int:task_id>/<any(answer, settle):verb>", methods=["POST"])
+@roles_required(Role.SERVICE, Role.SUPERVISOR)
+@idempotent
+def decide(task_id, verb):
+    """Record the answer to a task, or the supervisor's settlement, then back to the list it came from."""
+    return record(task_id, verb)
+
+
+def record(task_id: int, verb: str, *, process: str | None = None):
+    """The answer (``answer``) or settlement (``settle``) from a page form; errors are shown, not raised."""
+    user = actor()
+    back_process, back_status = filters(request.form)
+    task = service.get_task(user, task_id, process=process)
+    step = service.answer if verb == "answer" else service.settle
+    terms = {t: (request.form.get(t) or "").strip() or None for t in registry.process(task.process).term_labels}
+    try:
+        step(user, task, request.form.get("decision", ""), request.form.get("note", ""),
+             **{k: v for k, v in terms.items() if v is not None})
+    except DomainError as err:
+        if err.status in (403, 404):
+            raise
+        flash(err.message, "error")
+        return _back(back_process, back_status)
+    flash(_("Task updated."), "success")
+    return redirect(url_for("tasks.index", process=back_process, status=back_status))
+
+
+register_nav(_l("Tasks"), "tasks.index", roles=READERS, order=23)
