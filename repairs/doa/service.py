@@ -28,6 +28,7 @@ from core.calendar import add_working_days, local_day, local_today
 from core.directory.models import Dealer
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.ids import is_id
 from core.sequences import next_number
 from core.types import utcnow
 from core.locking import hold_in_state, lock_row
@@ -100,12 +101,9 @@ def _may(actor, action: str) -> bool:
     return actor is not None and actor.has_role(*st.ACTION_ROLES[action])
 
 
-MAX_ID = 2**31 - 1
-
-
 def row_by_id(model, row_id):
     """``db.session.get`` for an id from a URL; ids no database column can hold find nothing."""
-    if not isinstance(row_id, int) or not 1 <= row_id <= MAX_ID:
+    if not is_id(row_id):
         return None
     return db.session.get(model, row_id)
 
