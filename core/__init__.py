@@ -39,9 +39,11 @@ def _bound_url_integers(app: Flask) -> None:
     """``<int:id>`` in URLs stops at the database's integer range: larger is a 404, not a 500."""
     from werkzeug.routing import IntegerConverter
 
+    from core.ids import MAX_ID
+
     class DatabaseIntegerConverter(IntegerConverter):
         def __init__(self, map, *args, **kwargs):
-            kwargs.setdefault("max", 2**31 - 1)
+            kwargs.setdefault("max", MAX_ID)
             super().__init__(map, *args, **kwargs)
 
     app.url_map.converters["int"] = DatabaseIntegerConverter
@@ -157,15 +159,19 @@ def register_hooks(app: Flask) -> None:
     from flask_login import current_user
 
     from core.accounts.roles import role_label
+    from core.audit.labels import field_label, value_label
     from core.audit.service import set_actor
     from core.extensions import db
-    from core.nav import nav_for
+    from core.nav import nav_for, optional_url
 
     @app.before_request
     def _attribute_changes():
         set_actor(db.session, current_user if current_user.is_authenticated else None)
 
     app.add_template_filter(role_label, "role_label")
+    app.add_template_global(optional_url, "optional_url")
+    app.add_template_global(field_label, "audit_field_label")
+    app.add_template_global(value_label, "audit_value_label")
 
     @app.template_filter("localtime")
     def _localtime(moment, fmt="%Y-%m-%d %H:%M"):

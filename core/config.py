@@ -149,6 +149,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Only when set: the default lives with the DOA rules (repairs.doa.service).
         **({"DOA_WINDOW_DAYS": _positive_int(env["DEPOT_DOA_WINDOW_DAYS"], 0, "DEPOT_DOA_WINDOW_DAYS", 1, 3650)}
            if (env.get("DEPOT_DOA_WINDOW_DAYS") or "").strip() else {}),
+        # Only when set: the default lives with the count rules (inventory.counts.RECOUNT_THRESHOLD).
+        **({"INVENTORY_RECOUNT_THRESHOLD": _positive_int(env["DEPOT_RECOUNT_THRESHOLD"], 0,
+                                                          "DEPOT_RECOUNT_THRESHOLD", 0, 10**9)}
+           if (env.get("DEPOT_RECOUNT_THRESHOLD") or "").strip() else {}),
     }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import url_for
+from werkzeug.routing import BuildError
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,15 @@ def register_nav(label, endpoint: str, roles=(), order: int = 100) -> None:
     item = NavItem(label, endpoint, tuple(roles), order)
     if all(i.endpoint != endpoint for i in _ITEMS):
         _ITEMS.append(item)
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """``url_for`` that gives None when another package's endpoint is not registered in this app
+    (templates offer the link only when it leads somewhere)."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
 
 
 def nav_for(user) -> list[tuple[str, str, str]]:

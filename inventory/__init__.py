@@ -9,13 +9,21 @@ def init_app(app) -> None:
     from core.extensions import api
     from core.nav import register_nav
     from inventory import api as inv_api
-    from inventory import cli, demo, models, views  # noqa: F401
+    from inventory import cli, counts, demo, models, views  # noqa: F401
     from inventory import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
 
-    from inventory.reasons import reason_label
+    from core.audit.labels import register_value_labels
+    from inventory import spares, vendor
+    from inventory.reasons import reason_label, ref_type_label
 
-    app.config.setdefault("INVENTORY_RECOUNT_THRESHOLD", 500)
+    register_value_labels("inv_count", "status", counts.STATUS_LABELS)
+    register_value_labels("inv_spare_request", "status", spares.REQUEST_STATUS_LABELS)
+    register_value_labels("inv_office_return", "status", spares.RETURN_STATUS_LABELS)
+    register_value_labels("inv_vendor_batch", "status", vendor.BATCH_STATUS_LABELS)
+
+    app.config.setdefault("INVENTORY_RECOUNT_THRESHOLD", counts.RECOUNT_THRESHOLD)
     app.add_template_filter(reason_label, "reason_label")
+    app.add_template_filter(ref_type_label, "ref_type_label")
     app.register_blueprint(views.bp)
     api.register_blueprint(inv_api.blp)
     staff = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)

@@ -20,9 +20,9 @@ from core.authz import SYSTEM, SystemPrincipal, is_system, signed_in  # noqa: F4
 from core.directory.models import Dealer, Office
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.extensions import db
+from core.ids import is_id
 from inventory.models import DEALER, OFFICE, TRANSIT, Location
 
-MAX_ID = 2**62
 # Places outside any office that an office's own stock passes through: a parcel
 # in transit to or from it, a dealer it swaps with.
 OFFICE_NEUTRAL_KINDS = frozenset({TRANSIT, DEALER})
@@ -104,7 +104,7 @@ def ensure_movement_allowed(actor, from_location: Location, to_location: Locatio
 def _office(office) -> Office:
     if isinstance(office, Office):
         return office
-    found = db.session.get(Office, office) if isinstance(office, int) and 0 < office < MAX_ID else None
+    found = db.session.get(Office, office) if is_id(office) else None
     if found is None:
         raise NotFound(_("No regional office %(id)s.", id=office))
     return found
@@ -131,7 +131,7 @@ def ensure_dealer_in_office(actor, dealer, office) -> Dealer:
         raise Forbidden(_("This record belongs to another office."))
     if isinstance(dealer, Dealer):
         found = dealer
-    elif isinstance(dealer, int) and not isinstance(dealer, bool) and 0 < dealer < MAX_ID:
+    elif is_id(dealer):
         found = db.session.get(Dealer, dealer)
     else:
         found = None

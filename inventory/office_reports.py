@@ -30,11 +30,11 @@ from core.calendar import SHANGHAI, local_today
 from core.directory.models import Office
 from core.errors import Forbidden, NotFound, ValidationFailed
 from core.extensions import db
+from core.ids import is_id
 from core.input_limits import date_problem
 from inventory.models import Balance, Location, Movement, Part, SerialPosition
 from inventory.reasons import reason_label
 
-MAX_ID = 2**62
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
 EXPORT_FORMATS = ("csv", "xlsx")
 
@@ -116,7 +116,7 @@ def export_office(actor, office_id) -> Office:
     if office_id in (None, ""):
         message = _("Choose an office.")
         raise ValidationFailed(message, errors={"office_id": [message]})
-    office = db.session.get(Office, office_id) if isinstance(office_id, int) and 0 < office_id < MAX_ID else None
+    office = db.session.get(Office, office_id) if is_id(office_id) else None
     if office is None:
         raise NotFound(_("No regional office %(id)s.", id=office_id))
     return office

@@ -25,6 +25,25 @@ REASON_LABELS = {
 }
 
 
+# What a movement refers to (its ``ref_type``); a reference typed through the API is shown as typed.
+REF_TYPE_LABELS = {
+    "shipment": _l("shipment"),
+    "count": _l("stock count"),
+    "spare_request": _l("spare request"),
+    "office_return": _l("year-end return"),
+    "vendor_batch": _l("vendor batch"),
+    "dealer": _l("Dealer"),
+    "repair_unit": _l("repair unit"),
+    "doa_unit": _l("DOA unit"),
+}
+
+
+def ref_type_label(code: str | None) -> str:
+    """What a movement refers to, in words (a free-text reference as it is)."""
+    label = REF_TYPE_LABELS.get(code or "")
+    return str(label) if label is not None else (code or "")
+
+
 def reason_label(code: str | None) -> str:
     """The reason in words (a free-text reason as it is)."""
     label = REASON_LABELS.get(code or "")

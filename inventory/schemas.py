@@ -1,12 +1,13 @@
 """Inventory API input (*Args) and output (*Schema)."""
 from marshmallow import Schema, fields, validate
 
+from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs, PageSchema
 from inventory import counts as count_svc
 from inventory import spares, vendor
 
 # Bounds that every database can store: anything larger is a 422, never a 500.
-ID = validate.Range(min=1, max=2**31 - 1)
+ID = ID_RANGE
 QTY = validate.Range(min=1, max=1_000_000)
 QTY0 = validate.Range(min=0, max=1_000_000)
 
@@ -71,7 +72,7 @@ class MovementArgs(Schema):
     serial = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=80))
     reason = fields.Str(required=True, validate=validate.Length(min=1, max=40))
     ref_type = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
-    ref_id = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**62))
+    ref_id = fields.Int(load_default=None, allow_none=True, validate=ID)
     at = fields.AwareDateTime(load_default=None, allow_none=True)
     note = fields.Str(load_default="")
 
@@ -81,13 +82,13 @@ class MovementFilterArgs(PageArgs):
     sku = fields.Str(load_default=None)
     serial = fields.Str(load_default=None)
     ref_type = fields.Str(load_default=None)
-    ref_id = fields.Int(load_default=None, validate=validate.Range(min=1, max=2**62))
+    ref_id = fields.Int(load_default=None, validate=ID)
     from_ = fields.Date(load_default=None, data_key="from", metadata={"description": "First day (Shanghai)."})
     to = fields.Date(load_default=None, metadata={"description": "Last day (Shanghai), included."})
 
 
 class OfficeExportArgs(Schema):
-    office_id = fields.Int(load_default=None, validate=validate.Range(min=1, max=2**62),
+    office_id = fields.Int(load_default=None, validate=ID,
                            metadata={"description": "The office (HQ only; an office user exports its own)."})
     from_ = fields.Date(load_default=None, data_key="from", metadata={"description": "First day (Shanghai)."})
     to = fields.Date(load_default=None, metadata={"description": "Last day (Shanghai), included."})
@@ -334,7 +335,7 @@ class DefectiveArgs(Schema):
     serial = fields.Str(load_default=None, allow_none=True)
     quantity = fields.Int(load_default=1, validate=QTY)
     ref_type = fields.Str(load_default=None, allow_none=True)
-    ref_id = fields.Int(load_default=None, allow_none=True, validate=validate.Range(min=1, max=2**62))
+    ref_id = fields.Int(load_default=None, allow_none=True, validate=ID)
 
 
 class BatchArgs(Schema):

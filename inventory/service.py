@@ -19,6 +19,7 @@ from core.authz import can_see_office, require, require_office, scope_to_office
 from core.accounts.scope import ensure_office_access, visible_office_id
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
+from core.ids import is_id
 from core.queries import contains, in_chunks
 from core.types import utcnow
 from inventory import access
@@ -52,12 +53,9 @@ def part_by_sku(sku: str) -> Part:
     return part
 
 
-MAX_ID = 2**62
-
-
 def by_id(model, ident):
     """``db.session.get`` that treats an id no database can hold as absent (never a 500)."""
-    if not isinstance(ident, int) or not 0 < ident < MAX_ID:
+    if not is_id(ident):
         return None
     return db.session.get(model, ident)
 

@@ -22,6 +22,7 @@ from labels.render import (
     CODE_FONT, MM, QUIET_MODULES, _draw_bars, _fit_line, _font_for, _register_fonts, _snap, code_problem,
     module_mm, symbol,
 )
+from shipments.views import ACCOUNT_LABELS, LEG_LABELS, STATUS_LABELS
 
 PAGE_W, PAGE_H = 210 * MM, 297 * MM
 MARGIN = 15 * MM
@@ -56,15 +57,6 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
-def _labels(name: str) -> dict:
-    # The shipments package owns the display names of legs, statuses and accounts.
-    try:
-        from shipments import views
-    except ImportError:  # pragma: no cover - shipments is always installed with labels
-        return {}
-    return getattr(views, name, {})
-
-
 def _party_lines(shipment) -> list[str]:
     out = []
     for attr in ("dealer", "office", "vendor"):
@@ -95,7 +87,8 @@ def slip_from_shipment(shipment) -> Slip:
     """The slip contents of a :class:`shipments.models.Shipment`."""
     from core.calendar import local_day
 
-    legs, accounts, statuses = _labels("LEG_LABELS"), _labels("ACCOUNT_LABELS"), _labels("STATUS_LABELS")
+    # The shipments package owns the display names of legs, statuses and accounts.
+    legs, accounts, statuses = LEG_LABELS, ACCOUNT_LABELS, STATUS_LABELS
     weight = getattr(shipment, "weight_kg", None)
     created = getattr(shipment, "created_at", None)
     shipped = getattr(shipment, "shipped_at", None)

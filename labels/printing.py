@@ -44,6 +44,7 @@ from core.authz import require
 from core.accounts.service import user_by_id
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
+from core.ids import is_id
 from core.locking import guarded_transition, lock_row
 from core.types import utcnow
 from labels import ipp, render, sources
@@ -57,7 +58,6 @@ RETRY_PAUSE_SECONDS = 0.2    # between two connections of one send
 BUSY_PAUSE_SECONDS = 0.5     # before asking a printer busy with another job again
 PDF_FORMATS = ("a4", "thermal60x40", "thermal100x50")
 ADMIN_ROLES = (Role.ADMIN,)
-MAX_ROW_ID = 2**31 - 1       # the database's integer: a larger id names no row
 PACKING_SLIP = "packing_slip"
 PRINT_KINDS = (*sources.KINDS, PACKING_SLIP)   # what a print job prints: labels of a kind, or a packing slip
 
@@ -102,7 +102,7 @@ def _row_id(value) -> int | None:
         number = int(value)
     except (TypeError, ValueError):
         return None
-    return number if 0 < number <= MAX_ROW_ID else None
+    return number if is_id(number) else None
 
 
 def printer_by_id(printer_id) -> Printer:

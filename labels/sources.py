@@ -24,6 +24,7 @@ from core.calendar import local_day
 from core.errors import NotFound, ValidationFailed
 from labels.render import LabelSpec
 from repairs.notices import DATA_WIPE
+from shipments.views import LEG_LABELS
 
 HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
 STAFF = HQ + (Role.OFFICE,)
@@ -173,10 +174,6 @@ def _destination(shipment) -> str:
 
 def shipment_spec_list(shipment) -> list[LabelSpec]:
     """One label per piece of the shipment ("piece 2 of 3"), each with the shipment number barcode."""
-    try:
-        from shipments.views import LEG_LABELS
-    except ImportError:  # pragma: no cover - shipments always ships with labels
-        LEG_LABELS = {}
     lines = []
     destination = _destination(shipment)
     if destination:

@@ -14,6 +14,12 @@ def init_app(app) -> None:
     from repairs import demo  # noqa: F401  (registers the demo loader)
     from repairs import public, views
     from repairs.notices import DATA_WIPE
+    from core.audit.labels import register_value_labels
+    from core.task_states import TASK_STATUS_LABELS
+
+    register_value_labels("return_parcel", "source", views.SOURCE_LABELS)
+    register_value_labels("dealer_task", "kind", chase.TASK_KIND_LABELS)
+    register_value_labels("dealer_task", "status", TASK_STATUS_LABELS)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)

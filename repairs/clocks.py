@@ -31,16 +31,18 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
 from core.calendar import add_working_days, current_calendar, local_day, working_days_between
-from core.directory.models import FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS  # noqa: F401  (route defaults)
+from core.directory.models import (  # noqa: F401  (the route defaults, named once with the route)
+    DISPATCH_DAYS, FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, PROMISE_DAYS,
+)
 from repairs import states as st
 
 if TYPE_CHECKING:  # the model reads its overdue flag from here, so only its type is imported
     from repairs.models import RepairUnit
 
-# Rule parameters (defaults of the per-route settings).
-DISPATCH_DAYS = 2            # CS sends an accepted unit to the factory within 2 working days
-# FACTORY_CHASE_DAYS (7 calendar days at the factory, 对内要求7天) and LONG_OUTSTANDING_DAYS
-# (30 days at a promise-free repairer) are the route settings' defaults, imported from core.directory.
+# Rule parameters: DISPATCH_DAYS (2 working days to the factory), PROMISE_DAYS (the dealer
+# promise, 7 working days), FACTORY_CHASE_DAYS (7 calendar days at the factory, 对内要求7天) and
+# LONG_OUTSTANDING_DAYS (30 days at a promise-free repairer) are the route settings' defaults,
+# imported from core.directory with the route.
 
 # Owners.
 CS = "cs"

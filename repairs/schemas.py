@@ -4,6 +4,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from core.calendar import local_today
+from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs
 
 from repairs import clocks, service
@@ -22,7 +23,7 @@ class RepairLineArgs(Schema):
 
 
 class RepairParcelArgs(Schema):
-    dealer_id = fields.Integer(load_default=None)
+    dealer_id = fields.Integer(load_default=None, validate=ID_RANGE)
     dealer_code = fields.String(load_default=None, validate=validate.Length(max=20))
     inbound_waybill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
     inbound_carrier = fields.String(load_default="", validate=validate.Length(max=60))

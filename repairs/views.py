@@ -189,8 +189,6 @@ def parcels():
             for message in sheets.cap(messages):  # shown in this answer, at most 50 and the count
                 flash(message, "error")
             status = err.status
-        else:  # pragma: no cover - every path above returns or raises
-            status = 200
     else:
         status = 200
     dealers_stmt = select(Dealer).where(Dealer.active.is_(True)).order_by(Dealer.name)

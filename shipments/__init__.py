@@ -12,6 +12,14 @@ def init_app(app) -> None:
     from shipments import api as shipments_api
     from shipments import cli, demo, models, views  # noqa: F401  (models: metadata; cli, demo: register)
     from shipments import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
+    from core.audit.labels import register_value_labels
+
+    register_value_labels("shipment", "status", views.STATUS_LABELS)
+    register_value_labels("shipment", "leg", views.LEG_LABELS)
+    register_value_labels("shipment", "paying_account", views.ACCOUNT_LABELS)
+    register_value_labels("shipment_line", "receive_state", views.LINE_STATE_LABELS)
+    register_value_labels("shipment_line", "kind", {"unit": _l("unit"), "part": _l("part")})
+    register_value_labels("freight_bill", "status", views.BILL_STATUS_LABELS)
 
     # The factory shipping department's mailbox: overdue waybill reports are mailed there.
     app.config.setdefault("FACTORY_SHIPPING_EMAIL", os.environ.get("DEPOT_FACTORY_SHIPPING_EMAIL"))

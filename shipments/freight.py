@@ -49,6 +49,7 @@ from core import sheets
 from core.calendar import SHANGHAI, local_day
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.ids import is_id
 from core.queries import among, in_chunks, insert_rows
 from core.sequences import next_value
 from core.types import utcnow
@@ -423,7 +424,7 @@ def _hold_open_bill(bill: FreightBill) -> None:
 def get_line(actor, bill_id, line_id) -> FreightBillLine:
     """One line of an imported bill (supervisors only); NotFound if absent."""
     bill = get_bill(actor, bill_id)
-    line = db.session.get(FreightBillLine, line_id) if _valid_id(line_id) else None
+    line = db.session.get(FreightBillLine, line_id) if is_id(line_id) else None
     if line is None or line.bill_id != bill.id:
         raise NotFound(_("No such line on bill %(b)s.", b=bill.label))
     return line
@@ -536,15 +537,10 @@ def bills_query(actor):
     return select(FreightBill).order_by(FreightBill.period.desc(), FreightBill.id.desc())
 
 
-def _valid_id(value) -> bool:
-    # A URL can carry any integer; ids beyond 64 bits are no row (and no database error).
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**62
-
-
 def get_bill(actor, bill_id) -> FreightBill:
     """One imported bill (supervisors only); NotFound if absent."""
     _ensure_supervisor(actor)
-    bill = db.session.get(FreightBill, bill_id) if _valid_id(bill_id) else None
+    bill = db.session.get(FreightBill, bill_id) if is_id(bill_id) else None
     if bill is None:
         raise NotFound(_("No such freight bill."))
     return bill

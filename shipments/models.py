@@ -131,7 +131,7 @@ class Shipment(db.Model):
     def part_quantity(self) -> int:
         return sum(line.quantity for line in self.lines if line.kind == "part")
 
-    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+    def __repr__(self) -> str:
         return f"<Shipment {self.number} {self.leg} {self.status}>"
 
 

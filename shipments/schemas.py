@@ -1,6 +1,7 @@
 """API input (*Args) and output (*Schema) schemas for shipments and freight bills."""
 from marshmallow import Schema, fields, validate
 
+from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs, PageSchema
 from shipments import bill_lines
 from shipments.models import LEGS, LINE_KINDS, PAYING_ACCOUNTS, STATUSES
@@ -12,8 +13,8 @@ class ShipmentQueryArgs(PageArgs):
     leg = fields.String(validate=validate.OneOf(LEGS))
     status = fields.String(validate=validate.OneOf(STATUSES))
     paying_account = fields.String(validate=validate.OneOf(PAYING_ACCOUNTS))
-    office_id = fields.Integer(validate=validate.Range(min=1))
-    dealer_id = fields.Integer(validate=validate.Range(min=1))
+    office_id = fields.Integer(validate=ID_RANGE)
+    dealer_id = fields.Integer(validate=ID_RANGE)
     shipped_from = fields.Date()
     shipped_to = fields.Date()
 
@@ -22,12 +23,12 @@ class ShipmentLineArgs(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(LINE_KINDS))
     serial = fields.String(validate=validate.Length(max=80), allow_none=True)
     model = fields.String(validate=validate.Length(max=80), allow_none=True)
-    part_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    part_id = fields.Integer(allow_none=True, validate=ID_RANGE)
     sku = fields.String(validate=validate.Length(min=1, max=60),
                          metadata={"description": "A part's SKU, instead of part_id."})
     quantity = fields.Integer(validate=validate.Range(min=1, max=100000))
     ref_type = fields.String(validate=validate.Length(max=40), allow_none=True)
-    ref_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    ref_id = fields.Integer(allow_none=True, validate=ID_RANGE)
 
 
 class ShipmentCreateArgs(Schema):
@@ -36,9 +37,9 @@ class ShipmentCreateArgs(Schema):
     carrier = fields.String(validate=validate.Length(max=60), allow_none=True)
     waybill = fields.String(validate=validate.Length(max=60), allow_none=True)
     paying_account = fields.String(load_default="cs", validate=validate.OneOf(PAYING_ACCOUNTS))
-    dealer_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    office_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
-    vendor_id = fields.Integer(allow_none=True, validate=validate.Range(min=1))
+    dealer_id = fields.Integer(allow_none=True, validate=ID_RANGE)
+    office_id = fields.Integer(allow_none=True, validate=ID_RANGE)
+    vendor_id = fields.Integer(allow_none=True, validate=ID_RANGE)
     pieces = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000))
     weight_kg = fields.Decimal(allow_none=True, places=None)
     freight_cost = fields.Decimal(allow_none=True, places=None)

@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from werkzeug.routing import BuildError
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
@@ -51,20 +50,12 @@ BILL_STATUS_LABELS = {"open": _l("open"), "paid": _l("paid")}
 MAX_STATION_SCANS = receiving.MAX_SCANS
 
 
-def optional_url(endpoint: str, **values) -> str | None:
-    """``url_for`` that gives None when another package's endpoint is not there."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 @bp.context_processor
 def _labels():
     return {"LEG_LABELS": LEG_LABELS, "STATUS_LABELS": STATUS_LABELS, "ACCOUNT_LABELS": ACCOUNT_LABELS,
             "LINE_STATE_LABELS": LINE_STATE_LABELS, "FINDING_LABELS": FINDING_LABELS,
             "FREIGHT_LABELS": FREIGHT_LABELS, "REVIEW_LABELS": REVIEW_LABELS,
-            "BILL_STATUS_LABELS": BILL_STATUS_LABELS, "optional_url": optional_url}
+            "BILL_STATUS_LABELS": BILL_STATUS_LABELS}
 
 
 def _int_arg(name: str) -> int | None:

@@ -5,7 +5,9 @@ from datetime import date
 
 from core.accounts.service import create_user
 from core.demo import register_demo_loader
-from core.directory.models import Dealer, Department, Factory, Office, RepairRoute, Vendor
+from core.directory.models import (
+    DISPATCH_DAYS, PROMISE_DAYS, Dealer, Department, Factory, Office, RepairRoute, Vendor,
+)
 from core.extensions import db
 
 OFFICES = [
@@ -58,8 +60,8 @@ def load_directory(rng, echo) -> None:
     taiwan = Factory(code="TW", name="台湾返修中心", contact="陈先生", email="rma@tw.example")
     db.session.add_all([factory, taiwan])
     db.session.add_all([
-        RepairRoute(code="FAC", name="工厂维修", factory=factory, promise_days=7, dispatch_days=2),
-        RepairRoute(code="TW", name="台湾返修", factory=taiwan, promise_days=None, dispatch_days=2),
+        RepairRoute(code="FAC", name="工厂维修", factory=factory, promise_days=PROMISE_DAYS, dispatch_days=DISPATCH_DAYS),
+        RepairRoute(code="TW", name="台湾返修", factory=taiwan, promise_days=None, dispatch_days=DISPATCH_DAYS),
     ])
     db.session.add(Vendor(code="MAXELL", name="Maxell", contact="佐藤", email="spares@maxell.example"))
     for code, name in DEPARTMENTS:

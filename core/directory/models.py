@@ -71,8 +71,11 @@ class Factory(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-# Route defaults of the repair clocks (repairs.clocks reads them from here).
-FACTORY_CHASE_DAYS = 7
+# Route defaults of the repair clocks (repairs.clocks reads them from here); each route
+# carries its own values, which the company sets per route on the directory pages.
+DISPATCH_DAYS = 2          # CS sends a received unit to the factory within 2 working days (二个工作日内)
+PROMISE_DAYS = 7           # the dealer promise: shipped back within 7 working days (对外承诺七个工作日)
+FACTORY_CHASE_DAYS = 7     # calendar days at the factory before it is chased (对内要求7天)
 LONG_OUTSTANDING_DAYS = 30
 
 
@@ -87,7 +90,7 @@ class RepairRoute(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     factory_id: Mapped[int] = mapped_column(ForeignKey("factory.id"), index=True)
     promise_days: Mapped[int | None] = mapped_column()
-    dispatch_days: Mapped[int] = mapped_column(default=2)
+    dispatch_days: Mapped[int] = mapped_column(default=DISPATCH_DAYS)
     # Calendar days at the factory before it is chased (对内要求7天), and on a route
     # without a promise, days at the repairer before the unit is long outstanding.
     factory_chase_days: Mapped[int] = mapped_column(default=FACTORY_CHASE_DAYS,

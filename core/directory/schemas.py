@@ -6,8 +6,9 @@ Create args mark the required fields; update args (PATCH) make every field
 optional. Unknown fields are refused (marshmallow's default).
 """
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
+from core.ids import ID_RANGE
 from core.schemas import PageArgs, PageSchema
 
 
@@ -16,7 +17,7 @@ class DirectoryListArgs(PageArgs):
 
 
 class DealerListArgs(DirectoryListArgs):
-    office_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    office_id = fields.Integer(load_default=None, validate=ID_RANGE)
     active = fields.Boolean(load_default=None)
 
 

@@ -26,10 +26,11 @@ from core.accounts.roles import DEPARTMENT_ROLES, Role
 from core.authz import require, require_office, scope_to_office
 from core.calendar.service import local_today
 from core.directory.models import (
-    FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, Dealer, Department, Factory, Office, RepairRoute, Vendor,
+    DISPATCH_DAYS, FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, Dealer, Department, Factory, Office, RepairRoute, Vendor,
 )
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
+from core.ids import MAX_ID
 from core.input_limits import single_line_problem, text_problem
 from core.pagination import Page, paginate
 from core.queries import contains
@@ -217,7 +218,7 @@ def _int(low: int, high: int, optional: bool = False):
 
 def _ref(model, message):
     """An id of an existing row (or None if empty)."""
-    as_int = _int(1, 2**31 - 1, optional=True)
+    as_int = _int(1, MAX_ID, optional=True)
 
     def clean(value):
         ident = as_int(value)
@@ -269,7 +270,7 @@ KINDS = {
         "factory_id": _required_ref(Factory, _l("No such factory.")),
         "promise_days": _int(1, 60, optional=True), "dispatch_days": _int(0, 30),
         "factory_chase_days": _int(1, 90, optional=True), "chase_after_days": _int(1, 365, optional=True), "active": parse_bool,
-    }, ("code", "name", "factory_id"), {"active": True, "dispatch_days": 2,
+    }, ("code", "name", "factory_id"), {"active": True, "dispatch_days": DISPATCH_DAYS,
                                         "factory_chase_days": FACTORY_CHASE_DAYS,
                                         "chase_after_days": LONG_OUTSTANDING_DAYS}),
     "vendor": _Kind(Vendor, "vendor", {

@@ -18,6 +18,7 @@ from core.audit.service import trail
 from core.directory import service
 from core.directory.dealer_import import COLUMNS as IMPORT_COLUMNS
 from core.directory.dealer_import import import_dealers
+from core.directory.models import DISPATCH_DAYS
 from core.directory.service import DEALER_READER_ROLES, EDITOR_ROLES, REFERENCE_READER_ROLES
 from core.errors import Conflict, ValidationFailed
 from core.nav import register_nav
@@ -167,7 +168,7 @@ def _initial(k: PageKind, obj) -> dict:
         if obj is None and f.type == "checkbox":
             value = True
         if obj is None and f.name == "dispatch_days":
-            value = 2
+            value = DISPATCH_DAYS
         if isinstance(value, date):
             value = value.isoformat()
         values[f.name] = "" if value is None else value

@@ -363,7 +363,7 @@ class Row:
         width = max(self._index.values(), default=-1) + 1
         return sum(1 for cell in self.cells[width:] if cell)
 
-    def __repr__(self) -> str:  # pragma: no cover - debugging aid
+    def __repr__(self) -> str:
         return f"Row({self.line}, {self.as_dict()!r})"
 
 

@@ -12,6 +12,7 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import select
 
 from core import chase
@@ -32,8 +33,12 @@ APPROVING_DEPARTMENTS = ("channel", "product")
 REPAIRING_DEPARTMENT = "purchasing"
 WAITING_TASK_STATUSES = ("open", "disputed")
 
-CLOCK_LABELS = {"approval": _l("internal approval (1 working day)"),
-                "replacement": _l("replacement shipped (7 working days)")}
+CLOCK_LABELS = {
+    "approval": lazy_ngettext("internal approval (%(num)s working day)", "internal approval (%(num)s working days)",
+                              service.APPROVAL_DAYS),
+    "replacement": lazy_ngettext("replacement shipped (%(num)s working day)",
+                                 "replacement shipped (%(num)s working days)", service.REPLACEMENT_DAYS),
+}
 DEPARTMENT_LABELS = {"channel": _l("channel department"), "product": _l("product department"),
                      "purchasing": _l("purchasing department")}
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from core.ids import ID_RANGE
 from core.schemas import PageArgs, PageSchema
 from repairs.doa import service
 from repairs.doa import states as st
@@ -22,7 +23,7 @@ class DoaUnitArgs(Schema):
 
 
 class DoaApplicationArgs(Schema):
-    dealer_id = fields.Integer(load_default=None)
+    dealer_id = fields.Integer(load_default=None, validate=ID_RANGE)
     dealer_code = fields.String(load_default=None)
     request = fields.String(required=True, metadata={"description": "replacement or refund"})
     purchase_date = fields.Date(required=True)

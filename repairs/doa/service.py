@@ -31,6 +31,7 @@ from core.calendar import add_working_days, local_day, local_today
 from core.directory.models import Dealer
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.ids import is_id
 from core.sequences import next_number
 from core.types import utcnow
 from core.locking import hold_in_state, lock_row
@@ -88,12 +89,9 @@ def require_role(actor, *roles) -> None:
     authz.require(actor, *roles, message=_("Your role does not allow this step."))
 
 
-MAX_ID = 2**31 - 1
-
-
 def row_by_id(model, row_id):
     """``db.session.get`` for an id from a URL; ids no database column can hold find nothing."""
-    if not isinstance(row_id, int) or not 1 <= row_id <= MAX_ID:
+    if not is_id(row_id):
         return None
     return db.session.get(model, row_id)
 

@@ -160,6 +160,8 @@ EVENT_LABELS = {
 }
 
 REQUEST_LABELS = {"replacement": _l("replacement"), "refund": _l("refund")}
+# A department's answer to an application (channel_decision, product_decision).
+DECISION_LABELS = {"approved": _l("approved"), "refused": _l("refused")}
 
 # The papers a case needs before it closes (B.3 sales head signs for receipt, B.7 signed scan archived).
 PAPER_LABELS = {"sales_signoff": _l("the sales head's sign-off"),

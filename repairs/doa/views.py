@@ -10,7 +10,6 @@ import re
 from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from werkzeug.routing import BuildError
 
 from core import chase
 from core.accounts.auth import actor, roles_required
@@ -24,6 +23,7 @@ from core.tasks import views as task_views
 from repairs.doa import attachments as files
 from repairs.doa import service
 from repairs.doa import states as st
+from repairs.doa.chase import CLOCK_LABELS
 
 bp = Blueprint("doa", __name__, url_prefix="/doa", template_folder="templates", static_folder="static",
                static_url_path="/static/doa")
@@ -51,14 +51,6 @@ MORE_ROWS = 5        # lines "more lines" adds
 UNIT_FIELD_RE = re.compile(r"^units-(\d{1,3})-(serial|model|fault)$")
 
 
-def optional_url(endpoint: str, **values) -> str | None:
-    """``url_for`` that gives None when another package's endpoint is not there."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
-
-
 @bp.context_processor
 def _labels():
     return {"state_label": st.state_label, "action_label": st.action_label, "REQUEST_LABELS": st.REQUEST_LABELS,
@@ -67,7 +59,7 @@ def _labels():
             "TASK_KIND_LABELS": TASK_KIND_LABELS, "TASK_RESOLUTION_LABELS": st.TASK_RESOLUTION_LABELS,
             "task_status_label": task_status_label, "HOLD_REASON_LABELS": HOLD_REASON_LABELS,
             "HOLD_STATUS_LABELS": HOLD_STATUS_LABELS, "FINDING_LABELS": FINDING_LABELS,
-            "OUTCOME_LABELS": OUTCOME_LABELS, "optional_url": optional_url, "today": local_today()}
+            "OUTCOME_LABELS": OUTCOME_LABELS, "DECISION_LABELS": st.DECISION_LABELS, "CLOCK_LABELS": CLOCK_LABELS, "today": local_today()}
 
 
 def _page_arg() -> int:

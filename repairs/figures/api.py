@@ -35,7 +35,6 @@ class TableSchema(Schema):
     key = fields.String()
     title = fields.String()
     note = fields.String()
-    unavailable = fields.Boolean()
     columns = fields.List(fields.Nested(ColumnSchema))
     rows = fields.List(fields.List(fields.Raw()))
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import and_, case, func, or_, select
 
+from repairs.doa.service import APPROVAL_DAYS, REPLACEMENT_DAYS
 from repairs.figures.periods import Period, from_daynum
 from repairs.figures.sqlfuncs import date_daynum, local_daynum
 
@@ -95,13 +97,14 @@ def tables(conn, period: Period, scope, model) -> list:
         [_("Applied"), applied, None, None],
         [_("… asking for a replacement"), replacement, None, None],
         [_("… asking for a refund"), refund, None, None],
-        [_("Approved within 1 working day"), approved_ok, approved, _rate(approved_ok, approved)],
+        [ngettext("Approved within %(num)s working day", "Approved within %(num)s working days", APPROVAL_DAYS), approved_ok, approved, _rate(approved_ok, approved)],
         [_("Refused at approval"), refused_n, None, None],
         [_("Units received (applications)"), received, None, None],
-        [_("Replacement shipped within 7 working days"), shipped_ok, shipped, _rate(shipped_ok, shipped)],
+        [ngettext("Replacement shipped within %(num)s working day", "Replacement shipped within %(num)s working days", REPLACEMENT_DAYS), shipped_ok, shipped, _rate(shipped_ok, shipped)],
         [_("Refunds credited"), credited, None, None],
-    ], note=_("Approval on time: both departments approved no later than the due day (1 working day after the "
-              "application). Replacement on time: shipped no later than 7 working days after receipt."))
+    ], note=_("Approval on time: both departments approved no later than the due day (%(approval)s working "
+              "day(s) after the application). Replacement on time: shipped no later than %(replacement)s working "
+              "days after receipt.", approval=APPROVAL_DAYS, replacement=REPLACEMENT_DAYS))
 
     leads = Table("doa_lead_times", _("DOA lead times (working days)"), [
         Column("step", _("Step")), Column("count", _("Applications"), "int"), Column("average", _("Average"), "days"),

@@ -33,8 +33,6 @@ def _rows(table: Table):
 def table_csv(table: Table, *, locale=None) -> bytes:
     """One table as UTF-8 CSV (with a byte-order mark so Excel reads Chinese correctly)."""
     rows = list(_rows(table))
-    if table.unavailable and table.note:
-        rows.append([table.note])
     return sheets.csv_bytes([sheets.Sheet(table.key, _columns(table), rows)], locale=locale)
 
 
@@ -141,8 +139,8 @@ def report_pdf(report: Report) -> bytes:
         cols = [c for c in table.columns if keep is None or c.key in keep]
         index = [table.columns.index(c) for c in cols]
         rows = table.rows[:PDF_TOP_ROWS] if keep else table.rows
-        if table.unavailable or not rows:
-            story.append(para(str(table.note) if table.unavailable else str(_("Nothing in this period.")), size=8.5))
+        if not rows:
+            story.append(para(str(_("Nothing in this period.")), size=8.5))
             story.append(Spacer(1, 2 * mm))
             continue
         data = [[cell(str(c.label), bold=True) for c in cols]]

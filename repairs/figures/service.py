@@ -53,6 +53,9 @@ from core.types import utcnow
 from inventory import counts as inventory_counts
 from inventory.models import BIN, OFFICE, Balance, Location, Movement, Part, StockCount
 from repairs import states as st
+from repairs.clocks import DISPATCH_DAYS, PROMISE_DAYS
+from repairs.doa.models import DoaApplication
+from repairs.figures import doa as doa_figures
 from repairs.figures.periods import Period, daynum, from_daynum, local_midnight_utc, month_period, week_period
 from repairs.figures.sqlfuncs import date_daynum, local_daynum, local_month
 from repairs.models import RepairUnit, ReturnParcel
@@ -87,8 +90,6 @@ class Table:
     columns: list[Column]
     rows: list[list] = field(default_factory=list)
     note: str = ""
-    # True when Depot has no records of this kind yet: the table says so instead of showing zeros.
-    unavailable: bool = False
 
     def as_dicts(self) -> list[dict]:
         """The rows as dicts keyed by column key."""
@@ -365,12 +366,12 @@ def _breakdown_columns(first: list[Column]) -> list[Column]:
         Column("dispatched", _("Sent to factory"), "int"),
         Column("back", _("Back from factory"), "int"),
         Column("returned", _("Returned to dealer"), "int"),
-        Column("dispatch_on_time", _("Sent within 2 wd"), "int"),
+        Column("dispatch_on_time", _("Sent within %(days)s wd", days=DISPATCH_DAYS), "int"),
         Column("dispatch_measured", _("Sent (measured)"), "int"),
-        Column("dispatch_rate", _("2-day on-time %"), "pct"),
-        Column("ship_on_time", _("Returned within 7 wd"), "int"),
+        Column("dispatch_rate", _("%(days)s-day on-time %%", days=DISPATCH_DAYS), "pct"),
+        Column("ship_on_time", _("Returned within %(days)s wd", days=PROMISE_DAYS), "int"),
         Column("ship_measured", _("Returned (measured)"), "int"),
-        Column("ship_rate", _("7-day on-time %"), "pct"),
+        Column("ship_rate", _("%(days)s-day on-time %%", days=PROMISE_DAYS), "pct"),
         Column("turnaround_avg", _("Avg turnaround (wd)"), "days"),
         Column("turnaround_p90", _("P90 turnaround (wd)"), "days"),
     ]
@@ -425,17 +426,17 @@ def _repair_tables(conn, period: Period, scope: Scope) -> list[Table]:
         [_("Sent to the factory"), parcels_sent, dispatched, None, None],
         [_("Back from the factory"), None, back, None, None],
         [_("Returned to the dealer"), parcels_returned, returned, None, None],
-        [_("Sent to the factory within 2 working days"), None, disp_ok, disp_n, _rate(disp_ok, disp_n)],
-        [_("Returned within 7 working days of acceptance"), None, ship_ok, ship_n, _rate(ship_ok, ship_n)],
+        [_("Sent to the factory within %(days)s working days", days=DISPATCH_DAYS), None, disp_ok, disp_n, _rate(disp_ok, disp_n)],
+        [_("Returned within %(days)s working days of acceptance", days=PROMISE_DAYS), None, ship_ok, ship_n, _rate(ship_ok, ship_n)],
         [_("Returned late: the factory's clock ran out"), None, late_factory, ship_n, _rate(late_factory, ship_n)],
         [_("Returned late: customer service's clock ran out"), None, late_cs, ship_n, _rate(late_cs, ship_n)],
     ])
-    summary.note = _("Dispatch on time: sent no later than the due day (2 working days from receipt). "
-                     "Return on time: shipped to the dealer no later than the due day (7 working days from "
+    summary.note = _("Dispatch on time: sent no later than the due day (%(dispatch)s working days from receipt). "
+                     "Return on time: shipped to the dealer no later than the due day (%(promise)s working days from "
                      "acceptance, not counting the working days the case waited for the dealer's answer or "
                      "the supervisor's decision); routes without a promise (Taiwan repair) are not measured. "
                      "A late return is the factory's when the unit stayed at the factory past the factory's "
-                     "own days, else customer service's.")
+                     "own days, else customer service's.", dispatch=DISPATCH_DAYS, promise=PROMISE_DAYS)
     turnaround = Table("turnaround", _("Turnaround, receipt to return (working days)"), [
         Column("units", _("Units returned"), "int"), Column("average", _("Average"), "days"),
         Column("p90", _("90th percentile"), "days"), Column("min", _("Shortest"), "days"),
@@ -477,28 +478,8 @@ def _repair_tables(conn, period: Period, scope: Scope) -> list[Table]:
 
 # --------------------------------------------------------------------------- DOA
 
-def doa_source():
-    """The DOA applications model when the DOA package is part of this app, else None.
-
-    Only a package the app has loaded (its ``init_app`` imported its models)
-    counts: importing it here would find a model whose table the app never made.
-    """
-    import sys
-
-    module = sys.modules.get("repairs.doa.models")
-    return getattr(module, "DoaApplication", None) if module is not None else None
-
-
 def _doa_tables(conn, period: Period, scope: Scope) -> list[Table]:
-    model = doa_source()
-    if model is None:
-        columns = [Column("metric", _("Figure")), Column("value", _("Value"), "int")]
-        return [Table("doa", _("DOA new-unit exchange"), columns, [],
-                      note=_("No data source yet: DOA applications are not recorded in Depot yet."),
-                      unavailable=True)]
-    from repairs.figures import doa as doa_figures
-
-    return doa_figures.tables(conn, period, scope, model)
+    return doa_figures.tables(conn, period, scope, DoaApplication)
 
 
 # --------------------------------------------------------------------------- spares
@@ -862,8 +843,8 @@ def _ontime_by_week(conn, period: Period, scope: Scope) -> Chart:
         ship.append(_rate(ok, n))
         ship_n.append(n)
     return Chart("ontime_by_week", chart_titles()["ontime_by_week"], "line", labels, [
-        {"key": "dispatch_rate", "label": _("Sent within 2 working days (%)"), "data": disp, "unit": "%"},
-        {"key": "ship_rate", "label": _("Returned within 7 working days (%)"), "data": ship, "unit": "%"},
+        {"key": "dispatch_rate", "label": _("Sent within %(days)s working days (%%)", days=DISPATCH_DAYS), "data": disp, "unit": "%"},
+        {"key": "ship_rate", "label": _("Returned within %(days)s working days (%%)", days=PROMISE_DAYS), "data": ship, "unit": "%"},
         {"key": "dispatch_n", "label": _("Sent (measured)"), "data": disp_n, "unit": "units", "hidden": True},
         {"key": "ship_n", "label": _("Returned (measured)"), "data": ship_n, "unit": "units", "hidden": True},
     ], note=_("Weeks are Monday to Sunday, Shanghai time; the last is the week of %(d)s.", d=period.last_day.isoformat()))

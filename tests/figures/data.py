@@ -140,7 +140,7 @@ def seed() -> dict:
 
 
 def seed_doa(d1, d2) -> None:
-    """Three DOA applications (when the DOA package is installed).
+    """Three DOA applications.
 
     A1 (D1, refund): applied 10-08, approved 10-09 (due 10-09: on time, 1 working day),
        received 10-12, credited 10-15 (3 working days).
@@ -148,10 +148,6 @@ def seed_doa(d1, d2) -> None:
        received 10-09, due 10-19, shipped 10-21 (late, 9 working days).
     A3 (D1, replacement): applied 10-20, refused by channel 10-21.
     """
-    import sys
-
-    if "repairs.doa.models" not in sys.modules:
-        return
     from core.extensions import db
     from repairs.doa.models import DoaApplication, DoaEvent
 

@@ -125,20 +125,10 @@ def test_spares_counts_variance_freight(app, data):
         assert freight["Total"][2:] == [4, Decimal("95.50"), 1]
 
 
-def _doa_installed():
-    from repairs.figures import service
-
-    return service.doa_source() is not None
-
-
 def test_doa_figures(app, data):
     """Counts, lead times and outcomes, including a refund (A1) and a late replacement (A2)."""
     with app.app_context():
         rep = _report()
-        if not _doa_installed():
-            table = rep.table("doa")
-            assert table.unavailable and "No data source yet" in str(table.note)
-            return
         doa = _rows(rep, "doa")
         assert doa["Applied"][1] == 2
         assert doa["… asking for a refund"][1] == 1

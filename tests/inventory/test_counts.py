@@ -254,3 +254,15 @@ def test_bad_upload_file_type(stock, api_as):
                                                                "file": (io.BytesIO(b"not a zip"), "c.xlsx")},
                       content_type="multipart/form-data")
     assert broken.status_code == 422
+
+
+def test_a_higher_configured_threshold_lets_the_same_variance_through(app, ctx, stock, user):
+    _move(stock, stock.usb, stock.hq, stock.bj_loc, 50)
+    db.session.commit()
+    app.config["INVENTORY_RECOUNT_THRESHOLD"] = 600  # the company's choice (DEPOT_RECOUNT_THRESHOLD)
+    try:
+        count = _submit(user("bj-user"), stock.bj_loc, [("USB-64", 30)])  # 20 short x 30 = 600 RMB: not above
+        db.session.commit()
+        assert count.status == "submitted" and count.variance_value == Decimal("600.00")
+    finally:
+        app.config["INVENTORY_RECOUNT_THRESHOLD"] = 500
