@@ -1,7 +1,7 @@
 """What each process tells core about its tasks: kinds, answers, subjects and effects."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -89,3 +89,30 @@ def process(name: str) -> TaskProcess:
 def processes() -> list[TaskProcess]:
     """Every registered process, in the order they registered."""
     return list(_PROCESSES.values())
+
+
+class _ProcessLabels(Mapping):
+    """Every registered process's words for one field of a task (kind or resolution), as one mapping."""
+
+    def __init__(self, pick: Callable[[TaskProcess], dict]):
+        self._pick = pick
+
+    def _merged(self) -> dict:
+        merged: dict = {}
+        for proc in _PROCESSES.values():
+            merged.update(self._pick(proc))
+        return merged
+
+    def __getitem__(self, code):
+        return self._merged()[code]
+
+    def __iter__(self):
+        return iter(self._merged())
+
+    def __len__(self) -> int:
+        return len(self._merged())
+
+
+# The audit trail shows a task's kind and resolution in words, whichever process opened it.
+KIND_LABELS = _ProcessLabels(lambda proc: {code: kind.label for code, kind in proc.kinds.items()})
+RESOLUTION_LABELS = _ProcessLabels(lambda proc: proc.resolution_labels)

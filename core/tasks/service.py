@@ -15,12 +15,13 @@ from sqlalchemy import and_, or_, select
 
 from core import authz
 from core.accounts.roles import Role
+from core.audit.labels import register_value_labels
 from core.calendar.service import local_day
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
 from core.locking import hold_in_state
-from core.task_states import task_status_label, task_taken
+from core.task_states import TASK_STATUS_LABELS, task_status_label, task_taken
 from core.tasks import registry
 from core.tasks.models import Task
 from core.types import utcnow
@@ -28,6 +29,10 @@ from core.types import utcnow
 ANSWER_ROLES = (Role.SERVICE, Role.SUPERVISOR)
 SETTLE_ROLES = (Role.SUPERVISOR,)
 WAITING = ("open", "disputed")
+
+register_value_labels("task", "kind", registry.KIND_LABELS)
+register_value_labels("task", "status", TASK_STATUS_LABELS)
+register_value_labels("task", "resolution", registry.RESOLUTION_LABELS)
 
 
 def _who(actor) -> str:
