@@ -8,7 +8,7 @@ from flask import Flask
 
 __all__ = ["create_app"]
 
-DOMAIN_PACKAGES = ("inventory", "shipments", "repairs", "labels")
+DOMAIN_PACKAGES = ("inventory", "shipments", "repairs", "doa", "figures", "labels")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -258,7 +258,7 @@ def part_specs(actor, sku: str) -> list[LabelSpec]:
 
 def doa_specs(actor, number: str) -> list[LabelSpec]:
     """The DOA application's label, then one label per declared unit (HQ staff)."""
-    from repairs.doa.service import label_data
+    from doa.service import label_data
 
     _require(actor, *HQ)
     return [LabelSpec(code=d["code"], title=d["title"], lines=[line for line in d["lines"] if line],

@@ -28,5 +28,3 @@ def init_app(app) -> None:
     register_nav(_l("Overdue repairs"), "repairs.overdue", roles=(Role.SUPERVISOR, Role.SERVICE), order=24)
     register_nav(_l("Repair prices"), "repairs.prices", roles=(Role.SUPERVISOR,), order=60)
     register_nav(_l("Serial patterns"), "repairs.serial_patterns", roles=(Role.SUPERVISOR,), order=61)
-    __import__("repairs.figures", fromlist=["init_app"]).init_app(app)  # figures, reports, dashboard (issue 7)
-    __import__("repairs.doa", fromlist=["init_app"]).init_app(app)  # DOA exchanges (issue 6)

@@ -38,7 +38,7 @@ MODE_ACTIONS = {
     "to_factory": {"dispatch"},
     "from_factory": {"factory_repaired", "factory_replaced", "factory_unrepairable", "factory_scrapped"},
     "ship": {"ship"},
-    "doa_receive": set(),  # DOA arrivals: repairs.doa.service.scan_doa_arrival
+    "doa_receive": set(),  # DOA arrivals: doa.service.scan_doa_arrival
 }
 # Which mode performs an allowed next action: used to tell the clerk where to go.
 ACTION_MODE = {a: m for m, acts in MODE_ACTIONS.items() for a in acts}
@@ -214,7 +214,7 @@ def _scan(actor, *, mode: str, code: str, parcel: str | None, findings, outcome:
         raise ValidationFailed(_("Nothing readable was scanned."), errors={"code": [_("Empty or too long.")]})
     if mode == "doa_receive":
         # DOA new units: apply first, ship after (DOMAIN.md B); the DOA package decides.
-        from repairs.doa.service import scan_doa_arrival, scan_station_view
+        from doa.service import scan_doa_arrival, scan_station_view
 
         return scan_station_view(scan_doa_arrival(actor, code, parcel,
                                                   human_damage="human_damage" in set(findings or ())))

@@ -35,8 +35,8 @@ from repairs import code_shapes, outcomes, prices
 from repairs import clocks
 from repairs import states as st
 from repairs.card import UnitCard
-from repairs.doa import states as doa_states
-from repairs.doa.models import DoaApplication, DoaUnit
+from doa import states as doa_states
+from doa.models import DoaApplication, DoaUnit
 from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
 from shipments.models import Shipment, ShipmentLine
 
@@ -474,7 +474,7 @@ def parse_declared_rows(data: bytes | str, filename: str = "") -> list[dict]:
 ARRIVAL_SOURCE = "arrival"
 # The receive step was given a dealer's code (the scan station starts that dealer's parcel).
 DEALER_CODE = "dealer_code"
-# The source of a parcel made from a held DOA unit (repairs.doa.service.convert_hold_to_repair).
+# The source of a parcel made from a held DOA unit (doa.service.convert_hold_to_repair).
 DOA_SOURCE = "doa"
 
 

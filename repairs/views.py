@@ -312,7 +312,7 @@ def lookup():
         except DomainError as err:
             error = err.message
     timelines = {u.id: service.timeline(u) for u in results[:10]}
-    from repairs.doa import service as doa  # DOA cases share the lookup (issue 6)
+    from doa import service as doa  # DOA cases share the lookup (issue 6)
 
     doa_results = [doa.application_view(a) for a in doa.find_doa(q, actor=actor())] if q and not error else []
     return render_template("repairs/lookup.html", q=q, results=results, timelines=timelines, error=error,

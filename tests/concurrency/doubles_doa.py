@@ -28,7 +28,7 @@ def _purchase_day():
 
 def app_in(env, state: str, *, request: str = "replacement"):
     """A DOA application of one unit brought to ``state`` through the service (as the admin)."""
-    from repairs.doa import service as doa
+    from doa import service as doa
 
     world(env)
     boss = env.admin()
@@ -75,13 +75,13 @@ def _task(app):
     from sqlalchemy import select
 
     from core.extensions import db
-    from repairs.doa.models import DoaTask
+    from doa.models import DoaTask
 
     return db.session.scalar(select(DoaTask).where(DoaTask.application_id == app.id).order_by(DoaTask.id.desc()))
 
 
 def events(app, *actions):
-    from repairs.doa.models import DoaEvent
+    from doa.models import DoaEvent
 
     return count(DoaEvent, DoaEvent.application_id == app.id, DoaEvent.action.in_(actions))
 
@@ -96,7 +96,7 @@ def _shipments(leg):
 
 
 def _applications():
-    from repairs.doa.models import DoaApplication
+    from doa.models import DoaApplication
 
     return count(DoaApplication)
 
@@ -128,7 +128,7 @@ def public_apply(env, _):
 
 
 def _attachments(app):
-    from repairs.doa.models import DoaAttachment
+    from doa.models import DoaAttachment
 
     return count(DoaAttachment, DoaAttachment.application_id == app.id)
 
@@ -248,7 +248,7 @@ def api_scan(env, _):
 @scenario("doa.receive_station")
 def page_scan(env, _):
     """A unit without an application scanned twice at once: held once, one dealer task."""
-    from repairs.doa.models import DoaHold, DoaTask
+    from doa.models import DoaHold, DoaTask
 
     world(env)
     return Case("POST", "/doa/receive", env.user("clerk"), probes(count(DoaHold), count(DoaTask)), api=False,
@@ -256,14 +256,14 @@ def page_scan(env, _):
 
 
 def _hold(env):
-    from repairs.doa import service as doa
+    from doa import service as doa
 
     world(env)
     return doa.hold_unit(env.admin(), "DOAHELD01", dealer_code=DEALER, model="DBL-SSD")
 
 
 def _hold_decided(hold, status):
-    from repairs.doa.models import DoaHold
+    from doa.models import DoaHold
 
     return count(DoaHold, DoaHold.id == hold.id, DoaHold.status == status)
 
@@ -306,14 +306,14 @@ def _open_task(env):
     from sqlalchemy import select
 
     from core.extensions import db
-    from repairs.doa.models import DoaTask
+    from doa.models import DoaTask
 
     hold = _hold(env)
     return db.session.scalar(select(DoaTask).where(DoaTask.hold_id == hold.id))
 
 
 def _disputed_task(env):
-    from repairs.doa import service as doa
+    from doa import service as doa
 
     task = _open_task(env)
     doa.resolve_task(env.admin(), task, "dispute")

@@ -75,7 +75,7 @@ def test_receiving_on_the_page(app, number, signed_in):
 
 
 def test_helpers_for_the_repairs_lookup_and_overdue_page(app, number, user):
-    from repairs.doa import service
+    from doa import service
 
     with app.app_context():
         assert [a.number for a in service.find_doa("sn1")] == [number]
@@ -95,8 +95,8 @@ def test_the_api_is_documented(app, client):
 def test_the_demo_loader_makes_applications_in_various_states(app):
     from core.directory.demo import load_directory
     from core.extensions import db
-    from repairs.doa.demo import load_doa
-    from repairs.doa.models import DoaApplication, DoaHold
+    from doa.demo import load_doa
+    from doa.models import DoaApplication, DoaHold
 
     lines = []
     with app.app_context():

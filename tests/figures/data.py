@@ -150,10 +150,10 @@ def seed_doa(d1, d2) -> None:
     """
     import sys
 
-    if "repairs.doa.models" not in sys.modules:
+    if "doa.models" not in sys.modules:
         return
     from core.extensions import db
-    from repairs.doa.models import DoaApplication, DoaEvent
+    from doa.models import DoaApplication, DoaEvent
 
     def app_(number, dealer, request, created, due, state, **values):
         a = DoaApplication(number=number, dealer_id=dealer.id, office_id=dealer.office_id, request=request,

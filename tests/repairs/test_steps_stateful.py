@@ -36,8 +36,8 @@ def test_repair_and_doa_steps_in_any_order(app):
     from core.directory.models import Dealer, Factory, Office, RepairRoute
     from core.extensions import db
     from repairs import service as rep
-    from repairs.doa import service as doa
-    from repairs.doa.models import DoaEvent, DoaHold, DoaTask
+    from doa import service as doa
+    from doa.models import DoaEvent, DoaHold, DoaTask
     from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
 
     class Steps(RuleBasedStateMachine):

@@ -22,8 +22,8 @@ from core.extensions import db
 @fail_on_domain_error
 def report_command(month, week, office, out, email):
     """Write the monthly (or weekly) figures summary as a PDF, and optionally e-mail it."""
-    from repairs.figures import export, mail, service
-    from repairs.figures.periods import month_period, parse_month, parse_week
+    from figures import export, mail, service
+    from figures.periods import month_period, parse_month, parse_week
     from core.calendar import local_today
 
     try:

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from core import chase
 from core.directory.models import Department
 from core.extensions import db
-from repairs.doa import service
-from repairs.doa import states as st
-from repairs.doa.models import DoaApplication, DoaTask
-from repairs.doa.states import TASK_KIND_LABELS
+from doa import service
+from doa import states as st
+from doa.models import DoaApplication, DoaTask
+from doa.states import TASK_KIND_LABELS
 
 APPROVAL_KIND = "doa_approval"      # one item per department still to decide: doa_approval:<department>
 REPLACEMENT_KIND = "doa_replacement"

@@ -4,8 +4,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from core.schemas import PageArgs, PageSchema
-from repairs.doa import service
-from repairs.doa import states as st
+from doa import service
+from doa import states as st
 
 
 class DoaApplicationListArgs(PageArgs):
@@ -218,7 +218,7 @@ class DoaApplicationDetailSchema(DoaApplicationSchema):
     history = fields.Method("_history")
 
     def _history(self, app):
-        from repairs.doa.service import timeline
+        from doa.service import timeline
 
         return DoaEventSchema(many=True).dump(timeline(app))
 

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 
 from core import pdf_fonts, sheets
 from core.calendar import SHANGHAI
-from repairs.figures.service import Report, Table
+from figures.service import Report, Table
 
 PDF_TOP_ROWS = 10
 # Figures column kinds as export column kinds (number formats in XLSX).

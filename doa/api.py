@@ -13,10 +13,10 @@ from core.api import Blueprint
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.pagination import paginate
-from repairs.doa import attachments as files
-from repairs.doa import schemas as s
-from repairs.doa import service
-from repairs.doa import states as st
+from doa import attachments as files
+from doa import schemas as s
+from doa import service
+from doa import states as st
 
 blp = Blueprint("doa_api", __name__, url_prefix="/api/v1/doa", description="DOA new-unit exchanges (新品换货)")
 

@@ -1,6 +1,6 @@
 """The DOA application life cycle as ONE explicit transition table.
 
-``TRANSITIONS[state][action] -> next state``. Only :mod:`repairs.doa.service`
+``TRANSITIONS[state][action] -> next state``. Only :mod:`doa.service`
 applies it; anything not in the table is an :class:`core.errors.InvalidTransition`
 (409, with the current state and the allowed actions). ``ACTION_ROLES`` says
 which role performs each action, so a department's step is refused to anyone

@@ -7,8 +7,8 @@ from core.sheets import download
 from core.accounts.auth import actor, roles_required
 from core.directory.models import Office
 from core.extensions import db
-from repairs.figures import export, service
-from repairs.figures.periods import resolve_period
+from figures import export, service
+from figures.periods import resolve_period
 
 bp = Blueprint("figures", __name__, url_prefix="/figures", template_folder="templates",
                static_folder="static", static_url_path="/static/figures")

@@ -6,8 +6,8 @@ from core.api import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from core.accounts.auth import actor, roles_required
-from repairs.figures import service
-from repairs.figures.periods import resolve_period
+from figures import service
+from figures.periods import resolve_period
 
 blp = Blueprint("figures_api", __name__, url_prefix="/api/v1/figures",
                 description="Weekly and monthly figures (repairs, DOA, spares, freight)")

@@ -20,9 +20,9 @@ from core.calendar import local_today
 from core.errors import DomainError
 from core.pagination import paginate
 from core.task_states import task_status_label
-from repairs.doa import attachments as files
-from repairs.doa import service
-from repairs.doa import states as st
+from doa import attachments as files
+from doa import service
+from doa import states as st
 
 bp = Blueprint("doa", __name__, url_prefix="/doa", template_folder="templates", static_folder="static",
                static_url_path="/static/doa")

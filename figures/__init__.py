@@ -21,10 +21,10 @@ def init_app(app) -> None:
     from core.accounts.roles import Role
     from core.extensions import api
     from core.nav import register_nav
-    from repairs.figures import api as figures_api
-    from repairs.figures import cli  # noqa: F401  (adds `flask depot report`)
-    from repairs.figures import models  # noqa: F401  (the period indexes on repair_unit / return_parcel)
-    from repairs.figures import views
+    from figures import api as figures_api
+    from figures import cli  # noqa: F401  (adds `flask depot report`)
+    from figures import models  # noqa: F401  (the period indexes on repair_unit / return_parcel)
+    from figures import views
 
     app.register_blueprint(views.bp)
     api.register_blueprint(figures_api.blp)

@@ -53,8 +53,8 @@ from core.types import utcnow
 from inventory import counts as inventory_counts
 from inventory.models import BIN, OFFICE, Balance, Location, Movement, Part, StockCount
 from repairs import states as st
-from repairs.figures.periods import Period, daynum, from_daynum, local_midnight_utc, month_period, week_period
-from repairs.figures.sqlfuncs import date_daynum, local_daynum, local_month
+from figures.periods import Period, daynum, from_daynum, local_midnight_utc, month_period, week_period
+from figures.sqlfuncs import date_daynum, local_daynum, local_month
 from repairs.models import RepairUnit, ReturnParcel
 from shipments import freight as shipments_freight
 from shipments.models import PAYING_ACCOUNTS, Shipment
@@ -293,7 +293,7 @@ def _load_ordinals(conn, period: Period) -> None:
 def _load_units(conn, period: Period, scope: Scope) -> None:
     """Copy the units touched in the period into ``fig_unit``, with day numbers and turnaround.
 
-    The four timestamp conditions are each answered by an index (``repairs.figures.models``).
+    The four timestamp conditions are each answered by an index (``figures.models``).
     """
     u, p = RepairUnit.__table__, ReturnParcel.__table__
     wr, ws = fig_wd.alias("wr"), fig_wd.alias("ws")
@@ -485,7 +485,7 @@ def doa_source():
     """
     import sys
 
-    module = sys.modules.get("repairs.doa.models")
+    module = sys.modules.get("doa.models")
     return getattr(module, "DoaApplication", None) if module is not None else None
 
 
@@ -496,7 +496,7 @@ def _doa_tables(conn, period: Period, scope: Scope) -> list[Table]:
         return [Table("doa", _("DOA new-unit exchange"), columns, [],
                       note=_("No data source yet: DOA applications are not recorded in Depot yet."),
                       unavailable=True)]
-    from repairs.figures import doa as doa_figures
+    from figures import doa as doa_figures
 
     return doa_figures.tables(conn, period, scope, model)
 

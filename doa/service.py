@@ -2,7 +2,7 @@
 
 Every state change goes through :func:`_transition`: it checks the acting
 user's department role (``states.ACTION_ROLES``), applies the table in
-:mod:`repairs.doa.states` with a guarded UPDATE (``... WHERE state = :expected``)
+:mod:`doa.states` with a guarded UPDATE (``... WHERE state = :expected``)
 so two people acting at once cause exactly one transition, and appends a
 :class:`DoaEvent` in the same transaction. Services only flush.
 
@@ -33,8 +33,8 @@ from core.types import utcnow
 from core.locking import hold_in_state, lock_row
 from core.task_states import task_taken
 from inventory.models import Part
-from repairs.doa import states as st
-from repairs.doa.models import DoaApplication, DoaAttachment, DoaEvent, DoaHold, DoaTask, DoaUnit
+from doa import states as st
+from doa.models import DoaApplication, DoaAttachment, DoaEvent, DoaHold, DoaTask, DoaUnit
 from repairs.models import RepairPrice
 
 REQUESTS = ("replacement", "refund")

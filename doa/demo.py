@@ -38,7 +38,7 @@ def _at(day, hour: int) -> datetime:
 def load_doa(rng, echo) -> None:
     """Applications in every common state, entered by the demo users of each department."""
     from core.accounts.service import get_user
-    from repairs.doa import service
+    from doa import service
 
     try:
         users = {name: get_user(name) for name in ("service", "clerk", "channel", "product", "finance", "commerce",

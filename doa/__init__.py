@@ -8,11 +8,11 @@ def init_app(app) -> None:
     from core.accounts.roles import Role
     from core.extensions import api
     from core.nav import register_nav
-    from repairs.doa import models  # noqa: F401
-    from repairs.doa import api as doa_api
-    from repairs.doa import demo  # noqa: F401  (registers the demo loader)
-    from repairs.doa import public, service, views
-    from repairs.doa import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
+    from doa import models  # noqa: F401
+    from doa import api as doa_api
+    from doa import demo  # noqa: F401  (registers the demo loader)
+    from doa import public, service, views
+    from doa import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
 
     app.config.setdefault("DOA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
     app.config.setdefault("DOA_WINDOW_DAYS", service.DOA_WINDOW_DAYS)
