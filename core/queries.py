@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import any_, bindparam, insert
+from sqlalchemy import any_, bindparam, insert, literal_column
 from sqlalchemy.dialects.postgresql import ARRAY
 
 # ``column.in_(values)`` sends one bind parameter per value: PostgreSQL takes at
@@ -57,3 +57,9 @@ def insert_rows(session, table, rows: list[dict], size: int = INSERT_CHUNK) -> N
         return
     for start in range(0, len(rows), size):
         session.execute(insert(table), rows[start:start + size])
+
+
+def inline_states(states) -> list:
+    """Our own state codes written into the statement: a list of values would be an expanding
+    parameter, compiled again on every execution of a statement that runs on every scan."""
+    return [literal_column(f"'{state}'") for state in sorted(states)]

@@ -10,6 +10,7 @@ from flask_babel import ngettext
 from werkzeug.routing import BuildError
 
 from core import chase, sheets
+from core.lookup import lookup_results, lookup_sections
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.calendar import local_today
@@ -312,11 +313,11 @@ def lookup():
         except DomainError as err:
             error = err.message
     timelines = {u.id: service.timeline(u) for u in results[:10]}
-    from doa import service as doa  # DOA cases share the lookup (issue 6)
-
-    doa_results = [doa.application_view(a) for a in doa.find_doa(q, actor=actor())] if q and not error else []
+    # Other processes' records share the lookup (DOA cases), registered with core.lookup.
+    found_elsewhere = lookup_results(q if not error else "", actor())
     return render_template("repairs/lookup.html", q=q, results=results, timelines=timelines, error=error,
-                           today=local_today(), doa_results=doa_results)
+                           today=local_today(), lookup_sections=lookup_sections(),
+                           found_elsewhere=any(found_elsewhere.values()), **found_elsewhere)
 
 
 @bp.route("/repairs/tasks")
