@@ -7,6 +7,7 @@ calls :func:`load_config` each time an app is created.
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import date
 from pathlib import Path
 
@@ -172,7 +173,6 @@ def _instance_secret(instance_path: str) -> str:
     path = Path(instance_path) / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    import secrets
 
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)

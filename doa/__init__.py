@@ -14,10 +14,14 @@ from doa import models  # noqa: F401
 from doa import public, service, views
 from doa import states as st
 
+# The scan station's DOA receive mode is registered on import, before any package's init_app:
+# the app factory imports every package first, so the repairs API documents the mode too.
+register_scan_mode("doa_receive", _l("DOA receive"), service.scan_station_mode)
+
 
 def init_app(app) -> None:
     """Register the DOA pages, the dealer's no-login pages, the API, navigation and demo data,
-    and what repairs shows of DOA (scan mode, look-up section, open cases)."""
+    and what repairs shows of DOA (look-up section, open cases)."""
     app.config.setdefault("DOA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
     app.config.setdefault("DOA_WINDOW_DAYS", service.DOA_WINDOW_DAYS)
     app.config.setdefault("DOA_PUBLIC_RATE_LIMIT", "10 per minute")
@@ -26,9 +30,8 @@ def init_app(app) -> None:
     extensions.api.register_blueprint(doa_api.blp)
     register_nav(_l("DOA exchanges"), "doa.index", roles=service.READER_ROLES, order=25)
     register_nav(_l("DOA receive"), "doa.receive_station", roles=(Role.CLERK,), order=26)
-    # What repairs shows of DOA, without either importing the other: the scan station's mode,
-    # the status look-up's section and the serials a DOA case holds open.
-    register_scan_mode("doa_receive", _l("DOA receive"), service.scan_station_mode)
+    # What repairs shows of DOA, without either importing the other: the status look-up's
+    # section and the serials a DOA case holds open (the scan mode is registered above).
     register_lookup("doa_results", "doa/_lookup_results.html", service.lookup_views)
     register_open_records(OpenRecords(kind="doa", rows=service.open_case_rows, open_on=service.open_case_on,
                                       state_label=st.state_label, endpoint="doa.detail", number_arg="number",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
+from doa.states import APPROVAL_CLOCK, REPLACEMENT_CLOCK
 
 
 class DoaApplication(db.Model):
@@ -107,8 +108,6 @@ class DoaApplication(db.Model):
     @property
     def next_due(self) -> date | None:
         """The deadline running now: internal approval, then the replacement's shipping."""
-        from doa.states import APPROVAL_CLOCK, REPLACEMENT_CLOCK
-
         if self.state in APPROVAL_CLOCK:
             return self.approval_due
         if self.state in REPLACEMENT_CLOCK and self.request == "replacement":

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from core.calendar import local_today
 from core.schemas import PageArgs, PageSchema
 from doa import service
 from doa import states as st
+from doa.service import timeline
 
 
 class DoaApplicationListArgs(PageArgs):
@@ -218,8 +220,6 @@ class DoaApplicationDetailSchema(DoaApplicationSchema):
     history = fields.Method("_history")
 
     def _history(self, app):
-        from doa.service import timeline
-
         return DoaEventSchema(many=True).dump(timeline(app))
 
 
@@ -320,6 +320,4 @@ class DoaParcelRefSchema(Schema):
 
 
 def _today():
-    from core.calendar import local_today
-
     return local_today()

@@ -23,20 +23,23 @@ from sqlalchemy import and_, exists, false, func, insert, literal_column, null, 
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import handover, lookup
-from core.codes import normalise_serial
 from core.accounts.roles import DEPARTMENT_ROLES, HQ_ROLES, Role
-from core.calendar import add_working_days, local_day, local_today
+from core.calendar import add_working_days, local_day, local_today, working_days_between
+from core.codes import normalise_serial
 from core.directory.models import Dealer
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
-from core.sequences import next_number
-from core.types import utcnow
 from core.locking import hold_in_state, lock_row
 from core.queries import inline_states
+from core.sequences import next_number
 from core.task_states import task_taken
-from inventory.models import Part
+from core.types import utcnow
 from doa import states as st
 from doa.models import DoaApplication, DoaAttachment, DoaEvent, DoaHold, DoaTask, DoaUnit
+from inventory.models import Part
+from shipments import receiving
+from shipments import service as shipments
+from shipments.models import Shipment
 
 REQUESTS = ("replacement", "refund")
 MAX_UNITS = 200
@@ -166,8 +169,6 @@ def find_doa(query: str, actor=None, *, limit: int = 50) -> list[DoaApplication]
         or_(DoaUnit.serial == upper, DoaUnit.replacement_serial == upper)).limit(limit)))
     ids.update(db.session.scalars(select(DoaApplication.id).where(DoaApplication.credit_number == q).limit(limit)))
     if not ids:
-        from shipments.models import Shipment
-
         shipment_ids = list(db.session.scalars(select(Shipment.id).where(Shipment.waybill == upper).limit(limit)))
         if shipment_ids:
             ids.update(db.session.scalars(select(DoaApplication.id).where(or_(
@@ -279,8 +280,6 @@ def overdue_doa(actor=None, *, today: date | None = None) -> list[DoaApplication
 
 def overdue_rows(actor=None, *, today: date | None = None) -> list[dict]:
     """Overdue applications with the clock that runs and the working days late."""
-    from core.calendar import working_days_between
-
     today = today or local_today()
     out = []
     for app in overdue_doa(actor, today=today):
@@ -1030,9 +1029,6 @@ def complete_receipt(actor, app: DoaApplication, *, waybill: str | None = None, 
     account, received with the scanned serials. For a replacement the 7
     working days run from this receipt.
     """
-    from shipments import receiving
-    from shipments import service as shipments
-
     require_role(actor, *st.HANDS)
     ensure_access(actor, app.office_id)
     if app.state != st.APPROVED:
@@ -1210,8 +1206,6 @@ def ship_replacement(actor, app: DoaApplication, *, carrier: str, waybill: str, 
     Recorded as an fg_dealer shipment paid by the sales account, with the
     outgoing serials (the repaired unit, or the swapped-in new one).
     """
-    from shipments import service as shipments
-
     require_role(actor, *st.ACTION_ROLES["ship_replacement"])
     ensure_access(actor, app.office_id)
     if "ship_replacement" not in st.allowed_actions(app.state, app.request):

@@ -1,11 +1,13 @@
 """Figures API under /api/v1/figures: the weekly/monthly report and the dashboard charts as JSON."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask.views import MethodView
-from core.api import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from core.accounts.auth import actor, roles_required
+from core.api import Blueprint
 from figures import service
 from figures.periods import resolve_period
 
@@ -76,8 +78,6 @@ def _period(args):
 
 def _plain(table: service.Table) -> service.Table:
     """Money as strings (exact) and lazy labels as text, ready for JSON."""
-    from decimal import Decimal
-
     table.title, table.note = str(table.title), str(table.note)
     for c in table.columns:
         c.label = str(c.label)

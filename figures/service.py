@@ -32,29 +32,31 @@ Definitions (also shown on the report page):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import (
-    Column as SqlColumn, Integer, MetaData, String, Table as SqlTable, and_, case, func, insert, literal, or_,
-    select, text,
-)
+from sqlalchemy import Column as SqlColumn
+from sqlalchemy import Integer, MetaData, String, and_, case, func, insert, literal, or_, select, text
+from sqlalchemy import Table as SqlTable
 from sqlalchemy.exc import OperationalError
 
 from core.accounts.roles import Role
 from core.accounts.scope import visible_office_id
-from core.calendar import current_calendar, local_day, local_today
+from core.calendar import local_day, local_today
 from core.directory.models import Dealer, Office, RepairRoute
 from core.errors import Forbidden, NotFound
 from core.extensions import db
 from core.types import utcnow
+from figures import doa as doa_figures
+from figures.periods import Period, daynum, from_daynum, local_midnight_utc, month_period, week_period
+from figures.sqlfuncs import date_daynum, local_daynum, local_month
+from figures.tables import Column, Table, _avg, _rate, percentile_nearest_rank, working_ordinals
 from inventory import counts as inventory_counts
 from inventory.models import BIN, OFFICE, Balance, Location, Movement, Part, StockCount
 from repairs import states as st
-from figures.periods import Period, daynum, from_daynum, local_midnight_utc, month_period, week_period
-from figures.sqlfuncs import date_daynum, local_daynum, local_month
 from repairs.models import RepairUnit, ReturnParcel
 from shipments import freight as shipments_freight
 from shipments.models import PAYING_ACCOUNTS, Shipment
@@ -69,31 +71,7 @@ MONDAY_OFFSET = 4
 
 # --------------------------------------------------------------------------- result shapes
 
-@dataclass
-class Column:
-    """One column of a figures table; ``kind`` says how to show and export it."""
-
-    key: str
-    label: str
-    kind: str = "text"  # text, int, pct, days, money
-
-
-@dataclass
-class Table:
-    """One table of the report, the unit every export writes."""
-
-    key: str
-    title: str
-    columns: list[Column]
-    rows: list[list] = field(default_factory=list)
-    note: str = ""
-    # True when Depot has no records of this kind yet: the table says so instead of showing zeros.
-    unavailable: bool = False
-
-    def as_dicts(self) -> list[dict]:
-        """The rows as dicts keyed by column key."""
-        keys = [c.key for c in self.columns]
-        return [dict(zip(keys, row)) for row in self.rows]
+# Column, Table (the result shapes) and the lead-time helpers live in figures.tables (figures.doa uses them too).
 
 
 @dataclass
@@ -197,52 +175,6 @@ def resolve_scope(actor, office_code: str | None = None) -> Scope:
 
 
 # --------------------------------------------------------------------------- working days
-
-def working_ordinals(first: date, last: date) -> list[tuple[int, int]]:
-    """(day number, working-day ordinal) for every day from ``first`` to ``last``.
-
-    The ordinal counts working days from ``first``: the working days after
-    day A up to and including day B are ``ordinal(B) - ordinal(A)``, the same
-    as :func:`core.calendar.working_days_between`. Built once per report from
-    the company calendar, so no unit ever calls the calendar.
-    """
-    cal = current_calendar()
-    out = []
-    ordinal = 0
-    day = first
-    while day <= last:
-        if cal.is_working_day(day):
-            ordinal += 1
-        out.append((daynum(day), ordinal))
-        day += timedelta(days=1)
-    return out
-
-
-def percentile_nearest_rank(histogram: dict[int, int], percent: int = 90):
-    """Nearest-rank percentile of values given as {value: how many}: the smallest value
-    that at least ``percent`` % of all values do not exceed."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    rank = max(1, -(-total * percent // 100))  # ceil(total * percent / 100) in integers
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if seen >= rank:
-            return value
-    return max(histogram)
-
-
-def _avg(histogram: dict[int, int]):
-    total = sum(histogram.values())
-    if not total:
-        return None
-    return round(sum(v * n for v, n in histogram.items()) / total, 2)
-
-
-def _rate(ok, n):
-    return round(100.0 * ok / n, 1) if n else None
-
 
 # --------------------------------------------------------------------------- temporary tables
 
@@ -483,8 +415,6 @@ def doa_source():
     Only a package the app has loaded (its ``init_app`` imported its models)
     counts: importing it here would find a model whose table the app never made.
     """
-    import sys
-
     module = sys.modules.get("doa.models")
     return getattr(module, "DoaApplication", None) if module is not None else None
 
@@ -496,7 +426,6 @@ def _doa_tables(conn, period: Period, scope: Scope) -> list[Table]:
         return [Table("doa", _("DOA new-unit exchange"), columns, [],
                       note=_("No data source yet: DOA applications are not recorded in Depot yet."),
                       unavailable=True)]
-    from figures import doa as doa_figures
 
     return doa_figures.tables(conn, period, scope, model)
 

@@ -16,12 +16,26 @@ import io
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from reportlab.pdfgen.canvas import Canvas
 
+from core.calendar import local_day
 from core.errors import ValidationFailed
+from core.extensions import db
+from inventory.models import Location
 from labels.render import (
-    CODE_FONT, MM, QUIET_MODULES, _draw_bars, _fit_line, _font_for, _register_fonts, _snap, code_problem,
-    module_mm, symbol,
+    CODE_FONT,
+    MM,
+    QUIET_MODULES,
+    _draw_bars,
+    _fit_line,
+    _font_for,
+    _register_fonts,
+    _snap,
+    code_problem,
+    module_mm,
+    symbol,
 )
+from shipments import views as shipment_views
 
 PAGE_W, PAGE_H = 210 * MM, 297 * MM
 MARGIN = 15 * MM
@@ -58,11 +72,7 @@ def _text(value) -> str:
 
 def _labels(name: str) -> dict:
     # The shipments package owns the display names of legs, statuses and accounts.
-    try:
-        from shipments import views
-    except ImportError:  # pragma: no cover - shipments is always installed with labels
-        return {}
-    return getattr(views, name, {})
+    return getattr(shipment_views, name, {})
 
 
 def _party_lines(shipment) -> list[str]:
@@ -82,8 +92,6 @@ def _party_lines(shipment) -> list[str]:
         location_id = getattr(shipment, attr, None)
         if location_id is None:
             continue
-        from core.extensions import db
-        from inventory.models import Location
 
         loc = db.session.get(Location, location_id)
         if loc is not None:
@@ -93,8 +101,6 @@ def _party_lines(shipment) -> list[str]:
 
 def slip_from_shipment(shipment) -> Slip:
     """The slip contents of a :class:`shipments.models.Shipment`."""
-    from core.calendar import local_day
-
     legs, accounts, statuses = _labels("LEG_LABELS"), _labels("ACCOUNT_LABELS"), _labels("STATUS_LABELS")
     weight = getattr(shipment, "weight_kg", None)
     created = getattr(shipment, "created_at", None)
@@ -185,8 +191,6 @@ class _SlipWriter:
             first = False
 
     def write(self) -> bytes:
-        from reportlab.pdfgen.canvas import Canvas
-
         _register_fonts()
         slip = self.slip
         self.c = Canvas(self.buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1, invariant=1)

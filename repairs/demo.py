@@ -5,11 +5,14 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from core.accounts.service import get_user
 from core.calendar import SHANGHAI, add_working_days, local_today
 from core.demo import register_demo_loader
 from core.directory.models import Dealer
 from core.errors import Conflict
 from core.extensions import db
+from repairs import prices, service
+from repairs.models import DealerTask
 
 MODELS = ["U盘 DataTraveler 32G", "U盘 DataTraveler 64G", "SSD A400 240G", "SSD A400 480G",
           "SSD NV2 1TB", "TF卡 Canvas 64G", "SD卡 Canvas 128G", "移动硬盘 XS1000 1TB"]
@@ -22,9 +25,6 @@ def _at(day: date, hour: int) -> datetime:
 
 def load_repairs(rng, echo) -> None:
     """~40 parcels over the last six weeks, each unit stopped at a realistic step."""
-    from core.accounts.service import get_user
-    from repairs import prices, service
-
     clerk, desk = get_user("clerk"), get_user("service")
     for model in MODELS:
         prices.add_price(desk, model=model, effective_from=date(2025, 1, 1), amount=rng.choice([60, 80, 120, 150]),
@@ -112,8 +112,6 @@ def load_repairs(rng, echo) -> None:
 
 
 def unit_task(unit):
-    from repairs.models import DealerTask
-
     return db.session.scalar(select(DealerTask).where(DealerTask.unit_id == unit.id, DealerTask.status == "open"))
 
 

@@ -9,6 +9,7 @@ transaction. Services only flush; the request or command commits.
 from __future__ import annotations
 
 import functools
+import hmac
 import re
 from datetime import date, datetime
 
@@ -26,14 +27,13 @@ from core.calendar import local_day, local_today
 from core.codes import normalise_code, normalise_serial
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.extensions import db
 from core.locking import hold_in_state
 from core.queries import inline_states
-from core.task_states import task_taken
-from core.extensions import db
 from core.sequences import next_number
+from core.task_states import task_taken
 from core.types import utcnow
-from repairs import code_shapes, outcomes, prices
-from repairs import clocks
+from repairs import clocks, code_shapes, outcomes, prices
 from repairs import states as st
 from repairs.card import UnitCard
 from repairs.models import DealerTask, RepairEvent, RepairUnit, ReturnParcel
@@ -1361,7 +1361,6 @@ def public_status(rma_number: str, phone_last4: str) -> ReturnParcel | None:
     parcel = db.session.scalar(select(ReturnParcel).where(ReturnParcel.rma_number == rma))
     if parcel is None or parcel.dealer is None or len(parcel.dealer.phone_last4) != 4:
         return None
-    import hmac
 
     if not hmac.compare_digest(parcel.dealer.phone_last4, last4):
         return None

@@ -7,21 +7,26 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fro
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from core import chase, sheets
-from core.lookup import lookup_results, lookup_sections
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
+from core.accounts.scope import visible_office_id
 from core.calendar import local_today
+from core.directory.models import Dealer, RepairRoute
 from core.errors import DomainError, ValidationFailed
+from core.extensions import db
 from core.idempotency import idempotent, new_form_key
-from core.task_states import task_status_label
+from core.lookup import lookup_results, lookup_sections
 from core.pagination import paginate
-from repairs import chase as chase_repairs
+from core.task_states import task_status_label
 from repairs import boxes, clocks, code_shapes, outcomes, service
+from repairs import chase as chase_repairs
 from repairs import prices as price_rules
 from repairs import states as st
+from repairs.models import DealerTask
 
 bp = Blueprint("repairs", __name__, template_folder="templates",
                static_folder="static", static_url_path="/static/repairs")
@@ -149,11 +154,6 @@ def _declared_line_label(key: str, lines: list[dict]) -> str:
 @idempotent
 def parcels():
     """Parcel list and the form to register a dealer's list."""
-    from core.directory.models import Dealer
-    from core.accounts.scope import visible_office_id
-    from core.extensions import db
-    from sqlalchemy import select
-
     user = actor()
     form = {}
     if request.method == "POST":
@@ -208,10 +208,6 @@ def parcels():
 @roles_required(*READERS)
 def parcel(rma_number):
     """One parcel: the declared list against what arrived, tasks, receipt."""
-    from core.extensions import db
-    from sqlalchemy import select
-    from repairs.models import DealerTask
-
     p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
     parcel_tasks = list(db.session.scalars(select(DealerTask).where(DealerTask.parcel_id == p.id).order_by(DealerTask.id)))
     # "Receipt complete" with units still expected (or nothing arrived) asks first: this is that question.
@@ -261,10 +257,6 @@ def unit(unit_id):
 
 
 def _routes():
-    from core.directory.models import RepairRoute
-    from core.extensions import db
-    from sqlalchemy import select
-
     return list(db.session.scalars(select(RepairRoute).where(RepairRoute.active.is_(True)).order_by(RepairRoute.id)))
 
 
