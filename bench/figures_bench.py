@@ -331,9 +331,9 @@ def main(argv=None) -> int:
             print(f"database holds {have_units:,} units / {have_moves:,} movements; use --regenerate or --reuse")
             return 2
 
-        from repairs.figures import export, service
-        from repairs.figures.models import FIGURE_INDEXES
-        from repairs.figures.periods import parse_month
+        from figures import export, service
+        from figures.models import FIGURE_INDEXES
+        from figures.periods import parse_month
 
         # create_all makes missing tables only: a database from an earlier run gets the figures' indexes here.
         for index in FIGURE_INDEXES:

@@ -7,6 +7,7 @@ calls :func:`load_config` each time an app is created.
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import date
 from pathlib import Path
 
@@ -146,7 +147,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Served by Depot itself (core.api_docs): the docs page works on an intranet without internet.
         "OPENAPI_SWAGGER_UI_URL": env.get("DEPOT_SWAGGER_UI_URL", "/api/docs/assets/"),
         "TESTING": False,
-        # Only when set: the default lives with the DOA rules (repairs.doa.service).
+        # Only when set: the default lives with the DOA rules (doa.service).
         **({"DOA_WINDOW_DAYS": _positive_int(env["DEPOT_DOA_WINDOW_DAYS"], 0, "DEPOT_DOA_WINDOW_DAYS", 1, 3650)}
            if (env.get("DEPOT_DOA_WINDOW_DAYS") or "").strip() else {}),
         # Only when set: the default lives with the count rules (inventory.counts.RECOUNT_THRESHOLD).
@@ -176,7 +177,6 @@ def _instance_secret(instance_path: str) -> str:
     path = Path(instance_path) / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    import secrets
 
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)

@@ -9,8 +9,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import click
+from sqlalchemy import func, select
 
+from core.accounts.models import User
 from core.cli import depot_cli, fail_on_domain_error
+from core.demo_users import DEMO_USERS, demo_password
+from core.extensions import db
 from core.uow import unit_of_work
 
 
@@ -46,12 +50,6 @@ def load_demo(seed: int = 2026, echo=click.echo) -> None:
 @unit_of_work
 def demo_command(seed, if_empty):
     """Load the demo data set (into an empty database)."""
-    from sqlalchemy import func, select
-
-    from core.accounts.models import User
-    from core.directory.demo import DEMO_USERS, demo_password
-    from core.extensions import db
-
     if db.session.scalar(select(func.count(User.id))):
         if not if_empty:
             raise click.ClickException("The database already has users; demo data goes into an empty database.")

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+from core.extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +76,6 @@ def error_response(status: int, code: str, message: str, errors: dict | None = N
         body = {"status": status, "code": code, "message": message, "errors": errors or {}}
         body.update(extra)
         return jsonify(body), status
-    from sqlalchemy.exc import SQLAlchemyError
 
     try:
         # The layout shows the signed-in user's menu, which loads the user.
@@ -91,9 +94,6 @@ RETRY_AFTER_SECONDS = 5
 def unavailable_response():
     """503 while the database is unreachable: JSON for the API, else a page that
     needs nothing from the database (not even the signed-in user)."""
-    from flask import make_response
-    from flask_babel import gettext
-
     _rollback_quietly()
     message = gettext("The database cannot be reached at the moment; please try again in a minute.")
     if request.path == "/healthz":  # load balancers read this one
@@ -150,8 +150,6 @@ def handle_http_exception(err: HTTPException):
         422: "validation_error", 429: "too_many_requests",
     }.get(status, "http_error")
     if status == 401 and not wants_json():
-        from flask import redirect, url_for
-
         return redirect(url_for("accounts.login", next=request.full_path))
     return error_response(status, code, message, errors)
 
@@ -173,9 +171,6 @@ _SQLITE_UNREACHABLE = ("unable to open database file", "disk i/o error")
 def database_unreachable(err) -> bool:
     """Whether ``err`` (a SQLAlchemy error) means the database cannot be reached at all,
     as opposed to a statement the database refused."""
-    from sqlalchemy.exc import DBAPIError, InterfaceError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
     if isinstance(err, (PoolTimeout, InterfaceError)):
         return True
     if not isinstance(err, DBAPIError):
@@ -196,10 +191,6 @@ def database_unreachable(err) -> bool:
 
 def _rollback_quietly() -> None:
     """Roll the session back; with the database gone that may fail too, which changes nothing."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from core.extensions import db
-
     try:
         db.session.rollback()
     except SQLAlchemyError:
@@ -214,8 +205,6 @@ _SQLITE_UNIQUE = ("unique constraint failed",)
 
 def unique_violation(err) -> bool:
     """Whether ``err`` is an IntegrityError from a unique or primary key constraint."""
-    from sqlalchemy.exc import IntegrityError
-
     if not isinstance(err, IntegrityError):
         return False
     orig = getattr(err, "orig", None)
@@ -228,8 +217,6 @@ def unique_violation(err) -> bool:
 def handle_database_error(err):
     """Collisions and out-of-range values are the client's to retry or fix, not a 500;
     an unreachable database is a 503."""
-    from sqlalchemy.exc import DataError
-
     if database_unreachable(err):
         log.warning("database unreachable on %s %s: %s", request.method, request.path, err.__class__.__name__)
         return unavailable_response()
@@ -253,17 +240,12 @@ def collision_response():
 
 
 def handle_overflow(err: OverflowError):
-    from core.extensions import db
-
     db.session.rollback()
     return error_response(422, "out_of_range", "A number is too large.")
 
 
 def register_errorhandlers(app) -> None:
     """Install the handlers; registered after the API so ours win."""
-    from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
-    from sqlalchemy.exc import TimeoutError as PoolTimeout
-
     app.register_error_handler(DataError, handle_database_error)
     app.register_error_handler(IntegrityError, handle_database_error)
     app.register_error_handler(OperationalError, handle_database_error)

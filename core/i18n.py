@@ -1,9 +1,12 @@
 """Language: the user's choice, else the browser's (zh-CN for Chinese browsers)."""
 import functools
+from pathlib import Path
 
 from babel import Locale, support
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Domain, get_locale
+
+from core.extensions import babel
 
 
 def select_locale() -> Locale:
@@ -36,10 +39,6 @@ def _choose_code() -> str:
 
 
 def init_app(app) -> None:
-    from pathlib import Path
-
-    from core.extensions import babel
-
     translations = str(Path(__file__).parent / "translations")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", translations)
     babel.init_app(app, locale_selector=select_locale)

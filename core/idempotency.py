@@ -57,15 +57,19 @@ import uuid
 from copy import deepcopy
 from datetime import datetime, timedelta
 
-from flask import Response, request
+import click
+from flask import Response, current_app, request
 from flask_babel import lazy_gettext as _
 from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from core.accounts.auth import actor
+from core.cli import depot_cli
 from core.errors import Conflict, ValidationFailed
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
+from core.uow import unit_of_work
 
 HEADER = "Idempotency-Key"
 FORM_FIELD = "idempotency_key"  # the same key, sent by a page form (see new_form_key)
@@ -176,8 +180,6 @@ def _replay(record: IdempotencyRecord, fingerprint: str, secret: bool = False) -
 
 
 def _to_response(result) -> Response:
-    from flask import current_app
-
     return result if isinstance(result, Response) else current_app.make_response(result)
 
 
@@ -192,8 +194,6 @@ def idempotent(view=None, *, secret: bool = False):
 
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        from core.accounts.auth import actor
-
         key = _read_key()
         user = actor()
         if key is None or user is None:
@@ -246,11 +246,6 @@ def purge(older_than: timedelta = RETENTION) -> int:
 
 
 def _register_cli() -> None:
-    import click
-
-    from core.cli import depot_cli
-    from core.uow import unit_of_work
-
     if "purge-idempotency" in depot_cli.commands:
         return
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, func, select
 
+from core.errors import ValidationFailed
 from core.extensions import db
 
 MAX_PER_PAGE = 200
@@ -45,8 +46,6 @@ def page_number(value, *, field: str = "page", high: int = MAX_PAGE, default: in
     except (TypeError, ValueError):
         number = None
     if number is None or isinstance(value, bool) or not 1 <= number <= high:
-        from core.errors import ValidationFailed
-
         message = _l("Must be a whole number between %(low)s and %(high)s.", low=1, high=high)
         raise ValidationFailed(str(message), errors={field: [str(message)]})
     return number

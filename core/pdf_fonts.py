@@ -20,6 +20,7 @@ import os
 import threading
 from functools import lru_cache
 
+from PIL import ImageFont
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfbase.ttfonts import TTFont
@@ -79,8 +80,6 @@ def cjk_font() -> str:
 @lru_cache(maxsize=64)
 def pil_font(size_px: int):
     """The same CJK font for Pillow at ``size_px`` pixels (ZPL graphic fields); None without a file."""
-    from PIL import ImageFont
-
     found = font_file()
     if found is None:
         return None

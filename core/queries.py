@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import any_, bindparam, insert
+from sqlalchemy import any_, bindparam, insert, literal_column
 from sqlalchemy.dialects.postgresql import ARRAY
 
 # ``column.in_(values)`` sends one bind parameter per value: PostgreSQL takes at
@@ -75,3 +75,8 @@ def starts_with(column, text: str, *, ignore_case: bool = False):
     if ignore_case:
         return column.istartswith(text, autoescape=True)
     return column.startswith(text, autoescape=True)
+
+def inline_states(states) -> list:
+    """Our own state codes written into the statement: a list of values would be an expanding
+    parameter, compiled again on every execution of a statement that runs on every scan."""
+    return [literal_column(f"'{state}'") for state in sorted(states)]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import g
+from flask import g, make_response
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from core.errors import collision_response, database_unreachable, unavailable_response
 from core.extensions import db
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,6 @@ def commit_request(response):
     try:
         db.session.commit()
     except (IntegrityError, OperationalError) as exc:
-        from core.errors import collision_response, database_unreachable, unavailable_response
-
         if database_unreachable(exc):
             return unavailable_response()
         db.session.rollback()
@@ -34,8 +33,6 @@ def commit_request(response):
 
         resp, status = collision_response()
         if isinstance(resp, str):
-            from flask import make_response
-
             return make_response(resp, status)
         resp.status_code = status
         return resp

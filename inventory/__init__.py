@@ -1,20 +1,28 @@
 """The inventory package: spare stock, its ledger, counts, the office spare cycle and the vendor pool."""
+from flask_babel import lazy_gettext as _l
+
+from core import extensions
+from core.accounts.roles import Role
+from core.audit.labels import register_value_labels
+from core.nav import register_nav
+from inventory import api as inv_api
+from inventory import (  # noqa: F401
+    chase,  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
+    cli,
+    counts,  # noqa: F401
+    demo,
+    models,
+    spares,
+    vendor,
+    views,
+)
+from inventory.reasons import reason_label, ref_type_label
 
 
 def init_app(app) -> None:
     """Register this package's blueprints, navigation, commands and demo data."""
-    from flask_babel import lazy_gettext as _l
 
-    from core.accounts.roles import Role
-    from core.extensions import api
-    from core.nav import register_nav
-    from inventory import api as inv_api
-    from inventory import cli, counts, demo, models, views  # noqa: F401
-    from inventory import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
 
-    from core.audit.labels import register_value_labels
-    from inventory import spares, vendor
-    from inventory.reasons import reason_label, ref_type_label
 
     register_value_labels("inv_count", "status", counts.STATUS_LABELS)
     register_value_labels("inv_spare_request", "status", spares.REQUEST_STATUS_LABELS)
@@ -25,7 +33,7 @@ def init_app(app) -> None:
     app.add_template_filter(reason_label, "reason_label")
     app.add_template_filter(ref_type_label, "ref_type_label")
     app.register_blueprint(views.bp)
-    api.register_blueprint(inv_api.blp)
+    extensions.api.register_blueprint(inv_api.blp)
     staff = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
     register_nav(_l("Stock"), "inventory.stock", staff, order=20)
     register_nav(_l("Movements"), "inventory.movements", staff, order=21)

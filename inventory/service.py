@@ -12,11 +12,14 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
-from core.authz import can_see_office, require, require_office, scope_to_office
 from core.accounts.scope import ensure_office_access, visible_office_id
+from core.authz import can_see_office, require, require_office, scope_to_office
+from core.directory.models import Vendor
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
@@ -24,7 +27,22 @@ from core.queries import contains, in_chunks
 from core.types import utcnow
 from inventory import access
 from inventory.models import (
-    BIN, COUNT_LOSS, DEALER, FACTORY_SHIPPING, FINISHED_GOODS, HQ_STORE, PHYSICAL_KINDS, SCRAPPED, TRANSIT, VENDOR, Balance, Location, Movement, Part, SerialPosition, StockCount,
+    BIN,
+    COUNT_LOSS,
+    DEALER,
+    FACTORY_SHIPPING,
+    FINISHED_GOODS,
+    HQ_STORE,
+    PHYSICAL_KINDS,
+    SCRAPPED,
+    TRANSIT,
+    VENDOR,
+    Balance,
+    Location,
+    Movement,
+    Part,
+    SerialPosition,
+    StockCount,
 )
 
 # The one location of each singleton kind: code and name.
@@ -102,8 +120,6 @@ def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_ma
     if vendor_managed and vendor_id is None:
         errors["vendor_id"] = [_("A vendor-managed part needs its vendor.")]
     if vendor_id is not None:
-        from core.directory.models import Vendor
-
         if by_id(Vendor, vendor_id) is None:
             errors["vendor_id"] = [_("No such vendor.")]
     if cost >= Decimal("10000000000"):
@@ -210,10 +226,7 @@ def ensure_location_access(actor, location: Location) -> None:
 def _upsert_balance(location_id: int, part_id: int, delta: int) -> None:
     table = Balance.__table__
     dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    dialect_insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     stmt = dialect_insert(table).values(location_id=location_id, part_id=part_id, quantity=delta)
     stmt = stmt.on_conflict_do_update(index_elements=[table.c.location_id, table.c.part_id],
                                       set_={"quantity": table.c.quantity + delta})

@@ -5,15 +5,18 @@ from datetime import date
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy import select
 
+from core import sheets
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
-from core.authz import require
-from core import sheets
 from core.accounts.scope import visible_office_id
+from core.authz import require
 from core.calendar import local_today
-from core.idempotency import idempotent
+from core.directory.models import Office, Vendor
 from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from core.extensions import db
+from core.idempotency import idempotent
 from core.pagination import paginate
 from inventory import counts as count_svc
 from inventory import office_reports, service, spares, vendor
@@ -297,10 +300,6 @@ def count_withdraw(count_id):
 @bp.route("/requests")
 @roles_required(*STAFF)
 def requests():
-    from core.directory.models import Office
-    from core.extensions import db
-    from sqlalchemy import select
-
     page = paginate(spares.requests_query(actor(), status=request.args.get("status")), request.args.get("page", 1))
     limit = visible_office_id(actor())
     offices = db.session.scalars(select(Office).order_by(Office.code)).all() if limit is None else \
@@ -454,10 +453,6 @@ def return_action(return_id, action):
 @bp.route("/vendor")
 @roles_required(*HQ)
 def vendor_pool():
-    from core.directory.models import Vendor
-    from core.extensions import db
-    from sqlalchemy import select
-
     try:
         week = date.fromisoformat(request.args["week"]) if request.args.get("week") else None
     except ValueError:

@@ -16,11 +16,24 @@ import io
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from reportlab.pdfgen.canvas import Canvas
 
+from core.calendar import local_day
 from core.errors import ValidationFailed
+from core.extensions import db
+from inventory.models import Location
 from labels.render import (
-    CODE_FONT, MM, QUIET_MODULES, _draw_bars, _fit_line, _font_for, _register_fonts, _snap, code_problem,
-    module_mm, symbol,
+    CODE_FONT,
+    MM,
+    QUIET_MODULES,
+    _draw_bars,
+    _fit_line,
+    _font_for,
+    _register_fonts,
+    _snap,
+    code_problem,
+    module_mm,
+    symbol,
 )
 from shipments.views import ACCOUNT_LABELS, LEG_LABELS, STATUS_LABELS
 
@@ -74,8 +87,6 @@ def _party_lines(shipment) -> list[str]:
         location_id = getattr(shipment, attr, None)
         if location_id is None:
             continue
-        from core.extensions import db
-        from inventory.models import Location
 
         loc = db.session.get(Location, location_id)
         if loc is not None:
@@ -85,7 +96,6 @@ def _party_lines(shipment) -> list[str]:
 
 def slip_from_shipment(shipment) -> Slip:
     """The slip contents of a :class:`shipments.models.Shipment`."""
-    from core.calendar import local_day
 
     # The shipments package owns the display names of legs, statuses and accounts.
     legs, accounts, statuses = LEG_LABELS, ACCOUNT_LABELS, STATUS_LABELS
@@ -178,8 +188,6 @@ class _SlipWriter:
             first = False
 
     def write(self) -> bytes:
-        from reportlab.pdfgen.canvas import Canvas
-
         _register_fonts()
         slip = self.slip
         self.c = Canvas(self.buf, pagesize=(PAGE_W, PAGE_H), pageCompression=1, invariant=1)

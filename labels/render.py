@@ -45,11 +45,12 @@ from functools import lru_cache
 from barcode.charsets import code128
 from barcode.codex import Code128
 from flask_babel import gettext as _
+from PIL import Image, ImageDraw
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from core.errors import ValidationFailed
 from core import pdf_fonts as fonts
+from core.errors import ValidationFailed
 
 __all__ = [
     "LabelSpec", "a4_sheet_pdf", "thermal_pdf", "zpl", "validate_code", "code_problem",
@@ -620,8 +621,6 @@ def zpl_graphic_field(text: str, height: int, width: int) -> str:
     Drawn with the labels' CJK font (:mod:`core.pdf_fonts`), black text as 1 bits,
     rows padded to whole bytes as ZPL expects.
     """
-    from PIL import Image, ImageDraw
-
     font = fonts.pil_font(max(8, height))
     if font is None:
         raise ValidationFailed(_("No CJK font is installed on the Depot server to draw Chinese for this printer; "

@@ -19,11 +19,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.accounts.roles import Role
+from core.accounts.scope import ensure_office_access
 from core.authz import require
 from core.calendar import local_day
+from core.directory.models import Office
 from core.errors import NotFound, ValidationFailed
+from core.extensions import db
+from doa.service import label_data
+from inventory.models import Location
+from inventory.service import ensure_location_access, location_by_code, part_by_sku
 from labels.render import LabelSpec
+from repairs import states as st
 from repairs.notices import DATA_WIPE
+from repairs.service import parcel_by_rma, unit_by_serial
+from shipments.service import ensure_shipment_access, shipment_by_number
 from shipments.views import LEG_LABELS
 
 HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
@@ -64,8 +73,6 @@ def _name(party) -> str:
 # --- repair units and parcels ---------------------------------------------------------------
 
 def _going_to_repair(unit) -> bool:
-    from repairs import states as st
-
     # Until the factory has it back, the unit is still to be repaired (and wiped).
     return unit.state in {st.DECLARED, st.RECEIVED, st.AWAITING_DEALER, st.DISPUTED, st.INSPECTED, st.AT_FACTORY}
 
@@ -117,9 +124,6 @@ def parcel_spec(parcel) -> LabelSpec:
 
 def unit_specs(actor, serial: str) -> list[LabelSpec]:
     """The label of the repair unit with ``serial`` (its current one if it came back before)."""
-    from core.accounts.scope import ensure_office_access
-    from repairs.service import unit_by_serial
-
     _require(actor, *HQ)
     unit = unit_by_serial(serial)
     ensure_office_access(actor, unit.parcel.office_id)
@@ -128,9 +132,6 @@ def unit_specs(actor, serial: str) -> list[LabelSpec]:
 
 def rma_specs(actor, rma_number: str) -> list[LabelSpec]:
     """The parcel label, then one label per unit of the parcel (units found missing are left out)."""
-    from core.accounts.scope import ensure_office_access
-    from repairs.service import parcel_by_rma
-
     _require(actor, *HQ)
     parcel = parcel_by_rma(rma_number)
     ensure_office_access(actor, parcel.office_id)
@@ -141,8 +142,6 @@ def rma_specs(actor, rma_number: str) -> list[LabelSpec]:
 
 def shipment_for(actor, number: str):
     """The shipment numbered ``number`` that ``actor`` may print (NotFound / Forbidden)."""
-    from shipments.service import ensure_shipment_access, shipment_by_number
-
     _require(actor, *STAFF)
     shipment = shipment_by_number(number)
     ensure_shipment_access(actor, shipment)
@@ -152,8 +151,6 @@ def shipment_for(actor, number: str):
 def _location(location_id):
     if location_id is None:
         return None
-    from core.extensions import db
-    from inventory.models import Location
 
     return db.session.get(Location, location_id)
 
@@ -207,9 +204,6 @@ def location_spec(location) -> LabelSpec:
         lines.append(_("In %(parent)s", parent=_name(parent)))
     office = None
     if location.office_id is not None:
-        from core.directory.models import Office
-        from core.extensions import db
-
         office = db.session.get(Office, location.office_id)
     if office is not None:
         lines.append(_("Office: %(office)s", office=_name(office)))
@@ -218,8 +212,6 @@ def location_spec(location) -> LabelSpec:
 
 def shelf_specs(actor, code: str) -> list[LabelSpec]:
     """The label of the location (shelf, bin, store) with ``code``; offices: their own only."""
-    from inventory.service import ensure_location_access, location_by_code
-
     _require(actor, *STAFF)
     location = location_by_code(code)
     ensure_location_access(actor, location)
@@ -243,8 +235,6 @@ def part_spec(part) -> LabelSpec:
 
 def part_specs(actor, sku: str) -> list[LabelSpec]:
     """The label of the part with ``sku``."""
-    from inventory.service import part_by_sku
-
     _require(actor, *STAFF)
     return [part_spec(part_by_sku(sku))]
 
@@ -253,8 +243,6 @@ def part_specs(actor, sku: str) -> list[LabelSpec]:
 
 def doa_specs(actor, number: str) -> list[LabelSpec]:
     """The DOA application's label, then one label per declared unit (HQ staff)."""
-    from repairs.doa.service import label_data
-
     _require(actor, *HQ)
     return [LabelSpec(code=d["code"], title=d["title"], lines=[line for line in d["lines"] if line],
                       notice=d.get("notice")) for d in label_data(actor, number)]

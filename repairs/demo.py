@@ -5,12 +5,14 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from core.accounts.service import get_user
 from core.calendar import SHANGHAI, add_working_days, local_today
 from core.demo import register_demo_loader
 from core.directory.models import Dealer
 from core.errors import Conflict
 from core.extensions import db
 from core.tasks import service as task_service
+from repairs import prices, service
 
 MODELS = ["U盘 DataTraveler 32G", "U盘 DataTraveler 64G", "SSD A400 240G", "SSD A400 480G",
           "SSD NV2 1TB", "TF卡 Canvas 64G", "SD卡 Canvas 128G", "移动硬盘 XS1000 1TB"]
@@ -23,8 +25,6 @@ def _at(day: date, hour: int) -> datetime:
 
 def load_repairs(rng, echo) -> None:
     """~40 parcels over the last six weeks, each unit stopped at a realistic step."""
-    from core.accounts.service import get_user
-    from repairs import prices, service
 
     clerk, desk, boss = get_user("clerk"), get_user("service"), get_user("supervisor")
     for model in MODELS:  # the price list is the supervisor's

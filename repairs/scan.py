@@ -20,31 +20,32 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, literal, null, select, union_all
 
+from core import scan_modes
 from core.calendar import SHANGHAI, local_today
 from core.codes import normalise_serial
 from core.directory.models import Dealer
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
-from repairs import boxes, service
-from repairs import code_shapes
+from repairs import boxes, code_shapes, service
 from repairs import states as st
 from repairs.card import UnitCard
 from repairs.models import RepairUnit, ReturnParcel
 
-MODES = ("receive", "inspect", "to_factory", "from_factory", "ship", "doa_receive")
+# The station's own modes; other processes add theirs (DOA receive) through core.scan_modes.
+OWN_MODES = ("receive", "inspect", "to_factory", "from_factory", "ship")
+MODES = scan_modes.ModeNames(OWN_MODES)
 MODE_ACTIONS = {
     "receive": {"receive"},
     "inspect": {"inspect_ok", "inspect_problem"},
     "to_factory": {"dispatch"},
     "from_factory": {"factory_repaired", "factory_replaced", "factory_unrepairable", "factory_scrapped"},
     "ship": {"ship"},
-    "doa_receive": set(),  # DOA arrivals: repairs.doa.service.scan_doa_arrival
 }
 # Which mode performs an allowed next action: used to tell the clerk where to go.
 ACTION_MODE = {a: m for m, acts in MODE_ACTIONS.items() for a in acts}
 MODE_LABELS = {
     "receive": _l("Receive"), "inspect": _l("Inspect"), "to_factory": _l("To factory"),
-    "from_factory": _l("From factory"), "ship": _l("Ship to dealer"), "doa_receive": _l("DOA receive"),
+    "from_factory": _l("From factory"), "ship": _l("Ship to dealer"),
 }
 FINDING_LABELS = {"human_damage": _l("human damage (人为损坏)"), "no_stock": _l("model no longer stocked (已无库存)"),
                   "out_of_warranty": _l("out of warranty")}
@@ -212,12 +213,9 @@ def _scan(actor, *, mode: str, code: str, parcel: str | None, findings, outcome:
     code = (code or "").strip()
     if not code or len(code) > 64:
         raise ValidationFailed(_("Nothing readable was scanned."), errors={"code": [_("Empty or too long.")]})
-    if mode == "doa_receive":
-        # DOA new units: apply first, ship after (DOMAIN.md B); the DOA package decides.
-        from repairs.doa.service import scan_doa_arrival, scan_station_view
-
-        return scan_station_view(scan_doa_arrival(actor, code, parcel,
-                                                  human_damage="human_damage" in set(findings or ())))
+    if (other_process := scan_modes.scan_mode(mode)) is not None:
+        # A mode another process registered (DOA receive: apply first, ship after, DOMAIN.md B); it decides.
+        return other_process.handler(actor, code, parcel, findings)
     context = service.parcel_by_rma(parcel) if parcel else None
 
     if code_shapes.RMA_NUMBER.fullmatch(code.upper()):
@@ -323,7 +321,7 @@ def _unit_for(code: str, context) -> RepairUnit | None:
             if unit.parcel_id == context.id:
                 return unit
     if len(open_units) > 1:
-        other = service.open_elsewhere([serial], unit_id=open_units[0].id, doa=False)[serial]
+        other = service.open_elsewhere([serial], unit_id=open_units[0].id, others=False)[serial]
         raise Conflict(_("%(s)s is open on two parcels: %(a)s (%(sa)s) and %(b)s (%(sb)s). Scan the parcel's RMA "
                          "label first.", s=serial, a=open_units[0].parcel.rma_number,
                          sa=st.state_label(open_units[0].state), b=other["rma_number"], sb=other["state_label"]),

@@ -6,12 +6,11 @@ from marshmallow import Schema, fields, validate
 from core.calendar import local_today
 from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs
-
 from repairs import clocks, service
 from repairs import states as st
-from repairs.scan import MODES
 from repairs.outcomes import SETTLEMENTS, TASK_DECISIONS
-from repairs.service import FINDINGS, OUTCOMES
+from repairs.scan import MODES
+from repairs.service import FINDINGS, OUTCOMES, timeline
 
 
 class RepairLineArgs(Schema):
@@ -196,8 +195,6 @@ class RepairUnitSchema(Schema):
     allowed = fields.Function(lambda u: st.allowed_actions(u.state))
 
     def _overdue(self, unit):
-        from core.calendar import local_today
-
         return unit.is_overdue(local_today())
 
 
@@ -232,8 +229,6 @@ class RepairUnitDetailSchema(RepairUnitSchema):
         return RepairClockSchema(many=True).dump(clocks.clocks(unit, local_today()))
 
     def _timeline(self, unit):
-        from repairs.service import timeline
-
         return RepairEventSchema(many=True).dump(timeline(unit))
 
 

@@ -9,39 +9,38 @@ transaction. Services only flush; the request or command commits.
 from __future__ import annotations
 
 import functools
+import hmac
 import re
 from datetime import date, datetime
 
 from flask import has_request_context, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, exists, func, literal_column, null, or_, select, union_all, update
+from sqlalchemy import bindparam, exists, func, literal_column, or_, select, union_all, update
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.routing import BuildError
 
-from core import sheets
-from core import authz
+from core import authz, open_records, sheets
 from core.accounts.roles import Role
 from core.calendar import local_day, local_today
 from core.codes import normalise_code, normalise_serial
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
-from core.queries import starts_with
 from core.extensions import db
+from core.queries import inline_states, starts_with
 from core.sequences import next_number
 from core.tasks import registry as task_registry
 from core.tasks import service as task_service
 from core.tasks.models import Task
 from core.types import utcnow
-from repairs import code_shapes, outcomes, prices
-from repairs import clocks
+from repairs import clocks, code_shapes, outcomes, prices
 from repairs import states as st
 from repairs.card import UnitCard
-from repairs.doa import states as doa_states
-from repairs.doa.models import DoaApplication, DoaUnit
 from repairs.models import RepairEvent, RepairUnit, ReturnParcel
+from shipments import service as shipments_service
 from shipments.models import Shipment, ShipmentLine
+from shipments.receiving import receive_shipment
 
 # Who may do what in repairs; the pages and the API check the same roles through these functions.
 HANDS = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)                  # physical steps
@@ -95,28 +94,26 @@ def find_unit_by_serial(serial: str) -> RepairUnit | None:
 OPEN_ELSEWHERE = "open_elsewhere"
 
 
-def _case_url(kind: str, number: str) -> str | None:
-    """The page of a parcel or DOA case, when a request is there to build it."""
+def _case_url(endpoint: str, **number) -> str | None:
+    """The page of a parcel or another process's case, when a request is there to build it."""
     if not has_request_context():
         return None
     try:
-        if kind == "repair":
-            return url_for("repairs.parcel", rma_number=number)
-        return url_for("doa.detail", number=number)
+        return url_for(endpoint, **number)
     except BuildError:  # a blueprint not registered: no link, the number still says where
         return None
 
 
 def open_elsewhere(serials, *, parcel_id: int | None = None, unit_id: int | None = None,
-                   doa: bool = True) -> dict[str, dict]:
+                   others: bool = True) -> dict[str, dict]:
     """Serials still open on another parcel or DOA case -> that record (the first found).
 
     Open means a repair unit not finished (any state but shipped, scrapped,
     credited or missing) on a parcel other than ``parcel_id`` (and other than
     ``unit_id``), or a DOA case not finished. Each record says where:
     ``kind`` (repair / doa), ``rma_number`` (the parcel's, or the DOA case
-    number), ``state``, ``state_label``, ``arrived`` and ``url``. ``doa=False``
-    leaves DOA cases out.
+    number), ``state``, ``state_label``, ``arrived`` and ``url``. ``others=False``
+    leaves out the records of other processes (DOA cases; see :mod:`core.open_records`).
     """
     serials = sorted({normalise_serial(s) for s in serials if normalise_serial(s)})
     if not serials:
@@ -127,33 +124,27 @@ def open_elsewhere(serials, *, parcel_id: int | None = None, unit_id: int | None
     params.update({"serials": serials} if len(serials) > 1 else {"serial": serials[0]})
     # Repair records come first (kind "repair" sorts after "doa"), the newest first.
     for kind, serial, state, other_id, number in db.session.connection().execute(
-            _open_records(len(serials) > 1, doa), params):
+            _open_records(len(serials) > 1, others), params):
         if serial in out:
             continue
         if kind == "repair":
             out[serial] = {"kind": "repair", "serial": serial, "rma_number": number, "unit_id": other_id,
                            "state": state, "state_label": st.state_label(state),
-                           "arrived": state != st.DECLARED, "url": _case_url("repair", number)}
+                           "arrived": state != st.DECLARED, "url": _case_url("repairs.parcel", rma_number=number)}
         else:
-            out[serial] = {"kind": "doa", "serial": serial, "rma_number": number, "unit_id": None,
-                           "state": state, "state_label": doa_states.state_label(state),
-                           "arrived": True, "url": _case_url("doa", number)}
+            source = open_records.open_record_source(kind)
+            out[serial] = {"kind": kind, "serial": serial, "rma_number": number, "unit_id": None,
+                           "state": state, "state_label": source.state_label(state),
+                           "arrived": True, "url": _case_url(source.endpoint, **{source.number_arg: number})}
     return out
 
 
 # Built once, as the scan path's other statements (see _receivable_card): the receive step asks
 # about one serial on every scan (one round trip for both kinds of record); a declared list asks
 # about all of its serials at once.
-def inline_states(states) -> list:
-    """Our own state codes written into the statement: a list of values would be an expanding
-    parameter, compiled again on every execution of a statement that runs on every scan."""
-    return [literal_column(f"'{state}'") for state in sorted(states)]
-
-
 @functools.cache
-def _open_records(many: bool, doa: bool):
+def _open_records(many: bool, others: bool):
     u, p = RepairUnit.__table__, ReturnParcel.__table__
-    du, da = DoaUnit.__table__, DoaApplication.__table__
 
     def serial_is(column):
         return column.in_(bindparam("serials", expanding=True)) if many else column == bindparam("serial")
@@ -163,20 +154,18 @@ def _open_records(many: bool, doa: bool):
               .select_from(u.join(p, p.c.id == u.c.parcel_id))
               .where(serial_is(u.c.serial), u.c.state.not_in(inline_states(st.TERMINAL)),
                      u.c.parcel_id != bindparam("not_parcel"), u.c.id != bindparam("not_unit")))
-    cases = (select(literal_column("'doa'").label("kind"), du.c.serial, da.c.state, null().label("unit_id"), da.c.number,
-                    da.c.id)
-             .select_from(du.join(da, da.c.id == du.c.application_id))
-             .where(serial_is(du.c.serial), da.c.state.not_in(inline_states(doa_states.FINISHED))))
-    rows = (union_all(repair, cases) if doa else repair).subquery()
+    # Other processes' open records (DOA cases), each a select of the same columns; "repair" sorts
+    # after their kinds, so repair records come first.
+    cases = [source.rows(serial_is) for source in open_records.open_record_sources()] if others else []
+    rows = (union_all(repair, *cases) if cases else repair).subquery()
     return (select(rows.c.kind, rows.c.serial, rows.c.state, rows.c.unit_id, rows.c.number)
             .order_by(rows.c.kind.desc(), rows.c.newest.desc()))
 
 
 def open_elsewhere_message(found: dict) -> str:
     """The clerk's sentence for a serial open elsewhere (names the serial and where)."""
-    if found["kind"] == "doa":
-        return _("%(s)s is still open on DOA case %(n)s (%(state)s).", s=found["serial"], n=found["rma_number"],
-                 state=found["state_label"])
+    if found["kind"] != "repair":
+        return open_records.open_record_source(found["kind"]).message(found)
     return _("%(s)s is still open on parcel %(n)s (%(state)s).", s=found["serial"], n=found["rma_number"],
              state=found["state_label"])
 
@@ -423,8 +412,19 @@ def parse_declared_rows(data: bytes | str, filename: str = "") -> list[dict]:
 ARRIVAL_SOURCE = "arrival"
 # The receive step was given a dealer's code (the scan station starts that dealer's parcel).
 DEALER_CODE = "dealer_code"
-# The source of a parcel made from a held DOA unit (repairs.doa.service.convert_hold_to_repair).
+# The source of a parcel made from a held DOA unit (doa.service.convert_hold_to_repair, through core.handover).
 DOA_SOURCE = "doa"
+
+
+def open_received_repair(actor, *, dealer_id: int, serial: str, model: str, fault: str, note: str, source: str,
+                         at: datetime) -> ReturnParcel:
+    """A parcel of one unit, received and its receipt complete: another process hands the unit
+    over to the repair process (registered with :mod:`core.handover`)."""
+    parcel = create_parcel(actor, dealer_id=dealer_id, lines=[{"serial": serial, "model": model, "fault": fault}],
+                           note=note, source=source)
+    receive_unit(actor, serial, parcel, at=at)
+    complete_receipt(actor, parcel, at=at)
+    return parcel
 
 
 def start_parcel_at_arrival(actor, dealer_code: str, waybill: str | None = None) -> ReturnParcel:
@@ -509,11 +509,9 @@ def _receivable_card(in_parcel: bool):
     # Whether the serial may be open on another record rides in the same row (two indexed EXISTS),
     # so the common scan needs no second round trip; :func:`open_elsewhere` then says where.
     other = RepairUnit.__table__.alias("other")
-    du, da = DoaUnit.__table__, DoaApplication.__table__
     maybe_elsewhere = or_(
         exists().where(other.c.serial == u.c.serial, other.c.id != u.c.id, other.c.state.not_in(inline_states(st.TERMINAL))),
-        exists().where(du.c.serial == u.c.serial, da.c.id == du.c.application_id,
-                       da.c.state.not_in(inline_states(doa_states.FINISHED))))
+        *[source.open_on(u.c.serial) for source in open_records.open_record_sources()])
     # The route's dispatch days come in the same row: read as stored now, so an edit counts at once.
     stmt = (select(u.c.id, u.c.serial, u.c.model, u.c.state, u.c.declared, u.c.parcel_id, u.c.route_id,
                    u.c.dispatch_due, u.c.ship_due, u.c.replacement_serial, u.c.quote_amount,
@@ -546,7 +544,7 @@ def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
         return UnitCard.of(_receive_undeclared(actor, serial, parcel, now))
     _check_access(actor, row.office_id)
     # A parcel made from a DOA hold takes its unit over from that case.
-    other = (open_elsewhere([serial], unit_id=row.id, doa=row.source != DOA_SOURCE).get(serial)
+    other = (open_elsewhere([serial], unit_id=row.id, others=row.source != DOA_SOURCE).get(serial)
              if row.maybe_elsewhere else None)
     # Two records of one unit: never pick one silently. A line only declared elsewhere (not
     # arrived) gives way to the parcel the clerk named; anything that has arrived does not.
@@ -864,12 +862,6 @@ def tasks(actor, *, status: str | None = "open"):
 # --------------------------------------------------------------------------- factory legs
 
 def _shipments():
-    try:
-        from shipments import service as shipments_service
-    except ImportError:  # the shipments package is built in parallel
-        shipments_service = None
-    if shipments_service is None or not hasattr(shipments_service, "create_shipment"):
-        raise Conflict(_("Shipments are not available yet; dispatch cannot be recorded."))
     return shipments_service
 
 
@@ -1089,11 +1081,6 @@ def _factory_box_arrived(actor, unit: RepairUnit) -> None:
     shipments package would refuse to put it on the way back to the dealer.
     """
     if unit.factory_shipment_id is None:
-        return
-    try:
-        from shipments.models import Shipment
-        from shipments.receiving import receive_shipment
-    except ImportError:
         return
     shipment = db.session.get(Shipment, unit.factory_shipment_id)
     if shipment is None or shipment.status == "received":
@@ -1335,7 +1322,6 @@ def public_status(rma_number: str, phone_last4: str) -> ReturnParcel | None:
     parcel = db.session.scalar(select(ReturnParcel).where(ReturnParcel.rma_number == rma))
     if parcel is None or parcel.dealer is None or len(parcel.dealer.phone_last4) != 4:
         return None
-    import hmac
 
     if not hmac.compare_digest(parcel.dealer.phone_last4, last4):
         return None

@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fro
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from sqlalchemy import select
 from werkzeug.routing import BuildError
 
 from core import chase, sheets
@@ -14,13 +15,16 @@ from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.authz import require, scope_to_office
 from core.calendar import local_today
+from core.directory.models import Dealer, RepairRoute
 from core.errors import DomainError, ValidationFailed
+from core.extensions import db
 from core.idempotency import idempotent, new_form_key
+from core.lookup import lookup_results, lookup_sections
+from core.pagination import paginate
 from core.task_states import task_status_label
 from core.tasks import views as task_views
-from core.pagination import paginate
-from repairs import chase as chase_repairs
 from repairs import boxes, clocks, code_shapes, outcomes, service
+from repairs import chase as chase_repairs
 from repairs import prices as price_rules
 from repairs import states as st
 
@@ -150,9 +154,6 @@ def _declared_line_label(key: str, lines: list[dict]) -> str:
 @idempotent
 def parcels():
     """Parcel list and the form to register a dealer's list."""
-    from core.directory.models import Dealer
-    from core.extensions import db
-    from sqlalchemy import select
 
     user = actor()
     form = {}
@@ -258,10 +259,6 @@ def _unit_page(user, u, **extra):
 
 
 def _routes():
-    from core.directory.models import RepairRoute
-    from core.extensions import db
-    from sqlalchemy import select
-
     return list(db.session.scalars(select(RepairRoute).where(RepairRoute.active.is_(True)).order_by(RepairRoute.id)))
 
 
@@ -308,11 +305,11 @@ def lookup():
         except DomainError as err:
             error = err.message
     timelines = {u.id: service.timeline(u) for u in results[:10]}
-    from repairs.doa import service as doa  # DOA cases share the lookup (issue 6)
-
-    doa_results = [doa.application_view(a) for a in doa.find_doa(q, actor=actor())] if q and not error else []
+    # Other processes' records share the lookup (DOA cases), registered with core.lookup.
+    found_elsewhere = lookup_results(q if not error else "", actor())
     return render_template("repairs/lookup.html", q=q, results=results, timelines=timelines, error=error,
-                           today=local_today(), doa_results=doa_results)
+                           today=local_today(), lookup_sections=lookup_sections(),
+                           found_elsewhere=any(found_elsewhere.values()), **found_elsewhere)
 
 
 @bp.route("/repairs/tasks")

@@ -1,18 +1,25 @@
 """The shipments package: every leg a unit or spare travels, receipts, freight bills."""
 import os
 
+from flask_babel import lazy_gettext as _l
+
+from core import extensions
+from core.accounts.roles import Role
+from core.audit.labels import register_value_labels
+from core.nav import register_nav
+from shipments import api as shipments_api
+from shipments import (  # noqa: F401  (models: metadata; cli, demo: register)
+    chase,  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
+    cli,
+    demo,
+    models,
+    views,
+)
+
 
 def init_app(app) -> None:
     """Register this package's blueprints, navigation, commands and demo data."""
-    from flask_babel import lazy_gettext as _l
 
-    from core.accounts.roles import Role
-    from core.extensions import api
-    from core.nav import register_nav
-    from shipments import api as shipments_api
-    from shipments import cli, demo, models, views  # noqa: F401  (models: metadata; cli, demo: register)
-    from shipments import chase  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
-    from core.audit.labels import register_value_labels
 
     register_value_labels("shipment", "status", views.STATUS_LABELS)
     register_value_labels("shipment", "leg", views.LEG_LABELS)
@@ -25,7 +32,7 @@ def init_app(app) -> None:
     app.config.setdefault("FACTORY_SHIPPING_EMAIL", os.environ.get("DEPOT_FACTORY_SHIPPING_EMAIL"))
 
     app.register_blueprint(views.bp)
-    api.register_blueprint(shipments_api.blp)
+    extensions.api.register_blueprint(shipments_api.blp)
     staff = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
     register_nav(_l("Shipments"), "shipments.index", staff, order=30)
     register_nav(_l("Receive"), "shipments.receive_start", staff, order=31)

@@ -5,15 +5,19 @@ from pathlib import Path
 
 import click
 
+from core.accounts.service import get_user
+from core.audit.service import set_actor
+from core.authz import SYSTEM
 from core.cli import depot_cli, fail_on_domain_error
+from core.extensions import db
 from core.uow import unit_of_work
+from shipments.freight import finding_counts, import_freight_bill
+from shipments.service import late_reports
 
 
 @depot_cli.command("late-reports")
 def late_reports_command():
     """List factory shipments reported after the next working day (or not yet)."""
-    from core.authz import SYSTEM
-    from shipments.service import late_reports
 
     reports = late_reports(SYSTEM)
     if not reports:
@@ -33,11 +37,6 @@ def late_reports_command():
 @unit_of_work
 def import_freight_bill_command(path: Path, username: str, period: str | None):
     """Import a factory logistics bill (CSV or XLSX) and print the reconciliation."""
-    from core.accounts.service import get_user
-    from core.audit.service import set_actor
-    from core.extensions import db
-    from shipments.freight import finding_counts, import_freight_bill
-
     user = get_user(username)
     set_actor(db.session, user)
     bill = import_freight_bill(user, filename=path.name, content=path.read_bytes(), period=period)

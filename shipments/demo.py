@@ -5,9 +5,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from core.accounts.models import User
 from core.calendar import add_working_days, local_today
 from core.demo import register_demo_loader
+from core.directory.models import Dealer, Office, Vendor
 from core.extensions import db
+from inventory.models import Part
+from shipments import freight, receiving, service
 
 MODELS = ["DT-100 32G", "SSD-S500 256G", "CF-X 16G", "MicroSD-U3 64G", "UFD-mini 8G"]
 CARRIERS = ["顺丰速运", "中通快递", "德邦物流"]
@@ -27,10 +31,6 @@ def _waybill(rng, carrier: str) -> str:
 
 
 def load_shipments(rng, echo) -> None:
-    from core.accounts.models import User
-    from core.directory.models import Dealer, Office, Vendor
-    from shipments import freight, receiving, service
-
     clerk = db.session.scalar(select(User).where(User.username == "clerk"))
     supervisor = db.session.scalar(select(User).where(User.username == "supervisor"))
     dealers = list(db.session.scalars(select(Dealer).order_by(Dealer.id).limit(8)))
@@ -97,7 +97,6 @@ def load_shipments(rng, echo) -> None:
         ship(s, today - timedelta(days=6), cost="25.00")
         made.append(s)
     # Vendor-managed spares from the vendor to the factory shipping dept; one box short.
-    from inventory.models import Part
 
     part = db.session.scalar(select(Part).where(Part.serialized.is_(False), Part.active.is_(True))
                              .order_by(Part.vendor_managed.desc(), Part.id))

@@ -30,7 +30,8 @@ from core.errors import Forbidden, InvalidTransition, ValidationFailed
 from core.extensions import db
 from core.types import utcnow
 from inventory import access
-from inventory.models import Location
+from inventory import service as inv
+from inventory.models import Location, Part
 from shipments.models import ReceiptFinding, Shipment, ShipmentReceipt
 from shipments.service import claim_transition, ensure_shipment_access, normalise_code
 
@@ -142,7 +143,6 @@ def _parts_by_code(codes: set[str]) -> dict:
     """Parts whose SKU equals a scanned code (case-insensitive), keyed by the code."""
     if not codes:
         return {}
-    from inventory.models import Part
 
     found = db.session.scalars(select(Part).where(func.upper(Part.sku).in_(codes)))
     return {part.sku.upper(): part for part in found}
@@ -179,8 +179,6 @@ def check_receipt(shipment: Shipment, scans: list[dict]) -> ReceiptCheck:
     part_ids = {line.part_id for line in lines if line.part_id}
     parts: dict = {}
     if part_ids:
-        from inventory.models import Part
-
         parts = {p.id: p for p in db.session.scalars(select(Part).where(Part.id.in_(part_ids)))}
     sku_parts = _parts_by_code({s["code"] for s in scans if s["code"] not in unit_by_serial
                                 and s["code"] not in part_by_serial})
@@ -364,8 +362,6 @@ def _post_arrival(actor, shipment: Shipment, check: ReceiptCheck, was_shipped: b
     arrived = [(line, qty) for line, qty in arrived if qty > 0]
     if not arrived:
         return
-    from inventory import service as inv
-    from inventory.models import Location, Part
 
     # Shipped parts sit in transit; a parcel received without a shipping record
     # comes straight from its origin.

@@ -4,8 +4,8 @@ from marshmallow import Schema, fields, validate
 from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs, PageSchema
 from shipments import bill_lines
+from shipments.freight import billed_before_text, payable_total
 from shipments.models import LEGS, LINE_KINDS, PAYING_ACCOUNTS, STATUSES
-
 
 
 class ShipmentQueryArgs(PageArgs):
@@ -219,8 +219,6 @@ class FreightLineSchema(Schema):
     decided_at = fields.DateTime(allow_none=True)
 
     def before(self, line):
-        from shipments.freight import billed_before_text
-
         return billed_before_text(line) or None
 
 
@@ -280,8 +278,6 @@ class FreightFindingSchema(Schema):
         return finding.bill_line.review if finding.bill_line is not None else None
 
     def before(self, finding):
-        from shipments.freight import billed_before_text
-
         return billed_before_text(finding.bill_line) or None
 
     def number(self, finding):
@@ -310,8 +306,6 @@ class FreightBillSummarySchema(Schema):
         return bill_lines.finding_counts(bill)
 
     def payable_amount(self, bill):
-        from shipments.freight import payable_total
-
         return str(payable_total(bill))
 
     def review_counts(self, bill):

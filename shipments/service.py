@@ -19,17 +19,20 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
 
-from core.codes import normalise_code
-from core.queries import contains
 from core.accounts.roles import Role
 from core.authz import require_office, scope_to_office
 from core.calendar import SHANGHAI, add_working_days, local_day, local_today
+from core.codes import normalise_code
+from core.directory.models import Dealer, Office, Vendor
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.queries import contains
 from core.sequences import next_number
 from core.types import utcnow
 from inventory import access
-from inventory.models import Location
+from inventory import service as inv
+from inventory.models import Location, Part
+from inventory.service import location_by_code
 from shipments.models import (
     DEALER_LEGS,
     FACTORY_LEGS,
@@ -157,15 +160,12 @@ def _resolve_location(value, field: str, errors: dict):
     """A Location from a Location, an id or a scannable code (None stays None)."""
     if value is None or value == "":
         return None
-    from inventory.models import Location
 
     if isinstance(value, Location):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         location = db.session.get(Location, value)
     else:
-        from inventory.service import location_by_code
-
         try:
             location = location_by_code(str(value).strip())
         except NotFound:
@@ -176,8 +176,6 @@ def _resolve_location(value, field: str, errors: dict):
 
 
 def _default_location(kind: str, shipment_office_id: int | None):
-    from inventory import service as inv
-
     if kind == "office":
         # By the office's id, never its code: a renamed office keeps its stock.
         return access.office_location(shipment_office_id)
@@ -211,8 +209,6 @@ def _check_leg_locations(actor, leg: str, office_id: int | None, origin, destina
 
 
 def _part_id_for_sku(sku) -> int | None:
-    from inventory.models import Part
-
     code = str(sku or "").strip().upper()
     return db.session.scalar(select(Part.id).where(func.upper(Part.sku) == code)) if code else None
 
@@ -287,8 +283,6 @@ def _parse_lines(raw_lines, errors: dict) -> list[dict]:
         line["_index"] = index
         parsed.append(line)
     if part_ids and not errors:
-        from inventory.models import Part
-
         parts = {p.id: p for p in db.session.scalars(select(Part).where(Part.id.in_(part_ids)))}
         for line in parsed:
             if line["kind"] != "part":
@@ -349,8 +343,6 @@ def create_shipment(actor, *, leg, lines, carrier=None, waybill=None, paying_acc
     waybill given now counts as the shipment's report. Raises ValidationFailed
     (nothing written) on any bad field.
     """
-    from core.directory.models import Dealer, Office, Vendor
-
     errors: dict = {}
     if leg not in LEGS:
         errors["leg"] = [_("Unknown leg; one of: %(legs)s.", legs=", ".join(LEGS))]
@@ -616,8 +608,6 @@ def _post_departure(actor, shipment: Shipment, moment: datetime) -> None:
     part_lines = [line for line in shipment.lines if line.kind == "part"]
     if not part_lines:
         return
-    from inventory import service as inv
-    from inventory.models import Location, Part
 
     origin = db.session.get(Location, shipment.from_location_id)
     transit = inv.system_location("transit")

@@ -11,12 +11,15 @@ from sqlalchemy import select
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.audit.service import trail
+from core.calendar import local_today
+from core.directory.models import Dealer, Office, Vendor
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
 from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
-from shipments.api import export_response, statement_response
+from inventory.models import Location
 from shipments import bill_lines, freight, receiving, service
+from shipments.api import export_response, statement_response
 from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment
 
 bp = Blueprint("shipments", __name__, template_folder="templates", static_folder="static",
@@ -129,8 +132,6 @@ def _parse_part_text(text: str, errors: dict) -> list[dict]:
 
 
 def _directory_choices():
-    from core.directory.models import Office, Vendor
-
     user = actor()
     offices = select(Office).where(Office.active.is_(True)).order_by(Office.code)
     if user.has_role(Role.OFFICE) and not user.is_hq:
@@ -139,8 +140,6 @@ def _directory_choices():
 
 
 def _dealer_id_for(code: str, errors: dict) -> int | None:
-    from core.directory.models import Dealer
-
     code = (code or "").strip()
     if not code:
         return None
@@ -220,8 +219,6 @@ def _detail_context(shipment: Shipment) -> dict:
     entries.sort(key=lambda e: (e.at, e.id), reverse=True)
     locations = {}
     if shipment.from_location_id or shipment.to_location_id:
-        from inventory.models import Location
-
         for location_id in (shipment.from_location_id, shipment.to_location_id):
             if location_id:
                 locations[location_id] = db.session.get(Location, location_id)
@@ -404,8 +401,6 @@ def late_reports():
 @roles_required(Role.SUPERVISOR)
 def freight_bills():
     """Imported freight bills and the upload form."""
-    from core.calendar import local_today
-
     bad_rows, form_error, status = [], None, 200
     if request.method == "POST":
         upload = request.files.get("file")
@@ -490,8 +485,6 @@ def freight_pay(bill_id):
 @roles_required(Role.SUPERVISOR)
 def freight_statement():
     """The month's payable statement per paying account, with the lines awaiting a decision or disputed."""
-    from core.calendar import local_today
-
     month = (request.args.get("month") or "").strip() or freight.previous_period(local_today())
     try:
         data = freight.statement(actor(), month)

@@ -5,13 +5,24 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from core.api import Blueprint as ApiBlueprint
+from sqlalchemy import select
 
 from core.accounts import service
-from core.accounts.admin_schemas import PasswordArgs, UserCreateArgs, UserListArgs, UserPageSchema, UserSchema, UserUpdateArgs
+from core.accounts.admin_schemas import (
+    PasswordArgs,
+    UserCreateArgs,
+    UserListArgs,
+    UserPageSchema,
+    UserSchema,
+    UserUpdateArgs,
+)
 from core.accounts.auth import actor, keep_session, roles_required
 from core.accounts.roles import ROLE_LABELS, Role
+from core.api import Blueprint as ApiBlueprint
+from core.audit.service import trail
+from core.directory.models import Office
 from core.errors import DomainError
+from core.extensions import db
 from core.nav import register_nav
 from core.pagination import page_number
 
@@ -21,11 +32,6 @@ blp = ApiBlueprint("users_api", __name__, url_prefix="/api/v1/users", descriptio
 
 
 def _offices():
-    from sqlalchemy import select
-
-    from core.directory.models import Office
-    from core.extensions import db
-
     return list(db.session.scalars(select(Office).order_by(Office.code)))
 
 
@@ -91,8 +97,6 @@ def new_user():
 @roles_required(Role.ADMIN)
 def edit_user(user_id):
     """Change a user's roles, office, name, email, active flag."""
-    from core.audit.service import trail
-
     user = service.user_by_id(user_id)
     values = {"display_name": user.display_name, "email": user.email or "", "roles": [r.value for r in user.roles],
               "office_id": user.office_id or "", "active": user.active}

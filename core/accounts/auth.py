@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import functools
 
-from flask import g, request, session
+from flask import abort, g, request, session
 from flask_login import current_user, login_user
 
+from core.accounts.models import User
+from core.accounts.principal import principal_cache
 from core.accounts.roles import Role
+from core.accounts.service import user_for_token
 from core.authz import require
 from core.extensions import db, login_manager
 
@@ -37,8 +40,6 @@ def keep_session(user) -> None:
 def load_user(user_id: str):
     """The session's user, if still active and the session is not older than their
     last sign-out or password change."""
-    from core.accounts.models import User
-
     try:
         user = db.session.get(User, int(user_id))
     except (TypeError, ValueError):
@@ -50,9 +51,6 @@ def load_user(user_id: str):
 
 @login_manager.request_loader
 def load_user_from_request(req):
-    from core.accounts.principal import principal_cache
-    from core.accounts.service import user_for_token
-
     token = bearer_token()
     if token is None:
         return None
@@ -73,8 +71,6 @@ def roles_required(*roles: Role | str):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            from flask import abort
-
             if not current_user.is_authenticated:
                 abort(401)
             require(current_user, *roles)

@@ -3,6 +3,7 @@ import click
 
 from core.accounts import service
 from core.cli import depot_cli, fail_on_domain_error
+from core.directory.service import office_by_code
 from core.uow import unit_of_work
 
 
@@ -19,8 +20,6 @@ def create_user_command(username, roles, office_code, display_name, email, passw
     """Create a user with one or more roles."""
     office_id = None
     if office_code:
-        from core.directory.service import office_by_code
-
         office_id = office_by_code(office_code).id
     user = service.create_user(
         username, password, roles, display_name=display_name, email=email, office_id=office_id

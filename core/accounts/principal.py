@@ -25,6 +25,8 @@ from sqlalchemy import bindparam, select
 
 from core.accounts.models import ApiToken, User, UserRole
 from core.accounts.roles import Role, RoleChecks
+from core.directory.models import Office
+from core.errors import NotFound
 from core.extensions import db
 
 
@@ -51,8 +53,6 @@ class TokenPrincipal(RoleChecks):
     @property
     def office(self):
         """The user's office (loaded on use: pages show it, the API rarely needs it)."""
-        from core.directory.models import Office
-
         return db.session.get(Office, self.office_id) if self.office_id is not None else None
 
     def __repr__(self) -> str:
@@ -90,7 +90,6 @@ def user_record(actor) -> User:
         return actor
     user = db.session.get(User, actor.id)
     if user is None:  # deleted since the request began
-        from core.errors import NotFound
 
         raise NotFound("No such user.")
     return user

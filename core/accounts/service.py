@@ -2,24 +2,32 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
-
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.models import ApiToken, User
-from core.accounts.principal import (PRINCIPAL_BY_TOKEN_HASH, PrincipalCache, TokenPrincipal, principal_cache,
-                                     principal_from_rows, user_record)
 from core.accounts.passwords import check_strength, hash_password, verify_password
+from core.accounts.principal import (
+    PRINCIPAL_BY_TOKEN_HASH,
+    PrincipalCache,
+    TokenPrincipal,
+    principal_cache,
+    principal_from_rows,
+    user_record,
+)
 from core.accounts.roles import Role, parse_roles
 from core.authz import require
+from core.directory.models import Office
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.input_limits import single_line_problem
 from core.locking import lock_row
+from core.pagination import paginate
 from core.queries import contains
 from core.types import utcnow
 
@@ -56,8 +64,6 @@ def create_user(
             "An office user must be bound to a regional office.", errors={"office": ["Required."]}
         )
     if office_id is not None:
-        from core.directory.models import Office
-
         if db.session.get(Office, office_id) is None:
             raise ValidationFailed("No such regional office.", errors={"office": ["Unknown office."]})
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -206,8 +212,6 @@ def _require_admin(actor) -> None:
 
 
 def _check_email(email: str | None) -> str | None:
-    import re
-
     email = (email or "").strip()
     if not email:
         return None
@@ -226,10 +230,6 @@ def user_by_id(user_id: int) -> User:
 
 def search_users(actor: User, q: str = "", *, page: int = 1, per_page: int = 50):
     """Users whose name, display name or email contains ``q`` (admins only)."""
-    from sqlalchemy import or_
-
-    from core.pagination import paginate
-
     _require_admin(actor)
     stmt = select(User)
     q = (q or "").strip()
@@ -281,8 +281,6 @@ def update_user(actor: User, user_id: int, *, display_name=_UNSET, email=_UNSET,
     if Role.OFFICE in new_roles and new_office is None:
         errors["office_id"] = ["An office user must be bound to a regional office."]
     if new_office is not None:
-        from core.directory.models import Office
-
         if db.session.get(Office, new_office) is None:
             errors["office_id"] = ["Unknown office."]
     if email is not _UNSET:

@@ -1,7 +1,7 @@
 """Login, logout, language and token pages."""
 from urllib.parse import urlparse
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import logout_user
 
@@ -22,8 +22,6 @@ def _safe_next(target: str | None) -> str:
 
 
 def _login_limit():
-    from flask import current_app
-
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
@@ -59,8 +57,6 @@ def logout():
 
 @bp.route("/language/<code>", methods=["POST"])
 def set_language(code):
-    from flask import current_app
-
     if code not in current_app.config["DEPOT_LOCALES"]:
         flash(_("Unknown language."), "error")
         return redirect(_safe_next(request.form.get("next"))), 400

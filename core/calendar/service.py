@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core.calendar.models import Closure
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.locking import lock_row
@@ -94,8 +95,6 @@ class WorkingCalendar:
 
 
 def _load_closures() -> frozenset[date]:
-    from core.calendar.models import Closure
-
     return frozenset(db.session.scalars(select(Closure.day)))
 
 
@@ -145,15 +144,11 @@ def local_today() -> date:
 
 
 def closures() -> list:
-    from core.calendar.models import Closure
-
     return list(db.session.scalars(select(Closure).order_by(Closure.day)))
 
 
 def add_closure(day: date, reason: str) -> object:
     """Close the company on ``day``."""
-    from core.calendar.models import Closure
-
     if day is None:
         raise ValidationFailed("A date is required.", errors={"day": ["Required."]})
     if db.session.scalar(select(Closure.id).where(Closure.day == day)) is not None:
@@ -170,8 +165,6 @@ def add_closure(day: date, reason: str) -> object:
 
 
 def remove_closure(closure_id: int) -> None:
-    from core.calendar.models import Closure
-
     closure = db.session.get(Closure, closure_id)
     if closure is None:
         raise NotFound("No such closure.")
@@ -229,8 +222,6 @@ def _holiday_name(day: date, language: str | None) -> str | None:
 
 def update_closure(closure_id: int, reason: str) -> object:
     """Change the reason given for a closure."""
-    from core.calendar.models import Closure
-
     closure = db.session.get(Closure, closure_id)
     if closure is None:
         raise NotFound("No such closure.")

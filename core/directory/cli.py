@@ -1,7 +1,9 @@
 """Directory commands: ``flask depot import-dealers FILE [--skip-bad-rows]``."""
 import click
 
+from core.authz import SYSTEM
 from core.cli import depot_cli
+from core.directory.dealer_import import import_dealers
 from core.errors import DomainError
 from core.uow import unit_of_work
 
@@ -16,8 +18,6 @@ def import_dealers_command(file, skip_bad_rows):
     Every bad row is listed with its line number. Without --skip-bad-rows a
     file with any bad row imports nothing and the command exits with status 1.
     """
-    from core.authz import SYSTEM
-    from core.directory.dealer_import import import_dealers
 
     try:
         result = import_dealers(SYSTEM, file.read(), skip_bad_rows=skip_bad_rows, filename=getattr(file, "name", ""))

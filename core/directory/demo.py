@@ -5,8 +5,16 @@ from datetime import date
 
 from core.accounts.service import create_user
 from core.demo import register_demo_loader
+from core.demo_users import DEMO_USERS, demo_password
 from core.directory.models import (
-    DISPATCH_DAYS, PROMISE_DAYS, Dealer, Department, Factory, Office, RepairRoute, Vendor,
+    DISPATCH_DAYS,
+    PROMISE_DAYS,
+    Dealer,
+    Department,
+    Factory,
+    Office,
+    RepairRoute,
+    Vendor,
 )
 from core.extensions import db
 
@@ -27,27 +35,6 @@ DEPARTMENTS = [
     ("channel", "渠道部"), ("product", "产品部"), ("purchasing", "采购部"),
     ("finance", "财务部"), ("commerce", "商务部"), ("sales", "销售部"),
 ]
-
-# (username, roles, office code) — the password is "<username>-demo".
-DEMO_USERS = [
-    ("admin", ["admin"], None),
-    ("supervisor", ["supervisor"], None),
-    ("service", ["service"], None),
-    ("clerk", ["clerk"], None),
-    ("office-bj", ["office"], "BJ"),
-    ("office-sh", ["office"], "SH"),
-    ("channel", ["channel"], None),
-    ("product", ["product"], None),
-    ("finance", ["finance"], None),
-    ("commerce", ["commerce"], None),
-    ("sales", ["sales"], None),
-    ("purchasing", ["purchasing"], None),
-]
-
-
-def demo_password(username: str) -> str:
-    return f"{username}-demo"
-
 
 def load_directory(rng, echo) -> None:
     offices = {}

@@ -15,7 +15,7 @@ def _late_cases(app) -> dict:
     """On 2026-11-05: A1 undecided, A2 waits for product, A3's replacement is late, A4 refused (task open)."""
     from core.accounts.service import get_user
     from core.extensions import db
-    from repairs.doa import service
+    from doa import service
 
     with app.app_context():
         a1 = new_application(serials=("SN1",), when=at(date(2026, 11, 2)))

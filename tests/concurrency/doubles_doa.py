@@ -29,7 +29,7 @@ def _purchase_day():
 
 def app_in(env, state: str, *, request: str = "replacement"):
     """A DOA application of one unit brought to ``state`` through the service (as the admin)."""
-    from repairs.doa import service as doa
+    from doa import service as doa
 
     world(env)
     boss = env.admin()
@@ -82,7 +82,7 @@ def _task(app):
 
 
 def events(app, *actions):
-    from repairs.doa.models import DoaEvent
+    from doa.models import DoaEvent
 
     return count(DoaEvent, DoaEvent.application_id == app.id, DoaEvent.action.in_(actions))
 
@@ -97,7 +97,7 @@ def _shipments(leg):
 
 
 def _applications():
-    from repairs.doa.models import DoaApplication
+    from doa.models import DoaApplication
 
     return count(DoaApplication)
 
@@ -129,7 +129,7 @@ def public_apply(env, _):
 
 
 def _attachments(app):
-    from repairs.doa.models import DoaAttachment
+    from doa.models import DoaAttachment
 
     return count(DoaAttachment, DoaAttachment.application_id == app.id)
 
@@ -250,7 +250,7 @@ def api_scan(env, _):
 def page_scan(env, _):
     """A unit without an application scanned twice at once: held once, one dealer task."""
     from core.tasks.models import Task
-    from repairs.doa.models import DoaHold
+    from doa.models import DoaHold
 
     world(env)
     return Case("POST", "/doa/receive", env.user("clerk"), probes(count(DoaHold), count(Task, Task.process == "doa")), api=False,
@@ -258,14 +258,14 @@ def page_scan(env, _):
 
 
 def _hold(env):
-    from repairs.doa import service as doa
+    from doa import service as doa
 
     world(env)
     return doa.hold_unit(env.admin(), "DOAHELD01", dealer_code=DEALER, model="DBL-SSD")
 
 
 def _hold_decided(hold, status):
-    from repairs.doa.models import DoaHold
+    from doa.models import DoaHold
 
     return count(DoaHold, DoaHold.id == hold.id, DoaHold.status == status)
 

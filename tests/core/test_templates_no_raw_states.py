@@ -13,12 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The dealer and DOA task pages are rewritten with the one task model; until then their
-# task-status tabs and forms are exempt here (nothing else is).
-EXEMPT = {
-    "repairs/templates/repairs/tasks.html",
-    "repairs/doa/templates/doa/tasks.html",
-}
+# No template is exempt.
+EXEMPT: set[str] = set()
 
 NAME = r"[\w.]*\b(?:state|status)\w*"
 LITERAL = r"""(?:'[^']*'|"[^"]*")"""

@@ -25,7 +25,7 @@ ROOT = Path(core.__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "core" / "translations"
 PO = TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
-PACKAGES = ("core", "inventory", "shipments", "repairs", "labels")
+PACKAGES = ("core", "inventory", "shipments", "repairs", "doa", "figures", "labels")
 # The keywords the code uses: gettext as _, lazy_gettext as _l, ngettext (see babel.cfg).
 KEYWORDS = {
     "_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,

@@ -13,7 +13,7 @@ from core.accounts.roles import Role
 from core.errors import Conflict, Forbidden, InvalidTransition
 from core.workflow import LabelledEnum
 from repairs import states as repair_states
-from repairs.doa import states as doa_states
+from doa import states as doa_states
 
 
 class Actor(SimpleNamespace):

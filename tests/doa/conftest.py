@@ -100,7 +100,7 @@ def new_application(*, request="replacement", serials=("SN0001",), when: datetim
                     dealer_code=DEALER_CODE):
     """Enter an application as the service user (inside an app context; flushes only)."""
     from core.accounts.service import get_user
-    from repairs.doa import service
+    from doa import service
 
     return service.create_application(
         get_user("service"), dealer_code=dealer_code, request=request, purchase_date=date(2026, 9, 1),
@@ -109,7 +109,7 @@ def new_application(*, request="replacement", serials=("SN0001",), when: datetim
 
 def approve(app_row, when: datetime | None = None):
     from core.accounts.service import get_user
-    from repairs.doa import service
+    from doa import service
 
     service.decide(get_user("channel"), app_row, "channel", "approve", at=when)
     service.decide(get_user("product"), app_row, "product", "approve", at=when)

@@ -14,7 +14,7 @@ GOOD = {"dealer_code": DEALER_CODE, "request": "replacement", "purchase_date": "
 
 def _count(app):
     from core.extensions import db
-    from repairs.doa.models import DoaApplication
+    from doa.models import DoaApplication
 
     with app.app_context():
         return db.session.scalar(select(func.count(DoaApplication.id)))
@@ -114,8 +114,8 @@ def test_dealer_applies_without_login(app, world, client):
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
     assert "Do not send the unit yet" in page
-    from repairs.doa.models import DoaApplication
     from core.extensions import db
+    from doa.models import DoaApplication
 
     with app.app_context():
         row = db.session.scalar(select(DoaApplication))

@@ -19,7 +19,7 @@ def number(world, bearer):
 
 
 def _state(app, number):
-    from repairs.doa import service
+    from doa import service
 
     with app.app_context():
         return service.application_by_number(number).state
@@ -89,7 +89,7 @@ def test_a_unit_sent_after_a_refusal_is_not_accepted_as_doa(app, bearer, number)
 
 
 def test_internal_approval_is_overdue_after_one_working_day(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     app = new_application(when=at(date(2026, 9, 30)))
     assert service.overdue_doa(SYSTEM, today=date(2026, 10, 8)) == []
@@ -147,7 +147,7 @@ def test_a_refused_step_on_the_page_is_a_message_and_changes_nothing(app, world,
     assert "Give the reason for the refusal." in page
     assert _state(app, number) == "submitted"
     from core.extensions import db
-    from repairs.doa.models import DoaEvent
+    from doa.models import DoaEvent
 
     with app.app_context():
         assert [e.action for e in db.session.scalars(select(DoaEvent))] == ["apply"]

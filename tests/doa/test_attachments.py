@@ -31,7 +31,7 @@ def _upload(client, number, data: bytes, name="申请单.pdf", content_type="app
 
 def _stored(app):
     from core.extensions import db
-    from repairs.doa.models import DoaAttachment
+    from doa.models import DoaAttachment
 
     with app.app_context():
         return db.session.scalar(select(func.count(DoaAttachment.id)))
@@ -147,7 +147,7 @@ def test_upload_and_download_on_the_page(app, world, number, signed_in):
     assert "Only PDF, JPEG or PNG scans are accepted." in client.get(f"/doa/{number}").get_data(as_text=True)
     assert _stored(app) == 1
     from core.extensions import db
-    from repairs.doa.models import DoaAttachment
+    from doa.models import DoaAttachment
 
     with app.app_context():
         attachment_id = db.session.scalar(select(DoaAttachment.id))
@@ -161,8 +161,8 @@ def _attach_in_service(app, number, then):
     """Store an attachment through the service, then ``then`` (commit or roll back) the change."""
     from core.accounts.models import User
     from core.extensions import db
-    from repairs.doa import attachments
-    from repairs.doa.models import DoaApplication
+    from doa import attachments
+    from doa.models import DoaApplication
 
     with app.app_context():
         actor = db.session.scalar(select(User).where(User.username == "service"))

@@ -13,14 +13,14 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def _attach(row):
     from core.accounts.service import get_user
-    from repairs.doa import attachments
+    from doa import attachments
 
     attachments.add_attachment(get_user("service"), row, io.BytesIO(PDF), "申请单.pdf")
 
 
 @pytest.mark.parametrize("outcome", [shipped, refunded])
 def test_a_case_does_not_close_while_the_papers_are_pending(ctx, world, user, outcome):
-    from repairs.doa import service
+    from doa import service
 
     row = outcome()
     assert service.closing_papers_missing(row) == ["sales_signoff", "signed_scan"]
@@ -40,7 +40,7 @@ def test_a_case_does_not_close_while_the_papers_are_pending(ctx, world, user, ou
 
 
 def test_the_supervisor_waives_the_missing_papers_with_a_reason(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     row = shipped()
     with pytest.raises(Forbidden):

@@ -10,8 +10,8 @@ from tests.doa.conftest import DEALER_CODE, approve, new_application
 
 def test_a_step_taken_on_a_stale_page_reports_the_real_state_and_changes_nothing(ctx, world, user):
     from core.extensions import db
-    from repairs.doa import service
-    from repairs.doa.models import DoaApplication, DoaEvent
+    from doa import service
+    from doa.models import DoaApplication, DoaEvent
 
     app = new_application()
     # Someone else refused it a moment ago; this session still holds the old state.
@@ -59,7 +59,7 @@ def test_unknown_numbers_and_ids_are_404(app, world, bearer):
 def test_the_dealer_task_is_answered_on_the_page(app, world, signed_in):
     from core.accounts.service import get_user
     from core.extensions import db
-    from repairs.doa import service
+    from doa import service
 
     with app.app_context():
         row = approve(new_application(serials=("SN1", "SN2")))
@@ -82,7 +82,7 @@ def test_the_dealer_task_is_answered_on_the_page(app, world, signed_in):
 
 
 def test_scan_station_view_has_the_repairs_station_shape(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     app = approve(new_application(serials=("SN1",)))
     view = service.scan_station_view(service.scan_doa_arrival(user("clerk"), "SN1"))
@@ -93,7 +93,7 @@ def test_scan_station_view_has_the_repairs_station_shape(ctx, world, user):
 
 
 def test_label_data_for_an_application_and_its_units(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     app = new_application(serials=("SN1", "SN2"))
     labels = service.label_data(user("clerk"), app.number)
@@ -104,7 +104,7 @@ def test_label_data_for_an_application_and_its_units(ctx, world, user):
 
 
 def test_a_dealer_from_another_office_cannot_be_used_by_an_office_bound_search(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     new_application(dealer_code="D0002", serials=("SH1",))
     assert service.find_doa("SH1", actor=user("office-bj")) == []

@@ -76,7 +76,7 @@ def test_receiving_on_the_page(app, number, signed_in):
 
 
 def test_helpers_for_the_repairs_lookup_and_overdue_page(app, number, user):
-    from repairs.doa import service
+    from doa import service
 
     with app.app_context():
         assert [a.number for a in service.find_doa("sn1", SYSTEM)] == [number]
@@ -96,8 +96,8 @@ def test_the_api_is_documented(app, client):
 def test_the_demo_loader_makes_applications_in_various_states(app):
     from core.directory.demo import load_directory
     from core.extensions import db
-    from repairs.doa.demo import load_doa
-    from repairs.doa.models import DoaApplication, DoaHold
+    from doa.demo import load_doa
+    from doa.models import DoaApplication, DoaHold
 
     lines = []
     with app.app_context():
@@ -126,9 +126,10 @@ def test_the_demo_loader_makes_applications_in_various_states(app):
 
 
 def test_a_dealer_name_is_found_by_its_beginning_with_underscore_taken_literally(app, world):
+    from doa import service
+
     from core.directory.models import Dealer
     from core.extensions import db
-    from repairs.doa import service
 
     with app.app_context():
         db.session.add_all([Dealer(code="D0091", name="A_B 数码", office_id=world["bj"]),

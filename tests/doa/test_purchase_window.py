@@ -11,7 +11,7 @@ from tests.doa.conftest import DEALER_CODE, PHONE_LAST4
 def _apply(days_ago: int, serial: str = "SN1"):
     from core.accounts.service import get_user
     from core.calendar import local_today
-    from repairs.doa import service
+    from doa import service
 
     return service.create_application(
         get_user("service"), dealer_code=DEALER_CODE, request="replacement",
@@ -21,7 +21,7 @@ def _apply(days_ago: int, serial: str = "SN1"):
 
 @pytest.mark.parametrize(("days_ago", "flagged"), [(0, False), (15, False), (16, True), (730, True)])
 def test_a_purchase_beyond_the_window_is_flagged_in_words(ctx, world, days_ago, flagged):
-    from repairs.doa import service
+    from doa import service
 
     app = _apply(days_ago)
     assert app.outside_window is flagged and app.window_days == 15

@@ -29,7 +29,7 @@ def approved(app, world):
 
 
 def _app(app, number):
-    from repairs.doa import service
+    from doa import service
 
     with app.app_context():
         row = service.application_by_number(number)
@@ -40,7 +40,7 @@ def _app(app, number):
 
 def _holds(app):
     from core.extensions import db
-    from repairs.doa.models import DoaHold
+    from doa.models import DoaHold
 
     with app.app_context():
         return [(h.serial, h.reason, h.status) for h in db.session.scalars(select(DoaHold).order_by(DoaHold.id))]
@@ -137,8 +137,8 @@ def test_the_held_units_page_turns_a_unit_into_a_repair(app, bearer, pending, si
     client = signed_in("clerk")
     page = client.get("/doa/holds").get_data(as_text=True)
     assert "SN1" in page and "not approved yet" in page
-    from repairs.doa.models import DoaHold
     from core.extensions import db
+    from doa.models import DoaHold
 
     with app.app_context():
         hold_id = db.session.scalar(select(DoaHold.id))
@@ -251,7 +251,7 @@ def test_the_receive_station_page_feeds_back_in_big_letters(app, pending, signed
     unknown = client.submit("/doa/receive", {"code": "DOA2601-0099"})
     assert unknown.status_code == 404 and "No DOA application numbered DOA2601-0099" in unknown.get_data(as_text=True)
     from core.extensions import db
-    from repairs.doa.models import DoaHold
+    from doa.models import DoaHold
 
     with app.app_context():
         assert db.session.scalar(select(func.count(DoaHold.id))) == 1

@@ -16,7 +16,7 @@ from tests.doa.steps import finance_approved, refunded
     ("10", "XYZ", "currency"),
 ])
 def test_a_credit_without_a_valid_amount_is_refused_and_nothing_changes(ctx, world, user, amount, currency, field):
-    from repairs.doa import service
+    from doa import service
 
     row = finance_approved()
     with pytest.raises(ValidationFailed) as caught:
@@ -35,7 +35,7 @@ def test_a_credit_records_its_amount_and_currency(ctx, world, amount, currency, 
 
 
 def test_refunds_are_summed_per_currency(ctx, world):
-    from repairs.doa import service
+    from doa import service
 
     rows = [refunded(amount="100.10", serials=("SN1",)), refunded(amount="50.05", serials=("SN2",)),
             refunded(amount="20", currency="USD", serials=("SN3",)), finance_approved(serials=("SN4",))]
@@ -89,8 +89,8 @@ def test_the_page_takes_the_amount_and_the_dealer_sees_it(app, world, signed_in,
 def test_the_monthly_figures_sum_the_refunded_amounts(app, world):
     from core.calendar import local_today
     from core.extensions import db
-    from repairs.figures import service as figures
-    from repairs.figures.periods import month_period
+    from figures import service as figures
+    from figures.periods import month_period
 
     with app.app_context():
         refunded(amount="100.10", serials=("SN1",))

@@ -14,7 +14,7 @@ def _refused(*, disputed=True):
     from core.accounts.service import get_user
     from core.extensions import db
     from core.tasks.models import Task
-    from repairs.doa import service
+    from doa import service
 
     row = new_application()
     service.decide(get_user("channel"), row, "channel", "approve")
@@ -26,7 +26,7 @@ def _refused(*, disputed=True):
 
 
 def test_settling_a_disputed_refusal_for_the_dealer_reopens_the_approval(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     row, task = _refused()
     assert service.can_reopen(row) and service.allowed_now(row) == ["reopen"]
@@ -45,7 +45,7 @@ def test_settling_a_disputed_refusal_for_the_dealer_reopens_the_approval(ctx, wo
 
 
 def test_a_refusal_nobody_disputes_cannot_be_reopened(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     row, _ = _refused(disputed=False)
     assert not service.can_reopen(row) and service.allowed_now(row) == []
@@ -58,7 +58,7 @@ def test_a_refusal_nobody_disputes_cannot_be_reopened(ctx, world, user):
 
 
 def test_only_the_supervisor_reopens_and_says_why(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     row, task = _refused()
     with pytest.raises(Forbidden):
@@ -73,7 +73,7 @@ def test_only_the_supervisor_reopens_and_says_why(ctx, world, user):
 
 
 def test_the_refusal_can_still_stand(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     row, task = _refused()
     task_service.settle(user("supervisor"), task, "agreed", "维持拒绝")
@@ -141,7 +141,7 @@ def test_the_detail_page_reopens_too(app, world, signed_in):
 
 
 def test_a_unit_already_on_a_new_application_is_not_reopened_twice(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     row, task = _refused()
     again = new_application()  # the dealer applied again for the same unit meanwhile

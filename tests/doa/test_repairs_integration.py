@@ -24,9 +24,10 @@ def test_the_scan_station_refuses_an_unapproved_doa_arrival_and_keeps_it(app, wo
     assert resp.status_code == 200, body
     assert body["status"] == "refused" and "NOT accepted as DOA" in body["message"]
     assert body["unit"]["serial"] == "SN1" and body["unit"]["rma_number"] == number
-    from core.extensions import db
-    from repairs.doa.models import DoaHold
     from sqlalchemy import select
+
+    from core.extensions import db
+    from doa.models import DoaHold
 
     with app.app_context():
         assert [h.serial for h in db.session.scalars(select(DoaHold))] == ["SN1"]
@@ -52,7 +53,7 @@ def test_the_scan_station_receives_an_approved_doa_parcel(app, world, bearer):
     assert "Human damage noted." in damaged["message"]
     done = scan(number, number)
     assert done["context"] is None and "with a problem" in done["message"]
-    from repairs.doa import service
+    from doa import service
 
     with app.app_context():
         assert service.application_by_number(number).state == "receipt_problem"

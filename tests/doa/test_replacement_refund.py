@@ -14,7 +14,7 @@ def _received(app, *, request, serials=("SN1",), day=None):
     """An application approved and received (on ``day`` if given); returns its number."""
     from core.accounts.service import get_user
     from core.extensions import db
-    from repairs.doa import service
+    from doa import service
 
     with app.app_context():
         row = approve(new_application(request=request, serials=serials))
@@ -27,7 +27,7 @@ def _received(app, *, request, serials=("SN1",), day=None):
 # --------------------------------------------------------------------------- replacement
 
 def test_replacement_is_due_seven_working_days_after_receipt_across_the_national_day_holiday(ctx, world, user):
-    from repairs.doa import service
+    from doa import service
 
     row = approve(new_application())
     # Received Wednesday 2026-09-30; 2026-10-01..07 are holidays, Saturday 2026-10-10 is a make-up

@@ -8,7 +8,7 @@ from tests.doa.steps import received, shipped
 
 
 def test_the_dealer_summary_carries_the_replacement_shipment(ctx, world):
-    from repairs.doa import service
+    from doa import service
 
     waiting = service.dealer_summary(received(serials=("SN9",)))
     assert (waiting["replacement_waybill"], waiting["replacement_carrier"], waiting["replacement_shipped_on"]) == \

@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from core.errors import Forbidden, InvalidTransition
 from core.tasks import service as task_service
-from repairs.doa import states as st
+from doa import states as st
 from tests.doa.conftest import new_application
 
 _SERIALS = itertools.count(1)
@@ -18,7 +18,7 @@ ALLOWED = [(s, a, t) for s, nxt in st.TRANSITIONS.items() for a, t in nxt.items(
 
 def _in_state(state: str, request: str):
     from core.extensions import db
-    from repairs.doa.models import DoaApplication
+    from doa.models import DoaApplication
 
     app = new_application(request=request, serials=(f"SN{next(_SERIALS)}",))
     db.session.execute(update(DoaApplication).where(DoaApplication.id == app.id).values(state=state))
@@ -32,7 +32,7 @@ def _request_for(action: str) -> str:
 
 def _meet_guard(app, action, admin):
     """Bring about what a guarded action needs: papers waived to close, a disputed refusal to reopen."""
-    from repairs.doa import service
+    from doa import service
 
     if action == "close":
         service.waive_closing_papers(user_of("supervisor"), app, "scan kept by the office")
@@ -50,8 +50,8 @@ def user_of(name):
 @pytest.mark.parametrize(("state", "action", "target"), ALLOWED)
 def test_allowed_transition_lands_on_the_table_target_and_appends_history(ctx, world, user, state, action, target):
     from core.extensions import db
-    from repairs.doa import service
-    from repairs.doa.models import DoaEvent
+    from doa import service
+    from doa.models import DoaEvent
 
     app = _in_state(state, _request_for(action))
     admin = user("admin")
@@ -68,7 +68,7 @@ def test_allowed_transition_lands_on_the_table_target_and_appends_history(ctx, w
 
 @pytest.mark.parametrize("state", st.STATES)
 def test_actions_not_in_the_table_are_a_409_naming_state_and_allowed_steps(ctx, world, user, state):
-    from repairs.doa import service
+    from doa import service
 
     admin = user("admin")
     refused = [a for a in ALL_ACTIONS if a not in st.TRANSITIONS[state]]
@@ -87,7 +87,7 @@ def test_actions_not_in_the_table_are_a_409_naming_state_and_allowed_steps(ctx, 
                                                        ("replacement", "issue_credit"),
                                                        ("refund", "purchasing_done")])
 def test_steps_of_the_other_path_are_refused(ctx, world, user, request_kind, action):
-    from repairs.doa import service
+    from doa import service
 
     app = _in_state(st.RECEIVED, request_kind)
     admin = user("admin")
@@ -97,7 +97,7 @@ def test_steps_of_the_other_path_are_refused(ctx, world, user, request_kind, act
 
 @pytest.mark.parametrize("action", ALL_ACTIONS)
 def test_every_action_is_refused_to_a_user_without_its_role(ctx, world, user, action):
-    from repairs.doa import service
+    from doa import service
 
     allowed_roles = {r.value for r in st.ACTION_ROLES[action]}
     outsider = next(r for r in ("clerk", "channel", "product", "finance", "commerce", "sales", "purchasing")

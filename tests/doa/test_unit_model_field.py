@@ -29,7 +29,7 @@ def catalogue(app, world):
 
 def _units(app):
     from core.extensions import db
-    from repairs.doa.models import DoaUnit
+    from doa.models import DoaUnit
 
     with app.app_context():
         return [(u.serial, u.model, u.fault) for u in db.session.scalars(select(DoaUnit).order_by(DoaUnit.id))]
@@ -37,7 +37,7 @@ def _units(app):
 
 def _count(app):
     from core.extensions import db
-    from repairs.doa.models import DoaApplication
+    from doa.models import DoaApplication
 
     with app.app_context():
         return db.session.scalar(select(func.count(DoaApplication.id)))
@@ -48,7 +48,7 @@ PUBLIC = {"dealer_code": DEALER_CODE, "phone_last4": PHONE_LAST4, "request": "re
 
 
 def test_known_models_are_the_stocked_parts_and_the_priced_models(ctx, catalogue):
-    from repairs.doa import service
+    from doa import service
 
     assert service.known_models() == sorted(["SSD A400 240G", "TF卡 Canvas 64G", LONG_MODEL])
 

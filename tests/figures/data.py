@@ -149,7 +149,7 @@ def seed_doa(d1, d2) -> None:
     A3 (D1, replacement): applied 10-20, refused by channel 10-21.
     """
     from core.extensions import db
-    from repairs.doa.models import DoaApplication, DoaEvent
+    from doa.models import DoaApplication, DoaEvent
 
     def app_(number, dealer, request, created, due, state, **values):
         a = DoaApplication(number=number, dealer_id=dealer.id, office_id=dealer.office_id, request=request,

@@ -17,8 +17,8 @@ def data(app):
 
 
 def test_export_times_are_shanghai_time(app, data, login):
-    from repairs.figures import export, service
-    from repairs.figures.periods import parse_month
+    from figures import export, service
+    from figures.periods import parse_month
 
     with app.app_context():
         report = service.compute_report(parse_month("2026-10"), service.Scope(None))
@@ -38,8 +38,8 @@ def test_the_monthly_pdf_embeds_its_chinese_font(app, data, login, tmp_path):
 
     from flask_babel import force_locale
 
-    from repairs.figures import export, service
-    from repairs.figures.periods import parse_month
+    from figures import export, service
+    from figures.periods import parse_month
 
     if shutil.which("pdffonts") is None:
         pytest.skip("pdffonts (poppler-utils) is not installed")

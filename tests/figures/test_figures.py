@@ -16,10 +16,10 @@ def data(app):
 
 
 def _report(period_key="2026-10", office=None, week=False):
-    from repairs.figures import service
-    from repairs.figures.periods import parse_month, parse_week
-    from core.extensions import db
     from core.directory.models import Office
+    from core.extensions import db
+    from figures import service
+    from figures.periods import parse_month, parse_week
 
     period = parse_week(period_key) if week else parse_month(period_key)
     scope = service.Scope(None)
@@ -152,8 +152,8 @@ def test_doa_figures(app, data):
 
 
 def test_charts(app, data):
-    from repairs.figures import service
-    from repairs.figures.periods import parse_month
+    from figures import service
+    from figures.periods import parse_month
 
     with app.app_context():
         period = parse_month("2026-10")
@@ -179,7 +179,7 @@ def test_charts(app, data):
 
 
 def test_percentile_and_ordinals():
-    from repairs.figures.service import percentile_nearest_rank
+    from figures.service import percentile_nearest_rank
 
     assert percentile_nearest_rank({}) is None
     assert percentile_nearest_rank({5: 1}) == 5
@@ -190,8 +190,8 @@ def test_percentile_and_ordinals():
 
 def test_working_ordinals_match_calendar(app):
     from core.calendar import working_days_between
-    from repairs.figures.periods import daynum
-    from repairs.figures.service import working_ordinals
+    from figures.periods import daynum
+    from figures.service import working_ordinals
 
     with app.app_context():
         ords = dict(working_ordinals(date(2026, 9, 20), date(2026, 10, 31)))

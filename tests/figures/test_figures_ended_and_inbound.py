@@ -38,8 +38,8 @@ def _inbound_doa_freight(app):
 
 
 def test_counts_before_a_week_or_month_has_ended_are_not_missing(app, data):
-    from repairs.figures import service
-    from repairs.figures.periods import parse_month, parse_week
+    from figures import service
+    from figures.periods import parse_month, parse_week
 
     with app.app_context():
         october = parse_month("2026-10")
@@ -76,8 +76,8 @@ def test_future_month_on_the_page_and_api_has_no_missing_counts(app, data, login
 
 
 def test_inbound_doa_freight_is_in_the_freight_figures_everywhere(app, data, login):
-    from repairs.figures import service
-    from repairs.figures.periods import parse_month
+    from figures import service
+    from figures.periods import parse_month
 
     _inbound_doa_freight(app)
     with app.app_context():
@@ -108,9 +108,9 @@ def test_a_withdrawn_count_was_not_submitted(app, data):
     """An office that took its count back has not counted that week; a superseded count is judged by the
     count that replaced it, in that count's own week."""
     from core.extensions import db
+    from figures import service
+    from figures.periods import parse_month
     from inventory.models import Location, StockCount
-    from repairs.figures import service
-    from repairs.figures.periods import parse_month
 
     with app.app_context():
         sh_loc = db.session.query(Location).filter_by(code="OFF-SH").one()

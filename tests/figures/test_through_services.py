@@ -14,9 +14,9 @@ def test_unit_late_across_the_holiday_through_the_services(app, make_user):
     from core.accounts.service import get_user
     from core.directory.models import Dealer, Factory, Office, RepairRoute
     from core.extensions import db
+    from figures import service as figures
+    from figures.periods import parse_month
     from repairs import service
-    from repairs.figures import service as figures
-    from repairs.figures.periods import parse_month
 
     make_user("clerk1", "clerk", "service")
     with app.app_context():

@@ -192,8 +192,8 @@ def run_steps(world, steps, serial="CLK1", user="hq-desk"):
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_scenario_both_clocks_who_is_chased_and_the_figures(app, world, prices, shipments_ready, hq, name):
     from core.extensions import db
-    from repairs.figures import service as figures
-    from repairs.figures.periods import parse_month
+    from figures import service as figures
+    from figures.periods import parse_month
     from repairs.models import RepairUnit
 
     scenario = SCENARIOS[name]
@@ -340,8 +340,8 @@ def test_on_time_figures_net_of_pauses_against_the_old_rule(app, world, prices, 
     """The finding's unit is on time for the 7-day figure: its due day moved with the dispute."""
     from core.calendar import SHANGHAI
     from core.extensions import db
-    from repairs.figures import service as figures
-    from repairs.figures.periods import parse_month
+    from figures import service as figures
+    from figures.periods import parse_month
     from repairs.models import RepairUnit
 
     with app.app_context():

@@ -81,7 +81,7 @@ def test_services_refuse_nobody(app, world, disputed):
     from core.directory.dealer_import import import_dealers
     from inventory import service as inventory
     from repairs import service
-    from repairs.doa import service as doa
+    from doa import service as doa
     from shipments import service as shipments
 
     refused = [

@@ -189,7 +189,7 @@ def test_a_serial_on_an_open_doa_case_is_flagged_on_declaring_and_scanning(app, 
 
     from core.accounts.service import get_user
     from core.extensions import db
-    from repairs.doa import service as doa
+    from doa import service as doa
 
     desk, clerk = api_as("service"), api_as("clerk")
     with app.app_context():

@@ -36,10 +36,10 @@ def test_repair_and_doa_steps_in_any_order(app):
     from core.calendar import local_today
     from core.directory.models import Dealer, Factory, Office, RepairRoute
     from core.extensions import db
-    from repairs import service as rep
-    from repairs.doa import service as doa
-    from repairs.doa.models import DoaEvent, DoaHold
     from core.tasks.models import Task
+    from doa import service as doa
+    from doa.models import DoaEvent, DoaHold
+    from repairs import service as rep
     from repairs.models import RepairEvent, RepairUnit, ReturnParcel
 
     class Steps(RuleBasedStateMachine):

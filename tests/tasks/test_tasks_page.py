@@ -12,7 +12,7 @@ def two_processes(app, make_office):
     from core.directory.models import Dealer
     from core.extensions import db
     from repairs import service as rep
-    from repairs.doa import service as doa
+    from doa import service as doa
 
     bj, sh = make_office("BJ"), make_office("SH")
     with app.app_context():

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from core.calendar import local_today
 from core.ids import ID_RANGE
 from core.schemas import PageArgs, PageSchema
-from repairs.doa import service
-from repairs.doa import states as st
+from doa import service
+from doa import states as st
+from doa.service import timeline
 
 
 class DoaApplicationListArgs(PageArgs):
@@ -219,8 +221,6 @@ class DoaApplicationDetailSchema(DoaApplicationSchema):
     history = fields.Method("_history")
 
     def _history(self, app):
-        from repairs.doa.service import timeline
-
         return DoaEventSchema(many=True).dump(timeline(app))
 
 
@@ -326,6 +326,4 @@ class DoaParcelRefSchema(Schema):
 
 
 def _today():
-    from core.calendar import local_today
-
     return local_today()

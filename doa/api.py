@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from flask import send_file
 from flask.views import MethodView
-from core.api import Blueprint
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
+from core.api import Blueprint
 from core.pagination import paginate
 from core.tasks import service as task_service
-from repairs.doa import attachments as files
-from repairs.doa import schemas as s
-from repairs.doa import service
-from repairs.doa import states as st
+from doa import attachments as files
+from doa import schemas as s
+from doa import service
+from doa import states as st
 
 blp = Blueprint("doa_api", __name__, url_prefix="/api/v1/doa", description="DOA new-unit exchanges (新品换货)")
 

@@ -1,7 +1,7 @@
 """The DOA application life cycle as ONE explicit transition table.
 
 ``TRANSITIONS[state][action] -> next state``, declared as a :class:`core.workflow.Workflow`
-(``WORKFLOW``). Only :mod:`repairs.doa.service` applies it; anything not in the table is an
+(``WORKFLOW``). Only :mod:`doa.service` applies it; anything not in the table is an
 :class:`core.errors.InvalidTransition` (409, with the current state and the allowed actions). ``ACTION_ROLES`` says
 which role performs each action, so a department's step is refused to anyone
 without that department's role (admins pass every check).
@@ -178,10 +178,10 @@ def _available(app) -> set[str]:
 
 
 # The table with its role guards; the guard that reads the case's papers is attached in
-# repairs.doa.service (``WORKFLOW.guarded(...)``), which every change goes through.
+# doa.service (``WORKFLOW.guarded(...)``), which every change goes through.
 WORKFLOW = Workflow(
     states=DoaState, transitions=TRANSITIONS, action_labels=ACTION_LABELS,
-    event_model="repairs.doa.models:DoaEvent",
+    event_model="doa.models:DoaEvent",
     event_values=lambda app: {"application_id": app.id},
     name_attr="number", roles=ACTION_ROLES, available=_available,
 )

@@ -5,11 +5,16 @@ import smtplib
 from pathlib import Path
 
 import click
+from sqlalchemy import func, select
 
+from core.calendar import local_today
 from core.cli import depot_cli, fail_on_domain_error
-from core.mail import send as send_mail
+from core.directory.models import Office
 from core.errors import DomainError
 from core.extensions import db
+from core.mail import send as send_mail
+from figures import export, mail, service
+from figures.periods import month_period, parse_month, parse_week
 
 
 @depot_cli.command("report")
@@ -22,10 +27,6 @@ from core.extensions import db
 @fail_on_domain_error
 def report_command(month, week, office, out, email):
     """Write the monthly (or weekly) figures summary as a PDF, and optionally e-mail it."""
-    from repairs.figures import export, mail, service
-    from repairs.figures.periods import month_period, parse_month, parse_week
-    from core.calendar import local_today
-
     try:
         if month and week:
             raise click.UsageError("give --month or --week, not both")
@@ -42,10 +43,6 @@ def report_command(month, week, office, out, email):
                                  ("--email" if "email" in exc.errors else "--month")) from None
     scope = service.Scope(None)
     if office:
-        from sqlalchemy import func, select
-
-        from core.directory.models import Office
-
         row = db.session.scalar(select(Office).where(func.upper(Office.code) == office.strip().upper()))
         if row is None:
             raise click.BadParameter(f"no office {office!r}", param_hint="--office")

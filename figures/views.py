@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, render_template, request
 
-from core.sheets import download
 from core.accounts.auth import actor, roles_required
 from core.directory.models import Office
 from core.extensions import db
-from repairs.figures import export, service
-from repairs.figures.periods import resolve_period
+from core.sheets import download
+from figures import export, service
+from figures.periods import resolve_period
 
 bp = Blueprint("figures", __name__, url_prefix="/figures", template_folder="templates",
                static_folder="static", static_url_path="/static/figures")

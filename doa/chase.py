@@ -19,10 +19,10 @@ from core import chase
 from core.directory.models import Department
 from core.extensions import db
 from core.tasks import service as task_service
-from repairs.doa import service
-from repairs.doa import states as st
-from repairs.doa.models import DoaApplication
-from repairs.doa.states import TASK_KIND_LABELS
+from doa import service
+from doa import states as st
+from doa.models import DoaApplication
+from doa.states import TASK_KIND_LABELS
 
 APPROVAL_KIND = "doa_approval"      # one item per department still to decide: doa_approval:<department>
 REPLACEMENT_KIND = "doa_replacement"

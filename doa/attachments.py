@@ -20,12 +20,12 @@ from sqlalchemy import func, select
 
 from core.accounts.roles import DEPARTMENT_ROLES, Role
 from core.errors import Conflict, DomainError, NotFound, ValidationFailed
-from core.stored_files import write_file
 from core.extensions import db
-from core.types import utcnow
-from repairs.doa.models import DoaApplication, DoaAttachment
 from core.locking import lock_row
-from repairs.doa.service import _event, _who, ensure_access, require_role, row_by_id
+from core.stored_files import write_file
+from core.types import utcnow
+from doa.models import DoaApplication, DoaAttachment
+from doa.service import _event, _who, ensure_access, require_role, row_by_id
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 # (magic bytes, content type, extension)

@@ -13,19 +13,21 @@ alternative; Chart.js gives tooltips, legends that toggle series, and
 responsive sizing for free, and keeps the Python side to plain data.
 """
 
+from flask_babel import lazy_gettext as _l
+
+from core import extensions
+from core.accounts.roles import Role
+from core.nav import register_nav
+from figures import api as figures_api
+from figures import (
+    cli,  # noqa: F401  (adds `flask depot report`)
+    models,  # noqa: F401  (the period indexes on repair_unit / return_parcel)
+    views,
+)
+
 
 def init_app(app) -> None:
     """Register the figures pages, API, menu entry and the ``flask depot report`` command."""
-    from flask_babel import lazy_gettext as _l
-
-    from core.accounts.roles import Role
-    from core.extensions import api
-    from core.nav import register_nav
-    from repairs.figures import api as figures_api
-    from repairs.figures import cli  # noqa: F401  (adds `flask depot report`)
-    from repairs.figures import models  # noqa: F401  (the period indexes on repair_unit / return_parcel)
-    from repairs.figures import views
-
     app.register_blueprint(views.bp)
-    api.register_blueprint(figures_api.blp)
+    extensions.api.register_blueprint(figures_api.blp)
     register_nav(_l("Figures"), "figures.dashboard", roles=(Role.SUPERVISOR, Role.OFFICE), order=70)

@@ -1,13 +1,15 @@
 """Figures API under /api/v1/figures: the weekly/monthly report and the dashboard charts as JSON."""
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask.views import MethodView
-from core.api import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
 from core.accounts.auth import actor, roles_required
-from repairs.figures import service
-from repairs.figures.periods import resolve_period
+from core.api import Blueprint
+from figures import service
+from figures.periods import resolve_period
 
 blp = Blueprint("figures_api", __name__, url_prefix="/api/v1/figures",
                 description="Weekly and monthly figures (repairs, DOA, spares, freight)")
@@ -75,8 +77,6 @@ def _period(args):
 
 def _plain(table: service.Table) -> service.Table:
     """Money as strings (exact) and lazy labels as text, ready for JSON."""
-    from decimal import Decimal
-
     table.title, table.note = str(table.title), str(table.note)
     for c in table.columns:
         c.label = str(c.label)

@@ -32,32 +32,32 @@ Definitions (also shown on the report page):
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import (
-    Column as SqlColumn, Integer, MetaData, String, Table as SqlTable, and_, case, func, insert, literal, or_,
-    select, text,
-)
+from sqlalchemy import Column as SqlColumn
+from sqlalchemy import Integer, MetaData, String, and_, case, func, insert, literal, or_, select, text
+from sqlalchemy import Table as SqlTable
 from sqlalchemy.exc import OperationalError
 
 from core.accounts.roles import Role
 from core.accounts.scope import visible_office_id
-from core.calendar import current_calendar, local_day, local_today
+from core.calendar import local_day, local_today
 from core.directory.models import Dealer, Office, RepairRoute
 from core.errors import Forbidden, NotFound
 from core.extensions import db
 from core.types import utcnow
+from doa.models import DoaApplication
+from figures import doa as doa_figures
+from figures.periods import Period, daynum, from_daynum, local_midnight_utc, month_period, week_period
+from figures.sqlfuncs import date_daynum, local_daynum, local_month
+from figures.tables import Column, Table, _avg, _rate, percentile_nearest_rank, working_ordinals
 from inventory import counts as inventory_counts
 from inventory.models import BIN, OFFICE, Balance, Location, Movement, Part, StockCount
 from repairs import states as st
 from repairs.clocks import DISPATCH_DAYS, PROMISE_DAYS
-from repairs.doa.models import DoaApplication
-from repairs.figures import doa as doa_figures
-from repairs.figures.periods import Period, daynum, from_daynum, local_midnight_utc, month_period, week_period
-from repairs.figures.sqlfuncs import date_daynum, local_daynum, local_month
 from repairs.models import RepairUnit, ReturnParcel
 from shipments import freight as shipments_freight
 from shipments.models import PAYING_ACCOUNTS, Shipment
@@ -71,31 +71,6 @@ MONDAY_OFFSET = 4
 
 
 # --------------------------------------------------------------------------- result shapes
-
-@dataclass
-class Column:
-    """One column of a figures table; ``kind`` says how to show and export it."""
-
-    key: str
-    label: str
-    kind: str = "text"  # text, int, pct, days, money
-
-
-@dataclass
-class Table:
-    """One table of the report, the unit every export writes."""
-
-    key: str
-    title: str
-    columns: list[Column]
-    rows: list[list] = field(default_factory=list)
-    note: str = ""
-
-    def as_dicts(self) -> list[dict]:
-        """The rows as dicts keyed by column key."""
-        keys = [c.key for c in self.columns]
-        return [dict(zip(keys, row)) for row in self.rows]
-
 
 @dataclass
 class Report:
@@ -199,52 +174,6 @@ def resolve_scope(actor, office_code: str | None = None) -> Scope:
 
 # --------------------------------------------------------------------------- working days
 
-def working_ordinals(first: date, last: date) -> list[tuple[int, int]]:
-    """(day number, working-day ordinal) for every day from ``first`` to ``last``.
-
-    The ordinal counts working days from ``first``: the working days after
-    day A up to and including day B are ``ordinal(B) - ordinal(A)``, the same
-    as :func:`core.calendar.working_days_between`. Built once per report from
-    the company calendar, so no unit ever calls the calendar.
-    """
-    cal = current_calendar()
-    out = []
-    ordinal = 0
-    day = first
-    while day <= last:
-        if cal.is_working_day(day):
-            ordinal += 1
-        out.append((daynum(day), ordinal))
-        day += timedelta(days=1)
-    return out
-
-
-def percentile_nearest_rank(histogram: dict[int, int], percent: int = 90):
-    """Nearest-rank percentile of values given as {value: how many}: the smallest value
-    that at least ``percent`` % of all values do not exceed."""
-    total = sum(histogram.values())
-    if not total:
-        return None
-    rank = max(1, -(-total * percent // 100))  # ceil(total * percent / 100) in integers
-    seen = 0
-    for value in sorted(histogram):
-        seen += histogram[value]
-        if seen >= rank:
-            return value
-    return max(histogram)
-
-
-def _avg(histogram: dict[int, int]):
-    total = sum(histogram.values())
-    if not total:
-        return None
-    return round(sum(v * n for v, n in histogram.items()) / total, 2)
-
-
-def _rate(ok, n):
-    return round(100.0 * ok / n, 1) if n else None
-
-
 # --------------------------------------------------------------------------- temporary tables
 
 _tmp_meta = MetaData()
@@ -294,7 +223,7 @@ def _load_ordinals(conn, period: Period) -> None:
 def _load_units(conn, period: Period, scope: Scope) -> None:
     """Copy the units touched in the period into ``fig_unit``, with day numbers and turnaround.
 
-    The four timestamp conditions are each answered by an index (``repairs.figures.models``).
+    The four timestamp conditions are each answered by an index (``figures.models``).
     """
     u, p = RepairUnit.__table__, ReturnParcel.__table__
     wr, ws = fig_wd.alias("wr"), fig_wd.alias("ws")

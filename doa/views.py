@@ -20,10 +20,10 @@ from core.errors import DomainError
 from core.pagination import paginate
 from core.task_states import task_status_label
 from core.tasks import views as task_views
-from repairs.doa import attachments as files
-from repairs.doa import service
-from repairs.doa import states as st
-from repairs.doa.chase import CLOCK_LABELS
+from doa import attachments as files
+from doa import service
+from doa import states as st
+from doa.chase import CLOCK_LABELS
 
 bp = Blueprint("doa", __name__, url_prefix="/doa", template_folder="templates", static_folder="static",
                static_url_path="/static/doa")

@@ -5,11 +5,13 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
 
+from core.accounts.service import get_user
 from core.calendar import SHANGHAI, add_working_days, local_today
 from core.demo import register_demo_loader
 from core.directory.models import Dealer
 from core.errors import NotFound
 from core.extensions import db
+from doa import service
 
 MODELS = ["SSD A400 240G", "SSD NV2 1TB", "U盘 DataTraveler 64G", "TF卡 Canvas 64G", "移动硬盘 XS1000 1TB"]
 FAULTS = ["开箱无法识别", "开箱即掉盘", "新品写保护", "容量显示错误", "开箱外壳破裂"]
@@ -37,9 +39,6 @@ def _at(day, hour: int) -> datetime:
 
 def load_doa(rng, echo) -> None:
     """Applications in every common state, entered by the demo users of each department."""
-    from core.accounts.service import get_user
-    from repairs.doa import service
-
     try:
         users = {name: get_user(name) for name in ("service", "clerk", "channel", "product", "finance", "commerce",
                                                    "sales", "purchasing", "supervisor")}

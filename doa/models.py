@@ -1,7 +1,7 @@
 """DOA new-unit exchanges (新品换货, DOMAIN.md B): applications, units, history, holds, tasks, attachments.
 
-``DoaApplication.state`` changes only through :mod:`repairs.doa.service`
-(the table is :mod:`repairs.doa.states`); each change appends a
+``DoaApplication.state`` changes only through :mod:`doa.service`
+(the table is :mod:`doa.states`); each change appends a
 :class:`DoaEvent` in the same transaction.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
+from doa.states import APPROVAL_CLOCK, REPLACEMENT_CLOCK
 
 
 class DoaApplication(db.Model):
@@ -107,8 +108,6 @@ class DoaApplication(db.Model):
     @property
     def next_due(self) -> date | None:
         """The deadline running now: internal approval, then the replacement's shipping."""
-        from repairs.doa.states import APPROVAL_CLOCK, REPLACEMENT_CLOCK
-
         if self.state in APPROVAL_CLOCK:
             return self.approval_due
         if self.state in REPLACEMENT_CLOCK and self.request == "replacement":

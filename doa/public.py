@@ -11,9 +11,9 @@ from flask_babel import gettext as _
 
 from core.errors import DomainError
 from core.extensions import limiter
-from repairs.doa import service
-from repairs.doa import states as st
-from repairs.doa.views import application_form_context, form_units
+from doa import service
+from doa import states as st
+from doa.views import application_form_context, form_units
 
 bp = Blueprint("doa_public", __name__, url_prefix="/doa-apply", template_folder="templates")
 

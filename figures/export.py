@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
+from reportlab.platypus import Table as PdfTable
 
 from core import pdf_fonts, sheets
 from core.calendar import SHANGHAI
-from repairs.figures.service import Report, Table
+from figures.service import Report, Table
 
 PDF_TOP_ROWS = 10
 # Figures column kinds as export column kinds (number formats in XLSX).
@@ -95,13 +102,6 @@ _PDF_COLUMNS = {
 
 def report_pdf(report: Report) -> bytes:
     """The monthly (or weekly) summary as a small A4 landscape PDF."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table as PdfTable, TableStyle
-    from xml.sax.saxutils import escape
-
     cjk = pdf_fonts.cjk_font()  # embedded, so a print server without Chinese fonts prints it
 
     def font_for(text: str, bold=False) -> str:

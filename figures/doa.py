@@ -1,6 +1,6 @@
 """DOA figures (DOMAIN.md B): counts, approval and shipping lead times, outcomes.
 
-Read from :mod:`repairs.doa.models` as set-based SQL. Lead times group the
+Read from :mod:`doa.models` as set-based SQL. Lead times group the
 applications by (start day, end day) in SQL and map the handful of distinct
 days to working-day ordinals in Python, so the calendar is never asked per
 application.
@@ -13,9 +13,11 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import and_, case, func, or_, select
 
-from repairs.doa.service import APPROVAL_DAYS, REPLACEMENT_DAYS
-from repairs.figures.periods import Period, from_daynum
-from repairs.figures.sqlfuncs import date_daynum, local_daynum
+from doa.models import DoaEvent
+from doa.service import APPROVAL_DAYS, REPLACEMENT_DAYS
+from figures.periods import Period, from_daynum
+from figures.sqlfuncs import date_daynum, local_daynum
+from figures.tables import Column, Table, _avg, _rate, percentile_nearest_rank, working_ordinals
 
 # Closing states and their labels, in the order the outcome table lists them.
 OUTCOMES = ("replacement_shipped", "refunded", "refused", "rejected", "refund_refused", "cancelled")
@@ -44,8 +46,6 @@ def _in(column, period: Period):
 
 def _lead_time(conn, period: Period, scope, table, start_col, end_col) -> dict[int, int]:
     """{working days: applications} from ``start_col`` to ``end_col`` for those ending in the period."""
-    from repairs.figures.service import working_ordinals
-
     a, b = local_daynum(start_col).label("a"), local_daynum(end_col).label("b")
     stmt = (select(a, b, func.count()).where(_in(end_col, period), start_col.isnot(None)).group_by(a, b))
     pairs = conn.execute(_scoped(stmt, table, scope)).all()
@@ -63,9 +63,6 @@ def _lead_time(conn, period: Period, scope, table, start_col, end_col) -> dict[i
 
 def tables(conn, period: Period, scope, model) -> list:
     """The DOA tables of the report: summary, lead times, outcomes."""
-    from repairs.doa.models import DoaEvent
-    from repairs.figures.service import Column, Table, _avg, _rate, percentile_nearest_rank
-
     t = model.__table__
     count_if = lambda cond: func.sum(case((cond, 1), else_=0))  # noqa: E731
     approved_day = local_daynum(t.c.approved_at)

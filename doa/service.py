@@ -3,7 +3,7 @@
 Every state change goes through :func:`_transition` and the workflow core's
 ``WORKFLOW.apply`` (:mod:`core.workflow`): it checks the acting user's department
 role (``states.ACTION_ROLES``), applies the table in
-:mod:`repairs.doa.states` with a guarded UPDATE (``... WHERE state = :expected``)
+:mod:`doa.states` with a guarded UPDATE (``... WHERE state = :expected``)
 so two people acting at once cause exactly one transition, and appends a
 :class:`DoaEvent` in the same transaction. Services only flush.
 
@@ -21,28 +21,29 @@ from decimal import Decimal, InvalidOperation
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, false, func, insert, or_, select, text, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import and_, exists, false, func, literal_column, null, or_, select, text, update
 
-from core.codes import normalise_serial
-from core import authz
+from core import authz, handover, lookup
 from core.accounts.roles import DEPARTMENT_ROLES, HQ_ROLES, Role
-from core.calendar import add_working_days, local_day, local_today
+from core.calendar import add_working_days, local_day, local_today, working_days_between
+from core.codes import normalise_serial
 from core.directory.models import Dealer
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
-from core.sequences import next_number
-from core.types import utcnow
 from core.locking import hold_in_state, lock_row
-from core.queries import starts_with
+from core.queries import inline_states, starts_with
+from core.sequences import next_number
 from core.tasks import registry as task_registry
 from core.tasks import service as task_service
 from core.tasks.models import Task
+from core.types import utcnow
+from doa import states as st
+from doa.models import DoaApplication, DoaAttachment, DoaEvent, DoaHold, DoaUnit
 from inventory.models import Part
-from repairs.doa import states as st
-from repairs.doa.models import DoaApplication, DoaAttachment, DoaEvent, DoaHold, DoaUnit
-from repairs.models import RepairPrice
+from shipments import receiving
+from shipments import service as shipments
+from shipments.models import Shipment
 
 REQUESTS = ("replacement", "refund")
 MAX_UNITS = 200
@@ -153,8 +154,6 @@ def find_doa(query: str, actor, *, limit: int = 50) -> list[DoaApplication]:
         or_(DoaUnit.serial == upper, DoaUnit.replacement_serial == upper)).limit(limit)))
     ids.update(db.session.scalars(select(DoaApplication.id).where(DoaApplication.credit_number == q).limit(limit)))
     if not ids:
-        from shipments.models import Shipment
-
         shipment_ids = list(db.session.scalars(select(Shipment.id).where(Shipment.waybill == upper).limit(limit)))
         if shipment_ids:
             ids.update(db.session.scalars(select(DoaApplication.id).where(or_(
@@ -261,8 +260,6 @@ def overdue_doa(actor, *, today: date | None = None) -> list[DoaApplication]:
 
 def overdue_rows(actor, *, today: date | None = None) -> list[dict]:
     """Overdue applications with the clock that runs and the working days late."""
-    from core.calendar import working_days_between
-
     today = today or local_today()
     out = []
     for app in overdue_doa(actor, today=today):
@@ -462,8 +459,9 @@ def known_models() -> list[str]:
     on arrival (B.2: a mismatch is talked through with the dealer).
     """
     parts = select(Part.model).where(Part.active.is_(True), Part.model != "")
-    prices = select(RepairPrice.model).where(RepairPrice.model != "*", RepairPrice.model != "")
-    names = {str(n).strip() for n in db.session.scalars(parts.union(prices)) if n and str(n).strip()}
+    # The price list's models come from repairs, registered with core.lookup.
+    names = {str(n).strip() for n in db.session.scalars(parts.union(*lookup.model_name_sources()))
+             if n and str(n).strip()}
     return sorted(names)[:MAX_KNOWN_MODELS]
 
 
@@ -874,11 +872,9 @@ def convert_hold_to_repair(actor, hold: DoaHold, *, dealer_code: str | None = No
                            fault: str = "", at: datetime | None = None):
     """Turn a held unit into an ordinary repair: an RMA parcel with the unit received.
 
-    Uses the repairs service, so from here the unit follows the repair process
+    Hands the unit to the repair process (:mod:`core.handover`), so from here the unit follows the repair process
     (inspection, factory, 7-working-day promise). Returns the parcel.
     """
-    from repairs import service as repairs
-
     require_role(actor, *st.HANDS)
     ensure_access(actor, hold.office_id)
     _lock_held(hold)
@@ -893,11 +889,10 @@ def convert_hold_to_repair(actor, hold: DoaHold, *, dealer_code: str | None = No
     note = _("From DOA hold: arrived without an approved DOA application.")
     if hold.application is not None:
         note = _("From %(n)s: arrived without DOA approval.", n=hold.application.number)
-    parcel = repairs.create_parcel(actor, dealer_id=dealer.id, lines=[{
-        "serial": hold.serial, "model": model, "fault": (fault or "").strip()[:300] or
-        (hold.application.fault[:300] if hold.application else "")}], note=note, source="doa")
-    repairs.receive_unit(actor, hold.serial, parcel, at=now)
-    repairs.complete_receipt(actor, parcel, at=now)
+    parcel = handover.start_repair(actor, dealer_id=dealer.id, serial=hold.serial, model=model,
+                                   fault=(fault or "").strip()[:300] or (hold.application.fault[:300]
+                                                                          if hold.application else ""),
+                                   note=note, source="doa", at=now)
     _claim_hold(hold, "repair", now, actor, parcel_id=parcel.id, dealer_id=dealer.id, office_id=dealer.office_id,
                 model=model[:80])
     if hold.application_id is not None:
@@ -985,9 +980,6 @@ def complete_receipt(actor, app: DoaApplication, *, waybill: str | None = None, 
     account, received with the scanned serials. For a replacement the 7
     working days run from this receipt.
     """
-    from shipments import receiving
-    from shipments import service as shipments
-
     require_role(actor, *st.HANDS)
     ensure_access(actor, app.office_id)
     if app.state != st.APPROVED:
@@ -1165,8 +1157,6 @@ def ship_replacement(actor, app: DoaApplication, *, carrier: str, waybill: str, 
     Recorded as an fg_dealer shipment paid by the sales account, with the
     outgoing serials (the repaired unit, or the swapped-in new one).
     """
-    from shipments import service as shipments
-
     require_role(actor, *st.ACTION_ROLES["ship_replacement"])
     ensure_access(actor, app.office_id)
     if "ship_replacement" not in st.allowed_actions(app.state, app.request):
@@ -1493,6 +1483,39 @@ def label_data(actor, number: str) -> list[dict]:
         out.append({"code": unit.serial, "title": _("DOA unit"), "notice": None,
                     "lines": [unit.model, _("%(n)s · line %(l)s", n=app.number, l=unit.line_no), dealer]})
     return out
+
+
+def open_case_rows(serial_is):
+    """DOA cases not finished holding a serial, as the repairs "open elsewhere" check reads them
+    (``kind, serial, state, unit_id, number, newest``; registered with :mod:`core.open_records`)."""
+    du, da = DoaUnit.__table__, DoaApplication.__table__
+    return (select(literal_column("'doa'").label("kind"), du.c.serial, da.c.state, null().label("unit_id"), da.c.number,
+                   da.c.id)
+            .select_from(du.join(da, da.c.id == du.c.application_id))
+            .where(serial_is(du.c.serial), da.c.state.not_in(inline_states(st.FINISHED))))
+
+
+def open_case_on(serial_column):
+    """True when a DOA case not finished holds the serial in ``serial_column`` (an EXISTS)."""
+    du, da = DoaUnit.__table__, DoaApplication.__table__
+    return exists().where(du.c.serial == serial_column, da.c.id == du.c.application_id,
+                          da.c.state.not_in(inline_states(st.FINISHED)))
+
+
+def open_case_message(found: dict) -> str:
+    """The clerk's sentence for a serial still open on a DOA case."""
+    return _("%(s)s is still open on DOA case %(n)s (%(state)s).", s=found["serial"], n=found["rma_number"],
+             state=found["state_label"])
+
+
+def scan_station_mode(actor, code: str, context: str | None, findings) -> dict:
+    """The scan station's "DOA receive" mode (registered with :mod:`core.scan_modes`)."""
+    return scan_station_view(scan_doa_arrival(actor, code, context, human_damage="human_damage" in set(findings or ())))
+
+
+def lookup_views(q: str, *, actor) -> list[dict]:
+    """DOA cases for the repairs status look-up, as :func:`application_view` dicts."""
+    return [application_view(a) for a in find_doa(q, actor=actor)]
 
 
 def scan_station_view(result: dict) -> dict:
