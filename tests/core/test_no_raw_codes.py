@@ -30,6 +30,8 @@ PACKAGES = ("core", "inventory", "repairs", "shipments", "labels")
 ORDINARY_WORDS = frozenset({
     "a4", "admin", "cs", "form", "graphic", "import", "scan", "sales", "upload", "zpl", "pdf", "hq", "factory",
     "day", "sku", "quantity", "serial", "model", "notice", "dpi", "paid", "repair", "refused", "dealer",
+    # Words of the task sentences, which are stored in the language the task was opened in.
+    "accepted", "approved", "ship",
 })
 # Record pages followed from each listed page, and pages opened per user at most.
 DETAILS_PER_LIST = 3

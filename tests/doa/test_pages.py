@@ -138,5 +138,5 @@ def test_a_dealer_name_is_found_by_its_beginning_with_underscore_taken_literally
         first = new_application(dealer_code="D0091", serials=("SNX1",)).number
         new_application(dealer_code="D0092", serials=("SNX2",))
         db.session.commit()
-        assert [a.number for a in service.find_doa("A_B")] == [first]
-        assert service.find_doa("_B") == []
+        assert [a.number for a in service.find_doa("A_B", SYSTEM)] == [first]
+        assert service.find_doa("_B", SYSTEM) == []

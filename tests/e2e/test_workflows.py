@@ -10,7 +10,6 @@ SERIALS = ["E2ESN0001", "E2ESN0002", "E2ESN0003"]
 
 
 def _office_dealer_parcel(username):
-    from core.accounts.service import get_user
     from core.directory.models import Dealer, Office
     from core.extensions import db
     from repairs import service as rep
@@ -20,7 +19,10 @@ def _office_dealer_parcel(username):
     db.session.flush()
     db.session.add(Dealer(code="E2EDLR", name="Huadong Digital Co", phone="13912345678", office_id=office.id))
     db.session.flush()
-    parcel = rep.create_parcel(get_user(username), dealer_code="E2EDLR", inbound_waybill="SF1234567890",
+    from core.authz import SYSTEM
+
+    # The desk registered the declared list; the clerk only scans.
+    parcel = rep.create_parcel(SYSTEM, dealer_code="E2EDLR", inbound_waybill="SF1234567890",
                                lines=[{"serial": s, "model": "SSD-1T"} for s in SERIALS])
     return parcel.rma_number, office.id
 

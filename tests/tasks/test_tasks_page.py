@@ -24,7 +24,7 @@ def two_processes(app, make_office):
         unit = rep.receive_unit(SYSTEM, "RT1", parcel)
         rep.inspect_unit(SYSTEM, unit, human_damage=True)
         repairs_task = rep.unit_tasks(unit)[0]
-        doa_task = doa._open_task(SYSTEM, "unapproved_arrival", "Unit DT1 arrived before approval.",
+        doa_task = doa._open_task(None, "unapproved_arrival", "Unit DT1 arrived before approval.",
                                   dealer_id=d_sh.id, office_id=sh)
         db.session.commit()
         return {"repairs": repairs_task.id, "doa": doa_task.id, "rma": parcel.rma_number, "bj": bj, "sh": sh}
