@@ -26,43 +26,12 @@ from tests.concurrency import doubles
 from tests.concurrency import doubles_core, doubles_doa, doubles_inventory, doubles_repairs, doubles_shipments  # noqa: F401 - they register
 from tests.concurrency import doubles_labels  # noqa: F401 - it registers
 from tests.concurrency.doubles import EXEMPT, SCENARIOS
-from tests.dbsetup import delete_used_rows
-from tests.live import LiveServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("clean_after_double")]
 
 # Findings whose fix belongs to another package and had not landed when this test was
 # written: (endpoint, method, variant) -> reason. xfail(strict=False) so a fix turns them green.
 BEING_FIXED: dict[tuple[str, str, str], str] = {}
-
-
-@pytest.fixture(autouse=True)
-def _clean_state(app):
-    """The suite's cleaning, done with DELETE on the tables a scenario wrote to: TRUNCATE of
-    every table costs PostgreSQL two seconds a test, and a scenario touches a handful."""
-    from core.calendar.service import forget_closures
-    from core.extensions import db, limiter
-
-    yield
-    with app.app_context():
-        db.session.remove()
-        delete_used_rows(db)
-    forget_closures()
-    limiter.reset()
-    app.extensions["depot_principals"].clear()
-
-
-@pytest.fixture(scope="module")
-def live(app):
-    from core.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    widener = doubles.RaceWidener(engine)
-    with LiveServer(app) as server:
-        server.widener = widener
-        yield server
-    widener.close()
 
 
 def _required(app) -> dict[tuple[str, str], set[str] | None]:

@@ -12,39 +12,10 @@ import pytest
 from tests.concurrency import doubles
 from tests.concurrency.doubles_doa import _open_task as doa_task
 from tests.concurrency.doubles_repairs import _missing_task as repairs_task
-from tests.dbsetup import delete_used_rows
-from tests.live import LiveServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("clean_after_double")]
 
 BUILDERS = {"repairs": repairs_task, "doa": doa_task}
-
-
-@pytest.fixture(autouse=True)
-def _clean_state(app):
-    from core.calendar.service import forget_closures
-    from core.extensions import db, limiter
-
-    yield
-    with app.app_context():
-        db.session.remove()
-        delete_used_rows(db)
-    forget_closures()
-    limiter.reset()
-    app.extensions["depot_principals"].clear()
-
-
-@pytest.fixture(scope="module")
-def live(app):
-    from core.extensions import db
-
-    with app.app_context():
-        engine = db.engine
-    widener = doubles.RaceWidener(engine)
-    with LiveServer(app) as server:
-        server.widener = widener
-        yield server
-    widener.close()
 
 
 @pytest.mark.parametrize("process", sorted(BUILDERS))
