@@ -391,18 +391,7 @@ def hold_decision(hold_id, decision):
 
 # --------------------------------------------------------------------------- tasks and overdue
 
-@bp.route("/tasks")
-@roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
-def tasks():
-    """The DOA tasks now live on the one tasks page (kept for links and bookmarks)."""
-    return redirect(url_for("tasks.index", process=service.PROCESS, status=request.args.get("status", "open")))
-
-
-@bp.route("/tasks/<int:task_id>/<any(resolve, settle):how>", methods=["POST"])
-@roles_required(Role.SERVICE, Role.SUPERVISOR)
-def task_decision(task_id, how):
-    """The old answer form's address: the tasks page records it."""
-    return task_views.record(task_id, "answer" if how == "resolve" else "settle", process=service.PROCESS)
+task_views.add_old_addresses(bp, "", service.PROCESS, list_endpoint="tasks", step_endpoint="task_decision")
 
 
 @bp.route("/overdue")

@@ -312,18 +312,7 @@ def lookup():
                            found_elsewhere=any(found_elsewhere.values()), **found_elsewhere)
 
 
-@bp.route("/repairs/tasks")
-@roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
-def tasks():
-    """The repairs tasks now live on the one tasks page (kept for links and bookmarks)."""
-    return redirect(url_for("tasks.index", process=service.PROCESS, status=request.args.get("status", "open")))
-
-
-@bp.route("/repairs/tasks/<int:task_id>/<any(resolve, settle):verb>", methods=["POST"])
-@roles_required(Role.SERVICE, Role.SUPERVISOR)
-def task_step(task_id, verb):
-    """The old answer form's address: the tasks page records it."""
-    return task_views.record(task_id, "answer" if verb == "resolve" else "settle", process=service.PROCESS)
+task_views.add_old_addresses(bp, "/repairs", service.PROCESS, list_endpoint="tasks", step_endpoint="task_step")
 
 
 @bp.route("/repairs/overdue")

@@ -207,23 +207,8 @@ def answer(actor, task: Task, decision: str, note: str = "", *, at: datetime | N
     _check_access(actor, task.office_id)
     if task.status != "open":
         raise task_taken(task.status)
-    proc = registry.process(task.process)
-    _known(decision, proc.answers)
-    _terms_known(proc, terms)
-    effect = proc.decide(actor, task, decision, note or "", False, terms)
-    _allowed(decision, proc.kinds[task.kind].answers)
-    _claim(task, "open")
-    now = at or utcnow()
-    if effect is not None:
-        effect(now)
-    task.status = "disputed" if decision == "dispute" else "agreed"
-    task.resolution = decision
-    _add_note(task, note)
-    if decision != "dispute":
-        task.closed_at = now
-        task.closed_by = _who(actor)
-    db.session.flush()
-    return task
+    return _decide(actor, task, decision, note, at, terms, settling=False,
+                   status="disputed" if decision == "dispute" else "agreed")
 
 
 def settle(actor, task: Task, decision: str, note: str = "", *, at: datetime | None = None, **terms) -> Task:
@@ -232,20 +217,29 @@ def settle(actor, task: Task, decision: str, note: str = "", *, at: datetime | N
     _check_access(actor, task.office_id)
     if task.status != "disputed":
         raise Conflict(_("Only disputed tasks are settled by the supervisor."), current_state=task.status)
+    return _decide(actor, task, decision, note, at, terms, settling=True, status="resolved")
+
+
+def _decide(actor, task: Task, decision: str, note: str, at: datetime | None, terms: dict, *,
+            settling: bool, status: str) -> Task:
+    """One step of the life cycle: the process checks the decision and says what it does to its
+    records, the task is claimed in its current status (a second answer is a 409), then moved."""
     proc = registry.process(task.process)
-    _known(decision, proc.settlements)
+    _known(decision, proc.settlements if settling else proc.answers)
     _terms_known(proc, terms)
-    effect = proc.decide(actor, task, decision, note or "", True, terms)
-    _allowed(decision, proc.kinds[task.kind].settlements)
-    _claim(task, "disputed")
+    effect = proc.decide(actor, task, decision, note or "", settling, terms)
+    kind = proc.kinds[task.kind]
+    _allowed(decision, kind.settlements if settling else kind.answers)
+    _claim(task, task.status)
     now = at or utcnow()
     if effect is not None:
         effect(now)
-    task.status = "resolved"
+    task.status = status
     task.resolution = decision
     _add_note(task, note)
-    task.closed_at = now
-    task.closed_by = _who(actor)
+    if status != "disputed":
+        task.closed_at = now
+        task.closed_by = _who(actor)
     db.session.flush()
     return task
 

@@ -83,4 +83,20 @@ def record(task_id: int, verb: str, *, process: str | None = None):
     return redirect(url_for("tasks.index", process=back_process, status=back_status))
 
 
+def add_old_addresses(blueprint, prefix: str, process: str, *, list_endpoint: str, step_endpoint: str) -> None:
+    """A process's former task page and its answer form's address, kept for links and bookmarks:
+    the page redirects to the one tasks page, the form is recorded through it."""
+
+    def old_list():
+        return redirect(url_for("tasks.index", process=process, status=request.args.get("status", "open")))
+
+    def old_step(task_id, verb):
+        return record(task_id, "answer" if verb == "resolve" else "settle", process=process)
+
+    blueprint.add_url_rule(f"{prefix}/tasks", list_endpoint,
+                           roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)(old_list))
+    blueprint.add_url_rule(f"{prefix}/tasks/<int:task_id>/<any(resolve, settle):verb>", step_endpoint,
+                           roles_required(Role.SERVICE, Role.SUPERVISOR)(old_step), methods=["POST"])
+
+
 register_nav(_l("Tasks"), "tasks.index", roles=READERS, order=23)
