@@ -147,7 +147,7 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         # Served by Depot itself (core.api_docs): the docs page works on an intranet without internet.
         "OPENAPI_SWAGGER_UI_URL": env.get("DEPOT_SWAGGER_UI_URL", "/api/docs/assets/"),
         "TESTING": False,
-        # Only when set: the default lives with the DOA rules (doa.service).
+        # Only when set: the default lives with the DOA rules (doa.applications).
         **({"DOA_WINDOW_DAYS": _positive_int(env["DEPOT_DOA_WINDOW_DAYS"], 0, "DEPOT_DOA_WINDOW_DAYS", 1, 3650)}
            if (env.get("DEPOT_DOA_WINDOW_DAYS") or "").strip() else {}),
         # Only when set: the default lives with the count rules (inventory.counts.RECOUNT_THRESHOLD).

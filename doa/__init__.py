@@ -10,18 +10,22 @@ from core.open_records import OpenRecords, register_open_records
 from core.scan_modes import register_scan_mode
 from doa import api as doa_api
 from doa import (
+    applications,
     chase,  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
     demo,  # noqa: F401  (registers the demo loader)
+    lookup,
     models,  # noqa: F401
     public,
+    receipt,
     service,
+    tasks,  # noqa: F401  (registers the DOA task process on import)
     views,
 )
 from doa import states as st
 
 # The scan station's DOA receive mode is registered on import, before any package's init_app:
 # the app factory imports every package first, so the repairs API documents the mode too.
-register_scan_mode("doa_receive", _l("DOA receive"), service.scan_station_mode)
+register_scan_mode("doa_receive", _l("DOA receive"), receipt.scan_station_mode)
 
 
 def init_app(app) -> None:
@@ -34,7 +38,7 @@ def init_app(app) -> None:
     register_value_labels("doa_hold", "status", views.HOLD_STATUS_LABELS)
     register_value_labels("doa_hold", "reason", views.HOLD_REASON_LABELS)
     app.config.setdefault("DOA_MAX_ATTACHMENT_BYTES", 5 * 1024 * 1024)
-    app.config.setdefault("DOA_WINDOW_DAYS", service.DOA_WINDOW_DAYS)
+    app.config.setdefault("DOA_WINDOW_DAYS", applications.DOA_WINDOW_DAYS)
     app.config.setdefault("DOA_PUBLIC_RATE_LIMIT", "10 per minute")
     app.register_blueprint(views.bp)
     app.register_blueprint(public.bp)
@@ -43,7 +47,7 @@ def init_app(app) -> None:
     register_nav(_l("DOA receive"), "doa.receive_station", roles=(Role.CLERK,), order=26)
     # What repairs shows of DOA, without either importing the other: the status look-up's
     # section and the serials a DOA case holds open (the scan mode is registered above).
-    register_lookup("doa_results", "doa/_lookup_results.html", service.lookup_views)
-    register_open_records(OpenRecords(kind="doa", rows=service.open_case_rows, open_on=service.open_case_on,
+    register_lookup("doa_results", "doa/_lookup_results.html", lookup.lookup_views)
+    register_open_records(OpenRecords(kind="doa", rows=lookup.open_case_rows, open_on=lookup.open_case_on,
                                       state_label=st.state_label, endpoint="doa.detail", number_arg="number",
-                                      message=service.open_case_message))
+                                      message=lookup.open_case_message))

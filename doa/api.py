@@ -14,9 +14,19 @@ from core.accounts.roles import Role
 from core.api import Blueprint
 from core.pagination import paginate
 from core.tasks import service as task_service
+from doa import (
+    applications,
+    approvals,
+    closing,
+    lookup,
+    overdue,
+    receipt,
+    replacement,
+    service,
+    tasks,
+)
 from doa import attachments as files
 from doa import schemas as s
-from doa import service
 from doa import states as st
 
 blp = Blueprint("doa_api", __name__, url_prefix="/api/v1/doa", description="DOA new-unit exchanges (新品换货)")
@@ -25,7 +35,7 @@ READERS = service.READER_ROLES
 
 
 def _app(number: str):
-    return service.get_application(actor(), number)
+    return lookup.get_application(actor(), number)
 
 
 @blp.route("/applications")
@@ -35,7 +45,7 @@ class Applications(MethodView):
     @blp.response(200, s.DoaApplicationPageSchema)
     def get(self, args):
         """List applications (newest first), by state, overdue, or a search."""
-        stmt = service.applications(actor(), state=args["state"], q=args["q"], overdue=args["overdue"])
+        stmt = lookup.applications(actor(), state=args["state"], q=args["q"], overdue=args["overdue"])
         return paginate(stmt, args["page"], args["per_page"])
 
     @roles_required(*st.CS)
@@ -43,7 +53,7 @@ class Applications(MethodView):
     @blp.response(201, s.DoaApplicationDetailSchema)
     def post(self, args):
         """Enter a dealer's DOA application (replacement or refund); approval is due in 1 working day."""
-        return service.create_application(actor(), source="api", **args)
+        return applications.create_application(actor(), source="api", **args)
 
 
 @blp.route("/applications/<string:number>")
@@ -62,7 +72,7 @@ class ChannelDecision(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """The channel department approves or refuses (a refusal needs a reason)."""
-        return service.decide(actor(), _app(number), "channel", args["decision"], args["reason"])
+        return approvals.decide(actor(), _app(number), "channel", args["decision"], args["reason"])
 
 
 @blp.route("/applications/<string:number>/product")
@@ -72,7 +82,7 @@ class ProductDecision(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """The product department approves or refuses (a refusal needs a reason)."""
-        return service.decide(actor(), _app(number), "product", args["decision"], args["reason"])
+        return approvals.decide(actor(), _app(number), "product", args["decision"], args["reason"])
 
 
 @blp.route("/applications/<string:number>/cancel")
@@ -82,7 +92,7 @@ class Cancel(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """Withdraw an application before the unit arrived."""
-        return service.cancel(actor(), _app(number), args["reason"])
+        return applications.cancel(actor(), _app(number), args["reason"])
 
 
 @blp.route("/applications/<string:number>/receipt")
@@ -96,7 +106,7 @@ class Receipt(MethodView):
         ``accepted`` is false when the application is not approved: the units
         are then held (not accepted as DOA) with a dealer task.
         """
-        return service.receive(actor(), _app(number), args["serials"], human_damage=args["human_damage"],
+        return receipt.receive(actor(), _app(number), args["serials"], human_damage=args["human_damage"],
                                waybill=args["waybill"], carrier=args["carrier"],
                                freight_cost=args["freight_cost"], note=args["note"])
 
@@ -108,7 +118,7 @@ class SalesSignoff(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """The sales head signs for the receipt (DOA freight is the sales department's cost)."""
-        return service.sales_signoff(actor(), _app(number), args["note"])
+        return closing.sales_signoff(actor(), _app(number), args["note"])
 
 
 @blp.route("/applications/<string:number>/purchasing")
@@ -118,7 +128,7 @@ class Purchasing(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """Purchasing repaired or swapped every received unit (swapped: the new serial)."""
-        return service.record_purchasing(actor(), _app(number), args["units"], note=args["note"])
+        return replacement.record_purchasing(actor(), _app(number), args["units"], note=args["note"])
 
 
 @blp.route("/applications/<string:number>/replacement-shipment")
@@ -128,7 +138,7 @@ class ReplacementShipment(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """Record the finished-goods store's separate shipment of the replacement with its waybill."""
-        return service.ship_replacement(actor(), _app(number), carrier=args["carrier"], waybill=args["waybill"],
+        return replacement.ship_replacement(actor(), _app(number), carrier=args["carrier"], waybill=args["waybill"],
                                         freight_cost=args["freight_cost"], shipped_at=args["shipped_at"],
                                         note=args["note"])
 
@@ -140,7 +150,7 @@ class RefundProduct(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """Refund step 1: the product department approves or refuses."""
-        return service.refund_decide(actor(), _app(number), "product", args["decision"], args["reason"])
+        return replacement.refund_decide(actor(), _app(number), "product", args["decision"], args["reason"])
 
 
 @blp.route("/applications/<string:number>/refund/finance")
@@ -150,7 +160,7 @@ class RefundFinance(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """Refund step 2: finance approves or refuses (after product)."""
-        return service.refund_decide(actor(), _app(number), "finance", args["decision"], args["reason"])
+        return replacement.refund_decide(actor(), _app(number), "finance", args["decision"], args["reason"])
 
 
 @blp.route("/applications/<string:number>/refund/credit")
@@ -163,7 +173,7 @@ class RefundCredit(MethodView):
 
         ``amount`` is required (more than 0, at most 2 decimals); ``currency`` defaults to CNY.
         """
-        return service.issue_credit(actor(), _app(number), args["credit_number"], args["note"],
+        return replacement.issue_credit(actor(), _app(number), args["credit_number"], args["note"],
                                     amount=args["amount"], currency=args["currency"])
 
 
@@ -174,7 +184,7 @@ class SwitchToReplacement(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """After a refused refund the dealer takes a replacement instead."""
-        return service.switch_to_replacement(actor(), _app(number), args["note"])
+        return replacement.switch_to_replacement(actor(), _app(number), args["note"])
 
 
 @blp.route("/applications/<string:number>/closing-waiver")
@@ -184,7 +194,7 @@ class ClosingWaiver(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """The supervisor waives the missing sales sign-off / signed scan so the case can close (reason required)."""
-        return service.waive_closing_papers(actor(), _app(number), args["reason"])
+        return closing.waive_closing_papers(actor(), _app(number), args["reason"])
 
 
 @blp.route("/applications/<string:number>/close")
@@ -198,7 +208,7 @@ class Close(MethodView):
         409 naming what is missing unless the sales head signed and the signed
         application is scanned, or the supervisor waived them.
         """
-        return service.close_case(actor(), _app(number), args["note"])
+        return closing.close_case(actor(), _app(number), args["note"])
 
 
 @blp.route("/applications/<string:number>/reopen")
@@ -208,7 +218,7 @@ class Reopen(MethodView):
     @blp.response(200, s.DoaApplicationDetailSchema)
     def post(self, args, number):
         """The supervisor settles the dealer's dispute of a refusal in the dealer's favour: approval starts again."""
-        return service.reopen(actor(), _app(number), args["note"])
+        return approvals.reopen(actor(), _app(number), args["note"])
 
 
 @blp.route("/applications/<string:number>/attachments")
@@ -250,7 +260,7 @@ class Scan(MethodView):
     @blp.response(200, s.DoaScanResultSchema)
     def post(self, args):
         """DOA receive mode of the scan station: a DOA number or a serial, one step per scan."""
-        return service.scan_doa_arrival(actor(), args["code"], args["context"], human_damage=args["human_damage"],
+        return receipt.scan_doa_arrival(actor(), args["code"], args["context"], human_damage=args["human_damage"],
                                         dealer_code=args["dealer_code"], waybill=args["waybill"],
                                         carrier=args["carrier"])
 
@@ -262,7 +272,7 @@ class Holds(MethodView):
     @blp.response(200, s.DoaHoldPageSchema)
     def get(self, args):
         """Units that arrived as DOA without an approved application."""
-        return paginate(service.holds(actor(), status=args["status"] or None), args["page"], args["per_page"])
+        return paginate(receipt.holds(actor(), status=args["status"] or None), args["page"], args["per_page"])
 
 
 @blp.route("/holds/<int:hold_id>/repair")
@@ -272,7 +282,7 @@ class HoldToRepair(MethodView):
     @blp.response(201, s.DoaParcelRefSchema)
     def post(self, args, hold_id):
         """Turn a held unit into an ordinary repair (a new RMA parcel, the unit received)."""
-        return service.convert_hold_to_repair(actor(), service.get_hold(actor(), hold_id), **args)
+        return receipt.convert_hold_to_repair(actor(), receipt.get_hold(actor(), hold_id), **args)
 
 
 @blp.route("/holds/<int:hold_id>/set-aside")
@@ -282,7 +292,7 @@ class HoldSetAside(MethodView):
     @blp.response(200, s.DoaHoldSchema)
     def post(self, args, hold_id):
         """Set a held unit aside (a note says why and where)."""
-        return service.set_hold_aside(actor(), service.get_hold(actor(), hold_id), args["note"])
+        return receipt.set_hold_aside(actor(), receipt.get_hold(actor(), hold_id), args["note"])
 
 
 @blp.route("/tasks")
@@ -292,7 +302,7 @@ class Tasks(MethodView):
     @blp.response(200, s.DoaTaskPageSchema)
     def get(self, args):
         """DOA dealer-contact tasks (due the day they open): ``/api/v1/tasks?process=doa`` in this API's older shape."""
-        return paginate(service.tasks(actor(), status=args["status"] or None), args["page"], args["per_page"])
+        return paginate(tasks.tasks(actor(), status=args["status"] or None), args["page"], args["per_page"])
 
 
 @blp.route("/tasks/<int:task_id>/resolve")
@@ -303,7 +313,7 @@ class TaskResolve(MethodView):
     def post(self, args, task_id):
         """Record the dealer's answer (as ``/api/v1/tasks/<id>/answer``): proceed / not_doa / dispute, or
         agreed / dispute."""
-        return task_service.answer(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
+        return task_service.answer(actor(), tasks.get_task(actor(), task_id), args["decision"], args["note"])
 
 
 @blp.route("/tasks/<int:task_id>/settle")
@@ -314,7 +324,7 @@ class TaskSettle(MethodView):
     def post(self, args, task_id):
         """The supervisor settles a dispute (as ``/api/v1/tasks/<id>/settle``): proceed / not_doa, reopen
         (a disputed refusal), or agreed."""
-        return task_service.settle(actor(), service.get_task(actor(), task_id), args["decision"], args["note"])
+        return task_service.settle(actor(), tasks.get_task(actor(), task_id), args["decision"], args["note"])
 
 
 @blp.route("/overdue")
@@ -323,7 +333,7 @@ class Overdue(MethodView):
     @blp.response(200, s.DoaOverdueSchema(many=True))
     def get(self):
         """Applications past the internal approval (1 working day) or the replacement (7 working days)."""
-        return service.overdue_rows(actor())
+        return overdue.overdue_rows(actor())
 
 
 @blp.route("/lookup")
@@ -333,4 +343,4 @@ class Lookup(MethodView):
     @blp.response(200, s.DoaApplicationSchema(many=True))
     def get(self, args):
         """Find DOA cases by DOA number, serial, replacement serial, waybill, credit number or dealer."""
-        return service.find_doa(args["q"], actor=actor())
+        return lookup.find_doa(args["q"], actor=actor())

@@ -19,7 +19,7 @@ from core import chase
 from core.directory.models import Department
 from core.extensions import db
 from core.tasks import service as task_service
-from doa import service
+from doa import overdue, service
 from doa import states as st
 from doa.models import DoaApplication
 from doa.states import TASK_KIND_LABELS
@@ -65,7 +65,7 @@ def _undecided(app: DoaApplication) -> list[str]:
 def overdue_doa_items(today: date, actor):
     """Late approvals (per undecided department) and late replacements."""
     departments = {d.code: d for d in db.session.scalars(select(Department))}
-    for app in service.overdue_doa(actor, today=today):
+    for app in overdue.overdue_doa(actor, today=today):
         dealer = app.dealer.name if app.dealer else ""
         common = {"reference": app.number, "due": app.next_due, "late": chase.working_days_late(app.next_due, today),
                   "link": f"/doa/{app.number}"}

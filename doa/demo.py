@@ -11,7 +11,8 @@ from core.demo import register_demo_loader
 from core.directory.models import Dealer
 from core.errors import NotFound
 from core.extensions import db
-from doa import service
+from doa import applications, approvals, closing, receipt, replacement
+from doa.models import DoaApplication
 
 MODELS = ["SSD A400 240G", "SSD NV2 1TB", "U盘 DataTraveler 64G", "TF卡 Canvas 64G", "移动硬盘 XS1000 1TB"]
 FAULTS = ["开箱无法识别", "开箱即掉盘", "新品写保护", "容量显示错误", "开箱外壳破裂"]
@@ -59,7 +60,7 @@ def load_doa(rng, echo) -> None:
         for _ in range(rng.choice([1, 1, 2])):
             serial += rng.randint(1, 40)
             units.append({"serial": f"DOA{serial}", "model": rng.choice(MODELS), "fault": rng.choice(FAULTS)})
-        app = service.create_application(
+        app = applications.create_application(
             users["service"], dealer_code=dealer.code, request=request, fault=rng.choice(FAULTS),
             purchase_date=day - timedelta(days=rng.randint(2, 20)), units=units, contact=dealer.contact,
             at=_at(day, 9))
@@ -67,45 +68,45 @@ def load_doa(rng, echo) -> None:
         if goal == "submitted":
             continue
         step_day = add_working_days(day, 1) if add_working_days(day, 1) <= today else day
-        service.decide(users["channel"], app, "channel", "approve", at=_at(day, 11))
+        approvals.decide(users["channel"], app, "channel", "approve", at=_at(day, 11))
         if goal == "channel_approved":
             continue
         if goal == "refused":
-            service.decide(users["product"], app, "product", "refuse", "非开箱故障,不属于DOA", at=_at(day, 15))
+            approvals.decide(users["product"], app, "product", "refuse", "非开箱故障,不属于DOA", at=_at(day, 15))
             continue
-        service.decide(users["product"], app, "product", "approve", at=_at(day, 16))
+        approvals.decide(users["product"], app, "product", "approve", at=_at(day, 16))
         if goal == "approved":
             continue
         arrived = [u["serial"] for u in units]
         damage = [arrived[0]] if goal == "receipt_problem" else []
-        service.receive(users["clerk"], app, arrived, human_damage=damage, waybill=f"SF{rng.randint(10**11, 10**12 - 1)}",
+        receipt.receive(users["clerk"], app, arrived, human_damage=damage, waybill=f"SF{rng.randint(10**11, 10**12 - 1)}",
                         carrier="顺丰", freight_cost=rng.choice([12, 15, 18, 23]), at=_at(step_day, 10))
         if goal == "receipt_problem":
             continue
-        service.sales_signoff(users["sales"], app, at=_at(step_day, 14))
+        closing.sales_signoff(users["sales"], app, at=_at(step_day, 14))
         if request == "replacement":
             if goal == "received":
                 continue
-            service.record_purchasing(users["purchasing"], app, [
+            replacement.record_purchasing(users["purchasing"], app, [
                 {"serial": s, "outcome": "swapped", "replacement_serial": f"N{s}"} for s in arrived])
             if goal == "replacement_ready":
                 continue
-            service.ship_replacement(users["clerk"], app, carrier="德邦", waybill=f"DB{rng.randint(10**9, 10**10 - 1)}",
+            replacement.ship_replacement(users["clerk"], app, carrier="德邦", waybill=f"DB{rng.randint(10**9, 10**10 - 1)}",
                                      freight_cost=rng.choice([15, 20, 25]))
             if goal == "closed":
-                service.waive_closing_papers(users["supervisor"], app, "签字申请单原件在办事处,已电话确认")
-                service.close_case(users["service"], app)
+                closing.waive_closing_papers(users["supervisor"], app, "签字申请单原件在办事处,已电话确认")
+                closing.close_case(users["service"], app)
             continue
-        service.refund_decide(users["product"], app, "product", "approve")
+        replacement.refund_decide(users["product"], app, "product", "approve")
         if goal == "refund_product_approved":
             continue
-        service.refund_decide(users["finance"], app, "finance", "approve")
-        service.issue_credit(users["commerce"], app, f"XT{today:%y%m}{index:03d}", amount=rng.choice(REFUND_AMOUNTS))
+        replacement.refund_decide(users["finance"], app, "finance", "approve")
+        replacement.issue_credit(users["commerce"], app, f"XT{today:%y%m}{index:03d}", amount=rng.choice(REFUND_AMOUNTS))
     # A unit sent before approval: held, not accepted as DOA (先申请后发货).
-    pending = db.session.scalar(select(service.DoaApplication).where(service.DoaApplication.state == "submitted")
-                                .order_by(service.DoaApplication.id).limit(1))
+    pending = db.session.scalar(select(DoaApplication).where(DoaApplication.state == "submitted")
+                                .order_by(DoaApplication.id).limit(1))
     if pending is not None:
-        service.hold_unit(users["clerk"], pending.units[0].serial, app=pending)
+        receipt.hold_unit(users["clerk"], pending.units[0].serial, app=pending)
     echo(f"doa: {made} applications, 1 unit held (arrived before approval)")
 
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from core.errors import DomainError
 from core.extensions import limiter
-from doa import service
+from doa import applications, lookup
 from doa import states as st
 from doa.views import application_form_context, form_units
 
@@ -51,7 +51,7 @@ def apply():
         return render_template("doa/public_apply.html", created=None, failed=False,
                                **application_form_context(form, {}, rows, origins, more=True))
     try:
-        app = service.public_apply(
+        app = applications.public_apply(
             dealer_code=form["dealer_code"][:20], phone_last4=(request.form.get("phone_last4") or "")[:4],
             request=form["request"] or None, purchase_date=form["purchase_date"] or None, fault=form["fault"],
             units=units, contact=form["contact"][:120])
@@ -77,10 +77,10 @@ def status_form():
 def status():
     """An application's state for a matching DOA number + phone digits; one neutral answer otherwise."""
     form = {"number": (request.form.get("number") or "").strip()[:20]}
-    app = service.public_status(form["number"], (request.form.get("phone_last4") or "")[:4])
+    app = lookup.public_status(form["number"], (request.form.get("phone_last4") or "")[:4])
     if app is None:
         return render_template("doa/public_status.html", app=None, failed=True, form=form), 404
-    return render_template("doa/public_status.html", app=service.dealer_summary(app), failed=False, form=form)
+    return render_template("doa/public_status.html", app=lookup.dealer_summary(app), failed=False, form=form)
 
 
 def neutral_message() -> str:

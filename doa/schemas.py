@@ -6,9 +6,9 @@ from marshmallow import Schema, fields, validate
 from core.calendar import local_today
 from core.ids import ID_RANGE
 from core.schemas import PageArgs, PageSchema
-from doa import service
+from doa import applications, service
 from doa import states as st
-from doa.service import timeline
+from doa.lookup import timeline
 
 
 class DoaApplicationListArgs(PageArgs):
@@ -168,8 +168,8 @@ class DoaApplicationSchema(Schema):
     allowed_actions = fields.Function(lambda a: service.allowed_now(a))
     window_days = fields.Integer(allow_none=True)
     outside_window = fields.Boolean()
-    purchase_age_days = fields.Function(lambda a: service.purchase_age_days(a))
-    window_flag = fields.Function(lambda a: service.window_flag(a),
+    purchase_age_days = fields.Function(lambda a: applications.purchase_age_days(a))
+    window_flag = fields.Function(lambda a: applications.window_flag(a),
                                   metadata={"description": "The approvers' warning, in words, or null."})
     refund_amount = fields.Decimal(as_string=True, allow_none=True)
     refund_currency = fields.String(allow_none=True)

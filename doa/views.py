@@ -21,7 +21,8 @@ from core.pagination import paginate
 from core.task_states import task_status_label
 from core.tasks import views as task_views
 from doa import attachments as files
-from doa import service
+from doa import applications, approvals, closing, lookup, receipt, replacement, service, tasks
+from doa import overdue as doa_overdue
 from doa import states as st
 from doa.chase import CLOCK_LABELS
 
@@ -54,8 +55,8 @@ UNIT_FIELD_RE = re.compile(r"^units-(\d{1,3})-(serial|model|fault)$")
 @bp.context_processor
 def _labels():
     return {"state_label": st.state_label, "action_label": st.action_label, "REQUEST_LABELS": st.REQUEST_LABELS,
-            "PAPER_LABELS": PAPER_LABELS, "window_flag_of": service.window_flag, "can_reopen": service.can_reopen,
-            "REFUND_CURRENCIES": service.REFUND_CURRENCIES, "DEFAULT_CURRENCY": service.DEFAULT_CURRENCY,
+            "PAPER_LABELS": PAPER_LABELS, "window_flag_of": applications.window_flag, "can_reopen": service.can_reopen,
+            "REFUND_CURRENCIES": replacement.REFUND_CURRENCIES, "DEFAULT_CURRENCY": replacement.DEFAULT_CURRENCY,
             "TASK_KIND_LABELS": TASK_KIND_LABELS, "TASK_RESOLUTION_LABELS": st.TASK_RESOLUTION_LABELS,
             "task_status_label": task_status_label, "HOLD_REASON_LABELS": HOLD_REASON_LABELS,
             "HOLD_STATUS_LABELS": HOLD_STATUS_LABELS, "FINDING_LABELS": FINDING_LABELS,
@@ -93,7 +94,7 @@ def unit_rows(form) -> list[dict]:
     rows: dict[int, dict] = {}
     for key in form.keys():
         match = UNIT_FIELD_RE.match(key)
-        if match and int(match.group(1)) < service.MAX_UNITS:
+        if match and int(match.group(1)) < applications.MAX_UNITS:
             rows.setdefault(int(match.group(1)), {"serial": "", "model": "", "fault": ""})[match.group(2)] = \
                 (form.get(key) or "").strip()[:300]
     return [rows.get(i, {"serial": "", "model": "", "fault": ""}) for i in range(max(rows, default=-1) + 1)]
@@ -120,7 +121,7 @@ def form_units(form) -> tuple[list[dict], list[dict], list[tuple[str, int]]]:
 def shown_rows(rows: list[dict], more: bool) -> list[dict]:
     """The unit lines to show: what was typed, at least UNIT_ROWS, and MORE_ROWS empty ones on request."""
     count = max(UNIT_ROWS, len(rows)) + (MORE_ROWS if more else 0)
-    count = min(count, service.MAX_UNITS)
+    count = min(count, applications.MAX_UNITS)
     return (rows + [{"serial": "", "model": "", "fault": ""}] * count)[:count]
 
 
@@ -140,7 +141,7 @@ def unit_errors(errors: dict, origins: list[tuple[str, int]]) -> dict:
 def application_form_context(form: dict, errors: dict, rows: list[dict], origins, *, more: bool = False) -> dict:
     """What the application fields template needs: unit lines, their errors, and the model pick list."""
     return {"form": form, "errors": errors or {}, "rows": shown_rows(rows, more),
-            "unit_errors": unit_errors(errors, origins), "models": service.known_models()}
+            "unit_errors": unit_errors(errors, origins), "models": applications.known_models()}
 
 
 def _serial_lines(text: str) -> list[str]:
@@ -157,7 +158,7 @@ def index():
                "overdue": request.args.get("overdue") == "1"}
     if filters["state"] not in st.STATES:
         filters["state"] = None
-    stmt = service.applications(actor(), **filters)
+    stmt = lookup.applications(actor(), **filters)
     page = paginate(stmt, _page_arg(), 50)
     return render_template("doa/index.html", page=page, filters=filters, states=st.STATES)
 
@@ -174,7 +175,7 @@ def new():
     more = request.method == "POST" and bool(request.form.get("more_rows"))
     if request.method == "POST" and not more:
         try:
-            app = service.create_application(
+            app = applications.create_application(
                 actor(), dealer_code=form["dealer_code"], request=form["request"] or None,
                 purchase_date=form["purchase_date"] or None, fault=form["fault"], contact=form["contact"],
                 units=units)
@@ -185,7 +186,7 @@ def new():
         else:
             flash(_("Application %(n)s entered; channel and product approval due %(d)s.", n=app.number,
                     d=app.approval_due.isoformat()), "success")
-            flag = service.window_flag(app)
+            flag = applications.window_flag(app)
             if flag:
                 flash(flag, "warning")
             return redirect(url_for("doa.detail", number=app.number))
@@ -198,13 +199,13 @@ def new():
 @roles_required(*READERS)
 def detail(number):
     """One application: units, decisions, receipt, outcome, files, tasks and history."""
-    app = service.get_application(actor(), number)
+    app = lookup.get_application(actor(), number)
     user = actor()
-    task_rows = service.tasks_of(app) if user.has_role(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE) else []
+    task_rows = tasks.tasks_of(app) if user.has_role(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE) else []
     missing = service.closing_papers_missing(app)
     return render_template(
-        "doa/detail.html", app=app, events=service.timeline(app), allowed=service.allowed_for(user, app),
-        window_flag=service.window_flag(app), known_models=set(service.known_models()), papers_missing=missing,
+        "doa/detail.html", app=app, events=lookup.timeline(app), allowed=service.allowed_for(user, app),
+        window_flag=applications.window_flag(app), known_models=set(applications.known_models()), papers_missing=missing,
         papers_missing_labels=[str(PAPER_LABELS[m]) for m in missing],
         may_waive=bool(missing) and app.closing_waived_at is None and app.state not in st.TERMINAL
         and app.received_at is not None and user.has_role(Role.SUPERVISOR),
@@ -220,19 +221,19 @@ def _run_step(app, step: str, form) -> str:
     """Call the service for one posted step; returns the success message."""
     user = actor()
     if step in ("channel", "product"):
-        service.decide(user, app, step, form.get("decision", ""), form.get("reason", ""))
+        approvals.decide(user, app, step, form.get("decision", ""), form.get("reason", ""))
         return _("Decision recorded.")
     if step == "cancel":
-        service.cancel(user, app, form.get("reason", ""))
+        applications.cancel(user, app, form.get("reason", ""))
         return _("Application cancelled.")
     if step == "receipt":
-        result = service.receive(user, app, _serial_lines(form.get("serials", "")),
+        result = receipt.receive(user, app, _serial_lines(form.get("serials", "")),
                                  human_damage=_serial_lines(form.get("human_damage", "")),
                                  waybill=form.get("waybill") or None, carrier=form.get("carrier", ""),
                                  freight_cost=form.get("freight_cost") or None, note=form.get("note", ""))
         return result["message"]
     if step == "sales-signoff":
-        service.sales_signoff(user, app, form.get("note", ""))
+        closing.sales_signoff(user, app, form.get("note", ""))
         return _("Sales sign-off recorded.")
     if step == "purchasing":
         outcomes = []
@@ -241,30 +242,30 @@ def _run_step(app, step: str, form) -> str:
                 continue
             outcomes.append({"serial": unit.serial, "outcome": form.get(f"outcome_{unit.id}") or None,
                              "replacement_serial": form.get(f"replacement_{unit.id}") or None})
-        service.record_purchasing(user, app, outcomes, note=form.get("note", ""))
+        replacement.record_purchasing(user, app, outcomes, note=form.get("note", ""))
         return _("Purchasing outcome recorded.")
     if step == "ship-replacement":
-        service.ship_replacement(user, app, carrier=form.get("carrier", ""), waybill=form.get("waybill", ""),
+        replacement.ship_replacement(user, app, carrier=form.get("carrier", ""), waybill=form.get("waybill", ""),
                                  freight_cost=form.get("freight_cost") or None,
                                  shipped_at=form.get("shipped_at") or None, note=form.get("note", ""))
         return _("Replacement shipment recorded.")
     if step in ("refund-product", "refund-finance"):
-        service.refund_decide(user, app, step.split("-", 1)[1], form.get("decision", ""), form.get("reason", ""))
+        replacement.refund_decide(user, app, step.split("-", 1)[1], form.get("decision", ""), form.get("reason", ""))
         return _("Decision recorded.")
     if step == "refund-credit":
-        service.issue_credit(user, app, form.get("credit_number", ""), form.get("note", ""),
+        replacement.issue_credit(user, app, form.get("credit_number", ""), form.get("note", ""),
                              amount=form.get("amount"), currency=form.get("currency") or None)
         return _("Sales return / credit recorded.")
     if step == "closing-waiver":
-        service.waive_closing_papers(user, app, form.get("reason", ""))
+        closing.waive_closing_papers(user, app, form.get("reason", ""))
         return _("Missing papers waived; the case can close.")
     if step == "close":
-        service.close_case(user, app, form.get("note", ""))
+        closing.close_case(user, app, form.get("note", ""))
         return _("Case closed.")
     if step == "reopen":
-        service.reopen(user, app, form.get("note", ""))
+        approvals.reopen(user, app, form.get("note", ""))
         return _("Application reopened: channel and product decide again.")
-    service.switch_to_replacement(user, app, form.get("note", ""))
+    replacement.switch_to_replacement(user, app, form.get("note", ""))
     return _("Switched to a replacement.")
 
 
@@ -272,7 +273,7 @@ def _run_step(app, step: str, form) -> str:
 @roles_required(*{r for roles in STEP_ROLES.values() for r in roles})
 def step(number, step):
     """One step of the application (the service checks the role, the state and the fields)."""
-    app = service.get_application(actor(), number)
+    app = lookup.get_application(actor(), number)
     try:
         flash(_run_step(app, step, request.form), "success")
     except DomainError as err:
@@ -305,7 +306,7 @@ def _format_errors(errors: dict) -> str:
 @roles_required(*files.UPLOADERS)
 def upload(number):
     """Attach the scanned signed application."""
-    app = service.get_application(actor(), number)
+    app = lookup.get_application(actor(), number)
     storage = request.files.get("file")
     try:
         files.add_attachment(actor(), app, storage.stream if storage else None,
@@ -338,7 +339,7 @@ def receive_station():
     status = 200
     if request.method == "POST":
         try:
-            result = service.scan_doa_arrival(actor(), request.form.get("code", ""), context,
+            result = receipt.scan_doa_arrival(actor(), request.form.get("code", ""), context,
                                               human_damage=request.form.get("human_damage") == "1",
                                               dealer_code=request.form.get("dealer_code") or None)
             context = result["context"]
@@ -347,7 +348,7 @@ def receive_station():
                 raise
             error, status = err.message, err.status
     # A scan the station refuses as DOA is shown as bad news.
-    refused = result is not None and result["status"] in service.REFUSED_SCANS
+    refused = result is not None and result["status"] in receipt.REFUSED_SCANS
     return render_template("doa/receive.html", result=result, result_refused=refused, error=error,
                            context=context), status
 
@@ -361,7 +362,7 @@ def holds():
     status = request.args.get("status", "held")
     if status not in ("held", "repair", "set_aside", "all"):
         status = "held"
-    page = paginate(service.holds(actor(), status=None if status == "all" else status), _page_arg(), 50)
+    page = paginate(receipt.holds(actor(), status=None if status == "all" else status), _page_arg(), 50)
     return render_template("doa/holds.html", page=page, status=status,
                            may_act=actor().has_role(*st.HANDS))
 
@@ -370,16 +371,16 @@ def holds():
 @roles_required(*st.HANDS)
 def hold_decision(hold_id, decision):
     """Turn a held unit into an ordinary repair, or set it aside."""
-    hold = service.get_hold(actor(), hold_id)
+    hold = receipt.get_hold(actor(), hold_id)
     try:
         if decision == "repair":
-            parcel = service.convert_hold_to_repair(actor(), hold, dealer_code=request.form.get("dealer_code") or None,
+            parcel = receipt.convert_hold_to_repair(actor(), hold, dealer_code=request.form.get("dealer_code") or None,
                                                     model=request.form.get("model") or None,
                                                     fault=request.form.get("fault", ""))
             flash(_("Unit %(s)s is now an ordinary repair on %(rma)s.", s=hold.serial, rma=parcel.rma_number),
                   "success")
         else:
-            service.set_hold_aside(actor(), hold, request.form.get("note", ""))
+            receipt.set_hold_aside(actor(), hold, request.form.get("note", ""))
             flash(_("Unit %(s)s set aside.", s=hold.serial), "success")
     except DomainError as err:
         if err.status in (403, 404):
@@ -398,7 +399,7 @@ task_views.add_old_addresses(bp, "", service.PROCESS, list_endpoint="tasks", ste
 @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 def overdue():
     """Applications past the 1-day internal approval or the 7-day replacement."""
-    return render_template("doa/overdue.html", rows=service.overdue_rows(actor()),
+    return render_template("doa/overdue.html", rows=doa_overdue.overdue_rows(actor()),
                            chase_sections=chase.sections(local_today(), actor(), kinds=("doa_task",)))
 
 

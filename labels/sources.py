@@ -25,7 +25,7 @@ from core.calendar import local_day
 from core.directory.models import Office
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
-from doa.service import label_data
+from doa.label_data import label_data
 from inventory.models import Location
 from inventory.service import ensure_location_access, location_by_code, part_by_sku
 from labels.render import LabelSpec

@@ -15,16 +15,17 @@ def _late_cases(app) -> dict:
     """On 2026-11-05: A1 undecided, A2 waits for product, A3's replacement is late, A4 refused (task open)."""
     from core.accounts.service import get_user
     from core.extensions import db
-    from doa import service
+    from doa import approvals as doa_approvals
+    from doa import receipt
 
     with app.app_context():
         a1 = new_application(serials=("SN1",), when=at(date(2026, 11, 2)))
         a2 = new_application(serials=("SN2",), when=at(date(2026, 11, 2)))
-        service.decide(get_user("channel"), a2, "channel", "approve", at=at(date(2026, 11, 2), 15))
+        doa_approvals.decide(get_user("channel"), a2, "channel", "approve", at=at(date(2026, 11, 2), 15))
         a3 = approve(new_application(serials=("SN3",), when=at(date(2026, 10, 20))), when=at(date(2026, 10, 20), 15))
-        service.receive(get_user("clerk"), a3, ["SN3"], at=at(date(2026, 10, 21)))
+        receipt.receive(get_user("clerk"), a3, ["SN3"], at=at(date(2026, 10, 21)))
         a4 = new_application(serials=("SN4",), when=at(date(2026, 11, 2)))
-        service.decide(get_user("channel"), a4, "channel", "refuse", "not a DOA: bought a year ago",
+        doa_approvals.decide(get_user("channel"), a4, "channel", "refuse", "not a DOA: bought a year ago",
                        at=at(date(2026, 11, 2), 16))
         db.session.commit()
         assert a3.replacement_due < date(2026, 11, 5) and a4.state == "refused"

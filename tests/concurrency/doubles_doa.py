@@ -29,46 +29,46 @@ def _purchase_day():
 
 def app_in(env, state: str, *, request: str = "replacement"):
     """A DOA application of one unit brought to ``state`` through the service (as the admin)."""
-    from doa import service as doa
+    from doa import applications, approvals, closing, receipt, replacement
 
     world(env)
     boss = env.admin()
-    app = doa.create_application(boss, dealer_code=DEALER, request=request, purchase_date=_purchase_day(),
+    app = applications.create_application(boss, dealer_code=DEALER, request=request, purchase_date=_purchase_day(),
                                  fault="dead on arrival", units=[{"serial": SERIAL, "model": "DBL-SSD"}])
     if state == "submitted":
         return app
     if state == "channel_approved":
-        doa.decide(boss, app, "channel", "approve")
+        approvals.decide(boss, app, "channel", "approve")
         return app
     if state == "refused":
         # Refused, and the dealer disputes the refusal: the supervisor may reopen it.
-        doa.decide(boss, app, "channel", "refuse", "not a DOA")
+        approvals.decide(boss, app, "channel", "refuse", "not a DOA")
         task_service.answer(boss, _task(app), "dispute")
         return app
-    doa.decide(boss, app, "channel", "approve")
-    doa.decide(boss, app, "product", "approve")
+    approvals.decide(boss, app, "channel", "approve")
+    approvals.decide(boss, app, "product", "approve")
     if state == "approved":
         return app
     if state in ("receipt_problem", "disputed"):
-        doa.receive(boss, app, [SERIAL], human_damage=[SERIAL])
+        receipt.receive(boss, app, [SERIAL], human_damage=[SERIAL])
         if state == "disputed":
             task_service.answer(boss, _task(app), "dispute")
         return app
-    doa.receive(boss, app, [SERIAL])
+    receipt.receive(boss, app, [SERIAL])
     if state == "received":
         return app
     if state in ("replacement_ready", "replacement_shipped", "closable"):
-        doa.record_purchasing(boss, app, [{"serial": SERIAL, "outcome": "repaired"}])
+        replacement.record_purchasing(boss, app, [{"serial": SERIAL, "outcome": "repaired"}])
         if state == "replacement_ready":
             return app
-        doa.ship_replacement(boss, app, carrier="SF", waybill="DBLOUT8")
+        replacement.ship_replacement(boss, app, carrier="SF", waybill="DBLOUT8")
         if state == "closable":
-            doa.waive_closing_papers(boss, app, "scan kept by the office")
+            closing.waive_closing_papers(boss, app, "scan kept by the office")
         return app
-    doa.refund_decide(boss, app, "product", "approve" if state != "refund_refused" else "refuse", "no")
+    replacement.refund_decide(boss, app, "product", "approve" if state != "refund_refused" else "refuse", "no")
     if state in ("refund_product_approved", "refund_refused"):
         return app
-    doa.refund_decide(boss, app, "finance", "approve")
+    replacement.refund_decide(boss, app, "finance", "approve")
     return app  # refund_finance_approved
 
 
@@ -258,10 +258,10 @@ def page_scan(env, _):
 
 
 def _hold(env):
-    from doa import service as doa
+    from doa import receipt
 
     world(env)
-    return doa.hold_unit(env.admin(), "DOAHELD01", dealer_code=DEALER, model="DBL-SSD")
+    return receipt.hold_unit(env.admin(), "DOAHELD01", dealer_code=DEALER, model="DBL-SSD")
 
 
 def _hold_decided(hold, status):

@@ -100,17 +100,17 @@ def new_application(*, request="replacement", serials=("SN0001",), when: datetim
                     dealer_code=DEALER_CODE):
     """Enter an application as the service user (inside an app context; flushes only)."""
     from core.accounts.service import get_user
-    from doa import service
+    from doa import applications
 
-    return service.create_application(
+    return applications.create_application(
         get_user("service"), dealer_code=dealer_code, request=request, purchase_date=date(2026, 9, 1),
         fault="开箱无法识别", units=[{"serial": s, "model": "SSD A400 240G"} for s in serials], at=when)
 
 
 def approve(app_row, when: datetime | None = None):
     from core.accounts.service import get_user
-    from doa import service
+    from doa import approvals
 
-    service.decide(get_user("channel"), app_row, "channel", "approve", at=when)
-    service.decide(get_user("product"), app_row, "product", "approve", at=when)
+    approvals.decide(get_user("channel"), app_row, "channel", "approve", at=when)
+    approvals.decide(get_user("product"), app_row, "product", "approve", at=when)
     return app_row

@@ -19,10 +19,10 @@ def number(world, bearer):
 
 
 def _state(app, number):
-    from doa import service
+    from doa import lookup
 
     with app.app_context():
-        return service.application_by_number(number).state
+        return lookup.application_by_number(number).state
 
 
 @pytest.mark.parametrize("step,department", [("channel", "channel"), ("product", "product")])
@@ -89,17 +89,17 @@ def test_a_unit_sent_after_a_refusal_is_not_accepted_as_doa(app, bearer, number)
 
 
 def test_internal_approval_is_overdue_after_one_working_day(ctx, world, user):
-    from doa import service
+    from doa import approvals, overdue
 
     app = new_application(when=at(date(2026, 9, 30)))
-    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 8)) == []
-    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 9)) == [app]
-    rows = service.overdue_rows(user("supervisor"), today=date(2026, 10, 9))
+    assert overdue.overdue_doa(SYSTEM, today=date(2026, 10, 8)) == []
+    assert overdue.overdue_doa(SYSTEM, today=date(2026, 10, 9)) == [app]
+    rows = overdue.overdue_rows(user("supervisor"), today=date(2026, 10, 9))
     assert rows[0]["clock"] == "approval" and rows[0]["late"] == 1
-    service.decide(user("channel"), app, "channel", "approve")
-    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 9)) == [app]  # product still has to decide
-    service.decide(user("product"), app, "product", "approve")
-    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 9)) == []
+    approvals.decide(user("channel"), app, "channel", "approve")
+    assert overdue.overdue_doa(SYSTEM, today=date(2026, 10, 9)) == [app]  # product still has to decide
+    approvals.decide(user("product"), app, "product", "approve")
+    assert overdue.overdue_doa(SYSTEM, today=date(2026, 10, 9)) == []
 
 
 def test_overdue_applications_show_on_the_overdue_page_and_api(app, world, signed_in, bearer):

@@ -20,42 +20,42 @@ def _attach(row):
 
 @pytest.mark.parametrize("outcome", [shipped, refunded])
 def test_a_case_does_not_close_while_the_papers_are_pending(ctx, world, user, outcome):
-    from doa import service
+    from doa import closing, service
 
     row = outcome()
     assert service.closing_papers_missing(row) == ["sales_signoff", "signed_scan"]
     with pytest.raises(Conflict) as caught:
-        service.close_case(user("service"), row)
+        closing.close_case(user("service"), row)
     assert caught.value.status == 409
     assert "the sales head's sign-off" in caught.value.message and "the scanned signed application" in caught.value.message
     assert row.state in ("replacement_shipped", "refunded")
-    service.sales_signoff(user("sales"), row)
+    closing.sales_signoff(user("sales"), row)
     with pytest.raises(Conflict) as caught:
-        service.close_case(user("service"), row)
+        closing.close_case(user("service"), row)
     assert "the scanned signed application" in caught.value.message and "sign-off" not in caught.value.message
     _attach(row)
     assert service.can_close(row)
-    service.close_case(user("service"), row, note="资料齐全")
+    closing.close_case(user("service"), row, note="资料齐全")
     assert row.state == "closed" and row.closed_by == "service" and row.closed_at is not None
 
 
 def test_the_supervisor_waives_the_missing_papers_with_a_reason(ctx, world, user):
-    from doa import service
+    from doa import closing, lookup
 
     row = shipped()
     with pytest.raises(Forbidden):
-        service.waive_closing_papers(user("service"), row, "原件在办事处")
+        closing.waive_closing_papers(user("service"), row, "原件在办事处")
     with pytest.raises(ValidationFailed) as caught:
-        service.waive_closing_papers(user("supervisor"), row, "  ")
+        closing.waive_closing_papers(user("supervisor"), row, "  ")
     assert "reason" in caught.value.errors
     assert row.closing_waived_at is None
-    service.waive_closing_papers(user("supervisor"), row, "原件在办事处,已电话确认")
+    closing.waive_closing_papers(user("supervisor"), row, "原件在办事处,已电话确认")
     assert (row.closing_waived_by, row.closing_waiver_reason) == ("supervisor", "原件在办事处,已电话确认")
     with pytest.raises(Conflict):
-        service.waive_closing_papers(user("supervisor"), row, "again")
-    service.close_case(user("service"), row)
+        closing.waive_closing_papers(user("supervisor"), row, "again")
+    closing.close_case(user("service"), row)
     assert row.state == "closed"
-    actions = [(e.action, e.note) for e in service.timeline(row)]
+    actions = [(e.action, e.note) for e in lookup.timeline(row)]
     assert ("closing_waiver", "原件在办事处,已电话确认") in actions and actions[-1][0] == "close"
 
 

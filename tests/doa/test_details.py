@@ -10,7 +10,7 @@ from tests.doa.conftest import DEALER_CODE, approve, new_application
 
 def test_a_step_taken_on_a_stale_page_reports_the_real_state_and_changes_nothing(ctx, world, user):
     from core.extensions import db
-    from doa import service
+    from doa import approvals
     from doa.models import DoaApplication, DoaEvent
 
     app = new_application()
@@ -19,7 +19,7 @@ def test_a_step_taken_on_a_stale_page_reports_the_real_state_and_changes_nothing
     db.session.execute(update(table).where(table.c.id == app.id).values(state="refused"))
     assert app.state == "submitted"
     with pytest.raises(InvalidTransition) as caught:
-        service.decide(user("product"), app, "product", "approve")
+        approvals.decide(user("product"), app, "product", "approve")
     assert caught.value.extra["current_state"] == "refused"
     assert app.state == "refused"
     assert [e.action for e in db.session.scalars(select(DoaEvent))] == ["apply"]
@@ -59,14 +59,14 @@ def test_unknown_numbers_and_ids_are_404(app, world, bearer):
 def test_the_dealer_task_is_answered_on_the_page(app, world, signed_in):
     from core.accounts.service import get_user
     from core.extensions import db
-    from doa import service
+    from doa import lookup, receipt, tasks
 
     with app.app_context():
         row = approve(new_application(serials=("SN1", "SN2")))
-        service.receive(get_user("clerk"), row, ["SN1"])
+        receipt.receive(get_user("clerk"), row, ["SN1"])
         db.session.commit()
         number = row.number
-        task_id = service.tasks_of(row)[0].id
+        task_id = tasks.tasks_of(row)[0].id
     client = signed_in("service")
     page = client.get("/tasks?process=doa").get_data(as_text=True)
     assert number in page and "SN2: missing" in page
@@ -74,7 +74,7 @@ def test_the_dealer_task_is_answered_on_the_page(app, world, signed_in):
                          form_page="/tasks?process=doa")
     assert resp.status_code == 302
     with app.app_context():
-        assert service.application_by_number(number).state == "received"
+        assert lookup.application_by_number(number).state == "received"
     # Answering twice is refused with a message, not a crash.
     again = client.submit(f"/doa/tasks/{task_id}/resolve", {"decision": "dispute"}, form_page="/tasks?process=doa")
     assert again.status_code == 303
@@ -82,31 +82,31 @@ def test_the_dealer_task_is_answered_on_the_page(app, world, signed_in):
 
 
 def test_scan_station_view_has_the_repairs_station_shape(ctx, world, user):
-    from doa import service
+    from doa import receipt
 
     app = approve(new_application(serials=("SN1",)))
-    view = service.scan_station_view(service.scan_doa_arrival(user("clerk"), "SN1"))
+    view = receipt.scan_station_view(receipt.scan_doa_arrival(user("clerk"), "SN1"))
     assert view["status"] == "done" and view["context"] == app.number
     assert view["unit"]["serial"] == "SN1" and view["unit"]["rma_number"] == app.number
-    held = service.scan_station_view(service.scan_doa_arrival(user("clerk"), "UNKNOWN9"))
+    held = receipt.scan_station_view(receipt.scan_doa_arrival(user("clerk"), "UNKNOWN9"))
     assert held["status"] == "refused" and held["unit"]["serial"] == "UNKNOWN9"
 
 
 def test_label_data_for_an_application_and_its_units(ctx, world, user):
-    from doa import service
+    from doa import label_data
 
     app = new_application(serials=("SN1", "SN2"))
-    labels = service.label_data(user("clerk"), app.number)
+    labels = label_data.label_data(user("clerk"), app.number)
     assert [item["code"] for item in labels] == [app.number, "SN1", "SN2"]
     assert "not accepted as DOA" in labels[0]["notice"]
     with pytest.raises(Forbidden):
-        service.label_data(user("channel"), app.number)
+        label_data.label_data(user("channel"), app.number)
 
 
 def test_a_dealer_from_another_office_cannot_be_used_by_an_office_bound_search(ctx, world, user):
-    from doa import service
+    from doa import lookup
 
     new_application(dealer_code="D0002", serials=("SH1",))
-    assert service.find_doa("SH1", actor=user("office-bj")) == []
-    assert [a.dealer.code for a in service.find_doa("SH1", actor=user("office-sh"))] == ["D0002"]
+    assert lookup.find_doa("SH1", actor=user("office-bj")) == []
+    assert [a.dealer.code for a in lookup.find_doa("SH1", actor=user("office-sh"))] == ["D0002"]
     assert DEALER_CODE != "D0002"

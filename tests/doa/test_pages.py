@@ -76,15 +76,16 @@ def test_receiving_on_the_page(app, number, signed_in):
 
 
 def test_helpers_for_the_repairs_lookup_and_overdue_page(app, number, user):
-    from doa import service
+    from doa import lookup
+    from doa import overdue as doa_overdue
 
     with app.app_context():
-        assert [a.number for a in service.find_doa("sn1", SYSTEM)] == [number]
-        assert [a.number for a in service.find_doa("D0001", SYSTEM)] == [number]
-        assert [a.number for a in service.find_doa("北京数码", SYSTEM)] == [number]
-        assert service.find_doa("SN1", actor=user("office-sh")) == []
-        assert service.find_doa("", SYSTEM) == [] and service.find_doa("x" * 101, SYSTEM) == []
-        assert service.overdue_doa(SYSTEM) == []
+        assert [a.number for a in lookup.find_doa("sn1", SYSTEM)] == [number]
+        assert [a.number for a in lookup.find_doa("D0001", SYSTEM)] == [number]
+        assert [a.number for a in lookup.find_doa("北京数码", SYSTEM)] == [number]
+        assert lookup.find_doa("SN1", actor=user("office-sh")) == []
+        assert lookup.find_doa("", SYSTEM) == [] and lookup.find_doa("x" * 101, SYSTEM) == []
+        assert doa_overdue.overdue_doa(SYSTEM) == []
 
 
 def test_the_api_is_documented(app, client):
@@ -126,7 +127,7 @@ def test_the_demo_loader_makes_applications_in_various_states(app):
 
 
 def test_a_dealer_name_is_found_by_its_beginning_with_underscore_taken_literally(app, world):
-    from doa import service
+    from doa import lookup
 
     from core.directory.models import Dealer
     from core.extensions import db
@@ -138,5 +139,5 @@ def test_a_dealer_name_is_found_by_its_beginning_with_underscore_taken_literally
         first = new_application(dealer_code="D0091", serials=("SNX1",)).number
         new_application(dealer_code="D0092", serials=("SNX2",))
         db.session.commit()
-        assert [a.number for a in service.find_doa("A_B", SYSTEM)] == [first]
-        assert service.find_doa("_B", SYSTEM) == []
+        assert [a.number for a in lookup.find_doa("A_B", SYSTEM)] == [first]
+        assert lookup.find_doa("_B", SYSTEM) == []

@@ -11,9 +11,9 @@ from tests.doa.conftest import DEALER_CODE, PHONE_LAST4
 def _apply(days_ago: int, serial: str = "SN1"):
     from core.accounts.service import get_user
     from core.calendar import local_today
-    from doa import service
+    from doa import applications
 
-    return service.create_application(
+    return applications.create_application(
         get_user("service"), dealer_code=DEALER_CODE, request="replacement",
         purchase_date=local_today() - timedelta(days=days_ago), fault="开箱无法识别",
         units=[{"serial": serial, "model": "SSD A400 240G"}])
@@ -21,11 +21,11 @@ def _apply(days_ago: int, serial: str = "SN1"):
 
 @pytest.mark.parametrize(("days_ago", "flagged"), [(0, False), (15, False), (16, True), (730, True)])
 def test_a_purchase_beyond_the_window_is_flagged_in_words(ctx, world, days_ago, flagged):
-    from doa import service
+    from doa import applications
 
     app = _apply(days_ago)
     assert app.outside_window is flagged and app.window_days == 15
-    flag = service.window_flag(app)
+    flag = applications.window_flag(app)
     if flagged:
         assert f"Bought {days_ago} days before the application, beyond the 15-day DOA window" in flag
     else:

@@ -29,10 +29,10 @@ def approved(app, world):
 
 
 def _app(app, number):
-    from doa import service
+    from doa import lookup
 
     with app.app_context():
-        row = service.application_by_number(number)
+        row = lookup.application_by_number(number)
         return {"state": row.state, "arrived": [u.serial for u in row.units if u.arrived_at],
                 "findings": row.receipt_findings, "shipment": row.inbound_shipment_id,
                 "due": row.replacement_due}

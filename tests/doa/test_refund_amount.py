@@ -16,11 +16,11 @@ from tests.doa.steps import finance_approved, refunded
     ("10", "XYZ", "currency"),
 ])
 def test_a_credit_without_a_valid_amount_is_refused_and_nothing_changes(ctx, world, user, amount, currency, field):
-    from doa import service
+    from doa import replacement
 
     row = finance_approved()
     with pytest.raises(ValidationFailed) as caught:
-        service.issue_credit(user("commerce"), row, "XT1", amount=amount, currency=currency)
+        replacement.issue_credit(user("commerce"), row, "XT1", amount=amount, currency=currency)
     assert caught.value.status == 422 and field in caught.value.errors
     assert row.state == "refund_finance_approved" and row.refund_amount is None and row.credit_number is None
 
@@ -35,11 +35,11 @@ def test_a_credit_records_its_amount_and_currency(ctx, world, amount, currency, 
 
 
 def test_refunds_are_summed_per_currency(ctx, world):
-    from doa import service
+    from doa import replacement
 
     rows = [refunded(amount="100.10", serials=("SN1",)), refunded(amount="50.05", serials=("SN2",)),
             refunded(amount="20", currency="USD", serials=("SN3",)), finance_approved(serials=("SN4",))]
-    assert service.refund_totals(rows) == {"CNY": Decimal("150.15"), "USD": Decimal("20.00")}
+    assert replacement.refund_totals(rows) == {"CNY": Decimal("150.15"), "USD": Decimal("20.00")}
 
 
 def _finance_approved_number(app):

@@ -14,11 +14,11 @@ def _refused(*, disputed=True):
     from core.accounts.service import get_user
     from core.extensions import db
     from core.tasks.models import Task
-    from doa import service
+    from doa import approvals
 
     row = new_application()
-    service.decide(get_user("channel"), row, "channel", "approve")
-    service.decide(get_user("product"), row, "product", "refuse", "外壳磕碰,非开箱故障")
+    approvals.decide(get_user("channel"), row, "channel", "approve")
+    approvals.decide(get_user("product"), row, "product", "refuse", "外壳磕碰,非开箱故障")
     task = db.session.scalar(select(Task).where(Task.process == "doa").where(Task.case_type == "doa_application", Task.case_id == row.id))
     if disputed:
         task_service.answer(get_user("service"), task, "dispute", "代理商坚持开箱即坏")
@@ -26,7 +26,7 @@ def _refused(*, disputed=True):
 
 
 def test_settling_a_disputed_refusal_for_the_dealer_reopens_the_approval(ctx, world, user):
-    from doa import service
+    from doa import approvals, lookup, service
 
     row, task = _refused()
     assert service.can_reopen(row) and service.allowed_now(row) == ["reopen"]
@@ -35,22 +35,22 @@ def test_settling_a_disputed_refusal_for_the_dealer_reopens_the_approval(ctx, wo
     assert (row.channel_decision, row.product_decision, row.product_reason, row.closed_reason) == (None, None, "", "")
     assert row.approval_due is not None
     assert (task.status, task.resolution) == ("resolved", "reopen")
-    steps = [(e.action, e.from_state, e.to_state) for e in service.timeline(row)]
+    steps = [(e.action, e.from_state, e.to_state) for e in lookup.timeline(row)]
     assert steps[-1] == ("reopen", "refused", "submitted")
     assert ("product_refuse", "channel_approved", "refused") in steps  # the refusal stays in the history
     # Both departments decide again.
-    service.decide(user("channel"), row, "channel", "approve")
-    service.decide(user("product"), row, "product", "approve")
+    approvals.decide(user("channel"), row, "channel", "approve")
+    approvals.decide(user("product"), row, "product", "approve")
     assert row.state == "approved"
 
 
 def test_a_refusal_nobody_disputes_cannot_be_reopened(ctx, world, user):
-    from doa import service
+    from doa import approvals, service
 
     row, _ = _refused(disputed=False)
     assert not service.can_reopen(row) and service.allowed_now(row) == []
     with pytest.raises(Conflict) as caught:
-        service.reopen(user("supervisor"), row, "想重开")
+        approvals.reopen(user("supervisor"), row, "想重开")
     assert "dealer disputes the refusal" in caught.value.message
     with pytest.raises(Conflict):
         service._transition(user("supervisor"), row, "reopen")
@@ -58,17 +58,17 @@ def test_a_refusal_nobody_disputes_cannot_be_reopened(ctx, world, user):
 
 
 def test_only_the_supervisor_reopens_and_says_why(ctx, world, user):
-    from doa import service
+    from doa import approvals
 
     row, task = _refused()
     with pytest.raises(Forbidden):
-        service.reopen(user("service"), row, "x")
+        approvals.reopen(user("service"), row, "x")
     with pytest.raises(ValidationFailed):
-        service.reopen(user("supervisor"), row, " ")
+        approvals.reopen(user("supervisor"), row, " ")
     with pytest.raises(ValidationFailed):
         task_service.settle(user("supervisor"), task, "reopen", "")
     assert row.state == "refused" and task.status == "disputed"
-    service.reopen(user("supervisor"), row, "照片显示开箱即坏")
+    approvals.reopen(user("supervisor"), row, "照片显示开箱即坏")
     assert row.state == "submitted" and task.status == "resolved"
 
 
@@ -141,12 +141,12 @@ def test_the_detail_page_reopens_too(app, world, signed_in):
 
 
 def test_a_unit_already_on_a_new_application_is_not_reopened_twice(ctx, world, user):
-    from doa import service
+    from doa import approvals
 
     row, task = _refused()
     again = new_application()  # the dealer applied again for the same unit meanwhile
     with pytest.raises(Conflict) as caught:
-        service.reopen(user("supervisor"), row, "照片显示开箱即坏")
+        approvals.reopen(user("supervisor"), row, "照片显示开箱即坏")
     assert again.number in caught.value.message
     assert row.state == "refused"
 

@@ -53,10 +53,10 @@ def test_the_scan_station_receives_an_approved_doa_parcel(app, world, bearer):
     assert "Human damage noted." in damaged["message"]
     done = scan(number, number)
     assert done["context"] is None and "with a problem" in done["message"]
-    from doa import service
+    from doa import lookup
 
     with app.app_context():
-        assert service.application_by_number(number).state == "receipt_problem"
+        assert lookup.application_by_number(number).state == "receipt_problem"
 
 
 def test_the_status_lookup_shows_doa_cases(app, world, signed_in):

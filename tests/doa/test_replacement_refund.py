@@ -14,11 +14,11 @@ def _received(app, *, request, serials=("SN1",), day=None):
     """An application approved and received (on ``day`` if given); returns its number."""
     from core.accounts.service import get_user
     from core.extensions import db
-    from doa import service
+    from doa import receipt
 
     with app.app_context():
         row = approve(new_application(request=request, serials=serials))
-        service.receive(get_user("clerk"), row, list(serials), at=at(day) if day else None)
+        receipt.receive(get_user("clerk"), row, list(serials), at=at(day) if day else None)
         db.session.commit()
         assert row.state == "received"
         return row.number
@@ -27,20 +27,20 @@ def _received(app, *, request, serials=("SN1",), day=None):
 # --------------------------------------------------------------------------- replacement
 
 def test_replacement_is_due_seven_working_days_after_receipt_across_the_national_day_holiday(ctx, world, user):
-    from doa import service
+    from doa import overdue, receipt, replacement
 
     row = approve(new_application())
     # Received Wednesday 2026-09-30; 2026-10-01..07 are holidays, Saturday 2026-10-10 is a make-up
     # working day: 10-08, 10-09, 10-10, 10-12, 10-13, 10-14, 10-15.
-    service.receive(user("clerk"), row, ["SN0001"], at=at(date(2026, 9, 30)))
+    receipt.receive(user("clerk"), row, ["SN0001"], at=at(date(2026, 9, 30)))
     assert row.replacement_due == date(2026, 10, 15)
-    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 15)) == []
-    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 16)) == [row]
-    assert service.overdue_rows(SYSTEM, today=date(2026, 10, 16))[0]["clock"] == "replacement"
-    service.record_purchasing(user("purchasing"), row, [{"serial": "SN0001", "outcome": "repaired"}])
-    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 16)) == [row]  # still not shipped
-    service.ship_replacement(user("clerk"), row, carrier="德邦", waybill="DB100200300")
-    assert service.overdue_doa(SYSTEM, today=date(2026, 10, 16)) == []
+    assert overdue.overdue_doa(SYSTEM, today=date(2026, 10, 15)) == []
+    assert overdue.overdue_doa(SYSTEM, today=date(2026, 10, 16)) == [row]
+    assert overdue.overdue_rows(SYSTEM, today=date(2026, 10, 16))[0]["clock"] == "replacement"
+    replacement.record_purchasing(user("purchasing"), row, [{"serial": "SN0001", "outcome": "repaired"}])
+    assert overdue.overdue_doa(SYSTEM, today=date(2026, 10, 16)) == [row]  # still not shipped
+    replacement.ship_replacement(user("clerk"), row, carrier="德邦", waybill="DB100200300")
+    assert overdue.overdue_doa(SYSTEM, today=date(2026, 10, 16)) == []
 
 
 def test_the_replacement_path_links_the_faulty_and_replacement_serials(app, world, bearer):

@@ -8,12 +8,12 @@ from tests.doa.steps import received, shipped
 
 
 def test_the_dealer_summary_carries_the_replacement_shipment(ctx, world):
-    from doa import service
+    from doa import lookup
 
-    waiting = service.dealer_summary(received(serials=("SN9",)))
+    waiting = lookup.dealer_summary(received(serials=("SN9",)))
     assert (waiting["replacement_waybill"], waiting["replacement_carrier"], waiting["replacement_shipped_on"]) == \
         (None, None, None)
-    summary = service.dealer_summary(shipped(waybill="DB100200300", carrier="德邦", shipped_at=date(2026, 11, 20)))
+    summary = lookup.dealer_summary(shipped(waybill="DB100200300", carrier="德邦", shipped_at=date(2026, 11, 20)))
     assert (summary["replacement_waybill"], summary["replacement_carrier"], summary["replacement_shipped_on"]) == \
         ("DB100200300", "德邦", date(2026, 11, 20))
 

@@ -32,10 +32,10 @@ def _request_for(action: str) -> str:
 
 def _meet_guard(app, action, admin):
     """Bring about what a guarded action needs: papers waived to close, a disputed refusal to reopen."""
-    from doa import service
+    from doa import closing, service
 
     if action == "close":
-        service.waive_closing_papers(user_of("supervisor"), app, "scan kept by the office")
+        closing.waive_closing_papers(user_of("supervisor"), app, "scan kept by the office")
     if action == "reopen":
         task = service._open_task(app, "refused", "refused")
         task_service.answer(admin, task, "dispute")

@@ -48,9 +48,9 @@ PUBLIC = {"dealer_code": DEALER_CODE, "phone_last4": PHONE_LAST4, "request": "re
 
 
 def test_known_models_are_the_stocked_parts_and_the_priced_models(ctx, catalogue):
-    from doa import service
+    from doa import applications
 
-    assert service.known_models() == sorted(["SSD A400 240G", "TF卡 Canvas 64G", LONG_MODEL])
+    assert applications.known_models() == sorted(["SSD A400 240G", "TF卡 Canvas 64G", LONG_MODEL])
 
 
 def test_the_dealer_picks_a_model_with_spaces_and_it_is_kept_whole(app, catalogue, client):

@@ -81,7 +81,7 @@ def test_services_refuse_nobody(app, world, disputed):
     from core.directory.dealer_import import import_dealers
     from inventory import service as inventory
     from repairs import service
-    from doa import service as doa
+    from doa import lookup, overdue
     from shipments import service as shipments
 
     refused = [
@@ -90,8 +90,8 @@ def test_services_refuse_nobody(app, world, disputed):
         lambda: service.get_task(None, disputed),
         lambda: service.parcels(None),
         lambda: service.overdue_units(None),
-        lambda: doa.overdue_doa(None),
-        lambda: doa.find_doa("ROLE1", None),
+        lambda: overdue.overdue_doa(None),
+        lambda: lookup.find_doa("ROLE1", None),
         lambda: shipments.late_reports(None),
         lambda: chase.sections(date(2026, 11, 30), None),
         lambda: directory.search_dealers(None),

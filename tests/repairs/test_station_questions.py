@@ -189,11 +189,11 @@ def test_a_serial_on_an_open_doa_case_is_flagged_on_declaring_and_scanning(app, 
 
     from core.accounts.service import get_user
     from core.extensions import db
-    from doa import service as doa
+    from doa import applications
 
     desk, clerk = api_as("service"), api_as("clerk")
     with app.app_context():
-        case = doa.create_application(get_user("api-service"), dealer_id=world.dealer_bj, request="replacement",
+        case = applications.create_application(get_user("api-service"), dealer_id=world.dealer_bj, request="replacement",
                                       purchase_date=date(2026, 9, 1), fault="开箱无法识别",
                                       units=[{"serial": "DOA1", "model": "SSD"}])
         db.session.commit()

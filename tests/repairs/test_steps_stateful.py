@@ -37,7 +37,7 @@ def test_repair_and_doa_steps_in_any_order(app):
     from core.directory.models import Dealer, Factory, Office, RepairRoute
     from core.extensions import db
     from core.tasks.models import Task
-    from doa import service as doa
+    from doa import applications, approvals, lookup, receipt
     from doa.models import DoaEvent, DoaHold
     from repairs import service as rep
     from repairs.models import RepairEvent, RepairUnit, ReturnParcel
@@ -62,7 +62,7 @@ def test_repair_and_doa_steps_in_any_order(app):
             boss = get_user("st-boss")
             self.parcel_id = rep.create_parcel(boss, dealer_code="ST-DEALER", lines=[
                 {"serial": s, "model": "ST-SSD"} for s in SERIALS]).id
-            app_ = doa.create_application(boss, dealer_code="ST-DEALER", request="replacement",
+            app_ = applications.create_application(boss, dealer_code="ST-DEALER", request="replacement",
                                           purchase_date=local_today() - timedelta(days=2), fault="dead",
                                           units=[{"serial": s, "model": "ST-SSD"} for s in DOA_SERIALS])
             self.doa_number = app_.number
@@ -81,7 +81,7 @@ def test_repair_and_doa_steps_in_any_order(app):
             return db.session.get(ReturnParcel, self.parcel_id)
 
         def doa_app(self):
-            return doa.application_by_number(self.doa_number)
+            return lookup.application_by_number(self.doa_number)
 
         def apply(self, name, step):
             """Run ``step`` and commit; a refused step rolls back. Remember it for ``again``."""
@@ -131,16 +131,16 @@ def test_repair_and_doa_steps_in_any_order(app):
 
         @rule(department=st.sampled_from(["channel", "product"]))
         def approve(self, department):
-            self.apply(f"approve {department}", lambda: doa.decide(self.boss(), self.doa_app(), department, "approve"))
+            self.apply(f"approve {department}", lambda: approvals.decide(self.boss(), self.doa_app(), department, "approve"))
 
         @rule(serial=st.sampled_from(DOA_SERIALS + STRAYS), damage=st.booleans())
         def scan(self, serial, damage):
-            self.apply(f"scan {serial}", lambda: doa.scan_doa_arrival(self.boss(), serial, self.doa_number,
+            self.apply(f"scan {serial}", lambda: receipt.scan_doa_arrival(self.boss(), serial, self.doa_number,
                                                                       human_damage=damage, dealer_code="ST-DEALER"))
 
         @rule()
         def doa_receipt(self):
-            self.apply("scan the DOA number (the receipt)", lambda: doa.scan_doa_arrival(self.boss(), self.doa_number, self.doa_number))
+            self.apply("scan the DOA number (the receipt)", lambda: receipt.scan_doa_arrival(self.boss(), self.doa_number, self.doa_number))
 
         @rule(index=st.integers(0, 3), how=st.sampled_from(["repair", "aside"]))
         def decide_hold(self, index, how):
@@ -151,9 +151,9 @@ def test_repair_and_doa_steps_in_any_order(app):
                 def step():
                     hold = db.session.get(DoaHold, hold_id)
                     if how == "repair":
-                        doa.convert_hold_to_repair(self.boss(), hold, model="ST-SSD")
+                        receipt.convert_hold_to_repair(self.boss(), hold, model="ST-SSD")
                     else:
-                        doa.set_hold_aside(self.boss(), hold, "shelf")
+                        receipt.set_hold_aside(self.boss(), hold, "shelf")
                 self.apply(f"hold {hold_id} {how}", step)
 
         @rule(index=st.integers(0, 3), decision=st.sampled_from(["agreed", "dispute", "proceed", "not_doa"]),

@@ -12,7 +12,7 @@ def two_processes(app, make_office):
     from core.directory.models import Dealer
     from core.extensions import db
     from repairs import service as rep
-    from doa import service as doa
+    from doa import service
 
     bj, sh = make_office("BJ"), make_office("SH")
     with app.app_context():
@@ -24,7 +24,7 @@ def two_processes(app, make_office):
         unit = rep.receive_unit(SYSTEM, "RT1", parcel)
         rep.inspect_unit(SYSTEM, unit, human_damage=True)
         repairs_task = rep.unit_tasks(unit)[0]
-        doa_task = doa._open_task(None, "unapproved_arrival", "Unit DT1 arrived before approval.",
+        doa_task = service._open_task(None, "unapproved_arrival", "Unit DT1 arrived before approval.",
                                   dealer_id=d_sh.id, office_id=sh)
         db.session.commit()
         return {"repairs": repairs_task.id, "doa": doa_task.id, "rma": parcel.rma_number, "bj": bj, "sh": sh}
