@@ -14,7 +14,7 @@ from repairs import (
     demo,  # noqa: F401  (registers the demo loader)
     models,
     public,
-    service,
+    receiving,
     views,
 )
 from repairs.notices import DATA_WIPE
@@ -45,5 +45,5 @@ def init_app(app) -> None:
     register_nav(_l("Overdue repairs"), "repairs.overdue", roles=(Role.SUPERVISOR, Role.SERVICE), order=24)
     register_nav(_l("Repair prices"), "repairs.prices", roles=(Role.SUPERVISOR,), order=60)
     register_nav(_l("Serial patterns"), "repairs.serial_patterns", roles=(Role.SUPERVISOR,), order=61)
-    register_repair_intake(service.open_received_repair)
+    register_repair_intake(receiving.open_received_repair)
     register_model_names(_priced_models)

@@ -16,7 +16,7 @@ from core.tasks import service as task_service
 from repairs import boxes, prices
 from repairs import scan as scan_station
 from repairs import schemas as s
-from repairs import service
+from repairs import dealer_status, dealer_tasks, factory, inspection, intake, overdue, receiving, search, service
 from repairs.outcomes import TERMS
 
 blp = Blueprint("repairs_api", __name__, url_prefix="/api/v1/repairs", description="After-sales repairs (RMA)")
@@ -38,7 +38,7 @@ def _lines(args):
     if args.get("rows"):
         if lines:
             raise ValidationFailed("Send either lines or rows, not both.", errors={"rows": ["Not with lines."]})
-        lines = service.parse_declared_rows(args["rows"])
+        lines = intake.parse_declared_rows(args["rows"])
     return lines
 
 
@@ -49,7 +49,7 @@ class Parcels(MethodView):
     @blp.response(200, RepairParcelPageSchema)
     def get(self, args):
         """List parcels (newest first); ``q`` matches an RMA number or inbound waybill."""
-        return paginate(service.parcels(actor(), q=args["q"]), args["page"], args["per_page"])
+        return paginate(search.parcels(actor(), q=args["q"]), args["page"], args["per_page"])
 
     @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
     @idempotent
@@ -60,7 +60,7 @@ class Parcels(MethodView):
 
         A serial still open on another parcel or DOA case is declared, and named in ``warnings``
         (with a link to where it is open); a product barcode or waybill as a serial is refused."""
-        return service.create_parcel(
+        return intake.create_parcel(
             actor(), dealer_id=args["dealer_id"], dealer_code=args["dealer_code"],
             inbound_waybill=args["inbound_waybill"], inbound_carrier=args["inbound_carrier"],
             lines=_lines(args), note=args["note"], source="api",
@@ -75,7 +75,7 @@ class Arrival(MethodView):
     @blp.response(201, s.RepairParcelDetailSchema)
     def post(self, args):
         """Start a parcel at arrival (no list from the dealer yet)."""
-        return service.start_parcel_at_arrival(actor(), args["dealer_code"], args["inbound_waybill"])
+        return receiving.start_parcel_at_arrival(actor(), args["dealer_code"], args["inbound_waybill"])
 
 
 @blp.route("/parcels/<string:rma_number>")
@@ -101,7 +101,7 @@ class CompleteReceipt(MethodView):
         required; without it the answer is a 409 (code ``confirm_missing``) with ``expected`` and
         ``expected_serials``, and nothing changes."""
         parcel = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
-        return service.complete_receipt(actor(), parcel, confirm_missing=args["confirm_missing"])
+        return receiving.complete_receipt(actor(), parcel, confirm_missing=args["confirm_missing"])
 
 
 @blp.route("/receive")
@@ -115,7 +115,7 @@ class Receive(MethodView):
         parcel = None
         if args["rma_number"]:
             parcel = service.get_parcel(actor(), service.parcel_by_rma(args["rma_number"]).id)
-        return service.receive_unit(actor(), args["serial"], parcel)
+        return receiving.receive_unit(actor(), args["serial"], parcel)
 
 
 @blp.route("/units")
@@ -125,7 +125,7 @@ class Units(MethodView):
     @blp.response(200, s.RepairUnitSchema(many=True))
     def get(self, args):
         """Status lookup: serial, RMA number, waybill, dealer name or phone (the newest 25 units)."""
-        return service.search(actor(), args["q"])
+        return search.search(actor(), args["q"])
 
 
 @blp.route("/units/<int:unit_id>")
@@ -146,7 +146,7 @@ class Inspect(MethodView):
     def post(self, args, unit_id):
         """Intake inspection (CS acceptance); findings hold the unit and open a dealer task."""
         unit = service.get_unit(actor(), unit_id)
-        return service.inspect_unit(actor(), unit, human_damage=args["human_damage"], no_stock=args["no_stock"],
+        return inspection.inspect_unit(actor(), unit, human_damage=args["human_damage"], no_stock=args["no_stock"],
                                     out_of_warranty=args["out_of_warranty"], note=args["note"],
                                     route_code=args["route"])
 
@@ -160,7 +160,7 @@ class FactoryReturn(MethodView):
     def post(self, args, unit_id):
         """Record the factory's outcome for a unit back from repair."""
         unit = service.get_unit(actor(), unit_id)
-        return service.receive_from_factory(actor(), unit, args["outcome"],
+        return factory.receive_from_factory(actor(), unit, args["outcome"],
                                             replacement_serial=args["replacement_serial"], scrap=args["scrap"],
                                             note=args["note"])
 
@@ -173,8 +173,8 @@ class Dispatches(MethodView):
     @blp.response(201, s.RepairShipmentRefSchema)
     def post(self, args):
         """Send accepted units to the factory in one shipment."""
-        units = service.units_by_serials(actor(), args["serials"])
-        shipment = service.dispatch_to_factory(actor(), units, carrier=args["carrier"], waybill=args["waybill"])
+        units = search.units_by_serials(actor(), args["serials"])
+        shipment = factory.dispatch_to_factory(actor(), units, carrier=args["carrier"], waybill=args["waybill"])
         return {"number": shipment.number, "units": units}
 
 
@@ -186,8 +186,8 @@ class Returns(MethodView):
     @blp.response(201, s.RepairShipmentRefSchema)
     def post(self, args):
         """Ship units back to their dealer in one shipment."""
-        units = service.units_by_serials(actor(), args["serials"])
-        shipment = service.ship_to_dealer(actor(), units, carrier=args["carrier"], waybill=args["waybill"])
+        units = search.units_by_serials(actor(), args["serials"])
+        shipment = factory.ship_to_dealer(actor(), units, carrier=args["carrier"], waybill=args["waybill"])
         return {"number": shipment.number, "units": units}
 
 
@@ -248,7 +248,7 @@ class Tasks(MethodView):
         """Repairs tasks: ``/api/v1/tasks?process=repairs`` in this API's older shape
         (``status=disputed`` is the supervisor's queue)."""
         status = None if args["status"] == "all" else args["status"]
-        return paginate(service.tasks(actor(), status=status), args["page"], args["per_page"])
+        return paginate(dealer_tasks.tasks(actor(), status=status), args["page"], args["per_page"])
 
 
 @blp.route("/tasks/<int:task_id>/resolve")
@@ -261,7 +261,7 @@ class TaskResolve(MethodView):
         """Record the dealer's answer (as ``/api/v1/tasks/<id>/answer``): repair, return, scrap, agreed or
         dispute; for a model no longer stocked substitute (``substitute_model``, optional
         ``price_difference``), credit (``credit_amount``), return or repair."""
-        return task_service.answer(actor(), service.get_task(actor(), task_id), args["decision"], args["note"],
+        return task_service.answer(actor(), dealer_tasks.get_task(actor(), task_id), args["decision"], args["note"],
                                    **_terms(args))
 
 
@@ -274,7 +274,7 @@ class TaskSettle(MethodView):
     def post(self, args, task_id):
         """The supervisor settles a disputed task (as ``/api/v1/tasks/<id>/settle``; ``repair`` of a quoted
         unit waives the charge, ``repair_paid`` keeps it)."""
-        return task_service.settle(actor(), service.get_task(actor(), task_id), args["decision"], args["note"],
+        return task_service.settle(actor(), dealer_tasks.get_task(actor(), task_id), args["decision"], args["note"],
                                    **_terms(args))
 
 
@@ -289,7 +289,7 @@ class Overdue(MethodView):
     @blp.response(200, s.RepairOverdueRowSchema(many=True))
     def get(self):
         """Units past their dispatch or ship-back due date, with working days late."""
-        return service.overdue_report(actor())["rows"]
+        return overdue.overdue_report(actor())["rows"]
 
 
 @blp.route("/prices")
@@ -351,7 +351,7 @@ class PublicStatus(MethodView):
     @blp.response(200, s.RepairPublicStatusSchema)
     def get(self, args):
         """Dealer status without login: RMA number + last four digits of the dealer's phone."""
-        parcel = service.public_status(args["rma_number"], args["phone_last4"])
+        parcel = dealer_status.public_status(args["rma_number"], args["phone_last4"])
         if parcel is None:
             raise NotFound("No parcel matches this RMA number and phone.")
-        return {"rma_number": parcel.rma_number, "units": [service.dealer_summary(u) for u in parcel.units]}
+        return {"rma_number": parcel.rma_number, "units": [dealer_status.dealer_summary(u) for u in parcel.units]}

@@ -23,7 +23,7 @@ from core.authz import scope_to_office
 from core.codes import normalise_code
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
-from repairs import service
+from repairs import factory
 from shipments import service as shipments
 from shipments.models import Shipment
 
@@ -123,15 +123,15 @@ def add_to_box(actor, unit, mode: str) -> Packed:
     """
     leg = MODE_LEG[mode]
     if leg == "hq_factory":
-        factory_id, dealer_id = service.factory_of(actor, [unit]), None
+        factory_id, dealer_id = factory.factory_of(actor, [unit]), None
     else:
-        factory_id, dealer_id = None, service.dealer_of(actor, [unit])
-    if not service.claim_for_box(actor, unit, leg):
-        return Packed(db.session.get(Shipment, getattr(unit, service.LEG_LINK[leg])), False)
+        factory_id, dealer_id = None, factory.dealer_of(actor, [unit])
+    if not factory.claim_for_box(actor, unit, leg):
+        return Packed(db.session.get(Shipment, getattr(unit, factory.LEG_LINK[leg])), False)
     key = box_key(leg, unit)
     _hold_destination(key)
     box = open_box_for(key)
-    line = service.shipment_line(unit, leg)
+    line = factory.shipment_line(unit, leg)
     if box is None:
         box = shipments.create_shipment(
             actor, leg=leg, lines=[line], dealer_id=dealer_id,
@@ -142,7 +142,7 @@ def add_to_box(actor, unit, mode: str) -> Packed:
         db.session.flush()
     else:
         shipments.add_unit_lines(actor, box, [line])
-    service.record_packed(actor, unit, box, leg)
+    factory.record_packed(actor, unit, box, leg)
     return Packed(box, True)
 
 
@@ -207,13 +207,13 @@ def _box_left(actor, shipment: Shipment) -> None:
     """Units packed in a box leave when it does: dispatched to the factory, or shipped to the dealer."""
     if shipment.leg not in BOX_LEGS:
         return
-    units = service.packed_units(shipment, shipment.leg)
+    units = factory.packed_units(shipment, shipment.leg)
     if not units:
         return
     if shipment.leg == "hq_factory":
-        service.record_dispatch(actor, units, shipment, shipment.shipped_at)
+        factory.record_dispatch(actor, units, shipment, shipment.shipped_at)
     else:
-        service.record_ship(actor, units, shipment, shipment.shipped_at)
+        factory.record_ship(actor, units, shipment, shipment.shipped_at)
 
 
 def packed_message(unit, packed: Packed) -> str:

@@ -1,7 +1,7 @@
 """A unit's card: what the scan station and the lookup show of one unit.
 
 The scan station's receive step reads the card straight from the tables (see
-``repairs.service.receive_card``) instead of loading the unit, its parcel and
+``repairs.receiving.receive_card``) instead of loading the unit, its parcel and
 its dealer as ORM objects: at the station's pace that load costs more than the
 scan itself. Every other step makes the card from the loaded unit.
 """

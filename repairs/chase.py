@@ -16,10 +16,10 @@ from flask_babel import lazy_gettext as _l
 from core import chase
 from core.extensions import db
 from core.tasks import service as task_service
-from repairs import clocks, service
+from repairs import clocks, dealer_tasks
 from repairs import states as st
 from repairs.models import RepairUnit
-from repairs.service import overdue_units
+from repairs.overdue import overdue_units
 
 UNIT_KIND = "repair_unit"
 TASK_KIND = "dealer_task"
@@ -27,7 +27,7 @@ TASK_KIND = "dealer_task"
 # A dealer task still waiting for someone: the dealer's answer (open) or the supervisor's (disputed).
 WAITING_TASK_STATUSES = ("open", "disputed")
 
-TASK_KIND_LABELS = service.TASK_KIND_LABELS
+TASK_KIND_LABELS = dealer_tasks.TASK_KIND_LABELS
 
 
 def _unit_words(model: str, dealer: str, rma: str, state: str, clock: str) -> str:
@@ -78,9 +78,9 @@ def _task_words(kind: str, status: str, rma: str, dealer: str, serial: str | Non
 def overdue_task_items(today: date, actor):
     """Repairs tasks still waiting after their day: CS (open) or the supervisor (disputed) answers."""
     owner = chase.customer_service()
-    for task in db.session.scalars(task_service.overdue(today, actor, process=service.PROCESS)):
-        parcel = service.task_parcel(task)
-        unit = service.task_unit(task)
+    for task in db.session.scalars(task_service.overdue(today, actor, process=dealer_tasks.PROCESS)):
+        parcel = dealer_tasks.task_parcel(task)
+        unit = dealer_tasks.task_unit(task)
         yield chase.ChaseItem(
             kind=TASK_KIND, item_id=task.id, owner=owner, reference=parcel.rma_number,
             description=chase.Words(_task_words, task.kind, task.status, parcel.rma_number,

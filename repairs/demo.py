@@ -12,7 +12,7 @@ from core.directory.models import Dealer
 from core.errors import Conflict
 from core.extensions import db
 from core.tasks import service as task_service
-from repairs import prices, service
+from repairs import factory, inspection, intake, prices, receiving
 
 MODELS = ["U盘 DataTraveler 32G", "U盘 DataTraveler 64G", "SSD A400 240G", "SSD A400 480G",
           "SSD NV2 1TB", "TF卡 Canvas 64G", "SD卡 Canvas 128G", "移动硬盘 XS1000 1TB"]
@@ -47,7 +47,7 @@ def load_repairs(rng, echo) -> None:
             serial_no += rng.randint(1, 50)
             lines.append({"model": rng.choice(MODELS), "serial": f"SN{created:%y%m}{serial_no}",
                           "fault": rng.choice(FAULTS), "warranty_claimed": rng.random() > 0.15})
-        parcel = service.create_parcel(desk, dealer_id=dealer.id, inbound_waybill=f"SF{rng.randint(10**11, 10**12 - 1)}",
+        parcel = intake.create_parcel(desk, dealer_id=dealer.id, inbound_waybill=f"SF{rng.randint(10**11, 10**12 - 1)}",
                                        inbound_carrier="顺丰", lines=lines, source="form", at=_at(created, 9))
         if age == 0 and rng.random() < 0.5:
             continue  # announced today, not arrived yet
@@ -57,11 +57,11 @@ def load_repairs(rng, echo) -> None:
         units = list(parcel.units)
         missing = len(units) > 2 and rng.random() < 0.2
         for unit in units[:-1] if missing else units:
-            service.receive_unit(clerk, unit.serial, parcel, at=_at(arrive, 10))
+            receiving.receive_unit(clerk, unit.serial, parcel, at=_at(arrive, 10))
         if rng.random() < 0.1:
             serial_no += 7
-            service.receive_unit(clerk, f"SNX{serial_no}", parcel, at=_at(arrive, 10))
-        service.complete_receipt(clerk, parcel, at=_at(arrive, 11))
+            receiving.receive_unit(clerk, f"SNX{serial_no}", parcel, at=_at(arrive, 10))
+        receiving.complete_receipt(clerk, parcel, at=_at(arrive, 11))
         for unit in parcel.units:
             n_units += 1
             if unit.state != "received" or not unit.model:
@@ -72,7 +72,7 @@ def load_repairs(rng, echo) -> None:
             if days_in < 1 and rng.random() < 0.5:
                 continue
             roll = rng.random()
-            service.inspect_unit(clerk, unit, human_damage=roll < 0.07, no_stock=0.07 <= roll < 0.1,
+            inspection.inspect_unit(clerk, unit, human_damage=roll < 0.07, no_stock=0.07 <= roll < 0.1,
                                  out_of_warranty=not unit.warranty_claimed, at=_at(inspect_day, 14))
             if unit.state == "awaiting_dealer":
                 if days_in > 3:
@@ -86,7 +86,7 @@ def load_repairs(rng, echo) -> None:
                 continue  # still waiting to go out (some of these are overdue)
             dispatch_day = min(today, add_working_days(inspect_day, rng.choice([0, 1, 1, 2, 4])))
             try:
-                service.dispatch_to_factory(clerk, [unit], carrier="顺丰", waybill=f"SF{rng.randint(10**11, 10**12 - 1)}",
+                factory.dispatch_to_factory(clerk, [unit], carrier="顺丰", waybill=f"SF{rng.randint(10**11, 10**12 - 1)}",
                                             at=_at(dispatch_day, 16))
             except Conflict:
                 shipments_ok = False
@@ -96,17 +96,17 @@ def load_repairs(rng, echo) -> None:
                 continue
             r = rng.random()
             if r < 0.75:
-                service.receive_from_factory(clerk, unit, "repaired", at=_at(back_day, 10))
+                factory.receive_from_factory(clerk, unit, "repaired", at=_at(back_day, 10))
             elif r < 0.92:
                 serial_no += 3
-                service.receive_from_factory(clerk, unit, "replaced", replacement_serial=f"SNR{serial_no}",
+                factory.receive_from_factory(clerk, unit, "replaced", replacement_serial=f"SNR{serial_no}",
                                              at=_at(back_day, 10))
             else:
-                service.receive_from_factory(clerk, unit, "unrepairable", at=_at(back_day, 10))
+                factory.receive_from_factory(clerk, unit, "unrepairable", at=_at(back_day, 10))
             ship_day = add_working_days(back_day, 1)
             if ship_day > today or rng.random() < 0.1:
                 continue
-            service.ship_to_dealer(clerk, [unit], carrier="顺丰", waybill=f"SF{rng.randint(10**11, 10**12 - 1)}",
+            factory.ship_to_dealer(clerk, [unit], carrier="顺丰", waybill=f"SF{rng.randint(10**11, 10**12 - 1)}",
                                    at=_at(ship_day, 15))
     db.session.flush()
     echo(f"repairs: 40 parcels, {n_units} units" + ("" if shipments_ok else " (shipments package missing: none dispatched)"))

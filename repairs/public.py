@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from repairs import service
+from repairs import dealer_status
 from repairs.api import public_limit
 from repairs.states import UnitState
 
@@ -21,9 +21,9 @@ def status_form():
 def status():
     """Show the parcel's units and states for a matching pair; one neutral answer otherwise."""
     form = {"rma_number": (request.form.get("rma_number") or "").strip()[:20]}
-    parcel = service.public_status(form["rma_number"], (request.form.get("phone_last4") or "")[:4])
+    parcel = dealer_status.public_status(form["rma_number"], (request.form.get("phone_last4") or "")[:4])
     if parcel is None:
         return render_template("repairs/public_status.html", parcel=None, failed=True, form=form), 404
-    units = [service.dealer_summary(u) for u in parcel.units]
+    units = [dealer_status.dealer_summary(u) for u in parcel.units]
     return render_template("repairs/public_status.html", parcel=parcel, units=units, failed=False, form=form,
                            UnitState=UnitState)

@@ -26,7 +26,8 @@ from core.codes import normalise_serial
 from core.directory.models import Dealer
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
-from repairs import boxes, code_shapes, service
+from core.queries import inline_states
+from repairs import boxes, code_shapes, factory, inspection, receiving, service
 from repairs import states as st
 from repairs.card import UnitCard
 from repairs.models import RepairUnit, ReturnParcel
@@ -227,7 +228,7 @@ def _scan(actor, *, mode: str, code: str, parcel: str | None, findings, outcome:
                            level=DONE, parcel=found, context=None)
         if context is not None and context.id == found.id:
             return _complete_receipt(actor, found, confirm_missing)
-        service.mark_parcel_arrived(actor, found)
+        receiving.mark_parcel_arrived(actor, found)
         view = parcel_view(found)
         return _result("context", _("Parcel %(rma)s (%(progress)s): scan its units; scan the RMA label again when "
                                     "done.", rma=found.rma_number, progress=view["progress"]),
@@ -235,12 +236,12 @@ def _scan(actor, *, mode: str, code: str, parcel: str | None, findings, outcome:
 
     if mode == "receive":
         try:
-            card = service.receive_card(actor, code, context)
+            card = receiving.receive_card(actor, code, context)
         except ValidationFailed as err:
-            if err.code != service.DEALER_CODE:
+            if err.code != receiving.DEALER_CODE:
                 raise
             # A dealer's code starts a parcel that came without a list, even while another parcel is open.
-            new = service.start_parcel_at_arrival(actor, err.extra["dealer_code"])
+            new = receiving.start_parcel_at_arrival(actor, err.extra["dealer_code"])
             return _result("done", _("New parcel %(rma)s started for %(d)s: scan its units.",
                                      rma=new.rma_number, d=new.dealer.name), parcel=new, context=new.rma_number,
                            label_rma=new.rma_number)
@@ -264,7 +265,7 @@ def _scan(actor, *, mode: str, code: str, parcel: str | None, findings, outcome:
             unknown = flags - set(service.FINDINGS)
             if unknown:
                 raise ValidationFailed(_("Unknown finding."), errors={"findings": sorted(unknown)})
-            service.inspect_unit(actor, unit, human_damage="human_damage" in flags, no_stock="no_stock" in flags,
+            inspection.inspect_unit(actor, unit, human_damage="human_damage" in flags, no_stock="no_stock" in flags,
                                  out_of_warranty="out_of_warranty" in flags)
             if unit.state == st.INSPECTED:
                 msg, level = _("%(s)s accepted.", s=unit.serial), SUCCESS
@@ -286,14 +287,14 @@ def _scan(actor, *, mode: str, code: str, parcel: str | None, findings, outcome:
                                unit=unit, needs="replacement_serial")
             if replacement_serial:
                 code_shapes.ensure_serial(replacement_serial, unit.model)
-            if scrap and not service.can_scrap(unit):
+            if scrap and not factory.can_scrap(unit):
                 # A scan cannot say who agreed: the consent must already be on record, never assumed here.
                 try:
-                    service.ensure_can_scrap(unit)
+                    factory.ensure_can_scrap(unit)
                 except ValidationFailed as err:
                     err.extra["unit"] = unit_view(unit)  # the screen shows which unit stays unscrapped
                     raise
-            service.receive_from_factory(actor, unit, outcome, replacement_serial=replacement_serial, scrap=scrap)
+            factory.receive_from_factory(actor, unit, outcome, replacement_serial=replacement_serial, scrap=scrap)
             step = "factory_scrapped" if scrap else f"factory_{outcome}"
             return _result("done", _("%(s)s: %(step)s.", s=unit.serial, step=st.ACTION_LABELS[step]), unit=unit)
         return _packed(actor, unit, mode)
@@ -314,7 +315,7 @@ def _unit_for(code: str, context) -> RepairUnit | None:
     if not serial:
         return None
     open_units = list(db.session.scalars(
-        select(RepairUnit).where(RepairUnit.serial == serial, RepairUnit.state.not_in(service.inline_states(st.TERMINAL)))
+        select(RepairUnit).where(RepairUnit.serial == serial, RepairUnit.state.not_in(inline_states(st.TERMINAL)))
         .order_by(RepairUnit.id.desc()).limit(5)))
     if context is not None:
         for unit in open_units:
@@ -355,15 +356,15 @@ def _received(card: UnitCard) -> dict:
 
 def _complete_receipt(actor, parcel: ReturnParcel, confirm_missing: bool) -> dict:
     """The RMA label scanned again: complete the receipt, asking first while units are still expected."""
-    expected = service.expected_serials(parcel)
+    expected = receiving.expected_serials(parcel)
     if expected and not confirm_missing:
         shown = ", ".join(expected[:20]) + (" …" if len(expected) > 20 else "")
         return _result("needs_input", _("%(rma)s: %(n)s unit(s) still expected: %(serials)s. Scan them, or scan the "
                                         "RMA label again to confirm the receipt: they become missing, each with a "
                                         "dealer task.", rma=parcel.rma_number, n=len(expected), serials=shown),
-                       parcel=parcel, context=parcel.rma_number, needs=service.CONFIRM_MISSING,
+                       parcel=parcel, context=parcel.rma_number, needs=receiving.CONFIRM_MISSING,
                        expected_serials=expected)
-    service.complete_receipt(actor, parcel, confirm_missing=True)
+    receiving.complete_receipt(actor, parcel, confirm_missing=True)
     msg = _("Receipt of %(rma)s complete.", rma=parcel.rma_number)
     if expected:
         msg += " " + _("%(n)s declared unit(s) missing (%(serials)s): dealer task opened.", n=len(expected),

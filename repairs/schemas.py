@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from core.calendar import local_today
 from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs
-from repairs import clocks, service
+from repairs import clocks, dealer_tasks, search, service
 from repairs import states as st
 from repairs.outcomes import SETTLEMENTS, TASK_DECISIONS
 from repairs.scan import MODES
@@ -223,7 +223,7 @@ class RepairUnitDetailSchema(RepairUnitSchema):
                  "open_box": row["open_box"], "waybill": row["shipment"].waybill,
                  "carrier": row["shipment"].carrier or None,
                  "shipped_at": row["shipment"].shipped_at.isoformat() if row["shipment"].shipped_at else None}
-                for row in service.unit_shipments(unit)]
+                for row in search.unit_shipments(unit)]
 
     def _clocks(self, unit):
         return RepairClockSchema(many=True).dump(clocks.clocks(unit, local_today()))
@@ -265,9 +265,9 @@ class RepairParcelDetailSchema(RepairParcelSchema):
 class RepairTaskSchema(Schema):
     id = fields.Integer()
     parcel_id = fields.Integer(attribute="case_id")
-    rma_number = fields.Function(lambda t: service.task_parcel(t).rma_number)
+    rma_number = fields.Function(lambda t: dealer_tasks.task_parcel(t).rma_number)
     unit_id = fields.Function(lambda t: t.subject_id if t.subject_type == "repair_unit" else None)
-    serial = fields.Function(lambda t: (u.serial if (u := service.task_unit(t)) is not None else None))
+    serial = fields.Function(lambda t: (u.serial if (u := dealer_tasks.task_unit(t)) is not None else None))
     kind = fields.String()
     detail = fields.String()
     due_on = fields.Date()

@@ -23,7 +23,8 @@ from core.lookup import lookup_results, lookup_sections
 from core.pagination import paginate
 from core.task_states import task_status_label
 from core.tasks import views as task_views
-from repairs import boxes, clocks, code_shapes, outcomes, service
+from repairs import boxes, clocks, code_shapes, dealer_tasks, factory, inspection, intake, outcomes, receiving, search, service
+from repairs import overdue as overdue_rules
 from repairs import chase as chase_repairs
 from repairs import prices as price_rules
 from repairs import states as st
@@ -74,8 +75,8 @@ def _action_label(action):
 
 OUTCOME_LABELS = {"repaired": _l("repaired"), "replaced": _l("replaced"), "unrepairable": _l("unrepairable")}
 SOURCE_LABELS = {"form": _l("entered on the page"), "api": _l("through the API"), "import": _l("imported from a file"),
-                 service.ARRIVAL_SOURCE: _l("started at arrival, without a list"),
-                 service.DOA_SOURCE: _l("from a unit held at DOA receipt")}
+                 receiving.ARRIVAL_SOURCE: _l("started at arrival, without a list"),
+                 receiving.DOA_SOURCE: _l("from a unit held at DOA receipt")}
 
 
 @bp.app_template_global("repair_outcome_label")
@@ -90,7 +91,7 @@ def _source_label(source):
 
 @bp.app_template_global("repair_task_kind_label")
 def _task_kind_label(kind):
-    return str(service.TASK_KIND_LABELS.get(kind, kind))
+    return str(dealer_tasks.TASK_KIND_LABELS.get(kind, kind))
 
 
 @bp.app_template_global("repair_task_status_label")
@@ -164,13 +165,13 @@ def parcels():
         try:
             upload = request.files.get("file")
             if upload and upload.filename:
-                lines = service.parse_declared_rows(upload.read(), upload.filename)
+                lines = intake.parse_declared_rows(upload.read(), upload.filename)
             else:
-                lines = service.parse_declared_rows(form.get("rows", ""))
+                lines = intake.parse_declared_rows(form.get("rows", ""))
             dealer_id = form.get("dealer_id") or ""
             if not dealer_id.isdigit():
                 raise ValidationFailed(_("Choose a dealer."), errors={"dealer": [_("Required.")]})
-            parcel = service.create_parcel(user, dealer_id=int(dealer_id), inbound_waybill=form.get("inbound_waybill"),
+            parcel = intake.create_parcel(user, dealer_id=int(dealer_id), inbound_waybill=form.get("inbound_waybill"),
                                            inbound_carrier=form.get("inbound_carrier", ""), lines=lines,
                                            note=form.get("note", ""),
                                            source="import" if upload and upload.filename else "form")
@@ -194,7 +195,7 @@ def parcels():
         status = 200
     dealers_stmt = select(Dealer).where(Dealer.active.is_(True)).order_by(Dealer.name)
     dealers_stmt = scope_to_office(dealers_stmt, user, Dealer.office_id)
-    page = paginate(service.parcels(user, q=request.args.get("q")), request.args.get("page", 1), 30)
+    page = paginate(search.parcels(user, q=request.args.get("q")), request.args.get("page", 1), 30)
     return render_template("repairs/parcels.html", page=page, dealers=list(db.session.scalars(dealers_stmt)),
                            form=form), status
 
@@ -204,11 +205,11 @@ def parcels():
 def parcel(rma_number):
     """One parcel: the declared list against what arrived, tasks, receipt."""
     p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
-    parcel_tasks = service.parcel_tasks(p)
+    parcel_tasks = dealer_tasks.parcel_tasks(p)
     # "Receipt complete" with units still expected (or nothing arrived) asks first: this is that question.
     confirm = None
     if request.args.get("confirm_receipt") and p.receipt_completed_at is None:
-        confirm = {"expected": service.expected_serials(p), "arrived": p.arrived_at is not None}
+        confirm = {"expected": receiving.expected_serials(p), "arrived": p.arrived_at is not None}
     return render_template("repairs/parcel.html", parcel=p, tasks=parcel_tasks, today=local_today(),
                            events=[e for e in service.parcel_events(p) if e.unit_id is None],
                            warnings=service.parcel_warnings(p), confirm_receipt=confirm)
@@ -219,7 +220,7 @@ def parcel(rma_number):
 def complete_receipt(rma_number):
     p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
     try:
-        service.complete_receipt(actor(), p, confirm_missing=_flag("confirm_missing"))
+        receiving.complete_receipt(actor(), p, confirm_missing=_flag("confirm_missing"))
         missing = sum(1 for u in p.units if u.state == st.MISSING)
         if missing:
             flash(_("Receipt of %(rma)s complete: %(n)s unit(s) marked missing, each with a dealer task.",
@@ -227,7 +228,7 @@ def complete_receipt(rma_number):
         else:
             flash(_("Receipt of %(rma)s complete.", rma=p.rma_number), "success")
     except DomainError as err:
-        if err.code == service.CONFIRM_MISSING:  # units still expected: the page asks before marking them missing
+        if err.code == receiving.CONFIRM_MISSING:  # units still expected: the page asks before marking them missing
             return redirect(url_for("repairs.parcel", rma_number=rma_number, confirm_receipt=1))
         flash(err.message, "error")
     return redirect(url_for("repairs.parcel", rma_number=rma_number))
@@ -254,7 +255,7 @@ def unit(unit_id):
 def _unit_page(user, u, **extra):
     # The step forms are the workflow's allowed actions, the rule the services apply.
     return render_template("repairs/unit.html", unit=u, events=service.timeline(u), routes=_routes(),
-                           shipments=service.unit_shipments(u), allowed=st.WORKFLOW.allowed_actions(u, user),
+                           shipments=search.unit_shipments(u), allowed=st.WORKFLOW.allowed_actions(u, user),
                            **extra)
 
 
@@ -270,20 +271,20 @@ def unit_step(unit_id, step):
     u = service.get_unit(user, unit_id)
     try:
         if step == "receive":
-            service.receive_unit(user, u.serial, u.parcel)
+            receiving.receive_unit(user, u.serial, u.parcel)
         elif step == "inspect":
-            service.inspect_unit(user, u, human_damage=_flag("human_damage"), no_stock=_flag("no_stock"),
+            inspection.inspect_unit(user, u, human_damage=_flag("human_damage"), no_stock=_flag("no_stock"),
                                  out_of_warranty=_flag("out_of_warranty"), note=request.form.get("note", ""),
                                  route_code=request.form.get("route") or None)
         elif step == "factory-return":
-            service.receive_from_factory(user, u, request.form.get("outcome", ""),
+            factory.receive_from_factory(user, u, request.form.get("outcome", ""),
                                          replacement_serial=request.form.get("replacement_serial") or None,
                                          scrap=_flag("scrap"), note=request.form.get("note", ""))
         elif step == "dispatch":
-            service.dispatch_to_factory(user, [u], carrier=request.form.get("carrier"),
+            factory.dispatch_to_factory(user, [u], carrier=request.form.get("carrier"),
                                         waybill=request.form.get("waybill"))
         elif step == "ship":
-            service.ship_to_dealer(user, [u], carrier=request.form.get("carrier"), waybill=request.form.get("waybill"))
+            factory.ship_to_dealer(user, [u], carrier=request.form.get("carrier"), waybill=request.form.get("waybill"))
         else:
             raise ValidationFailed(_("Unknown step."))
     except DomainError as err:
@@ -301,7 +302,7 @@ def lookup():
     results, error = [], None
     if q:
         try:
-            results = service.search(actor(), q)
+            results = search.search(actor(), q)
         except DomainError as err:
             error = err.message
     timelines = {u.id: service.timeline(u) for u in results[:10]}
@@ -312,7 +313,7 @@ def lookup():
                            found_elsewhere=any(found_elsewhere.values()), **found_elsewhere)
 
 
-task_views.add_old_addresses(bp, "/repairs", service.PROCESS, list_endpoint="tasks", step_endpoint="task_step")
+task_views.add_old_addresses(bp, "/repairs", dealer_tasks.PROCESS, list_endpoint="tasks", step_endpoint="task_step")
 
 
 @bp.route("/repairs/overdue")
@@ -320,7 +321,7 @@ task_views.add_old_addresses(bp, "/repairs", service.PROCESS, list_endpoint="tas
 def overdue():
     """The supervisor's first page of the day: overdue units by route and age, then every other
     overdue item (DOA, factory reports, office counts, dealer tasks) by section."""
-    report = service.overdue_report(actor())
+    report = overdue_rules.overdue_report(actor())
     # The units table above shows the repairs provider's items; every other provider gets a section.
     kinds = [p.kind for p in chase.providers() if p.kind != chase_repairs.UNIT_KIND]
     others = chase.sections(report["today"], actor(), kinds=kinds)

@@ -27,7 +27,7 @@ def test_notices_survive_the_move_to_chase_notice_and_back(tmp_path):
     from core import create_app
     from core.directory.models import Dealer
     from core.extensions import db
-    from repairs import service
+    from repairs import intake, receiving
 
     url, drop = create_test_database(str(tmp_path))
     try:
@@ -37,8 +37,8 @@ def test_notices_survive_the_move_to_chase_notice_and_back(tmp_path):
             dealer = Dealer(code="D1", name="北京数码", phone="13800001234")
             db.session.add(dealer)
             db.session.flush()
-            parcel = service.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"model": "SSD", "serial": "N1"}])
-            unit = service.receive_unit(SYSTEM, "N1", parcel)
+            parcel = intake.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"model": "SSD", "serial": "N1"}])
+            unit = receiving.receive_unit(SYSTEM, "N1", parcel)
             db.session.execute(text(
                 "INSERT INTO chase_notice (kind, item_id, day, owner_key, recipients, sent_at) "
                 "VALUES ('repair_unit', :u, :d, 'cs', 'boss@example.com', CURRENT_TIMESTAMP)"),

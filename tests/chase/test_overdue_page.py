@@ -13,7 +13,7 @@ TODAY = date(2026, 11, 17)
 
 
 def _page(client, path="/repairs/overdue", **kw) -> str:
-    with mock.patch("repairs.service.local_today", return_value=TODAY):
+    with mock.patch("repairs.overdue.local_today", return_value=TODAY):
         page = client.get(path, **kw).get_data(as_text=True)
     return re.sub(r'value="[^"]*"', "", page)  # random CSRF tokens could contain anything
 
@@ -45,14 +45,14 @@ def test_the_page_in_chinese(app, world, make_user, login, departments):  # noqa
 
 def test_nothing_overdue_is_said_only_when_every_section_is_empty(app, world, make_user, login):  # noqa: F811
     from core.extensions import db
-    from repairs import service
+    from repairs import intake, receiving
 
     client = login("supervisor", username="boss2")
     assert "Nothing is overdue." in _page(client)
     with app.app_context():
-        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "M1"}],
+        parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "M1"}],
                                        at=at(date(2026, 11, 10), 8))
-        service.complete_receipt(SYSTEM, parcel, at=at(date(2026, 11, 10), 9))
+        receiving.complete_receipt(SYSTEM, parcel, at=at(date(2026, 11, 10), 9))
         db.session.commit()
     page = _page(client)
     assert "Nothing is overdue." not in page and "No repair unit is overdue." in page and "M1" in page
@@ -63,7 +63,7 @@ def test_the_api_lists_every_section_and_keeps_the_repairs_list(app, world, make
     shipment = _everything_late(app, world, make_user)
     client = api_as("supervisor")
     with mock.patch("core.chase.api.local_today", return_value=TODAY), \
-            mock.patch("repairs.service.local_today", return_value=TODAY):
+            mock.patch("repairs.overdue.local_today", return_value=TODAY):
         body = client.get("/api/v1/overdue").get_json()
         old = client.get("/api/v1/repairs/overdue")
     assert body["today"] == "2026-11-17"

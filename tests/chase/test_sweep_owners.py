@@ -38,19 +38,19 @@ def _disputed_then_dispatched(app, world, make_user):  # noqa: F811
     from core.accounts.service import get_user
     from core.extensions import db
     from core.tasks.models import Task
-    from repairs import service
+    from repairs import factory, inspection, intake, receiving
 
     _users(make_user)
     with app.app_context():
         day = date(2026, 11, 16)
-        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj,
+        parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj,
                                        lines=[{"model": "SSD", "serial": "HOLD-1"}], at=at(day, 8))
-        unit = service.receive_unit(SYSTEM, "HOLD-1", parcel, at=at(day, 9))
-        service.inspect_unit(SYSTEM, unit, human_damage=True, at=at(day, 10))
+        unit = receiving.receive_unit(SYSTEM, "HOLD-1", parcel, at=at(day, 9))
+        inspection.inspect_unit(SYSTEM, unit, human_damage=True, at=at(day, 10))
         task = db.session.query(Task).filter_by(subject_type="repair_unit", subject_id=unit.id).one()
         task_service.answer(get_user("svc"), task, "dispute", "dealer says it arrived broken", at=at(day, 15))
         task_service.settle(get_user("boss"), task, "repair", "goodwill: we repair it free", at=at(date(2026, 11, 23)))
-        service.dispatch_to_factory(get_user("svc"), [unit], carrier="顺丰", waybill="SF-HOLD-1",
+        factory.dispatch_to_factory(get_user("svc"), [unit], carrier="顺丰", waybill="SF-HOLD-1",
                                     at=at(date(2026, 11, 25), 16))
         db.session.commit()
         assert unit.state == "at_factory" and unit.factory_due == date(2026, 12, 2)
@@ -81,21 +81,22 @@ def _everything_late(app, world, make_user):  # noqa: F811
     from inventory import counts
     from inventory import service as inventory
     from inventory.models import Part
-    from repairs import clocks, service
+    from repairs import clocks, inspection, intake, receiving
+    from repairs import states as st
     from shipments.service import create_shipment
 
     _users(make_user)
     make_user("bj-user", "office", office_id=world.office_bj)
     with app.app_context():
         # U1 at the factory past its 7 days, U2 never dispatched (CS), U9 declared but missing (a task).
-        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
+        parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
             {"model": "SSD", "serial": s} for s in ("U1", "U2", "U9")], at=at(MON, 8))
         for s in ("U1", "U2"):
-            service.receive_unit(SYSTEM, s, parcel, at=at(MON, 9))
-        service.complete_receipt(SYSTEM, parcel, at=at(MON, 11))
+            receiving.receive_unit(SYSTEM, s, parcel, at=at(MON, 9))
+        receiving.complete_receipt(SYSTEM, parcel, at=at(MON, 11))
         u1 = parcel.units[0]
-        service.inspect_unit(SYSTEM, u1, at=at(MON, 10))
-        service.st.WORKFLOW.apply(SYSTEM, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
+        inspection.inspect_unit(SYSTEM, u1, at=at(MON, 10))
+        st.WORKFLOW.apply(SYSTEM, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
                             factory_due=clocks.factory_due(MON, u1.route))
         # A DOA replacement packed at the factory on 11-02 and never reported.
         late = create_shipment(get_user("clerk1"), leg="fg_dealer", dealer_id=world.dealer_bj, paying_account="sales",
@@ -186,7 +187,6 @@ def test_an_answered_task_and_a_count_stop_their_chase(app, world, make_user, ma
     from core.tasks.models import Task
     from inventory import counts
     from inventory import service as inventory
-    from repairs import service
 
     _everything_late(app, world, make_user)
     make_user("sh-user", "office", office_id=world.office_sh)
@@ -216,15 +216,16 @@ def test_a_week_later_the_office_is_chased_for_the_new_week(app, world, make_use
 def test_a_taiwan_unit_away_too_long_is_chased_to_the_repairer(app, world, make_user, mailboxes):  # noqa: F811
     """Taiwan repair makes no promise, but a unit away longer than the route allows is chased, not forgotten."""
     from core.extensions import db
-    from repairs import clocks, service
+    from repairs import clocks, inspection, intake, receiving
+    from repairs import states as st
 
     sent = date(2026, 10, 1)
     with app.app_context():
-        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "TW-1"}],
+        parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "TW-1"}],
                                        at=at(sent, 8))
-        unit = service.receive_unit(SYSTEM, "TW-1", parcel, at=at(sent, 9))
-        service.inspect_unit(SYSTEM, unit, route_code="TW", at=at(sent, 10))
-        service.st.WORKFLOW.apply(SYSTEM, unit, "dispatch", at=at(sent, 15), dispatched_at=at(sent, 15),
+        unit = receiving.receive_unit(SYSTEM, "TW-1", parcel, at=at(sent, 9))
+        inspection.inspect_unit(SYSTEM, unit, route_code="TW", at=at(sent, 10))
+        st.WORKFLOW.apply(SYSTEM, unit, "dispatch", at=at(sent, 15), dispatched_at=at(sent, 15),
                             factory_due=clocks.factory_due(sent, unit.route))
         db.session.commit()
         due = unit.factory_due

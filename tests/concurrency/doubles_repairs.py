@@ -28,32 +28,32 @@ def world(env):
 
 def unit_in(env, state: str, serial: str = "DBL0001", *, extra_declared: int = 0):
     """A repair unit brought to ``state`` through the service; returns it."""
-    from repairs import service as rep
+    from repairs import factory, inspection, intake, receiving
 
     world(env)
     boss = env.admin()
     lines = [{"serial": serial, "model": "DBL-SSD"}]
     lines += [{"serial": f"{serial}X{i}", "model": "DBL-SSD"} for i in range(extra_declared)]
-    parcel = rep.create_parcel(boss, dealer_code=DEALER, lines=lines)
+    parcel = intake.create_parcel(boss, dealer_code=DEALER, lines=lines)
     unit = parcel.units[0]
     steps = ["received", "inspected", "at_factory", "ready_to_ship", "shipped"]
     if state == "declared":
         return unit
-    rep.receive_unit(boss, serial)
+    receiving.receive_unit(boss, serial)
     if state in ("awaiting_dealer", "disputed"):
-        rep.inspect_unit(boss, unit, human_damage=True, note="scratched")
+        inspection.inspect_unit(boss, unit, human_damage=True, note="scratched")
         if state == "disputed":
             task_service.answer(boss, _task_of(unit), "dispute")
         return unit
     for step in steps[1:steps.index(state) + 1]:
         if step == "inspected":
-            rep.inspect_unit(boss, unit)
+            inspection.inspect_unit(boss, unit)
         elif step == "at_factory":
-            rep.dispatch_to_factory(boss, [unit], carrier="SF", waybill="DBLWB1")
+            factory.dispatch_to_factory(boss, [unit], carrier="SF", waybill="DBLWB1")
         elif step == "ready_to_ship":
-            rep.receive_from_factory(boss, unit, "repaired")
+            factory.receive_from_factory(boss, unit, "repaired")
         elif step == "shipped":
-            rep.ship_to_dealer(boss, [unit], carrier="SF", waybill="DBLWB2")
+            factory.ship_to_dealer(boss, [unit], carrier="SF", waybill="DBLWB2")
     return unit
 
 
@@ -253,10 +253,10 @@ def page_box_close(env, _):
 
 def _missing_task(env):
     """A task about a declared unit that did not arrive (no unit step: only the task changes)."""
-    from repairs import service as rep
+    from repairs import receiving
 
     unit = unit_in(env, "received", extra_declared=1)
-    rep.complete_receipt(SYSTEM, unit.parcel)
+    receiving.complete_receipt(SYSTEM, unit.parcel)
     missing = next(u for u in unit.parcel.units if u.state == "missing")
     return _task_of(missing)
 

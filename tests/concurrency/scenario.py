@@ -39,7 +39,7 @@ def seed(app, *, parcels: int, units: int, clerks: int, stock: bool = True) -> S
     from core.directory.models import Dealer, Office
     from core.extensions import db
     from inventory import service as inv
-    from repairs import service as rep
+    from repairs import intake
     from tests.security.seed import cheap_password_hashing
 
     with app.app_context(), cheap_password_hashing():
@@ -56,7 +56,7 @@ def seed(app, *, parcels: int, units: int, clerks: int, stock: bool = True) -> S
         serials = []
         for p in range(parcels):
             lines = [{"serial": f"CC{p:02d}U{u:03d}", "model": "SSD-512"} for u in range(units)]
-            rep.create_parcel(sup, dealer_code=DEALER, lines=lines, source="api")
+            intake.create_parcel(sup, dealer_code=DEALER, lines=lines, source="api")
             serials.extend(line["serial"] for line in lines)
         setup = Setup(serials=serials, tokens=tokens, supervisor_token=create_token(sup, "supervisor")[1])
         if stock:

@@ -42,7 +42,7 @@ def test_dealer_and_doa_tasks_move_into_the_one_task_table_and_back(tmp_path):
     from core import create_app
     from core.directory.models import Dealer, Office
     from core.extensions import db
-    from repairs import service
+    from repairs import inspection, intake, receiving
 
     url, drop = create_test_database(str(tmp_path))
     try:
@@ -55,9 +55,9 @@ def test_dealer_and_doa_tasks_move_into_the_one_task_table_and_back(tmp_path):
             dealer = Dealer(code="D1", name="北京数码", phone="13800001234", office_id=office.id)
             db.session.add(dealer)
             db.session.flush()
-            parcel = service.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"model": "SSD", "serial": "N1"}])
-            unit = service.receive_unit(SYSTEM, "N1", parcel)
-            service.inspect_unit(SYSTEM, unit, human_damage=True)
+            parcel = intake.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"model": "SSD", "serial": "N1"}])
+            unit = receiving.receive_unit(SYSTEM, "N1", parcel)
+            inspection.inspect_unit(SYSTEM, unit, human_damage=True)
             db.session.commit()
             ids = {"parcel": parcel.id, "unit": unit.id, "dealer": dealer.id, "office": office.id}
             db.session.remove()

@@ -77,7 +77,7 @@ def test_allowed_actions_follow_the_table_the_roles_and_the_request():
 def _parcel(app, serials=("WF1",), *, receive=True):
     from core.directory.models import Dealer, Office
     from core.extensions import db
-    from repairs import service
+    from repairs import intake, receiving
 
     with app.app_context():
         office = Office(code="BJ", name="北京办事处", region="华北")
@@ -86,10 +86,10 @@ def _parcel(app, serials=("WF1",), *, receive=True):
         dealer = Dealer(code="D0001", name="北京数码", contact="王伟", phone="13812345678", office_id=office.id)
         db.session.add(dealer)
         db.session.flush()
-        parcel = service.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"model": "M", "serial": s} for s in serials])
+        parcel = intake.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"model": "M", "serial": s} for s in serials])
         if receive:
             for serial in serials:
-                service.receive_unit(SYSTEM, serial, parcel)
+                receiving.receive_unit(SYSTEM, serial, parcel)
         db.session.commit()
         return [u.id for u in parcel.units]
 
@@ -213,7 +213,7 @@ def test_the_loser_of_a_held_race_is_told_the_real_state(app):
 
 def test_the_unit_page_offers_the_steps_the_workflow_allows(app, login):
     from core.extensions import db
-    from repairs import service
+    from repairs import receiving
     from repairs.models import RepairUnit
 
     [unit_id] = _parcel(app, receive=False)
@@ -227,7 +227,7 @@ def test_the_unit_page_offers_the_steps_the_workflow_allows(app, login):
     assert steps() == {"receive"}
     with app.app_context():
         unit = db.session.get(RepairUnit, unit_id)
-        service.receive_unit(SYSTEM, unit.serial, unit.parcel)
+        receiving.receive_unit(SYSTEM, unit.serial, unit.parcel)
         db.session.commit()
     assert steps() == {"inspect"}
     with app.app_context():

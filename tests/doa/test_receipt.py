@@ -99,10 +99,10 @@ def test_a_held_unit_becomes_an_ordinary_repair(app, bearer, pending):
     resp = clerk.post(f"/api/v1/doa/holds/{hold_id}/repair", json={})
     assert resp.status_code == 201, resp.get_json()
     rma = resp.get_json()["rma_number"]
-    from repairs import service as repairs
+    from repairs import service
 
     with app.app_context():
-        unit = repairs.unit_by_serial("SN1")
+        unit = service.unit_by_serial("SN1")
         assert unit.parcel.rma_number == rma
         assert unit.state == "received" and unit.model == "SSD A400 240G"
         assert unit.parcel.dealer.code == DEALER_CODE

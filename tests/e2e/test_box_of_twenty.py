@@ -13,7 +13,8 @@ def _twenty_back_from_the_factory(username):
     from core.accounts.service import get_user
     from core.directory.models import Dealer, Factory, Office, RepairRoute
     from core.extensions import db
-    from repairs import service as rep
+    from repairs import factory as factory_legs
+    from repairs import inspection, intake, receiving
 
     office = Office(code="BOX", name="Box office", region="华东")
     factory = Factory(code="FAC", name="东莞工厂维修部", email="repair@factory.example")
@@ -23,13 +24,13 @@ def _twenty_back_from_the_factory(username):
     db.session.add(Dealer(code="BOXDLR", name="Huadong Digital Co", phone="13912345678", office_id=office.id))
     db.session.flush()
     clerk = get_user(username)
-    parcel = rep.create_parcel(clerk, dealer_code="BOXDLR", lines=[{"serial": s, "model": "SSD-1T"} for s in SERIALS])
-    units = [rep.receive_unit(clerk, s, parcel) for s in SERIALS]
+    parcel = intake.create_parcel(clerk, dealer_code="BOXDLR", lines=[{"serial": s, "model": "SSD-1T"} for s in SERIALS])
+    units = [receiving.receive_unit(clerk, s, parcel) for s in SERIALS]
     for unit in units:
-        rep.inspect_unit(clerk, unit)
-    rep.dispatch_to_factory(clerk, units, carrier="顺丰速运", waybill="SF1000000000001")
+        inspection.inspect_unit(clerk, unit)
+    factory_legs.dispatch_to_factory(clerk, units, carrier="顺丰速运", waybill="SF1000000000001")
     for unit in units:
-        rep.receive_from_factory(clerk, unit, "repaired")
+        factory_legs.receive_from_factory(clerk, unit, "repaired")
     return parcel.rma_number
 
 

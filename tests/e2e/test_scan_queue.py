@@ -76,7 +76,7 @@ def scan_gate(server):
 def _parcel(username, serials):
     from core.directory.models import Dealer, Office
     from core.extensions import db
-    from repairs import service as rep
+    from repairs import intake
 
     office = Office(code="QUE", name="Queue office", region="华北")
     db.session.add(office)
@@ -86,7 +86,7 @@ def _parcel(username, serials):
     from core.authz import SYSTEM
 
     # The desk registered the declared list; the clerk only scans.
-    parcel = rep.create_parcel(SYSTEM, dealer_code="QUEDLR", inbound_waybill="SF9876543210",
+    parcel = intake.create_parcel(SYSTEM, dealer_code="QUEDLR", inbound_waybill="SF9876543210",
                                lines=[{"serial": s, "model": "SSD-1T"} for s in serials])
     return parcel.rma_number
 

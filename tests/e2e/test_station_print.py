@@ -15,7 +15,7 @@ def _setup(seed, port):
         from core.directory.models import Dealer, Office
         from core.extensions import db
         from labels import printing
-        from repairs import service as repairs
+        from repairs import intake, receiving
 
         office = Office(code="F9", name="Office F9", region="华北")
         db.session.add(office)
@@ -23,8 +23,8 @@ def _setup(seed, port):
         dealer = Dealer(code="F9-D", name="F9 经销商", phone="13800009999", office_id=office.id)
         db.session.add(dealer)
         db.session.flush()
-        parcel = repairs.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"serial": SERIAL, "model": "SSD F9"}])
-        repairs.receive_unit(SYSTEM, SERIAL, parcel)
+        parcel = intake.create_parcel(SYSTEM, dealer_id=dealer.id, lines=[{"serial": SERIAL, "model": "SSD F9"}])
+        receiving.receive_unit(SYSTEM, SERIAL, parcel)
         admin = create_user("f9-admin", "f9-admin-pass", ["admin"])
         printer = printing.create_printer(admin, {"name": "Station Zebra", "kind": "zpl", "host": "127.0.0.1",
                                                   "port": port})

@@ -12,7 +12,7 @@ SERIALS = ["E2ESN0001", "E2ESN0002", "E2ESN0003"]
 def _office_dealer_parcel(username):
     from core.directory.models import Dealer, Office
     from core.extensions import db
-    from repairs import service as rep
+    from repairs import intake
 
     office = Office(code="E2E", name="E2E office", region="华北")
     db.session.add(office)
@@ -22,7 +22,7 @@ def _office_dealer_parcel(username):
     from core.authz import SYSTEM
 
     # The desk registered the declared list; the clerk only scans.
-    parcel = rep.create_parcel(SYSTEM, dealer_code="E2EDLR", inbound_waybill="SF1234567890",
+    parcel = intake.create_parcel(SYSTEM, dealer_code="E2EDLR", inbound_waybill="SF1234567890",
                                lines=[{"serial": s, "model": "SSD-1T"} for s in SERIALS])
     return parcel.rma_number, office.id
 
@@ -82,9 +82,9 @@ def test_service_staff_find_a_unit_and_its_history(page, sign_in, seed):
 
     def receive_one():
         from core.accounts.service import get_user
-        from repairs import service as rep
+        from repairs import receiving
 
-        rep.receive_unit(get_user("sam"), SERIALS[0])
+        receiving.receive_unit(get_user("sam"), SERIALS[0])
 
     seed(receive_one)
     page.goto("/repairs/lookup")

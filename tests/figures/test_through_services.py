@@ -16,7 +16,8 @@ def test_unit_late_across_the_holiday_through_the_services(app, make_user):
     from core.extensions import db
     from figures import service as figures
     from figures.periods import parse_month
-    from repairs import service
+    from repairs import factory as factory_legs
+    from repairs import inspection, intake, receiving
 
     make_user("clerk1", "clerk", "service")
     with app.app_context():
@@ -32,20 +33,20 @@ def test_unit_late_across_the_holiday_through_the_services(app, make_user):
         db.session.add(dealer)
         db.session.commit()
         actor = get_user("clerk1")
-        parcel = service.create_parcel(actor, dealer_id=dealer.id, lines=[
+        parcel = intake.create_parcel(actor, dealer_id=dealer.id, lines=[
             {"serial": "SN-LATE", "model": "X1", "fault": "no power"},
             {"serial": "SN-OK", "model": "X1", "fault": "no power"},
         ], at=at(date(2026, 9, 29)))
-        late = service.receive_unit(actor, "SN-LATE", parcel, at=at(date(2026, 9, 30)))
-        ok = service.receive_unit(actor, "SN-OK", parcel, at=at(date(2026, 9, 30)))
+        late = receiving.receive_unit(actor, "SN-LATE", parcel, at=at(date(2026, 9, 30)))
+        ok = receiving.receive_unit(actor, "SN-OK", parcel, at=at(date(2026, 9, 30)))
         assert late.dispatch_due == date(2026, 10, 9)  # two working days after the National Day holiday
-        service.inspect_unit(actor, late, at=at(date(2026, 9, 30), 11))
-        service.inspect_unit(actor, ok, at=at(date(2026, 9, 30), 11))
-        service.dispatch_to_factory(actor, [ok], at=at(date(2026, 10, 9), 16))
-        service.dispatch_to_factory(actor, [late], at=at(date(2026, 10, 10), 9))  # the make-up Saturday
+        inspection.inspect_unit(actor, late, at=at(date(2026, 9, 30), 11))
+        inspection.inspect_unit(actor, ok, at=at(date(2026, 9, 30), 11))
+        factory_legs.dispatch_to_factory(actor, [ok], at=at(date(2026, 10, 9), 16))
+        factory_legs.dispatch_to_factory(actor, [late], at=at(date(2026, 10, 10), 9))  # the make-up Saturday
         for unit in (late, ok):
-            service.receive_from_factory(actor, unit, "repaired", at=at(date(2026, 10, 14)))
-        service.ship_to_dealer(actor, [late, ok], at=at(date(2026, 10, 15), 16))
+            factory_legs.receive_from_factory(actor, unit, "repaired", at=at(date(2026, 10, 14)))
+        factory_legs.ship_to_dealer(actor, [late, ok], at=at(date(2026, 10, 15), 16))
         db.session.commit()
 
         report = figures.compute_report(parse_month("2026-10"), figures.Scope(None))

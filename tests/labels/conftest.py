@@ -21,7 +21,7 @@ def world(app, make_user, make_office):
     from core.extensions import db
     from inventory import service as inv
     from inventory.models import Location
-    from repairs import service as repairs
+    from repairs import intake, receiving
     from shipments import service as shipments
 
     bj = make_office("BJ", "北京办事处")
@@ -33,13 +33,13 @@ def world(app, make_user, make_office):
                         address="北京市海淀区中关村大街1号")
         db.session.add(dealer)
         db.session.flush()
-        parcel = repairs.create_parcel(SYSTEM, dealer_id=dealer.id, inbound_waybill="SF100200300", lines=[
+        parcel = intake.create_parcel(SYSTEM, dealer_id=dealer.id, inbound_waybill="SF100200300", lines=[
             {"serial": SERIALS[0], "model": "SSD A400 240G", "fault": "无法识别"},
             {"serial": SERIALS[1], "model": "U盘 DT 32G", "fault": "写保护"},
             {"serial": SERIALS[2], "model": "TF卡 64G", "fault": "容量错误"},
         ])
-        repairs.receive_unit(SYSTEM, SERIALS[0], parcel)
-        repairs.receive_unit(SYSTEM, SERIALS[1], parcel)
+        receiving.receive_unit(SYSTEM, SERIALS[0], parcel)
+        receiving.receive_unit(SYSTEM, SERIALS[1], parcel)
         part = inv.create_part(sup, sku="SSD-A400-240", model="SSD A400 240G 固态硬盘", family="SSD")
         bj_store = inv.office_location(bj)
         sh_store = inv.office_location(sh)

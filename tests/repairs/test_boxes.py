@@ -21,14 +21,14 @@ DEALER_WAYBILL = "JDVA00012345678"
 def _parcel_of_accepted_units(app, world, serials=SERIALS, dealer=None):
     """A parcel whose units are received and accepted (through the services); returns its RMA number."""
     from core.extensions import db
-    from repairs import service
+    from repairs import inspection, intake, receiving
 
     with app.app_context():
-        parcel = service.create_parcel(SYSTEM, dealer_id=dealer or world.dealer_bj,
+        parcel = intake.create_parcel(SYSTEM, dealer_id=dealer or world.dealer_bj,
                                        lines=[{"model": "SSD A400 240G", "serial": s} for s in serials])
         for unit in parcel.units:
-            service.receive_unit(SYSTEM, unit.serial)
-            service.inspect_unit(SYSTEM, unit)
+            receiving.receive_unit(SYSTEM, unit.serial)
+            inspection.inspect_unit(SYSTEM, unit)
         db.session.commit()
         return parcel.rma_number
 

@@ -19,13 +19,13 @@ from tests.repairs.conftest import at
 ])
 def test_due_dates_follow_the_official_calendar(ctx, world, received, inspected, dispatch_due, ship_due):
     from core.extensions import db
-    from repairs import service
+    from repairs import inspection, intake, receiving
 
-    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "C1"}],
+    parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "C1"}],
                                    at=at(received, 8))
-    unit = service.receive_unit(SYSTEM, "C1", parcel, at=at(received, 16))
+    unit = receiving.receive_unit(SYSTEM, "C1", parcel, at=at(received, 16))
     assert unit.dispatch_due == dispatch_due
-    service.inspect_unit(SYSTEM, unit, at=at(inspected, 17))
+    inspection.inspect_unit(SYSTEM, unit, at=at(inspected, 17))
     assert unit.ship_due == ship_due
     db.session.rollback()
 
@@ -34,23 +34,23 @@ def test_late_evening_utc_counts_as_the_next_shanghai_day(ctx, world):
     from datetime import datetime, timezone
 
     from core.extensions import db
-    from repairs import service
+    from repairs import intake, receiving
 
-    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "C2"}])
+    parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "C2"}])
     # 2026-09-29 17:00 UTC is already Wednesday 30 Sep 01:00 in Shanghai.
-    unit = service.receive_unit(SYSTEM, "C2", parcel, at=datetime(2026, 9, 29, 17, 0, tzinfo=timezone.utc))
+    unit = receiving.receive_unit(SYSTEM, "C2", parcel, at=datetime(2026, 9, 29, 17, 0, tzinfo=timezone.utc))
     assert unit.dispatch_due == date(2026, 10, 9)
     db.session.rollback()
 
 
 def test_taiwan_route_has_no_ship_back_promise(ctx, world):
     from core.extensions import db
-    from repairs import service
+    from repairs import inspection, intake, receiving
 
-    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj,
+    parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj,
                                    lines=[{"model": "M", "serial": "T1", "route": "TW"}])
-    unit = service.receive_unit(SYSTEM, "T1", parcel, at=at(date(2026, 11, 16)))
-    service.inspect_unit(SYSTEM, unit, at=at(date(2026, 11, 16), 15))
+    unit = receiving.receive_unit(SYSTEM, "T1", parcel, at=at(date(2026, 11, 16)))
+    inspection.inspect_unit(SYSTEM, unit, at=at(date(2026, 11, 16), 15))
     assert unit.dispatch_due == date(2026, 11, 18)
     assert unit.ship_due is None
     db.session.rollback()
@@ -59,10 +59,10 @@ def test_taiwan_route_has_no_ship_back_promise(ctx, world):
 def test_company_closure_moves_the_due_date(ctx, world):
     from core.calendar.service import add_closure
     from core.extensions import db
-    from repairs import service
+    from repairs import intake, receiving
 
     add_closure(date(2026, 11, 17), "盘点")
-    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "K1"}])
-    unit = service.receive_unit(SYSTEM, "K1", parcel, at=at(date(2026, 11, 16)))
+    parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "K1"}])
+    unit = receiving.receive_unit(SYSTEM, "K1", parcel, at=at(date(2026, 11, 16)))
     assert unit.dispatch_due == date(2026, 11, 19)
     db.session.rollback()

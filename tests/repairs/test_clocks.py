@@ -155,34 +155,34 @@ def run_steps(world, steps, serial="CLK1", user="hq-desk"):
     """Walk one unit through ``steps`` (state checks included) as ``user``; returns the unit."""
     from core.accounts.service import get_user
     from core.extensions import db
-    from repairs import clocks, service
+    from repairs import clocks, factory, inspection, intake, overdue, receiving
 
     who = get_user(user)
     unit = None
     for day, step, arg in steps:
         moment = at(day, 11)
         if step == "receive":
-            parcel = service.create_parcel(who, dealer_id=world.dealer_bj, at=at(day, 8),
+            parcel = intake.create_parcel(who, dealer_id=world.dealer_bj, at=at(day, 8),
                                            lines=[{"model": "SSD A400 240G", "serial": serial, "route": arg}])
-            unit = service.receive_unit(who, serial, parcel, at=at(day, 9))
+            unit = receiving.receive_unit(who, serial, parcel, at=at(day, 9))
         elif step == "inspect":
-            service.inspect_unit(who, unit, at=at(day, 10), **({arg: True} if arg else {}))
+            inspection.inspect_unit(who, unit, at=at(day, 10), **({arg: True} if arg else {}))
         elif step == "dealer":
             task_service.answer(who, _task(unit), arg, note="dealer on the phone", at=moment)
         elif step == "settle":
             task_service.settle(who, _task(unit), arg, note="supervisor", at=moment)
         elif step == "dispatch":
-            service.dispatch_to_factory(who, [unit], at=moment)
+            factory.dispatch_to_factory(who, [unit], at=moment)
         elif step == "back":
-            service.receive_from_factory(who, unit, "repaired", at=moment)
+            factory.receive_from_factory(who, unit, "repaired", at=moment)
         elif step == "ship":
-            service.ship_to_dealer(who, [unit], at=at(day, 16))
+            factory.ship_to_dealer(who, [unit], at=at(day, 16))
         elif step == "check":
             db.session.flush()
             late = clocks.late_clock(unit, day)
             got = None if late is None else (late.owner, late.kind, late.days_late)
             assert got == arg, (day, unit.state, got)
-            listed = [u.id for u in service.overdue_units(SYSTEM, today=day)]
+            listed = [u.id for u in overdue.overdue_units(SYSTEM, today=day)]
             assert (unit.id in listed) == (arg is not None), (day, listed)
         db.session.flush()
     db.session.commit()
@@ -224,21 +224,21 @@ def _disputed_then_dispatched(app, world):
 def test_dispute_is_not_the_factorys_delay_service_page_api(app, world, prices, shipments_ready, hq, login,
                                                             api_as):
     from core.extensions import db
-    from repairs import service
+    from repairs import overdue
     from repairs.models import RepairUnit
 
     unit_id = _disputed_then_dispatched(app, world)
     with app.app_context():
         unit = db.session.get(RepairUnit, unit_id)
-        assert service.overdue_units(SYSTEM, today=D(2026, 11, 26)) == []
-        rows = service.overdue_report(SYSTEM, today=D(2026, 12, 3))["rows"]
+        assert overdue.overdue_units(SYSTEM, today=D(2026, 11, 26)) == []
+        rows = overdue.overdue_report(SYSTEM, today=D(2026, 12, 3))["rows"]
         assert [(r["unit"].id, r["owner"], r["clock"], r["late"]) for r in rows] == [(unit.id, "factory", "factory", 1)]
 
-    with mock.patch("repairs.service.local_today", return_value=D(2026, 11, 26)):
+    with mock.patch("repairs.overdue.local_today", return_value=D(2026, 11, 26)):
         page = login("supervisor").get("/repairs/overdue").get_data(as_text=True)
         assert "CLK1" not in re.sub(r'value="[^"]*"', "", page)
         assert api_as("supervisor").get("/api/v1/repairs/overdue").json == []
-    with mock.patch("repairs.service.local_today", return_value=D(2026, 12, 3)):
+    with mock.patch("repairs.overdue.local_today", return_value=D(2026, 12, 3)):
         page = login("service", username="desk2").get("/repairs/overdue").get_data(as_text=True)
         rows = api_as("service", username="api-desk2").get("/api/v1/repairs/overdue").json
     assert "CLK1" in page and "factory · factory&#39;s 7 days" in page and "back from the factory" in page
@@ -250,14 +250,14 @@ def test_dispute_is_not_the_factorys_delay_service_page_api(app, world, prices, 
 def test_pause_is_shown_on_the_unit_page_the_api_and_the_dealers_status_page(app, world, prices, login, api_as,
                                                                                client):
     from core.extensions import db
-    from repairs import service
+    from repairs import inspection, intake, receiving
     from repairs.models import RepairUnit
 
     with app.app_context():
-        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, at=at(D(2026, 11, 16), 8),
+        parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, at=at(D(2026, 11, 16), 8),
                                        lines=[{"model": "SSD A400 240G", "serial": "P1"}])
-        unit = service.receive_unit(SYSTEM, "P1", parcel, at=at(D(2026, 11, 16), 9))
-        service.inspect_unit(SYSTEM, unit, human_damage=True, at=at(D(2026, 11, 16), 10))
+        unit = receiving.receive_unit(SYSTEM, "P1", parcel, at=at(D(2026, 11, 16), 9))
+        inspection.inspect_unit(SYSTEM, unit, human_damage=True, at=at(D(2026, 11, 16), 10))
         task_service.answer(SYSTEM, _task(unit), "dispute", at=at(D(2026, 11, 17)))
         db.session.commit()
         unit_id, rma = unit.id, parcel.rma_number
@@ -289,15 +289,15 @@ def test_pause_is_shown_on_the_unit_page_the_api_and_the_dealers_status_page(app
 
 def test_taiwan_unit_away_105_days_is_long_outstanding_service_page_api(app, world, shipments_ready, hq, login,
                                                                          api_as):
-    from repairs import service
+    from repairs import overdue
 
     with app.app_context():
         run_steps(world, [(D(2026, 6, 1), "receive", "TW"), (D(2026, 6, 1), "inspect", None),
                           (D(2026, 6, 2), "dispatch", None)], serial="TW1")
-        report = service.overdue_report(SYSTEM, today=D(2026, 9, 15))
+        report = overdue.overdue_report(SYSTEM, today=D(2026, 9, 15))
         assert [(r["unit"].serial, r["owner"], r["clock"], r["late"]) for r in report["rows"]] == [
             ("TW1", "repairer", "long_outstanding", 75)]
-    with mock.patch("repairs.service.local_today", return_value=D(2026, 9, 15)):
+    with mock.patch("repairs.overdue.local_today", return_value=D(2026, 9, 15)):
         page = login("supervisor").get("/repairs/overdue").get_data(as_text=True)
         rows = api_as("supervisor").get("/api/v1/repairs/overdue").json
     assert "TW1" in page and "long outstanding at repairer (30 days)" in page and "Nothing is overdue" not in page
@@ -307,15 +307,15 @@ def test_taiwan_unit_away_105_days_is_long_outstanding_service_page_api(app, wor
 def test_route_settings_are_edited_with_the_route_and_count_at_once(app, world, shipments_ready, hq, login, api_as):
     """The factory's days and the promise-free chase are per route; a dispatch-days edit counts at once."""
     from core.extensions import db
-    from repairs import service
+    from repairs import factory, inspection, intake, receiving, service
 
     admin = api_as("admin")
     route = admin.get(f"/api/v1/routes/{world.fac_route}").json
     assert route["factory_chase_days"] == 7 and route["chase_after_days"] == 30
     with app.app_context():
-        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, at=at(D(2026, 11, 2), 8),
+        parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, at=at(D(2026, 11, 2), 8),
                                        lines=[{"model": "M", "serial": s} for s in ("R1", "R2")])
-        service.receive_unit(SYSTEM, "R1", parcel, at=at(D(2026, 11, 2), 9))  # dispatch days 2: due 11-04
+        receiving.receive_unit(SYSTEM, "R1", parcel, at=at(D(2026, 11, 2), 9))  # dispatch days 2: due 11-04
         db.session.commit()
         rma = parcel.rma_number
     resp = admin.patch(f"/api/v1/routes/{world.fac_route}", json={"factory_chase_days": 10, "dispatch_days": 3})
@@ -325,10 +325,10 @@ def test_route_settings_are_edited_with_the_route_and_count_at_once(app, world, 
         from core.accounts.service import get_user
         from repairs.models import RepairUnit
 
-        unit = service.receive_unit(SYSTEM, "R2", service.parcel_by_rma(rma), at=at(D(2026, 11, 2), 9))
+        unit = receiving.receive_unit(SYSTEM, "R2", service.parcel_by_rma(rma), at=at(D(2026, 11, 2), 9))
         assert unit.dispatch_due == D(2026, 11, 5)  # the edit counts from the next unit, not a minute later
-        service.inspect_unit(SYSTEM, unit, at=at(D(2026, 11, 2), 10))
-        service.dispatch_to_factory(get_user(hq), [unit], at=at(D(2026, 11, 3)))
+        inspection.inspect_unit(SYSTEM, unit, at=at(D(2026, 11, 2), 10))
+        factory.dispatch_to_factory(get_user(hq), [unit], at=at(D(2026, 11, 3)))
         db.session.commit()
         assert db.session.get(RepairUnit, unit.id).factory_due == D(2026, 11, 13)
 

@@ -15,19 +15,19 @@ MONDAY = date(2026, 11, 16)
 
 def _scenario(world):
     from core.extensions import db
-    from repairs import service
+    from repairs import inspection, intake, receiving
 
-    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, inbound_waybill="SF1234567890",
+    parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, inbound_waybill="SF1234567890",
                                    lines=five_lines(), at=at(MONDAY, 9))
     for serial in ("SN0001", "SN0002", "SN0003", "SN0004"):
-        service.receive_unit(SYSTEM, serial, parcel, at=at(MONDAY, 10))
-    service.complete_receipt(SYSTEM, parcel, at=at(MONDAY, 11))
+        receiving.receive_unit(SYSTEM, serial, parcel, at=at(MONDAY, 10))
+    receiving.complete_receipt(SYSTEM, parcel, at=at(MONDAY, 11))
     units = {u.serial: u for u in parcel.units}
     # Tuesday: CS acceptance. SN0002 has human damage; SN0003 is out of warranty.
-    service.inspect_unit(SYSTEM, units["SN0001"], at=at(MONDAY.replace(day=17), 9))
-    service.inspect_unit(SYSTEM, units["SN0002"], human_damage=True, at=at(MONDAY.replace(day=17), 9))
-    service.inspect_unit(SYSTEM, units["SN0003"], out_of_warranty=True, at=at(MONDAY.replace(day=17), 9))
-    service.inspect_unit(SYSTEM, units["SN0004"], at=at(MONDAY.replace(day=17), 9))
+    inspection.inspect_unit(SYSTEM, units["SN0001"], at=at(MONDAY.replace(day=17), 9))
+    inspection.inspect_unit(SYSTEM, units["SN0002"], human_damage=True, at=at(MONDAY.replace(day=17), 9))
+    inspection.inspect_unit(SYSTEM, units["SN0003"], out_of_warranty=True, at=at(MONDAY.replace(day=17), 9))
+    inspection.inspect_unit(SYSTEM, units["SN0004"], at=at(MONDAY.replace(day=17), 9))
     db.session.commit()
     return parcel.rma_number
 
@@ -35,7 +35,7 @@ def _scenario(world):
 def test_five_declared_four_arrive(app, world, prices, login):
     from core.extensions import db
     from core.tasks.models import Task
-    from repairs import service
+    from repairs import dealer_tasks, service
 
     with app.app_context():
         rma = _scenario(world)
@@ -56,7 +56,7 @@ def test_five_declared_four_arrive(app, world, prices, login):
         assert units["SN0003"].quote_amount == Decimal("100.00")
         assert units["SN0001"].quote_amount is None
         tasks = list(db.session.scalars(select(Task).where(Task.process == "repairs").where(Task.case_type == "return_parcel", Task.case_id == parcel.id).order_by(Task.id)))
-        assert [(t.kind, service.task_unit(t).serial, t.status) for t in tasks] == [
+        assert [(t.kind, dealer_tasks.task_unit(t).serial, t.status) for t in tasks] == [
             ("missing", "SN0005", "open"), ("human_damage", "SN0002", "open"), ("out_of_warranty", "SN0003", "open")]
         # Each task is due the day the discrepancy was found.
         assert [t.due_on for t in tasks] == [MONDAY, date(2026, 11, 17), date(2026, 11, 17)]
@@ -74,7 +74,7 @@ def test_five_declared_four_arrive(app, world, prices, login):
 
 def test_quote_keeps_the_price_in_force_on_the_intake_day(app, world, prices, api_as):
     """A later notice ("every repair 10 RMB cheaper from a date") changes new quotes only."""
-    from repairs import prices, service
+    from repairs import inspection, intake, prices, receiving, service
 
     with app.app_context():
         rma = _scenario(world)
@@ -91,11 +91,11 @@ def test_quote_keeps_the_price_in_force_on_the_intake_day(app, world, prices, ap
         assert units["SN0003"].quote_amount == Decimal("100.00")  # the old quote stands
         assert prices.price_in_force("U盘 DT 32G", date(2026, 11, 19)).amount == Decimal("100.00")
         assert prices.price_in_force("U盘 DT 32G", date(2026, 11, 20)).amount == Decimal("90.00")
-        second = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
+        second = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
             {"model": "U盘 DT 32G", "serial": "SN0100", "warranty_claimed": False}], at=at(date(2026, 11, 23), 9))
-        service.receive_unit(SYSTEM, "SN0100", second, at=at(date(2026, 11, 23), 10))
+        receiving.receive_unit(SYSTEM, "SN0100", second, at=at(date(2026, 11, 23), 10))
         unit = second.units[0]
-        service.inspect_unit(SYSTEM, unit, out_of_warranty=True, at=at(date(2026, 11, 23), 11))
+        inspection.inspect_unit(SYSTEM, unit, out_of_warranty=True, at=at(date(2026, 11, 23), 11))
         assert unit.quote_amount == Decimal("90.00")
         db.session.rollback()
 

@@ -21,13 +21,13 @@ def _held(world, serial="NS1", model="SSD A400 240G", *, human_damage=False):
     """A received unit inspected as no longer stocked; returns (rma, unit id, task id)."""
     from core.extensions import db
     from core.tasks.models import Task
-    from repairs import prices, service
+    from repairs import inspection, intake, prices, receiving
 
     prices.add_price(SYSTEM, model="SSD A400 480G", effective_from=date(2026, 1, 1), amount="150")
-    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": model, "serial": serial}],
+    parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": model, "serial": serial}],
                                    at=at(MONDAY, 9))
-    unit = service.receive_unit(SYSTEM, serial, parcel, at=at(MONDAY, 10))
-    service.inspect_unit(SYSTEM, unit, no_stock=True, human_damage=human_damage, at=at(TUESDAY, 9))
+    unit = receiving.receive_unit(SYSTEM, serial, parcel, at=at(MONDAY, 10))
+    inspection.inspect_unit(SYSTEM, unit, no_stock=True, human_damage=human_damage, at=at(TUESDAY, 9))
     task = db.session.scalar(select(Task).where(Task.process == "repairs").where(Task.subject_type == "repair_unit", Task.subject_id == unit.id))
     db.session.commit()
     return parcel.rma_number, unit.id, task.id
@@ -66,11 +66,11 @@ def test_reproduce_no_stock_offered_only_repair_return_scrap(app, world, prices)
 def test_substitute_records_model_and_price_difference_from_the_list(app, world, prices):
     from core.errors import ValidationFailed
     from core.extensions import db
-    from repairs import service
+    from repairs import dealer_tasks
 
     with app.app_context():
         _rma, unit_id, task_id = _held(world)
-        task = service.get_task(SYSTEM, task_id)
+        task = dealer_tasks.get_task(SYSTEM, task_id)
         with pytest.raises(ValidationFailed) as info:  # scrap is not a no-stock outcome
             task_service.answer(SYSTEM, task, "scrap")
         assert "decision" in info.value.errors
@@ -83,8 +83,8 @@ def test_substitute_records_model_and_price_difference_from_the_list(app, world,
             task_service.answer(SYSTEM, task, "return", credit_amount="10")
         assert "credit_amount" in info.value.errors
         db.session.rollback()
-        assert _unit(unit_id).state == "awaiting_dealer" and service.get_task(SYSTEM, task_id).status == "open"
-        task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", "王先生同意换 480G",
+        assert _unit(unit_id).state == "awaiting_dealer" and dealer_tasks.get_task(SYSTEM, task_id).status == "open"
+        task_service.answer(SYSTEM, dealer_tasks.get_task(SYSTEM, task_id), "substitute", "王先生同意换 480G",
                              substitute_model="SSD A400 480G")
         db.session.commit()
         unit = _unit(unit_id)
@@ -98,15 +98,15 @@ def test_substitute_records_model_and_price_difference_from_the_list(app, world,
 
 def test_substitute_without_a_listed_price_has_no_difference_and_can_be_given(app, world, prices):
     from core.extensions import db
-    from repairs import service
+    from repairs import dealer_tasks
 
     with app.app_context():
         _rma, unit_id, task_id = _held(world)
-        task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD B100 256G")
+        task_service.answer(SYSTEM, dealer_tasks.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD B100 256G")
         db.session.commit()
         assert _unit(unit_id).price_difference is None  # only the "*" line: no known difference
         _rma, other, task2 = _held(world, "NS2")
-        task_service.answer(SYSTEM, service.get_task(SYSTEM, task2), "substitute", substitute_model="SSD B100 256G",
+        task_service.answer(SYSTEM, dealer_tasks.get_task(SYSTEM, task2), "substitute", substitute_model="SSD B100 256G",
                              price_difference="-15")
         db.session.commit()
         assert _unit(other).price_difference == Decimal("-15.00")
@@ -115,22 +115,22 @@ def test_substitute_without_a_listed_price_has_no_difference_and_can_be_given(ap
 def test_credit_note_ends_the_unit_with_its_amount(app, world, prices):
     from core.errors import ValidationFailed
     from core.extensions import db
-    from repairs import service
+    from repairs import dealer_tasks, overdue
 
     with app.app_context():
         _rma, unit_id, task_id = _held(world)
         for bad in (None, "0", "-5", "ten"):
             with pytest.raises(ValidationFailed) as info:
-                task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "credit", credit_amount=bad)
+                task_service.answer(SYSTEM, dealer_tasks.get_task(SYSTEM, task_id), "credit", credit_amount=bad)
             assert "credit_amount" in info.value.errors
             db.session.rollback()
-        task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "credit", "开红字 120", credit_amount="120")
+        task_service.answer(SYSTEM, dealer_tasks.get_task(SYSTEM, task_id), "credit", "开红字 120", credit_amount="120")
         db.session.commit()
         unit = _unit(unit_id)
         assert unit.state == "credited" and unit.credit_amount == Decimal("120.00")
         assert unit.dealer_decision == "credit"
         assert _events(unit_id)[-1] == ("dealer_credit", {"decision": "credit", "credit_amount": "120.00"})
-        assert service.overdue_units(SYSTEM, today=date(2027, 6, 1)) == []  # nothing is waited for any more
+        assert overdue.overdue_units(SYSTEM, today=date(2027, 6, 1)) == []  # nothing is waited for any more
 
 
 def test_status_page_says_awaiting_your_decision_never_a_date(app, world, prices, client, api_as):
@@ -255,12 +255,12 @@ def test_supervisor_settles_a_substitute_on_the_page(app, world, prices, login, 
 
 def test_a_substitute_ships_as_the_model_sent_instead(app, world, prices, shipments_ready, api_as):
     from core.extensions import db
-    from repairs import service
+    from repairs import dealer_tasks
     from shipments.models import Shipment
 
     with app.app_context():
         _rma, unit_id, task_id = _held(world)
-        task_service.answer(SYSTEM, service.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD A400 480G")
+        task_service.answer(SYSTEM, dealer_tasks.get_task(SYSTEM, task_id), "substitute", substitute_model="SSD A400 480G")
         db.session.commit()
     resp = api_as("clerk").post("/api/v1/repairs/returns", json={"serials": ["NS1"], "waybill": "SF555", "carrier": "顺丰"})
     assert resp.status_code == 201, resp.json

@@ -66,6 +66,6 @@ def test_demo_loader_makes_realistic_states(app):
         db.session.commit()
         states = Counter(db.session.scalars(select(RepairUnit.state)))
         assert states["shipped"] > 0 and states["at_factory"] > 0 and states["received"] + states["inspected"] > 0
-        from repairs.service import overdue_units
+        from repairs.overdue import overdue_units
 
         assert overdue_units(SYSTEM)  # some work is late, for the supervisor's page

@@ -18,11 +18,11 @@ CUT = {"effective_from": NOTICE_DAY.isoformat(), "delta": "-10", "notice": "每�
 def _arrived(world, serial: str, day: date, model: str = "U盘 DT 32G"):
     """A parcel with one unit, arrived (received) on ``day``; returns the unit id."""
     from core.extensions import db
-    from repairs import service
+    from repairs import intake, receiving
 
-    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
+    parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
         {"model": model, "serial": serial, "warranty_claimed": False}], at=at(day, 9))
-    unit = service.receive_unit(SYSTEM, serial, parcel, at=at(day, 10))
+    unit = receiving.receive_unit(SYSTEM, serial, parcel, at=at(day, 10))
     db.session.commit()
     return unit.id
 
@@ -94,8 +94,8 @@ def test_reproduce_quote_uses_the_arrival_day_not_the_inspection_day(app, world,
     """Before: a parcel that arrived on 11-19 (old price 100) and was inspected on 11-23, after the
     cut from 11-20, was quoted at the inspection day's 90. Now it is quoted at the arrival day's price;
     a parcel that arrived after the cut gets the new price."""
+    from repairs import inspection
     from repairs import prices as price_rules
-    from repairs import service
 
     with app.app_context():
         before = _arrived(world, "Q1", date(2026, 11, 19))
@@ -118,7 +118,7 @@ def test_reproduce_quote_uses_the_arrival_day_not_the_inspection_day(app, world,
         unit = _unit(third)
         unit.parcel.arrived_at = None
         db.session.flush()
-        service.inspect_unit(SYSTEM, unit, out_of_warranty=True, at=at(date(2026, 11, 24), 9))
+        inspection.inspect_unit(SYSTEM, unit, out_of_warranty=True, at=at(date(2026, 11, 24), 9))
         assert unit.quote_amount == Decimal("100.00")
         db.session.rollback()
 
@@ -139,11 +139,11 @@ def _disputed_damage(app, world, desk, serial="W1"):
     """A unit with human damage (quoted 120), its dispute before the supervisor; returns (rma, unit, task)."""
     from core.extensions import db
     from core.tasks.models import Task
-    from repairs import service
+    from repairs import inspection
 
     with app.app_context():
         unit_id = _arrived(world, serial, date(2026, 11, 16), model="SSD A400 240G")
-        service.inspect_unit(SYSTEM, _unit(unit_id), human_damage=True, at=at(date(2026, 11, 17), 9))
+        inspection.inspect_unit(SYSTEM, _unit(unit_id), human_damage=True, at=at(date(2026, 11, 17), 9))
         task = db.session.scalar(select(Task).where(Task.process == "repairs").where(Task.subject_type == "repair_unit", Task.subject_id == unit_id))
         rma = _unit(unit_id).parcel.rma_number
         db.session.commit()

@@ -128,12 +128,12 @@ def test_second_scan_waits_for_the_first_transaction(app, world):
     """The first client holds its transaction open; the second blocks on the row, then sees the change."""
     from core.accounts.service import create_user
     from core.extensions import db
+    from repairs import intake
     from repairs import scan as station
-    from repairs import service
 
     with app.app_context():
         create_user("clerk-a", "clerk-a-pass-123", ["clerk"])
-        service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "LOCK1"}])
+        intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "LOCK1"}])
         db.session.commit()
     flushed = threading.Event()
     results = {}

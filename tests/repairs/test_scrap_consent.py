@@ -99,25 +99,25 @@ def test_the_service_guard_counts_a_task_answer_or_a_note_as_consent(app, world,
     from core.errors import ValidationFailed
     from core.extensions import db
     from core.tasks.models import Task
-    from repairs import service
+    from repairs import factory, inspection, intake, receiving
 
-    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
+    parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
         {"model": "U盘 DT 32G", "serial": "Y1", "fault": "写保护"},
         {"model": "U盘 DT 32G", "serial": "Y2", "fault": "写保护"}])
-    y1 = service.receive_unit(SYSTEM, "Y1", parcel)
-    y2 = service.receive_unit(SYSTEM, "Y2", parcel)
+    y1 = receiving.receive_unit(SYSTEM, "Y1", parcel)
+    y2 = receiving.receive_unit(SYSTEM, "Y2", parcel)
     db.session.flush()
-    assert not service.can_scrap(y1) and service.scrap_consent(y1) is None
-    assert service.scrap_consent(y1, "  ") is None
-    assert service.scrap_consent(y1, "王伟电话同意") == "note"
+    assert not factory.can_scrap(y1) and factory.scrap_consent(y1) is None
+    assert factory.scrap_consent(y1, "  ") is None
+    assert factory.scrap_consent(y1, "王伟电话同意") == "note"
     with pytest.raises(ValidationFailed) as refused:
-        service.ensure_can_scrap(y1)
+        factory.ensure_can_scrap(y1)
     assert refused.value.code == "scrap_consent_missing"
     # The dealer answers a task "scrap" for Y2 (human damage, held): their answer is the consent.
-    service.inspect_unit(SYSTEM, y2, human_damage=True)
+    inspection.inspect_unit(SYSTEM, y2, human_damage=True)
     task = db.session.scalar(select(Task).where(Task.process == "repairs").where(Task.subject_type == "repair_unit", Task.subject_id == y2.id))
     task_service.answer(SYSTEM, task, "scrap", note="代理商同意报废")
     db.session.flush()
-    assert y2.state == "scrapped" and service.scrap_consent(y2) == "answer"
-    assert not service.can_scrap(y1)  # one unit's answer is not another's consent
+    assert y2.state == "scrapped" and factory.scrap_consent(y2) == "answer"
+    assert not factory.can_scrap(y1)  # one unit's answer is not another's consent
     db.session.rollback()

@@ -12,10 +12,10 @@ PAIRS = [(s, a) for s in st.STATES for a in ALL_ACTIONS]
 
 def _unit_in(state, world):
     from core.extensions import db
-    from repairs import service
+    from repairs import intake
     from repairs.models import RepairUnit
 
-    parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "S1"}])
+    parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[{"model": "M", "serial": "S1"}])
     unit = parcel.units[0]
     db.session.execute(RepairUnit.__table__.update().where(RepairUnit.id == unit.id).values(state=state))
     db.session.refresh(unit)

@@ -39,7 +39,7 @@ def test_repair_and_doa_steps_in_any_order(app):
     from core.tasks.models import Task
     from doa import applications, approvals, lookup, receipt
     from doa.models import DoaEvent, DoaHold
-    from repairs import service as rep
+    from repairs import inspection, intake, receiving, service
     from repairs.models import RepairEvent, RepairUnit, ReturnParcel
 
     class Steps(RuleBasedStateMachine):
@@ -60,7 +60,7 @@ def test_repair_and_doa_steps_in_any_order(app):
             db.session.flush()
             db.session.add(RepairRoute(code="STF", name="ST route", factory_id=factory.id, promise_days=7))
             boss = get_user("st-boss")
-            self.parcel_id = rep.create_parcel(boss, dealer_code="ST-DEALER", lines=[
+            self.parcel_id = intake.create_parcel(boss, dealer_code="ST-DEALER", lines=[
                 {"serial": s, "model": "ST-SSD"} for s in SERIALS]).id
             app_ = applications.create_application(boss, dealer_code="ST-DEALER", request="replacement",
                                           purchase_date=local_today() - timedelta(days=2), fault="dead",
@@ -98,18 +98,18 @@ def test_repair_and_doa_steps_in_any_order(app):
 
         @rule(serial=st.sampled_from(SERIALS))
         def receive(self, serial):
-            self.apply(f"receive {serial}", lambda: rep.receive_unit(self.boss(), serial))
+            self.apply(f"receive {serial}", lambda: receiving.receive_unit(self.boss(), serial))
 
         @rule(serial=st.sampled_from(SERIALS), damage=st.booleans())
         def inspect(self, serial, damage):
             def step():
-                unit = rep.unit_by_serial(serial)
-                rep.inspect_unit(self.boss(), unit, human_damage=damage)
+                unit = service.unit_by_serial(serial)
+                inspection.inspect_unit(self.boss(), unit, human_damage=damage)
             self.apply(f"inspect {serial}", step)
 
         @rule()
         def complete_receipt(self):
-            self.apply("complete receipt", lambda: rep.complete_receipt(self.boss(), self.parcel()))
+            self.apply("complete receipt", lambda: receiving.complete_receipt(self.boss(), self.parcel()))
 
         @rule(index=st.integers(0, 5), decision=st.sampled_from(["agreed", "dispute", "repair", "return", "scrap"]))
         def resolve(self, index, decision):

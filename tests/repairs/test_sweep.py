@@ -47,19 +47,20 @@ MON = date(2026, 11, 2)
 def _overdue_world(app, world):
     """U1 at the factory past the factory's 7 days; U2 received but never dispatched; U3 on time."""
     from core.extensions import db
-    from repairs import clocks, service
+    from repairs import clocks, inspection, intake, receiving
+    from repairs import states as st
     from repairs.models import RepairUnit
 
     with app.app_context():
-        parcel = service.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
+        parcel = intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
             {"model": "SSD", "serial": s} for s in ("U1", "U2", "U3")], at=at(MON, 8))
         for s in ("U1", "U2"):
-            service.receive_unit(SYSTEM, s, parcel, at=at(MON, 9))
-        service.receive_unit(SYSTEM, "U3", parcel, at=at(MON + timedelta(days=14), 9))
+            receiving.receive_unit(SYSTEM, s, parcel, at=at(MON, 9))
+        receiving.receive_unit(SYSTEM, "U3", parcel, at=at(MON + timedelta(days=14), 9))
         u1 = parcel.units[0]
-        service.inspect_unit(SYSTEM, u1, at=at(MON, 10))
+        inspection.inspect_unit(SYSTEM, u1, at=at(MON, 10))
         # Put U1 at the factory directly (the shipment is not what this test is about).
-        service.st.WORKFLOW.apply(SYSTEM, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
+        st.WORKFLOW.apply(SYSTEM, u1, "dispatch", at=at(MON, 15), dispatched_at=at(MON, 15),
                             factory_due=clocks.factory_due(MON, u1.route))
         db.session.commit()
         assert db.session.get(RepairUnit, u1.id).ship_due == date(2026, 11, 11)
@@ -107,7 +108,7 @@ def test_overdue_page_by_route_and_age(app, world, login):
     _overdue_world(app, world)
     from unittest import mock
 
-    with mock.patch("repairs.service.local_today", return_value=date(2026, 11, 17)):
+    with mock.patch("repairs.overdue.local_today", return_value=date(2026, 11, 17)):
         page = login("supervisor").get("/repairs/overdue").get_data(as_text=True)
     # Random CSRF tokens could contain "U3"; look only at what the page says.
     page = re.sub(r'value="[^"]*"', "", page)

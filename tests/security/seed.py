@@ -85,15 +85,15 @@ def _actor(username):
 
 def _seed_repairs(app, world):
     """A return parcel of office A's dealer, one unit received and inspected, one declared."""
-    from repairs import service as rep
+    from repairs import inspection, intake, receiving
 
     clerk = _actor(CLERK)
-    parcel = rep.create_parcel(_actor(ADMIN), dealer_code="DLRASECRET1", inbound_waybill="WBASECRET77",
+    parcel = intake.create_parcel(_actor(ADMIN), dealer_code="DLRASECRET1", inbound_waybill="WBASECRET77",
                                lines=[{"serial": "SNASECRET001", "model": "ASECRET-SSD"},
                                       {"serial": "SNASECRET002", "model": "ASECRET-SSD"}],
                                note="alpha secret parcel")
-    unit = rep.receive_unit(clerk, "SNASECRET001")
-    rep.inspect_unit(clerk, unit, human_damage=True, note="alpha secret scratch")
+    unit = receiving.receive_unit(clerk, "SNASECRET001")
+    inspection.inspect_unit(clerk, unit, human_damage=True, note="alpha secret scratch")
     world.notes.append(f"repairs: parcel {parcel.rma_number}")
 
 

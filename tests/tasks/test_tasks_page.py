@@ -11,8 +11,8 @@ def two_processes(app, make_office):
     """A repairs task (human damage, Beijing) and a DOA task (unapproved arrival, Shanghai), both open."""
     from core.directory.models import Dealer
     from core.extensions import db
-    from repairs import service as rep
-    from doa import service
+    from repairs import dealer_tasks, inspection, intake, receiving
+    from doa import service as doa
 
     bj, sh = make_office("BJ"), make_office("SH")
     with app.app_context():
@@ -20,11 +20,11 @@ def two_processes(app, make_office):
         d_sh = Dealer(code="DSH", name="上海电子", phone="13900001234", office_id=sh)
         db.session.add_all([d_bj, d_sh])
         db.session.flush()
-        parcel = rep.create_parcel(SYSTEM, dealer_id=d_bj.id, lines=[{"model": "SSD A400 240G", "serial": "RT1"}])
-        unit = rep.receive_unit(SYSTEM, "RT1", parcel)
-        rep.inspect_unit(SYSTEM, unit, human_damage=True)
-        repairs_task = rep.unit_tasks(unit)[0]
-        doa_task = service._open_task(None, "unapproved_arrival", "Unit DT1 arrived before approval.",
+        parcel = intake.create_parcel(SYSTEM, dealer_id=d_bj.id, lines=[{"model": "SSD A400 240G", "serial": "RT1"}])
+        unit = receiving.receive_unit(SYSTEM, "RT1", parcel)
+        inspection.inspect_unit(SYSTEM, unit, human_damage=True)
+        repairs_task = dealer_tasks.unit_tasks(unit)[0]
+        doa_task = doa._open_task(None, "unapproved_arrival", "Unit DT1 arrived before approval.",
                                   dealer_id=d_sh.id, office_id=sh)
         db.session.commit()
         return {"repairs": repairs_task.id, "doa": doa_task.id, "rma": parcel.rma_number, "bj": bj, "sh": sh}
