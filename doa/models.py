@@ -1,6 +1,6 @@
 """DOA new-unit exchanges (新品换货, DOMAIN.md B): applications, units, history, holds, tasks, attachments.
 
-``DoaApplication.state`` changes only through :mod:`doa.service`
+``DoaApplication.state`` changes only through the DOA service modules (``doa.service._transition``)
 (the table is :mod:`doa.states`); each change appends a
 :class:`DoaEvent` in the same transaction.
 """

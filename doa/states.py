@@ -1,7 +1,7 @@
 """The DOA application life cycle as ONE explicit transition table.
 
 ``TRANSITIONS[state][action] -> next state``, declared as a :class:`core.workflow.Workflow`
-(``WORKFLOW``). Only :mod:`doa.service` applies it; anything not in the table is an
+(``WORKFLOW``). Only the DOA service modules apply it (through ``doa.service._transition``); anything not in the table is an
 :class:`core.errors.InvalidTransition` (409, with the current state and the allowed actions). ``ACTION_ROLES`` says
 which role performs each action, so a department's step is refused to anyone
 without that department's role (admins pass every check).

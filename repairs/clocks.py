@@ -16,7 +16,7 @@
   (Taiwan repair) the unit is chased after ``route.chase_after_days`` calendar
   days at the repairer. Also stored as ``factory_due``.
 
-Every due date is a column kept up to date by :mod:`repairs.service`, so the
+Every due date is a column kept up to date by the repairs service modules (receiving, inspection, factory), so the
 overdue list is a few indexed range conditions (:func:`overdue_condition`).
 """
 from __future__ import annotations

@@ -39,7 +39,7 @@ class ReturnParcel(db.Model):
 class RepairUnit(db.Model):
     """One unit of a parcel: declared, received, inspected, at the factory, shipped back.
 
-    ``state`` changes only through :mod:`repairs.service` (see ``repairs.states``);
+    ``state`` changes only through the repairs service modules (see ``repairs.states``);
     every change is mirrored by a :class:`RepairEvent` row.
     """
 

@@ -1,7 +1,7 @@
 """The unit life cycle as ONE explicit transition table.
 
 ``TRANSITIONS[state][action] -> next state``, declared as a :class:`core.workflow.Workflow`
-(``WORKFLOW``); only :mod:`repairs.service` applies it, through ``WORKFLOW.apply``.
+(``WORKFLOW``); only the repairs service modules (intake, receiving, inspection, factory, dealer_tasks) apply it, through ``WORKFLOW.apply``.
 Anything not in the table is an :class:`core.errors.InvalidTransition`.
 """
 from __future__ import annotations
