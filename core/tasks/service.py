@@ -25,6 +25,7 @@ from core.task_states import TASK_STATUS_LABELS, task_status_label, task_taken
 from core.tasks import registry
 from core.tasks.models import Task
 from core.types import utcnow
+from core.workflow import who
 
 ANSWER_ROLES = (Role.SERVICE, Role.SUPERVISOR)
 SETTLE_ROLES = (Role.SUPERVISOR,)
@@ -33,20 +34,6 @@ WAITING = ("open", "disputed")
 register_value_labels("task", "kind", registry.KIND_LABELS)
 register_value_labels("task", "status", TASK_STATUS_LABELS)
 register_value_labels("task", "resolution", registry.RESOLUTION_LABELS)
-
-
-def _who(actor) -> str:
-    authz.signed_in(actor)
-    return actor.username
-
-
-def visible_office(actor) -> int | None:
-    """The office whose tasks ``actor`` is limited to, or None (HQ staff, department staff, the system).
-
-    Office users see their own office's tasks; departments answer tasks of every
-    office (a DOA approval, a question from the hotline desk), so they are not limited.
-    """
-    return authz.visible_office_id(actor, approvers_see_all=True)
 
 
 def _check_access(actor, office_id: int | None) -> None:
@@ -170,8 +157,8 @@ def is_late(task: Task, today: date) -> bool:
 
 
 def _sees(actor, task: Task) -> bool:
-    limit = visible_office(actor)
-    return limit is None or limit == task.office_id
+    # Departments answer tasks of every office (a DOA approval, a question from the hotline desk).
+    return authz.can_see_office(actor, task.office_id, approvers_see_all=True)
 
 
 def choices(task: Task, *, settling: bool | None = None) -> registry.Choices:
@@ -239,7 +226,7 @@ def _decide(actor, task: Task, decision: str, note: str, at: datetime | None, te
     _add_note(task, note)
     if status != "disputed":
         task.closed_at = now
-        task.closed_by = _who(actor)
+        task.closed_by = who(actor)[1]
     db.session.flush()
     return task
 
