@@ -29,13 +29,14 @@ from functools import cached_property
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import JSON, String, bindparam, insert, update
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import authz
 from core.errors import Conflict, Forbidden, InvalidTransition
 from core.extensions import db
-from core.types import utcnow
+from core.types import UTCDateTime, utcnow
 
 
 class LabelledEnum(StrEnum):
@@ -68,6 +69,38 @@ class LabelledEnum(StrEnum):
             return cls(value).label
         except ValueError:
             return "" if value is None else str(value)
+
+
+class EventColumns:
+    """The columns of a process's event row, the ones :meth:`Workflow.event` writes.
+
+    A process's event model adds the columns that point at its subject (``unit_id``,
+    ``application_id``...) and its indexes. ``state_length`` and ``note_length`` are the
+    widths of the state and note columns; a process whose tables were created with other
+    widths sets them on its model, so the schema (and its migrations) stays as it is.
+    """
+
+    state_length = 24
+    note_length = 500
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(30))
+    actor_id: Mapped[int | None] = mapped_column()
+    actor_name: Mapped[str] = mapped_column(String(64), default="system")
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    @declared_attr
+    def from_state(cls) -> Mapped[str | None]:
+        return mapped_column(String(cls.state_length))
+
+    @declared_attr
+    def to_state(cls) -> Mapped[str | None]:
+        return mapped_column(String(cls.state_length))
+
+    @declared_attr
+    def note(cls) -> Mapped[str]:
+        return mapped_column(String(cls.note_length), default="")
 
 
 def who(actor) -> tuple[int | None, str]:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
+from core.workflow import EventColumns
 from doa.states import APPROVAL_CLOCK, REPLACEMENT_CLOCK
 
 
@@ -149,23 +150,14 @@ class DoaUnit(db.Model):
         return None
 
 
-class DoaEvent(db.Model):
+class DoaEvent(EventColumns, db.Model):
     """Append-only history of an application (``unit_id`` set for a unit-level step)."""
 
     __tablename__ = "doa_event"
     __table_args__ = (Index("ix_doa_event_application_id_id", "application_id", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("doa_application.id"))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("doa_unit.id"))
-    action: Mapped[str] = mapped_column(String(30))
-    from_state: Mapped[str | None] = mapped_column(String(24))
-    to_state: Mapped[str | None] = mapped_column(String(24))
-    actor_id: Mapped[int | None] = mapped_column()
-    actor_name: Mapped[str] = mapped_column(String(64), default="system")
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    note: Mapped[str] = mapped_column(String(500), default="")
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class DoaHold(db.Model):

@@ -4,11 +4,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
+from core.workflow import EventColumns
 from repairs import clocks
 
 
@@ -111,23 +112,17 @@ class RepairUnit(db.Model):
         return clocks.late_clock(self, today) is not None
 
 
-class RepairEvent(db.Model):
+class RepairEvent(EventColumns, db.Model):
     """Append-only history of a unit (and of parcel-level steps with ``unit_id`` empty)."""
 
     __tablename__ = "repair_event"
     __table_args__ = (Index("ix_repair_event_unit_at", "unit_id", "id"),)
+    # The widths repair_event was created with.
+    state_length = 20
+    note_length = 300
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     parcel_id: Mapped[int] = mapped_column(ForeignKey("return_parcel.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("repair_unit.id"))
-    action: Mapped[str] = mapped_column(String(30))
-    from_state: Mapped[str | None] = mapped_column(String(20))
-    to_state: Mapped[str | None] = mapped_column(String(20))
-    actor_id: Mapped[int | None] = mapped_column()
-    actor_name: Mapped[str] = mapped_column(String(64), default="system")
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    note: Mapped[str] = mapped_column(String(300), default="")
-    data: Mapped[dict] = mapped_column(JSON, default=dict)
 
 
 class RepairPrice(db.Model):
