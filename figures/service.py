@@ -57,7 +57,7 @@ from figures.tables import Column, Table, _avg, _rate, percentile_nearest_rank, 
 from inventory import counts as inventory_counts
 from inventory.models import BIN, OFFICE, Balance, Location, Movement, Part, StockCount
 from repairs import states as st
-from repairs.clocks import DISPATCH_DAYS, PROMISE_DAYS
+from repairs.clocks import BACKLOG_BANDS, DISPATCH_DAYS, PROMISE_DAYS
 from repairs.models import RepairUnit, ReturnParcel
 from shipments import freight as shipments_freight
 from shipments.models import PAYING_ACCOUNTS, Shipment
@@ -65,7 +65,6 @@ from shipments.models import PAYING_ACCOUNTS, Shipment
 VIEWER_ROLES = (Role.SUPERVISOR, Role.OFFICE)
 CHART_WEEKS = 12
 CHART_MONTHS = 12
-BACKLOG_BUCKETS = ((0, 2), (3, 7), (8, 10), (11, 20), (21, None))
 # 1970-01-05 was a Monday: day numbers minus 4 split into Monday-to-Sunday weeks.
 MONDAY_OFFSET = 4
 
@@ -790,18 +789,15 @@ def _backlog_by_age(conn, scope: Scope, today: date) -> Chart:
     stmt = (select(day, clock, func.count()).where(u.c.state.in_(open_states), u.c.received_at.isnot(None))
             .group_by(day, clock))
     rows = conn.execute(_unit_scope(stmt, scope)).all()
-    buckets = {"cs": [0] * len(BACKLOG_BUCKETS), "factory": [0] * len(BACKLOG_BUCKETS)}
+    labels = BACKLOG_BANDS.labels()
+    buckets = {"cs": [0] * len(labels), "factory": [0] * len(labels)}
     if rows:
         first = min(from_daynum(r[0]) for r in rows)
         ordinals = dict(working_ordinals(min(first, today), max(today, first)))
         today_ord = ordinals[daynum(today)]
         for dnum, which, n in rows:
             age = max(0, today_ord - ordinals.get(int(dnum), today_ord))
-            for i, (lo, hi) in enumerate(BACKLOG_BUCKETS):
-                if age >= lo and (hi is None or age <= hi):
-                    buckets[which][i] += int(n)
-                    break
-    labels = [f"{lo}–{hi}" if hi is not None else f"{lo}+" for lo, hi in BACKLOG_BUCKETS]
+            buckets[which][BACKLOG_BANDS.index(age)] += int(n)
     return Chart("backlog_by_age", chart_titles()["backlog_by_age"], "bar", labels, [
         {"key": "at_cs", "label": _("Waiting at CS (before the factory)"), "data": buckets["cs"], "unit": "units"},
         {"key": "at_factory", "label": _("At the factory or ready to ship"), "data": buckets["factory"], "unit": "units"},

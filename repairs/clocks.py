@@ -30,6 +30,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, or_
 
+from core.bands import Bands
 from core.calendar import add_working_days, current_calendar, local_day, working_days_between
 from core.directory.models import (  # noqa: F401  (the route defaults, named once with the route)
     DISPATCH_DAYS, FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, PROMISE_DAYS,
@@ -43,6 +44,18 @@ if TYPE_CHECKING:  # the model reads its overdue flag from here, so only its typ
 # promise, 7 working days), FACTORY_CHASE_DAYS (7 calendar days at the factory, 对内要求7天) and
 # LONG_OUTSTANDING_DAYS (30 days at a promise-free repairer) are the route settings' defaults,
 # imported from core.directory with the route.
+
+# A working week, the step of the age bands past the rules' own limits.
+WORKING_WEEK = 5
+
+# Open units by working days since receipt (figures' backlog chart): within the dispatch rule,
+# within the dealer promise, then within two and four working weeks, and older.
+BACKLOG_BANDS = Bands((DISPATCH_DAYS, PROMISE_DAYS, 2 * WORKING_WEEK, 4 * WORKING_WEEK),
+                      _l("%(lo)s–%(hi)s working days"), _l("%(lo)s or more working days"))
+# Overdue units by days late (the overdue report): late by up to the dispatch allowance again,
+# by up to a working week, by up to two, and by more.
+LATE_BANDS = Bands((DISPATCH_DAYS, WORKING_WEEK, 2 * WORKING_WEEK),
+                   _l("%(lo)s–%(hi)s days late"), _l("%(lo)s or more days late"), first=1)
 
 # Owners.
 CS = "cs"

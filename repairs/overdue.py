@@ -29,19 +29,6 @@ def overdue_units(actor, *, today: date | None = None) -> list[RepairUnit]:
     return [unit for _clock, unit in late]
 
 
-AGE_BUCKETS = ("1-2", "3-5", "6-10", "10+")
-
-
-def age_bucket(days_late: int) -> str:
-    if days_late <= 2:
-        return "1-2"
-    if days_late <= 5:
-        return "3-5"
-    if days_late <= 10:
-        return "6-10"
-    return "10+"
-
-
 def overdue_report(actor, today: date | None = None) -> dict:
     """Overdue units grouped by route and by age, each saying whose clock ran out.
 
@@ -53,14 +40,16 @@ def overdue_report(actor, today: date | None = None) -> dict:
     rows = []
     for unit in overdue_units(actor, today=today):
         clock = clocks.late_clock(unit, today)
-        rows.append({"unit": unit, "late": clock.days_late, "bucket": age_bucket(clock.days_late),
+        rows.append({"unit": unit, "late": clock.days_late, "bucket": clocks.LATE_BANDS.key(clock.days_late),
                      "clock": clock.kind, "clock_label": clock.label, "owner": clock.owner,
                      "owner_label": clock.owner_label, "due": clock.due,
                      "working_days": clock.working_days, "late_clock": clock})
     by_route: dict[str, list] = {}
     for row in rows:
         by_route.setdefault(row["unit"].route.name if row["unit"].route else "—", []).append(row)
-    buckets = {b: sum(1 for r in rows if r["bucket"] == b) for b in AGE_BUCKETS}
+    # Keyed by the band's words: the page shows them as they are.
+    buckets = {label: sum(1 for r in rows if r["bucket"] == key)
+               for key, label in zip(clocks.LATE_BANDS.keys(), clocks.LATE_BANDS.labels())}
     by_owner = [{"owner": owner, "label": clocks.owner_label(owner),
                  "units": sum(1 for r in rows if r["owner"] == owner)}
                 for owner in (clocks.CS, clocks.FACTORY, clocks.REPAIRER)]

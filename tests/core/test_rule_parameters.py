@@ -39,3 +39,20 @@ def test_a_route_default_is_the_named_dispatch_rule_and_a_route_setting_changes_
         route.dispatch_days = 3
         assert clocks.dispatch_due(monday, clocks.dispatch_days(route)) == date(2026, 11, 5)
         db.session.rollback()
+
+
+def test_the_age_bands_are_named_from_the_rules_and_shown_in_words(app):
+    from flask_babel import force_locale
+
+    from core.directory.models import DISPATCH_DAYS, PROMISE_DAYS
+    from repairs.clocks import BACKLOG_BANDS, LATE_BANDS
+
+    assert BACKLOG_BANDS.spans == [(0, DISPATCH_DAYS), (DISPATCH_DAYS + 1, PROMISE_DAYS), (PROMISE_DAYS + 1, 10),
+                                   (11, 20), (21, None)]
+    assert [BACKLOG_BANDS.index(d) for d in (0, 2, 3, 7, 8, 20, 21, 400)] == [0, 0, 1, 1, 2, 3, 4, 4]
+    # Ten days late is in "6-10", not also in the last band.
+    assert [LATE_BANDS.key(d) for d in (1, 2, 3, 5, 6, 10, 11)] == ["1-2", "1-2", "3-5", "3-5", "6-10", "6-10", "11+"]
+    with app.test_request_context():
+        assert BACKLOG_BANDS.labels()[-1] == "21 or more working days"
+        with force_locale("zh_CN"):
+            assert LATE_BANDS.labels()[0] == "超期 1–2 天" and "working" not in BACKLOG_BANDS.labels()[1]
