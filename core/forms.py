@@ -18,6 +18,7 @@ from marshmallow import fields as ma_fields
 
 from core import input_limits
 from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from core.validation_messages import translate_messages
 
 # A checkbox sends its value only when ticked; these count as ticked.
 _TICKED = {"1", "on", "true", "yes", "y"}
@@ -84,7 +85,7 @@ def read_form(schema, source: Mapping | None = None) -> dict:
     try:
         loaded = instance.load(raw, unknown=marshmallow.EXCLUDE)
     except marshmallow.ValidationError as err:
-        messages = err.messages if isinstance(err.messages, dict) else {"": err.messages}
+        messages = translate_messages(err.messages if isinstance(err.messages, dict) else {"": err.messages})
         raise ValidationFailed(_("Some fields need correcting."),
                                errors={field_label(instance, k) or k: v for k, v in messages.items()}) from None
     input_limits.raise_if_problems(input_limits.value_problems(loaded))
