@@ -92,6 +92,30 @@ def read_form(schema, source: Mapping | None = None) -> dict:
     return loaded
 
 
+def read_lines(schema, lines: Mapping[str, Mapping]) -> list[dict]:
+    """Load a form's per-line fields (``qty-<part_id>`` and the like), gathered by the page
+    into one mapping per line, each through the API's line ``schema``.
+
+    ``lines`` maps what a user calls the line (a SKU) to its raw values; a wrong value is
+    named by that line and the field's label, so the user sees which line to correct.
+    """
+    instance = _schema_instance(schema)
+    loaded: list[dict] = []
+    errors: dict = {}
+    for name, source in lines.items():
+        try:
+            loaded.append(instance.load(_raw_values(instance, source), unknown=marshmallow.EXCLUDE))
+        except marshmallow.ValidationError as err:
+            messages = translate_messages(err.messages if isinstance(err.messages, dict) else {"": err.messages})
+            for key, value in messages.items():
+                label = field_label(instance, key)
+                errors[f"{name} ({label})" if label else str(name)] = value
+    if errors:
+        raise ValidationFailed(_("Some fields need correcting."), errors=errors)
+    input_limits.raise_if_problems(input_limits.value_problems(loaded))
+    return loaded
+
+
 def ticked(name: str, source: Mapping | None = None) -> bool:
     """Whether a checkbox (or a yes/no field) was ticked."""
     value = (request.form if source is None else source).get(name, "")
@@ -113,7 +137,9 @@ def flash_refusal(err: DomainError) -> None:
     flash(err.message, "error")
     for field, messages in (err.errors or {}).items():
         # Field codes (``dealer_id``) are never shown: a label where there is one, else the message alone.
-        shown = field if field and not (field.isascii() and ("_" in field or field.islower())) else ""
+        # A line's name with its label ("PUMP-1 (Quantity)") is words too.
+        shown = field if field and (" (" in field or not (field.isascii() and ("_" in field or field.islower()))) \
+            else ""
         for message in _messages(messages):
             flash(f"{shown}: {message}" if shown else message, "error")
 
