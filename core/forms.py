@@ -73,12 +73,14 @@ def field_label(schema, name: str) -> str:
     return str(label) if label else ""
 
 
-def read_form(schema, source: Mapping | None = None) -> dict:
+def read_form(schema, source: Mapping | None = None, *, named: bool = False) -> dict:
     """Load a page's input (``request.form`` unless ``source`` is given) through ``schema``.
 
     Returns the loaded dict, as the API's ``@arguments`` would pass it. A wrong value
     raises :class:`ValidationFailed` whose ``errors`` name each field by its label
-    where the schema gives one, so :func:`refused` shows words, not field codes.
+    where the schema gives one, so :func:`refused` shows words, not field codes; with
+    ``named`` they stay under the fields' names, for a form that shows each message
+    beside its field.
     """
     instance = _schema_instance(schema)
     raw = _raw_values(instance, request.form if source is None else source)
@@ -87,7 +89,8 @@ def read_form(schema, source: Mapping | None = None) -> dict:
     except marshmallow.ValidationError as err:
         messages = translate_messages(err.messages if isinstance(err.messages, dict) else {"": err.messages})
         raise ValidationFailed(_("Some fields need correcting."),
-                               errors={field_label(instance, k) or k: v for k, v in messages.items()}) from None
+                               errors={k if named else field_label(instance, k) or k: v
+                                       for k, v in messages.items()}) from None
     input_limits.raise_if_problems(input_limits.value_problems(loaded))
     return loaded
 

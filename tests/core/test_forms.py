@@ -140,3 +140,18 @@ def test_the_api_shows_the_same_words(api_as, zh):
     assert resp.get_json()["errors"]["quantity"] == ["不是有效的整数。"]
     resp = api.post("/api/v1/inventory/movements", json=body, headers={"Accept-Language": "en"})
     assert resp.get_json()["errors"]["quantity"] == ["Not a valid integer."]
+
+
+@pytest.mark.parametrize("lang, expected", [("en", "Not a valid integer."), ("zh-CN", "不是有效的整数。")])
+def test_the_user_form_shows_a_wrong_office_beside_the_field(app, login, zh, lang, expected):
+    from core.accounts.models import User
+    from core.extensions import db
+
+    admin = login("admin")
+    resp = admin.submit("/admin/users/new", {"username": "kim", "password": "kim-secret-1", "roles": ["clerk"],
+                                             "office_id": "BJ"}, form_page="/admin/users/new",
+                        headers={"Accept-Language": lang})
+    assert resp.status_code == 422
+    assert expected in resp.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(db.select(User).filter_by(username="kim")) is None
