@@ -15,6 +15,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from core.extensions import db
+from core.validation_messages import translate_messages
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,8 @@ def handle_http_exception(err: HTTPException):
     message = err.description or err.name
     data = getattr(err, "data", None) or {}
     if "messages" in data:
-        errors = _flatten_webargs(data["messages"])
+        # marshmallow's messages in the user's language, as a page shows them (core.forms).
+        errors = translate_messages(_flatten_webargs(data["messages"]))
         message = "The request has invalid fields." if status == 422 else message
     elif isinstance(data.get("message"), str):
         message = data["message"]

@@ -18,6 +18,7 @@ from marshmallow import fields as ma_fields
 
 from core import input_limits
 from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from core.validation_messages import translate_messages
 
 # A checkbox sends its value only when ticked; these count as ticked.
 _TICKED = {"1", "on", "true", "yes", "y"}
@@ -72,21 +73,48 @@ def field_label(schema, name: str) -> str:
     return str(label) if label else ""
 
 
-def read_form(schema, source: Mapping | None = None) -> dict:
+def read_form(schema, source: Mapping | None = None, *, named: bool = False) -> dict:
     """Load a page's input (``request.form`` unless ``source`` is given) through ``schema``.
 
     Returns the loaded dict, as the API's ``@arguments`` would pass it. A wrong value
     raises :class:`ValidationFailed` whose ``errors`` name each field by its label
-    where the schema gives one, so :func:`refused` shows words, not field codes.
+    where the schema gives one, so :func:`refused` shows words, not field codes; with
+    ``named`` they stay under the fields' names, for a form that shows each message
+    beside its field.
     """
     instance = _schema_instance(schema)
     raw = _raw_values(instance, request.form if source is None else source)
     try:
         loaded = instance.load(raw, unknown=marshmallow.EXCLUDE)
     except marshmallow.ValidationError as err:
-        messages = err.messages if isinstance(err.messages, dict) else {"": err.messages}
+        messages = translate_messages(err.messages if isinstance(err.messages, dict) else {"": err.messages})
         raise ValidationFailed(_("Some fields need correcting."),
-                               errors={field_label(instance, k) or k: v for k, v in messages.items()}) from None
+                               errors={k if named else field_label(instance, k) or k: v
+                                       for k, v in messages.items()}) from None
+    input_limits.raise_if_problems(input_limits.value_problems(loaded))
+    return loaded
+
+
+def read_lines(schema, lines: Mapping[str, Mapping]) -> list[dict]:
+    """Load a form's per-line fields (``qty-<part_id>`` and the like), gathered by the page
+    into one mapping per line, each through the API's line ``schema``.
+
+    ``lines`` maps what a user calls the line (a SKU) to its raw values; a wrong value is
+    named by that line and the field's label, so the user sees which line to correct.
+    """
+    instance = _schema_instance(schema)
+    loaded: list[dict] = []
+    errors: dict = {}
+    for name, source in lines.items():
+        try:
+            loaded.append(instance.load(_raw_values(instance, source), unknown=marshmallow.EXCLUDE))
+        except marshmallow.ValidationError as err:
+            messages = translate_messages(err.messages if isinstance(err.messages, dict) else {"": err.messages})
+            for key, value in messages.items():
+                label = field_label(instance, key)
+                errors[f"{name} ({label})" if label else str(name)] = value
+    if errors:
+        raise ValidationFailed(_("Some fields need correcting."), errors=errors)
     input_limits.raise_if_problems(input_limits.value_problems(loaded))
     return loaded
 
@@ -112,7 +140,9 @@ def flash_refusal(err: DomainError) -> None:
     flash(err.message, "error")
     for field, messages in (err.errors or {}).items():
         # Field codes (``dealer_id``) are never shown: a label where there is one, else the message alone.
-        shown = field if field and not (field.isascii() and ("_" in field or field.islower())) else ""
+        # A line's name with its label ("PUMP-1 (Quantity)") is words too.
+        shown = field if field and (" (" in field or not (field.isascii() and ("_" in field or field.islower()))) \
+            else ""
         for message in _messages(messages):
             flash(f"{shown}: {message}" if shown else message, "error")
 

@@ -1,4 +1,5 @@
 """Inventory API input (*Args) and output (*Schema)."""
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from core.ids import ID_RANGE
@@ -10,6 +11,8 @@ from inventory import spares, vendor
 ID = ID_RANGE
 QTY = validate.Range(min=1, max=1_000_000)
 QTY0 = validate.Range(min=0, max=1_000_000)
+# A request with no lines: said in words, not as marshmallow's "Shorter than minimum length 1."
+ASK_ONE = validate.Length(min=1, error=_l("Ask for at least one part."))
 
 
 class PartSchema(Schema):
@@ -65,16 +68,16 @@ class BalancePageSchema(PageSchema):
 
 
 class MovementArgs(Schema):
-    sku = fields.Str(required=True)
-    from_location = fields.Str(required=True, metadata={"description": "location code"})
-    to_location = fields.Str(required=True, metadata={"description": "location code"})
-    quantity = fields.Int(load_default=1, validate=QTY)
-    serial = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=80))
-    reason = fields.Str(required=True, validate=validate.Length(min=1, max=40))
+    sku = fields.Str(required=True, metadata={"label": _l("SKU")})
+    from_location = fields.Str(required=True, metadata={"label": _l("From"), "description": "location code"})
+    to_location = fields.Str(required=True, metadata={"label": _l("To"), "description": "location code"})
+    quantity = fields.Int(load_default=1, validate=QTY, metadata={"label": _l("Quantity")})
+    serial = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=80), metadata={"label": _l("Serial")})
+    reason = fields.Str(required=True, validate=validate.Length(min=1, max=40), metadata={"label": _l("Reason")})
     ref_type = fields.Str(load_default=None, allow_none=True, validate=validate.Length(max=40))
     ref_id = fields.Int(load_default=None, allow_none=True, validate=ID)
     at = fields.AwareDateTime(load_default=None, allow_none=True)
-    note = fields.Str(load_default="")
+    note = fields.Str(load_default="", metadata={"label": _l("Note")})
 
 
 class MovementFilterArgs(PageArgs):
@@ -95,7 +98,7 @@ class OfficeExportArgs(Schema):
 
 
 class ReverseArgs(Schema):
-    note = fields.Str(load_default="")
+    note = fields.Str(load_default="", metadata={"label": _l("Note")})
 
 
 class MovementSchema(Schema):
@@ -120,7 +123,7 @@ class MovementPageSchema(PageSchema):
 
 class CountLineArgs(Schema):
     sku = fields.Str(required=True)
-    quantity = fields.Int(required=True, validate=QTY0)
+    quantity = fields.Int(required=True, validate=QTY0, metadata={"label": _l("Quantity")})
 
 
 class CountSerialArgs(Schema):
@@ -130,13 +133,26 @@ class CountSerialArgs(Schema):
 
 class CountArgs(Schema):
     location = fields.Str(required=True, metadata={"description": "location code"})
-    kind = fields.Str(required=True, validate=validate.OneOf(["weekly", "monthly", "spot"]))
+    kind = fields.Str(required=True, metadata={"label": _l("Kind")},
+                      validate=validate.OneOf(["weekly", "monthly", "spot"], error=_l("Choose the kind of count.")))
     counted_at = fields.AwareDateTime(load_default=None, allow_none=True)
     full = fields.Bool(load_default=True)
     lines = fields.List(fields.Nested(CountLineArgs), load_default=list)
     serials = fields.List(fields.Nested(CountSerialArgs), load_default=list)
-    note = fields.Str(load_default="")
-    recount_of = fields.Int(load_default=None, allow_none=True, validate=ID)
+    note = fields.Str(load_default="", metadata={"label": _l("Note")})
+    recount_of = fields.Int(load_default=None, allow_none=True, validate=ID, metadata={"label": _l("Recount of")})
+
+
+class LocationIdArgs(Schema):
+    """A page's pick of one location, by id (the API names locations by code)."""
+
+    location = fields.Int(load_default=None, allow_none=True, validate=ID, metadata={"label": _l("Location")})
+
+
+class OfficeChoiceArgs(Schema):
+    """The office HQ picked on a page (an office user's own is taken from the account)."""
+
+    office_id = fields.Int(load_default=None, allow_none=True, validate=ID, metadata={"label": _l("Office")})
 
 
 class CountFilterArgs(PageArgs):
@@ -216,29 +232,31 @@ class AcceptArgs(Schema):
 
 
 class NoteArgs(Schema):
-    note = fields.Str(load_default="")
+    note = fields.Str(load_default="", metadata={"label": _l("Note")})
 
 
 class RequestLineArgs(Schema):
     sku = fields.Str(required=True)
-    quantity = fields.Int(required=True, validate=QTY)
+    quantity = fields.Int(required=True, validate=QTY, metadata={"label": _l("Quantity")})
 
 
 class SpareRequestArgs(Schema):
-    office_id = fields.Int(required=True, validate=ID)
-    lines = fields.List(fields.Nested(RequestLineArgs), required=True, validate=validate.Length(min=1))
-    note = fields.Str(load_default="")
+    office_id = fields.Int(required=True, validate=ID, metadata={"label": _l("Office")})
+    lines = fields.List(fields.Nested(RequestLineArgs), required=True, validate=ASK_ONE,
+                        error_messages={"required": ASK_ONE.error})
+    note = fields.Str(load_default="", metadata={"label": _l("Note")})
 
 
 class ApproveArgs(Schema):
     approved = fields.Dict(keys=fields.Str(), values=fields.Int(validate=QTY0), load_default=dict,
-                           metadata={"description": "SKU -> approved quantity (default: as requested)"})
-    note = fields.Str(load_default="", metadata={"description": "required when approving more than requested"})
+                           metadata={"label": _l("Approved"), "description": "SKU -> approved quantity (default: as requested)"})
+    note = fields.Str(load_default="", metadata={"label": _l("Note"), "description": "required when approving more than requested"})
 
 
 class EditRequestArgs(Schema):
-    lines = fields.List(fields.Nested(RequestLineArgs), required=True, validate=validate.Length(min=1))
-    note = fields.Str(load_default=None, allow_none=True)
+    lines = fields.List(fields.Nested(RequestLineArgs), required=True, validate=ASK_ONE,
+                        error_messages={"required": ASK_ONE.error})
+    note = fields.Str(load_default=None, allow_none=True, metadata={"label": _l("Note")})
 
 
 class IssueArgs(Schema):
@@ -284,11 +302,11 @@ class RequestPageSchema(PageSchema):
 
 
 class SwapArgs(Schema):
-    sku = fields.Str(required=True)
-    spare_serial = fields.Str(load_default=None, allow_none=True)
-    defective_serial = fields.Str(load_default=None, allow_none=True)
-    dealer_id = fields.Int(required=True, validate=ID, metadata={"description": "a dealer of the office's region"})
-    note = fields.Str(load_default="")
+    sku = fields.Str(required=True, metadata={"label": _l("SKU")})
+    spare_serial = fields.Str(load_default=None, allow_none=True, metadata={"label": _l("Spare serial")})
+    defective_serial = fields.Str(load_default=None, allow_none=True, metadata={"label": _l("Defective serial")})
+    dealer_id = fields.Int(required=True, validate=ID, metadata={"label": _l("Dealer"), "description": "a dealer of the office's region"})
+    note = fields.Str(load_default="", metadata={"label": _l("Note")})
 
 
 class SwapSchema(Schema):
@@ -316,7 +334,7 @@ class YearEndArgs(Schema):
     confirm = fields.Bool(load_default=False, metadata={"description": "true after checking the preview's lines"})
     override = fields.Bool(load_default=False,
                            metadata={"description": "supervisor: prepare outside the return window"})
-    override_note = fields.Str(load_default="", validate=validate.Length(max=500))
+    override_note = fields.Str(load_default="", validate=validate.Length(max=500), metadata={"label": _l("Override note")})
 
 
 class YearEndPreviewSchema(Schema):
@@ -331,27 +349,27 @@ class YearEndPreviewSchema(Schema):
 
 
 class DefectiveArgs(Schema):
-    sku = fields.Str(required=True)
-    serial = fields.Str(load_default=None, allow_none=True)
-    quantity = fields.Int(load_default=1, validate=QTY)
+    sku = fields.Str(required=True, metadata={"label": _l("SKU")})
+    serial = fields.Str(load_default=None, allow_none=True, metadata={"label": _l("Serial")})
+    quantity = fields.Int(load_default=1, validate=QTY, metadata={"label": _l("Quantity")})
     ref_type = fields.Str(load_default=None, allow_none=True)
     ref_id = fields.Int(load_default=None, allow_none=True, validate=ID)
 
 
 class BatchArgs(Schema):
-    vendor_id = fields.Int(required=True, validate=ID)
-    month = fields.Str(load_default=None, allow_none=True, metadata={"description": "YYYY-MM (default: this month)"})
+    vendor_id = fields.Int(required=True, validate=ID, metadata={"label": _l("Vendor")})
+    month = fields.Str(load_default=None, allow_none=True, metadata={"label": _l("Month"), "description": "YYYY-MM (default: this month)"})
 
 
 class CheckInLineArgs(Schema):
     sku = fields.Str(required=True)
-    quantity = fields.Int(load_default=0, validate=QTY0)
+    quantity = fields.Int(load_default=0, validate=QTY0, metadata={"label": _l("Quantity")})
     serials = fields.List(fields.Str(), load_default=list)
 
 
 class CheckInArgs(Schema):
     received = fields.List(fields.Nested(CheckInLineArgs), required=True)
-    note = fields.Str(load_default="")
+    note = fields.Str(load_default="", metadata={"label": _l("Note")})
 
 
 class BatchSchema(Schema):
@@ -380,12 +398,12 @@ class StatementLineArgs(Schema):
 
 
 class StatementArgs(Schema):
-    week_start = fields.Date(required=True)
+    week_start = fields.Date(required=True, metadata={"label": _l("Week")})
     lines = fields.List(fields.Nested(StatementLineArgs), required=True)
 
 
 class WeekArgs(Schema):
-    week_start = fields.Date(required=True)
+    week_start = fields.Date(required=True, metadata={"label": _l("Week")})
 
 
 class DifferenceSchema(Schema):

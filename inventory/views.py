@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -15,11 +15,13 @@ from core.authz import require
 from core.calendar import local_today
 from core.directory.models import Office, Vendor
 from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from core.forms import flash_refusal, read_form, read_lines, refused, ticked
 from core.extensions import db
 from core.idempotency import idempotent
 from core.pagination import paginate
 from inventory import counts as count_svc
 from inventory import office_reports, service, spares, vendor
+from inventory import schemas as s
 
 bp = Blueprint("inventory", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/inventory", url_prefix="/inventory")
@@ -30,38 +32,28 @@ HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
 COUNTERS = STAFF + (Role.CHANNEL,)
 
 
-def _failed(err: DomainError, back: str):
-    """Show a refused action on the page it came from; nothing it did is committed.
-
-    Access errors stay errors (403/404 pages): they are not a form to correct.
-    """
-    if isinstance(err, (Forbidden, NotFound)):
-        raise err
-    g.uow_rollback_only = True
-    flash(err.message, "error")
-    for field, messages in (err.errors or {}).items():
-        if isinstance(messages, dict):
-            messages = [f"{k}: {', '.join(v)}" for k, v in messages.items()]
-        for message in messages if isinstance(messages, (list, tuple)) else [messages]:
-            flash(f"{field}: {message}" if field not in ("lines", "file") else str(message), "error")
-    return redirect(back)
+def _location_id(source=None):
+    """The location a page shows or acts on (its id), ``None`` when none was picked."""
+    return read_form(s.LocationIdArgs, request.args if source is None else source)["location"]
 
 
-def _int(name):
-    value = request.values.get(name, "").strip()
-    try:
-        number = int(value) if value else None
-        if number is not None and not -1_000_000_000 < number < 2**31:
-            raise ValueError
-        return number
-    except ValueError:
-        raise ValidationFailed(_("%(name)s must be a whole number.", name=name), errors={name: [value]}) from None
+def _renamed(**names):
+    """The form with the page's field names turned into the API's (``from_location="from"``)."""
+    values = request.form.to_dict()
+    for api_name, page_name in names.items():
+        values[api_name] = request.form.get(page_name, "")
+    return values
+
+
+def _asked(raw) -> bool:
+    """Whether a quantity field asks for something: left empty or 0, the line is not wanted."""
+    return raw.strip() not in ("", "0")
 
 
 def _office_choice():
     """The office a page acts for: an office user's own, or the one HQ picked."""
     limit = visible_office_id(actor())
-    return limit if limit not in (None, -1) else _int("office_id")
+    return limit if limit not in (None, -1) else read_form(s.OfficeChoiceArgs, request.values)["office_id"]
 
 
 # --- stock and ledger -----------------------------------------------------------------------
@@ -69,7 +61,7 @@ def _office_choice():
 @bp.route("/")
 @roles_required(*STAFF)
 def stock():
-    loc_id = _int("location")
+    loc_id = _location_id()
     if loc_id:
         service.ensure_location_access(actor(), service.get_location(loc_id))
     page = paginate(service.balances_query(actor(), location_id=loc_id, sku=request.args.get("sku")),
@@ -81,7 +73,7 @@ def stock():
 @bp.route("/movements")
 @roles_required(*STAFF)
 def movements():
-    loc_id = _int("location")
+    loc_id = _location_id()
     if loc_id:
         service.ensure_location_access(actor(), service.get_location(loc_id))
     days = office_reports.day_range(request.args.get("from"), request.args.get("to"))
@@ -104,7 +96,7 @@ def _export_offices():
 @roles_required(*STAFF)
 def office_stock_export(fmt):
     """An office's stock detail as CSV or XLSX."""
-    body, name = office_reports.stock_detail(actor(), _int("office_id"), fmt)
+    body, name = office_reports.stock_detail(actor(), read_form(s.OfficeChoiceArgs, request.args)["office_id"], fmt)
     return sheets.download(body, name)
 
 
@@ -112,7 +104,8 @@ def office_stock_export(fmt):
 @roles_required(*STAFF)
 def office_ledger_export(fmt):
     """An office's ledger (流水账) for a period as CSV or XLSX."""
-    body, name = office_reports.ledger(actor(), _int("office_id"), fmt, first=request.args.get("from"),
+    body, name = office_reports.ledger(actor(), read_form(s.OfficeChoiceArgs, request.args)["office_id"], fmt,
+                                       first=request.args.get("from"),
                                        last=request.args.get("to"))
     return sheets.download(body, name)
 
@@ -124,13 +117,12 @@ def office_ledger_export(fmt):
 def post_movement():
     back = url_for(".movements")
     try:
-        qty = _int("quantity") or 1
-        m = service.record_movement(actor(), sku=request.form.get("sku", ""), from_code=request.form.get("from", ""),
-                                    to_code=request.form.get("to", ""), quantity=qty,
-                                    serial=request.form.get("serial") or None,
-                                    reason=request.form.get("reason", "").strip(), note=request.form.get("note", ""))
+        args = read_form(s.MovementArgs, _renamed(from_location="from", to_location="to"))
+        m = service.record_movement(actor(), sku=args["sku"], from_code=args["from_location"],
+                                    to_code=args["to_location"], quantity=args["quantity"], serial=args["serial"],
+                                    reason=args["reason"].strip(), note=args["note"])
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
     flash(_("Movement %(id)s posted.", id=m.id), "success")
     return redirect(back)
 
@@ -140,9 +132,9 @@ def post_movement():
 def reverse(movement_id):
     back = url_for(".movements")
     try:
-        m = service.reverse_by_id(actor(), movement_id, request.form.get("note", ""))
+        m = service.reverse_by_id(actor(), movement_id, read_form(s.ReverseArgs)["note"])
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
     flash(_("Movement %(id)s reversed by %(new)s.", id=movement_id, new=m.id), "success")
     return redirect(back)
 
@@ -152,7 +144,7 @@ def reverse(movement_id):
 @bp.route("/counts")
 @roles_required(*COUNTERS)
 def counts():
-    loc_id = _int("location")
+    loc_id = _location_id()
     location = None
     channel = count_svc.is_channel_visitor(actor())
     if loc_id:
@@ -197,33 +189,34 @@ def _count_form(recount_of=None, status=200):
 @idempotent
 def new_count():
     recount_of = None
-    if request.values.get("recount_of"):
-        recount_of = count_svc.get_count(actor(), _int("recount_of"))
+    recount_id = read_form(s.CountArgs(only=("recount_of",)), request.values)["recount_of"]
+    if recount_id:
+        recount_of = count_svc.get_count(actor(), recount_id)
     if request.method == "GET":
         return _count_form(recount_of)
     try:
-        location = service.get_location(_int("location") or 0)
+        location = service.get_location(_location_id(request.form) or 0)
+        args = read_form(s.CountArgs(only=("kind", "note")))
         upload = request.files.get("file")
         if upload and upload.filename:
             data, method = count_svc.parse_count_file(upload.filename, upload.read()), "upload"
         else:
             data = count_svc.CountInput()
-            for n, part in enumerate(service.list_parts(), start=1):
-                raw = request.form.get(f"qty-{part.id}", "").strip()
-                if raw:
-                    try:
-                        data.quantities.append((n, part.sku, int(raw)))
-                    except ValueError:
-                        raise ValidationFailed(_("Quantities are whole numbers."), errors={part.sku: [raw]}) from None
+            # Each filled quantity is a line of the API's count, named by its SKU if it is wrong.
+            filled = [(n, part) for n, part in enumerate(service.list_parts(), start=1)
+                      if request.form.get(f"qty-{part.id}", "").strip()]
+            lines = read_lines(s.CountLineArgs, {part.sku: {"sku": part.sku, "quantity": request.form[f"qty-{part.id}"]}
+                                                 for _n, part in filled})
+            data.quantities = [(n, line["sku"], line["quantity"]) for (n, _part), line in zip(filled, lines)]
             data.serials = count_svc.parse_scans(request.form.get("serials", "")).serials
             method = "scan" if data.serials else "form"
-        count = count_svc.submit_count(actor(), location=location, kind=request.form.get("kind", ""), data=data,
-                                       method=method, full=request.form.get("full") == "1",
-                                       note=request.form.get("note", ""), recount_of=recount_of)
+        count = count_svc.submit_count(actor(), location=location, kind=args["kind"], data=data,
+                                       method=method, full=ticked("full"), note=args["note"], recount_of=recount_of)
     except DomainError as err:
         if isinstance(err, (Forbidden, NotFound)):
             raise
-        _failed(err, request.full_path)
+        # The form is shown again in this answer, with what the user chose kept.
+        flash_refusal(err)
         return _count_form(recount_of, status=err.status)
     flash(_("Count %(n)s submitted.", n=count.number), "success")
     for warning in count_svc.count_warnings(count):
@@ -264,9 +257,9 @@ def count_accept(count_id):
     back = url_for(".count_detail", count_id=count_id)
     try:
         count = count_svc.accept_count(actor(), count_svc.get_count(actor(), count_id),
-                                       confirm_relocations=request.form.get("confirm_relocations") == "1")
+                                       confirm_relocations=read_form(s.AcceptArgs)["confirm_relocations"])
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
     flash(_("Count %(n)s accepted; adjustments posted.", n=count.number), "success")
     return redirect(back)
 
@@ -276,9 +269,9 @@ def count_accept(count_id):
 def count_recount(count_id):
     back = url_for(".count_detail", count_id=count_id)
     try:
-        count_svc.request_recount(actor(), count_svc.get_count(actor(), count_id), request.form.get("note", ""))
+        count_svc.request_recount(actor(), count_svc.get_count(actor(), count_id), read_form(s.NoteArgs)["note"])
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
     flash(_("A recount has been asked for."), "success")
     return redirect(back)
 
@@ -288,9 +281,10 @@ def count_recount(count_id):
 def count_withdraw(count_id):
     back = url_for(".count_detail", count_id=count_id)
     try:
-        count = count_svc.withdraw_count(actor(), count_svc.get_count(actor(), count_id), request.form.get("note", ""))
+        count = count_svc.withdraw_count(actor(), count_svc.get_count(actor(), count_id),
+                                         read_form(s.NoteArgs)["note"])
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
     flash(_("Count %(n)s withdrawn.", n=count.number), "success")
     return redirect(back)
 
@@ -317,15 +311,15 @@ def requests():
 def new_request():
     back = url_for(".requests")
     try:
-        lines = []
-        for part in service.list_parts():
-            qty = _int(f"qty-{part.id}")
-            if qty:
-                lines.append((part.sku, qty))
-        req = spares.create_request(actor(), office_id=_office_choice() or 0, lines=lines,
-                                    note=request.form.get("note", ""))
+        lines = read_lines(s.RequestLineArgs, {part.sku: {"sku": part.sku, "quantity": request.form[f"qty-{part.id}"]}
+                                               for part in service.list_parts()
+                                               if _asked(request.form.get(f"qty-{part.id}", ""))})
+        args = read_form(s.SpareRequestArgs, {"office_id": _office_choice(), "lines": lines,
+                                              "note": request.form.get("note", "")})
+        req = spares.create_request(actor(), office_id=args["office_id"],
+                                    lines=[(line["sku"], line["quantity"]) for line in args["lines"]], note=args["note"])
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
     flash(_("Request %(n)s sent to HQ.", n=req.number), "success")
     return redirect(url_for(".request_detail", request_id=req.id))
 
@@ -346,26 +340,37 @@ def request_action(request_id, action):
     try:
         req = spares.get_request(actor(), request_id)
         if action == "approve":
-            approved = {line.part_id: _int(f"qty-{line.part_id}") for line in req.lines
-                        if request.form.get(f"qty-{line.part_id}", "").strip()}
-            spares.approve_request(actor(), req, approved=approved, note=request.form.get("note", ""))
+            args = read_form(s.ApproveArgs, {
+                "approved": {line.part.sku: request.form[f"qty-{line.part_id}"] for line in req.lines
+                             if request.form.get(f"qty-{line.part_id}", "").strip()},
+                "note": request.form.get("note", "")})
+            approved = {line.part_id: args["approved"][line.part.sku] for line in req.lines
+                        if line.part.sku in args["approved"]}
+            spares.approve_request(actor(), req, approved=approved, note=args["note"])
         elif action == "reject":
-            spares.reject_request(actor(), req, note=request.form.get("note", ""))
+            spares.reject_request(actor(), req, note=read_form(s.NoteArgs)["note"])
         elif action == "cancel":
-            spares.cancel_request(actor(), req, note=request.form.get("note", ""))
+            spares.cancel_request(actor(), req, note=read_form(s.NoteArgs)["note"])
         elif action == "edit":
-            lines = [(line.part.sku, _int(f"requested-{line.part_id}")) for line in req.lines]
-            spares.edit_request(actor(), req, lines=[(sku, qty) for sku, qty in lines if qty],
-                                note=request.form.get("note"))
+            lines = read_lines(s.RequestLineArgs, {
+                line.part.sku: {"sku": line.part.sku, "quantity": request.form[f"requested-{line.part_id}"]}
+                for line in req.lines if _asked(request.form.get(f"requested-{line.part_id}", ""))})
+            args = read_form(s.EditRequestArgs, {"lines": lines, "note": request.form.get("note")})
+            spares.edit_request(actor(), req, lines=[(line["sku"], line["quantity"]) for line in args["lines"]],
+                                note=args["note"])
         elif action == "issue":
-            serials = {line.part_id: request.form.get(f"serials-{line.part_id}", "").split() for line in req.lines}
-            spares.issue_request(actor(), req, serials=serials)
+            args = read_form(s.IssueArgs, {"serials": {
+                line.part.sku: request.form.get(f"serials-{line.part_id}", "").split() for line in req.lines}})
+            spares.issue_request(actor(), req, serials={line.part_id: args["serials"].get(line.part.sku, [])
+                                                        for line in req.lines})
         elif action == "receive":
-            spares.receive_request(actor(), req, codes=request.form.get("codes", "").split())
+            codes = request.form.get("codes", "").split()
+            spares.receive_request(actor(), req, codes=read_form(s.ReceiveArgs, {"codes": codes})["codes"]
+                                   if codes else [])
         else:
             raise ValidationFailed(_("Unknown action."), errors={"action": [action]})
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
     flash(_("Request %(n)s: %(s)s.", n=req.number, s=spares.request_status_label(req.status)), "success")
     return redirect(back)
 
@@ -376,12 +381,9 @@ def request_action(request_id, action):
 def swap():
     back = url_for(".requests")
     try:
-        spares.swap_at_office(actor(), office_id=_office_choice() or 0, sku=request.form.get("sku", ""),
-                              spare_serial=request.form.get("spare_serial") or None,
-                              defective_serial=request.form.get("defective_serial") or None,
-                              dealer_id=_int("dealer_id"), note=request.form.get("note", ""))
+        spares.swap_at_office(actor(), office_id=_office_choice() or 0, **read_form(s.SwapArgs))
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
     flash(_("Swap recorded."), "success")
     return redirect(back)
 
@@ -393,7 +395,7 @@ def year_end_confirm():
     try:
         preview = spares.preview_year_end_return(actor(), office_id=_office_choice() or 0)
     except ValidationFailed as err:
-        return _failed(err, url_for(".requests"))
+        return refused(err, url_for(".requests"))
     return render_template("inventory/year_end_confirm.html", preview=preview,
                            status_label=spares.return_status_label)
 
@@ -406,10 +408,7 @@ def office_action(action):
         office_id = _office_choice() or 0
         if action == "year-end-return":
             back = url_for(".year_end_confirm", office_id=office_id)
-            ret = spares.build_year_end_return(actor(), office_id=office_id,
-                                               confirm=request.form.get("confirm") == "yes",
-                                               override=request.form.get("override") == "yes",
-                                               override_note=request.form.get("override_note", ""))
+            ret = spares.build_year_end_return(actor(), office_id=office_id, **read_form(s.YearEndArgs))
             flash(_("Return %(n)s prepared: %(k)s lines. Ship it when the parcel leaves; until then it can be cancelled.",
                     n=ret.number, k=len(ret.lines)), "success")
             return redirect(url_for(".return_detail", return_id=ret.id))
@@ -418,7 +417,7 @@ def office_action(action):
             return redirect(url_for(".request_detail", request_id=req.id))
         raise ValidationFailed(_("Unknown action."), errors={"action": [action]})
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
 
 
 @bp.route("/returns/<int:return_id>")
@@ -439,11 +438,11 @@ def return_action(return_id, action):
         if action == "ship":
             spares.ship_year_end_return(actor(), ret)
         elif action == "cancel":
-            spares.cancel_year_end_return(actor(), ret, note=request.form.get("note", ""))
+            spares.cancel_year_end_return(actor(), ret, note=read_form(s.NoteArgs)["note"])
         else:
             spares.receive_year_end_return(actor(), ret)
     except DomainError as err:
-        return _failed(err, back)
+        return refused(err, back)
     flash(_("Return %(n)s: %(s)s.", n=ret.number, s=spares.return_status_label(ret.status)), "success")
     return redirect(back)
 
@@ -471,32 +470,29 @@ def vendor_action(action):
     back = url_for(".vendor_pool")
     try:
         if action == "defective":
-            vendor.receive_vendor_defective(actor(), sku=request.form.get("sku", ""),
-                                            serial=request.form.get("serial") or None, quantity=_int("quantity") or 1)
+            vendor.receive_vendor_defective(actor(), **read_form(s.DefectiveArgs))
             flash(_("Defective unit booked in at HQ."), "success")
         elif action == "batch":
-            batch = vendor.build_batch(actor(), vendor_id=_int("vendor_id") or 0, month=request.form.get("month") or None)
+            batch = vendor.build_batch(actor(), **read_form(s.BatchArgs))
             flash(_("Batch %(n)s shipped to the vendor.", n=batch.number), "success")
             return redirect(url_for(".batch_detail", batch_id=batch.id))
         elif action == "statement":
             upload = request.files.get("file")
             if not upload or not upload.filename:
                 raise ValidationFailed(_("Choose the statement file."), errors={"file": [_("Required.")]})
-            week = date.fromisoformat(request.form.get("week_start", ""))
+            week = read_form(s.WeekArgs)["week_start"]
             vendor.submit_statement(actor(), week_start=week,
                                     rows=vendor.parse_statement(upload.read(), upload.filename))
             flash(_("Statement recorded."), "success")
             return redirect(url_for(".vendor_pool", week=week.isoformat()))
         else:
             raise ValidationFailed(_("Unknown action."), errors={"action": [action]})
-    except ValueError:
-        return _failed(ValidationFailed(_("The week starts on a date (YYYY-MM-DD)."), errors={}), back)
     except DomainError as err:
         if action == "statement" and not isinstance(err, (Forbidden, NotFound)):
             # The bad lines are shown in this answer: through a redirect they would ride in the session cookie.
-            _failed(err, back)
+            flash_refusal(err)
             return vendor_pool(), err.status
-        return _failed(err, back)
+        return refused(err, back)
     return redirect(back)
 
 
@@ -508,14 +504,14 @@ def batch_detail(batch_id):
         back = url_for(".batch_detail", batch_id=batch_id)
         require(actor(), Role.CLERK, Role.SUPERVISOR)  # before the form is read; the service checks it again
         try:
-            received = []
-            for line in batch.lines:
-                serials = request.form.get(f"serials-{line.part_id}", "").split()
-                received.append({"sku": line.part.sku, "quantity": _int(f"qty-{line.part_id}") or 0,
-                                 "serials": serials})
-            vendor.check_in_batch(actor(), batch, received=received, note=request.form.get("note", ""))
+            received = read_lines(s.CheckInLineArgs, {
+                line.part.sku: {"sku": line.part.sku, "quantity": request.form.get(f"qty-{line.part_id}", ""),
+                                "serials": request.form.get(f"serials-{line.part_id}", "").split()}
+                for line in batch.lines})
+            args = read_form(s.CheckInArgs, {"received": received, "note": request.form.get("note", "")})
+            vendor.check_in_batch(actor(), batch, received=args["received"], note=args["note"])
         except DomainError as err:
-            return _failed(err, back)
+            return refused(err, back)
         flash(_("Batch %(n)s checked in; the check is reported to CS.", n=batch.number), "success")
         return redirect(back)
     return render_template("inventory/batch_detail.html", batch=batch, status_label=vendor.batch_status_label)

@@ -22,6 +22,7 @@ from core.api import Blueprint as ApiBlueprint
 from core.audit.service import trail
 from core.directory.models import Office
 from core.errors import DomainError
+from core.forms import flash_refusal, read_form, refused, ticked
 from core.extensions import db
 from core.nav import register_nav
 from core.pagination import page_number
@@ -33,17 +34,6 @@ blp = ApiBlueprint("users_api", __name__, url_prefix="/api/v1/users", descriptio
 
 def _offices():
     return list(db.session.scalars(select(Office).order_by(Office.code)))
-
-
-def _office_id(raw: str | None):
-    """The office drop-down's value; a non-number is reported like an unknown office."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return int(raw)
-    except ValueError:
-        return -1
 
 
 def _field_errors(err: DomainError) -> dict:
@@ -78,13 +68,12 @@ def new_user():
         values = request.form.to_dict()
         values["roles"] = request.form.getlist("roles")
         try:
-            user = service.admin_create_user(
-                actor(), values.get("username", ""), values.get("password", ""), values["roles"],
-                display_name=values.get("display_name", ""), email=values.get("email"),
-                office_id=_office_id(values.get("office_id")),
-            )
+            args = read_form(UserCreateArgs, named=True)
+            user = service.admin_create_user(actor(), args["username"], args["password"], args["roles"],
+                                             display_name=args["display_name"], email=args["email"],
+                                             office_id=args["office_id"])
         except DomainError as err:
-            flash(err.message, "error")
+            flash_refusal(err)
             values.pop("password", None)
             return _render("accounts/admin_user_form.html", 422 if err.status == 422 else err.status,
                            user=None, values=values, errors=_field_errors(err))
@@ -104,13 +93,15 @@ def edit_user(user_id):
     if request.method == "POST":
         values = request.form.to_dict()
         values["roles"] = request.form.getlist("roles")
-        values["active"] = "active" in request.form
+        values["active"] = ticked("active")
         try:
-            service.update_user(actor(), user_id, display_name=values.get("display_name", ""),
-                                email=values.get("email"), roles=values["roles"],
-                                office_id=_office_id(values.get("office_id")), active=values["active"])
+            # A page sends every field: one left empty is cleared, not left as it was (the API's PATCH).
+            args = read_form(UserUpdateArgs, named=True)
+            service.update_user(actor(), user_id, display_name=args.get("display_name", ""),
+                                email=args.get("email"), roles=args.get("roles", []),
+                                office_id=args.get("office_id"), active=values["active"])
         except DomainError as err:
-            flash(err.message, "error")
+            flash_refusal(err)
             errors, status = _field_errors(err), err.status
         else:
             flash(_("Saved."), "success")
@@ -124,12 +115,9 @@ def edit_user(user_id):
 def reset_password(user_id):
     """Set a new password for a user."""
     try:
-        user = service.set_password(actor(), user_id, request.form.get("password", ""))
+        user = service.set_password(actor(), user_id, read_form(PasswordArgs)["password"])
     except DomainError as err:
-        if err.status == 404:
-            raise
-        flash(err.message, "error")
-        return redirect(url_for("accounts_admin.edit_user", user_id=user_id))
+        return refused(err, url_for("accounts_admin.edit_user", user_id=user_id))
     if user.id == actor().id:
         keep_session(user)  # the admin's other sessions end; this one goes on
     flash(_("New password set for %(name)s.", name=user.username), "success")

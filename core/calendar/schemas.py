@@ -1,4 +1,5 @@
 """API input (*Args) and output (*Schema) schemas for the working-day calendar."""
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 MAX_RANGE_DAYS = 800
@@ -48,8 +49,9 @@ class ClosureListArgs(Schema):
 
 
 class ClosureCreateArgs(Schema):
-    day = fields.Date(required=True)
-    reason = fields.String(load_default="", validate=validate.Length(max=200))
+    day = fields.Date(required=True, metadata={"label": _l("Day")},
+                      error_messages={"invalid": _l("Give the day as YYYY-MM-DD.")})
+    reason = fields.String(load_default="", validate=validate.Length(max=200), metadata={"label": _l("Reason")})
 
 
 class ClosureUpdateArgs(Schema):

@@ -11,9 +11,11 @@ from flask_babel import lazy_gettext as _l
 
 from core.accounts.auth import roles_required
 from core.accounts.roles import Role
+from core.calendar import schemas as s
 from core.calendar import service
 from core.calendar.service import local_today
 from core.errors import DomainError
+from core.forms import read_form, refused
 from core.nav import register_nav
 
 bp = Blueprint("calendar", __name__, template_folder="templates", url_prefix="/calendar")
@@ -68,18 +70,16 @@ def month():
 @roles_required(Role.ADMIN)
 def add_closure():
     """Add a company closure (admins)."""
-    raw = request.form.get("day", "").strip()
     back = request.form.get("month") or None
     try:
-        day = date.fromisoformat(raw)
-    except ValueError:
-        flash(_("Give the day as YYYY-MM-DD."), "error")
-        return redirect(url_for("calendar.month", month=back))
-    try:
-        service.add_closure(day, request.form.get("reason", ""))
+        args = read_form(s.ClosureCreateArgs)
     except DomainError as err:
-        flash(err.message, "error")
-        return redirect(url_for("calendar.month", month=day.strftime("%Y-%m")))
+        return refused(err, url_for("calendar.month", month=back))
+    day = args["day"]
+    try:
+        service.add_closure(day, args["reason"])
+    except DomainError as err:
+        return refused(err, url_for("calendar.month", month=day.strftime("%Y-%m")))
     flash(_("%(day)s is now a company closure.", day=day.isoformat()), "success")
     return redirect(url_for("calendar.month", month=day.strftime("%Y-%m")))
 

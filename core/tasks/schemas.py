@@ -1,6 +1,7 @@
 """Task API input and output."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from core.schemas import Line, PageArgs, PageSchema
@@ -15,8 +16,8 @@ class TaskListArgs(PageArgs):
 
 
 class TaskDecisionArgs(Schema):
-    decision = Line(required=True, validate=validate.Length(min=1, max=20))
-    note = fields.String(load_default="", validate=validate.Length(max=1000))
+    decision = Line(required=True, validate=validate.Length(min=1, max=20), metadata={"label": _l("Answer")})
+    note = fields.String(load_default="", validate=validate.Length(max=1000), metadata={"label": _l("Note")})
     terms = fields.Dict(keys=fields.String(validate=validate.Length(max=40)),
                         values=fields.String(allow_none=True, validate=validate.Length(max=80)), load_default=dict,
                         metadata={"description": "What goes with some decisions (repairs: substitute_model, "

@@ -9,11 +9,13 @@ from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.calendar.service import local_today
 from core.errors import DomainError
+from core.forms import read_form, refused
 from core.idempotency import idempotent
 from core.nav import register_nav
 from core.pagination import paginate
 from core.task_states import TASK_STATUS_LABELS
 from core.tasks import registry, service
+from core.tasks import schemas as s
 
 bp = Blueprint("tasks", __name__, template_folder="templates", url_prefix="/tasks")
 
@@ -52,10 +54,6 @@ def index():
                            processes=registry.processes(), status_labels=STATUS_LABELS)
 
 
-def _back(process: str | None, status: str):
-    return redirect(url_for("tasks.index", process=process, status=status)), 303
-
-
 @bp.route("/<int:task_id>/<any(answer, settle):verb>", methods=["POST"])
 @roles_required(Role.SERVICE, Role.SUPERVISOR)
 @idempotent
@@ -70,15 +68,14 @@ def record(task_id: int, verb: str, *, process: str | None = None):
     back_process, back_status = filters(request.form)
     task = service.get_task(user, task_id, process=process)
     step = service.answer if verb == "answer" else service.settle
-    terms = {t: (request.form.get(t) or "").strip() or None for t in registry.process(task.process).term_labels}
+    terms = {t: (request.form.get(t) or "").strip() for t in registry.process(task.process).term_labels}
     try:
-        step(user, task, request.form.get("decision", ""), request.form.get("note", ""),
-             **{k: v for k, v in terms.items() if v is not None})
+        args = read_form(s.TaskDecisionArgs, {"decision": request.form.get("decision", ""),
+                                              "note": request.form.get("note", ""),
+                                              "terms": {k: v for k, v in terms.items() if v}})
+        step(user, task, args["decision"], args["note"], **args["terms"])
     except DomainError as err:
-        if err.status in (403, 404):
-            raise
-        flash(err.message, "error")
-        return _back(back_process, back_status)
+        return refused(err, url_for("tasks.index", process=back_process, status=back_status))
     flash(_("Task updated."), "success")
     return redirect(url_for("tasks.index", process=back_process, status=back_status))
 

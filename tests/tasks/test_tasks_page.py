@@ -125,3 +125,24 @@ def test_the_list_is_paginated(app, two_processes, api_as, login):
     page = login("service").get("/tasks?process=doa&page=2").get_data(as_text=True)
     assert "Page 2 of 2" in page
     assert desk.get("/api/v1/tasks?status=bogus").status_code == 422
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en", "Answer: Length must be between 1 and 20."),
+    ("zh-CN", "长度必须在 1 到 20 之间。"),
+])
+def test_a_wrong_answer_is_named_in_words_and_nothing_is_recorded(two_processes, login, app, lang, expected):
+    from core.extensions import babel, db
+    from core.tasks.models import Task
+
+    babel.domain_instance.cache.clear()
+    desk = login("service")
+    task_id = two_processes["repairs"]
+    resp = desk.submit(f"/tasks/{task_id}/answer", {"decision": "r" * 30, "process": "repairs"},
+                       form_page="/tasks?process=repairs", headers={"Accept-Language": lang})
+    assert resp.status_code == 303 and "process=repairs" in resp.headers["Location"]
+    with desk.session_transaction() as session:
+        flashed = [message for _category, message in session.get("_flashes", [])]
+    assert any(expected in message for message in flashed), flashed
+    with app.app_context():
+        assert db.session.get(Task, task_id).status == "open"
