@@ -10,10 +10,12 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 
 from core.errors import DomainError
+from core.forms import flash_refusal, read_form
 from core.extensions import limiter
 from doa import applications, lookup
+from doa import schemas as s
 from doa import states as st
-from doa.views import application_form_context, form_units
+from doa.views import FORM_FIELDS, application_form_context, application_source, form_units
 
 bp = Blueprint("doa_public", __name__, url_prefix="/doa-apply", template_folder="templates")
 
@@ -30,9 +32,6 @@ def _labels():
     return {"REQUEST_LABELS": st.REQUEST_LABELS}
 
 
-FIELDS = ("dealer_code", "request", "purchase_date", "fault", "contact", "units")
-
-
 @bp.route("", methods=["GET"])
 def apply_form():
     """The empty application form."""
@@ -44,20 +43,23 @@ def apply_form():
 @public_limit
 def apply():
     """Create the application if the fields are valid and the dealer code and phone digits match."""
-    form = {k: (request.form.get(k) or "").strip()[:4000] for k in FIELDS}
+    form = {k: (request.form.get(k) or "").strip()[:4000] for k in FORM_FIELDS}
     rows, units, origins = form_units(request.form)
     if request.form.get("more_rows"):
         # "More lines": the same form with empty unit lines added; nothing is applied for yet.
         return render_template("doa/public_apply.html", created=None, failed=False,
                                **application_form_context(form, {}, rows, origins, more=True))
+    source = {**application_source(form, units), "dealer_code": form["dealer_code"][:20],
+              "contact": form["contact"][:120], "phone_last4": (request.form.get("phone_last4") or "")[:4]}
     try:
+        args = read_form(s.DoaPublicApplicationArgs, source)
         app = applications.public_apply(
-            dealer_code=form["dealer_code"][:20], phone_last4=(request.form.get("phone_last4") or "")[:4],
-            request=form["request"] or None, purchase_date=form["purchase_date"] or None, fault=form["fault"],
-            units=units, contact=form["contact"][:120])
+            dealer_code=args["dealer_code"] or "", phone_last4=args["phone_last4"], request=args["request"] or None,
+            purchase_date=args["purchase_date"], fault=args["fault"], units=args["units"], contact=args["contact"])
     except DomainError as err:
         # Field errors name only what the dealer typed; they say nothing about the dealer code.
-        return render_template("doa/public_apply.html", message=err.message, created=None, failed=False,
+        flash_refusal(err)
+        return render_template("doa/public_apply.html", created=None, failed=False,
                                **application_form_context(form, err.errors, rows, origins)), err.status
     if app is None:
         return render_template("doa/public_apply.html", created=None, failed=True,

@@ -1,7 +1,10 @@
 """DOA API schemas: input ``*Args`` (types only; rules live in the service) and output ``*Schema``."""
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+import re
+
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, fields, pre_load, validate
 
 from core.calendar import local_today
 from core.ids import ID_RANGE
@@ -9,6 +12,10 @@ from core.schemas import PageArgs, PageSchema
 from doa import applications, service
 from doa import states as st
 from doa.lookup import timeline
+
+# A page shows these next to the field's label, in the user's language.
+AMOUNT_ERRORS = {"invalid": _l("Not a valid amount.")}
+DATE_ERRORS = {"invalid": _l("Use YYYY-MM-DD.")}
 
 
 class DoaApplicationListArgs(PageArgs):
@@ -19,83 +26,111 @@ class DoaApplicationListArgs(PageArgs):
 
 
 class DoaUnitArgs(Schema):
-    serial = fields.String(required=True)
-    model = fields.String(required=True)
-    fault = fields.String(load_default="")
+    serial = fields.String(required=True, metadata={"label": _l("Serial")})
+    model = fields.String(required=True, metadata={"label": _l("Model")})
+    fault = fields.String(load_default="", metadata={"label": _l("Fault")})
 
 
 class DoaApplicationArgs(Schema):
     dealer_id = fields.Integer(load_default=None, validate=ID_RANGE)
-    dealer_code = fields.String(load_default=None)
-    request = fields.String(required=True, metadata={"description": "replacement or refund"})
-    purchase_date = fields.Date(required=True)
-    fault = fields.String(required=True)
-    contact = fields.String(load_default="")
-    units = fields.List(fields.Nested(DoaUnitArgs), required=True)
+    dealer_code = fields.String(load_default=None, metadata={"label": _l("Dealer code")})
+    request = fields.String(required=True, metadata={"description": "replacement or refund",
+                                                     "label": _l("Request")})
+    # The service requires the date and the units, with the other fields' messages in one answer.
+    purchase_date = fields.Date(load_default=None, error_messages=DATE_ERRORS, metadata={"label": _l("Purchase date")})
+    fault = fields.String(required=True, metadata={"label": _l("Fault")})
+    contact = fields.String(load_default="", metadata={"label": _l("Contact")})
+    units = fields.List(fields.Nested(DoaUnitArgs), load_default=list, metadata={"label": _l("Units")})
+
+
+class DoaPublicApplicationArgs(DoaApplicationArgs):
+    """The dealer's own application page: the same fields, plus the phone digits that stand for a login."""
+    phone_last4 = fields.String(load_default="", metadata={"label": _l("Last 4 digits of the phone")})
 
 
 class DoaDecisionArgs(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(["approve", "refuse"]))
-    reason = fields.String(load_default="")
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "refuse"],
+                                                                    error=_l("Choose approve or refuse.")),
+                             metadata={"label": _l("Decision")})
+    reason = fields.String(load_default="", metadata={"label": _l("Reason")})
 
 
 class DoaReasonArgs(Schema):
-    reason = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"label": _l("Reason")})
 
 
 class DoaNoteArgs(Schema):
-    note = fields.String(load_default="")
+    note = fields.String(load_default="", metadata={"label": _l("Note")})
+
+
+def _serial_list(value):
+    """Serials typed or pasted into one box (spaces, commas or new lines between) count one by one."""
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list):
+        return value
+    return [p for v in values for p in (re.split(r"[\s,，]+", v) if isinstance(v, str) else [v]) if p != ""]
 
 
 class DoaReceiptArgs(Schema):
-    serials = fields.List(fields.String(), required=True, metadata={"description": "Serials that arrived."})
-    human_damage = fields.List(fields.String(), load_default=list)
-    waybill = fields.String(load_default=None)
-    carrier = fields.String(load_default="")
-    freight_cost = fields.Decimal(load_default=None, as_string=True)
-    note = fields.String(load_default="")
+    serials = fields.List(fields.String(), required=True, metadata={"description": "Serials that arrived.",
+                                                                    "label": _l("Serials")})
+    human_damage = fields.List(fields.String(), load_default=list, metadata={"label": _l("Human damage")})
+    waybill = fields.String(load_default=None, metadata={"label": _l("Waybill")})
+    carrier = fields.String(load_default="", metadata={"label": _l("Carrier")})
+    freight_cost = fields.Decimal(load_default=None, as_string=True, error_messages=AMOUNT_ERRORS, metadata={"label": _l("Freight cost")})
+    note = fields.String(load_default="", metadata={"label": _l("Note")})
+
+    @pre_load
+    def _split_serials(self, data, **kwargs):
+        if not isinstance(data, dict):
+            return data
+        return {**data, **{k: _serial_list(data[k]) for k in ("serials", "human_damage") if k in data}}
 
 
 class DoaOutcomeArgs(Schema):
-    serial = fields.String(required=True)
-    outcome = fields.String(required=True, validate=validate.OneOf(["repaired", "swapped"]))
-    replacement_serial = fields.String(load_default=None)
+    serial = fields.String(required=True, metadata={"label": _l("Serial")})
+    outcome = fields.String(required=True, validate=validate.OneOf(["repaired", "swapped"],
+                                                                   error=_l("Choose repaired or swapped.")),
+                            metadata={"label": _l("Outcome")})
+    replacement_serial = fields.String(load_default=None, metadata={"label": _l("Replacement serial")})
 
 
 class DoaPurchasingArgs(Schema):
-    units = fields.List(fields.Nested(DoaOutcomeArgs), required=True)
-    note = fields.String(load_default="")
+    units = fields.List(fields.Nested(DoaOutcomeArgs), required=True, metadata={"label": _l("Units")})
+    note = fields.String(load_default="", metadata={"label": _l("Note")})
 
 
 class DoaReplacementShipmentArgs(Schema):
-    carrier = fields.String(required=True)
-    waybill = fields.String(required=True)
-    freight_cost = fields.Decimal(load_default=None, as_string=True)
-    shipped_at = fields.Date(load_default=None)
-    note = fields.String(load_default="")
+    carrier = fields.String(required=True, metadata={"label": _l("Carrier")})
+    waybill = fields.String(required=True, metadata={"label": _l("Waybill")})
+    freight_cost = fields.Decimal(load_default=None, as_string=True, error_messages=AMOUNT_ERRORS, metadata={"label": _l("Freight cost")})
+    shipped_at = fields.Date(load_default=None, error_messages=DATE_ERRORS, metadata={"label": _l("Shipped on")})
+    note = fields.String(load_default="", metadata={"label": _l("Note")})
 
 
 class DoaCreditArgs(Schema):
-    credit_number = fields.String(required=True)
-    amount = fields.Raw(load_default=None, metadata={"type": "string", "example": "199.00",
+    credit_number = fields.String(required=True, metadata={"label": _l("Sales return / credit number")})
+    amount = fields.Raw(load_default=None, metadata={"label": _l("Amount"), "type": "string", "example": "199.00",
                                                      "description": "The refund: more than 0, at most 2 decimals."})
-    currency = fields.String(load_default=None, metadata={"description": "CNY (default), HKD, TWD or USD."})
-    note = fields.String(load_default="")
+    currency = fields.String(load_default=None, metadata={"description": "CNY (default), HKD, TWD or USD.",
+                                                          "label": _l("Currency")})
+    note = fields.String(load_default="", metadata={"label": _l("Note")})
 
 
 class DoaWaiverArgs(Schema):
-    reason = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"label": _l("Reason")})
 
 
 class DoaSettleNoteArgs(Schema):
-    note = fields.String(required=True, metadata={"description": "Why the refusal is set aside."})
+    note = fields.String(required=True, metadata={"description": "Why the refusal is set aside.",
+                                                  "label": _l("Note")})
 
 
 class DoaScanArgs(Schema):
-    code = fields.String(required=True)
+    code = fields.String(required=True, metadata={"label": _l("Code")})
     context = fields.String(load_default=None, metadata={"description": "The DOA number being received."})
-    human_damage = fields.Boolean(load_default=False)
-    dealer_code = fields.String(load_default=None)
+    human_damage = fields.Boolean(load_default=False, metadata={"label": _l("Human damage")})
+    dealer_code = fields.String(load_default=None, metadata={"label": _l("Dealer code")})
     waybill = fields.String(load_default=None)
     carrier = fields.String(load_default="")
 
@@ -114,13 +149,13 @@ class DoaHoldListArgs(PageArgs):
 
 
 class DoaConvertArgs(Schema):
-    dealer_code = fields.String(load_default=None)
-    model = fields.String(load_default=None)
-    fault = fields.String(load_default="")
+    dealer_code = fields.String(load_default=None, metadata={"label": _l("Dealer code")})
+    model = fields.String(load_default=None, metadata={"label": _l("Model")})
+    fault = fields.String(load_default="", metadata={"label": _l("Fault")})
 
 
 class DoaSetAsideArgs(Schema):
-    note = fields.String(required=True)
+    note = fields.String(required=True, metadata={"label": _l("Note")})
 
 
 class DoaAttachmentFileArgs(Schema):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -17,12 +17,14 @@ from core.accounts.roles import Role
 from core.audit.service import trail
 from core.calendar import local_today
 from core.errors import DomainError
+from core.forms import flash_refusal, read_form, refused
 from core.pagination import paginate
 from core.task_states import task_status_label
 from core.tasks import views as task_views
 from doa import attachments as files
 from doa import applications, approvals, closing, lookup, receipt, replacement, service, tasks
 from doa import overdue as doa_overdue
+from doa import schemas as s
 from doa import states as st
 from doa.chase import CLOCK_LABELS
 
@@ -144,8 +146,13 @@ def application_form_context(form: dict, errors: dict, rows: list[dict], origins
             "unit_errors": unit_errors(errors, origins), "models": applications.known_models()}
 
 
-def _serial_lines(text: str) -> list[str]:
-    return [p for p in re.split(r"[\s,，]+", text or "") if p]
+# The application form's own fields (the unit lines come from form_units).
+FORM_FIELDS = ("dealer_code", "request", "purchase_date", "fault", "contact", "units")
+
+
+def application_source(form: dict, units: list[dict]) -> dict:
+    """The application form as DoaApplicationArgs loads it: the typed fields and the unit lines."""
+    return {**{k: v for k, v in form.items() if k != "units"}, "units": units}
 
 
 # --------------------------------------------------------------------------- list and new
@@ -167,20 +174,21 @@ def index():
 @roles_required(*st.CS)
 def new():
     """Enter a dealer's DOA application."""
-    form = {k: (request.form.get(k) or "").strip() for k in ("dealer_code", "request", "purchase_date", "fault",
-                                                             "contact", "units")}
+    form = {k: (request.form.get(k) or "").strip() for k in FORM_FIELDS}
     rows, units, origins = form_units(request.form)
     errors = {}
     status = 200
     more = request.method == "POST" and bool(request.form.get("more_rows"))
     if request.method == "POST" and not more:
         try:
+            args = read_form(s.DoaApplicationArgs, application_source(form, units))
             app = applications.create_application(
-                actor(), dealer_code=form["dealer_code"], request=form["request"] or None,
-                purchase_date=form["purchase_date"] or None, fault=form["fault"], contact=form["contact"],
-                units=units)
+                actor(), dealer_code=args["dealer_code"], request=args["request"] or None,
+                purchase_date=args["purchase_date"], fault=args["fault"], contact=args["contact"],
+                units=args["units"])
         except DomainError as err:
-            flash(err.message, "error")
+            # The form is shown again with what was typed, so the refusal is flashed rather than redirected.
+            flash_refusal(err)
             errors = err.errors
             status = err.status
         else:
@@ -217,55 +225,69 @@ def detail(number):
     )
 
 
+# Each step loads its form through the schema the API's endpoint for the same step uses.
+STEP_SCHEMAS = {
+    "channel": s.DoaDecisionArgs, "product": s.DoaDecisionArgs, "cancel": s.DoaReasonArgs,
+    "receipt": s.DoaReceiptArgs, "sales-signoff": s.DoaNoteArgs, "purchasing": s.DoaPurchasingArgs,
+    "ship-replacement": s.DoaReplacementShipmentArgs, "refund-product": s.DoaDecisionArgs,
+    "refund-finance": s.DoaDecisionArgs, "refund-credit": s.DoaCreditArgs, "switch-to-replacement": s.DoaNoteArgs,
+    "closing-waiver": s.DoaWaiverArgs, "close": s.DoaNoteArgs, "reopen": s.DoaSettleNoteArgs,
+}
+
+
+def _step_source(app, step: str, form):
+    """The purchasing form has one outcome per arrived unit; the schema takes them as a list of lines."""
+    if step != "purchasing":
+        return form
+    units = [{"serial": unit.serial, "outcome": form.get(f"outcome_{unit.id}") or "",
+              "replacement_serial": form.get(f"replacement_{unit.id}") or None}
+             for unit in app.units if unit.arrived_at is not None]
+    return {"units": units, "note": form.get("note", "")}
+
+
 def _run_step(app, step: str, form) -> str:
-    """Call the service for one posted step; returns the success message."""
+    """Load one posted step through its schema and call the service; returns the success message."""
     user = actor()
+    args = read_form(STEP_SCHEMAS[step], _step_source(app, step, form))
     if step in ("channel", "product"):
-        approvals.decide(user, app, step, form.get("decision", ""), form.get("reason", ""))
+        approvals.decide(user, app, step, args["decision"], args["reason"])
         return _("Decision recorded.")
     if step == "cancel":
-        applications.cancel(user, app, form.get("reason", ""))
+        applications.cancel(user, app, args["reason"])
         return _("Application cancelled.")
     if step == "receipt":
-        result = receipt.receive(user, app, _serial_lines(form.get("serials", "")),
-                                 human_damage=_serial_lines(form.get("human_damage", "")),
-                                 waybill=form.get("waybill") or None, carrier=form.get("carrier", ""),
-                                 freight_cost=form.get("freight_cost") or None, note=form.get("note", ""))
+        result = receipt.receive(user, app, args["serials"], human_damage=args["human_damage"],
+                                 waybill=args["waybill"], carrier=args["carrier"],
+                                 freight_cost=args["freight_cost"], note=args["note"])
         return result["message"]
     if step == "sales-signoff":
-        closing.sales_signoff(user, app, form.get("note", ""))
+        closing.sales_signoff(user, app, args["note"])
         return _("Sales sign-off recorded.")
     if step == "purchasing":
-        outcomes = []
-        for unit in app.units:
-            if unit.arrived_at is None:
-                continue
-            outcomes.append({"serial": unit.serial, "outcome": form.get(f"outcome_{unit.id}") or None,
-                             "replacement_serial": form.get(f"replacement_{unit.id}") or None})
-        replacement.record_purchasing(user, app, outcomes, note=form.get("note", ""))
+        replacement.record_purchasing(user, app, args["units"], note=args["note"])
         return _("Purchasing outcome recorded.")
     if step == "ship-replacement":
-        replacement.ship_replacement(user, app, carrier=form.get("carrier", ""), waybill=form.get("waybill", ""),
-                                 freight_cost=form.get("freight_cost") or None,
-                                 shipped_at=form.get("shipped_at") or None, note=form.get("note", ""))
+        replacement.ship_replacement(user, app, carrier=args["carrier"], waybill=args["waybill"],
+                                     freight_cost=args["freight_cost"], shipped_at=args["shipped_at"],
+                                     note=args["note"])
         return _("Replacement shipment recorded.")
     if step in ("refund-product", "refund-finance"):
-        replacement.refund_decide(user, app, step.split("-", 1)[1], form.get("decision", ""), form.get("reason", ""))
+        replacement.refund_decide(user, app, step.split("-", 1)[1], args["decision"], args["reason"])
         return _("Decision recorded.")
     if step == "refund-credit":
-        replacement.issue_credit(user, app, form.get("credit_number", ""), form.get("note", ""),
-                             amount=form.get("amount"), currency=form.get("currency") or None)
+        replacement.issue_credit(user, app, args["credit_number"], args["note"], amount=args["amount"],
+                                 currency=args["currency"])
         return _("Sales return / credit recorded.")
     if step == "closing-waiver":
-        closing.waive_closing_papers(user, app, form.get("reason", ""))
+        closing.waive_closing_papers(user, app, args["reason"])
         return _("Missing papers waived; the case can close.")
     if step == "close":
-        closing.close_case(user, app, form.get("note", ""))
+        closing.close_case(user, app, args["note"])
         return _("Case closed.")
     if step == "reopen":
-        approvals.reopen(user, app, form.get("note", ""))
+        approvals.reopen(user, app, args["note"])
         return _("Application reopened: channel and product decide again.")
-    replacement.switch_to_replacement(user, app, form.get("note", ""))
+    replacement.switch_to_replacement(user, app, args["note"])
     return _("Switched to a replacement.")
 
 
@@ -277,29 +299,8 @@ def step(number, step):
     try:
         flash(_run_step(app, step, request.form), "success")
     except DomainError as err:
-        if err.status in (403, 404):
-            raise
-        _failed(err, with_fields=True)
-        return redirect(url_for("doa.detail", number=app.number)), 303
+        return refused(err, url_for("doa.detail", number=app.number))
     return redirect(url_for("doa.detail", number=app.number))
-
-
-def _failed(err: DomainError, *, with_fields: bool = False) -> None:
-    """Show a refused step as a message; the redirect must not commit anything the step flushed."""
-    g.uow_rollback_only = True
-    flash(err.message + (_format_errors(err.errors) if with_fields else ""), "error")
-
-
-def _format_errors(errors: dict) -> str:
-    if not errors:
-        return ""
-    parts = []
-    for key, messages in errors.items():
-        if isinstance(messages, (list, tuple)):
-            parts.append(f"{key}: " + "; ".join(str(m) for m in messages))
-        else:
-            parts.append(f"{key}: {messages}")
-    return " (" + " · ".join(parts) + ")"
 
 
 @bp.route("/<string:number>/attachments", methods=["POST"])
@@ -312,10 +313,7 @@ def upload(number):
         files.add_attachment(actor(), app, storage.stream if storage else None,
                              storage.filename if storage else "")
     except DomainError as err:
-        if err.status in (403, 404):
-            raise
-        _failed(err)
-        return redirect(url_for("doa.detail", number=app.number)), 303
+        return refused(err, url_for("doa.detail", number=app.number))
     flash(_("Signed application attached."), "success")
     return redirect(url_for("doa.detail", number=app.number))
 
@@ -339,9 +337,9 @@ def receive_station():
     status = 200
     if request.method == "POST":
         try:
-            result = receipt.scan_doa_arrival(actor(), request.form.get("code", ""), context,
-                                              human_damage=request.form.get("human_damage") == "1",
-                                              dealer_code=request.form.get("dealer_code") or None)
+            args = read_form(s.DoaScanArgs)
+            result = receipt.scan_doa_arrival(actor(), args["code"], context, human_damage=args["human_damage"],
+                                              dealer_code=args["dealer_code"])
             context = result["context"]
         except DomainError as err:
             if err.status == 403:
@@ -374,19 +372,14 @@ def hold_decision(hold_id, decision):
     hold = receipt.get_hold(actor(), hold_id)
     try:
         if decision == "repair":
-            parcel = receipt.convert_hold_to_repair(actor(), hold, dealer_code=request.form.get("dealer_code") or None,
-                                                    model=request.form.get("model") or None,
-                                                    fault=request.form.get("fault", ""))
+            parcel = receipt.convert_hold_to_repair(actor(), hold, **read_form(s.DoaConvertArgs))
             flash(_("Unit %(s)s is now an ordinary repair on %(rma)s.", s=hold.serial, rma=parcel.rma_number),
                   "success")
         else:
-            receipt.set_hold_aside(actor(), hold, request.form.get("note", ""))
+            receipt.set_hold_aside(actor(), hold, read_form(s.DoaSetAsideArgs)["note"])
             flash(_("Unit %(s)s set aside.", s=hold.serial), "success")
     except DomainError as err:
-        if err.status in (403, 404):
-            raise
-        _failed(err, with_fields=True)
-        return redirect(url_for("doa.holds")), 303
+        return refused(err, url_for("doa.holds"))
     return redirect(url_for("doa.holds"))
 
 

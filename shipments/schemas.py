@@ -1,4 +1,5 @@
 """API input (*Args) and output (*Schema) schemas for shipments and freight bills."""
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from core.ids import ID_RANGE
@@ -6,6 +7,11 @@ from core.schemas import Money, PageArgs, PageSchema
 from shipments import bill_lines
 from shipments.freight import billed_before_text, payable_total
 from shipments.models import LEGS, LINE_KINDS, PAYING_ACCOUNTS, STATUSES
+
+
+# A page shows these next to the field's label, in the user's language.
+AMOUNT_ERRORS = {"invalid": _l("Not a valid amount.")}
+WHOLE_ERRORS = {"invalid": _l("Must be a whole number.")}
 
 
 class ShipmentQueryArgs(PageArgs):
@@ -51,22 +57,28 @@ class ShipmentCreateArgs(Schema):
 
 
 class ShipmentShipArgs(Schema):
-    waybill = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    carrier = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    # An empty waybill or carrier is the service's "Required.", the same answer on the page and the API.
+    waybill = fields.String(required=True, validate=validate.Length(max=60), metadata={"label": _l("Waybill")})
+    carrier = fields.String(required=True, validate=validate.Length(max=60), metadata={"label": _l("Carrier")})
     shipped_at = fields.String(allow_none=True, metadata={
-        "description": "When it left: YYYY-MM-DD or an ISO timestamp; default now."})
-    freight_cost = fields.Decimal(allow_none=True, places=None)
-    pieces = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000))
-    weight_kg = fields.Decimal(allow_none=True, places=None)
+        "description": "When it left: YYYY-MM-DD or an ISO timestamp; default now.", "label": _l("Shipped on")})
+    freight_cost = fields.Decimal(allow_none=True, places=None, error_messages=AMOUNT_ERRORS,
+                                  metadata={"label": _l("Freight cost (RMB)")})
+    pieces = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000), error_messages=WHOLE_ERRORS,
+                            metadata={"label": _l("Pieces")})
+    weight_kg = fields.Decimal(allow_none=True, places=None, error_messages=AMOUNT_ERRORS,
+                               metadata={"label": _l("Weight (kg)")})
 
 
 class ShipmentUpdateArgs(Schema):
-    carrier = fields.String(validate=validate.Length(max=60))
-    pieces = fields.Integer(validate=validate.Range(min=1, max=10000))
-    weight_kg = fields.Decimal(places=None)
-    freight_cost = fields.Decimal(places=None)
-    paying_account = fields.String(validate=validate.OneOf(PAYING_ACCOUNTS))
-    note = fields.String(validate=validate.Length(max=2000))
+    carrier = fields.String(validate=validate.Length(max=60), metadata={"label": _l("Carrier")})
+    pieces = fields.Integer(validate=validate.Range(min=1, max=10000), error_messages=WHOLE_ERRORS,
+                            metadata={"label": _l("Pieces")})
+    weight_kg = fields.Decimal(places=None, error_messages=AMOUNT_ERRORS, metadata={"label": _l("Weight (kg)")})
+    freight_cost = fields.Decimal(places=None, error_messages=AMOUNT_ERRORS,
+                                  metadata={"label": _l("Freight cost (RMB)")})
+    paying_account = fields.String(validate=validate.OneOf(PAYING_ACCOUNTS), metadata={"label": _l("Paying account")})
+    note = fields.String(validate=validate.Length(max=2000), metadata={"label": _l("Note")})
 
 
 class ShipmentScanArgs(Schema):
@@ -190,8 +202,9 @@ class ShipmentLateReportSchema(Schema):
 
 
 class FreightUploadArgs(Schema):
-    period = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM."))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    period = fields.String(validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error=_l("Use YYYY-MM.")),
+                           metadata={"label": _l("Period")})
+    note = fields.String(load_default="", validate=validate.Length(max=2000), metadata={"label": _l("Note")})
 
 
 class FreightFileArgs(Schema):
@@ -199,12 +212,14 @@ class FreightFileArgs(Schema):
 
 
 class FreightDecisionArgs(Schema):
-    decision = fields.String(required=True, validate=validate.OneOf(("accept", "dispute")))
-    note = fields.String(load_default="", validate=validate.Length(max=500))
+    decision = fields.String(required=True, validate=validate.OneOf(("accept", "dispute"),
+                                                                    error=_l("Choose accept or dispute.")),
+                             metadata={"label": _l("Decision")})
+    note = fields.String(load_default="", validate=validate.Length(max=500), metadata={"label": _l("Note")})
 
 
 class FreightStatementArgs(Schema):
-    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM."))
+    month = fields.String(required=True, validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error=_l("Use YYYY-MM.")))
 
 
 class FreightLineSchema(Schema):

@@ -14,6 +14,7 @@ from core.audit.service import trail
 from core.calendar import local_today
 from core.directory.models import Dealer, Office, Vendor
 from core.errors import DomainError, ValidationFailed
+from core.forms import flash_refusal, read_form, refused
 from core.extensions import db
 from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
@@ -21,6 +22,7 @@ from inventory.models import Location
 from shipments import bill_lines, freight, receiving, service
 from shipments.api import export_response, statement_response
 from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment
+from shipments.schemas import FreightDecisionArgs, FreightUploadArgs, ShipmentShipArgs, ShipmentUpdateArgs
 
 bp = Blueprint("shipments", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/shipments", url_prefix="/shipments")
@@ -248,17 +250,19 @@ def ship(number):
     """Record the waybill and carrier: the shipment left (or the factory reported it)."""
     shipment = service.get_shipment(actor(), number)
     try:
-        service.mark_shipped(
-            actor(), shipment, waybill=request.form.get("waybill", ""), carrier=request.form.get("carrier", ""),
-            shipped_at=request.form.get("shipped_at") or None, freight_cost=request.form.get("freight_cost"),
-            pieces=request.form.get("pieces"), weight_kg=request.form.get("weight_kg"),
-        )
+        service.mark_shipped(actor(), shipment, **read_form(ShipmentShipArgs))
     except DomainError as err:
-        flash(err.message, "error")
+        if err.status in (403, 404):
+            raise
+        # The detail page is shown again with what was typed.
+        flash_refusal(err)
         return render_template("shipments/detail.html", form=request.form, errors=err.errors,
                                **_detail_context(shipment)), err.status
     flash(_("Shipment %(n)s is on its way.", n=shipment.number), "success")
     return redirect(url_for("shipments.detail", number=shipment.number))
+
+
+EDIT_FIELDS = ("carrier", "pieces", "weight_kg", "freight_cost", "paying_account", "note")
 
 
 @bp.route("/<string:number>/edit", methods=["POST"])
@@ -266,13 +270,15 @@ def ship(number):
 def edit(number):
     """Correct the freight facts (carrier, pieces, weight, cost, paying account, note)."""
     shipment = service.get_shipment(actor(), number)
-    fields = {name: request.form.get(name) for name in
-              ("carrier", "pieces", "weight_kg", "freight_cost", "paying_account", "note")}
-    fields = {k: (v if v != "" or k in ("note", "carrier") else None) for k, v in fields.items()}
     try:
-        service.update_shipment(actor(), shipment, **fields)
+        # A field the form sent empty is cleared (an empty text, no number); the schema loads the rest.
+        cleared = {k: ("" if k in ("note", "carrier") else None) for k in EDIT_FIELDS
+                   if k in request.form and not request.form.get(k, "").strip()}
+        service.update_shipment(actor(), shipment, **{**cleared, **read_form(ShipmentUpdateArgs)})
     except DomainError as err:
-        flash(err.message, "error")
+        if err.status in (403, 404):
+            raise
+        flash_refusal(err)
         return render_template("shipments/detail.html", form=request.form, errors=err.errors,
                                **_detail_context(shipment)), err.status
     flash(_("Shipment %(n)s updated.", n=shipment.number), "success")
@@ -408,9 +414,10 @@ def freight_bills():
             form_error, status = _("Choose the bill file (CSV or XLSX)."), 422
         else:
             try:
+                args = read_form(FreightUploadArgs)
                 bill = freight.import_freight_bill(
                     actor(), filename=upload.filename, content=upload.read(freight.MAX_BYTES + 1),
-                    period=request.form.get("period", ""), note=request.form.get("note", ""))
+                    period=args.get("period", ""), note=args["note"])
             except DomainError as err:
                 form_error, status = err.message, err.status
                 bad_rows = err.extra.get("rows") or []
@@ -453,11 +460,10 @@ def freight_decide(bill_id, line_id):
     """Accept or dispute one bill line."""
     line = freight.get_line(actor(), bill_id, line_id)
     try:
-        freight.decide_line(actor(), line, request.form.get("decision", ""), note=request.form.get("note", ""))
+        args = read_form(FreightDecisionArgs)
+        freight.decide_line(actor(), line, args["decision"], note=args["note"])
     except DomainError as err:
-        flash(err.message, "error")
-        db.session.rollback()
-        return _bill_page(freight.get_bill(actor(), bill_id), status=err.status)
+        return refused(err, url_for("shipments.freight_bill", bill_id=bill_id))
     flash(_("Line %(n)s: %(s)s.", n=line.line_no, s=REVIEW_LABELS[line.review]), "success")
     # Back to the page of lines the supervisor was working through.
     kind = request.form.get("kind") if request.form.get("kind") in FREIGHT_LABELS else None
