@@ -58,6 +58,13 @@ class RetryArgs(Schema):
     printer = fields.Integer(load_default=None, allow_none=True, metadata={"label": _l("Printer")})
 
 
+class DefaultPrinterArgs(Schema):
+    """A user's (a scan station's) default printer, from the printers page; no printer removes it."""
+
+    user_id = fields.Integer(required=True, metadata={"label": _l("User")})
+    printer_id = fields.Integer(load_default=None, allow_none=True, metadata={"label": _l("Default printer")})
+
+
 class PrinterOut(Schema):
     id = fields.Integer()
     name = fields.String()

@@ -8,7 +8,7 @@ page; the batch form shows them above the form, keeping what was typed.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, get_template_attribute, redirect, render_template, request, url_for
+from flask import Blueprint, flash, get_template_attribute, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 from flask_babel import gettext as _
 
@@ -20,7 +20,7 @@ from labels import printing, sources
 from labels.output import Rendered, parse_options, render_labels
 from labels.packing_slip import packing_slip_pdf
 from labels.render import THERMAL_SIZES, ZPL_DPIS
-from labels.schemas import LabelBatchArgs, PrintArgs, RetryArgs
+from labels.schemas import DefaultPrinterArgs, LabelBatchArgs, PrintArgs, RetryArgs
 
 bp = Blueprint("labels", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/labels", url_prefix="/labels")
@@ -249,8 +249,8 @@ def printer_create():
     try:
         printer = printing.create_printer(actor(), data)
     except ValidationFailed as err:
-        g.uow_rollback_only = True
-        flash(err.message, "error")
+        # Shown in this answer, so what was typed stays in the form.
+        flash_refusal(err)
         return _printers_page(data, err.errors, 422)
     flash(_("Printer %(name)s registered.", name=printer.name), "success")
     return redirect(url_for("labels.printers"))
@@ -273,7 +273,8 @@ def printer_update(printer_id):
 def printer_default():
     """Give a user (a scan station's sign-in) a default printer, or none."""
     try:
-        printing.set_default_printer(actor(), request.form.get("user_id"), request.form.get("printer_id") or None)
+        args = read_form(DefaultPrinterArgs)
+        printing.set_default_printer(actor(), args["user_id"], args["printer_id"])
     except DomainError as err:
         return _refused(err, "labels.printers")
     flash(_("Default printer saved."), "success")
