@@ -1,8 +1,7 @@
 """API input (*Args) and output (*Schema) schemas for repairs."""
-from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from core.calendar import local_today
 from core.ids import ID_RANGE
@@ -136,13 +135,18 @@ class RepairCompleteReceiptArgs(Schema):
 _DATE_ERRORS = {"invalid": _l("Give the date as YYYY-MM-DD.")}
 
 
+def _not_negative(value):
+    # Raised, not returned: marshmallow 4 ignores a validator's False.
+    if value < 0:
+        raise ValidationError(str(_l("Must not be negative.")))  # a str: marshmallow takes a lazy string for a list
+
+
 class RepairPriceArgs(Schema):
     model = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={"label": _l("Model")})
     effective_from = fields.Date(required=True, error_messages=_DATE_ERRORS, metadata={"label": _l("In force from")})
     # A plain callable, not Range: apispec would publish Range's bound as the string "0.00".
-    amount = fields.Decimal(required=True, places=2, validate=lambda v: v >= Decimal(0),
-                            error_messages={"validator_failed": _l("Must not be negative."),
-                                            "invalid": _l("Not a valid amount.")},
+    amount = fields.Decimal(required=True, places=2, validate=_not_negative,
+                            error_messages={"invalid": _l("Not a valid amount.")},
                             metadata={"label": _l("Price (RMB)")})
     notice = fields.String(load_default="", validate=validate.Length(max=200), metadata={"label": _l("Notice")})
 

@@ -38,6 +38,9 @@ def test_a_wrong_price_form_names_the_field_and_adds_nothing(app, world, login):
     page = _refused(boss, "/repairs/prices", {"kind": "notice", "effective_from": "2012-13-01", "delta": "-5",
                                               "notice": "x"}, "/repairs/prices", headers=ZH)
     assert "生效日期: 日期请写成 YYYY-MM-DD。" in page
+    page = _refused(boss, "/repairs/prices", {"kind": "price", "model": "X", "effective_from": "2012-01-01",
+                                              "amount": "-3"}, "/repairs/prices", headers=ZH)
+    assert "价格（元）: 不能为负数。" in page
     assert _price_rows(app) == before
 
     resp = boss.submit("/repairs/prices", {"kind": "price", "model": "X", "effective_from": "2012-01-01",
