@@ -1,4 +1,5 @@
 """Input schemas for printing labels: the output format, the A4 grid and batches."""
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from labels.render import FORMATS, THERMAL_SIZES, ZPL_DPIS
@@ -42,17 +43,26 @@ class PrintArgs(Schema):
     """Labels to send to a printer: the records (kind and codes) and the printer (default: the user's)."""
 
     kind = fields.String(required=True, validate=validate.OneOf((*KINDS, "packing_slip")), metadata={
-        "description": "the kind of label, or packing_slip (one shipment number; an IPP printer)"})
+        "description": "the kind of label, or packing_slip (one shipment number; an IPP printer)",
+        "label": _l("Kind")})
     codes = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
-                        validate=validate.Length(min=1, max=MAX_BATCH_CODES))
+                        validate=validate.Length(min=1, max=MAX_BATCH_CODES), metadata={"label": _l("Codes")})
     printer = fields.Integer(load_default=None, allow_none=True, metadata={
-        "description": "The printer's id (GET /api/v1/labels/printers); default: your default printer."})
+        "description": "The printer's id (GET /api/v1/labels/printers); default: your default printer.",
+        "label": _l("Printer")})
 
 
 class RetryArgs(Schema):
     """Send a failed print job again; ``printer`` redirects it to another printer."""
 
-    printer = fields.Integer(load_default=None, allow_none=True)
+    printer = fields.Integer(load_default=None, allow_none=True, metadata={"label": _l("Printer")})
+
+
+class DefaultPrinterArgs(Schema):
+    """A user's (a scan station's) default printer, from the printers page; no printer removes it."""
+
+    user_id = fields.Integer(required=True, metadata={"label": _l("User")})
+    printer_id = fields.Integer(load_default=None, allow_none=True, metadata={"label": _l("Default printer")})
 
 
 class PrinterOut(Schema):

@@ -8,17 +8,19 @@ page; the batch form shows them above the form, keeping what was typed.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, get_template_attribute, redirect, render_template, request, url_for
+from flask import Blueprint, flash, get_template_attribute, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 from flask_babel import gettext as _
 
 from core.accounts.auth import actor, roles_required
 from core.errors import DomainError, ValidationFailed
+from core.forms import flash_refusal, read_form, refused
 from core.idempotency import idempotent, new_form_key
 from labels import printing, sources
 from labels.output import Rendered, parse_options, render_labels
 from labels.packing_slip import packing_slip_pdf
 from labels.render import THERMAL_SIZES, ZPL_DPIS
+from labels.schemas import DefaultPrinterArgs, LabelBatchArgs, PrintArgs, RetryArgs
 
 bp = Blueprint("labels", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/labels", url_prefix="/labels")
@@ -135,11 +137,13 @@ def batch():
     raw = form.getlist("codes")
     codes = sources.split_codes(raw[0] if len(raw) == 1 else raw)
     try:
-        options = parse_options(form)
+        options = read_form(LabelBatchArgs, {**form.to_dict(), "codes": codes})
+        kind, codes = options.pop("kind"), options.pop("codes")
         specs = sources.batch_specs(actor(), kind, codes)
         return render_labels(specs, options, default_format=BATCH_DEFAULT, name=f"{kind}-batch").response()
     except DomainError as err:
-        flash(err.message, "error")
+        # Shown in this answer, so the codes typed stay in the form.
+        flash_refusal(err)
         errors = err.errors if isinstance(err, ValidationFailed) else {}
         values = {k: v for k, v in form.items() if k not in ("codes", "csrf_token")}
         values["codes"] = "\n".join(codes)
@@ -149,18 +153,20 @@ def batch():
 
 # --- printers and print jobs ---------------------------------------------------------------------
 
-def _back(default_endpoint: str):
+def _back_url(default_endpoint: str) -> str:
     # Back to the page the form was on (a path on this site only), else ``default_endpoint``.
     target = request.form.get("next", "")
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return redirect(target)
-    return redirect(url_for(default_endpoint))
+        return target
+    return url_for(default_endpoint)
+
+
+def _back(default_endpoint: str):
+    return redirect(_back_url(default_endpoint))
 
 
 def _refused(err: DomainError, default_endpoint: str):
-    g.uow_rollback_only = True   # nothing of a refused step is kept
-    flash(err.message, "error")
-    return _back(default_endpoint)
+    return refused(err, back=_back_url(default_endpoint))
 
 
 def _job_flash(job) -> None:
@@ -181,7 +187,10 @@ def send():
     raw = form.getlist("codes")
     codes = sources.split_codes(raw[0] if len(raw) == 1 else raw)
     try:
-        job = printing.print_labels(actor(), form.get("kind", ""), codes, printer_id=form.get("printer_id") or None)
+        # The page's select is ``printer_id``; the API's field is ``printer``.
+        args = read_form(PrintArgs, {"kind": form.get("kind", ""), "codes": codes,
+                                     "printer": form.get("printer_id", "")})
+        job = printing.print_labels(actor(), args["kind"], args["codes"], printer_id=args["printer"])
     except DomainError as err:
         return _refused(err, "labels.jobs")
     _job_flash(job)
@@ -202,7 +211,8 @@ def jobs():
 def retry_job(job_id):
     """Send a failed job again, to its printer or to the one chosen."""
     try:
-        job = printing.retry_job(actor(), job_id, printer_id=request.form.get("printer_id") or None)
+        args = read_form(RetryArgs, {"printer": request.form.get("printer_id", "")})
+        job = printing.retry_job(actor(), job_id, printer_id=args["printer"])
     except DomainError as err:
         return _refused(err, "labels.jobs")
     _job_flash(job)
@@ -239,8 +249,8 @@ def printer_create():
     try:
         printer = printing.create_printer(actor(), data)
     except ValidationFailed as err:
-        g.uow_rollback_only = True
-        flash(err.message, "error")
+        # Shown in this answer, so what was typed stays in the form.
+        flash_refusal(err)
         return _printers_page(data, err.errors, 422)
     flash(_("Printer %(name)s registered.", name=printer.name), "success")
     return redirect(url_for("labels.printers"))
@@ -263,7 +273,8 @@ def printer_update(printer_id):
 def printer_default():
     """Give a user (a scan station's sign-in) a default printer, or none."""
     try:
-        printing.set_default_printer(actor(), request.form.get("user_id"), request.form.get("printer_id") or None)
+        args = read_form(DefaultPrinterArgs)
+        printing.set_default_printer(actor(), args["user_id"], args["printer_id"])
     except DomainError as err:
         return _refused(err, "labels.printers")
     flash(_("Default printer saved."), "success")

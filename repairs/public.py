@@ -3,8 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
+from core.errors import ValidationFailed
+from core.forms import flash_refusal, read_form
 from repairs import dealer_status
 from repairs.api import public_limit
+from repairs.schemas import RepairPublicStatusArgs
 from repairs.states import UnitState
 
 bp = Blueprint("public", __name__, url_prefix="/status", template_folder="templates")
@@ -21,7 +24,12 @@ def status_form():
 def status():
     """Show the parcel's units and states for a matching pair; one neutral answer otherwise."""
     form = {"rma_number": (request.form.get("rma_number") or "").strip()[:20]}
-    parcel = dealer_status.public_status(form["rma_number"], (request.form.get("phone_last4") or "")[:4])
+    try:
+        args = read_form(RepairPublicStatusArgs, {k: (v or "").strip() for k, v in request.form.items()})
+    except ValidationFailed as err:
+        flash_refusal(err)
+        return render_template("repairs/public_status.html", parcel=None, failed=False, form=form), err.status
+    parcel = dealer_status.public_status(args["rma_number"], args["phone_last4"])
     if parcel is None:
         return render_template("repairs/public_status.html", parcel=None, failed=True, form=form), 404
     units = [dealer_status.dealer_summary(u) for u in parcel.units]

@@ -1,7 +1,7 @@
 """API input (*Args) and output (*Schema) schemas for repairs."""
-from decimal import Decimal
 
-from marshmallow import Schema, fields, validate
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema, ValidationError, fields, validate
 
 from core.calendar import local_today
 from core.ids import ID_RANGE
@@ -22,14 +22,17 @@ class RepairLineArgs(Schema):
 
 
 class RepairParcelArgs(Schema):
-    dealer_id = fields.Integer(load_default=None, validate=ID_RANGE)
+    dealer_id = fields.Integer(load_default=None, validate=ID_RANGE, metadata={"label": _l("Dealer")})
     dealer_code = fields.String(load_default=None, validate=validate.Length(max=20))
-    inbound_waybill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
-    inbound_carrier = fields.String(load_default="", validate=validate.Length(max=60))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    inbound_waybill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                                    metadata={"label": _l("Inbound waybill")})
+    inbound_carrier = fields.String(load_default="", validate=validate.Length(max=60),
+                                    metadata={"label": _l("Carrier")})
+    note = fields.String(load_default="", validate=validate.Length(max=2000), metadata={"label": _l("Note")})
     lines = fields.List(fields.Nested(RepairLineArgs), load_default=list)
     rows = fields.String(load_default=None, validate=validate.Length(max=200_000),
-                         metadata={"description": "Declared lines as pasted CSV/TSV rows (instead of lines)."})
+                         metadata={"description": "Declared lines as pasted CSV/TSV rows (instead of lines).",
+                                   "label": _l("Declared lines")})
 
 
 class RepairArrivalArgs(Schema):
@@ -47,22 +50,31 @@ class RepairInspectArgs(Schema):
     human_damage = fields.Boolean(load_default=False)
     no_stock = fields.Boolean(load_default=False)
     out_of_warranty = fields.Boolean(load_default=False)
-    note = fields.String(load_default="", validate=validate.Length(max=300))
-    route = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    note = fields.String(load_default="", validate=validate.Length(max=300), metadata={"label": _l("Note")})
+    route = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20),
+                          metadata={"label": _l("Route")})
 
 
-class RepairShipArgs(Schema):
+class RepairLegArgs(Schema):
+    """The carrier and waybill of a leg: the unit page sends one unit's, the API a list's."""
+
+    carrier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                            metadata={"label": _l("Carrier")})
+    waybill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                            metadata={"label": _l("Waybill")})
+
+
+class RepairShipArgs(RepairLegArgs):
     serials = fields.List(fields.String(validate=validate.Length(min=1, max=64)), required=True,
                           validate=validate.Length(min=1, max=500))
-    carrier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
-    waybill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60))
 
 
 class RepairFactoryReturnArgs(Schema):
-    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES))
-    replacement_serial = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES), metadata={"label": _l("Outcome")})
+    replacement_serial = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64),
+                                       metadata={"label": _l("Replacement serial")})
     scrap = fields.Boolean(load_default=False)
-    note = fields.String(load_default="", validate=validate.Length(max=300))
+    note = fields.String(load_default="", validate=validate.Length(max=300), metadata={"label": _l("Note")})
 
 
 class _DecisionTermsArgs(Schema):
@@ -119,13 +131,24 @@ class RepairCompleteReceiptArgs(Schema):
                        "expected_serials."})
 
 
+# A price's day, as the pages and the API both take it.
+_DATE_ERRORS = {"invalid": _l("Give the date as YYYY-MM-DD.")}
+
+
+def _not_negative(value):
+    # Raised, not returned: marshmallow 4 ignores a validator's False.
+    if value < 0:
+        raise ValidationError(str(_l("Must not be negative.")))  # a str: marshmallow takes a lazy string for a list
+
+
 class RepairPriceArgs(Schema):
-    model = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    effective_from = fields.Date(required=True)
+    model = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={"label": _l("Model")})
+    effective_from = fields.Date(required=True, error_messages=_DATE_ERRORS, metadata={"label": _l("In force from")})
     # A plain callable, not Range: apispec would publish Range's bound as the string "0.00".
-    amount = fields.Decimal(required=True, places=2, validate=lambda v: v >= Decimal(0),
-                            error_messages={"validator_failed": "Must not be negative."})
-    notice = fields.String(load_default="", validate=validate.Length(max=200))
+    amount = fields.Decimal(required=True, places=2, validate=_not_negative,
+                            error_messages={"invalid": _l("Not a valid amount.")},
+                            metadata={"label": _l("Price (RMB)")})
+    notice = fields.String(load_default="", validate=validate.Length(max=200), metadata={"label": _l("Notice")})
 
 
 class PriceListFileArgs(Schema):
@@ -134,14 +157,25 @@ class PriceListFileArgs(Schema):
 
 
 class RepairPriceNoticeArgs(Schema):
-    effective_from = fields.Date(required=True)
-    delta = fields.Decimal(required=True, places=2, as_string=True)
-    notice = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    effective_from = fields.Date(required=True, error_messages=_DATE_ERRORS, metadata={"label": _l("In force from")})
+    delta = fields.Decimal(required=True, places=2, as_string=True, error_messages={"invalid": _l("Not a valid amount.")},
+                           metadata={"label": _l("Change per repair (RMB, e.g. -10)")})
+    notice = fields.String(required=True, validate=validate.Length(min=1, max=200), metadata={"label": _l("Notice")})
+
+
+class SerialPatternArgs(Schema):
+    """A serial pattern from the supervisor's page; repairs.code_shapes checks the pattern itself."""
+
+    applies_to = fields.String(load_default="", validate=validate.Length(max=80), metadata={"label": _l("Applies to")})
+    mask = fields.String(load_default="", validate=validate.Length(max=64), metadata={"label": _l("Pattern")})
+    note = fields.String(load_default="", validate=validate.Length(max=200), metadata={"label": _l("Note")})
 
 
 class RepairPublicStatusArgs(Schema):
-    rma_number = fields.String(required=True, validate=validate.Length(min=1, max=20))
-    phone_last4 = fields.String(required=True, validate=validate.Length(min=1, max=4))
+    rma_number = fields.String(required=True, validate=validate.Length(min=1, max=20),
+                               metadata={"label": _l("RMA number")})
+    phone_last4 = fields.String(required=True, validate=validate.Length(min=1, max=4),
+                                metadata={"label": _l("Last four digits of the dealer's phone")})
 
 
 class RepairEventSchema(Schema):
@@ -386,8 +420,8 @@ class RepairBoxListArgs(Schema):
 
 
 class RepairBoxCloseArgs(Schema):
-    waybill = fields.String(required=True, validate=validate.Length(max=100))
-    carrier = fields.String(required=True, validate=validate.Length(max=100))
+    waybill = fields.String(required=True, validate=validate.Length(max=100), metadata={"label": _l("Waybill")})
+    carrier = fields.String(required=True, validate=validate.Length(max=100), metadata={"label": _l("Carrier")})
 
 
 class RepairPublicStatusSchema(Schema):

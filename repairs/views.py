@@ -1,8 +1,6 @@
 """Repairs pages: scan station, parcels, units, lookup, tasks, overdue work, prices."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,6 +16,7 @@ from core.calendar import local_today
 from core.directory.models import Dealer, RepairRoute
 from core.errors import DomainError, ValidationFailed
 from core.extensions import db
+from core.forms import field_label, flash_refusal, read_form, refused
 from core.idempotency import idempotent, new_form_key
 from core.lookup import lookup_results, lookup_sections
 from core.pagination import paginate
@@ -27,6 +26,7 @@ from repairs import boxes, clocks, code_shapes, dealer_tasks, factory, inspectio
 from repairs import overdue as overdue_rules
 from repairs import chase as chase_repairs
 from repairs import prices as price_rules
+from repairs import schemas as s
 from repairs import states as st
 
 bp = Blueprint("repairs", __name__, template_folder="templates",
@@ -99,10 +99,6 @@ def _task_status_label(status):
     return task_status_label(status)
 
 
-def _flag(name: str) -> bool:
-    return request.form.get(name) in {"1", "on", "true", "yes"}
-
-
 @bp.route("/repairs/scan")
 @roles_required(*HANDS)
 def scan_station():
@@ -117,13 +113,10 @@ def box_close(box_id):
     user = actor()
     box = boxes.get_box(user, box_id)
     try:
-        boxes.close_box(user, box, waybill=request.form.get("waybill"), carrier=request.form.get("carrier"))
+        args = read_form(s.RepairBoxCloseArgs)
+        boxes.close_box(user, box, waybill=args["waybill"], carrier=args["carrier"])
     except DomainError as err:
-        flash(err.message, "error")
-        for field, messages in err.errors.items():
-            for message in messages if isinstance(messages, list) else [messages]:
-                flash(str(message), "error")
-        return render_template("repairs/scan.html", open_boxes=boxes.open_boxes(user)), err.status
+        return refused(err, back=url_for("repairs.scan_station"))
     flash(ngettext("Box %(n)s closed: %(num)d unit left with %(c)s, waybill %(w)s.",
                    "Box %(n)s closed: %(num)d units left with %(c)s, waybill %(w)s.", box.unit_count,
                    n=box.number, c=box.carrier, w=box.waybill), "success")
@@ -163,17 +156,17 @@ def parcels():
         form = request.form.to_dict()
         lines = []
         try:
+            args = read_form(s.RepairParcelArgs)
             upload = request.files.get("file")
             if upload and upload.filename:
                 lines = intake.parse_declared_rows(upload.read(), upload.filename)
             else:
-                lines = intake.parse_declared_rows(form.get("rows", ""))
-            dealer_id = form.get("dealer_id") or ""
-            if not dealer_id.isdigit():
-                raise ValidationFailed(_("Choose a dealer."), errors={"dealer": [_("Required.")]})
-            parcel = intake.create_parcel(user, dealer_id=int(dealer_id), inbound_waybill=form.get("inbound_waybill"),
-                                           inbound_carrier=form.get("inbound_carrier", ""), lines=lines,
-                                           note=form.get("note", ""),
+                lines = intake.parse_declared_rows(args["rows"] or "")
+            if args["dealer_id"] is None:
+                raise ValidationFailed(_("Choose a dealer."),
+                                       errors={field_label(s.RepairParcelArgs, "dealer_id"): [_("Required.")]})
+            parcel = intake.create_parcel(user, dealer_id=args["dealer_id"], inbound_waybill=args["inbound_waybill"],
+                                           inbound_carrier=args["inbound_carrier"], lines=lines, note=args["note"],
                                            source="import" if upload and upload.filename else "form")
             flash(_("Parcel %(rma)s registered with %(n)s declared unit(s).", rma=parcel.rma_number,
                     n=len(parcel.units)), "success")
@@ -184,12 +177,14 @@ def parcels():
                       "warning")
             return redirect(url_for("repairs.parcel", rma_number=parcel.rma_number))
         except DomainError as err:
-            flash(err.message, "error")
-            messages = [f"{_declared_line_label(key, lines)}: "
-                        f"{'; '.join(str(m) for m in msgs) if isinstance(msgs, list) else msgs}"
-                        for key, msgs in err.errors.items()]
-            for message in sheets.cap(messages):  # shown in this answer, at most 50 and the count
-                flash(message, "error")
+            if isinstance(err, ValidationFailed) and any(key.startswith("lines.") for key in err.errors):
+                # Each bad line named as the user knows it, at most 50 and the count.
+                err.errors = {"": sheets.cap([
+                    f"{_declared_line_label(key, lines)}: "
+                    f"{'; '.join(str(m) for m in msgs) if isinstance(msgs, list) else msgs}"
+                    for key, msgs in err.errors.items()])}
+            # Shown in this answer, so the typed rows stay in the form.
+            flash_refusal(err)
             status = err.status
     else:
         status = 200
@@ -220,7 +215,8 @@ def parcel(rma_number):
 def complete_receipt(rma_number):
     p = service.get_parcel(actor(), service.parcel_by_rma(rma_number).id)
     try:
-        receiving.complete_receipt(actor(), p, confirm_missing=_flag("confirm_missing"))
+        args = read_form(s.RepairCompleteReceiptArgs)
+        receiving.complete_receipt(actor(), p, confirm_missing=args["confirm_missing"])
         missing = sum(1 for u in p.units if u.state == st.MISSING)
         if missing:
             flash(_("Receipt of %(rma)s complete: %(n)s unit(s) marked missing, each with a dealer task.",
@@ -230,7 +226,7 @@ def complete_receipt(rma_number):
     except DomainError as err:
         if err.code == receiving.CONFIRM_MISSING:  # units still expected: the page asks before marking them missing
             return redirect(url_for("repairs.parcel", rma_number=rma_number, confirm_receipt=1))
-        flash(err.message, "error")
+        return refused(err, back=url_for("repairs.parcel", rma_number=rma_number))
     return redirect(url_for("repairs.parcel", rma_number=rma_number))
 
 
@@ -273,23 +269,24 @@ def unit_step(unit_id, step):
         if step == "receive":
             receiving.receive_unit(user, u.serial, u.parcel)
         elif step == "inspect":
-            inspection.inspect_unit(user, u, human_damage=_flag("human_damage"), no_stock=_flag("no_stock"),
-                                 out_of_warranty=_flag("out_of_warranty"), note=request.form.get("note", ""),
-                                 route_code=request.form.get("route") or None)
+            args = read_form(s.RepairInspectArgs)
+            inspection.inspect_unit(user, u, human_damage=args["human_damage"], no_stock=args["no_stock"],
+                                 out_of_warranty=args["out_of_warranty"], note=args["note"],
+                                 route_code=args["route"])
         elif step == "factory-return":
-            factory.receive_from_factory(user, u, request.form.get("outcome", ""),
-                                         replacement_serial=request.form.get("replacement_serial") or None,
-                                         scrap=_flag("scrap"), note=request.form.get("note", ""))
+            args = read_form(s.RepairFactoryReturnArgs)
+            factory.receive_from_factory(user, u, args["outcome"], replacement_serial=args["replacement_serial"],
+                                         scrap=args["scrap"], note=args["note"])
         elif step == "dispatch":
-            factory.dispatch_to_factory(user, [u], carrier=request.form.get("carrier"),
-                                        waybill=request.form.get("waybill"))
+            args = read_form(s.RepairLegArgs)
+            factory.dispatch_to_factory(user, [u], carrier=args["carrier"], waybill=args["waybill"])
         elif step == "ship":
-            factory.ship_to_dealer(user, [u], carrier=request.form.get("carrier"), waybill=request.form.get("waybill"))
+            args = read_form(s.RepairLegArgs)
+            factory.ship_to_dealer(user, [u], carrier=args["carrier"], waybill=args["waybill"])
         else:
             raise ValidationFailed(_("Unknown step."))
     except DomainError as err:
-        flash(err.message, "error")
-        return _unit_page(user, service.get_unit(user, unit_id), today=local_today()), err.status
+        return refused(err, back=url_for("repairs.unit", unit_id=unit_id))
     flash(_("Unit %(s)s is now %(state)s.", s=u.serial, state=st.state_label(u.state)), "success")
     return redirect(url_for("repairs.unit", unit_id=u.id))
 
@@ -334,7 +331,6 @@ def overdue():
 @idempotent
 def prices():
     """The dated paid-repair price list and price notices."""
-    status = 200
     if request.method == "POST":
         user = actor()
         require(user, Role.SUPERVISOR, message=_("Only the supervisor changes prices."))
@@ -347,22 +343,17 @@ def prices():
                 rows = price_rules.import_price_list(user, upload.read(), upload.filename)
                 flash(_("Price list imported: %(n)s line(s).", n=len(rows)), "success")
                 return redirect(url_for("repairs.prices"))
-            day = _date(request.form.get("effective_from"))
             if request.form.get("kind") == "notice":
-                rows = price_rules.apply_price_notice(user, effective_from=day, delta=request.form.get("delta"),
-                                                      notice=request.form.get("notice", ""))
+                rows = price_rules.apply_price_notice(user, **read_form(s.RepairPriceNoticeArgs))
                 flash(_("Notice applied to %(n)s price line(s).", n=len(rows)), "success")
             else:
-                price_rules.add_price(user, model=request.form.get("model", ""), effective_from=day,
-                                      amount=request.form.get("amount"), notice=request.form.get("notice", ""))
+                price_rules.add_price(user, **read_form(s.RepairPriceArgs))
                 flash(_("Price added."), "success")
             return redirect(url_for("repairs.prices"))
         except DomainError as err:
-            flash(err.message, "error")
-            for message in err.errors.get("file", []) if request.form.get("kind") == "import" else []:
-                flash(message, "error")  # at most 50 and the count, shown in this answer
-            status = err.status
-    return render_template("repairs/prices.html", prices=price_rules.price_list()), status
+            # A bad file's lines come in errors["file"], at most 50 and the count.
+            return refused(err, back=url_for("repairs.prices"))
+    return render_template("repairs/prices.html", prices=price_rules.price_list())
 
 
 @bp.route("/repairs/serial-patterns", methods=["GET", "POST"])
@@ -370,22 +361,16 @@ def prices():
 @idempotent
 def serial_patterns():
     """What the serials of each model or brand look like: the scan station and the declared lists check them."""
-    status = 200
     if request.method == "POST":
         user = actor()
         code_shapes.ensure_supervisor(user)
         try:
-            row = code_shapes.add_pattern(user, applies_to=request.form.get("applies_to", ""),
-                                          mask=request.form.get("mask", ""), note=request.form.get("note", ""))
+            row = code_shapes.add_pattern(user, **read_form(s.SerialPatternArgs))
             flash(_("Serial pattern %(m)s added for %(a)s.", m=row.mask, a=row.applies_to), "success")
             return redirect(url_for("repairs.serial_patterns"))
         except DomainError as err:
-            flash(err.message, "error")
-            for messages in err.errors.values():
-                for message in messages:
-                    flash(message, "error")
-            status = err.status
-    return render_template("repairs/serial_patterns.html", patterns=code_shapes.patterns()), status
+            return refused(err, back=url_for("repairs.serial_patterns"))
+    return render_template("repairs/serial_patterns.html", patterns=code_shapes.patterns())
 
 
 @bp.route("/repairs/serial-patterns/<int:pattern_id>/remove", methods=["POST"])
@@ -395,12 +380,6 @@ def remove_serial_pattern(pattern_id):
         row = code_shapes.remove_pattern(actor(), pattern_id)
         flash(_("Serial pattern %(m)s for %(a)s removed.", m=row.mask, a=row.applies_to), "success")
     except DomainError as err:
-        flash(err.message, "error")
+        return refused(err, back=url_for("repairs.serial_patterns"))
     return redirect(url_for("repairs.serial_patterns"))
 
-
-def _date(value) -> date:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        raise ValidationFailed(_("Give the date as YYYY-MM-DD."), errors={"effective_from": [_("Not a date.")]}) from None

@@ -85,8 +85,8 @@ def test_the_unit_page_refuses_without_consent_and_scraps_with_a_note(app, at_fa
     page = login("clerk", username="clerk-page")
     form = f"/repairs/units/{unit_id}"
     resp = page.submit(f"/repairs/units/{unit_id}/factory-return",
-                       {"outcome": "unrepairable", "scrap": "1", "note": ""}, form_page=form)
-    assert resp.status_code == 422
+                       {"outcome": "unrepairable", "scrap": "1", "note": ""}, form_page=form, follow_redirects=True)
+    assert resp.history[0].status_code == 303 and resp.request.path == form
     assert "no consent from the dealer" in resp.get_data(as_text=True)
     assert _state_and_events(app, unit_id)[0] == "at_factory"
     resp = page.submit(f"/repairs/units/{unit_id}/factory-return",
