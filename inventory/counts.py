@@ -38,6 +38,8 @@ the other gets a 409 having posted nothing.
 """
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -45,7 +47,7 @@ from decimal import Decimal
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, literal, or_, select, union, union_all
+from sqlalchemy import and_, bindparam, func, or_, select, union, union_all
 
 from core.accounts.roles import Role
 from core.authz import require
@@ -186,69 +188,139 @@ class Reconciliation:
 
 # --- reconciliation ------------------------------------------------------------------------
 
+# Far enough past any movement to bound the span after a location's last count.
+_END_OF_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc)
+
+
+def _moved_after(ids) -> dict[int, dict[int, int]]:
+    """count id -> part id -> net quantity that moved into the count's location after its time.
+
+    One read of the later movements for all the counts: a location's counts cut
+    its timeline into spans (from one count to the next, the last one open), each
+    movement is read once, in the span it falls in, and a count's figure is the
+    running sum of its own span and every later span of its location, walked from
+    the latest count back. An accepted count's own adjustments, dated at its time,
+    count as after it (the reconciliation shows what was found, not the corrected
+    ledger).
+    """
+    c, m = StockCount.__table__, Movement.__table__
+    spans = (select(c.c.id, c.c.location_id, c.c.counted_at.label("since"),
+                    func.coalesce(func.lead(c.c.counted_at).over(partition_by=c.c.location_id,
+                                                                 order_by=(c.c.counted_at, c.c.id)),
+                                  bindparam("end_of_time", _END_OF_TIME, type_=c.c.counted_at.type)).label("until"))
+             .where(c.c.id.in_(ids)).subquery("spans"))
+
+    def span_moves(side, sign):
+        return (select(spans.c.id, m.c.part_id, (m.c.quantity * sign).label("delta"))
+                .join(m, and_(side == spans.c.location_id, m.c.at > spans.c.since, m.c.at <= spans.c.until)))
+
+    moves = union_all(span_moves(m.c.to_location_id, 1), span_moves(m.c.from_location_id, -1)).subquery("moves")
+    in_span: dict[int, dict[int, int]] = {}
+    for cid, pid, delta in db.session.execute(
+            select(moves.c.id, moves.c.part_id, func.sum(moves.c.delta))
+            .group_by(moves.c.id, moves.c.part_id)).all():
+        in_span.setdefault(cid, {})[pid] = int(delta)
+    # A count's own adjustments are dated at its time: looked up through the location's index at that
+    # very moment (a range up to it would read the location's whole history).
+    own = and_(m.c.ref_type == "count", m.c.ref_id == c.c.id, m.c.at == c.c.counted_at)
+    own_moves: dict[int, dict[int, int]] = {}
+    for cid, pid, delta in db.session.execute(union_all(
+            select(c.c.id, m.c.part_id, m.c.quantity)
+            .join(m, and_(own, m.c.to_location_id == c.c.location_id)).where(c.c.id.in_(ids)),
+            select(c.c.id, m.c.part_id, -m.c.quantity)
+            .join(m, and_(own, m.c.from_location_id == c.c.location_id)).where(c.c.id.in_(ids)))).all():
+        mine = own_moves.setdefault(cid, {})
+        mine[pid] = mine.get(pid, 0) + delta
+    # Latest count of each location first: its running sums are what every earlier count adds to.
+    order = db.session.execute(select(c.c.id, c.c.location_id).where(c.c.id.in_(ids))
+                               .order_by(c.c.location_id, c.c.counted_at.desc(), c.c.id.desc())).all()
+    after: dict[int, dict[int, int]] = {}
+    running: dict[int, int] = {}
+    location = None
+    for cid, loc in order:
+        if loc != location:
+            running, location = {}, loc
+        for pid, delta in in_span.get(cid, {}).items():
+            running[pid] = running.get(pid, 0) + delta
+        mine = dict(running)
+        for pid, delta in own_moves.get(cid, {}).items():
+            mine[pid] = mine.get(pid, 0) + delta
+        after[cid] = mine
+    return after
+
+
+@contextmanager
+def _collector_paused():
+    """Hold off Python's cyclic garbage collector while many plain tuples are built.
+
+    A month of counts makes about a million rows and tuples, none of them in a
+    cycle; the collector would otherwise walk them all over and over (half the
+    time of a month's reconciliation).
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 def reconcile_rows(count_ids):
     """(count_id, part_id, sku, model, unit_cost, counted, ledger, serialized) for every line in scope of the counts.
 
     In scope: the counted parts, plus for a full count every part with a
     balance row at the location (uncounted = 0); lines where both figures are 0
-    and nothing was counted are left out. Three set-based queries whatever the
-    number of counts: the counted lines with their balances, the uncounted
-    balances of full counts, and the net of the movements after each count
-    (an accepted count's own adjustments, dated at its time, count as after it:
-    the reconciliation shows what was found, not the corrected ledger).
+    and nothing was counted are left out. Lines come by count, then SKU. The
+    same few set-based queries whatever the number of counts: the counts, their
+    lines, the balances at their locations, the movements after them (see
+    :func:`_moved_after`) and the parts' facts.
     """
     ids = list(count_ids)
     if not ids:
         return []
-    c, m, b, cl, p = (StockCount.__table__, Movement.__table__, Balance.__table__, CountLine.__table__,
-                      Part.__table__)
+    with _collector_paused():
+        return _reconcile_rows(ids)
+
+
+def _reconcile_rows(ids):
+    c, b, cl, p = StockCount.__table__, Balance.__table__, CountLine.__table__, Part.__table__
+    counts = db.session.execute(select(c.c.id, c.c.location_id, c.c.full).where(c.c.id.in_(ids))).all()
     # Ids and quantities only: part facts come once per part below, not once per line.
-    counted = db.session.execute(
-        select(cl.c.count_id, cl.c.part_id, cl.c.counted_qty, func.coalesce(b.c.quantity, 0))
-        .select_from(cl)
-        .join(c, c.c.id == cl.c.count_id)
-        .join(p, p.c.id == cl.c.part_id)
-        .outerjoin(b, and_(b.c.location_id == c.c.location_id, b.c.part_id == cl.c.part_id))
-        .where(cl.c.count_id.in_(ids))
-        .order_by(cl.c.count_id, p.c.sku)
-    ).all()
-    # Every part that ever moved at a location has a balance row there, so this
-    # covers parts held at T even if they have left since.
-    uncounted = db.session.execute(
-        select(c.c.id, b.c.part_id, literal(0), b.c.quantity)
-        .select_from(c)
-        .join(b, b.c.location_id == c.c.location_id)
-        .where(c.c.id.in_(ids), c.c.full.is_(True),
-               ~select(cl.c.id).where(cl.c.count_id == c.c.id, cl.c.part_id == b.c.part_id).exists())
-    ).all()
-    moved_in = (select(c.c.id.label("count_id"), m.c.part_id, m.c.quantity.label("delta"))
-                .join(m, and_(m.c.to_location_id == c.c.location_id, m.c.at > c.c.counted_at))
-                .where(c.c.id.in_(ids)))
-    moved_out = (select(c.c.id.label("count_id"), m.c.part_id, (-m.c.quantity).label("delta"))
-                 .join(m, and_(m.c.from_location_id == c.c.location_id, m.c.at > c.c.counted_at))
-                 .where(c.c.id.in_(ids)))
-    own = and_(m.c.ref_type == "count", m.c.ref_id == c.c.id, m.c.at <= c.c.counted_at)
-    own_in = (select(c.c.id.label("count_id"), m.c.part_id, m.c.quantity.label("delta"))
-              .join(m, and_(own, m.c.to_location_id == c.c.location_id)).where(c.c.id.in_(ids)))
-    own_out = (select(c.c.id.label("count_id"), m.c.part_id, (-m.c.quantity).label("delta"))
-               .join(m, and_(own, m.c.from_location_id == c.c.location_id)).where(c.c.id.in_(ids)))
-    moves = union_all(moved_in, moved_out, own_in, own_out).subquery("moves")
-    after = {(cid, pid): int(delta) for cid, pid, delta in db.session.execute(
-        select(moves.c.count_id, moves.c.part_id, func.sum(moves.c.delta)).group_by(moves.c.count_id, moves.c.part_id))}
-    get = after.get
-    extra = [(cid, pid, 0, balance - get((cid, pid), 0)) for cid, pid, _zero, balance in uncounted]
-    extra = [row for row in extra if row[3]]
-    part_ids = {row[1] for row in counted} | {row[1] for row in extra}
-    info = {pid: (sku, model, cost, bool(ser)) for chunk in in_chunks(part_ids)
-            for pid, sku, model, cost, ser in db.session.execute(
+    lines: dict[int, dict[int, int]] = {cid: {} for cid, _loc, _full in counts}
+    for cid, pid, qty in db.session.execute(
+            select(cl.c.count_id, cl.c.part_id, cl.c.counted_qty).where(cl.c.count_id.in_(ids))).all():
+        lines[cid][pid] = qty
+    # Every part that ever moved at a location has a balance row there, so a full count's
+    # scope covers parts held at T even if they have left since.
+    balances: dict[int, dict[int, int]] = {}
+    for chunk in in_chunks(loc for _cid, loc, _full in counts):
+        for loc, pid, qty in db.session.execute(
+                select(b.c.location_id, b.c.part_id, b.c.quantity)
+                .where(among(db.session, b.c.location_id, chunk))).all():
+            balances.setdefault(loc, {})[pid] = qty
+    after = _moved_after(ids)
+    scopes: list[tuple[int, dict[int, tuple[int, int]]]] = []
+    for cid, loc, full in sorted(counts):
+        held, counted, moved = balances.get(loc, {}), lines[cid], after.get(cid, {})
+        scope = {pid: (qty, held.get(pid, 0) - moved.get(pid, 0)) for pid, qty in counted.items()}
+        if full:
+            for pid, qty in held.items():
+                if pid not in counted:
+                    ledger = qty - moved.get(pid, 0)
+                    if ledger:
+                        scope[pid] = (0, ledger)
+        scopes.append((cid, scope))
+    part_ids = set().union(*(scope.keys() for _cid, scope in scopes))
+    head, tail = {}, {}
+    for chunk in in_chunks(part_ids):
+        for pid, sku, model, cost, ser in db.session.execute(
                 select(p.c.id, p.c.sku, p.c.model, p.c.unit_cost, p.c.serialized)
-                .where(among(db.session, p.c.id, chunk)))}
-    out = [(cid, pid, *info[pid][:3], qty, balance - get((cid, pid), 0), info[pid][3])
-           for cid, pid, qty, balance in counted]
-    if extra:
-        out.extend((cid, pid, *info[pid][:3], qty, ledger, info[pid][3]) for cid, pid, qty, ledger in extra)
-        out.sort(key=lambda r: (r[0], r[2]))
-    return out
+                .where(among(db.session, p.c.id, chunk))).all():
+            head[pid], tail[pid] = (sku, model, cost), (bool(ser),)
+    rank = {pid: i for i, pid in enumerate(sorted(head, key=lambda pid: head[pid][0]))}.__getitem__
+    return [(cid, pid) + head[pid] + scope[pid] + tail[pid]
+            for cid, scope in scopes for pid in sorted(scope, key=rank)]
 
 
 def reconcile_many(counts: list[StockCount]) -> dict[int, Reconciliation]:
