@@ -126,18 +126,24 @@ class Workflow:
     ``available(subject)`` narrows the table's actions for this record (e.g. the dealer
     asked for a refund, so replacement steps are out). ``name_attr`` is the record's
     attribute that names it in messages (serial, number).
+
+    A record without an event table (print jobs, vendor batches...) leaves ``event_model``
+    None: its audited flush is its history, so :meth:`apply` sets the new state on the
+    record as a change the flush records. ``stamp`` is the column written with the state
+    (None: the record has none).
     """
 
     states: type[LabelledEnum]
     transitions: Mapping[str, Mapping[str, str]]
     action_labels: Mapping[str, Any]
-    event_model: str
-    event_values: Callable[[Any], dict]
+    event_model: str | None = None
+    event_values: Callable[[Any], dict] | None = None
     name_attr: str = "id"
     column: str = "state"
     roles: Mapping[str, tuple] = field(default_factory=dict)
     guard: Callable[[Any, str], Any] | None = None
     available: Callable[[Any], set[str]] | None = None
+    stamp: str | None = "updated_at"
 
     def guarded(self, guard: Callable[[Any, str], Any]) -> Workflow:
         """This workflow with ``guard`` attached (a guard that reads the database lives in the service)."""
@@ -248,11 +254,13 @@ class Workflow:
         """
         target = self.next_state(current, action)
         now = at or utcnow()
-        values = {self.column: target, "updated_at": now, **values}
+        values = {self.column: target, **({self.stamp: now} if self.stamp else {}), **values}
         result = db.session.connection().execute(
             self._guarded_update(model.__table__), {"guard_id": subject_id, "guard_state": current, **values})
         if result.rowcount != 1:
             return None
+        if self.event_model is None:
+            return values
         self.event(actor, action, current, target, note=note, data=data, at=now, **event_columns)
         return values
 
@@ -278,11 +286,16 @@ class Workflow:
         if problem is not None:
             message, extra = problem if isinstance(problem, tuple) else (problem, {})
             raise Conflict(message, current_state=current, allowed=self.possible(subject), **extra)
-        written = self.write(actor, type(subject), subject.id, current, action, self.event_values(subject),
+        columns = self.event_values(subject) if self.event_values is not None else {}
+        written = self.write(actor, type(subject), subject.id, current, action, columns,
                              note=note, data=data, at=at, **values)
         if written is None:
             db.session.refresh(subject)
             raise self.invalid(subject, action)
         for key, value in written.items():
-            set_committed_value(subject, key, value)
+            if self.event_model is None:
+                # No event row: the audited flush records the change (the same values again).
+                setattr(subject, key, value)
+            else:
+                set_committed_value(subject, key, value)
         return subject

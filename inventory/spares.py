@@ -38,19 +38,28 @@ from inventory.models import (
     BIN, DEALER, HQ_STORE, TRANSIT, Location, OfficeReturn, OfficeReturnLine, Part, SpareRequest, SpareRequestLine,
 )
 from core.locking import guarded_transition, lock_row
+from core.workflow import LabelledEnum, Workflow
 
 REQUESTED, APPROVED, REJECTED, CANCELLED, ISSUED, RECEIVED = (
     "requested", "approved", "rejected", "cancelled", "issued", "received")
-PREPARED, SHIPPED = "prepared", "shipped"
+
+
+class ReturnStatus(LabelledEnum):
+    """Where a year-end return is; each member carries its words."""
+
+    PREPARED = "prepared", _l("Prepared, not shipped")
+    SHIPPED = "shipped", _l("Shipped to HQ")
+    RECEIVED = "received", _l("Checked in at HQ")
+    CANCELLED = "cancelled", _l("Cancelled")
+
+
+PREPARED, SHIPPED = ReturnStatus.PREPARED, ReturnStatus.SHIPPED
 
 REQUEST_STATUS_LABELS = {
     REQUESTED: _l("Requested"), APPROVED: _l("Approved"), REJECTED: _l("Rejected"), CANCELLED: _l("Cancelled"),
     ISSUED: _l("Issued, on its way"), RECEIVED: _l("Received"),
 }
-RETURN_STATUS_LABELS = {
-    PREPARED: _l("Prepared, not shipped"), SHIPPED: _l("Shipped to HQ"), RECEIVED: _l("Checked in at HQ"),
-    CANCELLED: _l("Cancelled"),
-}
+RETURN_STATUS_LABELS = ReturnStatus.labels()
 ACTION_LABELS = {
     "approve": _l("Approve"), "reject": _l("Reject"), "cancel": _l("Cancel"), "edit": _l("Edit"),
     "issue": _l("Issue"), "receive": _l("Receive"), "ship": _l("Ship"),
@@ -68,11 +77,19 @@ FINAL_MEANINGS = {
     REJECTED: _l("HQ said no; the note says why."),
     CANCELLED: _l("Withdrawn before anything was sent."),
 }
-RETURN_ACTIONS = {PREPARED: ("ship", "cancel"), SHIPPED: ("receive",), RECEIVED: (), CANCELLED: ()}
+RETURN_TRANSITIONS: dict[str, dict[str, str]] = {
+    ReturnStatus.PREPARED: {"ship": ReturnStatus.SHIPPED, "cancel": ReturnStatus.CANCELLED},
+    ReturnStatus.SHIPPED: {"receive": ReturnStatus.RECEIVED},
+    ReturnStatus.RECEIVED: {}, ReturnStatus.CANCELLED: {},
+}
+RETURN_ACTIONS = {state: tuple(actions) for state, actions in RETURN_TRANSITIONS.items()}
 RETURN_FINAL_MEANINGS = {
     RECEIVED: _l("HQ checked everything in; the office starts the new year empty."),
     CANCELLED: _l("Called off before it shipped; nothing moved."),
 }
+# No event table: the audited flush records each step (who and when are on the return).
+RETURN_WORKFLOW = Workflow(states=ReturnStatus, transitions=RETURN_TRANSITIONS, action_labels=ACTION_LABELS,
+                           column="status", name_attr="number", stamp=None)
 # Who may take each step of a request (admins pass every role check).
 ACTION_ROLES = {
     "approve": (Role.SUPERVISOR,), "reject": (Role.SUPERVISOR,),
@@ -90,8 +107,7 @@ def request_status_label(status: str) -> str:
 
 def return_status_label(status: str) -> str:
     """A year-end return's state in words."""
-    label = RETURN_STATUS_LABELS.get(status)
-    return str(label) if label is not None else str(status)
+    return ReturnStatus.label_of(status)
 
 
 def action_label(action: str) -> str:
@@ -533,7 +549,7 @@ def build_year_end_return(actor, *, office_id: int, confirm: bool = False, overr
     held = _held_lines(office_id)
     if not held:
         raise ValidationFailed(_("The office holds nothing to return."), errors={"office_id": [_("Nothing held.")]})
-    ret = OfficeReturn(number=next_number("YR", _period()), office_id=office_id, year=today.year, status=PREPARED,
+    ret = OfficeReturn(number=next_number("YR", _period()), office_id=office_id, year=today.year, status=ReturnStatus.PREPARED,
                        created_by_id=actor.id)
     if not start <= today <= end:
         ret.override_by_id, ret.override_note = actor.id, override_note
@@ -544,19 +560,10 @@ def build_year_end_return(actor, *, office_id: int, confirm: bool = False, overr
     return ret
 
 
-def _return_step(actor, ret: OfficeReturn, action: str) -> None:
-    if action not in RETURN_ACTIONS.get(ret.status, ()):
-        allowed = [s for s, acts in RETURN_ACTIONS.items() if action in acts]
-        raise InvalidTransition(
-            _("Return %(n)s is %(s)s: “%(a)s” is not possible now.", n=ret.number,
-              s=return_status_label(ret.status), a=action_label(action)), current=ret.status, allowed=allowed)
-
-
 def cancel_year_end_return(actor, ret: OfficeReturn, *, note: str = "") -> OfficeReturn:
     """Call a prepared return off; nothing had moved, so nothing moves back."""
     _office_actor_may(actor, ret.office_id)
-    _return_step(actor, ret, "cancel")
-    guarded_transition(ret, expected=[PREPARED], to=CANCELLED, label=return_status_label, cancelled_at=utcnow())
+    RETURN_WORKFLOW.apply(actor, ret, "cancel", cancelled_at=utcnow())
     db.session.flush()
     return ret
 
@@ -568,8 +575,7 @@ def ship_year_end_return(actor, ret: OfficeReturn) -> OfficeReturn:
     cancel the return and prepare it again, so what goes is what was confirmed.
     """
     _office_actor_may(actor, ret.office_id)
-    _return_step(actor, ret, "ship")
-    guarded_transition(ret, expected=[PREPARED], to=SHIPPED, label=return_status_label, shipped_at=utcnow())
+    RETURN_WORKFLOW.apply(actor, ret, "ship", shipped_at=utcnow())
     listed = Counter((line.part_id, line.from_location_id, line.serial) for line in ret.lines
                      for _n in range(1 if line.serial else line.quantity))
     held = Counter((h["part"].id, h["location"].id, h["serial"]) for h in _held_lines(ret.office_id)
@@ -590,8 +596,7 @@ def ship_year_end_return(actor, ret: OfficeReturn) -> OfficeReturn:
 def receive_year_end_return(actor, ret: OfficeReturn) -> OfficeReturn:
     """HQ checks the return in: good spares to the HQ store, defectives to its defective bin."""
     require(actor, Role.CLERK, Role.SUPERVISOR)
-    _return_step(actor, ret, "receive")
-    guarded_transition(ret, expected=[SHIPPED], to=RECEIVED, label=return_status_label, received_at=utcnow())
+    RETURN_WORKFLOW.apply(actor, ret, "receive", received_at=utcnow())
     transit, hq = service.system_location(TRANSIT), service.system_location(HQ_STORE)
     hq_def = service.defective_location(hq)
     for line in ret.lines:

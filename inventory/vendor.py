@@ -16,7 +16,7 @@ from core.authz import require
 from core import sheets
 from core.calendar import SHANGHAI, local_today
 from core.directory.models import Vendor
-from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.types import utcnow
 from inventory import service
@@ -24,17 +24,31 @@ from inventory.models import (
     DEALER, FACTORY_SHIPPING, HQ_STORE, VENDOR, Movement, Part, ShippingStatement, ShippingStatementLine,
     VendorBatch, VendorBatchLine,
 )
-from core.locking import guarded_transition, lock_row
+from core.locking import lock_row
+from core.workflow import LabelledEnum, Workflow
 
 HQ_ROLES = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
-SHIPPED, CHECKED_IN = "shipped", "checked_in"
-BATCH_STATUS_LABELS = {SHIPPED: _l("Shipped to the vendor"), CHECKED_IN: _l("Checked in")}
+
+
+class BatchStatus(LabelledEnum):
+    """Where a vendor batch is; each member carries its words."""
+
+    SHIPPED = "shipped", _l("Shipped to the vendor")
+    CHECKED_IN = "checked_in", _l("Checked in")
+
+
+SHIPPED, CHECKED_IN = BatchStatus.SHIPPED, BatchStatus.CHECKED_IN
+BATCH_STATUS_LABELS = BatchStatus.labels()
+
+# No event table: the audited flush records the check-in (who and when are on the batch).
+BATCH_WORKFLOW = Workflow(
+    states=BatchStatus, transitions={SHIPPED: {"check_in": CHECKED_IN}, CHECKED_IN: {}},
+    action_labels={"check_in": _l("check in")}, column="status", name_attr="number", stamp=None)
 
 
 def batch_status_label(status: str) -> str:
     """A vendor batch's state in words."""
-    label = BATCH_STATUS_LABELS.get(status)
-    return str(label) if label is not None else str(status)
+    return BatchStatus.label_of(status)
 
 
 def hq_defectives():
@@ -97,9 +111,9 @@ def check_in_batch(actor, batch: VendorBatch, *, received: list[dict], note: str
     batch are refused. Posts vendor -> factory shipping dept.
     """
     require(actor, Role.CLERK, Role.SUPERVISOR)
-    if batch.status != SHIPPED:
-        raise InvalidTransition(_("Batch %(n)s is already checked in.", n=batch.number), current=batch.status,
-                                allowed=[SHIPPED])
+    # Refused before the lines are read: a checked-in batch is finished.
+    if "check_in" not in BATCH_WORKFLOW.possible(batch):
+        raise BATCH_WORKFLOW.invalid(batch, "check_in")
     by_part = {line.part.sku: line for line in batch.lines}
     problems, plan = [], []
     for n, row in enumerate(received, start=1):
@@ -118,7 +132,7 @@ def check_in_batch(actor, batch: VendorBatch, *, received: list[dict], note: str
     if problems:
         raise ValidationFailed(_("The check-in is not valid; nothing was recorded."), errors={"received": problems})
     # The guard comes first: a second identical check-in stops here, before it posts anything.
-    guarded_transition(batch, expected=[SHIPPED], to=CHECKED_IN, label=batch_status_label)
+    BATCH_WORKFLOW.apply(actor, batch, "check_in", checked_in_at=utcnow(), checked_in_by_id=actor.id)
     vendor_loc, shipping = service.system_location(VENDOR), service.system_location(FACTORY_SHIPPING)
     for line, qty, serials in plan:
         common = dict(actor=actor, part=line.part, from_location=vendor_loc, to_location=shipping,
@@ -133,7 +147,6 @@ def check_in_batch(actor, batch: VendorBatch, *, received: list[dict], note: str
     for line in batch.lines:
         if line.received_qty is None:
             line.received_qty = 0
-    batch.checked_in_at, batch.checked_in_by_id = utcnow(), actor.id
     batch.check_note = (note or "").strip()
     db.session.flush()
     return batch

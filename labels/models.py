@@ -3,18 +3,44 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
+from core.workflow import LabelledEnum, Workflow
 
 # How Depot reaches a printer: ZPL over a raw TCP socket (port 9100), or PDF by IPP (a printer or a CUPS queue).
 PRINTER_KINDS = ("zpl", "ipp")
 RAW_PORT = 9100
-# queued: recorded, not sent yet; sent: the printer took every byte (done, never sent again);
-# failed: not (or not surely) taken, with the reason; a retry sends the same job again.
-JOB_STATUSES = ("queued", "sent", "failed")
+
+
+class JobStatus(LabelledEnum):
+    """Where a print job is; each member carries its words."""
+
+    QUEUED = "queued", _l("queued")  # recorded, not sent yet
+    SENT = "sent", _l("sent")  # the printer took every byte (done, never sent again)
+    # not (or not surely) taken, with the reason; a retry sends the same job again
+    FAILED = "failed", _l("failed")
+
+
+JOB_STATUSES = tuple(JobStatus)
+
+# A sent job is finished: nothing leads out of it, so a retry of it is refused (409).
+JOB_TRANSITIONS: dict[str, dict[str, str]] = {
+    JobStatus.QUEUED: {"send_ok": JobStatus.SENT, "send_fail": JobStatus.FAILED},
+    JobStatus.FAILED: {"retry": JobStatus.QUEUED},
+    JobStatus.SENT: {},
+}
+
+JOB_ACTION_LABELS = {"send_ok": _l("sent to the printer"), "send_fail": _l("sending failed"),
+                     "retry": _l("retry")}
+
+# No event table: the audited flush records each change of status.
+JOB_WORKFLOW = Workflow(states=JobStatus, transitions=JOB_TRANSITIONS, action_labels=JOB_ACTION_LABELS,
+                        column="status", name_attr="name", stamp=None)
 # What a job prints: labels of one kind of record, or a shipment's packing slip (labels.printing).
 DOCUMENT_KINDS = ("labels", "packing_slip")
 
@@ -73,7 +99,7 @@ class PrintJob(db.Model):
     token: Mapped[str] = mapped_column(String(32), unique=True)
     printer_id: Mapped[int] = mapped_column(ForeignKey("label_printer.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(12), default="queued")
+    status: Mapped[str] = mapped_column(String(12), default=JobStatus.QUEUED.value)
     document: Mapped[str] = mapped_column(String(16), default="labels")
     # The records printed: the kind of label and their codes (a shipment number for a slip).
     source_kind: Mapped[str] = mapped_column(String(16))
@@ -94,4 +120,9 @@ class PrintJob(db.Model):
     @property
     def has_failed(self) -> bool:
         """The printer refused it; it may be retried."""
-        return self.status == "failed"
+        return self.status == JobStatus.FAILED
+
+    @property
+    def name(self) -> str:
+        """The job as messages name it."""
+        return _("print job %(id)d", id=self.id)

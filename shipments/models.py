@@ -15,11 +15,13 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
+from core.workflow import LabelledEnum, Workflow
 
 import inventory.models  # noqa: F401  (the location and part tables referenced below)
 
@@ -36,7 +38,28 @@ OFFICE_LEGS = ("hq_office", "office_hq")
 DEALER_LEGS = ("dealer_hq", "factory_dealer", "fg_dealer")
 VENDOR_LEGS = ("hq_vendor", "vendor_factory")
 
-STATUSES = ("packed", "shipped", "received")
+
+
+class ShipmentStatus(LabelledEnum):
+    """Where a shipment is; each member carries its words."""
+
+    PACKED = "packed", _l("packed")  # declared, no waybill yet
+    SHIPPED = "shipped", _l("shipped")  # left with its waybill
+    RECEIVED = "received", _l("received")  # checked in at its destination
+
+
+STATUSES = tuple(ShipmentStatus)
+# A shipment may be received before anyone reported it shipped (the parcel came first).
+SHIPMENT_TRANSITIONS: dict[str, dict[str, str]] = {
+    ShipmentStatus.PACKED: {"ship": ShipmentStatus.SHIPPED, "receive": ShipmentStatus.RECEIVED},
+    ShipmentStatus.SHIPPED: {"receive": ShipmentStatus.RECEIVED},
+    ShipmentStatus.RECEIVED: {},
+}
+# No event table: the audited flush records each change of status (who and when are on the shipment).
+SHIPMENT_WORKFLOW = Workflow(
+    states=ShipmentStatus, transitions=SHIPMENT_TRANSITIONS,
+    action_labels={"ship": _l("ship"), "receive": _l("receive")},
+    column="status", name_attr="number", stamp=None)
 PAYING_ACCOUNTS = ("cs", "sales")
 LINE_KINDS = ("unit", "part")
 # Receive state of a line: pending until a receipt; then ok, short (some
@@ -71,7 +94,7 @@ class Shipment(db.Model):
     weight_kg: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     freight_cost: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     paying_account: Mapped[str] = mapped_column(String(10), default="cs")
-    status: Mapped[str] = mapped_column(String(12), default="packed", index=True)
+    status: Mapped[str] = mapped_column(String(12), default=ShipmentStatus.PACKED.value, index=True)
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
     office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendor.id"), index=True)
@@ -102,17 +125,17 @@ class Shipment(db.Model):
     @property
     def is_packed(self) -> bool:
         """Packed, not shipped yet (no waybill reported)."""
-        return self.status == "packed"
+        return self.status == ShipmentStatus.PACKED
 
     @property
     def is_shipped(self) -> bool:
         """On its way."""
-        return self.status == "shipped"
+        return self.status == ShipmentStatus.SHIPPED
 
     @property
     def is_received(self) -> bool:
         """Arrived and received."""
-        return self.status == "received"
+        return self.status == ShipmentStatus.RECEIVED
     dealer = relationship("Dealer", lazy="joined")
     office = relationship("Office", lazy="joined")
     vendor = relationship("Vendor", lazy="joined")

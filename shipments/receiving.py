@@ -26,13 +26,13 @@ from sqlalchemy import func, select
 
 from core.accounts.roles import Role
 from core.authz import require
-from core.errors import Forbidden, InvalidTransition, ValidationFailed
+from core.errors import Forbidden, ValidationFailed
 from core.extensions import db
 from core.types import utcnow
 from inventory import access
 from inventory import service as inv
 from inventory.models import Location, Part
-from shipments.models import ReceiptFinding, Shipment, ShipmentReceipt
+from shipments.models import SHIPMENT_WORKFLOW, ReceiptFinding, Shipment, ShipmentReceipt
 from shipments.service import claim_transition, ensure_shipment_access, normalise_code
 
 MAX_SCANS = 5000
@@ -317,11 +317,8 @@ def preview_receipt(actor, shipment: Shipment, raw_scans) -> ReceiptCheck:
 
 
 def _ensure_receivable(shipment: Shipment) -> None:
-    if shipment.status == "received":
-        raise InvalidTransition(
-            _("Shipment %(n)s was already received.", n=shipment.number),
-            current=shipment.status, allowed=["packed", "shipped"],
-        )
+    if "receive" not in SHIPMENT_WORKFLOW.possible(shipment):
+        raise SHIPMENT_WORKFLOW.invalid(shipment, "receive")
 
 
 def receive_shipment(actor, shipment: Shipment, raw_scans, *, note: str = "") -> ShipmentReceipt:
@@ -333,7 +330,7 @@ def receive_shipment(actor, shipment: Shipment, raw_scans, *, note: str = "") ->
                                errors={"scans": [_("Nothing scanned.")]})
     _ensure_receivable(shipment)
     was_shipped = shipment.status == "shipped"
-    claim_transition(shipment, "received")
+    claim_transition(actor, shipment, "receive")
     check = check_receipt(shipment, scans)
     now = utcnow()
     receipt = ShipmentReceipt(shipment_id=shipment.id, received_at=now, received_by_id=actor.id,

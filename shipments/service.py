@@ -39,9 +39,11 @@ from shipments.models import (
     LEGS,
     OFFICE_LEGS,
     PAYING_ACCOUNTS,
+    SHIPMENT_WORKFLOW,
     STATUSES,
     Shipment,
     ShipmentLine,
+    ShipmentStatus,
 )
 
 __all__ = [
@@ -481,29 +483,19 @@ def report_due_for(shipped_on: date) -> date:
 
 
 def _status_label(status: str) -> str:
-    return {"packed": _("packed"), "shipped": _("shipped"), "received": _("received")}[status]
+    return ShipmentStatus.label_of(status)
 
 
-def claim_transition(shipment: Shipment, target: str) -> None:
-    """Move ``shipment`` from the status it was read in to ``target``, exactly once.
+def claim_transition(actor, shipment: Shipment, action: str, **values) -> None:
+    """Apply ``action`` to ``shipment`` exactly once (:data:`SHIPMENT_WORKFLOW`).
 
-    A conditional UPDATE on the status read: the first write of the step, so
-    it waits for the row (PostgreSQL) or the write lock (SQLite) and then
-    finds whether someone else moved the shipment meanwhile; if so, 409 with
-    the status it has now, and nothing is posted. The ORM then records the
-    same change so the audit trail shows it.
+    A guarded UPDATE on the status read: the first write of the step, so it waits
+    for the row (PostgreSQL) or the write lock (SQLite) and then finds whether
+    someone else moved the shipment meanwhile; if so, 409 naming the status it
+    has now, and nothing is posted. The ORM records the same change, so the audit
+    trail shows it.
     """
-    db.session.flush()
-    expected = shipment.status
-    table = Shipment.__table__
-    moved = db.session.execute(update(table).where(table.c.id == shipment.id, table.c.status == expected)
-                               .values(status=target))
-    if moved.rowcount != 1:
-        now = db.session.scalar(select(table.c.status).where(table.c.id == shipment.id))
-        raise InvalidTransition(
-            _("Shipment %(n)s was just changed by someone else: it is %(s)s now.", n=shipment.number,
-              s=_status_label(now)), current=now, allowed=[expected])
-    shipment.status = target
+    SHIPMENT_WORKFLOW.apply(actor, shipment, action, **values)
 
 
 def hold_row(shipment: Shipment) -> None:
@@ -555,13 +547,11 @@ def mark_shipped(actor, shipment: Shipment, *, waybill, carrier, shipped_at=None
     if errors:
         raise ValidationFailed(_("The shipment has invalid fields."), errors=errors)
 
-    if shipment.status != "packed":
-        raise InvalidTransition(
-            _("Shipment %(n)s is already %(s)s.", n=shipment.number, s=_status_label(shipment.status)),
-            current=shipment.status, allowed=["packed"],
-        )
+    # Refused in words before anything is checked or posted: only a packed shipment leaves.
+    if "ship" not in SHIPMENT_WORKFLOW.possible(shipment):
+        raise SHIPMENT_WORKFLOW.invalid(shipment, "ship")
     _check_departure(actor, shipment)
-    claim_transition(shipment, "shipped")
+    claim_transition(actor, shipment, "ship")
     _reserve_waybill(waybill, shipment.id)
     if reported_at is not None or shipment.waybill != waybill or shipment.reported_at is None:
         shipment.reported_at = reported

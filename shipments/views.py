@@ -21,7 +21,7 @@ from core.pagination import paginate
 from inventory.models import Location
 from shipments import bill_lines, freight, receiving, service
 from shipments.api import export_response, statement_response
-from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment
+from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment, ShipmentStatus
 from shipments.schemas import FreightDecisionArgs, FreightUploadArgs, ShipmentShipArgs, ShipmentUpdateArgs
 
 bp = Blueprint("shipments", __name__, template_folder="templates", static_folder="static",
@@ -42,7 +42,7 @@ LEG_LABELS = {
     "vendor_factory": _l("Vendor → factory"),
     "fg_dealer": _l("Finished-goods store → dealer"),
 }
-STATUS_LABELS = {"packed": _l("packed"), "shipped": _l("shipped"), "received": _l("received")}
+STATUS_LABELS = ShipmentStatus.labels()
 ACCOUNT_LABELS = {"cs": _l("CS"), "sales": _l("Sales (DOA)")}
 LINE_STATE_LABELS = {"pending": _l("pending"), "ok": _l("arrived"), "short": _l("short"),
                      "missing": _l("missing"), "wrong": _l("wrong item")}

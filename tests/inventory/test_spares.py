@@ -208,6 +208,14 @@ def test_vendor_pool_batch_checkin_and_weekly_reconciliation(stock, api_as, logi
     assert checked.status_code == 200
     diff = {l["sku"]: l["difference"] for l in checked.get_json()["lines"]}
     assert diff == {"MX-CDR": -1, "MX-HDD": 0}
+    # A checked-in batch is finished: another check-in is refused in words, and nothing changes.
+    again = clerk.post(f"/api/v1/inventory/vendor/batches/{b['id']}/check-in",
+                       json={"received": [{"sku": "MX-CDR", "quantity": 1}]})
+    body = again.get_json()
+    assert again.status_code == 409 and body["code"] == "invalid_transition", body
+    assert body["current_state"] == "checked_in" and f"{b['number']} is Checked in" in body["message"]
+    after = clerk.get(f"/api/v1/inventory/vendor/batches/{b['id']}").get_json()
+    assert after["status"] == "checked_in" and after["lines"] == checked.get_json()["lines"]
     # Weekly: the shipping dept says it received 3 CD-Rs and shipped H2; CS has 2 in and H2 still there.
     monday = local_today() - timedelta(days=local_today().weekday())
     stmt = clerk.post("/api/v1/inventory/vendor/statements", json={"week_start": monday.isoformat(), "lines": [

@@ -268,6 +268,12 @@ def test_year_end_return_cancellable_until_it_ships(stock, api_as, monkeypatch):
     assert shipped.status_code == 200
     late = office.post(f"/api/v1/inventory/returns/{ret['id']}/cancel", json={})
     assert late.status_code == 409 and late.get_json()["current_state"] == "shipped"
+    # Refused in words (the return's state, what may follow), and nothing changed.
+    body = late.get_json()
+    assert body["code"] == "invalid_transition" and f"{ret['number']} is Shipped to HQ" in body["message"]
+    assert body["allowed"] == ["receive"] and "Receive" in body["message"]
+    after = office.get(f"/api/v1/inventory/returns/{ret['id']}").get_json()
+    assert after["status"] == "shipped" and after.get("cancelled_at") is None
     assert _balances(clerk)[("TRANSIT", "USB-64")] == 4
     assert clerk.post(f"/api/v1/inventory/returns/{ret['id']}/receive").status_code == 200
     assert clerk.post(f"/api/v1/inventory/returns/{ret['id']}/receive").status_code == 409

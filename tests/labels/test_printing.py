@@ -101,6 +101,12 @@ def test_failed_job_is_recorded_then_redirected_and_never_sent_twice(world, app,
         assert b"^XA\n^FXDepot job " + done["token"].encode() in zebra.connections[0]
         refused = api.post(f"/api/v1/labels/print-jobs/{job['id']}/retry", json={"printer": live})
         assert refused.status_code == 409 and len(zebra.connections) == 1
+        # Refused in words (the job's state and what may follow), and nothing changed.
+        body = refused.get_json()
+        assert body["code"] == "invalid_transition" and body["current_state"] == "sent"
+        assert f"print job {job['id']} is sent" in body["message"] and "retry" in body["message"]
+        after = api.get(f"/api/v1/labels/print-jobs/{job['id']}").get_json()
+        assert (after["status"], after["retries"], after["attempts"]) == ("sent", 1, done["attempts"])
 
 
 def test_default_printer_is_used_and_required(world, app, admin, api_as, login):

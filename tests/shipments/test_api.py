@@ -46,6 +46,13 @@ def test_create_list_get_ship_and_receive(app, world, api_as):
     assert api.get(f"/api/v1/shipments/{number}/receipt").get_json()["shipment"]["status"] == "received"
     again = api.post(f"/api/v1/shipments/{number}/receive", json={"scans": [{"code": "API-1"}]})
     assert again.status_code == 409 and again.get_json()["code"] == "invalid_transition"
+    # Refused in words (its state, nothing may follow), and nothing changed.
+    assert f"{number} is received" in again.get_json()["message"] and again.get_json()["allowed"] == []
+    before = api.get(f"/api/v1/shipments/{number}").get_json()
+    reship = api.post(f"/api/v1/shipments/{number}/ship", json={"waybill": "SF999", "carrier": "顺丰"})
+    assert reship.status_code == 409 and reship.get_json()["code"] == "invalid_transition"
+    assert reship.get_json()["current_state"] == "received" and "“ship”" in reship.get_json()["message"]
+    assert api.get(f"/api/v1/shipments/{number}").get_json() == before
 
 
 @pytest.mark.parametrize("body, status", [
