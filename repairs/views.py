@@ -14,7 +14,7 @@ from core.accounts.roles import Role
 from core.authz import require, scope_to_office
 from core.calendar import local_today
 from core.directory.models import Dealer, RepairRoute
-from core.errors import DomainError, ValidationFailed
+from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.forms import field_label, flash_refusal, read_form, refused
 from core.idempotency import idempotent, new_form_key
@@ -351,7 +351,11 @@ def prices():
                 flash(_("Price added."), "success")
             return redirect(url_for("repairs.prices"))
         except DomainError as err:
-            # A bad file's lines come in errors["file"], at most 50 and the count.
+            # A bad file's lines come in errors["file"], at most 50 and the count; a refused file is
+            # answered on the page itself with its status (there is no typed form to go back to).
+            if request.form.get("kind") == "import" and not isinstance(err, (Forbidden, NotFound)):
+                flash_refusal(err)
+                return render_template("repairs/prices.html", prices=price_rules.price_list()), err.status
             return refused(err, back=url_for("repairs.prices"))
     return render_template("repairs/prices.html", prices=price_rules.price_list())
 
