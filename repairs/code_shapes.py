@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from core.accounts.roles import Role
 from core.authz import require
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.locking import hold_in_state
 from repairs.models import SerialPattern
@@ -220,11 +220,11 @@ def remove_pattern(actor, pattern_id: int) -> SerialPattern:
     """Stop checking serials against a pattern (the row stays, inactive, for the audit trail)."""
     ensure_supervisor(actor)
     row = db.session.get(SerialPattern, pattern_id)
-    if row is None or not row.active:
+    if row is None:
         raise NotFound(_("No such serial pattern."))
-    # Guarded like a transition: of two removals at once, one takes effect, the other finds it gone.
-    if not hold_in_state(row, True, column="active"):
-        raise NotFound(_("No such serial pattern."))
+    # Guarded like a transition: of two removals at once, one takes effect, the other is told it is done.
+    if not row.active or not hold_in_state(row, True, column="active"):
+        raise Conflict(_("This serial pattern was already removed."))
     row.active = False
     db.session.flush()
     g.pop("serial_patterns", None)

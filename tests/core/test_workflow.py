@@ -235,6 +235,9 @@ def test_the_unit_page_offers_the_steps_the_workflow_allows(app, login):
         db.session.commit()
     assert steps() == {"dispatch"}
     # A step the page does not offer is refused by the service with the same rule, in words.
+    # The page goes back to the unit with the refusal shown, and nothing moved.
     r = clerk.submit(f"/repairs/units/{unit_id}/ship", {"carrier": "SF", "waybill": "SF1"},
                      form_page=f"/repairs/units/{unit_id}")
-    assert r.status_code == 409 and "cannot be done now" in r.get_data(as_text=True)
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/repairs/units/{unit_id}")
+    assert "cannot be done now" in clerk.get(r.headers["Location"]).get_data(as_text=True)
+    assert steps() == {"dispatch"}
