@@ -248,12 +248,12 @@ def generate(conn, dialect: str, days: Days, n_units: int, n_movements: int, log
                     short = rng.randint(0, 500)
                     yield (n, f"CNT{n:07d}", 3 + o, "weekly", "form", False, True, ts(day, 16), "accepted" if accepted
                            else "submitted", "", ts(day, 17) + late, short + rng.randint(0, 50), accepted, short,
-                           rng.randint(0, 50), "office" if accepted else None, o if accepted else None)
+                           rng.randint(0, 50), "office" if accepted else None, o if accepted else None, 0)
             monday += timedelta(days=7)
 
     w.rows("inv_count", ["id", "number", "location_id", "kind", "method", "blind", "full", "counted_at", "status",
                          "note", "created_at", "variance_value", "accepted_at", "shortfall_value", "surplus_value",
-                         "liable_party", "liable_office_id"], counts())
+                         "liable_party", "liable_office_id", "relocated_value"], counts())
     log("counts")
 
     def shipments():
