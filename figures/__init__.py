@@ -16,12 +16,12 @@ responsive sizing for free, and keeps the Python side to plain data.
 from flask_babel import lazy_gettext as _l
 
 from core import extensions
-from core.accounts.roles import Role
 from core.nav import register_nav
 from figures import api as figures_api
 from figures import (
     cli,  # noqa: F401  (adds `flask depot report`)
     models,  # noqa: F401  (the period indexes on repair_unit / return_parcel)
+    service,
     views,
 )
 
@@ -30,4 +30,4 @@ def init_app(app) -> None:
     """Register the figures pages, API, menu entry and the ``flask depot report`` command."""
     app.register_blueprint(views.bp)
     extensions.api.register_blueprint(figures_api.blp)
-    register_nav(_l("Figures"), "figures.dashboard", roles=(Role.SUPERVISOR, Role.OFFICE), order=70)
+    register_nav(_l("Figures"), "figures.dashboard", roles=service.VIEWER_ROLES, order=70)

@@ -62,7 +62,8 @@ from repairs.models import RepairUnit, ReturnParcel
 from shipments import freight as shipments_freight
 from shipments.models import PAYING_ACCOUNTS, Shipment
 
-VIEWER_ROLES = (Role.SUPERVISOR, Role.OFFICE)
+# The after-sales staff compile the weekly and monthly figures (ch. 1 2.7); offices see their own.
+VIEWER_ROLES = (Role.SUPERVISOR, Role.SERVICE, Role.OFFICE)
 CHART_WEEKS = 12
 CHART_MONTHS = 12
 # 1970-01-05 was a Monday: day numbers minus 4 split into Monday-to-Sunday weeks.
@@ -151,7 +152,7 @@ def resolve_scope(actor, office_code: str | None = None) -> Scope:
     if actor is None:
         raise Forbidden(_("Sign in first."))
     if not actor.has_role(*VIEWER_ROLES):
-        raise Forbidden(_("Figures are for supervisors and regional offices."))
+        raise Forbidden(_("Figures are for customer service and regional offices."))
     limit = visible_office_id(actor)
     if limit is None and not (actor.is_hq or actor.has_role(Role.SUPERVISOR)):
         limit = -1  # an office account without an office must not fall through to "all offices"
@@ -184,6 +185,8 @@ fig_unit = SqlTable(
     SqlColumn("dd", Integer), SqlColumn("sd", Integer), SqlColumn("fd", Integer),
     # Turnaround in working days (receipt to return), from the working-day ordinals.
     SqlColumn("t", Integer),
+    # Intake findings (1 or 0): human damage, no stock left, out of warranty, a charged paid repair.
+    SqlColumn("hd", Integer), SqlColumn("ns", Integer), SqlColumn("ow", Integer), SqlColumn("pr", Integer),
     prefixes=["TEMPORARY"],
 )
 fig_wd = SqlTable(
@@ -233,7 +236,8 @@ def _load_units(conn, period: Period, scope: Scope) -> None:
         select(u.c.id, u.c.parcel_id, p.c.dealer_id, u.c.route_id, func.trim(u.c.model), func.trim(u.c.fault),
                received, local_daynum(u.c.dispatched_at), local_daynum(u.c.returned_at), shipped,
                date_daynum(u.c.dispatch_due), date_daynum(u.c.ship_due), date_daynum(u.c.factory_due),
-               ws.c.ord - wr.c.ord)
+               ws.c.ord - wr.c.ord, _flag(u.c.human_damage), _flag(u.c.no_stock), _flag(u.c.out_of_warranty),
+               case((u.c.quote_amount > 0, 1), else_=0))
         .select_from(u.join(p, p.c.id == u.c.parcel_id)
                      .outerjoin(wr, wr.c.day == received).outerjoin(ws, ws.c.day == shipped))
         .where(touched)
@@ -241,6 +245,11 @@ def _load_units(conn, period: Period, scope: Scope) -> None:
     if scope.office_id is not None:
         stmt = stmt.where(p.c.office_id == scope.office_id)
     conn.execute(insert(fig_unit).from_select([c.name for c in fig_unit.columns], stmt))
+
+
+def _flag(column):
+    """A boolean column as 1 or 0 (NULL counts as not found)."""
+    return case((column.is_(True), 1), else_=0)
 
 
 # --------------------------------------------------------------------------- repairs
@@ -401,7 +410,28 @@ def _repair_tables(conn, period: Period, scope: Scope) -> list[Table]:
         for row in t.rows:
             if not row[0]:
                 row[0] = _("(not given)")
-    return [summary, turnaround, by_route, by_dealer, by_model, by_fault]
+    return [summary, turnaround, _findings_table(conn, period, received), by_route, by_dealer, by_model, by_fault]
+
+
+def _findings_table(conn, period: Period, received: int) -> Table:
+    """What intake inspection found on the units received in the period (验收核对)."""
+    f = fig_unit.c
+    arrived = and_(f.r >= period.start_num, f.r < period.end_num)
+    counts = conn.execute(select(*(func.sum(case((and_(arrived, flag == 1), 1), else_=0))
+                                   for flag in (f.hd, f.ns, f.ow, f.pr)))).one()
+    human, no_stock, out_of_warranty, paid = (int(v or 0) for v in counts)
+    table = Table("findings", _("Intake findings"), [
+        Column("finding", _("Finding")), Column("units", _("Units"), "int"),
+        Column("of", _("Of (received)"), "int"), Column("rate", _("Rate %"), "pct"),
+    ], [
+        [_("Human damage"), human, received, _rate(human, received)],
+        [_("No stock left"), no_stock, received, _rate(no_stock, received)],
+        [_("Out of warranty"), out_of_warranty, received, _rate(out_of_warranty, received)],
+        [_("Paid repair (charge quoted)"), paid, received, _rate(paid, received)],
+    ])
+    table.note = _("Units received in the period, by what intake inspection found; one unit may have several "
+                   "findings. A paid repair is a unit with a charge quoted to the dealer (a waived charge is not counted).")
+    return table
 
 
 # --------------------------------------------------------------------------- DOA
