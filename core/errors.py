@@ -55,6 +55,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class MailNotSent(DomainError):
+    """The mail server could not be reached or refused the message; the step is not recorded."""
+
+    status = 503
+    code = "mail_not_sent"
+
+
 class InvalidTransition(Conflict):
     """A state change not allowed from the current state."""
 

@@ -14,6 +14,7 @@ from core.accounts.roles import Role
 from core.api import Blueprint
 from core.pagination import paginate
 from core.tasks import service as task_service
+from core.uploads import SIGNATURES
 from doa import (
     applications,
     approvals,
@@ -244,7 +245,7 @@ class AttachmentFile(MethodView):
     @roles_required(*files.READERS)
     @blp.doc(responses={"200": {
         "description": "The scanned file, as an attachment (PDF, JPEG or PNG).",
-        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for _, kind, _ in files.SIGNATURES},
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for _, kind, _ in SIGNATURES},
     }})
     def get(self, attachment_id):
         """Download a scanned signed application."""

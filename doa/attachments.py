@@ -10,7 +10,6 @@ served only through :func:`open_for_download`, which checks the reader's role.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from pathlib import Path
 
@@ -19,21 +18,16 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core.accounts.roles import DEPARTMENT_ROLES, Role
-from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.locking import lock_row
 from core.stored_files import write_file
 from core.types import utcnow
+from core.uploads import plain_filename, read_upload, size_limit
 from doa.models import DoaApplication, DoaAttachment
 from doa.service import _event, _who, ensure_access, require_role, row_by_id
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-# (magic bytes, content type, extension)
-SIGNATURES = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
 # Who may upload the signed application, and who may read it: CS and the
 # departments that sign it; office users for their own office's dealers.
 UPLOADERS = (Role.SERVICE, Role.SUPERVISOR)
@@ -41,29 +35,9 @@ READERS = tuple({Role.SERVICE, Role.SUPERVISOR, Role.OFFICE} | DEPARTMENT_ROLES)
 MAX_PER_APPLICATION = 20
 
 
-class UnsupportedType(DomainError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class TooLarge(DomainError):
-    status = 413
-    code = "too_large"
-
-
 def max_bytes() -> int:
     """The size limit of one attachment (never above the request limit)."""
-    limit = int(current_app.config.get("DOA_MAX_ATTACHMENT_BYTES") or DEFAULT_MAX_BYTES)
-    request_limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    return min(limit, int(request_limit)) if request_limit else limit
-
-
-def sniff(head: bytes) -> tuple[str, str] | None:
-    """(content type, extension) from the first bytes, or None if not PDF/JPEG/PNG."""
-    for magic, content_type, ext in SIGNATURES:
-        if head.startswith(magic):
-            return content_type, ext
-    return None
+    return size_limit("DOA_MAX_ATTACHMENT_BYTES", DEFAULT_MAX_BYTES)
 
 
 def _folder() -> Path:
@@ -72,35 +46,13 @@ def _folder() -> Path:
     return folder
 
 
-def read_limited(stream, limit: int) -> bytes:
-    """Read at most ``limit + 1`` bytes: enough to tell "too large" without reading it all."""
-    chunks, total = [], 0
-    while total <= limit:
-        chunk = stream.read(min(65536, limit + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    return b"".join(chunks)
-
-
 def add_attachment(actor, app: DoaApplication, stream, filename: str = "") -> DoaAttachment:
     """Check and store the signed application; raises 422 (empty/missing), 413 (too large), 415 (type)."""
     require_role(actor, *UPLOADERS)
     ensure_access(actor, app.office_id)
     if stream is None:
         raise ValidationFailed(_("Choose the scanned application file."), errors={"file": [_("Required.")]})
-    limit = max_bytes()
-    data = read_limited(stream, limit)
-    if not data:
-        raise ValidationFailed(_("The file is empty."), errors={"file": [_("Empty file.")]})
-    if len(data) > limit:
-        raise TooLarge(_("The file is larger than %(mb)s MB.", mb=round(limit / 1048576, 1)),
-                       errors={"file": [_("Too large.")]})
-    kind = sniff(data[:16])
-    if kind is None:
-        raise UnsupportedType(_("Only PDF, JPEG or PNG scans are accepted."),
-                              errors={"file": [_("Not a PDF, JPEG or PNG file.")]})
+    data, content_type, ext = read_upload(stream, max_bytes())
     # One upload at a time per application (the same file sent twice at once is stored once).
     lock_row(DoaApplication, app.id)
     digest = hashlib.sha256(data).hexdigest()
@@ -113,11 +65,10 @@ def add_attachment(actor, app: DoaApplication, stream, filename: str = "") -> Do
     if count >= MAX_PER_APPLICATION:
         raise ValidationFailed(_("An application keeps at most %(n)s files.", n=MAX_PER_APPLICATION),
                                errors={"file": [_("Too many files.")]})
-    content_type, ext = kind
     stored = f"{secrets.token_hex(16)}.{ext}"
     # Removed again if this request's change rolls back, at any later point.
     write_file(db.session(), _folder() / stored, data)
-    original = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
+    original = plain_filename(filename)
     now = utcnow()
     row = DoaAttachment(application_id=app.id, stored_name=stored, original_name=original,
                         content_type=content_type, size=len(data), sha256=digest,

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Callable
 
+from blinker import Namespace
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +36,11 @@ from core.ids import MAX_ID
 from core.input_limits import single_line_problem, text_problem
 from core.pagination import Page, paginate
 from core.queries import contains
+
+_signals = Namespace()
+# Sent with ``dealer=`` and ``actor=`` once a dealer is created (flushed) through the form or the API;
+# the processes that start something for a new dealer listen, so core never imports them.
+dealer_created = _signals.signal("dealer-created")
 
 EDITOR_ROLES = (Role.SERVICE, Role.SUPERVISOR, Role.ADMIN)
 STAFF_ROLES = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR, Role.ADMIN)
@@ -412,9 +419,15 @@ def get_dealer(actor, dealer_id: int) -> Dealer:
 
 
 def create_dealer(actor, data: dict) -> Dealer:
-    """Create a dealer from ``data`` (field -> value); all errors at once."""
+    """Create a dealer from ``data`` (field -> value); all errors at once.
+
+    Announces the new dealer on :data:`dealer_created` (dealer care opens the welcome call);
+    dealers loaded by the bulk import are the existing book and are not announced.
+    """
     require(actor, *EDITOR_ROLES)
-    return _create("dealer", data)
+    dealer = _create("dealer", data)
+    dealer_created.send(current_app._get_current_object(), dealer=dealer, actor=actor)
+    return dealer
 
 
 def update_dealer(actor, dealer_id: int, data: dict) -> Dealer:

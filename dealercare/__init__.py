@@ -1,0 +1,28 @@
+"""Dealer care (代理商回访, manual ch. 3 二.1): the new dealer's welcome call, the welcome pack and the
+hand-off of the dealer's file to the channel department.
+
+A dealer created through the directory opens its welcome call on the shared task
+model (due in one working day); core only announces the new dealer
+(:data:`core.directory.service.dealer_created`), it never imports this package.
+"""
+from flask_babel import lazy_gettext as _l
+
+from core import extensions
+from core.directory.service import dealer_created
+from core.nav import register_nav
+from dealercare import api as dealercare_api
+from dealercare import (
+    models,  # noqa: F401
+    onboarding,
+    tasks,  # noqa: F401  (registers the dealer-care task process on import)
+    views,
+)
+
+
+def init_app(app) -> None:
+    """Register the dealer-care pages, API and menu entry, and listen for new dealers."""
+    app.config.setdefault("DEALER_DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
+    app.register_blueprint(views.bp)
+    extensions.api.register_blueprint(dealercare_api.blp)
+    register_nav(_l("Dealer care"), "dealercare.index", roles=onboarding.STAFF, order=65)
+    dealer_created.connect(onboarding.on_dealer_created, weak=False)
