@@ -1,10 +1,17 @@
-"""Language: the user's choice, else the browser's (zh-CN for Chinese browsers)."""
+"""Language: the user's choice, else the browser's (zh-CN for Chinese browsers).
+
+Also the words kept for later: a sentence written when something happens (a task's
+detail) is stored as its message id and parameters (:func:`message`), marked with
+:func:`N_` so extraction finds it, and translated when it is shown
+(:func:`render_message`), in the reader's language rather than the writer's.
+"""
 import functools
 from pathlib import Path
 
 from babel import Locale, support
 from flask import current_app, g, has_app_context, has_request_context, request, session
 from flask_babel import Domain, get_locale
+from flask_babel import gettext as _
 
 from core.extensions import babel
 
@@ -87,3 +94,44 @@ class _FolderDomain(Domain):
                     translations.plural = catalog.plural
             cache[key] = translations
         return cache[key]
+
+
+# --------------------------------------------------------------------------- words kept for later
+
+def N_(msgid: str) -> str:
+    """Mark ``msgid`` for extraction without translating it: it is stored, and translated when shown."""
+    return msgid
+
+
+def message(msgid: str, **params) -> dict:
+    """A sentence to store and translate when shown: ``{"msg": msgid, "params": {...}}`` (JSON-ready).
+
+    A parameter is plain text (a serial, a number, what a user typed) or itself a
+    :func:`message` or a :func:`message_list`, translated with the sentence.
+    """
+    return {"msg": msgid, "params": params}
+
+
+def message_list(items, sep: str = ", ") -> dict:
+    """Several stored words (messages or plain text) shown one after the other, joined by ``sep``."""
+    return {"list": list(items), "sep": sep}
+
+
+def render_message(value) -> str:
+    """A stored :func:`message` (or :func:`message_list`, or plain text) in the current language.
+
+    A catalogue whose translation does not fit the stored parameters (a parameter
+    renamed since) shows the English sentence rather than failing the page.
+    """
+    if isinstance(value, dict) and "list" in value:
+        return str(value.get("sep", ", ")).join(render_message(item) for item in value["list"] or ())
+    if isinstance(value, dict) and "msg" in value:
+        params = {name: render_message(v) for name, v in (value.get("params") or {}).items()}
+        try:
+            return _(value["msg"], **params)
+        except (KeyError, ValueError, TypeError):
+            try:
+                return value["msg"] % params if params else value["msg"]
+            except (KeyError, ValueError, TypeError):
+                return value["msg"]
+    return "" if value is None else str(value)

@@ -25,6 +25,7 @@ from core.calendar.service import add_working_days, local_day
 from core.directory.models import Dealer, Department
 from core.errors import Conflict, MailNotSent, NotFound, ValidationFailed
 from core.extensions import db
+from core.i18n import N_, message
 from core.ids import is_id
 from core.tasks import service as task_service
 from core.types import utcnow
@@ -60,7 +61,7 @@ def start_onboarding(dealer: Dealer, *, at: datetime | None = None) -> Onboardin
         return found
     now = at or utcnow()
     task = task_service.open_task(
-        PROCESS, "welcome_call", _("Welcome call to a new dealer, with the standard script"),
+        PROCESS, "welcome_call", message(N_("Welcome call to a new dealer, with the standard script")),
         case=(DEALER, dealer.id), dealer_id=dealer.id, office_id=dealer.office_id,
         due_on=add_working_days(local_day(now), WELCOME_CALL_DAYS), at=now)
     onboarding = Onboarding(dealer_id=dealer.id, call_task_id=task.id, started_at=now)

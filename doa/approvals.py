@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from core.calendar import add_working_days, local_day
 from core.errors import Conflict, ValidationFailed
+from core.i18n import N_, message
 from core.tasks import service as task_service
 from core.tasks.models import Task
 from core.types import utcnow
@@ -57,9 +58,9 @@ def decide(actor, app: DoaApplication, department: str, decision: str, reason: s
         values["closed_reason"] = reason
     _transition(actor, app, action, note=reason, at=now, **values)
     if app.state == st.REFUSED:
-        _open_task(app, "refused", _("%(n)s was refused by %(d)s: %(r)s. Tell the dealer not to send the unit.",
-                                     n=app.number, d=_("channel") if department == "channel" else _("product"),
-                                     r=reason), at=now)
+        department_words = N_("channel") if department == "channel" else N_("product")
+        _open_task(app, "refused", message(N_("%(n)s was refused by %(d)s: %(r)s. Tell the dealer not to send the unit."),
+                                           n=app.number, d=message(department_words), r=reason), at=now)
     return app
 
 

@@ -93,6 +93,7 @@ def _task_words(kind: str, status: str, number: str | None, serial: str | None, 
     else:
         text = _("Contact the dealer about “%(what)s” (%(about)s, %(dealer)s)", what=what, about=about,
                  dealer=dealer or "—")
+    detail = str(detail or "")  # the task's words, made now in the reader's language
     return f"{text} · {detail}" if detail else text
 
 
@@ -106,7 +107,9 @@ def overdue_doa_task_items(today: date, actor):
         yield chase.ChaseItem(
             kind=TASK_KIND, item_id=task.id, owner=owner, reference=number or serial or f"#{task.id}",
             description=chase.Words(_task_words, task.kind, task.status, number, serial,
-                                    task.dealer.name if task.dealer else "", task.detail),
+                                    task.dealer.name if task.dealer else "",
+                                    chase.Words(task_service.detail_words, task.detail_key, task.detail_params,
+                                                task.detail)),
             due=task.due_on, late=chase.working_days_late(task.due_on, today), link="/tasks?process=doa",
         )
 

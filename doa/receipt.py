@@ -16,6 +16,7 @@ from core.calendar import add_working_days, local_day
 from core.codes import normalise_serial
 from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.i18n import N_, message, message_list
 from core.types import utcnow
 from doa import states as st
 from doa.applications import MAX_UNITS
@@ -112,14 +113,17 @@ def _hold_unit(actor, serial: str, *, app: DoaApplication | None, dealer_code: s
         _event(actor, app.id, "arrived_unapproved", app.state, app.state, at=now,
                note=_("Unit %(s)s arrived before approval: not accepted as DOA.", s=serial),
                data={"hold": hold.id, "serial": serial})
-    who = app.number if app else (dealer.name if dealer else _("an unknown dealer"))
+    who = app.number if app else (dealer.name if dealer else message(N_("an unknown dealer")))
+    # Message ids, not words: the task is read later, in the reader's language.
     detail = {
-        "not_approved": _("Unit %(s)s (%(w)s) arrived before the DOA was approved: not accepted as DOA. "
-                          "Tell the dealer: apply first, ship after.", s=serial, w=who),
-        "refused": _("Unit %(s)s (%(w)s) arrived although the DOA was refused: not accepted as DOA.", s=serial, w=who),
-        "closed": _("Unit %(s)s (%(w)s) arrived for a closed DOA application: not accepted as DOA.", s=serial, w=who),
-        "no_application": _("Unit %(s)s arrived as DOA without any application: not accepted as DOA; "
-                            "find the dealer.", s=serial),
+        "not_approved": message(N_("Unit %(s)s (%(w)s) arrived before the DOA was approved: not accepted as DOA. "
+                                   "Tell the dealer: apply first, ship after."), s=serial, w=who),
+        "refused": message(N_("Unit %(s)s (%(w)s) arrived although the DOA was refused: not accepted as DOA."),
+                           s=serial, w=who),
+        "closed": message(N_("Unit %(s)s (%(w)s) arrived for a closed DOA application: not accepted as DOA."),
+                          s=serial, w=who),
+        "no_application": message(N_("Unit %(s)s arrived as DOA without any application: not accepted as DOA; "
+                                     "find the dealer."), s=serial),
     }[reason]
     _open_task(app, "unapproved_arrival", detail, hold=hold, dealer_id=dealer.id if dealer else None,
                office_id=office_id, at=now)
@@ -304,11 +308,13 @@ def complete_receipt(actor, app: DoaApplication, *, waybill: str | None = None, 
     _transition(actor, app, action, note=note, at=now, data={"findings": findings, "shipment": shipment.number},
                 **values)
     if findings:
-        labels = {"missing": _("missing"), "extra": _("not on the application"), "human_damage": _("human damage (人为损坏)")}
-        detail = "; ".join(f"{f['serial']}: {labels[f['kind']]}" for f in findings)
+        labels = {"missing": N_("missing"), "extra": N_("not on the application"),
+                  "human_damage": N_("human damage (人为损坏)")}
+        detail = message_list([message_list([f["serial"], message(labels[f["kind"]])], sep=": ") for f in findings],
+                              sep="; ")
         kind = "human_damage" if any(f["kind"] == "human_damage" for f in findings) else "mismatch"
-        _open_task(app, kind, _("%(n)s arrived not as applied: %(d)s. Talk to the dealer today.",
-                                n=app.number, d=detail), at=now)
+        _open_task(app, kind, message(N_("%(n)s arrived not as applied: %(d)s. Talk to the dealer today."),
+                                      n=app.number, d=detail), at=now)
     return app
 
 

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, pre_load, validate
 from core.calendar import local_today
 from core.ids import ID_RANGE
 from core.schemas import PageArgs, PageSchema
+from core.tasks import service as task_service
 from doa import applications, service
 from doa import states as st
 from doa.lookup import timeline
@@ -311,7 +312,8 @@ class DoaTaskSchema(Schema):
     hold_id = fields.Function(lambda t: t.subject_id if t.subject_type == "doa_hold" else None)
     dealer_id = fields.Integer(allow_none=True)
     kind = fields.String()
-    detail = fields.String()
+    detail = fields.Function(task_service.task_detail,
+                             metadata={"description": "What to tell the dealer, in the request's language."})
     due_on = fields.Date()
     status = fields.String()
     resolution = fields.String(allow_none=True)

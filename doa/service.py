@@ -193,8 +193,9 @@ PROCESS = "doa"
 APPLICATION, HOLD = "doa_application", "doa_hold"
 
 
-def _open_task(app: DoaApplication | None, kind: str, detail: str, *, hold: DoaHold | None = None,
+def _open_task(app: DoaApplication | None, kind: str, detail: dict, *, hold: DoaHold | None = None,
                dealer_id: int | None = None, office_id: int | None = None, at=None) -> Task:
+    # ``detail`` is a core.i18n.message: the task is shown in the reader's language.
     return task_service.open_task(PROCESS, kind, detail, case=(APPLICATION, app.id) if app else None,
                                   subject=(HOLD, hold.id) if hold else None,
                                   dealer_id=app.dealer_id if app else dealer_id,

@@ -68,7 +68,8 @@ def _task_words(kind: str, status: str, rma: str, dealer: str, serial: str | Non
     else:
         text = _("Contact the dealer about “%(what)s” (parcel %(rma)s, %(dealer)s)",
                  what=what, rma=rma, dealer=dealer or "—")
-    if serial and serial not in (detail or ""):
+    detail = str(detail or "")  # the task's words, made now in the reader's language
+    if serial and serial not in detail:
         text += f" · {serial}"
     if detail:
         text += f" · {detail}"
@@ -85,7 +86,9 @@ def overdue_task_items(today: date, actor):
             kind=TASK_KIND, item_id=task.id, owner=owner, reference=parcel.rma_number,
             description=chase.Words(_task_words, task.kind, task.status, parcel.rma_number,
                                     parcel.dealer.name if parcel.dealer else "",
-                                    unit.serial if unit is not None else None, task.detail),
+                                    unit.serial if unit is not None else None,
+                                    chase.Words(task_service.detail_words, task.detail_key, task.detail_params,
+                                                task.detail)),
             due=task.due_on, late=chase.working_days_late(task.due_on, today),
             link=f"/repairs/parcels/{parcel.rma_number}",
         )

@@ -29,9 +29,9 @@ PROCESS = "repairs"
 PARCEL, UNIT = "return_parcel", "repair_unit"
 
 
-def _open_task(parcel: ReturnParcel, unit: RepairUnit | None, kind: str, detail: str, now=None) -> Task:
-    """A "contact the dealer today" task about ``unit`` of ``parcel``."""
-    return task_service.open_task(PROCESS, kind, detail[:300], case=(PARCEL, parcel.id),
+def _open_task(parcel: ReturnParcel, unit: RepairUnit | None, kind: str, detail: dict, now=None) -> Task:
+    """A "contact the dealer today" task about ``unit`` of ``parcel``; ``detail`` a :func:`core.i18n.message`."""
+    return task_service.open_task(PROCESS, kind, detail, case=(PARCEL, parcel.id),
                                   subject=(UNIT, unit.id) if unit else None, dealer_id=parcel.dealer_id,
                                   office_id=parcel.office_id, at=now)
 

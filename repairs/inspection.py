@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import authz
 from core.calendar import local_day
+from core.i18n import N_, message, message_list
 from core.types import utcnow
 from repairs import clocks, prices
 from repairs import states as st
@@ -51,13 +51,15 @@ def inspect_unit(actor, unit: RepairUnit, *, human_damage: bool = False, no_stoc
     st.WORKFLOW.apply(actor, unit, action, at=now, note=note, data={"findings": findings}, **values)
     set_committed_value(unit, "route", route)
     if findings:
-        labels = {"human_damage": _("human damage (人为损坏)"), "no_stock": _("model no longer stocked (已无库存)"),
-                  "out_of_warranty": _("out of warranty")}
-        detail = ", ".join(labels[f] for f in findings)
+        # Message ids, not words: the task is read later, in the reader's language.
+        labels = {"human_damage": N_("human damage (人为损坏)"), "no_stock": N_("model no longer stocked (已无库存)"),
+                  "out_of_warranty": N_("out of warranty")}
+        words = [message_list([message(labels[f]) for f in findings])]
         if quote is not None:
-            detail += " · " + _("paid repair quote %(a)s RMB", a=quote.amount)
+            words.append(message(N_("paid repair quote %(a)s RMB"), a=str(quote.amount)))
         elif any(f in PAID_FINDINGS for f in findings):
-            detail += " · " + _("no price on the list for this model")
+            words.append(message(N_("no price on the list for this model")))
         kind = findings[0]
-        _open_task(unit.parcel, unit, kind, _("Unit %(s)s: %(d)s.", s=unit.serial, d=detail), now)
+        _open_task(unit.parcel, unit, kind,
+                   message(N_("Unit %(s)s: %(d)s."), s=unit.serial, d=message_list(words, sep=" · ")), now)
     return unit

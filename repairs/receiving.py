@@ -14,6 +14,7 @@ from core.codes import normalise_serial
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
+from core.i18n import N_, message
 from core.queries import inline_states
 from core.types import utcnow
 from repairs import clocks, code_shapes
@@ -214,7 +215,8 @@ def _receive_undeclared(actor, serial: str, parcel: ReturnParcel | None, now: da
     else:
         _event(actor, parcel.id, unit.id, "receive", None, st.RECEIVED, note=_("not on the declared list"),
                data={"extra": True}, at=now)
-        _open_task(parcel, unit, "extra", _("Unit %(s)s arrived but is not on the dealer's list.", s=serial), now)
+        _open_task(parcel, unit, "extra", message(N_("Unit %(s)s arrived but is not on the dealer's list."), s=serial),
+                   now)
     mark_parcel_arrived(actor, parcel)
     db.session.flush()
     return unit
@@ -286,7 +288,8 @@ def complete_receipt(actor, parcel: ReturnParcel, *, confirm_missing: bool = Tru
         if unit.state == st.DECLARED:
             st.WORKFLOW.apply(actor, unit, "mark_missing", at=now)
             _open_task(parcel, unit, "missing",
-                       _("Unit %(s)s (%(m)s) is on the dealer's list but not in the parcel.", s=unit.serial, m=unit.model), now)
+                       message(N_("Unit %(s)s (%(m)s) is on the dealer's list but not in the parcel."),
+                               s=unit.serial, m=unit.model), now)
     parcel.receipt_completed_at = now
     if parcel.arrived_at is None:
         parcel.arrived_at = now

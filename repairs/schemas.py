@@ -6,6 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from core.calendar import local_today
 from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs
+from core.tasks import service as task_service
 from repairs import clocks, dealer_tasks, search, service
 from repairs import states as st
 from repairs.outcomes import SETTLEMENTS, TASK_DECISIONS
@@ -303,7 +304,8 @@ class RepairTaskSchema(Schema):
     unit_id = fields.Function(lambda t: t.subject_id if t.subject_type == "repair_unit" else None)
     serial = fields.Function(lambda t: (u.serial if (u := dealer_tasks.task_unit(t)) is not None else None))
     kind = fields.String()
-    detail = fields.String()
+    detail = fields.Function(task_service.task_detail,
+                             metadata={"description": "What to tell the dealer, in the request's language."})
     due_on = fields.Date()
     status = fields.String()
     resolution = fields.String(allow_none=True)

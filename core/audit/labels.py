@@ -67,6 +67,8 @@ FIELD_LABELS = {
     "decided_by_id": _l("Decided by"),
     "decision_note": _l("Decision note"),
     "detail": _l("Detail"),
+    "detail_key": _l("Detail (message)"),
+    "detail_params": _l("Detail (values)"),
     "dispatch_days": _l("Dispatch within (working days)"),
     "display_name": _l("Display name"),
     "document": _l("Document"),

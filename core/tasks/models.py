@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -18,6 +18,11 @@ class Task(db.Model):
     (the thing on it: a repair unit, a held unit) point at; core never reads those
     tables, the process describes them (:func:`core.tasks.registry.register_process`).
     A task is addressed to a dealer (``dealer_id``) or to a department (``department_id``).
+
+    What to tell them is stored as words to translate when shown, not as text in
+    the opener's language: ``detail_key`` (a message id) and ``detail_params``
+    (:func:`core.i18n.message`); ``detail`` keeps free text, and the sentence of a
+    task opened before the key existed (:func:`core.tasks.service.task_detail`).
     """
 
     __tablename__ = "task"
@@ -39,6 +44,8 @@ class Task(db.Model):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     detail: Mapped[str] = mapped_column(String(500), default="")
+    detail_key: Mapped[str | None] = mapped_column(String(300))
+    detail_params: Mapped[dict | None] = mapped_column(JSON)
     due_on: Mapped[date] = mapped_column()
     status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open, agreed, disputed, resolved
     resolution: Mapped[str | None] = mapped_column(String(20))

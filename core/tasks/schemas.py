@@ -38,7 +38,8 @@ class TaskSchema(Schema):
     dealer_id = fields.Integer(allow_none=True)
     office_id = fields.Integer(allow_none=True)
     department_id = fields.Integer(allow_none=True)
-    detail = fields.String()
+    detail = fields.Function(service.task_detail,
+                             metadata={"description": "What to tell them, in the request's language."})
     due_on = fields.Date()
     status = fields.String()
     status_label = fields.Function(service.status_label)

@@ -19,6 +19,7 @@ from core.audit.labels import register_value_labels
 from core.calendar.service import local_day
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
+from core.i18n import render_message
 from core.ids import is_id
 from core.locking import hold_in_state
 from core.task_states import TASK_STATUS_LABELS, task_status_label, task_taken
@@ -41,14 +42,22 @@ def _check_access(actor, office_id: int | None) -> None:
     authz.require_office(actor, office_id, approvers_see_all=True)
 
 
-def open_task(process: str, kind: str, detail: str, *, case: tuple[str, int] | None = None,
+def open_task(process: str, kind: str, detail: dict | str, *, case: tuple[str, int] | None = None,
               subject: tuple[str, int] | None = None, dealer_id: int | None = None, office_id: int | None = None,
               department_id: int | None = None, due_on: date | None = None, at: datetime | None = None) -> Task:
-    """Open a task of ``process`` due ``due_on`` (default: the day it opens, same-day contact)."""
+    """Open a task of ``process`` due ``due_on`` (default: the day it opens, same-day contact).
+
+    ``detail`` says what to tell them: a :func:`core.i18n.message` (stored as its id and
+    parameters, shown in the reader's language by :func:`task_detail`) or free text a
+    user typed, kept as written.
+    """
     if kind not in registry.process(process).kinds:
         raise ValidationFailed(_("Unknown task kind."), errors={"kind": [_("Not valid for this process.")]})
     now = at or utcnow()
-    task = Task(process=process, kind=kind, detail=(detail or "")[:500], dealer_id=dealer_id, office_id=office_id,
+    words = detail if isinstance(detail, dict) else None
+    task = Task(process=process, kind=kind, detail="" if words else (detail or "")[:500],
+                detail_key=words["msg"] if words else None, detail_params=words.get("params") if words else None,
+                dealer_id=dealer_id, office_id=office_id,
                 department_id=department_id, case_type=case[0] if case else None, case_id=case[1] if case else None,
                 subject_type=subject[0] if subject else None, subject_id=subject[1] if subject else None,
                 due_on=due_on or local_day(now), status="open", created_at=now)
@@ -101,6 +110,25 @@ def overdue(today: date, actor, *, process: str):
 
 
 # --------------------------------------------------------------------------- words
+
+def task_detail(task: Task) -> str:
+    """What the task says to tell them, in the current language.
+
+    The stored message (``detail_key`` with ``detail_params``) is translated now; a
+    task opened before messages were stored shows its sentence as written, and free
+    text kept alongside a message follows it.
+    """
+    return detail_words(task.detail_key, task.detail_params, task.detail)
+
+
+def detail_words(key: str | None, params: dict | None, text: str | None) -> str:
+    """:func:`task_detail` from the stored values (for words made later, e.g. in each e-mail's language)."""
+    text = text or ""
+    if not key:
+        return text
+    words = render_message({"msg": key, "params": params or {}})
+    return f"{words} · {text}" if text else words
+
 
 def kind_label(task: Task) -> str:
     """The task's kind as users read it."""

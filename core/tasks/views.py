@@ -25,6 +25,12 @@ STATUS_LABELS = {"open": _l("To contact today"), "disputed": _l("Disputed (super
                  "resolved": _l("Settled"), "all": _l("all")}
 
 
+@bp.app_template_global("task_detail")
+def _task_detail(task) -> str:
+    """Every page shows a task's detail the one way: in the reader's language."""
+    return service.task_detail(task)
+
+
 def filters(args) -> tuple[str | None, str]:
     """(process, status) of the page's query: unknown values fall back to every process / open tasks."""
     names = {p.name for p in registry.processes()}
@@ -45,7 +51,7 @@ def index():
              "status": service.status_label(t), "resolution": service.resolution_label(t),
              "late": service.is_late(t, local_today()), "can_answer": service.can_answer(user, t),
              "can_settle": service.can_settle(user, t), "waits": service.waits_for_supervisor(user, t),
-             "process": service.process_label(t)} for t in page.items]
+             "process": service.process_label(t), "detail": service.task_detail(t)} for t in page.items]
     for row in rows:
         if row["can_answer"] or row["can_settle"]:
             row["choices"] = service.choices(row["task"])

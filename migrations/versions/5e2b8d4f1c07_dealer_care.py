@@ -1,7 +1,7 @@
 """Dealer care: new dealers' onboarding (welcome call, welcome pack, hand-off) and the policy documents
 
 Revision ID: 5e2b8d4f1c07
-Revises: a1c4e7b2d9f6
+Revises: 71a4510b5403
 Create Date: 2026-12-01 04:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 import core.types
 
 revision = "5e2b8d4f1c07"
-down_revision = "a1c4e7b2d9f6"
+down_revision = "71a4510b5403"
 branch_labels = None
 depends_on = None
 

@@ -24,14 +24,11 @@ from core.directory.demo import DEMO_USERS, demo_password
 
 PACKAGES = ("core", "inventory", "repairs", "shipments", "labels")
 # One-word codes that are also ordinary words a page uses in its own right: the column headers a file
-# must carry, named in the import instructions (day, sku, quantity, serial, model, notice), units
-# (dpi), and words of the English sentences stored with the demo's dealer tasks (paid repair, refused
-# by product), which the task records keep as written.
+# must carry, named in the import instructions (day, sku, quantity, serial, model, notice), and units
+# (dpi). A task's detail is no exception: it is stored as a message and shown in the reader's language.
 ORDINARY_WORDS = frozenset({
     "a4", "admin", "cs", "form", "graphic", "import", "scan", "sales", "upload", "zpl", "pdf", "hq", "factory",
-    "day", "sku", "quantity", "serial", "model", "notice", "dpi", "paid", "repair", "refused", "dealer",
-    # Words of the task sentences, which are stored in the language the task was opened in.
-    "accepted", "approved", "ship",
+    "day", "sku", "quantity", "serial", "model", "notice", "dpi",
 })
 # Record pages followed from each listed page, and pages opened per user at most.
 DETAILS_PER_LIST = 3

@@ -26,9 +26,10 @@ TRANSLATIONS = ROOT / "core" / "translations"
 PO = TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
 PACKAGES = ("core", "inventory", "shipments", "repairs", "doa", "figures", "labels")
-# The keywords the code uses: gettext as _, lazy_gettext as _l, ngettext (see babel.cfg).
+# The keywords the code uses: gettext as _, lazy_gettext as _l, ngettext, and N_ for a message id stored
+# to be translated when shown (core.i18n; see babel.cfg).
 KEYWORDS = {
-    "_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
+    "_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None, "N_": None,
     "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3),
 }
 METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]

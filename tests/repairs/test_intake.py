@@ -34,6 +34,7 @@ def _scenario(world):
 
 def test_five_declared_four_arrive(app, world, prices, login):
     from core.extensions import db
+    from core.tasks import service as task_service
     from core.tasks.models import Task
     from repairs import dealer_tasks, service
 
@@ -60,7 +61,7 @@ def test_five_declared_four_arrive(app, world, prices, login):
             ("missing", "SN0005", "open"), ("human_damage", "SN0002", "open"), ("out_of_warranty", "SN0003", "open")]
         # Each task is due the day the discrepancy was found.
         assert [t.due_on for t in tasks] == [MONDAY, date(2026, 11, 17), date(2026, 11, 17)]
-        assert "120.00" in tasks[1].detail
+        assert "120.00" in task_service.task_detail(tasks[1])
 
     # Service staff see the same through the parcel page and the API.
     client = login("service")
