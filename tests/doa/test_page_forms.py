@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.doa.conftest import DEALER_CODE, approve, new_application
-
-
-@pytest.fixture()
-def number(app, world):
-    from core.extensions import db
-
-    with app.app_context():
-        row = approve(new_application(serials=("SN1",)))
-        db.session.commit()
-        return row.number
+from tests.doa.conftest import DEALER_CODE, new_application
 
 
 def _row(app, number):
@@ -31,18 +21,19 @@ def _row(app, number):
     ("en", "Freight cost", "Not a valid amount."),
     ("zh-CN", "运费", None),
 ])
-def test_a_wrong_freight_cost_names_the_field_and_changes_nothing(app, number, signed_in, language, label, message):
+def test_a_wrong_freight_cost_names_the_field_and_changes_nothing(app, approved_number, signed_in, language, label,
+                                                                 message):
     client = signed_in("clerk")
-    before = _row(app, number)
+    before = _row(app, approved_number)
     headers = {"Accept-Language": language}
-    resp = client.submit(f"/doa/{number}/step/receipt", {"serials": "SN1", "freight_cost": "twelve"},
-                         form_page=f"/doa/{number}", headers=headers)
-    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/doa/{number}")
-    page = client.get(f"/doa/{number}", headers=headers).get_data(as_text=True)
+    resp = client.submit(f"/doa/{approved_number}/step/receipt", {"serials": "SN1", "freight_cost": "twelve"},
+                         form_page=f"/doa/{approved_number}", headers=headers)
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/doa/{approved_number}")
+    page = client.get(f"/doa/{approved_number}", headers=headers).get_data(as_text=True)
     assert f"{label}: " in page and "freight_cost:" not in page
     if message:
         assert message in page
-    assert _row(app, number) == before
+    assert _row(app, approved_number) == before
 
 
 def test_a_wrong_decision_is_a_sentence_not_a_code(app, world, signed_in):
@@ -62,12 +53,13 @@ def test_a_wrong_decision_is_a_sentence_not_a_code(app, world, signed_in):
     assert _row(app, number) == before
 
 
-def test_a_good_receipt_form_works(app, number, signed_in):
+def test_a_good_receipt_form_works(app, approved_number, signed_in):
     client = signed_in("clerk")
-    resp = client.submit(f"/doa/{number}/step/receipt", {"serials": "SN1", "carrier": "顺丰", "waybill": "SF1",
-                                                         "freight_cost": "12.50"}, form_page=f"/doa/{number}")
+    resp = client.submit(f"/doa/{approved_number}/step/receipt",
+                         {"serials": "SN1", "carrier": "顺丰", "waybill": "SF1", "freight_cost": "12.50"},
+                         form_page=f"/doa/{approved_number}")
     assert resp.status_code == 302
-    state, received_at, arrived = _row(app, number)
+    state, received_at, arrived = _row(app, approved_number)
     assert received_at is not None and all(arrived)
 
 
