@@ -2,9 +2,11 @@
 the field in words (English and Chinese), on the same page, with nothing changed; a good form works."""
 from __future__ import annotations
 
+import html
+
 import pytest
 
-from tests.doa.conftest import DEALER_CODE, new_application
+from tests.doa.conftest import DEALER_CODE, PHONE_LAST4, new_application
 
 
 def _row(app, number):
@@ -86,3 +88,18 @@ def test_the_public_form_names_a_wrong_date_in_words(app, world, client):
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
     assert "Purchase date: Use YYYY-MM-DD." in page
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", "Last four digits of your registered phone: Length must be between 1 and 4."),
+    ("zh-CN", "登记电话的后四位: "),
+])
+def test_the_public_status_form_names_a_wrong_field_in_words(app, approved_number, client, language, words):
+    headers = {"Accept-Language": language}
+    resp = client.submit("/doa-apply/status", {"number": approved_number, "phone_last4": "123456"}, headers=headers)
+    assert resp.status_code == 422
+    page = html.unescape(resp.get_data(as_text=True))
+    assert words in page and "phone_last4:" not in page
+    assert approved_number in page and "SN1" not in page  # the number typed is kept; nothing about it is shown
+    ok = client.submit("/doa-apply/status", {"number": approved_number, "phone_last4": PHONE_LAST4}, headers=headers)
+    assert ok.status_code == 200 and "SN1" in ok.get_data(as_text=True)
