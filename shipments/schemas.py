@@ -104,7 +104,8 @@ class ShipmentReceiveArgs(Schema):
 
 
 class ShipmentLookupArgs(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                         metadata={"label": _l("Shipment number or waybill")})
 
 
 class ShipmentLateReportArgs(Schema):

@@ -27,6 +27,7 @@ from shipments.schemas import (
     FreightUploadArgs,
     ShipmentCreateArgs,
     ShipmentLineArgs,
+    ShipmentLookupArgs,
     ShipmentScanArgs,
     ShipmentShipArgs,
     ShipmentUpdateArgs,
@@ -309,11 +310,15 @@ def receive_start():
     if request.method == "POST":
         code = request.form.get("code", "")
         try:
-            shipment = service.find_shipment(code)
+            shipment = service.find_shipment(read_form(ShipmentLookupArgs)["code"])
             service.ensure_shipment_access(actor(), shipment)
             if shipment.status == "received":
                 flash(_("Shipment %(n)s was already received.", n=shipment.number), "warning")
                 return redirect(url_for("shipments.detail", number=shipment.number))
+        except ValidationFailed as err:
+            # The headline flashed, the field's messages in the station's panel beside the input.
+            flash_refusal(err, beside=err.errors.keys())
+            return render_template("shipments/receive_start.html", error=_refusal_words(err), code=code), err.status
         except DomainError as err:
             return render_template("shipments/receive_start.html", error=err.message, code=code), err.status
         return redirect(url_for("shipments.receive", number=shipment.number))

@@ -110,3 +110,18 @@ def test_a_wrong_quantity_at_the_receive_station_is_named_and_not_counted(app, w
     ok = browser.submit(station, {"code": "PG-hq_factory-0", "scans": ""}, headers={"Accept-Language": language})
     assert ok.status_code == 200 and "feedback-ok" in ok.get_data(as_text=True)
     assert _facts(app, number)[0] == "packed"
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", "Shipment number or waybill: Length must be between 1 and 80."),
+    ("zh-CN", "发货单号或运单号: 长度必须在 1 到 80 之间。"),
+])
+def test_a_wrong_code_at_the_receive_start_is_named(app, world, user, login, language, words):
+    [number] = _make(app, user, world)
+    browser = login("clerk", username=f"starter-{language}")
+    resp = browser.submit("/shipments/receive", {"code": "X" * 81}, headers={"Accept-Language": language})
+    assert resp.status_code == 422
+    page = html.unescape(resp.get_data(as_text=True))
+    assert page.count(words) == 1 and "feedback-bad" in page and "code:" not in page
+    go = browser.submit("/shipments/receive", {"code": number.lower()})
+    assert go.status_code == 302 and go.headers["Location"].endswith(f"/shipments/receive/{number}")
