@@ -6,6 +6,7 @@ import html
 
 import pytest
 
+from tests.shipments.conftest import count_rows
 from tests.shipments.test_pages import _make
 
 
@@ -64,8 +65,6 @@ def test_a_good_ship_form_works(app, world, user, login):
 def test_wrong_lines_on_the_new_shipment_form_are_named_and_nothing_is_packed(app, world, login, language, words):
     from shipments.models import Shipment
 
-    from tests.shipments.conftest import count_rows
-
     browser = login("clerk", username=f"packer-{language}")
     resp = browser.submit("/shipments/new", {"leg": "hq_factory", "units": "SN-1\nSN-2 DT too many", "parts": "CAP-10 0",
                                              "pieces": "two"}, headers={"Accept-Language": language})
@@ -79,8 +78,6 @@ def test_wrong_lines_on_the_new_shipment_form_are_named_and_nothing_is_packed(ap
 
 def test_a_line_the_service_refuses_is_named_by_the_typed_line(app, world, login):
     from shipments.models import Shipment
-
-    from tests.shipments.conftest import count_rows
 
     browser = login("clerk", username="packer-sku")
     resp = browser.submit("/shipments/new", {"leg": "hq_factory", "units": "SN-9", "parts": "CAP-10 2\nNOSUCH 1"},
