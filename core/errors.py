@@ -21,15 +21,22 @@ log = logging.getLogger(__name__)
 
 
 class DomainError(Exception):
-    """A rule of the business was broken; the message is safe to show."""
+    """A rule of the business was broken; the message is safe to show.
+
+    ``errors`` holds each field's messages under the field's name (as the API answers);
+    ``labels`` gives, for a key of ``errors``, the words a user reads for it (a field's
+    translated label), so a page names the field without ever showing its code.
+    """
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, errors: dict | None = None, code: str | None = None, **extra):
+    def __init__(self, message: str, *, errors: dict | None = None, code: str | None = None,
+                 labels: dict | None = None, **extra):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        self.labels = labels or {}
         if code:
             self.code = code
         self.extra = extra

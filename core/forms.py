@@ -9,7 +9,7 @@ flashed, with nothing the request flushed committed.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import marshmallow
 from flask import flash, g, redirect, request
@@ -80,7 +80,7 @@ def read_form(schema, source: Mapping | None = None, *, named: bool = False) -> 
     raises :class:`ValidationFailed` whose ``errors`` name each field by its label
     where the schema gives one, so :func:`refused` shows words, not field codes; with
     ``named`` they stay under the fields' names, for a form that shows each message
-    beside its field.
+    beside its field. Either way ``labels`` gives the words for each key that has some.
     """
     instance = _schema_instance(schema)
     raw = _raw_values(instance, request.form if source is None else source)
@@ -88,9 +88,15 @@ def read_form(schema, source: Mapping | None = None, *, named: bool = False) -> 
         loaded = instance.load(raw, unknown=marshmallow.EXCLUDE)
     except marshmallow.ValidationError as err:
         messages = translate_messages(err.messages if isinstance(err.messages, dict) else {"": err.messages})
-        raise ValidationFailed(_("Some fields need correcting."),
-                               errors={k if named else field_label(instance, k) or k: v
-                                       for k, v in messages.items()}) from None
+        errors: dict = {}
+        labels: dict = {}
+        for name, value in messages.items():
+            label = field_label(instance, name)
+            key = name if named or not label else label
+            errors[key] = value
+            if label:
+                labels[key] = label
+        raise ValidationFailed(_("Some fields need correcting."), errors=errors, labels=labels) from None
     input_limits.raise_if_problems(input_limits.value_problems(loaded))
     return loaded
 
@@ -105,6 +111,7 @@ def read_lines(schema, lines: Mapping[str, Mapping]) -> list[dict]:
     instance = _schema_instance(schema)
     loaded: list[dict] = []
     errors: dict = {}
+    labels: dict = {}
     for name, source in lines.items():
         try:
             loaded.append(instance.load(_raw_values(instance, source), unknown=marshmallow.EXCLUDE))
@@ -112,9 +119,11 @@ def read_lines(schema, lines: Mapping[str, Mapping]) -> list[dict]:
             messages = translate_messages(err.messages if isinstance(err.messages, dict) else {"": err.messages})
             for key, value in messages.items():
                 label = field_label(instance, key)
-                errors[f"{name} ({label})" if label else str(name)] = value
+                shown = f"{name} ({label})" if label else str(name)
+                errors[shown] = value
+                labels[shown] = shown
     if errors:
-        raise ValidationFailed(_("Some fields need correcting."), errors=errors)
+        raise ValidationFailed(_("Some fields need correcting."), errors=errors, labels=labels)
     input_limits.raise_if_problems(input_limits.value_problems(loaded))
     return loaded
 
@@ -133,16 +142,21 @@ def _messages(value) -> list[str]:
     return [str(value)]
 
 
-def flash_refusal(err: DomainError) -> None:
+def flash_refusal(err: DomainError, *, beside: Collection[str] = ()) -> None:
     """Flash a refused action's message and each of its field messages, and make sure
-    nothing the request flushed is committed."""
+    nothing the request flushed is committed.
+
+    A field's messages are named by the words ``err.labels`` gives for it, or shown alone:
+    a field's code never reaches the user, and no message is left out. ``beside`` names
+    the fields the re-rendered page shows next to their inputs; their messages are not
+    flashed a second time.
+    """
     g.uow_rollback_only = True
     flash(err.message, "error")
     for field, messages in (err.errors or {}).items():
-        # Field codes (``dealer_id``) are never shown: a label where there is one, else the message alone.
-        # A line's name with its label ("PUMP-1 (Quantity)") is words too.
-        shown = field if field and (" (" in field or not (field.isascii() and ("_" in field or field.islower()))) \
-            else ""
+        if field in beside:
+            continue
+        shown = err.labels.get(field, "")
         for message in _messages(messages):
             flash(f"{shown}: {message}" if shown else message, "error")
 

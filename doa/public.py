@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.forms import flash_refusal, read_form
 from core.extensions import limiter
 from doa import applications, lookup
@@ -79,7 +79,12 @@ def status_form():
 def status():
     """An application's state for a matching DOA number + phone digits; one neutral answer otherwise."""
     form = {"number": (request.form.get("number") or "").strip()[:20]}
-    app = lookup.public_status(form["number"], (request.form.get("phone_last4") or "")[:4])
+    try:
+        args = read_form(s.DoaPublicStatusArgs, {k: (v or "").strip() for k, v in request.form.items()})
+    except ValidationFailed as err:
+        flash_refusal(err)
+        return render_template("doa/public_status.html", app=None, failed=False, form=form), err.status
+    app = lookup.public_status(args["number"], args["phone_last4"])
     if app is None:
         return render_template("doa/public_status.html", app=None, failed=True, form=form), 404
     return render_template("doa/public_status.html", app=lookup.dealer_summary(app), failed=False, form=form)

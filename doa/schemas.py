@@ -49,6 +49,18 @@ class DoaPublicApplicationArgs(DoaApplicationArgs):
     phone_last4 = fields.String(load_default="", metadata={"label": _l("Last 4 digits of the phone")})
 
 
+class DoaPublicStatusArgs(Schema):
+    """The dealer's status page: the DOA number and the phone digits that stand for a login.
+
+    Only the form is checked here; a number and digits that do not match get the page's one
+    neutral answer, saying nothing about which was wrong.
+    """
+    number = fields.String(required=True, validate=validate.Length(min=1, max=20),
+                           metadata={"label": _l("DOA number")})
+    phone_last4 = fields.String(required=True, validate=validate.Length(min=1, max=4),
+                                metadata={"label": _l("Last four digits of your registered phone")})
+
+
 class DoaDecisionArgs(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["approve", "refuse"],
                                                                     error=_l("Choose approve or refuse.")),

@@ -10,7 +10,7 @@ from core.idempotency import idempotent
 from labels import printing, sources
 from labels.output import ZPL_MIMETYPE, Rendered, render_labels
 from labels.packing_slip import packing_slip_pdf
-from labels.schemas import LabelArgs, LabelBatchArgs, PrintArgs, PrinterOut, PrintJobOut, RetryArgs
+from labels.schemas import LabelArgs, LabelBatchArgs, PrintArgs, PrinterArgs, PrinterOut, PrintJobOut, RetryArgs
 
 blp = Blueprint("labels_api", __name__, url_prefix="/api/v1/labels",
                 description="Barcode labels (Code 128) and packing slips as PDF or ZPL")
@@ -125,6 +125,23 @@ class Printers(MethodView):
         mine = printing.default_printer(actor())
         return [{**printing.printer_view(p), "default": mine is not None and p.id == mine.id}
                 for p in printing.printers()]
+
+    @roles_required(*printing.ADMIN_ROLES)
+    @blp.arguments(PrinterArgs)
+    @blp.response(201, PrinterOut)
+    def post(self, args):
+        """Register a printer (administrators), with the same fields and checks as the printers page."""
+        return printing.printer_view(printing.create_printer(actor(), args))
+
+
+@blp.route("/printers/<int:printer_id>")
+class PrinterOne(MethodView):
+    @roles_required(*printing.ADMIN_ROLES)
+    @blp.arguments(PrinterArgs)
+    @blp.response(200, PrinterOut)
+    def put(self, args, printer_id):
+        """Change a printer's settings (administrators); ``active`` false takes it out of use."""
+        return printing.printer_view(printing.update_printer(actor(), printer_id, args))
 
 
 @blp.route("/print")

@@ -36,6 +36,8 @@ import uuid
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE
+from marshmallow import ValidationError as MarshmallowError
 from sqlalchemy import select
 
 from core.accounts.models import User
@@ -47,16 +49,17 @@ from core.extensions import db
 from core.ids import is_id
 from core.locking import lock_row
 from core.types import utcnow
+from core.validation_messages import translate_messages
 from labels import ipp, render, sources
-from labels.models import JOB_WORKFLOW, PRINTER_KINDS, RAW_PORT, JobStatus, Printer, PrinterDefault, PrintJob
+from labels.models import JOB_WORKFLOW, RAW_PORT, JobStatus, Printer, PrinterDefault, PrintJob
 from labels.output import render_labels
 from labels.packing_slip import packing_slip_pdf
+from labels.schemas import PrinterArgs
 
 ATTEMPTS = 3                 # connections tried for one send (DEPOT_PRINT_ATTEMPTS)
 TIMEOUT_SECONDS = 10.0       # connect, send and the printer's close (DEPOT_PRINT_TIMEOUT)
 RETRY_PAUSE_SECONDS = 0.2    # between two connections of one send
 BUSY_PAUSE_SECONDS = 0.5     # before asking a printer busy with another job again
-PDF_FORMATS = ("a4", "thermal60x40", "thermal100x50")
 ADMIN_ROLES = (Role.ADMIN,)
 PACKING_SLIP = "packing_slip"
 PRINT_KINDS = (*sources.KINDS, PACKING_SLIP)   # what a print job prints: labels of a kind, or a packing slip
@@ -113,62 +116,26 @@ def printer_by_id(printer_id) -> Printer:
     return printer
 
 
-def _clean_printer(data: dict) -> dict:
-    """The printer fields checked, or ValidationFailed naming each wrong one."""
-    name = str(data.get("name") or "").strip()
-    kind = str(data.get("kind") or "").strip()
-    out = {"name": name, "kind": kind}
-    errors = {}
-    if not name or len(name) > 80:
-        errors["name"] = [_("Give the printer a name (at most 80 characters).")]
-    if kind not in PRINTER_KINDS:
-        errors["kind"] = [_("Choose how Depot reaches the printer: ZPL over TCP or IPP.")]
-    if kind == "zpl":
-        host = str(data.get("host") or "").strip()
-        if not host or len(host) > 255 or any(c.isspace() for c in host):
-            errors["host"] = [_("Give the printer's host name or IP address.")]
-        try:
-            port = int(data.get("port") or RAW_PORT)
-        except (TypeError, ValueError):
-            port = 0
-        if not 1 <= port <= 65535:
-            errors["port"] = [_("The port must be between 1 and 65535 (Zebra printers listen on 9100).")]
-        size = str(data.get("label_size") or "60x40")
-        if size not in render.THERMAL_SIZES:
-            errors["label_size"] = [_("Unknown label size.")]
-        try:
-            dpi = int(data.get("dpi") or 203)
-        except (TypeError, ValueError):
-            dpi = 0
-        if dpi not in render.ZPL_DPIS:
-            errors["dpi"] = [_("Printer resolution must be one of %(dpis)s dpi.",
-                               dpis=", ".join(map(str, render.ZPL_DPIS)))]
-        mode = str(data.get("cjk_mode") or "graphic")
-        font = str(data.get("cjk_font") or "").strip() or None
-        if mode not in render.ZPL_CJK_MODES:
-            errors["cjk_mode"] = [_("Choose how the printer draws Chinese.")]
-        elif mode == "font" and (not font or len(font) > 64 or "^" in font or "~" in font or "," in font):
-            errors["cjk_font"] = [_("Name the CJK font stored on the printer, e.g. E:SIMSUN.TTF.")]
-        out.update(host=host, port=port, uri=None, label_size=size, dpi=dpi, cjk_mode=mode, cjk_font=font)
-    elif kind == "ipp":
-        uri = str(data.get("uri") or "").strip()
-        try:
-            ipp.http_target(uri)
-            ok = len(uri) <= 500
-        except ValueError:
-            ok = False
-        if not ok:
-            errors["uri"] = [_("Give the printer's IPP address, e.g. ipp://192.168.1.20:631/printers/labels.")]
-        fmt = str(data.get("pdf_format") or "a4")
-        if fmt not in PDF_FORMATS:
-            errors["pdf_format"] = [_("Choose the paper the printer holds: A4 sheets or a thermal roll.")]
-        out.update(host=None, port=None, uri=uri, pdf_format=fmt)
-    if "active" in data:
-        out["active"] = bool(data.get("active"))
-    if errors:
-        first = next(iter(errors.values()))[0]
-        raise ValidationFailed(first, errors=errors)
-    return out
+def _printer_values(data: dict) -> dict:
+    """A printer's settings loaded through :class:`~labels.schemas.PrinterArgs` (the API's and
+    the page's schema), or ValidationFailed naming every wrong field."""
+    try:
+        return PrinterArgs().load(data, unknown=EXCLUDE)
+    except MarshmallowError as err:
+        errors = translate_messages(err.messages if isinstance(err.messages, dict) else {"": err.messages})
+        first = next(iter(_messages(errors)), _("Some fields need correcting."))
+        raise ValidationFailed(first, errors=errors) from None
+
+
+def _messages(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _messages(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _messages(item)
+    else:
+        yield str(value)
 
 
 def _name_taken(name: str, except_id: int | None = None) -> bool:
@@ -181,7 +148,7 @@ def _name_taken(name: str, except_id: int | None = None) -> bool:
 def create_printer(actor, data: dict) -> Printer:
     """Register a printer (administrators)."""
     _require_admin(actor)
-    values = _clean_printer(data)
+    values = _printer_values(data)
     if _name_taken(values["name"]):
         raise _field_error("name", _("A printer named “%(name)s” exists already.", name=values["name"]))
     printer = Printer(**values)
@@ -195,7 +162,7 @@ def update_printer(actor, printer_id, data: dict) -> Printer:
     _require_admin(actor)
     printer = printer_by_id(printer_id)
     lock_row(Printer, printer.id)
-    values = _clean_printer(data)
+    values = _printer_values(data)
     if _name_taken(values["name"], printer.id):
         raise _field_error("name", _("A printer named “%(name)s” exists already.", name=values["name"]))
     for key, value in values.items():

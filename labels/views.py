@@ -14,13 +14,13 @@ from flask_babel import gettext as _
 
 from core.accounts.auth import actor, roles_required
 from core.errors import DomainError, ValidationFailed
-from core.forms import flash_refusal, read_form, refused
+from core.forms import flash_refusal, read_form, refused, ticked
 from core.idempotency import idempotent, new_form_key
 from labels import printing, sources
 from labels.output import Rendered, parse_options, render_labels
 from labels.packing_slip import packing_slip_pdf
 from labels.render import THERMAL_SIZES, ZPL_DPIS
-from labels.schemas import DefaultPrinterArgs, LabelBatchArgs, PrintArgs, RetryArgs
+from labels.schemas import PDF_FORMATS, DefaultPrinterArgs, LabelBatchArgs, PrintArgs, PrinterArgs, RetryArgs
 
 bp = Blueprint("labels", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/labels", url_prefix="/labels")
@@ -230,13 +230,13 @@ def _printers_page(form, errors, status=200):
     return render_template("labels/printers.html", printers=printing.printers(active_only=False),
                            defaults=printing.defaults(), users=printing.label_users(), form=form, errors=errors,
                            kinds=printing.KIND_LABELS, cjk_modes=printing.CJK_MODE_LABELS,
-                           sizes=list(THERMAL_SIZES), dpis=list(ZPL_DPIS), pdf_formats=printing.PDF_FORMATS), status
+                           sizes=list(THERMAL_SIZES), dpis=list(ZPL_DPIS), pdf_formats=PDF_FORMATS), status
 
 
-def _printer_form() -> dict:
-    data = {k: v for k, v in request.form.items() if k not in ("csrf_token", "idempotency_key")}
-    data["active"] = request.form.get("active") == "on"
-    return data
+def _printer_source(*, creating: bool) -> dict:
+    """The printer form as the schema loads it: a new printer is in use; on a change the
+    unticked "In use" box takes it out of use."""
+    return {**request.form.to_dict(), "active": "on" if creating or ticked("active") else ""}
 
 
 @bp.route("/printers", methods=["POST"])
@@ -244,14 +244,13 @@ def _printer_form() -> dict:
 @idempotent
 def printer_create():
     """Register a printer."""
-    data = _printer_form()
-    data["active"] = True
+    source = _printer_source(creating=True)
     try:
-        printer = printing.create_printer(actor(), data)
+        printer = printing.create_printer(actor(), read_form(PrinterArgs, source, named=True))
     except ValidationFailed as err:
-        # Shown in this answer, so what was typed stays in the form.
-        flash_refusal(err)
-        return _printers_page(data, err.errors, 422)
+        # Shown in this answer, so what was typed stays in the form, each message beside its field.
+        flash_refusal(err, beside=PrinterArgs().fields.keys())
+        return _printers_page(source, err.errors, 422)
     flash(_("Printer %(name)s registered.", name=printer.name), "success")
     return redirect(url_for("labels.printers"))
 
@@ -261,7 +260,8 @@ def printer_create():
 def printer_update(printer_id):
     """Change a printer's settings, or take it out of use."""
     try:
-        printer = printing.update_printer(actor(), printer_id, _printer_form())
+        printer = printing.update_printer(actor(), printer_id,
+                                          read_form(PrinterArgs, _printer_source(creating=False)))
     except DomainError as err:
         return _refused(err, "labels.printers")
     flash(_("Printer %(name)s saved.", name=printer.name), "success")

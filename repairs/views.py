@@ -163,8 +163,8 @@ def parcels():
             else:
                 lines = intake.parse_declared_rows(args["rows"] or "")
             if args["dealer_id"] is None:
-                raise ValidationFailed(_("Choose a dealer."),
-                                       errors={field_label(s.RepairParcelArgs, "dealer_id"): [_("Required.")]})
+                raise ValidationFailed(_("Choose a dealer."), errors={"dealer_id": [_("Required.")]},
+                                       labels={"dealer_id": field_label(s.RepairParcelArgs, "dealer_id")})
             parcel = intake.create_parcel(user, dealer_id=args["dealer_id"], inbound_waybill=args["inbound_waybill"],
                                            inbound_carrier=args["inbound_carrier"], lines=lines, note=args["note"],
                                            source="import" if upload and upload.filename else "form")

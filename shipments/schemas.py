@@ -26,34 +26,44 @@ class ShipmentQueryArgs(PageArgs):
 
 
 class ShipmentLineArgs(Schema):
-    kind = fields.String(required=True, validate=validate.OneOf(LINE_KINDS))
-    serial = fields.String(validate=validate.Length(max=80), allow_none=True)
-    model = fields.String(validate=validate.Length(max=80), allow_none=True)
-    part_id = fields.Integer(allow_none=True, validate=ID_RANGE)
+    kind = fields.String(required=True, validate=validate.OneOf(LINE_KINDS), metadata={"label": _l("Kind")})
+    serial = fields.String(validate=validate.Length(max=80), allow_none=True, metadata={"label": _l("Serial")})
+    model = fields.String(validate=validate.Length(max=80), allow_none=True, metadata={"label": _l("Model")})
+    part_id = fields.Integer(allow_none=True, validate=ID_RANGE, metadata={"label": _l("Part")})
     sku = fields.String(validate=validate.Length(min=1, max=60),
-                         metadata={"description": "A part's SKU, instead of part_id."})
-    quantity = fields.Integer(validate=validate.Range(min=1, max=100000))
+                        metadata={"description": "A part's SKU, instead of part_id.", "label": _l("SKU")})
+    quantity = fields.Integer(validate=validate.Range(min=1, max=100000), error_messages=WHOLE_ERRORS,
+                              metadata={"label": _l("Quantity")})
     ref_type = fields.String(validate=validate.Length(max=40), allow_none=True)
     ref_id = fields.Integer(allow_none=True, validate=ID_RANGE)
 
 
+_NO_LINES = _l("A shipment needs at least one unit or part.")
+
+
 class ShipmentCreateArgs(Schema):
-    leg = fields.String(required=True, validate=validate.OneOf(LEGS))
-    lines = fields.List(fields.Nested(ShipmentLineArgs), required=True, validate=validate.Length(min=1, max=500))
-    carrier = fields.String(validate=validate.Length(max=60), allow_none=True)
-    waybill = fields.String(validate=validate.Length(max=60), allow_none=True)
-    paying_account = fields.String(load_default="cs", validate=validate.OneOf(PAYING_ACCOUNTS))
-    dealer_id = fields.Integer(allow_none=True, validate=ID_RANGE)
-    office_id = fields.Integer(allow_none=True, validate=ID_RANGE)
-    vendor_id = fields.Integer(allow_none=True, validate=ID_RANGE)
-    pieces = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000))
-    weight_kg = fields.Decimal(allow_none=True, places=None)
-    freight_cost = fields.Decimal(allow_none=True, places=None)
+    leg = fields.String(required=True, validate=validate.OneOf(LEGS), metadata={"label": _l("Leg")})
+    lines = fields.List(fields.Nested(ShipmentLineArgs), required=True,
+                        validate=validate.Length(min=1, max=500, error=_l("Between 1 and 500 lines.")),
+                        error_messages={"required": _NO_LINES}, metadata={"label": _l("Contents")})
+    carrier = fields.String(validate=validate.Length(max=60), allow_none=True, metadata={"label": _l("Carrier")})
+    waybill = fields.String(validate=validate.Length(max=60), allow_none=True, metadata={"label": _l("Waybill")})
+    paying_account = fields.String(load_default="cs", validate=validate.OneOf(PAYING_ACCOUNTS),
+                                   metadata={"label": _l("Freight paid by")})
+    dealer_id = fields.Integer(allow_none=True, validate=ID_RANGE, metadata={"label": _l("Dealer")})
+    office_id = fields.Integer(allow_none=True, validate=ID_RANGE, metadata={"label": _l("Regional office")})
+    vendor_id = fields.Integer(allow_none=True, validate=ID_RANGE, metadata={"label": _l("Vendor")})
+    pieces = fields.Integer(allow_none=True, validate=validate.Range(min=1, max=10000), error_messages=WHOLE_ERRORS,
+                            metadata={"label": _l("Pieces")})
+    weight_kg = fields.Decimal(allow_none=True, places=None, error_messages=AMOUNT_ERRORS,
+                               metadata={"label": _l("Weight (kg)")})
+    freight_cost = fields.Decimal(allow_none=True, places=None, error_messages=AMOUNT_ERRORS,
+                                  metadata={"label": _l("Freight cost (RMB)")})
     from_location = fields.String(validate=validate.Length(max=40), allow_none=True,
                                   metadata={"description": "Location code; default: the leg's origin."})
     to_location = fields.String(validate=validate.Length(max=40), allow_none=True,
                                 metadata={"description": "Location code; default: the leg's destination."})
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
+    note = fields.String(load_default="", validate=validate.Length(max=2000), metadata={"label": _l("Note")})
 
 
 class ShipmentShipArgs(Schema):
@@ -82,9 +92,10 @@ class ShipmentUpdateArgs(Schema):
 
 
 class ShipmentScanArgs(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=80))
-    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000))
-    model = fields.String(validate=validate.Length(max=80))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=80), metadata={"label": _l("Code")})
+    quantity = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100000), error_messages=WHOLE_ERRORS,
+                              metadata={"label": _l("Quantity")})
+    model = fields.String(validate=validate.Length(max=80), metadata={"label": _l("Model")})
 
 
 class ShipmentReceiveArgs(Schema):
@@ -93,7 +104,8 @@ class ShipmentReceiveArgs(Schema):
 
 
 class ShipmentLookupArgs(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=80))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=80),
+                         metadata={"label": _l("Shipment number or waybill")})
 
 
 class ShipmentLateReportArgs(Schema):

@@ -14,7 +14,7 @@ from core.audit.service import trail
 from core.calendar import local_today
 from core.directory.models import Dealer, Office, Vendor
 from core.errors import DomainError, ValidationFailed
-from core.forms import flash_refusal, read_form, refused
+from core.forms import field_label, flash_refusal, read_form, read_lines, refused
 from core.extensions import db
 from core.idempotency import idempotent, new_form_key
 from core.pagination import paginate
@@ -22,7 +22,16 @@ from inventory.models import Location
 from shipments import bill_lines, freight, receiving, service
 from shipments.api import export_response, statement_response
 from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment, ShipmentStatus
-from shipments.schemas import FreightDecisionArgs, FreightUploadArgs, ShipmentShipArgs, ShipmentUpdateArgs
+from shipments.schemas import (
+    FreightDecisionArgs,
+    FreightUploadArgs,
+    ShipmentCreateArgs,
+    ShipmentLineArgs,
+    ShipmentLookupArgs,
+    ShipmentScanArgs,
+    ShipmentShipArgs,
+    ShipmentUpdateArgs,
+)
 
 bp = Blueprint("shipments", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/shipments", url_prefix="/shipments")
@@ -93,44 +102,41 @@ def index():
 
 # --- create -----------------------------------------------------------------------------------
 
-_QTY_RE = re.compile(r"^\d+$")
+def _typed_lines(units: str, parts: str) -> tuple[list[dict], list[str]]:
+    """The contents typed or scanned one per line, loaded through the API's line schema,
+    with the name of each line as the user knows it ("Units, line 3").
 
-
-def _parse_unit_text(text: str, errors: dict) -> list[dict]:
-    """One unit per line: ``SERIAL`` or ``SERIAL MODEL`` (scanner-friendly)."""
-    lines = []
-    for number, raw in enumerate((text or "").splitlines(), start=1):
-        parts = raw.replace(",", " ").replace("\t", " ").split()
-        if not parts:
-            continue
-        if len(parts) > 2:
-            errors.setdefault("units", []).append(_("Line %(n)s: use “serial” or “serial model”.", n=number))
-            continue
-        lines.append({"kind": "unit", "serial": parts[0], "model": parts[1] if len(parts) > 1 else ""})
-    return lines
-
-
-def _parse_part_text(text: str, errors: dict) -> list[dict]:
-    """One part per line: ``SKU QUANTITY`` or ``SKU 1 SERIAL``; the quantity defaults to 1."""
-    lines = []
-    for number, raw in enumerate((text or "").splitlines(), start=1):
-        parts = raw.replace(",", " ").replace("\t", " ").split()
-        if not parts:
-            continue
-        quantity, serial = 1, None
-        if len(parts) >= 2:
-            if not _QTY_RE.match(parts[1]) or int(parts[1]) < 1:
-                errors.setdefault("parts", []).append(
-                    _("Line %(n)s: the quantity %(q)s is not a whole number from 1.", n=number, q=parts[1]))
+    Units: ``SERIAL`` or ``SERIAL MODEL``; parts: ``SKU QUANTITY`` or ``SKU 1 SERIAL``
+    (quantity 1 when left out). A wrong line raises ValidationFailed naming it, as
+    :func:`core.forms.read_lines` does; the values are the schema's to check.
+    """
+    raw: dict[str, dict] = {}
+    shape: dict[str, list] = {}
+    for kind, text in (("unit", units), ("part", parts)):
+        for number, line in enumerate((text or "").splitlines(), start=1):
+            words = line.replace(",", " ").replace("\t", " ").split()
+            if not words:
                 continue
-            quantity = int(parts[1])
-        if len(parts) == 3:
-            serial = parts[2]
-        if len(parts) > 3:
-            errors.setdefault("parts", []).append(_("Line %(n)s: use “SKU quantity” or “SKU 1 serial”.", n=number))
-            continue
-        lines.append({"kind": "part", "sku": parts[0], "quantity": quantity, "serial": serial})
-    return lines
+            if kind == "unit":
+                name = _("Units, line %(n)s", n=number)
+                if len(words) > 2:
+                    shape[name] = [_("Use “serial” or “serial model”.")]
+                    continue
+                raw[name] = {"kind": "unit", "serial": words[0], "model": words[1] if len(words) > 1 else ""}
+            else:
+                name = _("Parts, line %(n)s", n=number)
+                if len(words) > 3:
+                    shape[name] = [_("Use “SKU quantity” or “SKU 1 serial”.")]
+                    continue
+                raw[name] = {"kind": "part", "sku": words[0], "quantity": words[1] if len(words) > 1 else "1",
+                             "serial": words[2] if len(words) > 2 else None}
+    try:
+        lines = read_lines(ShipmentLineArgs, raw)
+    except ValidationFailed as err:
+        shape.update(err.errors)
+    if shape:
+        raise ValidationFailed(_("Some fields need correcting."), errors=shape, labels={k: k for k in shape})
+    return lines, list(raw)
 
 
 def _directory_choices():
@@ -141,7 +147,8 @@ def _directory_choices():
     return list(db.session.scalars(offices)), list(db.session.scalars(select(Vendor).order_by(Vendor.code)))
 
 
-def _dealer_id_for(code: str, errors: dict) -> int | None:
+def _dealer_id_for(code: str) -> int | None:
+    """The dealer a typed dealer code names (the page's input; the API takes ``dealer_id``)."""
     code = (code or "").strip()
     if not code:
         return None
@@ -149,29 +156,52 @@ def _dealer_id_for(code: str, errors: dict) -> int | None:
     if dealer_id is None:
         dealer_id = db.session.scalar(select(Dealer.id).where(Dealer.code == code))
     if dealer_id is None:
-        errors.setdefault("dealer_code", []).append(_("No dealer with code %(c)s.", c=code))
+        raise ValidationFailed(_("No dealer with code %(c)s.", c=code), errors={"dealer_code": [
+            _("No dealer with code %(c)s.", c=code)]}, labels={"dealer_code": _("Dealer code")})
     return dealer_id
 
 
-def _form_int(name: str, errors: dict) -> int | None:
-    value = request.form.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit():
-        errors.setdefault(name, []).append(_("Choose one from the list."))
-        return None
-    return int(value)
+def _read_create_form() -> tuple[dict, list[str]]:
+    """The new-shipment form as the API's ``ShipmentCreateArgs`` loads it, and the names of
+    its lines; every wrong field and line named at once."""
+    errors: dict = {}
+    labels: dict = {}
+    lines, names, dealer_id = [], [], None
+    try:
+        lines, names = _typed_lines(request.form.get("units", ""), request.form.get("parts", ""))
+    except ValidationFailed as err:
+        errors.update(err.errors)
+        labels.update(err.labels)
+    try:
+        dealer_id = _dealer_id_for(request.form.get("dealer_code", ""))
+    except ValidationFailed as err:
+        errors.update(err.errors)
+        labels.update(err.labels)
+    source = {**request.form.to_dict(), "lines": lines, "dealer_id": dealer_id}
+    lines_refused = bool(errors)
+    try:
+        args = read_form(ShipmentCreateArgs, source, named=True)
+    except ValidationFailed as err:
+        # No lines loaded because some were wrong: those are named already, not "no contents".
+        errors.update({k: v for k, v in err.errors.items() if not (k == "lines" and lines_refused)})
+        labels.update(err.labels)
+    else:
+        if not errors:
+            return args, names
+    raise ValidationFailed(_("Some fields need correcting."), errors=errors, labels=labels)
 
 
-def _flatten(errors: dict) -> dict:
-    """Service errors keyed ``lines.3.serial`` shown under the units/parts boxes."""
-    flat: dict = {}
-    for key, messages in errors.items():
-        target = key
-        if key.startswith("lines"):
-            target = "lines"
-        flat.setdefault(target, []).extend(messages if isinstance(messages, list) else [messages])
-    return flat
+def _named_by_line(err: DomainError, names: list[str]) -> DomainError:
+    """A service refusal with each field named by its label, and a line's (``lines.3.sku``)
+    by the line the user typed (``names``, in order) and the field."""
+    for key in err.errors:
+        parts = key.split(".")
+        if parts[0] == "lines" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(names):
+            label = field_label(ShipmentLineArgs, parts[2]) if len(parts) > 2 else ""
+            err.labels[key] = f"{names[int(parts[1])]} ({label})" if label else names[int(parts[1])]
+        elif key not in err.labels and field_label(ShipmentCreateArgs, key):
+            err.labels[key] = field_label(ShipmentCreateArgs, key)
+    return err
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -182,33 +212,19 @@ def create():
     offices, vendors = _directory_choices()
     form = request.form if request.method == "POST" else {"leg": request.args.get("leg", ""),
                                                           "paying_account": "cs"}
-    errors: dict = {}
     if request.method == "POST":
-        lines = _parse_unit_text(request.form.get("units", ""), errors)
-        lines += _parse_part_text(request.form.get("parts", ""), errors)
-        dealer_id = _dealer_id_for(request.form.get("dealer_code", ""), errors)
-        office_id = _form_int("office_id", errors)
-        vendor_id = _form_int("vendor_id", errors)
-        if not errors:
-            try:
-                shipment = service.create_shipment(
-                    actor(), leg=request.form.get("leg", ""), lines=lines,
-                    carrier=request.form.get("carrier"), waybill=request.form.get("waybill"),
-                    paying_account=request.form.get("paying_account", "cs"), dealer_id=dealer_id,
-                    office_id=office_id, vendor_id=vendor_id, pieces=request.form.get("pieces"),
-                    weight_kg=request.form.get("weight_kg"), freight_cost=request.form.get("freight_cost"),
-                    note=request.form.get("note", ""),
-                )
-            except DomainError as err:
-                flash(err.message, "error")
-                return render_template("shipments/new.html", form=form, errors=_flatten(err.errors), legs=LEGS,
-                                       accounts=PAYING_ACCOUNTS, offices=offices, vendors=vendors), err.status
-            flash(_("Shipment %(n)s packed.", n=shipment.number), "success")
-            return redirect(url_for("shipments.detail", number=shipment.number))
-        flash(_("The shipment has invalid fields."), "error")
-        return render_template("shipments/new.html", form=form, errors=errors, legs=LEGS, accounts=PAYING_ACCOUNTS,
-                               offices=offices, vendors=vendors), 422
-    return render_template("shipments/new.html", form=form, errors=errors, legs=LEGS, accounts=PAYING_ACCOUNTS,
+        names: list[str] = []
+        try:
+            args, names = _read_create_form()
+            shipment = service.create_shipment(actor(), lines=args.pop("lines"), **args)
+        except DomainError as err:
+            # Shown in this answer, so the typed lines stay in the form.
+            flash_refusal(_named_by_line(err, names))
+            return render_template("shipments/new.html", form=form, errors={}, legs=LEGS, accounts=PAYING_ACCOUNTS,
+                                   offices=offices, vendors=vendors), err.status
+        flash(_("Shipment %(n)s packed.", n=shipment.number), "success")
+        return redirect(url_for("shipments.detail", number=shipment.number))
+    return render_template("shipments/new.html", form=form, errors={}, legs=LEGS, accounts=PAYING_ACCOUNTS,
                            offices=offices, vendors=vendors)
 
 
@@ -294,11 +310,15 @@ def receive_start():
     if request.method == "POST":
         code = request.form.get("code", "")
         try:
-            shipment = service.find_shipment(code)
+            shipment = service.find_shipment(read_form(ShipmentLookupArgs)["code"])
             service.ensure_shipment_access(actor(), shipment)
             if shipment.status == "received":
                 flash(_("Shipment %(n)s was already received.", n=shipment.number), "warning")
                 return redirect(url_for("shipments.detail", number=shipment.number))
+        except ValidationFailed as err:
+            # The headline flashed, the field's messages in the station's panel beside the input.
+            flash_refusal(err, beside=err.errors.keys())
+            return render_template("shipments/receive_start.html", error=_refusal_words(err), code=code), err.status
         except DomainError as err:
             return render_template("shipments/receive_start.html", error=err.message, code=code), err.status
         return redirect(url_for("shipments.receive", number=shipment.number))
@@ -308,18 +328,26 @@ def receive_start():
 _STATION_QTY = re.compile(r"^(\d{1,6})\s*[*xX×]\s*(\S+)$")
 
 
+def _station_scan(text: str) -> dict:
+    """One line of the station, ``CODE`` or ``5*CODE`` (five pieces), as the API's scan."""
+    match = _STATION_QTY.match(text)
+    return {"code": match.group(2), "quantity": match.group(1)} if match else {"code": text, "quantity": "1"}
+
+
 def _station_scans(text: str) -> list[dict]:
-    scans = []
-    for raw in (text or "").splitlines()[:MAX_STATION_SCANS]:
-        raw = raw.strip()
-        if not raw:
-            continue
-        match = _STATION_QTY.match(raw)
-        if match:
-            scans.append({"code": match.group(2), "quantity": int(match.group(1))})
-        else:
-            scans.append({"code": raw, "quantity": 1})
-    return scans
+    """The scans so far (the station's list, one per line) loaded through the API's scan schema;
+    a wrong one raises ValidationFailed naming it ("Scan 3")."""
+    typed = [line.strip() for line in (text or "").splitlines()[:MAX_STATION_SCANS] if line.strip()]
+    return read_lines(ShipmentScanArgs, {_("Scan %(n)s", n=n): _station_scan(line)
+                                         for n, line in enumerate(typed, start=1)})
+
+
+def _refusal_words(err: DomainError) -> str:
+    """A refused scan's field messages, each named by its label, for the station's answer panel."""
+    said = [f"{err.labels[key]}: {m}" if err.labels.get(key) else str(m)
+            for key, messages in err.errors.items()
+            for m in (messages if isinstance(messages, list) else [messages])]
+    return " ".join(said) or err.message
 
 
 def _scans_text(scans: list[dict]) -> str:
@@ -372,9 +400,12 @@ def receive(number):
             elif len(scans) >= MAX_STATION_SCANS:
                 message, tone, status = _("Too many scans."), "bad", 422
             else:
-                match = _STATION_QTY.match(code)
-                scans.append({"code": match.group(2), "quantity": int(match.group(1))} if match
-                             else {"code": code, "quantity": 1})
+                try:
+                    scans += read_lines(ShipmentScanArgs, {_("Scan %(n)s", n=len(scans) + 1): _station_scan(code)})
+                except ValidationFailed as err:
+                    # The headline flashed, the field messages in the station's panel beside the input.
+                    flash_refusal(err, beside=err.errors.keys())
+                    message, tone, status = _refusal_words(err), "bad", err.status
     try:
         check = receiving.preview_receipt(actor(), shipment, scans)
     except ValidationFailed as err:

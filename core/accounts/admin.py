@@ -36,6 +36,10 @@ def _offices():
     return list(db.session.scalars(select(Office).order_by(Office.code)))
 
 
+# The fields the user form shows a message beside (create_user names the office "office").
+_BESIDE = {"username", "password", "display_name", "email", "roles", "office_id", "office", "active"}
+
+
 def _field_errors(err: DomainError) -> dict:
     errors = dict(err.errors)
     if "office" in errors:  # create_user names it "office"; the form field is office_id
@@ -73,7 +77,7 @@ def new_user():
                                              display_name=args["display_name"], email=args["email"],
                                              office_id=args["office_id"])
         except DomainError as err:
-            flash_refusal(err)
+            flash_refusal(err, beside=_BESIDE)
             values.pop("password", None)
             return _render("accounts/admin_user_form.html", 422 if err.status == 422 else err.status,
                            user=None, values=values, errors=_field_errors(err))
@@ -101,7 +105,7 @@ def edit_user(user_id):
                                 email=args.get("email"), roles=args.get("roles", []),
                                 office_id=args.get("office_id"), active=values["active"])
         except DomainError as err:
-            flash_refusal(err)
+            flash_refusal(err, beside=_BESIDE)
             errors, status = _field_errors(err), err.status
         else:
             flash(_("Saved."), "success")

@@ -15,12 +15,14 @@ from flask_babel import lazy_gettext as _l
 
 from core.accounts.auth import actor, roles_required
 from core.audit.service import trail
+from core.directory import schemas as s
 from core.directory import service
 from core.directory.dealer_import import COLUMNS as IMPORT_COLUMNS
 from core.directory.dealer_import import import_dealers
 from core.directory.models import DISPATCH_DAYS
 from core.directory.service import DEALER_READER_ROLES, EDITOR_ROLES, REFERENCE_READER_ROLES
 from core.errors import Conflict, ValidationFailed
+from core.forms import flash_refusal, read_form, ticked
 from core.nav import register_nav
 from core.pagination import page_number
 
@@ -109,6 +111,16 @@ KINDS = {
 }
 TAB_ORDER = ("dealer", "office", "factory", "route", "vendor", "department")
 
+# The API's input schemas of each kind (create, update): a page reads its form through them.
+ARGS = {
+    "dealer": (s.DealerCreateArgs, s.DealerUpdateArgs),
+    "office": (s.OfficeCreateArgs, s.OfficeUpdateArgs),
+    "factory": (s.FactoryCreateArgs, s.FactoryUpdateArgs),
+    "route": (s.RouteCreateArgs, s.RouteUpdateArgs),
+    "vendor": (s.VendorCreateArgs, s.VendorUpdateArgs),
+    "department": (s.DepartmentCreateArgs, s.DepartmentUpdateArgs),
+}
+
 
 # ------------------------------------------------------------------ service dispatch
 
@@ -150,15 +162,43 @@ def _page_number() -> int:
     return page_number(request.args.get("page"))
 
 
-def _form_data(k: PageKind) -> dict:
-    """The submitted form as service input (checkboxes become booleans)."""
-    data = {}
+def _form_values(k: PageKind) -> dict:
+    """What the user typed, to show again in a refused form (a checkbox as ticked or not)."""
+    values = request.form.to_dict()
     for f in k.fields:
         if f.type == "checkbox":
-            data[f.name] = f.name in request.form
-        else:
-            data[f.name] = request.form.get(f.name, "")
-    return data
+            values[f.name] = ticked(f.name)
+    return values
+
+
+def _read(k: PageKind, obj) -> dict:
+    """The form loaded through the API's schema, as service input.
+
+    A page sends every field: one left empty is cleared (``None``), not left as it was
+    (the API's PATCH). The schema checks the types and stops there, the service checks
+    the rules of every field; when the schema refuses some fields, the others are checked
+    by the service too, so one answer names every wrong field.
+    """
+    schema = ARGS[k.kind][0 if obj is None else 1]
+    source = {**request.form.to_dict(), **{f.name: "on" if ticked(f.name) else "" for f in k.fields
+                                           if f.type == "checkbox"}}
+    try:
+        loaded = read_form(schema, source, named=True)
+    except ValidationFailed as err:
+        rest = {f.name: source.get(f.name, "") for f in k.fields if f.name not in err.errors}
+        _values, more = service.clean_fields(k.kind, rest, existing=obj, creating=False)
+        raise ValidationFailed(err.message, errors={**more, **err.errors}) from None
+    return {f.name: loaded.get(f.name) for f in k.fields}
+
+
+def _refusal(k: PageKind, err: ValidationFailed) -> ValidationFailed:
+    """The service's refusal in the page's words: each field named by its label.
+
+    The service's own message lists field codes (for API clients); the page says it
+    in words and shows each field's messages beside the field.
+    """
+    labels = {f.name: str(f.label) for f in k.fields}
+    return ValidationFailed(_("Some fields need correcting."), errors=err.errors, labels=labels)
 
 
 def _initial(k: PageKind, obj) -> dict:
@@ -226,16 +266,24 @@ def _detail_view(k: PageKind):
     return view
 
 
+def _save(k: PageKind, obj):
+    """Create (``obj`` None) or update a record from the form; a refused form is shown
+    again with what was typed and each field's messages beside it, once."""
+    try:
+        data = _read(k, obj)
+        saved = _create(k, data) if obj is None else _update(k, obj.id, data)
+    except ValidationFailed as err:
+        refusal = _refusal(k, err)
+        flash_refusal(refusal, beside={f.name for f in k.fields})
+        return _render_form(k, obj, _form_values(k), refusal.errors, refusal.status)
+    flash(_("Saved %(what)s %(code)s.", what=k.one, code=saved.code), "success")
+    return redirect(url_for(f"directory.{k.kind}", record_id=saved.id))
+
+
 def _new_view(k: PageKind):
     def view():
         if request.method == "POST":
-            try:
-                obj = _create(k, _form_data(k))
-            except ValidationFailed as err:
-                flash(err.message, "error")
-                return _render_form(k, None, request.form.to_dict(), err.errors, 422)
-            flash(_("Saved %(what)s %(code)s.", what=k.one, code=obj.code), "success")
-            return redirect(url_for(f"directory.{k.kind}", record_id=obj.id))
+            return _save(k, None)
         return _render_form(k, None, _initial(k, None), {})
 
     return view
@@ -245,18 +293,7 @@ def _edit_view(k: PageKind):
     def view(record_id):
         obj = _get(k, record_id)
         if request.method == "POST":
-            data = _form_data(k)
-            try:
-                obj = _update(k, record_id, data)
-            except ValidationFailed as err:
-                flash(err.message, "error")
-                values = request.form.to_dict()
-                for f in k.fields:
-                    if f.type == "checkbox":
-                        values[f.name] = data[f.name]
-                return _render_form(k, obj, values, err.errors, 422)
-            flash(_("Saved %(what)s %(code)s.", what=k.one, code=obj.code), "success")
-            return redirect(url_for(f"directory.{k.kind}", record_id=obj.id))
+            return _save(k, obj)
         return _render_form(k, obj, _initial(k, obj), {})
 
     return view

@@ -200,7 +200,7 @@ def test_page_bad_input_rerenders_form_with_errors_and_writes_nothing(app, login
     assert resp.status_code == 422
     html = resp.get_data(as_text=True)
     assert html.count('class="error"') >= 5
-    assert "Not a valid email address." in html and "is not a real date" in html
+    assert "Not a valid email address." in html and "Not a valid date." in html
     assert 'value="wrong@"' in html  # what the user typed is kept
     assert _dealer_count(app) == 0
 

@@ -152,6 +152,31 @@ def test_the_user_form_shows_a_wrong_office_beside_the_field(app, login, zh, lan
                                              "office_id": "BJ"}, form_page="/admin/users/new",
                         headers={"Accept-Language": lang})
     assert resp.status_code == 422
-    assert expected in resp.get_data(as_text=True)
+    page = resp.get_data(as_text=True)
+    assert page.count(expected) == 1  # beside the field, not flashed a second time
     with app.app_context():
         assert db.session.scalar(db.select(User).filter_by(username="kim")) is None
+
+
+def test_a_refusal_names_fields_by_their_labels_only(app):
+    from core.forms import flash_refusal
+
+    err = ValidationFailed("Check the form.", errors={"dealer_id": ["No such dealer."], "Quantity": ["Too many."],
+                                                      "lines.0.sku": ["Unknown."], "": ["Whole form."]},
+                           labels={"dealer_id": "Dealer"})
+    with app.test_request_context("/x", method="POST"):
+        flash_refusal(err)
+        # Only the words given as labels name a field; every other message is shown alone, none dropped.
+        assert get_flashed_messages() == ["Check the form.", "Dealer: No such dealer.", "Too many.", "Unknown.",
+                                          "Whole form."]
+    with app.test_request_context("/x", method="POST"):
+        flash_refusal(err, beside={"dealer_id", "Quantity"})
+        assert get_flashed_messages() == ["Check the form.", "Unknown.", "Whole form."]
+
+
+def test_a_named_form_carries_the_labels(app):
+    with app.test_request_context("/x", method="POST", data={"quantity": "x"}, headers={"Accept-Language": "en"}):
+        with pytest.raises(ValidationFailed) as caught:
+            read_form(WidgetArgs, named=True)
+        assert caught.value.errors == {"quantity": ["Not a valid integer."]}
+        assert caught.value.labels == {"quantity": "Quantity"}

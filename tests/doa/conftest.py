@@ -114,3 +114,14 @@ def approve(app_row, when: datetime | None = None):
     approvals.decide(get_user("channel"), app_row, "channel", "approve", at=when)
     approvals.decide(get_user("product"), app_row, "product", "approve", at=when)
     return app_row
+
+
+@pytest.fixture()
+def approved_number(app, world):
+    """The number of a replacement application for serial SN1, approved by channel and product."""
+    from core.extensions import db
+
+    with app.app_context():
+        row = approve(new_application(serials=("SN1",)))
+        db.session.commit()
+        return row.number

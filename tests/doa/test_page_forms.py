@@ -2,19 +2,11 @@
 the field in words (English and Chinese), on the same page, with nothing changed; a good form works."""
 from __future__ import annotations
 
+import html
+
 import pytest
 
-from tests.doa.conftest import DEALER_CODE, approve, new_application
-
-
-@pytest.fixture()
-def number(app, world):
-    from core.extensions import db
-
-    with app.app_context():
-        row = approve(new_application(serials=("SN1",)))
-        db.session.commit()
-        return row.number
+from tests.doa.conftest import DEALER_CODE, PHONE_LAST4, new_application
 
 
 def _row(app, number):
@@ -31,18 +23,19 @@ def _row(app, number):
     ("en", "Freight cost", "Not a valid amount."),
     ("zh-CN", "运费", None),
 ])
-def test_a_wrong_freight_cost_names_the_field_and_changes_nothing(app, number, signed_in, language, label, message):
+def test_a_wrong_freight_cost_names_the_field_and_changes_nothing(app, approved_number, signed_in, language, label,
+                                                                 message):
     client = signed_in("clerk")
-    before = _row(app, number)
+    before = _row(app, approved_number)
     headers = {"Accept-Language": language}
-    resp = client.submit(f"/doa/{number}/step/receipt", {"serials": "SN1", "freight_cost": "twelve"},
-                         form_page=f"/doa/{number}", headers=headers)
-    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/doa/{number}")
-    page = client.get(f"/doa/{number}", headers=headers).get_data(as_text=True)
+    resp = client.submit(f"/doa/{approved_number}/step/receipt", {"serials": "SN1", "freight_cost": "twelve"},
+                         form_page=f"/doa/{approved_number}", headers=headers)
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/doa/{approved_number}")
+    page = client.get(f"/doa/{approved_number}", headers=headers).get_data(as_text=True)
     assert f"{label}: " in page and "freight_cost:" not in page
     if message:
         assert message in page
-    assert _row(app, number) == before
+    assert _row(app, approved_number) == before
 
 
 def test_a_wrong_decision_is_a_sentence_not_a_code(app, world, signed_in):
@@ -62,12 +55,13 @@ def test_a_wrong_decision_is_a_sentence_not_a_code(app, world, signed_in):
     assert _row(app, number) == before
 
 
-def test_a_good_receipt_form_works(app, number, signed_in):
+def test_a_good_receipt_form_works(app, approved_number, signed_in):
     client = signed_in("clerk")
-    resp = client.submit(f"/doa/{number}/step/receipt", {"serials": "SN1", "carrier": "顺丰", "waybill": "SF1",
-                                                         "freight_cost": "12.50"}, form_page=f"/doa/{number}")
+    resp = client.submit(f"/doa/{approved_number}/step/receipt",
+                         {"serials": "SN1", "carrier": "顺丰", "waybill": "SF1", "freight_cost": "12.50"},
+                         form_page=f"/doa/{approved_number}")
     assert resp.status_code == 302
-    state, received_at, arrived = _row(app, number)
+    state, received_at, arrived = _row(app, approved_number)
     assert received_at is not None and all(arrived)
 
 
@@ -94,3 +88,18 @@ def test_the_public_form_names_a_wrong_date_in_words(app, world, client):
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
     assert "Purchase date: Use YYYY-MM-DD." in page
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("en", "Last four digits of your registered phone: Length must be between 1 and 4."),
+    ("zh-CN", "登记电话的后四位: "),
+])
+def test_the_public_status_form_names_a_wrong_field_in_words(app, approved_number, client, language, words):
+    headers = {"Accept-Language": language}
+    resp = client.submit("/doa-apply/status", {"number": approved_number, "phone_last4": "123456"}, headers=headers)
+    assert resp.status_code == 422
+    page = html.unescape(resp.get_data(as_text=True))
+    assert words in page and "phone_last4:" not in page
+    assert approved_number in page and "SN1" not in page  # the number typed is kept; nothing about it is shown
+    ok = client.submit("/doa-apply/status", {"number": approved_number, "phone_last4": PHONE_LAST4}, headers=headers)
+    assert ok.status_code == 200 and "SN1" in ok.get_data(as_text=True)

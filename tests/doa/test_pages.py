@@ -7,19 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from core.authz import SYSTEM
-from tests.doa.conftest import approve, new_application
+from tests.doa.conftest import new_application
 
 PAGES = ["/doa/", "/doa/new", "/doa/receive", "/doa/holds", "/tasks?process=doa", "/doa/overdue"]
-
-
-@pytest.fixture()
-def number(app, world):
-    from core.extensions import db
-
-    with app.app_context():
-        row = approve(new_application(serials=("SN1",)))
-        db.session.commit()
-        return row.number
 
 
 @pytest.mark.parametrize(("role", "allowed"), [
@@ -28,15 +18,15 @@ def number(app, world):
     ("channel", {"/doa/", "/doa/holds"}),
     ("office-bj", {"/doa/", "/doa/holds", "/tasks?process=doa", "/doa/overdue"}),
 ])
-def test_pages_answer_by_role(app, number, signed_in, role, allowed):
+def test_pages_answer_by_role(app, approved_number, signed_in, role, allowed):
     client = signed_in(role)
     for path in PAGES:
         assert client.get(path).status_code == (200 if path in allowed else 403), path
-    assert client.get(f"/doa/{number}").status_code == 200
+    assert client.get(f"/doa/{approved_number}").status_code == 200
 
 
-def test_anonymous_users_are_sent_to_sign_in_but_dealers_reach_their_pages(app, number, client):
-    for path in PAGES + [f"/doa/{number}"]:
+def test_anonymous_users_are_sent_to_sign_in_but_dealers_reach_their_pages(app, approved_number, client):
+    for path in PAGES + [f"/doa/{approved_number}"]:
         resp = client.get(path)
         assert resp.status_code == 302 and "/login" in resp.headers["Location"]
     assert client.get("/api/v1/doa/applications").status_code == 401
@@ -50,39 +40,40 @@ def test_navigation_shows_doa_to_who_works_on_it(app, world, signed_in):
     assert 'href="/doa/receive"' in clerk_page
 
 
-def test_the_list_finds_by_serial_and_marks_overdue(app, number, signed_in):
+def test_the_list_finds_by_serial_and_marks_overdue(app, approved_number, signed_in):
     client = signed_in("service")
     page = client.get("/doa/?q=sn1").get_data(as_text=True)
-    assert number in page
-    assert number not in client.get("/doa/?q=nothing-like-it").get_data(as_text=True)
+    assert approved_number in page
+    assert approved_number not in client.get("/doa/?q=nothing-like-it").get_data(as_text=True)
     assert client.get("/doa/?state=bogus").status_code == 200
 
 
-def test_the_detail_page_shows_the_steps_a_user_may_take(app, number, signed_in):
-    clerk = signed_in("clerk").get(f"/doa/{number}").get_data(as_text=True)
-    assert f"/doa/{number}/step/receipt" in clerk and f"/doa/{number}/step/cancel" not in clerk
-    service = signed_in("service").get(f"/doa/{number}").get_data(as_text=True)
-    assert f"/doa/{number}/step/cancel" in service and f"/doa/{number}/attachments" in service
+def test_the_detail_page_shows_the_steps_a_user_may_take(app, approved_number, signed_in):
+    page = f"/doa/{approved_number}"
+    clerk = signed_in("clerk").get(page).get_data(as_text=True)
+    assert f"{page}/step/receipt" in clerk and f"{page}/step/cancel" not in clerk
+    service = signed_in("service").get(page).get_data(as_text=True)
+    assert f"{page}/step/cancel" in service and f"{page}/attachments" in service
     assert "approved: dealer may ship" in service
 
 
-def test_receiving_on_the_page(app, number, signed_in):
+def test_receiving_on_the_page(app, approved_number, signed_in):
     client = signed_in("clerk")
-    resp = client.submit(f"/doa/{number}/step/receipt", {"serials": "SN1", "carrier": "顺丰", "waybill": "SF1"},
-                         form_page=f"/doa/{number}")
+    resp = client.submit(f"/doa/{approved_number}/step/receipt",
+                         {"serials": "SN1", "carrier": "顺丰", "waybill": "SF1"}, form_page=f"/doa/{approved_number}")
     assert resp.status_code == 302
-    page = client.get(f"/doa/{number}").get_data(as_text=True)
+    page = client.get(f"/doa/{approved_number}").get_data(as_text=True)
     assert "Received." in page and "Replacement due" in page
 
 
-def test_helpers_for_the_repairs_lookup_and_overdue_page(app, number, user):
+def test_helpers_for_the_repairs_lookup_and_overdue_page(app, approved_number, user):
     from doa import lookup
     from doa import overdue as doa_overdue
 
     with app.app_context():
-        assert [a.number for a in lookup.find_doa("sn1", SYSTEM)] == [number]
-        assert [a.number for a in lookup.find_doa("D0001", SYSTEM)] == [number]
-        assert [a.number for a in lookup.find_doa("北京数码", SYSTEM)] == [number]
+        assert [a.number for a in lookup.find_doa("sn1", SYSTEM)] == [approved_number]
+        assert [a.number for a in lookup.find_doa("D0001", SYSTEM)] == [approved_number]
+        assert [a.number for a in lookup.find_doa("北京数码", SYSTEM)] == [approved_number]
         assert lookup.find_doa("SN1", actor=user("office-sh")) == []
         assert lookup.find_doa("", SYSTEM) == [] and lookup.find_doa("x" * 101, SYSTEM) == []
         assert doa_overdue.overdue_doa(SYSTEM) == []
