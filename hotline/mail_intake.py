@@ -114,6 +114,17 @@ def _header(msg: EmailMessage, name: str) -> str:
     return " ".join(str(value or "").split())
 
 
+def _sender(msg: EmailMessage) -> tuple[str, str]:
+    """(display name, address) of the From header, decoded."""
+    try:
+        addresses = getattr(msg.get("From"), "addresses", ())
+    except (ValueError, IndexError):
+        addresses = ()
+    if addresses:
+        return str(addresses[0].display_name or ""), str(addresses[0].addr_spec or "")
+    return parseaddr(_header(msg, "From"))
+
+
 def _asked_at(msg: EmailMessage) -> datetime:
     now = utcnow()
     try:
@@ -182,7 +193,7 @@ def import_message(raw: bytes) -> tuple[str, HotlineEntry | None]:
         return "duplicate", None
     in_reply_to = message_ids(_header(msg, "In-Reply-To"))
     references = message_ids(_header(msg, "References"))
-    sender_name, sender = parseaddr(_header(msg, "From"))
+    sender_name, sender = _sender(msg)
     recipients = ", ".join(a for _n, a in getaddresses([_header(msg, "To"), _header(msg, "Cc")]) if a)
     subject = _header(msg, "Subject")[:250]
     text = body_text(msg)
