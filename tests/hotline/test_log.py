@@ -109,3 +109,15 @@ def test_page_logs_and_shows_refusal(app, desk, login):
     text = resp.get_data(as_text=True)
     assert "Some fields need correcting." in text and "Question" in text
 
+
+
+def test_zh_cn_labels(app):
+    from flask_babel import force_locale
+
+    from hotline import states as st
+
+    with app.test_request_context():
+        with force_locale("zh_CN"):
+            assert st.Asker.PROSPECT.label == "意向代理商"
+            assert st.EntryState.REFERRED.label == "已转相关部门"
+            assert st.Channel.EMAIL.label == "邮件"
