@@ -49,7 +49,9 @@ def index():
                            category=category, q=q)
     page = paginate(stmt, page_number(request.args.get("page")), 50)
     return render_template("hotline/index.html", page=page, state=state, channel=channel, category=category, q=q,
-                           brand_id=brand_id, states=list(st.EntryState),
+                           brand_id=brand_id, chosen_filter=state,
+                           state_filters=[("all", _("all")), ("waiting", _("not answered yet")),
+                                          *[(m.value, m.label) for m in st.EntryState]],
                            can_write=actor().has_role(*service.DESK), **_choices())
 
 
