@@ -13,9 +13,10 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from core.errors import NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
+from core.locking import lock_row
 from core.queries import contains
 from core.types import utcnow
 from core.workflow import who
@@ -174,6 +175,13 @@ def from_entry(actor, entry: HotlineEntry, *, answer_id: int | None = None, ques
     if entry.state != st.ANSWERED or not entry.answer:
         raise ValidationFailed(_("Only an answered question goes into the library."),
                                errors={"entry": [_("Not answered yet.")]})
+    # One entry makes one new standard answer: a second request at the same moment waits here,
+    # then finds the first one's answer and is told to update it instead.
+    lock_row(HotlineEntry, entry.id)
+    kept = db.session.scalar(select(StandardAnswer.id).where(StandardAnswer.source_entry_id == entry.id).limit(1))
+    if answer_id is None and kept is not None:
+        raise Conflict(_("This answer is already kept as standard answer #%(id)s; give its number to update it.",
+                         id=kept), answer_id=kept)
     words = {"question": question or entry.question[:500], "answer": answer or entry.answer}
     if answer_id is not None:
         found = update(actor, get_answer(actor, answer_id), **words)
