@@ -18,7 +18,7 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
@@ -133,7 +133,7 @@ def _asked_at(msg: EmailMessage) -> datetime:
         return now
     if sent is None or sent.tzinfo is None or sent > now or sent.year < 2000:
         return now
-    return sent.astimezone(timezone.utc)
+    return sent.astimezone(UTC)
 
 
 def _brand_for(*texts: str) -> int | None:

@@ -116,8 +116,7 @@ def test_zh_cn_labels(app):
 
     from hotline import states as st
 
-    with app.test_request_context():
-        with force_locale("zh_CN"):
-            assert st.Asker.PROSPECT.label == "意向代理商"
-            assert st.EntryState.REFERRED.label == "已转相关部门"
-            assert st.Channel.EMAIL.label == "邮件"
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert st.Asker.PROSPECT.label == "意向代理商"
+        assert st.EntryState.REFERRED.label == "已转相关部门"
+        assert st.Channel.EMAIL.label == "邮件"

@@ -8,10 +8,10 @@ asker's answer to it joins the same entry.
 """
 from __future__ import annotations
 
+from email.header import Header
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.header import Header
 from email.utils import formataddr
 
 import pytest
