@@ -6,7 +6,7 @@ FLASK   := $(VENV)/bin/flask --app wsgi
 HOST    ?= 127.0.0.1
 PORT    ?= 5000
 
-.PHONY: setup translations browser printing demo serve test test-sqlite test-postgres bench clean
+.PHONY: setup translations browser printing mailserver demo serve test test-sqlite test-postgres bench clean
 
 setup: $(VENV)/.installed translations
 
@@ -31,7 +31,7 @@ serve: setup
 
 # The whole suite, on SQLite and on PostgreSQL side by side (one per core);
 # each run's output is printed whole when it ends.
-test: setup browser printing
+test: setup browser printing mailserver
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-sqlite pytest-postgres
 
 # The browser tests drive Debian's Chromium (never a browser downloaded by Playwright).
@@ -57,10 +57,24 @@ printing:
 		echo "      avahi-daemon dbus and starts D-Bus and avahi (until then the IPP print test is skipped)"; \
 	fi
 
-test-sqlite: setup browser printing
+# The hotline's mail-intake tests run a private dovecot (IMAP) on loopback: Debian's dovecot-imapd.
+mailserver:
+	@if [ -x /usr/sbin/dovecot ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "Installing dovecot for the mail-intake tests (apt-get install dovecot-imapd)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd >/dev/null 2>&1 || \
+		{ DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+		  DEBIAN_FRONTEND=noninteractive apt-get install -y -q dovecot-imapd >/dev/null; } || \
+		{ echo "ERROR: could not install dovecot-imapd with apt-get" >&2; exit 1; }; \
+	else \
+		echo "NOTE: /usr/sbin/dovecot is missing and this is not root: run 'sudo apt-get install -y dovecot-imapd'"; \
+		echo "      (until then the mail-intake tests in tests/hotline are skipped)"; \
+	fi
+
+test-sqlite: setup browser printing mailserver
 	$(MAKE) --no-print-directory pytest-sqlite
 
-test-postgres: setup browser printing
+test-postgres: setup browser printing mailserver
 	$(MAKE) --no-print-directory pytest-postgres
 
 pytest-sqlite:

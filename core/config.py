@@ -127,6 +127,14 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         "MAIL_USE_TLS": _bool(env.get("DEPOT_SMTP_STARTTLS")),
         "MAIL_SENDER": env.get("DEPOT_MAIL_FROM", "depot@localhost"),
         "SUPERVISOR_EMAIL": env.get("DEPOT_SUPERVISOR_EMAIL", "supervisor@localhost"),
+        # The service mailbox the hotline desk reads (IMAP) and answers from (SMTP above).
+        "IMAP_HOST": env.get("DEPOT_IMAP_HOST") or None,
+        "IMAP_PORT": _positive_int(env.get("DEPOT_IMAP_PORT"), 993, "DEPOT_IMAP_PORT", high=65535),
+        "IMAP_SSL": _bool(env.get("DEPOT_IMAP_SSL"), True),
+        "IMAP_USER": env.get("DEPOT_IMAP_USER") or None,
+        "IMAP_PASSWORD": env.get("DEPOT_IMAP_PASSWORD") or None,
+        "IMAP_MAILBOX": env.get("DEPOT_IMAP_MAILBOX") or "INBOX",
+        "HOTLINE_MAIL_FROM": env.get("DEPOT_HOTLINE_MAIL_FROM") or env.get("DEPOT_IMAP_USER") or None,
         "RATELIMIT_STORAGE_URI": ratelimit_storage(env),
         # "10 per minute" means in any 60 seconds, not per clock minute (a burst across
         # a minute's turn would get twice the limit).

@@ -152,3 +152,5 @@ _reference_endpoints("vendor", "/vendors", "vendors", s.VendorCreateArgs, s.Vend
                      s.VendorSchema, s.VendorPageSchema)
 _reference_endpoints("department", "/departments", "departments", s.DepartmentCreateArgs, s.DepartmentUpdateArgs,
                      s.DepartmentSchema, s.DepartmentPageSchema)
+_reference_endpoints("brand", "/brands", "brands", s.BrandCreateArgs, s.BrandUpdateArgs, s.BrandSchema,
+                     s.BrandPageSchema)

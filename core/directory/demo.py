@@ -9,6 +9,7 @@ from core.demo_users import DEMO_USERS, demo_password
 from core.directory.models import (
     DISPATCH_DAYS,
     PROMISE_DAYS,
+    Brand,
     Dealer,
     Department,
     Factory,
@@ -31,6 +32,7 @@ CITIES = {
 SHOP_WORDS = ["数码", "电子", "科技", "存储", "电脑城", "商贸"]
 SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴"]
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "强", "军", "洋", "勇"]
+BRANDS = [("MAXELL", "Maxell 麦克赛尔"), ("TEAMGROUP", "十铨 Team"), ("KINGBOX", "金盒 Kingbox")]
 DEPARTMENTS = [
     ("channel", "渠道部"), ("product", "产品部"), ("purchasing", "采购部"),
     ("finance", "财务部"), ("commerce", "商务部"), ("sales", "销售部"),
@@ -53,6 +55,8 @@ def load_directory(rng, echo) -> None:
     db.session.add(Vendor(code="MAXELL", name="Maxell", contact="佐藤", email="spares@maxell.example"))
     for code, name in DEPARTMENTS:
         db.session.add(Department(code=code, name=name))
+    for code, name in BRANDS:
+        db.session.add(Brand(code=code, name=name))
     db.session.flush()
     n = 0
     for office_code, _name, region in OFFICES:

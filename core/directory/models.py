@@ -126,3 +126,15 @@ class Department(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(200))
+
+
+class Brand(db.Model):
+    """A brand the company sells (DOMAIN.md: the hotline, repairs and figures count per brand)."""
+
+    __tablename__ = "brand"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(default=True)

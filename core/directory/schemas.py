@@ -249,3 +249,25 @@ class DepartmentSchema(Schema):
 
 class DepartmentPageSchema(PageSchema):
     items = fields.List(fields.Nested(DepartmentSchema))
+
+
+class BrandUpdateArgs(Schema):
+    code = fields.String()
+    name = fields.String()
+    active = fields.Boolean()
+
+
+class BrandCreateArgs(BrandUpdateArgs):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+
+
+class BrandSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    active = fields.Boolean()
+
+
+class BrandPageSchema(PageSchema):
+    items = fields.List(fields.Nested(BrandSchema))

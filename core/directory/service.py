@@ -28,7 +28,8 @@ from core.accounts.roles import DEPARTMENT_ROLES, Role
 from core.authz import require, require_office, scope_to_office
 from core.calendar.service import local_today
 from core.directory.models import (
-    DISPATCH_DAYS, FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, Dealer, Department, Factory, Office, RepairRoute, Vendor,
+    DISPATCH_DAYS, FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, Brand, Dealer, Department, Factory, Office, RepairRoute,
+    Vendor,
 )
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
@@ -287,6 +288,9 @@ KINDS = {
     "department": _Kind(Department, "department", {
         "code": _code(), "name": _text(120, required=True), "email": _email,
     }, ("code", "name"), {}),
+    "brand": _Kind(Brand, "brand", {
+        "code": _code(), "name": _text(120, required=True), "active": parse_bool,
+    }, ("code", "name"), {"active": True}),
 }
 
 
@@ -480,6 +484,7 @@ _REFERENCE = {
     "route": (RepairRoute, ("code", "name"), _l("No such repair route.")),
     "vendor": (Vendor, ("code", "name", "contact", "phone", "email"), _l("No such vendor.")),
     "department": (Department, ("code", "name", "email"), _l("No such department.")),
+    "brand": (Brand, ("code", "name"), _l("No such brand.")),
 }
 
 
@@ -511,6 +516,15 @@ def update_record(actor, kind: str, record_id: int, data: dict):
     """Change the given fields of a factory, route, vendor or department."""
     require(actor, *EDITOR_ROLES)
     return _update(kind, get_record(actor, kind, record_id), data)
+
+
+def list_brands(actor, *, active_only: bool = True) -> list[Brand]:
+    """The brands, for drop-downs (only the active ones unless asked)."""
+    require(actor, *REFERENCE_READER_ROLES)
+    stmt = select(Brand).order_by(Brand.code)
+    if active_only:
+        stmt = stmt.where(Brand.active.is_(True))
+    return list(db.session.scalars(stmt))
 
 
 def list_factories(actor) -> list[Factory]:

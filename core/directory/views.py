@@ -108,8 +108,13 @@ KINDS = {
         (("code", _l("Code")), ("name", _l("Name")), ("email", _l("Email"))),
         (_CODE, FormField("name", _l("Name"), required=True), _EMAIL),
         REFERENCE_READER_ROLES, "department"),
+    "brand": PageKind(
+        "brand", "brands", _l("Brands"), _l("Brand"),
+        (("code", _l("Code")), ("name", _l("Name")), ("active", _l("Active"))),
+        (_CODE, FormField("name", _l("Name"), required=True), FormField("active", _l("Active"), "checkbox")),
+        REFERENCE_READER_ROLES, "brand"),
 }
-TAB_ORDER = ("dealer", "office", "factory", "route", "vendor", "department")
+TAB_ORDER = ("dealer", "office", "factory", "route", "vendor", "department", "brand")
 
 # The API's input schemas of each kind (create, update): a page reads its form through them.
 ARGS = {

@@ -196,13 +196,16 @@ KINDS = {
     "vendor": ("Vendor", "/api/v1/vendors", "/directory/vendors", {"code": "DBLNEW1", "name": "New vendor"}),
     "department": ("Department", "/api/v1/departments", "/directory/departments",
                    {"code": "DBLNEW1", "name": "New department"}),
+    "brand": ("Brand", "/api/v1/brands", "/directory/brands", {"code": "DBLNEW1", "name": "New brand"}),
 }
 API_COLLECTIONS = {"dealer": "directory_api.Dealers", "office": "directory_api.Offices",
                    "factory": "directory_api.factory_collection", "route": "directory_api.route_collection",
-                   "vendor": "directory_api.vendor_collection", "department": "directory_api.department_collection"}
+                   "vendor": "directory_api.vendor_collection", "department": "directory_api.department_collection",
+                   "brand": "directory_api.brand_collection"}
 API_ITEMS = {"dealer": "directory_api.DealerItem", "office": "directory_api.OfficeItem",
              "factory": "directory_api.factory_item", "route": "directory_api.route_item",
-             "vendor": "directory_api.vendor_item", "department": "directory_api.department_item"}
+             "vendor": "directory_api.vendor_item", "department": "directory_api.department_item",
+             "brand": "directory_api.brand_item"}
 
 
 def _model(kind):
