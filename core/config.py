@@ -162,6 +162,10 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         **({"INVENTORY_RECOUNT_THRESHOLD": _positive_int(env["DEPOT_RECOUNT_THRESHOLD"], 0,
                                                           "DEPOT_RECOUNT_THRESHOLD", 0, 10**9)}
            if (env.get("DEPOT_RECOUNT_THRESHOLD") or "").strip() else {}),
+        # Only when set: the default lives with the swap rules (repairs.swap.DEFAULT_MINIMUM).
+        **({"VENDOR_POOL_MINIMUM": _positive_int(env["DEPOT_VENDOR_POOL_MINIMUM"], 0,
+                                                  "DEPOT_VENDOR_POOL_MINIMUM", 0, 10**6)}
+           if (env.get("DEPOT_VENDOR_POOL_MINIMUM") or "").strip() else {}),
     }
 
 

@@ -22,6 +22,7 @@ REASON_LABELS = {
     "vendor_batch": _l("Vendor pool batch"),
     "vendor_receipt": _l("Received from the vendor"),
     "vendor_defective_in": _l("Defective unit into the vendor pool"),
+    "vendor_swap": _l("Swapped to a dealer from the vendor pool"),
 }
 
 

@@ -55,13 +55,28 @@ def hq_defectives():
     return service.defective_location(service.system_location(HQ_STORE))
 
 
+def pool_location():
+    """Where the vendor pool's good units are kept: the factory shipping dept (DOMAIN D.3, D.5)."""
+    return service.system_location(FACTORY_SHIPPING)
+
+
 def receive_vendor_defective(actor, *, sku: str, serial: str | None = None, quantity: int = 1,
                              ref_type: str | None = None, ref_id: int | None = None):
     """A dealer's defective unit of a vendor-managed part arrives at HQ and joins the next batch."""
     require(actor, Role.CLERK, Role.SUPERVISOR)
-    part = service.part_by_sku(sku)
+    return book_vendor_defective(actor, service.part_by_sku(sku), serial=serial, quantity=quantity,
+                                 ref_type=ref_type, ref_id=ref_id)
+
+
+def book_vendor_defective(actor, part: Part, *, serial: str | None = None, quantity: int = 1,
+                          ref_type: str | None = None, ref_id: int | None = None):
+    """The ledger side of a vendor defective's arrival: dealer -> HQ's defective bin, where
+    :func:`build_batch` picks it up for the month's batch.
+
+    The caller checks who may do it (a repairs swap is CS's step, not only the clerk's).
+    """
     if not part.vendor_managed:
-        raise ValidationFailed(_("%(sku)s is not a vendor-managed part.", sku=sku), errors={"sku": [sku]})
+        raise ValidationFailed(_("%(sku)s is not a vendor-managed part.", sku=part.sku), errors={"sku": [part.sku]})
     return service.post_movement(actor=actor, part=part, from_location=service.system_location(DEALER),
                                  to_location=hq_defectives(), quantity=quantity, serial=serial,
                                  reason="vendor_defective_in", ref_type=ref_type, ref_id=ref_id)

@@ -16,7 +16,7 @@ from core.tasks import service as task_service
 from repairs import boxes, prices
 from repairs import scan as scan_station
 from repairs import schemas as s
-from repairs import dealer_status, dealer_tasks, factory, inspection, intake, overdue, receiving, search, service
+from repairs import dealer_status, dealer_tasks, factory, inspection, intake, overdue, receiving, search, service, swap
 from repairs.outcomes import TERMS
 
 blp = Blueprint("repairs_api", __name__, url_prefix="/api/v1/repairs", description="After-sales repairs (RMA)")
@@ -163,6 +163,21 @@ class FactoryReturn(MethodView):
         return factory.receive_from_factory(actor(), unit, args["outcome"],
                                             replacement_serial=args["replacement_serial"], scrap=args["scrap"],
                                             note=args["note"])
+
+
+@blp.route("/units/<int:unit_id>/swap")
+class Swap(MethodView):
+    @roles_required(*HANDS)
+    @idempotent
+    @blp.arguments(s.RepairSwapArgs)
+    @blp.response(200, s.RepairSwapSchema)
+    def post(self, args, unit_id):
+        """Swap an accepted vendor-managed (Maxell) unit from the vendor pool instead of repairing it.
+
+        409 when the unit is not a vendor-managed model, not accepted, already swapped, or the
+        pool holds no good unit of its part (``code`` pool_empty; nothing changed)."""
+        unit = service.get_unit(actor(), unit_id)
+        return swap.swap_unit(actor(), unit, **args)
 
 
 @blp.route("/dispatches")

@@ -7,7 +7,7 @@ from core.calendar import local_today
 from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs
 from core.tasks import service as task_service
-from repairs import clocks, dealer_tasks, search, service
+from repairs import clocks, dealer_tasks, search, service, swap
 from repairs import states as st
 from repairs.outcomes import SETTLEMENTS, TASK_DECISIONS
 from repairs.scan import MODES
@@ -45,6 +45,20 @@ class RepairReceiveArgs(Schema):
     serial = fields.String(required=True, validate=validate.Length(min=1, max=64))
     rma_number = fields.String(load_default=None, validate=validate.Length(max=20),
                                metadata={"description": "The parcel; needed to take in an undeclared unit."})
+
+
+class RepairSwapArgs(Schema):
+    """A vendor-managed unit swapped from the vendor pool (repairs.swap)."""
+
+    good_serial = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64),
+                                metadata={"label": _l("Good unit's serial"),
+                                          "description": "Serialized parts: the pool's unit sent; left out, the "
+                                                         "first one the pool holds."})
+    carrier = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                            metadata={"label": _l("Carrier")})
+    waybill = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=60),
+                            metadata={"label": _l("Waybill")})
+    note = fields.String(load_default="", validate=validate.Length(max=300), metadata={"label": _l("Note")})
 
 
 class RepairInspectArgs(Schema):
@@ -227,7 +241,8 @@ class RepairUnitSchema(Schema):
     credit_amount = Money(allow_none=True)
     outcome = fields.String(allow_none=True)
     replacement_serial = fields.String(allow_none=True)
-    allowed = fields.Function(lambda u: st.allowed_actions(u.state))
+    # The table's next steps whose guard passes (a swap only for a vendor-managed model).
+    allowed = fields.Function(lambda u: swap.WORKFLOW.possible(u))
 
     def _overdue(self, unit):
         return unit.is_overdue(local_today())
@@ -321,6 +336,17 @@ class RepairPriceSchema(Schema):
     notice = fields.String()
     replaced = fields.Function(lambda p: bool(getattr(p, "replaced", False)),
                                metadata={"description": "A newer row from the same day (a notice) replaced it."})
+
+
+class RepairSwapSchema(Schema):
+    """What a swap did: the unit (shipped), the shipment to the dealer, the good unit and the top-up task."""
+
+    unit = fields.Nested(RepairUnitSchema)
+    shipment = fields.Function(lambda r: r["shipment"].number)
+    good_serial = fields.String(allow_none=True)
+    movement_id = fields.Function(lambda r: r["movement"].id)
+    topup_task_id = fields.Function(lambda r: r["topup_task"].id if r["topup_task"] is not None else None,
+                                    metadata={"description": "The purchasing top-up task this swap opened, if any."})
 
 
 class RepairShipmentRefSchema(Schema):

@@ -1,7 +1,7 @@
 """The unit life cycle as ONE explicit transition table.
 
 ``TRANSITIONS[state][action] -> next state``, declared as a :class:`core.workflow.Workflow`
-(``WORKFLOW``); only the repairs service modules (intake, receiving, inspection, factory, dealer_tasks) apply it, through ``WORKFLOW.apply``.
+(``WORKFLOW``); only the repairs service modules (intake, receiving, inspection, factory, dealer_tasks, swap) apply it, through ``WORKFLOW.apply``.
 Anything not in the table is an :class:`core.errors.InvalidTransition`.
 """
 from __future__ import annotations
@@ -47,7 +47,9 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     },
     DISPUTED: {"settle_repair": INSPECTED, "settle_return": READY_TO_SHIP, "settle_scrap": SCRAPPED,
                "settle_substitute": READY_TO_SHIP, "settle_credit": CREDITED},
-    INSPECTED: {"dispatch": AT_FACTORY},
+    # A vendor-managed model (Maxell) is not repaired: the dealer gets a good unit from the vendor pool
+    # (repairs.swap); the guard there refuses every other model.
+    INSPECTED: {"dispatch": AT_FACTORY, "vendor_swap": SHIPPED},
     AT_FACTORY: {"factory_repaired": READY_TO_SHIP, "factory_replaced": READY_TO_SHIP,
                  "factory_unrepairable": READY_TO_SHIP, "factory_scrapped": SCRAPPED},
     READY_TO_SHIP: {"ship": SHIPPED},
@@ -90,6 +92,7 @@ ACTION_LABELS = {
     "factory_unrepairable": _l("back from factory: unrepairable"),
     "factory_scrapped": _l("scrapped at factory"),
     "ship": _l("ship to dealer"),
+    "vendor_swap": _l("swapped from the vendor pool"),
 }
 
 # Events of a unit's history that are not transitions.

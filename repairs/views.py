@@ -22,7 +22,7 @@ from core.lookup import lookup_results, lookup_sections
 from core.pagination import paginate
 from core.task_states import task_status_label
 from core.tasks import views as task_views
-from repairs import boxes, clocks, code_shapes, dealer_tasks, factory, inspection, intake, outcomes, receiving, search, service
+from repairs import boxes, clocks, code_shapes, dealer_tasks, factory, inspection, intake, outcomes, receiving, search, service, swap
 from repairs import overdue as overdue_rules
 from repairs import chase as chase_repairs
 from repairs import prices as price_rules
@@ -251,7 +251,7 @@ def unit(unit_id):
 def _unit_page(user, u, **extra):
     # The step forms are the workflow's allowed actions, the rule the services apply.
     return render_template("repairs/unit.html", unit=u, events=service.timeline(u), routes=_routes(),
-                           shipments=search.unit_shipments(u), allowed=st.WORKFLOW.allowed_actions(u, user),
+                           shipments=search.unit_shipments(u), allowed=swap.WORKFLOW.allowed_actions(u, user),
                            **extra)
 
 
@@ -262,7 +262,7 @@ def _routes():
 @bp.route("/repairs/units/<int:unit_id>/<step>", methods=["POST"])
 @roles_required(*HANDS)
 def unit_step(unit_id, step):
-    """Receive / inspect / factory return / dispatch / ship one unit from its page."""
+    """Receive / inspect / factory return / dispatch / ship / swap one unit from its page."""
     user = actor()
     u = service.get_unit(user, unit_id)
     try:
@@ -283,6 +283,8 @@ def unit_step(unit_id, step):
         elif step == "ship":
             args = read_form(s.RepairLegArgs)
             factory.ship_to_dealer(user, [u], carrier=args["carrier"], waybill=args["waybill"])
+        elif step == "swap":
+            swap.swap_unit(user, u, **read_form(s.RepairSwapArgs))
         else:
             raise ValidationFailed(_("Unknown step."))
     except DomainError as err:

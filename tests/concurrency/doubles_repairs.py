@@ -215,6 +215,54 @@ def page_unit_step(env, step):
     return Case("POST", f"/repairs/units/{unit.id}/{step}", env.user("clerk"), probes(*parts), api=False, form=form)
 
 
+def vendor_unit(env):
+    """An accepted unit of a vendor-managed (Maxell) model, with two good units in the vendor pool."""
+    from core.directory.models import Vendor
+    from core.extensions import db
+    from inventory import service, vendor
+    from inventory.models import VENDOR, Part
+    from repairs import inspection, intake, receiving
+
+    world(env)
+    boss = env.admin()
+    maxell = Vendor(code="DBLMX", name="Double Maxell")
+    db.session.add(maxell)
+    db.session.flush()
+    part = Part(sku="DBL-MX-HDD", model="DBL Maxell HDD", vendor_managed=True, serialized=True, vendor_id=maxell.id)
+    db.session.add(part)
+    db.session.flush()
+    for serial in ("DBLMXG1", "DBLMXG2"):
+        service.post_movement(actor=SYSTEM, part=part, from_location=service.system_location(VENDOR),
+                              to_location=vendor.pool_location(), serial=serial, reason="vendor_receipt")
+    parcel = intake.create_parcel(boss, dealer_code=DEALER, lines=[{"serial": "DBLMX1", "model": "DBL Maxell HDD"}])
+    unit = parcel.units[0]
+    receiving.receive_unit(boss, unit.serial)
+    inspection.inspect_unit(boss, unit)
+    return unit
+
+
+def _swapped(unit):
+    """A swap's rows: its event, the pool's movement out, the shipment to the dealer."""
+    from inventory.models import Movement
+
+    return probes(events(unit.id, "vendor_swap"), count(Movement, Movement.reason == "vendor_swap"),
+                  shipments("factory_dealer"))
+
+
+@scenario("repairs_api.Swap")
+def api_swap(env, _):
+    unit = vendor_unit(env)
+    return Case("POST", f"/api/v1/repairs/units/{unit.id}/swap", env.user("clerk"), _swapped(unit),
+                json={"carrier": "SF", "waybill": "DBLWB5"})
+
+
+@scenario("repairs.unit_step", variants=("swap",))
+def page_unit_swap(env, _):
+    unit = vendor_unit(env)
+    return Case("POST", f"/repairs/units/{unit.id}/swap", env.user("clerk"), _swapped(unit), api=False,
+                form={"carrier": "SF", "waybill": "DBLWB4"})
+
+
 # --- boxes at the scan station -------------------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """Repair and DOA steps in any order, each possibly twice: every step happens once or not at all.
 
 A hypothesis state machine drives a dealer's parcel (receive, inspect, complete
-the receipt, answer and settle dealer tasks) and a DOA application (approve,
+the receipt, answer and settle dealer tasks, swap a vendor-managed unit from the vendor pool) and a DOA application (approve,
 scan units, complete the receipt, hold unapproved units, decide holds, answer
 tasks), repeating any step right after it was done (the double click, the
 retried request). After each step:
@@ -10,7 +10,8 @@ retried request). After each step:
 - each unit's and application's history is one chain of transitions ending in its
   current state; no unit is received twice; a receipt is completed once;
 - a task is answered once and settled once; each missing unit has one task;
-- a serial is held at most once at a time; a hold is decided once.
+- a serial is held at most once at a time; a hold is decided once;
+- every swap took exactly one good unit out of the vendor pool and booked one defective for the vendor.
 """
 from __future__ import annotations
 
@@ -26,6 +27,9 @@ from tests.dbsetup import delete_used_rows
 from tests.security.seed import cheap_password_hashing
 
 SERIALS = ["ST-U1", "ST-U2", "ST-U3"]
+# A unit of a vendor-managed (Maxell) model: swapped from the vendor pool instead of going to the factory.
+VENDOR_SERIALS = ["ST-M1"]
+VENDOR_MODEL = "ST Maxell HDD"
 DOA_SERIALS = ["ST-D1", "ST-D2"]
 STRAYS = ["ST-H1", "ST-H2"]
 
@@ -34,12 +38,17 @@ def test_repair_and_doa_steps_in_any_order(app):
     from core.accounts.service import create_user, get_user
     from core.audit.models import AuditEntry
     from core.calendar import local_today
-    from core.directory.models import Dealer, Factory, Office, RepairRoute
+    from core.authz import SYSTEM
+    from core.directory.models import Dealer, Factory, Office, RepairRoute, Vendor
     from core.extensions import db
     from core.tasks.models import Task
     from doa import applications, approvals, lookup, receipt
     from doa.models import DoaEvent, DoaHold
-    from repairs import inspection, intake, receiving, service
+    from inventory import service as inventory
+    from inventory import vendor
+    from inventory.models import VENDOR, Movement, Part
+    from repairs import inspection, intake, receiving, service, swap
+    from shipments.models import Shipment
     from repairs.models import RepairEvent, RepairUnit, ReturnParcel
 
     class Steps(RuleBasedStateMachine):
@@ -60,8 +69,23 @@ def test_repair_and_doa_steps_in_any_order(app):
             db.session.flush()
             db.session.add(RepairRoute(code="STF", name="ST route", factory_id=factory.id, promise_days=7))
             boss = get_user("st-boss")
+            maxell = Vendor(code="ST-MX", name="ST Maxell")
+            db.session.add(maxell)
+            db.session.flush()
+            part = Part(sku="ST-MX-HDD", model=VENDOR_MODEL, vendor_managed=True, serialized=True,
+                        vendor_id=maxell.id)
+            db.session.add(part)
+            db.session.flush()
+            self.vendor_part_id = part.id
+            inventory.post_movement(actor=SYSTEM, part=part, from_location=inventory.system_location(VENDOR),
+                                    to_location=vendor.pool_location(), serial="ST-G1", reason="vendor_receipt")
             self.parcel_id = intake.create_parcel(boss, dealer_code="ST-DEALER", lines=[
-                {"serial": s, "model": "ST-SSD"} for s in SERIALS]).id
+                {"serial": s, "model": "ST-SSD"} for s in SERIALS]
+                + [{"serial": s, "model": VENDOR_MODEL} for s in VENDOR_SERIALS]).id
+            # The vendor unit starts accepted, so the swap (and its repeat) is reached in every run.
+            for serial in VENDOR_SERIALS:
+                receiving.receive_unit(boss, serial)
+                inspection.inspect_unit(boss, service.unit_by_serial(serial))
             app_ = applications.create_application(boss, dealer_code="ST-DEALER", request="replacement",
                                           purchase_date=local_today() - timedelta(days=2), fault="dead",
                                           units=[{"serial": s, "model": "ST-SSD"} for s in DOA_SERIALS])
@@ -96,16 +120,20 @@ def test_repair_and_doa_steps_in_any_order(app):
 
         # --- repairs ------------------------------------------------------------------------
 
-        @rule(serial=st.sampled_from(SERIALS))
+        @rule(serial=st.sampled_from(SERIALS + VENDOR_SERIALS))
         def receive(self, serial):
             self.apply(f"receive {serial}", lambda: receiving.receive_unit(self.boss(), serial))
 
-        @rule(serial=st.sampled_from(SERIALS), damage=st.booleans())
+        @rule(serial=st.sampled_from(SERIALS + VENDOR_SERIALS), damage=st.booleans())
         def inspect(self, serial, damage):
             def step():
                 unit = service.unit_by_serial(serial)
                 inspection.inspect_unit(self.boss(), unit, human_damage=damage)
             self.apply(f"inspect {serial}", step)
+
+        @rule(serial=st.sampled_from(SERIALS + VENDOR_SERIALS))
+        def vendor_swap(self, serial):
+            self.apply(f"swap {serial}", lambda: swap.swap_unit(self.boss(), service.unit_by_serial(serial)))
 
         @rule()
         def complete_receipt(self):
@@ -193,7 +221,7 @@ def test_repair_and_doa_steps_in_any_order(app):
             assert self._rows() == before
 
         def _rows(self):
-            counted = (RepairEvent, Task, DoaEvent, DoaHold, ReturnParcel, RepairUnit, AuditEntry)
+            counted = (RepairEvent, Task, DoaEvent, DoaHold, ReturnParcel, RepairUnit, AuditEntry, Movement, Shipment)
             return tuple(db.session.scalar(select(func.count()).select_from(m)) for m in counted)
 
         # --- invariants -----------------------------------------------------------------------------
@@ -221,6 +249,19 @@ def test_repair_and_doa_steps_in_any_order(app):
             arrived = [e.data.get("serial") for e in db.session.scalars(
                 select(DoaEvent).where(DoaEvent.action == "unit_arrived"))]
             assert len(arrived) == len(set(arrived)), f"a DOA unit arrived twice: {arrived}"
+
+        @invariant()
+        def swaps_move_one_unit_each(self):
+            swaps = db.session.scalar(select(func.count()).select_from(RepairEvent).where(
+                RepairEvent.action == "vendor_swap"))
+            outs = db.session.scalars(select(Movement).where(Movement.reason == "vendor_swap")).all()
+            ins = db.session.scalar(select(func.count()).select_from(Movement).where(
+                Movement.reason == "vendor_defective_in"))
+            assert len(outs) == ins == swaps <= len(VENDOR_SERIALS)
+            assert {m.ref_id for m in outs} == {u.id for u in db.session.scalars(
+                select(RepairUnit).where(RepairUnit.outcome == "swapped"))}
+            pool = vendor.pool_location()
+            assert inventory.balance_of(pool.id, self.vendor_part_id) == 1 - swaps
 
         @invariant()
         def receipts_and_tasks_once(self):
