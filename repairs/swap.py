@@ -25,6 +25,7 @@ from core.codes import normalise_code, normalise_serial
 from core.directory.models import Department
 from core.errors import Conflict, ValidationFailed
 from core.extensions import db
+from core.i18n import N_, message
 from core.locking import hold_in_state, lock_row
 from core.tasks import registry as task_registry
 from core.tasks import service as task_service
@@ -190,9 +191,11 @@ def _ask_for_topup(part: Part, at: datetime | None = None) -> Task | None:
         return None
     department = db.session.scalar(select(Department).where(Department.code == PURCHASING))
     want = max(used, minimum, 1) - level
-    detail = _("Vendor pool: %(sku)s (%(model)s) has %(level)s good unit(s) left; %(used)s swapped in the last "
-               "%(days)s days, minimum %(min)s. Please order %(want)s more from the vendor.",
-               sku=part.sku, model=part.model or "—", level=level, used=used, days=USAGE_DAYS, min=minimum, want=want)
+    # Kept as a message and its values, so each reader sees it in their own language.
+    detail = message(N_("Vendor pool: %(sku)s (%(model)s) has %(level)s good unit(s) left; %(used)s swapped in the "
+                        "last %(days)s days, minimum %(min)s. Please order %(want)s more from the vendor."),
+                     sku=part.sku, model=part.model or "—", level=level, used=used, days=USAGE_DAYS, min=minimum,
+                     want=want)
     return task_service.open_task(PROCESS, TOPUP, detail, subject=(PART, part.id),
                                   department_id=department.id if department else None,
                                   due_on=add_working_days(local_day(now), 1), at=now)
