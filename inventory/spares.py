@@ -238,7 +238,7 @@ def requests_query(actor, *, status: str | None = None, office_id: int | None = 
 
 
 def _step(actor, req: SpareRequest, action: str) -> None:
-    """Refuse, before the input is read, a step the actor's role may not take (403) or the state does not allow (409)."""
+    """Refuse, before reading the input, a step the role may not take (403) or the state does not allow (409)."""
     REQUEST_WORKFLOW.check_role(actor, action)
     if action in OFFICE_STEPS:
         _office_actor_may(actor, req.office_id)

@@ -458,7 +458,8 @@ def get_line(actor, bill_id, line_id) -> FreightBillLine:
 
 def payable_line_of(waybill: str, *, exclude_id: int | None = None) -> FreightBillLine | None:
     """The line where ``waybill`` is payable (accepted), if any."""
-    stmt = select(FreightBillLine).where(FreightBillLine.waybill == waybill, FreightBillLine.review == LineReview.ACCEPTED)
+    stmt = select(FreightBillLine).where(FreightBillLine.waybill == waybill,
+                                         FreightBillLine.review == LineReview.ACCEPTED)
     if exclude_id is not None:
         stmt = stmt.where(FreightBillLine.id != exclude_id)
     return db.session.scalar(stmt.order_by(FreightBillLine.id).limit(1))
@@ -492,7 +493,7 @@ def decide_line(actor, line: FreightBillLine, decision: str, *, note: str = "") 
             raise Conflict(_("Waybill %(w)s is already payable on bill %(b)s (line %(n)s); dispute that line "
                              "before accepting this one.", w=line.waybill, b=other.bill.label, n=other.line_no),
                            bill_id=other.bill_id, bill_number=other.bill.label)
-    db.session.refresh(line)
+    db.session.flush()
     return line
 
 
