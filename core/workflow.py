@@ -211,6 +211,26 @@ class Workflow:
               allowed=", ".join(f"“{self.action_label(a)}”" for a in allowed) or _("nothing (finished)")),
             current=state, allowed=allowed, **{self.name_attr: name})
 
+    def require(self, subject, action: str) -> None:
+        """Refuse ``action`` on ``subject`` unless its state allows it now, as :meth:`apply` would.
+
+        InvalidTransition (409, in words, naming the allowed steps) when the table (or
+        ``available``) does not allow it from the state; Conflict (409) when the guard
+        refuses. For a service that must refuse before it reads or checks its input (a
+        finished record is finished, whatever the lines say); ``apply`` checks again at
+        the write, where a concurrent request may have moved the record.
+        """
+        current = getattr(subject, self.column)
+        actions = self.table_actions(current)
+        if self.available is not None:
+            actions = [a for a in actions if a in self.available(subject)]
+        if action not in actions:
+            raise self.invalid(subject, action)
+        problem = self._problem(subject, action)
+        if problem is not None:
+            message, extra = problem if isinstance(problem, tuple) else (problem, {})
+            raise Conflict(message, current_state=current, allowed=self.possible(subject), **extra)
+
     # ------------------------------------------------------------------ writing
 
     @cached_property
@@ -276,16 +296,8 @@ class Workflow:
         """
         self.check_role(actor, action)
         db.session.flush()
+        self.require(subject, action)
         current = getattr(subject, self.column)
-        actions = self.table_actions(current)
-        if self.available is not None:
-            actions = [a for a in actions if a in self.available(subject)]
-        if action not in actions:
-            raise self.invalid(subject, action)
-        problem = self._problem(subject, action)
-        if problem is not None:
-            message, extra = problem if isinstance(problem, tuple) else (problem, {})
-            raise Conflict(message, current_state=current, allowed=self.possible(subject), **extra)
         columns = self.event_values(subject) if self.event_values is not None else {}
         written = self.write(actor, type(subject), subject.id, current, action, columns,
                              note=note, data=data, at=at, **values)

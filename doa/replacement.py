@@ -17,8 +17,8 @@ from doa.models import DoaApplication
 from doa.service import (
     REPLACEMENT_DAYS,
     SERIAL_RE,
+    WORKFLOW,
     _claim,
-    _invalid,
     _money,
     _transition,
     _who,
@@ -42,8 +42,7 @@ def record_purchasing(actor, app: DoaApplication, outcomes, *, note: str = "",
     """
     require_role(actor, *st.ACTION_ROLES["purchasing_done"])
     ensure_access(actor, app.office_id)
-    if "purchasing_done" not in st.allowed_actions(app.state, app.request):
-        raise _invalid(app, "purchasing_done")
+    WORKFLOW.require(app, "purchasing_done")
     arrived = {u.serial: u for u in app.units if u.arrived_at is not None}
     errors: dict = {}
     given: dict[str, dict] = {}
@@ -105,8 +104,7 @@ def ship_replacement(actor, app: DoaApplication, *, carrier: str, waybill: str, 
     """
     require_role(actor, *st.ACTION_ROLES["ship_replacement"])
     ensure_access(actor, app.office_id)
-    if "ship_replacement" not in st.allowed_actions(app.state, app.request):
-        raise _invalid(app, "ship_replacement")
+    WORKFLOW.require(app, "ship_replacement")
     _claim(app, "ship_replacement")
     errors = {}
     if not (waybill or "").strip():

@@ -32,9 +32,10 @@ it brought in from count loss (surplus), at unit cost, serial by serial for
 serialized parts, so a swapped serial (right quantity, wrong unit) is charged
 the unit written off.
 
-Every state change (accept, recount request, withdrawal, superseding) is a
-guarded UPDATE on the expected state: of two concurrent requests one wins and
-the other gets a 409 having posted nothing.
+Every state change (accept, recount request, withdrawal, superseding) goes
+through the workflow core (``COUNT_WORKFLOW``): a guarded UPDATE on the expected
+state, so of two concurrent requests one wins and the other gets a 409 having
+posted nothing.
 """
 from __future__ import annotations
 
@@ -50,25 +51,59 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, bindparam, func, or_, select, union, union_all
 
 from core.accounts.roles import Role
-from core.authz import require
 from core.accounts.scope import visible_office_id
 from core.calendar import SHANGHAI, local_day, local_today
-from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core import sheets
 from core.queries import among, in_chunks, insert_rows
 from core.sequences import next_number
 from core.types import utcnow
 from inventory import service
-from core.locking import guarded_transition, lock_row
+from core.locking import lock_row
+from core.workflow import LabelledEnum, Workflow
 from inventory.models import (
     COUNT_KINDS, COUNT_LOSS, FACTORY_SHIPPING, OFFICE, PHYSICAL_KINDS, TRANSIT, Balance, CountLine, CountSerial,
     Location, Movement, Part, SerialPosition, StockCount,
 )
 
+
+
+class CountStatus(LabelledEnum):
+    """Where a count is; each member carries its words."""
+
+    SUBMITTED = "submitted", _l("submitted")
+    RECOUNT_REQUIRED = "recount_required", _l("recount required")
+    SUPERSEDED = "superseded", _l("superseded")
+    ACCEPTED = "accepted", _l("accepted")
+    WITHDRAWN = "withdrawn", _l("withdrawn")
+
+
 SUBMITTED, RECOUNT_REQUIRED, SUPERSEDED, ACCEPTED, WITHDRAWN = (
-    "submitted", "recount_required", "superseded", "accepted", "withdrawn")
+    CountStatus.SUBMITTED, CountStatus.RECOUNT_REQUIRED, CountStatus.SUPERSEDED, CountStatus.ACCEPTED,
+    CountStatus.WITHDRAWN)
 PENDING = (SUBMITTED, RECOUNT_REQUIRED)
+# A count waits (submitted, or for its recount) until it is accepted, withdrawn or superseded: by its
+# recount ("recount"), or by the acceptance of a later count of its location ("supersede"). A count
+# too far off to accept is written as waiting for a recount (its first state, not a step).
+COUNT_TRANSITIONS: dict[str, dict[str, str]] = {
+    SUBMITTED: {"accept": ACCEPTED, "request_recount": RECOUNT_REQUIRED, "withdraw": WITHDRAWN,
+                "supersede": SUPERSEDED},
+    RECOUNT_REQUIRED: {"recount": SUPERSEDED, "withdraw": WITHDRAWN, "supersede": SUPERSEDED},
+    ACCEPTED: {}, SUPERSEDED: {}, WITHDRAWN: {},
+}
+COUNT_ACTION_LABELS = {
+    "accept": _l("accept the count"), "request_recount": _l("ask for a recount"), "withdraw": _l("withdraw the count"),
+    "recount": _l("enter the recount"), "supersede": _l("supersede by a later count"),
+}
+# Who takes a step (admins pass every role check). Withdrawing is for the office counted, the
+# counter or the supervisor (``may_withdraw``); superseding follows an acceptance.
+COUNT_ROLES = {"accept": (Role.SUPERVISOR,), "request_recount": (Role.SUPERVISOR,), "supersede": (Role.SUPERVISOR,)}
+# No event table: the audited flush records each step (who and when are on the count).
+COUNT_WORKFLOW = Workflow(states=CountStatus, transitions=COUNT_TRANSITIONS, action_labels=COUNT_ACTION_LABELS,
+                          column="status", name_attr="number", roles=COUNT_ROLES, stamp=None)
+# The steps a person takes on the count's page (superseding is a consequence, never a button).
+PAGE_ACTIONS = ("accept", "request_recount", "withdraw", "recount")
 # Why a recount is wanted.
 BY_THRESHOLD, BY_SUPERVISOR = "threshold", "supervisor"
 # A count whose variance (shortfall plus surplus, at unit cost) exceeds this many yuan waits for a
@@ -566,13 +601,12 @@ def kind_label(kind: str) -> str:
     return {"weekly": _("weekly"), "monthly": _("monthly"), "spot": _("spot check")}.get(kind, kind)
 
 
-STATUS_LABELS = {SUBMITTED: _l("submitted"), RECOUNT_REQUIRED: _l("recount required"),
-                 SUPERSEDED: _l("superseded"), ACCEPTED: _l("accepted"), WITHDRAWN: _l("withdrawn")}
+STATUS_LABELS = CountStatus.labels()
 
 
 def status_label(status: str) -> str:
     """The count's state in words."""
-    return str(STATUS_LABELS.get(status, status))
+    return CountStatus.label_of(status)
 
 
 def recount_message(count: StockCount) -> str | None:
@@ -718,9 +752,7 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
     if recount_of is not None:
         if recount_of.location_id != location.id:
             raise ValidationFailed(_("A recount counts the same location."), errors={"location": [location.code]})
-        if recount_of.status != RECOUNT_REQUIRED:
-            raise InvalidTransition(_("Count %(n)s does not wait for a recount.", n=recount_of.number),
-                                    current=recount_of.status, allowed=[RECOUNT_REQUIRED])
+        COUNT_WORKFLOW.require(recount_of, "recount")
         if counted_at < recount_of.counted_at:
             raise ValidationFailed(_("A recount comes after the count it repeats."), errors={"counted_at": [_("Too early.")]})
     # Submissions and acceptances of one location's counts take turns: the checks below see every earlier one.
@@ -809,9 +841,10 @@ def submit_count(actor, *, location: Location, kind: str, data: CountInput, meth
     rec = reconcile(count)
     count.variance_value = rec.gross_value
     if recount_of is not None:
-        _transition(recount_of, (RECOUNT_REQUIRED,), SUPERSEDED, superseded_by_id=count.id)
+        COUNT_WORKFLOW.apply(actor, recount_of, "recount", superseded_by_id=count.id)
     elif rec.gross_value > Decimal(str(current_app.config["INVENTORY_RECOUNT_THRESHOLD"])):
-        # Too large a difference to accept on one count: count again first.
+        # Too large a difference to accept on one count: count again first. The count's first
+        # state, written before anyone else can see the row, so no step of the workflow.
         count.status = RECOUNT_REQUIRED
         count.recount_reason = BY_THRESHOLD
     db.session.flush()
@@ -850,30 +883,34 @@ def _same_count_just_submitted(actor, location, kind, full, counted_at, quantiti
 
 # --- state changes -------------------------------------------------------------------------
 
-def _transition(count: StockCount, expected: tuple[str, ...], new: str, **values) -> None:
-    """Move the count from one of ``expected`` to ``new`` with the shared guarded UPDATE (409 for the loser)."""
-    guarded_transition(count, expected=expected, to=new, label=status_label, **values)
-
-
 def request_recount(actor, count: StockCount, note: str = "") -> StockCount:
     """The supervisor asks for a recount of a submitted count (their note is shown to the office)."""
-    require(actor, Role.SUPERVISOR)
-    if count.status != SUBMITTED:
-        raise InvalidTransition(_("Only a submitted count can be sent back for a recount."), current=count.status,
-                                allowed=[SUBMITTED])
-    _transition(count, (SUBMITTED,), RECOUNT_REQUIRED, recount_reason=BY_SUPERVISOR,
-                recount_note=(note or "").strip())
+    COUNT_WORKFLOW.apply(actor, count, "request_recount", recount_reason=BY_SUPERVISOR,
+                         recount_note=(note or "").strip())
     db.session.flush()
     return count
 
 
-def may_withdraw(actor, count: StockCount) -> bool:
-    """The office whose stock was counted, whoever counted it, or the supervisor, while it is not accepted."""
-    if actor is None or count.status not in PENDING:
-        return False
+def _may_withdraw_as(actor, count: StockCount) -> bool:
+    """Whether ``actor`` is someone who may withdraw ``count`` (whatever its state)."""
     limit = visible_office_id(actor)
     own_office = limit is not None and limit == count.location.office_id
     return actor.has_role(Role.SUPERVISOR) or own_office or count.counted_by_id == actor.id
+
+
+def may_withdraw(actor, count: StockCount) -> bool:
+    """The office whose stock was counted, whoever counted it, or the supervisor, while it is not accepted."""
+    if actor is None or "withdraw" not in COUNT_WORKFLOW.possible(count):
+        return False
+    return _may_withdraw_as(actor, count)
+
+
+def allowed_actions(actor, count: StockCount) -> list[str]:
+    """The steps ``actor`` may take on ``count`` now (the page's buttons): the workflow's rule, and who withdraws."""
+    actions = [a for a in COUNT_WORKFLOW.allowed_actions(count, actor) if a in PAGE_ACTIONS]
+    if "withdraw" in actions and not _may_withdraw_as(actor, count):
+        actions.remove("withdraw")
+    return actions
 
 
 def withdraw_count(actor, count: StockCount, note: str = "") -> StockCount:
@@ -882,13 +919,9 @@ def withdraw_count(actor, count: StockCount, note: str = "") -> StockCount:
         raise Forbidden(_("Sign in first."))
     if not is_channel_visitor(actor):  # channel staff: their own spot checks only (may_withdraw)
         service.ensure_location_access(actor, count.location)
-    if not may_withdraw(actor, count) and count.status in PENDING:
+    if not _may_withdraw_as(actor, count) and "withdraw" in COUNT_WORKFLOW.possible(count):
         raise Forbidden(_("Only the office that counted, the person who counted or the supervisor can withdraw a count."))
-    if count.status not in PENDING:
-        raise InvalidTransition(_("Count %(n)s is %(s)s: only a count not yet accepted can be withdrawn.",
-                                  n=count.number, s=status_label(count.status)),
-                                current=count.status, allowed=list(PENDING))
-    _transition(count, PENDING, WITHDRAWN)
+    COUNT_WORKFLOW.apply(actor, count, "withdraw")
     if note:
         count.note = (count.note + "\n" + note.strip()).strip()
     db.session.flush()
@@ -1034,18 +1067,17 @@ def accept_count(actor, count: StockCount, *, confirm_relocations: bool = False)
     counts still waiting. The office (or party) liable is charged the value
     written off; units taken from elsewhere are that location's loss.
     """
-    require(actor, Role.SUPERVISOR)
-    if count.status == RECOUNT_REQUIRED:
+    COUNT_WORKFLOW.check_role(actor, "accept")
+    if count.status == CountStatus.RECOUNT_REQUIRED:
+        # Not just "not now": say why the count waits and what to do.
         raise Conflict(_("Count %(n)s must be recounted before acceptance. %(why)s", n=count.number,
                          why=recount_message(count)), code="recount_required")
-    if count.status != SUBMITTED:
-        raise InvalidTransition(_("Count %(n)s is %(s)s; it cannot be accepted now.", n=count.number,
-                                  s=status_label(count.status)), current=count.status, allowed=[SUBMITTED])
+    COUNT_WORKFLOW.require(count, "accept")
     loc = count.location
     # Acceptances and submissions of one location's counts take turns; the location first, then the
     # count, in the same order as a submission (recount) takes them, so two never wait for each other.
     lock_row(Location, loc.id)
-    _transition(count, (SUBMITTED,), ACCEPTED)
+    COUNT_WORKFLOW.apply(actor, count, "accept")
     later = later_counts(count)
     if later:
         nxt = later[0]
@@ -1085,7 +1117,7 @@ def accept_count(actor, count: StockCount, *, confirm_relocations: bool = False)
         StockCount.location_id == loc.id, StockCount.id != count.id, StockCount.status.in_(PENDING),
         ~_later(count)))
     for old in list(earlier):
-        _transition(old, PENDING, SUPERSEDED, superseded_by_id=count.id)
+        COUNT_WORKFLOW.apply(actor, old, "supersede", superseded_by_id=count.id)
     db.session.flush()
     return count
 

@@ -4,8 +4,9 @@ Inventory keeps the request, approval and issue records and posts the
 movements itself (HQ store -> transit -> office); the shipments package
 attaches waybills to them later through ``shipment_id``.
 
-Every step is a guarded transition (``core.locking``): of two identical
-requests at once one succeeds and the other gets 409, before anything is posted.
+Every step is a guarded transition through the workflow core (``core.workflow``):
+of two identical requests at once one succeeds and the other gets 409, before
+anything is posted.
 Every office-side step checks the office scope (``inventory.access``).
 
 A spare request goes requested -> approved -> issued -> received; before it is
@@ -29,7 +30,7 @@ from core.accounts.roles import Role
 from core.authz import require, require_office, scope_to_office
 from core.calendar import is_working_day, local_today
 from core.directory.models import Dealer, Office
-from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.sequences import next_number
 from core.types import utcnow
@@ -37,11 +38,24 @@ from inventory import access, service
 from inventory.models import (
     BIN, DEALER, HQ_STORE, TRANSIT, Location, OfficeReturn, OfficeReturnLine, Part, SpareRequest, SpareRequestLine,
 )
-from core.locking import guarded_transition, lock_row
+from core.locking import lock_row
 from core.workflow import LabelledEnum, Workflow
 
+
+class RequestStatus(LabelledEnum):
+    """Where a spare request is; each member carries its words."""
+
+    REQUESTED = "requested", _l("Requested")
+    APPROVED = "approved", _l("Approved")
+    REJECTED = "rejected", _l("Rejected")
+    CANCELLED = "cancelled", _l("Cancelled")
+    ISSUED = "issued", _l("Issued, on its way")
+    RECEIVED = "received", _l("Received")
+
+
 REQUESTED, APPROVED, REJECTED, CANCELLED, ISSUED, RECEIVED = (
-    "requested", "approved", "rejected", "cancelled", "issued", "received")
+    RequestStatus.REQUESTED, RequestStatus.APPROVED, RequestStatus.REJECTED, RequestStatus.CANCELLED,
+    RequestStatus.ISSUED, RequestStatus.RECEIVED)
 
 
 class ReturnStatus(LabelledEnum):
@@ -55,23 +69,23 @@ class ReturnStatus(LabelledEnum):
 
 PREPARED, SHIPPED = ReturnStatus.PREPARED, ReturnStatus.SHIPPED
 
-REQUEST_STATUS_LABELS = {
-    REQUESTED: _l("Requested"), APPROVED: _l("Approved"), REJECTED: _l("Rejected"), CANCELLED: _l("Cancelled"),
-    ISSUED: _l("Issued, on its way"), RECEIVED: _l("Received"),
-}
+REQUEST_STATUS_LABELS = RequestStatus.labels()
 RETURN_STATUS_LABELS = ReturnStatus.labels()
 ACTION_LABELS = {
     "approve": _l("Approve"), "reject": _l("Reject"), "cancel": _l("Cancel"), "edit": _l("Edit"),
     "issue": _l("Issue"), "receive": _l("Receive"), "ship": _l("Ship"),
 }
-# What can still happen to a request in each state. An empty list is a final state, and
-# every final state has a meaning for people (FINAL_MEANINGS): nothing is ever stuck.
-REQUEST_ACTIONS = {
-    REQUESTED: ("approve", "reject", "cancel", "edit"),
-    APPROVED: ("issue", "approve", "reject", "cancel", "edit"),
-    ISSUED: ("receive",),
-    RECEIVED: (), REJECTED: (), CANCELLED: (),
+# What can still happen to a request in each state. A state without a step is final, and
+# every final state has a meaning for people (FINAL_MEANINGS): nothing is ever stuck. An
+# approved request not yet issued may be approved again (other quantities) or edited, which
+# sends it back for approval.
+REQUEST_TRANSITIONS: dict[str, dict[str, str]] = {
+    REQUESTED: {"approve": APPROVED, "reject": REJECTED, "cancel": CANCELLED, "edit": REQUESTED},
+    APPROVED: {"issue": ISSUED, "approve": APPROVED, "reject": REJECTED, "cancel": CANCELLED, "edit": REQUESTED},
+    ISSUED: {"receive": RECEIVED},
+    RECEIVED: {}, REJECTED: {}, CANCELLED: {},
 }
+REQUEST_ACTIONS = {state: tuple(actions) for state, actions in REQUEST_TRANSITIONS.items()}
 FINAL_MEANINGS = {
     RECEIVED: _l("The office received the spares."),
     REJECTED: _l("HQ said no; the note says why."),
@@ -97,12 +111,16 @@ ACTION_ROLES = {
     "cancel": (Role.OFFICE, Role.CLERK, Role.SUPERVISOR), "edit": (Role.OFFICE, Role.CLERK, Role.SUPERVISOR),
     "receive": (Role.OFFICE, Role.CLERK, Role.SUPERVISOR),
 }
+# No event table: the audited flush records each step (who and when are on the request).
+REQUEST_WORKFLOW = Workflow(states=RequestStatus, transitions=REQUEST_TRANSITIONS, action_labels=ACTION_LABELS,
+                            column="status", name_attr="number", roles=ACTION_ROLES, stamp=None)
+# The steps an office user takes only for their own office.
+OFFICE_STEPS = ("cancel", "edit", "receive")
 
 
 def request_status_label(status: str) -> str:
     """A request's state in words."""
-    label = REQUEST_STATUS_LABELS.get(status)
-    return str(label) if label is not None else str(status)
+    return RequestStatus.label_of(status)
 
 
 def return_status_label(status: str) -> str:
@@ -116,11 +134,10 @@ def action_label(action: str) -> str:
 
 
 def allowed_actions(req: SpareRequest, actor=None) -> list[str]:
-    """The steps still possible for ``req`` (for ``actor``'s roles, when given)."""
-    actions = list(REQUEST_ACTIONS.get(req.status, ()))
-    if actor is not None:
-        actions = [a for a in actions if actor.has_role(*ACTION_ROLES[a])]
-    return actions
+    """The steps still possible for ``req`` (for ``actor``'s roles, when given): the workflow's rule."""
+    if actor is None:
+        return REQUEST_WORKFLOW.possible(req)
+    return REQUEST_WORKFLOW.allowed_actions(req, actor)
 
 
 def _period() -> str:
@@ -221,21 +238,16 @@ def requests_query(actor, *, status: str | None = None, office_id: int | None = 
 
 
 def _step(actor, req: SpareRequest, action: str) -> None:
-    """Refuse a step the actor's role may not take (403) or the request's state does not allow (409)."""
-    require(actor, *ACTION_ROLES[action])
-    if action in ("cancel", "edit", "receive"):
+    """Refuse, before reading the input, a step the role may not take (403) or the state does not allow (409)."""
+    REQUEST_WORKFLOW.check_role(actor, action)
+    if action in OFFICE_STEPS:
         _office_actor_may(actor, req.office_id)
-    if action not in REQUEST_ACTIONS.get(req.status, ()):
-        allowed = [s for s, acts in REQUEST_ACTIONS.items() if action in acts]
-        raise InvalidTransition(
-            _("Request %(n)s is %(s)s: “%(a)s” is not possible now.", n=req.number,
-              s=request_status_label(req.status), a=action_label(action)),
-            current=req.status, allowed=allowed, actions=allowed_actions(req, actor))
+    REQUEST_WORKFLOW.require(req, action)
 
 
-def _move(req: SpareRequest, action: str, to: str, **values) -> None:
-    allowed = [s for s, acts in REQUEST_ACTIONS.items() if action in acts]
-    guarded_transition(req, expected=allowed, to=to, label=request_status_label, **values)
+def _move(actor, req: SpareRequest, action: str, **values) -> None:
+    """The guarded transition: of two identical requests the second is refused (409) here, before it posts."""
+    REQUEST_WORKFLOW.apply(actor, req, action, **values)
 
 
 def approve_request(actor, req: SpareRequest, *, approved: dict[int, int] | None = None, note: str = "") -> SpareRequest:
@@ -263,7 +275,7 @@ def approve_request(actor, req: SpareRequest, *, approved: dict[int, int] | None
                                errors={"note": over}, code="over_approval_needs_reason")
     if not any(qty for _line, qty in plan):
         raise ValidationFailed(_("Approve at least one unit, or reject the request."), errors={"approved": []})
-    _move(req, "approve", APPROVED, decided_by_id=actor.id, decided_at=utcnow(), decision_note=note)
+    _move(actor, req, "approve", decided_by_id=actor.id, decided_at=utcnow(), decision_note=note)
     for line, qty in plan:
         line.approved_qty = qty
     db.session.flush()
@@ -276,7 +288,7 @@ def reject_request(actor, req: SpareRequest, *, note: str = "") -> SpareRequest:
     note = (note or "").strip()
     if not note:
         raise ValidationFailed(_("Say why the request is rejected."), errors={"note": [_("Required.")]})
-    _move(req, "reject", REJECTED, decided_by_id=actor.id, decided_at=utcnow(), decision_note=note)
+    _move(actor, req, "reject", decided_by_id=actor.id, decided_at=utcnow(), decision_note=note)
     db.session.flush()
     return req
 
@@ -284,7 +296,7 @@ def reject_request(actor, req: SpareRequest, *, note: str = "") -> SpareRequest:
 def cancel_request(actor, req: SpareRequest, *, note: str = "") -> SpareRequest:
     """The office (or HQ) withdraws a request before anything is issued."""
     _step(actor, req, "cancel")
-    _move(req, "cancel", CANCELLED, cancelled_by_id=actor.id, cancelled_at=utcnow(), cancel_note=(note or "").strip())
+    _move(actor, req, "cancel", cancelled_by_id=actor.id, cancelled_at=utcnow(), cancel_note=(note or "").strip())
     db.session.flush()
     return req
 
@@ -293,7 +305,7 @@ def edit_request(actor, req: SpareRequest, *, lines, note: str | None = None) ->
     """Change what is asked for before it is issued; an approved request goes back for approval."""
     _step(actor, req, "edit")
     parsed = _lines_from_skus(lines)
-    _move(req, "edit", REQUESTED, decided_by_id=None, decided_at=None, decision_note="")
+    _move(actor, req, "edit", decided_by_id=None, decided_at=None, decision_note="")
     by_part = {line.part_id: line for line in req.lines}
     keep = set()
     for part, qty in parsed:
@@ -330,7 +342,7 @@ def issue_request(actor, req: SpareRequest, *, serials: dict[int, list[str]] | N
         else:
             plan.append((line, None))
     # The guard comes first: a second identical request stops here, before it posts anything.
-    _move(req, "issue", ISSUED, issued_at=utcnow())
+    _move(actor, req, "issue", issued_at=utcnow())
     hq, transit = service.system_location(HQ_STORE), service.system_location(TRANSIT)
     access.ensure_hq_departure(actor, hq)
     for line, given in plan:
@@ -382,7 +394,7 @@ def receive_request(actor, req: SpareRequest, *, codes) -> SpareRequest:
             _("What was scanned does not match what was sent; nothing was received."),
             errors={"missing": [f"{c} ×{n}" for c, n in sorted(missing.items())],
                     "extra": [f"{c} ×{n}" for c, n in sorted(extra.items())]}, code="receipt_mismatch")
-    _move(req, "receive", RECEIVED, received_at=utcnow())
+    _move(actor, req, "receive", received_at=utcnow())
     transit = service.system_location(TRANSIT)
     for line in req.lines:
         common = dict(actor=actor, part=line.part, from_location=transit, to_location=office,

@@ -127,8 +127,7 @@ def check_in_batch(actor, batch: VendorBatch, *, received: list[dict], note: str
     """
     require(actor, Role.CLERK, Role.SUPERVISOR)
     # Refused before the lines are read: a checked-in batch is finished.
-    if "check_in" not in BATCH_WORKFLOW.possible(batch):
-        raise BATCH_WORKFLOW.invalid(batch, "check_in")
+    BATCH_WORKFLOW.require(batch, "check_in")
     by_part = {line.part.sku: line for line in batch.lines}
     problems, plan = [], []
     for n, row in enumerate(received, start=1):

@@ -229,14 +229,14 @@ def new_count():
 def count_detail(count_id):
     count = count_svc.get_count(actor(), count_id)
     rec = count_svc.reconcile(count) if count_svc.may_see_expected(actor(), count) else None
+    allowed = count_svc.allowed_actions(actor(), count)
     plan = None
-    if rec is not None and count.status == count_svc.SUBMITTED and actor().has_role(Role.SUPERVISOR):
+    if rec is not None and "accept" in allowed:
         plan = count_svc.plan_acceptance(count, rec)
     threshold = current_app.config["INVENTORY_RECOUNT_THRESHOLD"]
     return render_template("inventory/count_detail.html", count=count, rec=rec, threshold=threshold, plan=plan,
                            warnings=count_svc.count_warnings(count), recount_message=count_svc.recount_message(count),
-                           status_label=count_svc.status_label, kind_label=count_svc.kind_label,
-                           may_withdraw=count_svc.may_withdraw(actor(), count))
+                           status_label=count_svc.status_label, kind_label=count_svc.kind_label, allowed=allowed)
 
 
 @bp.route("/counts/<int:count_id>/export.<fmt>")

@@ -43,8 +43,7 @@ def factory_of(actor, units: list[RepairUnit]) -> int:
     route or bound for different factories."""
     for unit in units:
         _check_access(actor, unit.parcel.office_id)
-        if unit.state != st.INSPECTED:
-            raise _invalid(unit, "dispatch")
+        st.WORKFLOW.require(unit, "dispatch")
     factories = {u.route.factory_id if u.route else None for u in units}
     if None in factories:
         raise ValidationFailed(_("Every unit needs a repair route."), errors={"route": [_("Missing.")]})
@@ -58,8 +57,7 @@ def dealer_of(actor, units: list[RepairUnit]) -> int:
     """The one dealer ``units`` ready to ship go back to; refuses units not ready or of several dealers."""
     for unit in units:
         _check_access(actor, unit.parcel.office_id)
-        if unit.state != st.READY_TO_SHIP:
-            raise _invalid(unit, "ship")
+        st.WORKFLOW.require(unit, "ship")
     dealers = {u.parcel.dealer_id for u in units}
     if len(dealers) > 1:
         raise ValidationFailed(_("These units belong to different dealers; ship them separately."),
@@ -195,8 +193,7 @@ def receive_from_factory(actor, unit: RepairUnit, outcome: str, *, replacement_s
     if scrap:
         ensure_can_scrap(unit, note)
     action = "factory_scrapped" if scrap else f"factory_{outcome}"
-    if st.next_state(unit.state, action) is None:
-        raise _invalid(unit, action)
+    st.WORKFLOW.require(unit, action)
     # Lock the unit first: a second report of the same outcome waits here, then is a 409,
     # instead of receiving the factory's box a second time.
     _claim([unit], unit.state, action)

@@ -23,8 +23,9 @@ supervisor (``pending``) and is not payable until accepted; a waybill is
 payable on one line only, so accepting a second one is refused until the first
 is disputed (:func:`decide_line`). A bill is paid once, and only when no line
 waits for a decision (:func:`pay_bill`); a paid bill's lines no longer change.
-Decisions and payment are guarded (a conditional UPDATE on the bill's status
-and a lock on the waybill's lines), so two at once never pay twice.
+Decisions and payment are steps of the workflow core (``BILL_WORKFLOW`` and
+``LINE_WORKFLOW``: a guarded UPDATE on the expected state, and a lock on the
+waybill's lines), so two at once never pay twice.
 
 Totals are kept per paying account (CS, sales for DOA freight), lines we
 cannot place counted as "unassigned"; :func:`statement` sums a month's bills
@@ -40,20 +41,24 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
 from core.authz import require
 from core import sheets
 from core.calendar import SHANGHAI, local_day
-from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
 from core.queries import among, in_chunks, insert_rows
 from core.sequences import next_value
 from core.types import utcnow
-from shipments.models import FACTORY_LEGS, LINE_REVIEWS, FreightBill, FreightBillLine, FreightFinding, Shipment
+from shipments.models import (
+    FACTORY_LEGS, LINE_REVIEWS, LINE_WORKFLOW, BillStatus, FreightBill, FreightBillLine, FreightFinding, LineReview,
+    Shipment,
+)
+from shipments.models import BILL_WORKFLOW as BILL_TABLE
 from shipments.service import normalise_code
 
 MAX_BYTES = sheets.DEFAULT_MAX_BYTES  # what the upload views read at most (the reader refuses more)
@@ -278,7 +283,7 @@ def import_freight_bill(actor, *, filename: str, content: bytes, period: str | N
         raise _refuse_repeat(existing)
 
     bill = FreightBill(number=number, period=period, filename=(filename or "bill").strip()[:200] or "bill",
-                       checksum=checksum, content_key=key, status="open",
+                       checksum=checksum, content_key=key, status=BillStatus.OPEN,
                        imported_at=utcnow(), imported_by_id=actor.id, line_count=len(good),
                        total_amount=sum((row["amount"] for row in good), Decimal("0")),
                        note=str(note or "").strip()[:2000], totals={})
@@ -312,7 +317,7 @@ def _first_bills(waybills: set[str], bill_id: int) -> dict[str, int]:
         )
         for waybill, review, earlier in rows:
             first.setdefault(waybill, earlier)
-            if review == "accepted":
+            if review == LineReview.ACCEPTED:
                 payable.setdefault(waybill, earlier)
     return {waybill: payable.get(waybill, earlier) for waybill, earlier in first.items()}
 
@@ -344,12 +349,12 @@ def _reconcile(bill: FreightBill, rows: list[dict]) -> None:
             shipment_id, account, cost = shipments.get(waybill, (None, None, None))
             totals[account or "unassigned"]["billed"] += amount
             totals[account or "unassigned"]["lines"] += 1
-            review, billed_before_id = "accepted", None
+            review, billed_before_id = LineReview.ACCEPTED, None
             if waybill in earlier or waybill in seen:
                 # Billed before: on another bill, or on an earlier line of this one. Not payable
                 # until the supervisor decides (accept or dispute).
                 kind = "rebilled" if waybill in earlier else "duplicate"
-                review = "pending"
+                review = LineReview.PENDING
                 billed_before_id = earlier.get(waybill, bill.id)
                 recorded, difference = None, amount
                 totals[account or "unassigned"]["difference"] += difference
@@ -403,22 +408,43 @@ def _reconcile(bill: FreightBill, rows: list[dict]) -> None:
 
 # --- the supervisor's decisions and payment ------------------------------------------------------
 
-DECISIONS = {"accept": "accepted", "dispute": "disputed"}
+DECISIONS = {"accept": LineReview.ACCEPTED, "dispute": LineReview.DISPUTED}
 
 
-def _bill_closed(bill: FreightBill) -> InvalidTransition:
-    return InvalidTransition(_("Bill %(b)s is paid; its lines can no longer change.", b=bill.label),
-                             current=bill.status, allowed=["open"])
+def _pending_lines(bill: FreightBill) -> int:
+    return db.session.scalar(select(func.count()).select_from(FreightBillLine).where(
+        FreightBillLine.bill_id == bill.id, FreightBillLine.review == LineReview.PENDING)) or 0
 
 
-def _hold_open_bill(bill: FreightBill) -> None:
-    """Lock the bill's row while it is open (409 once paid): decisions and payment take turns."""
-    table = FreightBill.__table__
-    held = db.session.execute(update(table).where(table.c.id == bill.id, table.c.status == "open")
-                              .values(status="open"))
-    if held.rowcount != 1:
-        db.session.refresh(bill)
-        raise _bill_closed(bill)
+def _bill_problem(bill: FreightBill, action: str):
+    """Why the bill may not be paid now: lines billed before still wait for a decision."""
+    if action == "pay":
+        pending = _pending_lines(bill)
+        if pending:
+            return _("%(n)s line(s) of bill %(b)s were billed before and wait for your decision; accept or "
+                     "dispute them before paying.", n=pending, b=bill.label), {"pending": pending}
+    return None
+
+
+# Every step of a bill goes through this: the table, the supervisor's role and the pending-lines guard.
+BILL_WORKFLOW = BILL_TABLE.guarded(_bill_problem)
+
+
+def bill_actions(actor, bill: FreightBill) -> list[str]:
+    """What ``actor`` may do to the bill now (the page's buttons): pay it, decide its lines."""
+    return BILL_WORKFLOW.allowed_actions(bill, actor)
+
+
+def line_actions(actor, line: FreightBillLine, bill_allowed=None) -> list[str]:
+    """The decisions ``actor`` may take on ``line`` now: none once its bill is paid.
+
+    ``bill_allowed``: :func:`bill_actions` of the line's bill, when the caller has it already.
+    """
+    if bill_allowed is None:
+        bill_allowed = BILL_TABLE.allowed_actions(line.bill, actor)
+    if "decide_line" not in bill_allowed:
+        return []
+    return LINE_WORKFLOW.allowed_actions(line, actor)
 
 
 def get_line(actor, bill_id, line_id) -> FreightBillLine:
@@ -432,7 +458,8 @@ def get_line(actor, bill_id, line_id) -> FreightBillLine:
 
 def payable_line_of(waybill: str, *, exclude_id: int | None = None) -> FreightBillLine | None:
     """The line where ``waybill`` is payable (accepted), if any."""
-    stmt = select(FreightBillLine).where(FreightBillLine.waybill == waybill, FreightBillLine.review == "accepted")
+    stmt = select(FreightBillLine).where(FreightBillLine.waybill == waybill,
+                                         FreightBillLine.review == LineReview.ACCEPTED)
     if exclude_id is not None:
         stmt = stmt.where(FreightBillLine.id != exclude_id)
     return db.session.scalar(stmt.order_by(FreightBillLine.id).limit(1))
@@ -452,38 +479,28 @@ def decide_line(actor, line: FreightBillLine, decision: str, *, note: str = "") 
     note = str(note or "").strip()[:500]
     target = DECISIONS[decision]
     bill = line.bill
-    current = line.review
-    if current == target:
-        raise InvalidTransition(_("Line %(n)s of bill %(b)s is already %(s)s.", n=line.line_no, b=bill.label,
-                                  s=review_label(target)), current=current,
-                                allowed=[r for r in ("pending", "accepted", "disputed") if r != target])
-    _hold_open_bill(bill)
+    # The line's own state first (already accepted: 409), then the bill: held while open (409 once paid),
+    # so decisions and payment take turns.
+    LINE_WORKFLOW.require(line, decision)
+    BILL_WORKFLOW.apply(actor, bill, "decide_line")
     # Every line of this waybill, locked in one order, so two acceptances of it take turns.
     db.session.execute(select(FreightBillLine.id).where(FreightBillLine.waybill == line.waybill)
                        .order_by(FreightBillLine.id).with_for_update())
-    table = FreightBillLine.__table__
-    now = utcnow()
-    moved = db.session.execute(update(table).where(table.c.id == line.id, table.c.review == current).values(
-        review=target, decided_at=now, decided_by_id=actor.id, decision_note=note))
-    if moved.rowcount != 1:
-        db.session.refresh(line)
-        raise InvalidTransition(_("Line %(n)s of bill %(b)s was just decided by someone else: %(s)s.",
-                                  n=line.line_no, b=bill.label, s=review_label(line.review)),
-                                current=line.review, allowed=[current])
-    if target == "accepted":
+    LINE_WORKFLOW.apply(actor, line, decision, decided_at=utcnow(), decided_by_id=actor.id, decision_note=note)
+    if target == LineReview.ACCEPTED:
         other = payable_line_of(line.waybill, exclude_id=line.id)
         if other is not None:
             raise Conflict(_("Waybill %(w)s is already payable on bill %(b)s (line %(n)s); dispute that line "
                              "before accepting this one.", w=line.waybill, b=other.bill.label, n=other.line_no),
                            bill_id=other.bill_id, bill_number=other.bill.label)
-    db.session.refresh(line)
+    db.session.flush()
     return line
 
 
 def payable_total(bill: FreightBill) -> Decimal:
     """What the bill pays: the sum of its accepted lines."""
     total = db.session.scalar(select(func.sum(FreightBillLine.amount)).where(
-        FreightBillLine.bill_id == bill.id, FreightBillLine.review == "accepted"))
+        FreightBillLine.bill_id == bill.id, FreightBillLine.review == LineReview.ACCEPTED))
     return Decimal(total or 0).quantize(Decimal("0.01"))
 
 
@@ -500,33 +517,20 @@ def pay_bill(actor, bill: FreightBill) -> FreightBill:
     bill already paid.
     """
     _ensure_supervisor(actor)
-    if bill.status == "paid":
-        raise _already_paid(bill)
-    pending = db.session.scalar(select(func.count()).select_from(FreightBillLine).where(
-        FreightBillLine.bill_id == bill.id, FreightBillLine.review == "pending"))
-    if pending:
-        raise Conflict(_("%(n)s line(s) of bill %(b)s were billed before and wait for your decision; accept or "
-                         "dispute them before paying.", n=pending, b=bill.label), pending=pending)
-    table = FreightBill.__table__
-    now = utcnow()
-    paid = db.session.execute(update(table).where(table.c.id == bill.id, table.c.status == "open").values(
-        status="paid", paid_at=now, paid_by_id=actor.id))
-    if paid.rowcount != 1:
-        db.session.refresh(bill)
-        raise _already_paid(bill)
-    db.session.refresh(bill)
+    BILL_WORKFLOW.apply(actor, bill, "pay", paid_at=utcnow(), paid_by_id=actor.id)
     bill.paid_amount = payable_total(bill)
     db.session.flush()
     return bill
 
 
-def _already_paid(bill: FreightBill) -> InvalidTransition:
-    return InvalidTransition(_("Bill %(b)s was already paid.", b=bill.label), current="paid", allowed=["open"])
-
-
 def review_label(review: str) -> str:
     """A line's review state in words."""
-    return {"accepted": _("payable"), "pending": _("awaiting your decision"), "disputed": _("disputed")}[review]
+    return LineReview.label_of(review)
+
+
+def bill_status_label(status: str) -> str:
+    """A bill's state in words."""
+    return BillStatus.label_of(status)
 
 
 # --- reading bills back ---------------------------------------------------------------------
@@ -661,11 +665,11 @@ def month_statement(period: str) -> dict:
         bills[account].add(bill.id)
         row["lines"] += 1
         row["billed"] += line.amount
-        if line.review == "accepted" and kind in ("matched", "amount_diff", "no_shipment"):
+        if line.review == LineReview.ACCEPTED and kind in ("matched", "amount_diff", "no_shipment"):
             row[kind] += line.amount
-        if line.review == "accepted":
+        if line.review == LineReview.ACCEPTED:
             row["payable"] += line.amount
-            if bill.status == "paid":
+            if bill.is_paid:
                 row["paid"] += line.amount
         else:
             row[line.review] += line.amount

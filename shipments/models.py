@@ -15,10 +15,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.accounts.roles import Role
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
 from core.workflow import LabelledEnum, Workflow
@@ -67,12 +69,48 @@ LINE_KINDS = ("unit", "part")
 LINE_STATES = ("pending", "ok", "short", "missing", "wrong")
 FINDING_KINDS = ("missing", "extra", "wrong")
 FREIGHT_FINDING_KINDS = ("matched", "amount_diff", "no_shipment", "unbilled", "duplicate", "rebilled")
-# A bill is open until the supervisor pays it; a paid bill is closed for decisions.
-BILL_STATUSES = ("open", "paid")
+
+
+class BillStatus(LabelledEnum):
+    """Where a freight bill is; each member carries its words."""
+
+    OPEN = "open", _l("open")
+    PAID = "paid", _l("paid")
+
+
+class LineReview(LabelledEnum):
+    """The supervisor's view of one bill line; each member carries its words."""
+
+    ACCEPTED = "accepted", _l("payable")
+    PENDING = "pending", _l("awaiting your decision")
+    DISPUTED = "disputed", _l("disputed")
+
+
+# A bill is open until the supervisor pays it; a paid bill is closed for decisions. Deciding a
+# line holds the open bill (a guarded no-op step), so decisions and payment take turns. Paying
+# also needs every line decided: a guard that reads the lines, attached in shipments.freight.
+BILL_STATUSES = tuple(BillStatus)
+BILL_WORKFLOW = Workflow(
+    states=BillStatus,
+    transitions={BillStatus.OPEN: {"pay": BillStatus.PAID, "decide_line": BillStatus.OPEN}, BillStatus.PAID: {}},
+    action_labels={"pay": _l("pay the bill"), "decide_line": _l("decide a line")},
+    column="status", name_attr="label", roles={"pay": (Role.SUPERVISOR,), "decide_line": (Role.SUPERVISOR,)},
+    stamp=None)
 # The supervisor's view of one bill line: ``accepted`` lines are payable;
 # ``pending`` lines bill a waybill billed before (on another bill or earlier on
-# the same one) and wait for a decision; ``disputed`` lines are not paid.
-LINE_REVIEWS = ("accepted", "pending", "disputed")
+# the same one) and wait for a decision; ``disputed`` lines are not paid. A
+# decision can be changed while the bill is open.
+LINE_REVIEWS = tuple(LineReview)
+LINE_WORKFLOW = Workflow(
+    states=LineReview,
+    transitions={
+        LineReview.PENDING: {"accept": LineReview.ACCEPTED, "dispute": LineReview.DISPUTED},
+        LineReview.ACCEPTED: {"dispute": LineReview.DISPUTED},
+        LineReview.DISPUTED: {"accept": LineReview.ACCEPTED},
+    },
+    action_labels={"accept": _l("accept the line"), "dispute": _l("dispute the line")},
+    column="review", name_attr="reference", roles={"accept": (Role.SUPERVISOR,), "dispute": (Role.SUPERVISOR,)},
+    stamp=None)
 
 
 class Shipment(db.Model):
@@ -265,12 +303,12 @@ class FreightBill(db.Model):
     @property
     def is_open(self) -> bool:
         """Still being checked: lines may change."""
-        return self.status == "open"
+        return self.status == BillStatus.OPEN
 
     @property
     def is_paid(self) -> bool:
         """Paid: the bill is closed."""
-        return self.status == "paid"
+        return self.status == BillStatus.PAID
     imported_by = relationship("User", foreign_keys=[imported_by_id])
     paid_by = relationship("User", foreign_keys=[paid_by_id])
 
@@ -310,7 +348,12 @@ class FreightBillLine(db.Model):
 
     @property
     def payable(self) -> bool:
-        return self.review == "accepted"
+        return self.review == LineReview.ACCEPTED
+
+    @property
+    def reference(self) -> str:
+        """The line's name for people: its bill and line number."""
+        return _("%(bill)s line %(n)s", bill=self.bill.label, n=self.line_no)
 
 
 class FreightFinding(db.Model):

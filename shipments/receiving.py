@@ -317,8 +317,7 @@ def preview_receipt(actor, shipment: Shipment, raw_scans) -> ReceiptCheck:
 
 
 def _ensure_receivable(shipment: Shipment) -> None:
-    if "receive" not in SHIPMENT_WORKFLOW.possible(shipment):
-        raise SHIPMENT_WORKFLOW.invalid(shipment, "receive")
+    SHIPMENT_WORKFLOW.require(shipment, "receive")
 
 
 def receive_shipment(actor, shipment: Shipment, raw_scans, *, note: str = "") -> ShipmentReceipt:

@@ -548,8 +548,7 @@ def mark_shipped(actor, shipment: Shipment, *, waybill, carrier, shipped_at=None
         raise ValidationFailed(_("The shipment has invalid fields."), errors=errors)
 
     # Refused in words before anything is checked or posted: only a packed shipment leaves.
-    if "ship" not in SHIPMENT_WORKFLOW.possible(shipment):
-        raise SHIPMENT_WORKFLOW.invalid(shipment, "ship")
+    SHIPMENT_WORKFLOW.require(shipment, "ship")
     _check_departure(actor, shipment)
     claim_transition(actor, shipment, "ship")
     _reserve_waybill(waybill, shipment.id)

@@ -21,7 +21,7 @@ from core.pagination import paginate
 from inventory.models import Location
 from shipments import bill_lines, freight, receiving, service
 from shipments.api import export_response, statement_response
-from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment, ShipmentStatus
+from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, BillStatus, LineReview, Shipment, ShipmentStatus
 from shipments.schemas import (
     FreightDecisionArgs,
     FreightUploadArgs,
@@ -58,8 +58,8 @@ LINE_STATE_LABELS = {"pending": _l("pending"), "ok": _l("arrived"), "short": _l(
 FINDING_LABELS = {"missing": _l("Missing"), "extra": _l("Extra"), "wrong": _l("Wrong item")}
 FREIGHT_LABELS = {"matched": _l("matched"), "amount_diff": _l("amount differs"), "no_shipment": _l("no shipment"),
                   "duplicate": _l("billed twice"), "unbilled": _l("not billed"), "rebilled": _l("billed before")}
-REVIEW_LABELS = {"accepted": _l("payable"), "pending": _l("awaiting your decision"), "disputed": _l("disputed")}
-BILL_STATUS_LABELS = {"open": _l("open"), "paid": _l("paid")}
+REVIEW_LABELS = LineReview.labels()
+BILL_STATUS_LABELS = BillStatus.labels()
 # How many scans a station page carries between requests.
 MAX_STATION_SCANS = receiving.MAX_SCANS
 
@@ -468,10 +468,12 @@ def freight_bills():
 def _bill_page(bill, kind=None, status=200):
     page = bill_lines.findings_page(bill, kind, request.args.get("page"))
     _header, totals = freight.totals_rows(bill)
+    allowed = freight.bill_actions(actor(), bill)
     return render_template("shipments/freight_bill.html", bill=bill, page=page, kind=kind,
                            counts=bill_lines.finding_counts(bill), totals=totals,
                            payable=freight.payable_total(bill), reviews=bill_lines.review_counts(bill),
-                           billed_before=freight.billed_before_text), status
+                           billed_before=freight.billed_before_text, allowed=allowed,
+                           line_actions=lambda line: freight.line_actions(actor(), line, allowed)), status
 
 
 @bp.route("/freight/<int:bill_id>")

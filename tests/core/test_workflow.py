@@ -150,6 +150,27 @@ def test_a_guard_refusal_and_a_role_refusal(app):
     assert _events(app, unit_id, "inspect_ok") == 0
 
 
+def test_require_refuses_as_apply_would_and_writes_nothing(app):
+    from core.extensions import db
+    from repairs.models import RepairUnit
+
+    [unit_id] = _parcel(app)
+    with app.app_context():
+        unit = db.session.get(RepairUnit, unit_id)
+        repair_states.WORKFLOW.require(unit, "inspect_ok")  # allowed: no answer, nothing written
+        with pytest.raises(InvalidTransition) as info:
+            repair_states.WORKFLOW.require(unit, "ship")
+        assert info.value.extra["current_state"] == "received" and "inspect_ok" in info.value.extra["allowed"]
+        assert "WF1 is" in info.value.message
+        guarded = repair_states.WORKFLOW.guarded(lambda unit, action: "not today" if action == "inspect_ok" else None)
+        with pytest.raises(Conflict) as refused:
+            guarded.require(unit, "inspect_ok")
+        assert refused.value.message == "not today" and not isinstance(refused.value, InvalidTransition)
+        assert db.session.get(RepairUnit, unit_id).state == "received"
+        db.session.rollback()
+    assert _events(app, unit_id, "inspect_ok") == 0
+
+
 def test_two_requests_at_once_one_wins(app, api_as):
     """Real threads, real database: both inspect the same unit; one moves it, the other gets 409."""
     unit_ids = _parcel(app, serials=[f"R{i}" for i in range(4)])

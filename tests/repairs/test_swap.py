@@ -227,7 +227,7 @@ def test_the_top_up_task_opens_once(app, shipments_ready, world, pool, api_as):
         assert len(tasks) == 1
         task = tasks[0]
         assert (task.kind, task.subject_type, task.subject_id, task.status) == ("pool_topup", "inv_part", part_id, "open")
-        assert task.department.code == "purchasing" and SKU in task.detail
+        assert task.department.code == "purchasing" and task.detail_params["sku"] == SKU
     # Purchasing's answer closes it; the next shortfall opens a new one.
     desk = clients(api_as)[0]
     assert desk.post(f"/api/v1/tasks/{task.id}/answer", json={"decision": "agreed"}).status_code == 200

@@ -158,7 +158,8 @@ def test_decisions_and_payment_through_the_api_and_the_page(app, world, user, ap
     assert resp.status_code == 302
     assert page.submit(f"{form_page}/pay", {}, form_page=form_page).status_code == 302
     again = page.submit(f"{form_page}/pay", {}, form_page=form_page)
-    assert again.status_code == 409 and "already paid" in again.get_data(as_text=True)
+    assert again.status_code == 409 and f"{nov['number']} is paid: the step “pay the bill” cannot be done now" in \
+        again.get_data(as_text=True)
     assert sup.post(f"{path}/pay").status_code == 409
     body = sup.get(path).get_json()
     assert body["status"] == "paid" and body["paid_amount"] == "0.00"
