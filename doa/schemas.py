@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, pre_load, validate
 
 from core.calendar import local_today
 from core.ids import ID_RANGE
-from core.schemas import PageArgs, PageSchema
+from core.schemas import CursorPageSchema, PageArgs, PageSchema
 from doa import applications, service
 from doa import states as st
 from doa.lookup import timeline
@@ -353,6 +353,10 @@ class DoaOverdueSchema(Schema):
     clock = fields.String()
     due = fields.Date()
     late = fields.Integer(metadata={"description": "Working days late."})
+
+
+class DoaOverduePageSchema(CursorPageSchema):
+    items = fields.List(fields.Nested(DoaOverdueSchema))
 
 
 class DoaParcelRefSchema(Schema):
