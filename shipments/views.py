@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
@@ -86,7 +87,8 @@ def index():
         flash(err.message, "error")
         stmt = service.shipments_query(actor())
         filters = {k: None for k in filters}
-    page = paginate(stmt, _int_arg("page") or 1, 50)
+    # The rows show each shipment's unit and part counts: its lines come with the page, in one statement.
+    page = paginate(stmt.options(selectinload(Shipment.lines)), _int_arg("page") or 1, 50)
     return render_template("shipments/index.html", page=page, filters=filters, legs=LEGS, statuses=STATUSES,
                            accounts=PAYING_ACCOUNTS)
 
