@@ -175,7 +175,7 @@ class FreightBillItem(MethodView):
     def get(self, args, bill_id):
         """One bill with its totals per paying account and one page of its reconciliation lines (differences
         first; ``kind`` keeps one kind)."""
-        return bill_lines.with_lines_page(freight.get_bill(actor(), bill_id), args["kind"], args["page"],
+        return bill_lines.with_lines_page(freight.get_bill(actor(), bill_id), args["kind"], args["after"],
                                           args["per_page"])
 
 

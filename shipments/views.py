@@ -18,7 +18,7 @@ from core.errors import DomainError, ValidationFailed
 from core.forms import flash_refusal, read_form, refused
 from core.extensions import db
 from core.idempotency import idempotent, new_form_key
-from core.pagination import paginate
+from core.pagination import CURSOR_MAX_LENGTH, paginate
 from inventory.models import Location
 from shipments import bill_lines, freight, receiving, service
 from shipments.api import export_response, statement_response
@@ -437,7 +437,7 @@ def freight_bills():
 
 
 def _bill_page(bill, kind=None, status=200):
-    page = bill_lines.findings_page(bill, kind, request.args.get("page"))
+    page = bill_lines.findings_page(bill, kind, request.args.get("after"), request.args.get("per_page"))
     _header, totals = freight.totals_rows(bill)
     return render_template("shipments/freight_bill.html", bill=bill, page=page, kind=kind,
                            counts=bill_lines.finding_counts(bill), totals=totals,
@@ -469,9 +469,9 @@ def freight_decide(bill_id, line_id):
     flash(_("Line %(n)s: %(s)s.", n=line.line_no, s=REVIEW_LABELS[line.review]), "success")
     # Back to the page of lines the supervisor was working through.
     kind = request.form.get("kind") if request.form.get("kind") in FREIGHT_LABELS else None
-    raw = request.form.get("page", "").strip()
-    page = int(raw) if raw.isdigit() and len(raw) < 8 and int(raw) > 1 else None
-    return redirect(url_for("shipments.freight_bill", bill_id=bill_id, kind=kind, page=page))
+    after = request.form.get("after", "").strip()
+    after = after if after and len(after) <= CURSOR_MAX_LENGTH else None
+    return redirect(url_for("shipments.freight_bill", bill_id=bill_id, kind=kind, after=after))
 
 
 @bp.route("/freight/<int:bill_id>/pay", methods=["POST"])

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import event, insert
 
 SMALL, LARGE = 10, 1000
+AUTH_STATEMENTS = ("SELECT api_token.", "SELECT user_account.", "UPDATE api_token")
 PAST = date(2026, 6, 1)  # long before today: every clock that ran from here is overdue
 T0 = datetime(2026, 6, 1, 2, 0, tzinfo=timezone.utc)
 
@@ -181,7 +182,10 @@ class StatementCounter:
         event.remove(self.engine, "before_cursor_execute", self._seen)
 
     def _seen(self, conn, cursor, statement, parameters, context, executemany):
-        self.statements.append(statement)
+        # Who is asking is read again once a second (a token's or session's user), whatever the list:
+        # on a busy machine that falls on one request and not the other, so it is left out.
+        if not statement.lstrip().startswith(AUTH_STATEMENTS):
+            self.statements.append(statement)
 
 
 def _count(app, client, path: str) -> tuple[int, list[str]]:
