@@ -134,7 +134,10 @@ def _decode_value(value, kind: str):
     if kind == "date":
         return date.fromisoformat(value)
     if kind == "datetime":
-        return datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:  # every stored time is aware (core.types.UTCDateTime)
+            raise ValueError(value)
+        return moment
     return value
 
 

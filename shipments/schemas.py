@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from core.ids import ID_RANGE
-from core.schemas import CursorArgs, Money, PageArgs, PageSchema
+from core.schemas import CursorArgs, CursorPageSchema, Money, PageSchema
 from shipments import bill_lines
 from shipments.freight import billed_before_text, payable_total
 from shipments.models import LEGS, LINE_KINDS, PAYING_ACCOUNTS, STATUSES
@@ -14,7 +14,7 @@ AMOUNT_ERRORS = {"invalid": _l("Not a valid amount.")}
 WHOLE_ERRORS = {"invalid": _l("Must be a whole number.")}
 
 
-class ShipmentQueryArgs(PageArgs):
+class ShipmentQueryArgs(CursorArgs):
     q = fields.String(validate=validate.Length(max=80))
     leg = fields.String(validate=validate.OneOf(LEGS))
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -144,7 +144,7 @@ class ShipmentSchema(ShipmentSummarySchema):
     lines = fields.List(fields.Nested(ShipmentLineSchema))
 
 
-class ShipmentPageSchema(PageSchema):
+class ShipmentPageSchema(CursorPageSchema):
     items = fields.List(fields.Nested(ShipmentSummarySchema))
 
 
