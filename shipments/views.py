@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
@@ -21,7 +22,7 @@ from core.pagination import CURSOR_MAX_LENGTH, paginate
 from inventory.models import Location
 from shipments import bill_lines, freight, receiving, service
 from shipments.api import export_response, statement_response
-from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, Shipment, ShipmentStatus
+from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, FreightBill, Shipment, ShipmentStatus
 from shipments.schemas import FreightDecisionArgs, FreightUploadArgs, ShipmentShipArgs, ShipmentUpdateArgs
 
 bp = Blueprint("shipments", __name__, template_folder="templates", static_folder="static",
@@ -427,8 +428,10 @@ def freight_bills():
             else:
                 flash(_("Bill for %(p)s imported: %(n)s lines.", p=bill.period, n=bill.line_count), "success")
                 return redirect(url_for("shipments.freight_bill", bill_id=bill.id))
-    page = paginate(freight.bills_query(actor()), _int_arg("page") or 1, 50)
-    counts = {bill.id: bill_lines.finding_counts(bill) for bill in page.items}
+    # Who imported each bill comes with the page (one statement), not per row.
+    page = paginate(freight.bills_query(actor()).options(selectinload(FreightBill.imported_by)),
+                    _int_arg("page") or 1, 50)
+    counts = bill_lines.finding_counts_of(page.items)
     return render_template("shipments/freight_bills.html", page=page, counts=counts, bad_rows=bad_rows,
                            form_error=form_error, default_period=freight.previous_period(local_today()),
                            form=request.form), status

@@ -139,6 +139,27 @@ def seed_bill_findings(seed: Seed, n: int) -> None:
                             "billed": Decimal("1.50")} for i in _numbers(seed, n)])
 
 
+def seed_bills(seed: Seed, n: int) -> None:
+    """Imported bills (each by the same importer) with one line without a shipment each."""
+    from sqlalchemy import select
+
+    from core.accounts.models import User
+    from core.extensions import db
+    from shipments.models import FreightBill, FreightFinding
+
+    importer = db.session.scalar(select(User.id).where(User.username == "importer"))
+    if importer is None:
+        user = User(username="importer", display_name="导入员", password_hash="x")
+        db.session.add(user)
+        db.session.flush()
+        importer = user.id
+    numbers = list(_numbers(seed, n))
+    _bulk(FreightBill, [{"period": "2026-10", "filename": f"b{i}.csv", "checksum": f"{i:064d}",
+                         "imported_by_id": importer, "imported_at": T0} for i in numbers])
+    bills = db.session.scalars(select(FreightBill.id).where(FreightBill.checksum.in_([f"{i:064d}" for i in numbers])))
+    _bulk(FreightFinding, [{"bill_id": bill_id, "kind": "no_shipment", "waybill": "NS"} for bill_id in bills])
+
+
 def _bill_path(seed: Seed, api: bool) -> str:
     return f"/api/v1/shipments/freight-bills/{seed.bill}" if api else f"/shipments/freight/{seed.bill}"
 
@@ -157,6 +178,7 @@ LISTS = [
     ("/api/v1/shipments", seed_shipments, "supervisor"),
     ("/tasks?process=repairs", seed_tasks, "supervisor"),
     ("/api/v1/tasks?process=repairs", seed_tasks, "supervisor"),
+    ("/shipments/freight", seed_bills, "supervisor"),
     (lambda seed: _bill_path(seed, False), seed_bill_findings, "supervisor"),
     (lambda seed: _bill_path(seed, True), seed_bill_findings, "supervisor"),
 ]
