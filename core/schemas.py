@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from core.input_limits import single_line_problem
-from core.pagination import MAX_PAGE, MAX_PER_PAGE
+from core.pagination import CURSOR_MAX_LENGTH, MAX_PAGE, MAX_PER_PAGE
 
 
 class Line(fields.String):
@@ -35,6 +35,22 @@ class PageSchema(Schema):
     per_page = fields.Integer()
     total = fields.Integer()
     pages = fields.Integer()
+
+
+class CursorArgs(Schema):
+    """``?after=&per_page=`` of a keyset list: ``after`` is the ``next`` cursor of the page before."""
+
+    after = fields.String(load_default=None, validate=validate.Length(max=CURSOR_MAX_LENGTH),
+                          metadata={"description": "The previous page's `next`; leave out for the first page."})
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class CursorPageSchema(Schema):
+    """Where a page of a keyset list stands (lists add ``items``)."""
+
+    per_page = fields.Integer()
+    next = fields.String(allow_none=True, metadata={"description": "Pass as `after` for the next page; "
+                                                                   "null on the last page."})
 
 
 class Money(fields.Decimal):

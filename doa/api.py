@@ -13,6 +13,7 @@ from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.api import Blueprint
 from core.pagination import paginate
+from core.schemas import CursorArgs
 from core.tasks import service as task_service
 from core.uploads import SIGNATURES
 from doa import (
@@ -331,10 +332,12 @@ class TaskSettle(MethodView):
 @blp.route("/overdue")
 class Overdue(MethodView):
     @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
-    @blp.response(200, s.DoaOverdueSchema(many=True))
-    def get(self):
-        """Applications past the internal approval (1 working day) or the replacement (7 working days)."""
-        return overdue.overdue_rows(actor())
+    @blp.arguments(CursorArgs, location="query")
+    @blp.response(200, s.DoaOverduePageSchema)
+    def get(self, args):
+        """Applications past the internal approval (1 working day) or the replacement (7 working days), the
+        oldest due first, a page at a time (``after``: the previous page's ``next``)."""
+        return overdue.overdue_page(actor(), after=args["after"], per_page=args["per_page"])
 
 
 @blp.route("/lookup")

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, pre_load, validate
 
 from core.calendar import local_today
 from core.ids import ID_RANGE
-from core.schemas import PageArgs, PageSchema
+from core.schemas import CursorPageSchema, PageArgs, PageSchema
 from core.tasks import service as task_service
 from doa import applications, service
 from doa import states as st
@@ -367,6 +367,10 @@ class DoaOverdueSchema(Schema):
     clock = fields.String()
     due = fields.Date()
     late = fields.Integer(metadata={"description": "Working days late."})
+
+
+class DoaOverduePageSchema(CursorPageSchema):
+    items = fields.List(fields.Nested(DoaOverdueSchema))
 
 
 class DoaParcelRefSchema(Schema):

@@ -14,9 +14,10 @@ from core.tasks import service as task_service
 from core.tasks.models import Task
 from doa import states as st
 from doa.approvals import _reopen
-from doa.models import DoaApplication
+from doa.models import DoaApplication, DoaHold
 from doa.service import (
     APPLICATION,
+    HOLD,
     PROCESS,
     _transition,
     can_reopen,
@@ -124,5 +125,5 @@ task_registry.register_process(task_registry.TaskProcess(
            **{kind: task_registry.TaskKind(st.TASK_KIND_LABELS[kind], tuple(TASK_DECISIONS),
                                            ("proceed", "not_doa", "agreed")) for kind in RECEIPT_KINDS}},
     resolution_labels=st.TASK_RESOLUTION_LABELS, decide=_decide_task, choices=_task_choices,
-    describe=_describe_task,
+    describe=_describe_task, records={APPLICATION: DoaApplication, HOLD: DoaHold},
 ))

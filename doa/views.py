@@ -392,7 +392,8 @@ task_views.add_old_addresses(bp, "", service.PROCESS, list_endpoint="tasks", ste
 @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
 def overdue():
     """Applications past the 1-day internal approval or the 7-day replacement."""
-    return render_template("doa/overdue.html", rows=doa_overdue.overdue_rows(actor()),
-                           chase_sections=chase.sections(local_today(), actor(), kinds=("doa_task",)))
+    page = doa_overdue.overdue_page(actor(), after=request.args.get("after"), per_page=request.args.get("per_page"))
+    sections = chase.sections(local_today(), actor(), kinds=("doa_task",)) if page.is_first else []
+    return render_template("doa/overdue.html", rows=page.items, page=page, chase_sections=sections)
 
 

@@ -11,7 +11,7 @@ from core.errors import NotFound, ValidationFailed
 from core.extensions import limiter
 from core.idempotency import idempotent
 from core.pagination import paginate
-from core.schemas import PageSchema
+from core.schemas import CursorArgs, CursorPageSchema, PageSchema
 from core.tasks import service as task_service
 from repairs import boxes, prices
 from repairs import scan as scan_station
@@ -25,8 +25,13 @@ blp = Blueprint("repairs_api", __name__, url_prefix="/api/v1/repairs", descripti
 HANDS, DESK, READERS = service.HANDS, service.DESK, service.READERS
 
 
-class RepairParcelPageSchema(PageSchema):
+class RepairParcelPageSchema(CursorPageSchema):
     items = s.fields.List(s.fields.Nested(s.RepairParcelSchema))
+
+
+class RepairOverduePageSchema(CursorPageSchema):
+    items = s.fields.List(s.fields.Nested(s.RepairOverdueRowSchema))
+    total = s.fields.Integer(metadata={"description": "Overdue units in all (every page)."})
 
 
 class RepairTaskPageSchema(PageSchema):
@@ -45,11 +50,12 @@ def _lines(args):
 @blp.route("/parcels")
 class Parcels(MethodView):
     @roles_required(*READERS)
-    @blp.arguments(s.RepairPageArgs, location="query")
+    @blp.arguments(s.RepairParcelListArgs, location="query")
     @blp.response(200, RepairParcelPageSchema)
     def get(self, args):
-        """List parcels (newest first); ``q`` matches an RMA number or inbound waybill."""
-        return paginate(search.parcels(actor(), q=args["q"]), args["page"], args["per_page"])
+        """List parcels (newest first), a page at a time (``after``: the previous page's ``next``);
+        ``q`` matches an RMA number or inbound waybill."""
+        return search.parcels_page(actor(), q=args["q"], after=args["after"], per_page=args["per_page"])
 
     @roles_required(Role.SERVICE, Role.SUPERVISOR, Role.OFFICE)
     @idempotent
@@ -301,10 +307,14 @@ def _terms(args) -> dict:
 @blp.route("/overdue")
 class Overdue(MethodView):
     @roles_required(Role.SUPERVISOR, Role.SERVICE)
-    @blp.response(200, s.RepairOverdueRowSchema(many=True))
-    def get(self):
-        """Units past their dispatch or ship-back due date, with working days late."""
-        return overdue.overdue_report(actor())["rows"]
+    @blp.arguments(CursorArgs, location="query")
+    @blp.response(200, RepairOverduePageSchema)
+    def get(self, args):
+        """Units past their dispatch or ship-back due date, with working days late; the clock that ran
+        out first first, a page at a time (``after``: the previous page's ``next``)."""
+        report = overdue.overdue_report(actor(), after=args["after"], per_page=args["per_page"])
+        return {"items": report["rows"], "per_page": report["page"].per_page, "next": report["page"].next,
+                "total": report["total"]}
 
 
 @blp.route("/prices")

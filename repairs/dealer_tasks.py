@@ -155,6 +155,7 @@ task_registry.register_process(task_registry.TaskProcess(
            else task_registry.TaskKind(label, tuple(TASK_DECISIONS), tuple(SETTLEMENTS))
            for kind, label in TASK_KIND_LABELS.items()},
     resolution_labels=outcomes.DECISION_LABELS, decide=_decide_task, choices=_task_choices, describe=_describe_task,
+    records={PARCEL: ReturnParcel, UNIT: RepairUnit},
     term_labels={"substitute_model": _l("Substitute model"),
                  "price_difference": _l("Price difference (RMB; empty: from the price list)"),
                  "credit_amount": _l("Credit amount (RMB)")},

@@ -18,6 +18,8 @@ class ReturnParcel(db.Model):
 
     __tablename__ = "return_parcel"
     __audited__ = True
+    # An office's parcel list, newest first, a keyset page at a time: one range of this index.
+    __table_args__ = (Index("ix_return_parcel_office_id_id", "office_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     rma_number: Mapped[str] = mapped_column(String(20), unique=True)

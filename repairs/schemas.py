@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from core.calendar import local_today
 from core.ids import ID_RANGE
-from core.schemas import Money, PageArgs
+from core.schemas import CursorArgs, Money, PageArgs
 from core.tasks import service as task_service
 from repairs import clocks, dealer_tasks, search, service, swap
 from repairs import states as st
@@ -119,6 +119,10 @@ class RepairTaskListArgs(PageArgs):
 
 
 class RepairPageArgs(PageArgs):
+    q = fields.String(load_default=None, validate=validate.Length(max=100))
+
+
+class RepairParcelListArgs(CursorArgs):
     q = fields.String(load_default=None, validate=validate.Length(max=100))
 
 

@@ -12,6 +12,7 @@ from core.codes import normalise_code, normalise_serial
 from core.directory.models import Dealer
 from core.errors import ValidationFailed
 from core.extensions import db
+from core.pagination import Key, KeysetPage, keyset
 from core.queries import starts_with
 from repairs.factory import LEG_LABELS
 from repairs.models import RepairUnit, ReturnParcel
@@ -109,6 +110,10 @@ def unit_shipments(unit: RepairUnit) -> list[dict]:
     return out
 
 
+PARCEL_KEYS = (Key(ReturnParcel.id, "int", desc=True),)
+PARCELS_PER_PAGE = 30
+
+
 def parcels(actor, *, q: str | None = None):
     """Select statement of parcels the actor may see, newest first."""
     stmt = select(ReturnParcel).options(selectinload(ReturnParcel.units)).order_by(ReturnParcel.id.desc())
@@ -117,3 +122,8 @@ def parcels(actor, *, q: str | None = None):
         q = q.strip()
         stmt = stmt.where(or_(ReturnParcel.rma_number == q.upper(), ReturnParcel.inbound_waybill == q))
     return stmt
+
+
+def parcels_page(actor, *, q: str | None = None, after=None, per_page=PARCELS_PER_PAGE) -> KeysetPage:
+    """One page of :func:`parcels`, newest first, after the cursor ``after`` (request arguments, checked)."""
+    return keyset(parcels(actor, q=q), PARCEL_KEYS, after, per_page, default_per_page=PARCELS_PER_PAGE)

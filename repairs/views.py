@@ -19,7 +19,6 @@ from core.extensions import db
 from core.forms import field_label, flash_refusal, read_form, refused
 from core.idempotency import idempotent, new_form_key
 from core.lookup import lookup_results, lookup_sections
-from core.pagination import paginate
 from core.task_states import task_status_label
 from core.tasks import views as task_views
 from repairs import boxes, clocks, code_shapes, dealer_tasks, factory, inspection, intake, outcomes, receiving, search, service, swap
@@ -190,7 +189,8 @@ def parcels():
         status = 200
     dealers_stmt = select(Dealer).where(Dealer.active.is_(True)).order_by(Dealer.name)
     dealers_stmt = scope_to_office(dealers_stmt, user, Dealer.office_id)
-    page = paginate(search.parcels(user, q=request.args.get("q")), request.args.get("page", 1), 30)
+    page = search.parcels_page(user, q=request.args.get("q"), after=request.args.get("after"),
+                               per_page=request.args.get("per_page"))
     return render_template("repairs/parcels.html", page=page, dealers=list(db.session.scalars(dealers_stmt)),
                            form=form), status
 
@@ -320,10 +320,14 @@ task_views.add_old_addresses(bp, "/repairs", dealer_tasks.PROCESS, list_endpoint
 def overdue():
     """The supervisor's first page of the day: overdue units by route and age, then every other
     overdue item (DOA, factory reports, office counts, dealer tasks) by section."""
-    report = overdue_rules.overdue_report(actor())
-    # The units table above shows the repairs provider's items; every other provider gets a section.
-    kinds = [p.kind for p in chase.providers() if p.kind != chase_repairs.UNIT_KIND]
-    others = chase.sections(report["today"], actor(), kinds=kinds)
+    report = overdue_rules.overdue_report(actor(), after=request.args.get("after"),
+                                          per_page=request.args.get("per_page"))
+    # The units table above shows the repairs provider's items; every other provider gets a section
+    # (on the first page only: the next pages go on through the units).
+    others = []
+    if report["page"].is_first:
+        kinds = [p.kind for p in chase.providers() if p.kind != chase_repairs.UNIT_KIND]
+        others = chase.sections(report["today"], actor(), kinds=kinds)
     return render_template("repairs/overdue.html", report=report, chase_sections=others,
                            nothing_overdue=not report["rows"] and not any(s.items for s in others))
 

@@ -48,9 +48,9 @@ class Shipments(MethodView):
     @blp.arguments(ShipmentQueryArgs, location="query")
     @blp.response(200, ShipmentPageSchema)
     def get(self, args):
-        """List shipments (office users: their own office's only), newest first."""
-        page, per_page = args.pop("page"), args.pop("per_page")
-        return paginate(service.shipments_query(actor(), **args), page, per_page)
+        """List shipments (office users: their own office's only), newest first, a page at a time
+        (``after``: the previous page's ``next``)."""
+        return service.shipments_page(actor(), **args)
 
     @roles_required(*STAFF)
     @blp.arguments(ShipmentCreateArgs)
@@ -175,7 +175,7 @@ class FreightBillItem(MethodView):
     def get(self, args, bill_id):
         """One bill with its totals per paying account and one page of its reconciliation lines (differences
         first; ``kind`` keeps one kind)."""
-        return bill_lines.with_lines_page(freight.get_bill(actor(), bill_id), args["kind"], args["page"],
+        return bill_lines.with_lines_page(freight.get_bill(actor(), bill_id), args["kind"], args["after"],
                                           args["per_page"])
 
 

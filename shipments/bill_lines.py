@@ -12,17 +12,24 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
-from core.pagination import Page, paginate
+from core.pagination import Key, KeysetPage, keyset, keyset_order
 from shipments.freight import KIND_ORDER
 from shipments.models import LINE_REVIEWS, FreightBill, FreightBillLine, FreightFinding
 
 PER_PAGE = 50
 
 
+def _kind_order():
+    return case(KIND_ORDER, value=FreightFinding.kind, else_=len(KIND_ORDER))
+
+
+KEYS = (Key(_kind_order(), "int"), Key(FreightFinding.id, "int"))
+
+
 def findings_query(bill: FreightBill, kind: str | None = None):
     """A select of the bill's reconciliation lines (of one ``kind`` if given), differences first (KIND_ORDER)."""
     stmt = (select(FreightFinding).where(FreightFinding.bill_id == bill.id)
-            .order_by(case(KIND_ORDER, value=FreightFinding.kind, else_=len(KIND_ORDER)), FreightFinding.id)
+            .order_by(*keyset_order(KEYS))
             .options(selectinload(FreightFinding.bill_line).selectinload(FreightBillLine.billed_before),
                      selectinload(FreightFinding.shipment)))
     if kind:
@@ -30,9 +37,9 @@ def findings_query(bill: FreightBill, kind: str | None = None):
     return stmt
 
 
-def findings_page(bill: FreightBill, kind: str | None = None, page=1, per_page=PER_PAGE) -> Page:
-    """One page of the bill's reconciliation lines (``page`` as the request gave it; checked)."""
-    return paginate(findings_query(bill, kind), page, per_page)
+def findings_page(bill: FreightBill, kind: str | None = None, after=None, per_page=PER_PAGE) -> KeysetPage:
+    """One page of the bill's reconciliation lines after the cursor ``after`` (the request's arguments; checked)."""
+    return keyset(findings_query(bill, kind), KEYS, after, per_page, default_per_page=PER_PAGE)
 
 
 def finding_counts(bill: FreightBill) -> dict[str, int]:
@@ -40,6 +47,19 @@ def finding_counts(bill: FreightBill) -> dict[str, int]:
     counts = dict(db_rows(select(FreightFinding.kind, func.count()).where(FreightFinding.bill_id == bill.id)
                           .group_by(FreightFinding.kind)))
     return {kind: counts.get(kind, 0) for kind in KIND_ORDER}
+
+
+def finding_counts_of(bills) -> dict[int, dict[str, int]]:
+    """:func:`finding_counts` of several bills (a page of the bill list) in one grouped statement."""
+    ids = [bill.id for bill in bills]
+    found: dict[int, dict[str, int]] = {bill_id: dict.fromkeys(KIND_ORDER, 0) for bill_id in ids}
+    if ids:
+        for bill_id, kind, n in db_rows(select(FreightFinding.bill_id, FreightFinding.kind, func.count())
+                                        .where(FreightFinding.bill_id.in_(ids))
+                                        .group_by(FreightFinding.bill_id, FreightFinding.kind)):
+            if kind in found[bill_id]:
+                found[bill_id][kind] = n
+    return found
 
 
 def review_counts(bill: FreightBill) -> dict[str, int]:
@@ -58,10 +78,11 @@ class BillWithLines:
     """A bill as the API shows it: the bill's own fields, one page of its lines, and where that page is."""
 
     bill: FreightBill
-    page: Page
+    page: KeysetPage
+    kind: str | None = None
 
     def __getattr__(self, name):
-        if name in ("bill", "page"):  # not yet set (copying): no recursion
+        if name in ("bill", "page", "kind"):  # not yet set (copying): no recursion
             raise AttributeError(name)
         return getattr(self.bill, name)
 
@@ -70,11 +91,12 @@ class BillWithLines:
         return self.page.items
 
     @property
-    def findings_page(self) -> dict[str, int]:
-        return {"page": self.page.page, "per_page": self.page.per_page, "total": self.page.total,
-                "pages": self.page.pages}
+    def findings_page(self) -> dict:
+        counts = finding_counts(self.bill)
+        total = counts.get(self.kind, 0) if self.kind else sum(counts.values())
+        return {"per_page": self.page.per_page, "next": self.page.next, "total": total}
 
 
-def with_lines_page(bill: FreightBill, kind: str | None = None, page=1, per_page=PER_PAGE) -> BillWithLines:
+def with_lines_page(bill: FreightBill, kind: str | None = None, after=None, per_page=PER_PAGE) -> BillWithLines:
     """The bill with one page of its reconciliation lines."""
-    return BillWithLines(bill, findings_page(bill, kind, page, per_page))
+    return BillWithLines(bill, findings_page(bill, kind, after, per_page), kind)

@@ -360,6 +360,8 @@ class FreightFinding(db.Model):
     """One row of a bill's reconciliation result."""
 
     __tablename__ = "freight_finding"
+    # A bill's lines of one kind in id order (the bill page's keyset pages): one range of this index.
+    __table_args__ = (Index("ix_freight_finding_bill_kind_id", "bill_id", "kind", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     bill_id: Mapped[int] = mapped_column(ForeignKey("freight_bill.id", ondelete="CASCADE"), index=True)

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from core.ids import ID_RANGE
-from core.schemas import Money, PageArgs, PageSchema
+from core.schemas import CursorArgs, CursorPageSchema, Money, PageSchema
 from shipments import bill_lines
 from shipments.freight import billed_before_text, payable_total
 from shipments.models import LEGS, LINE_KINDS, PAYING_ACCOUNTS, STATUSES
@@ -14,7 +14,7 @@ AMOUNT_ERRORS = {"invalid": _l("Not a valid amount.")}
 WHOLE_ERRORS = {"invalid": _l("Must be a whole number.")}
 
 
-class ShipmentQueryArgs(PageArgs):
+class ShipmentQueryArgs(CursorArgs):
     q = fields.String(validate=validate.Length(max=80))
     leg = fields.String(validate=validate.OneOf(LEGS))
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -156,7 +156,7 @@ class ShipmentSchema(ShipmentSummarySchema):
     lines = fields.List(fields.Nested(ShipmentLineSchema))
 
 
-class ShipmentPageSchema(PageSchema):
+class ShipmentPageSchema(CursorPageSchema):
     items = fields.List(fields.Nested(ShipmentSummarySchema))
 
 
@@ -342,11 +342,13 @@ class FreightBillSummarySchema(Schema):
 class FreightBillSchema(FreightBillSummarySchema):
     findings = fields.List(fields.Nested(FreightFindingSchema),
                            metadata={"description": "One page of the reconciliation lines, differences first."})
-    findings_page = fields.Dict(metadata={"description": "Which page of the lines: page, per_page, total, pages."})
+    findings_page = fields.Dict(metadata={"description": "Where the page of lines stands: per_page, next (the "
+                                                         "cursor to pass as `after`; null on the last page) "
+                                                         "and total (lines of the kind asked, every page)."})
 
 
-class BillLinesArgs(PageArgs):
-    """``?page=&per_page=&kind=`` of a bill's reconciliation lines."""
+class BillLinesArgs(CursorArgs):
+    """``?after=&per_page=&kind=`` of a bill's reconciliation lines (``after``: the previous page's ``next``)."""
 
     kind = fields.String(load_default=None, validate=validate.OneOf(
         ["amount_diff", "no_shipment", "rebilled", "duplicate", "unbilled", "matched"]))

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from core.accounts.roles import Role
 from core.authz import require_office, scope_to_office
@@ -26,6 +27,7 @@ from core.codes import normalise_code
 from core.directory.models import Dealer, Office, Vendor
 from core.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.pagination import Key, KeysetPage, keyset
 from core.queries import contains
 from core.sequences import next_number
 from core.types import utcnow
@@ -686,6 +688,17 @@ def get_shipment(actor, key) -> Shipment:
         shipment = shipment_by_number(key)
     ensure_shipment_access(actor, shipment)
     return shipment
+
+
+LIST_KEYS = (Key(Shipment.created_at, "datetime", desc=True), Key(Shipment.id, "int", desc=True))
+LIST_PER_PAGE = 50
+
+
+def shipments_page(actor, *, after=None, per_page=LIST_PER_PAGE, **filters) -> KeysetPage:
+    """One page of :func:`shipments_query` (newest first) after the cursor ``after``, with each shipment's lines
+    (the list counts units and parts) loaded in one statement."""
+    stmt = shipments_query(actor, **filters).options(selectinload(Shipment.lines))
+    return keyset(stmt, LIST_KEYS, after, per_page, default_per_page=LIST_PER_PAGE)
 
 
 def shipments_query(actor, *, q=None, leg=None, status=None, paying_account=None, office_id=None, dealer_id=None,

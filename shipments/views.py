@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
@@ -17,11 +18,11 @@ from core.errors import DomainError, ValidationFailed
 from core.forms import field_label, flash_refusal, read_form, read_lines, refused
 from core.extensions import db
 from core.idempotency import idempotent, new_form_key
-from core.pagination import paginate
+from core.pagination import CURSOR_MAX_LENGTH, paginate
 from inventory.models import Location
 from shipments import bill_lines, freight, receiving, service
 from shipments.api import export_response, statement_response
-from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, BillStatus, LineReview, Shipment, ShipmentStatus
+from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, BillStatus, FreightBill, LineReview, Shipment, ShipmentStatus
 from shipments.schemas import (
     FreightDecisionArgs,
     FreightUploadArgs,
@@ -90,12 +91,12 @@ def index():
         "paying_account": request.args.get("paying_account") or None,
     }
     try:
-        stmt = service.shipments_query(actor(), **filters)
+        service.shipments_query(actor(), **filters)  # checks the filters: a bad one shows every shipment
     except ValidationFailed as err:
         flash(err.message, "error")
-        stmt = service.shipments_query(actor())
         filters = {k: None for k in filters}
-    page = paginate(stmt, _int_arg("page") or 1, 50)
+    page = service.shipments_page(actor(), after=request.args.get("after"), per_page=request.args.get("per_page"),
+                                  **filters)
     return render_template("shipments/index.html", page=page, filters=filters, legs=LEGS, statuses=STATUSES,
                            accounts=PAYING_ACCOUNTS)
 
@@ -458,15 +459,17 @@ def freight_bills():
             else:
                 flash(_("Bill for %(p)s imported: %(n)s lines.", p=bill.period, n=bill.line_count), "success")
                 return redirect(url_for("shipments.freight_bill", bill_id=bill.id))
-    page = paginate(freight.bills_query(actor()), _int_arg("page") or 1, 50)
-    counts = {bill.id: bill_lines.finding_counts(bill) for bill in page.items}
+    # Who imported each bill comes with the page (one statement), not per row.
+    page = paginate(freight.bills_query(actor()).options(selectinload(FreightBill.imported_by)),
+                    _int_arg("page") or 1, 50)
+    counts = bill_lines.finding_counts_of(page.items)
     return render_template("shipments/freight_bills.html", page=page, counts=counts, bad_rows=bad_rows,
                            form_error=form_error, default_period=freight.previous_period(local_today()),
                            form=request.form), status
 
 
 def _bill_page(bill, kind=None, status=200):
-    page = bill_lines.findings_page(bill, kind, request.args.get("page"))
+    page = bill_lines.findings_page(bill, kind, request.args.get("after"), request.args.get("per_page"))
     _header, totals = freight.totals_rows(bill)
     allowed = freight.bill_actions(actor(), bill)
     return render_template("shipments/freight_bill.html", bill=bill, page=page, kind=kind,
@@ -500,9 +503,9 @@ def freight_decide(bill_id, line_id):
     flash(_("Line %(n)s: %(s)s.", n=line.line_no, s=REVIEW_LABELS[line.review]), "success")
     # Back to the page of lines the supervisor was working through.
     kind = request.form.get("kind") if request.form.get("kind") in FREIGHT_LABELS else None
-    raw = request.form.get("page", "").strip()
-    page = int(raw) if raw.isdigit() and len(raw) < 8 and int(raw) > 1 else None
-    return redirect(url_for("shipments.freight_bill", bill_id=bill_id, kind=kind, page=page))
+    after = request.form.get("after", "").strip()
+    after = after if after and len(after) <= CURSOR_MAX_LENGTH else None
+    return redirect(url_for("shipments.freight_bill", bill_id=bill_id, kind=kind, after=after))
 
 
 @bp.route("/freight/<int:bill_id>/pay", methods=["POST"])

@@ -25,8 +25,10 @@ class Tasks(MethodView):
     def get(self, args):
         """Tasks the caller may see, earliest due first (``status=disputed`` is the supervisor's queue)."""
         status = None if args["status"] == "all" else args["status"]
-        return paginate(service.tasks(actor(), process=args["process"], status=status), args["page"],
+        page = paginate(service.tasks(actor(), process=args["process"], status=status), args["page"],
                         args["per_page"])
+        page.loaded = service.preload(page.items)  # held until the page is written out
+        return page
 
 
 @blp.route("/<int:task_id>")

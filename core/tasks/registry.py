@@ -58,6 +58,10 @@ class TaskProcess:
     choices: Callable[..., Choices]
     describe: Callable[..., Subject]
     term_labels: dict[str, object] = field(default_factory=dict)
+    # The models of the records a task names by (type, id) as its case or subject, so a page of
+    # tasks loads each kind of record in one statement (core.tasks.service.preload) instead of
+    # one per task when ``describe`` and ``choices`` look them up.
+    records: dict[str, type] = field(default_factory=dict)
 
     @property
     def answers(self) -> tuple[str, ...]:

@@ -22,6 +22,7 @@ from core.extensions import db
 from core.i18n import render_message
 from core.ids import is_id
 from core.locking import hold_in_state
+from core.queries import in_chunks
 from core.task_states import TASK_STATUS_LABELS, task_status_label, task_taken
 from core.tasks import registry
 from core.tasks.models import Task
@@ -151,6 +152,27 @@ def status_label(task: Task) -> str:
 def process_label(task: Task) -> str:
     """The process the task belongs to, in words."""
     return str(registry.process(task.process).label)
+
+
+def preload(tasks) -> list:
+    """Load the cases and subjects of ``tasks`` in one statement per kind of record.
+
+    ``describe`` and ``choices`` find them by primary key (``session.get``), which then
+    reads the identity map. The session holds its objects weakly: keep the returned
+    list as long as the tasks are shown.
+    """
+    wanted: dict[type, set] = {}
+    for task in tasks:
+        records = registry.process(task.process).records
+        for kind, record_id in ((task.case_type, task.case_id), (task.subject_type, task.subject_id)):
+            model = records.get(kind) if kind else None
+            if model is not None and record_id is not None:
+                wanted.setdefault(model, set()).add(record_id)
+    loaded: list = []
+    for model, ids in wanted.items():
+        for chunk in in_chunks(sorted(ids)):
+            loaded += db.session.scalars(select(model).where(model.id.in_(chunk))).all()
+    return loaded
 
 
 def subject(task: Task) -> registry.Subject:

@@ -47,6 +47,7 @@ def index():
     user = actor()
     page = paginate(service.tasks(user, process=process, status=None if status == "all" else status),
                     request.args.get("page", 1), 50)
+    loaded = service.preload(page.items)  # noqa: F841  (held while the rows are described)
     rows = [{"task": t, "subject": service.subject(t), "kind": service.kind_label(t),
              "status": service.status_label(t), "resolution": service.resolution_label(t),
              "late": service.is_late(t, local_today()), "can_answer": service.can_answer(user, t),

@@ -111,7 +111,7 @@ def test_overdue_applications_show_on_the_overdue_page_and_api(app, world, signe
         db.session.commit()
     assert number in signed_in("supervisor").get("/doa/overdue").get_data(as_text=True)
     api = bearer("service").get("/api/v1/doa/overdue").get_json()
-    assert [(r["number"], r["clock"]) for r in api] == [(number, "approval")]
+    assert [(r["number"], r["clock"]) for r in api["items"]] == [(number, "approval")] and api["next"] is None
     listing = bearer("service").get("/api/v1/doa/applications?overdue=true").get_json()
     assert [a["number"] for a in listing["items"]] == [number]
     assert listing["items"][0]["overdue"] is True

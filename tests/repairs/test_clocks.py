@@ -237,10 +237,10 @@ def test_dispute_is_not_the_factorys_delay_service_page_api(app, world, prices, 
     with mock.patch("repairs.overdue.local_today", return_value=D(2026, 11, 26)):
         page = login("supervisor").get("/repairs/overdue").get_data(as_text=True)
         assert "CLK1" not in re.sub(r'value="[^"]*"', "", page)
-        assert api_as("supervisor").get("/api/v1/repairs/overdue").json == []
+        assert api_as("supervisor").get("/api/v1/repairs/overdue").json["items"] == []
     with mock.patch("repairs.overdue.local_today", return_value=D(2026, 12, 3)):
         page = login("service", username="desk2").get("/repairs/overdue").get_data(as_text=True)
-        rows = api_as("service", username="api-desk2").get("/api/v1/repairs/overdue").json
+        rows = api_as("service", username="api-desk2").get("/api/v1/repairs/overdue").json["items"]
     assert "CLK1" in page and "factory · factory&#39;s 7 days" in page and "back from the factory" in page
     assert [(r["unit"]["serial"], r["owner"], r["clock"], r["clock_label"], r["late"], r["working_days"])
             for r in rows] == [("CLK1", "factory", "factory", "factory's 7 days", 1, False)]
@@ -299,7 +299,7 @@ def test_taiwan_unit_away_105_days_is_long_outstanding_service_page_api(app, wor
             ("TW1", "repairer", "long_outstanding", 75)]
     with mock.patch("repairs.overdue.local_today", return_value=D(2026, 9, 15)):
         page = login("supervisor").get("/repairs/overdue").get_data(as_text=True)
-        rows = api_as("supervisor").get("/api/v1/repairs/overdue").json
+        rows = api_as("supervisor").get("/api/v1/repairs/overdue").json["items"]
     assert "TW1" in page and "long outstanding at repairer (30 days)" in page and "Nothing is overdue" not in page
     assert [(r["unit"]["serial"], r["owner"], r["clock"]) for r in rows] == [("TW1", "repairer", "long_outstanding")]
 

@@ -172,7 +172,7 @@ def test_bad_parcels_are_refused_and_change_nothing(app, world, api_as):
     assert set(resp.json["errors"]) == {"lines.1", "lines.2"}
     resp = desk.post("/api/v1/repairs/parcels", json={"dealer_id": world.dealer_bj, "bogus": 1})
     assert resp.status_code == 422
-    assert desk.get("/api/v1/repairs/parcels").json["total"] == 0
+    assert desk.get("/api/v1/repairs/parcels").json["items"] == []
 
 
 def test_parcel_from_pasted_rows_and_xlsx(app, world, login):
@@ -205,4 +205,4 @@ def test_parcel_from_pasted_rows_and_xlsx(app, world, login):
     assert resp.status_code == 422
     assert "Serial is required" in resp.get_data(as_text=True)
     api = client.get("/api/v1/repairs/parcels").json
-    assert api["total"] == 2
+    assert len(api["items"]) == 2 and api["next"] is None
