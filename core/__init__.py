@@ -44,7 +44,7 @@ __all__ = ["create_app"]
 
 # The domain packages, in registration order. Core never imports them by statement: the factory
 # imports each by name here (importlib) and calls its init_app (docs/ARCHITECTURE.md).
-DOMAIN_PACKAGES = ("inventory", "shipments", "repairs", "doa", "figures", "labels")
+DOMAIN_PACKAGES = ("inventory", "shipments", "repairs", "doa", "complaints", "figures", "labels")
 
 
 def create_app(test_config: dict | None = None) -> Flask:
