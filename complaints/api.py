@@ -13,6 +13,7 @@ from complaints import schemas as s
 from complaints import states as st
 from core.accounts.auth import actor, roles_required
 from core.api import Blueprint
+from core.idempotency import idempotent
 from core.pagination import paginate
 
 blp = Blueprint("complaints_api", __name__, url_prefix="/api/v1/complaints",
@@ -36,6 +37,7 @@ class Complaints(MethodView):
         return paginate(stmt, args["page"], args["per_page"])
 
     @roles_required(*st.CS)
+    @idempotent
     @blp.arguments(s.ComplaintArgs)
     @blp.response(201, s.ComplaintDetailSchema)
     def post(self, args):
