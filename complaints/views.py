@@ -5,12 +5,12 @@ and calls one service function; a refusal comes back as a flashed message on the
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from complaints import handling, letters, lookup, mediation, pii, registering, service
+from complaints import documents, handling, letters, lookup, mediation, pii, registering, service
 from complaints import schemas as s
 from complaints import states as st
 from complaints.api import MEDIATION_ROLES, STEP_ROLES
@@ -118,6 +118,7 @@ def detail(number):
         and complaint.mediation is None and complaint.state != st.CLOSED,
         waiting_for_department=desk and handling.open_letter_task(complaint) is not None,
         very_serious=complaint.tier == st.Tier.VERY_SERIOUS,
+        may_print_mediation=pii.may_see(user) and complaint.mediation is not None,
         audit=trail("complaint", complaint.id),
     )
 
@@ -172,3 +173,13 @@ def record_mediation(number):
         return refused(err, back)
     flash(_("Mediation agreement recorded."), "success")
     return redirect(back)
+
+
+@bp.route("/<string:number>/forms/<any(" + ", ".join(f'"{k}"' for k in documents.KINDS) + "):kind>.pdf")
+@roles_required(*READERS)
+def form_pdf(number, kind):
+    """One of the complaint's forms (附件6-9) as a PDF with the CS number."""
+    complaint = service.get_complaint(actor(), number)
+    body, name = documents.render(actor(), complaint, kind)
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
