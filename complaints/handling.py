@@ -69,7 +69,7 @@ def _claim(complaint: Complaint, action: str) -> None:
         db.session.refresh(complaint)
         raise st.WORKFLOW.invalid(complaint, action) if action in st.ACTION_ROLES else InvalidTransition(
             _("%(n)s changed meanwhile: it is now %(s)s.", n=complaint.number, s=st.state_label(complaint.state)),
-            current=complaint.state)
+            current=complaint.state, allowed=st.WORKFLOW.possible(complaint))
 
 
 def open_letter_task(complaint: Complaint) -> Task | None:

@@ -79,7 +79,7 @@ class Complaint(db.Model):
 
     dealer = relationship("Dealer", lazy="joined")
     department = relationship("Department", lazy="joined")
-    mediation: Mapped["MediationAgreement | None"] = relationship(back_populates="complaint", lazy="selectin",
+    mediation: Mapped[MediationAgreement | None] = relationship(back_populates="complaint", lazy="selectin",
                                                                   uselist=False)
 
     @property

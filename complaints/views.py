@@ -5,12 +5,30 @@ and calls one service function; a refusal comes back as a flashed message on the
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from complaints import documents, handling, letters, lookup, mediation, pii, registering, service
+from complaints import (
+    documents,
+    handling,
+    letters,
+    lookup,
+    mediation,
+    pii,
+    registering,
+    service,
+)
 from complaints import schemas as s
 from complaints import states as st
 from complaints.api import MEDIATION_ROLES, STEP_ROLES

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.concurrency are named as parameters)
 """Two identical complaint steps at the same moment: one is applied (200), the other is a 409.
 
 The machinery of ``tests/concurrency`` (a threaded server on loopback, both requests released

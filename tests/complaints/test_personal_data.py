@@ -65,8 +65,8 @@ def test_never_in_lists_audit_or_history(app, api, agreement, as_user, caplog):
     assert "张三丰" not in listed and ID_NUMBER not in listed
     page = as_user("supervisor").get("/complaints/").get_data(as_text=True)
     assert "张**" in page and "张三丰" not in page
-    from core.audit.models import AuditEntry
     from complaints.models import ComplaintEvent
+    from core.audit.models import AuditEntry
     from core.extensions import db
 
     with app.app_context():

@@ -86,7 +86,7 @@ def test_serious_complaint_department_report_sign_off_answer_visit(ctx, world):
     with pytest.raises(Conflict):
         handling.sign_off(supervisor, complaint)  # no report yet
     with pytest.raises(ValidationFailed):
-        handling.write_report(service, complaint, text="报告", compensation=Decimal("10"))
+        handling.write_report(service, complaint, text="报告", compensation=Decimal(10))
     handling.write_report(service, complaint, text="客诉处理报告:原因与处理", at=at(date(2026, 10, 9)))
     with pytest.raises(Forbidden):
         handling.sign_off(service, complaint)
