@@ -44,7 +44,8 @@ __all__ = ["create_app"]
 
 # The domain packages, in registration order. Core never imports them by statement: the factory
 # imports each by name here (importlib) and calls its init_app (docs/ARCHITECTURE.md).
-DOMAIN_PACKAGES = ("inventory", "shipments", "repairs", "doa", "hotline", "figures", "labels", "dealercare")
+DOMAIN_PACKAGES = ("inventory", "shipments", "repairs", "doa", "hotline", "complaints", "figures", "labels",
+                   "dealercare")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

@@ -23,6 +23,8 @@ class Role(StrEnum):
     COMMERCE = "commerce"
     SALES = "sales"
     PURCHASING = "purchasing"
+    # The general manager's assistant approves the handling report of a complaint with compensation.
+    GM_ASSISTANT = "gm_assistant"
 
 
 DEPARTMENT_ROLES = frozenset(
@@ -56,6 +58,7 @@ ROLE_LABELS = {
     Role.SUPERVISOR: _l("Supervisor"), Role.ADMIN: _l("Administrator"), Role.CHANNEL: _l("Channel dept"),
     Role.PRODUCT: _l("Product dept"), Role.FINANCE: _l("Finance dept"), Role.COMMERCE: _l("Commerce dept"),
     Role.SALES: _l("Sales dept"), Role.PURCHASING: _l("Purchasing dept"),
+    Role.GM_ASSISTANT: _l("General manager's assistant"),
 }
 
 

@@ -1,0 +1,134 @@
+"""The dealer's written complaint letter (代理商客诉反馈函, 6.2) kept on file.
+
+Accepted only if its content is a PDF, JPEG or PNG (first bytes checked; name and
+client content type ignored), not empty and not above ``COMPLAINT_MAX_ATTACHMENT_BYTES``
+(default 5 MiB). Stored under ``UPLOAD_FOLDER/complaints/`` with a generated name,
+through :func:`core.stored_files.write_file` (removed again if the request rolls back),
+and served only through :func:`get_attachment`, which checks the reader.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from complaints.models import Complaint, ComplaintAttachment
+from complaints.service import DESK, event, may_see, row_by_id
+from core import authz
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from core.extensions import db
+from core.locking import lock_row
+from core.stored_files import write_file
+from core.types import utcnow
+from core.workflow import who
+
+DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+)
+MAX_PER_COMPLAINT = 10
+
+
+class UnsupportedType(DomainError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+class TooLarge(DomainError):
+    status = 413
+    code = "too_large"
+
+
+def _max_bytes() -> int:
+    limit = int(current_app.config.get("COMPLAINT_MAX_ATTACHMENT_BYTES") or DEFAULT_MAX_BYTES)
+    request_limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return min(limit, int(request_limit)) if request_limit else limit
+
+
+def _folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "complaints"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _read_limited(stream, limit: int) -> bytes:
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = stream.read(min(65536, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
+def attach_letter(actor, complaint: Complaint, stream, filename: str = "") -> ComplaintAttachment:
+    """Keep the dealer's letter on file; 422 (missing, empty), 413 (too large), 415 (type), 409 (same file)."""
+    authz.require(actor, *DESK, message=_("Your role does not allow this step."))
+    if not may_see(actor, complaint):
+        raise NotFound(_("No such complaint."))
+    if stream is None:
+        raise ValidationFailed(_("Choose the dealer's complaint letter file."), errors={"file": [_("Required.")]})
+    limit = _max_bytes()
+    data = _read_limited(stream, limit)
+    if not data:
+        raise ValidationFailed(_("The file is empty."), errors={"file": [_("Empty file.")]})
+    if len(data) > limit:
+        raise TooLarge(_("The file is larger than %(mb)s MB.", mb=round(limit / 1048576, 1)),
+                       errors={"file": [_("Too large.")]})
+    kind = next(((ct, ext) for magic, ct, ext in SIGNATURES if data.startswith(magic)), None)
+    if kind is None:
+        raise UnsupportedType(_("Only PDF, JPEG or PNG scans are accepted."),
+                              errors={"file": [_("Not a PDF, JPEG or PNG file.")]})
+    # One upload at a time per complaint: the same file sent twice at once is stored once.
+    lock_row(Complaint, complaint.id)
+    digest = hashlib.sha256(data).hexdigest()
+    same = db.session.scalar(select(ComplaintAttachment).where(ComplaintAttachment.complaint_id == complaint.id,
+                                                               ComplaintAttachment.sha256 == digest).limit(1))
+    if same is not None:
+        raise Conflict(_("This file is already attached (%(name)s).", name=same.original_name or same.stored_name),
+                       errors={"file": [_("Already attached.")]})
+    count = db.session.scalar(select(func.count(ComplaintAttachment.id))
+                              .where(ComplaintAttachment.complaint_id == complaint.id))
+    if count >= MAX_PER_COMPLAINT:
+        raise ValidationFailed(_("A complaint keeps at most %(n)s files.", n=MAX_PER_COMPLAINT),
+                               errors={"file": [_("Too many files.")]})
+    content_type, ext = kind
+    stored = f"{secrets.token_hex(16)}.{ext}"
+    write_file(db.session(), _folder() / stored, data)
+    original = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
+    now = utcnow()
+    row = ComplaintAttachment(complaint_id=complaint.id, stored_name=stored, original_name=original,
+                              content_type=content_type, size=len(data), sha256=digest, uploaded_at=now,
+                              uploaded_by=who(actor)[1])
+    db.session.add(row)
+    db.session.flush()
+    event(actor, complaint, "attach", note=original, at=now, data={"attachment": row.id, "size": len(data)})
+    return row
+
+
+def attachments(complaint: Complaint) -> list[ComplaintAttachment]:
+    """The complaint's letters on file, oldest first (the caller checked the reader)."""
+    return list(db.session.scalars(select(ComplaintAttachment)
+                                   .where(ComplaintAttachment.complaint_id == complaint.id)
+                                   .order_by(ComplaintAttachment.id)))
+
+
+def get_attachment(actor, attachment_id: int) -> tuple[ComplaintAttachment, Path, str]:
+    """The attachment, its file and a download name, if ``actor`` may read its complaint."""
+    row = row_by_id(ComplaintAttachment, attachment_id)
+    complaint = db.session.get(Complaint, row.complaint_id) if row is not None else None
+    if complaint is None or not may_see(actor, complaint):
+        raise NotFound(_("No such attachment."))
+    folder = _folder().resolve()
+    path = (folder / row.stored_name).resolve()
+    if path.parent != folder or not path.is_file():
+        raise NotFound(_("The file of this attachment is missing from the archive."))
+    return row, path, f"{complaint.number}-letter-{row.id}.{row.stored_name.rsplit('.', 1)[-1]}"
