@@ -37,6 +37,7 @@ from core.calendar import add_working_days, local_day
 from core.directory.models import Department
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.i18n import N_, message
 from core.ids import is_id
 from core.locking import hold_in_state
 from core.tasks import service as task_service
@@ -86,8 +87,8 @@ def refer(actor, complaint: Complaint, *, department_id: int, letter: str, at: d
     now = at or utcnow()
     transition(actor, complaint, "refer", at=now, note=department.name, data={"department": department.code},
                department_id=department.id, internal_letter=letter, referred_at=now)
-    task_service.open_task(PROCESS, "internal_letter", _("%(n)s: answer the internal complaint letter in writing",
-                                                           n=complaint.number),
+    task_service.open_task(PROCESS, "internal_letter",
+                           message(N_("%(n)s: answer the internal complaint letter in writing"), n=complaint.number),
                            case=(CASE, complaint.id), office_id=complaint.office_id, department_id=department.id,
                            due_on=add_working_days(local_day(now), DEPARTMENT_DAYS), at=now)
     return complaint
