@@ -77,7 +77,7 @@ class ComplaintStep(MethodView):
 class Letters(MethodView):
     @roles_required(*st.CS)
     @blp.arguments(s.AttachmentFileArgs, location="files")
-    @blp.response(201, s.AttachmentSchema)
+    @blp.response(201, s.ComplaintAttachmentSchema)
     def post(self, upload, number):
         """Keep the dealer's written complaint letter on file (multipart ``file``: PDF, JPEG or PNG)."""
         storage = upload["file"]

@@ -131,7 +131,7 @@ class MediationSchema(Schema):
     recorded_at = fields.DateTime()
 
 
-class AttachmentSchema(Schema):
+class ComplaintAttachmentSchema(Schema):
     id = fields.Integer()
     original_name = fields.String()
     content_type = fields.String()
@@ -170,7 +170,7 @@ class ComplaintDetailSchema(ComplaintSchema):
     visited_at = fields.DateTime(allow_none=True)
     closed_at = fields.DateTime(allow_none=True)
     allowed = fields.List(fields.String())
-    attachments = fields.List(fields.Nested(AttachmentSchema))
+    attachments = fields.List(fields.Nested(ComplaintAttachmentSchema))
     mediation = fields.Nested(MediationSchema, allow_none=True)
     events = fields.List(fields.Nested(ComplaintEventSchema))
 

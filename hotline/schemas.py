@@ -130,7 +130,7 @@ class MessageSchema(Schema):
     by = fields.String()
 
 
-class AttachmentSchema(Schema):
+class HotlineAttachmentSchema(Schema):
     id = fields.Integer()
     message_id = fields.Integer()
     original_name = fields.String()
@@ -169,7 +169,7 @@ class EntrySchema(Schema):
 
 class EntryDetailSchema(EntrySchema):
     messages = fields.List(fields.Nested(MessageSchema))
-    attachments = fields.List(fields.Nested(AttachmentSchema))
+    attachments = fields.List(fields.Nested(HotlineAttachmentSchema))
 
 
 class EntryPageSchema(PageSchema):

@@ -127,6 +127,7 @@ class Printers(MethodView):
                 for p in printing.printers()]
 
     @roles_required(*printing.ADMIN_ROLES)
+    @idempotent
     @blp.arguments(PrinterArgs)
     @blp.response(201, PrinterOut)
     def post(self, args):

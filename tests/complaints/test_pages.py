@@ -71,7 +71,7 @@ def test_refused_page_input_reads_as_a_message(as_user, world):
                                          "idempotency_key": "bad-1"}, form_page="/complaints/new", headers=ZH)
     assert resp.status_code == 303
     page = cs.get("/complaints/new", headers=ZH).get_data(as_text=True)
-    assert "事由: " in page  # the field's label and its message, flashed
+    assert "主题: " in page  # the field's label and its message, flashed
     cs.submit("/complaints/new", {"dealer_code": "NOPE", "tier": "ordinary", "subject": "x",
                                   "idempotency_key": "bad-2"}, form_page="/complaints/new")
     assert "Choose a known dealer." in cs.get("/complaints/new").get_data(as_text=True)

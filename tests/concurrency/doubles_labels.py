@@ -101,6 +101,26 @@ def page_printer_create(env, _):
                 form={"name": "Dbl new", "kind": "ipp", "uri": "ipp://127.0.0.1:631/printers/x", "pdf_format": "a4"})
 
 
+@scenario("labels_api.Printers")
+def api_printer_create(env, _):
+    return Case("POST", "/api/v1/labels/printers", env.user("admin"), _printers(), idempotency_key=True,
+                refusals=NATURAL_KEY, json={"name": "Dbl api", "kind": "ipp", "uri": "ipp://127.0.0.1:631/printers/y",
+                                            "pdf_format": "a4"},
+                note="one Idempotency-Key registers one printer; the name is the natural key besides")
+
+
+@scenario("labels_api.PrinterOne", "PUT")
+def api_printer_update(env, _):
+    from labels.models import Printer
+
+    _zebra_, printer = _zebra(env)
+    return Case("PUT", f"/api/v1/labels/printers/{printer.id}", env.user("admin"),
+                _printers(Printer.name == "Dbl api renamed"), same_result=True,
+                json={"name": "Dbl api renamed", "kind": "zpl", "host": "127.0.0.1", "port": 9100,
+                      "label_size": "60x40", "dpi": 203, "cjk_mode": "graphic", "active": True},
+                note="setting fields to given values: both may succeed, nothing is applied twice")
+
+
 @scenario("labels.printer_update")
 def page_printer_update(env, _):
     from labels.models import Printer
