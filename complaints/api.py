@@ -15,6 +15,7 @@ from core.accounts.auth import actor, roles_required
 from core.api import Blueprint
 from core.idempotency import idempotent
 from core.pagination import paginate
+from core.uploads import SIGNATURES
 
 blp = Blueprint("complaints_api", __name__, url_prefix="/api/v1/complaints",
                 description="Dealer complaints (客诉): tiers, internal letter, handling report, return visit")
@@ -90,7 +91,7 @@ class LetterFile(MethodView):
     @roles_required(*READERS)
     @blp.doc(responses={"200": {
         "description": "The dealer's letter as filed (PDF, JPEG or PNG).",
-        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for _, kind, _ in letters.SIGNATURES},
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for _, kind, _ in SIGNATURES},
     }})
     def get(self, attachment_id):
         """Download a dealer's complaint letter."""

@@ -9,7 +9,6 @@ and served only through :func:`get_attachment`, which checks the reader.
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from pathlib import Path
 
@@ -20,53 +19,26 @@ from sqlalchemy import func, select
 from complaints.models import Complaint, ComplaintAttachment
 from complaints.service import DESK, event, may_see, row_by_id
 from core import authz
-from core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.locking import lock_row
 from core.stored_files import write_file
 from core.types import utcnow
+from core.uploads import plain_filename, read_upload, size_limit
 from core.workflow import who
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
-SIGNATURES = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
 MAX_PER_COMPLAINT = 10
 
 
-class UnsupportedType(DomainError):
-    status = 415
-    code = "unsupported_media_type"
-
-
-class TooLarge(DomainError):
-    status = 413
-    code = "too_large"
-
-
 def _max_bytes() -> int:
-    limit = int(current_app.config.get("COMPLAINT_MAX_ATTACHMENT_BYTES") or DEFAULT_MAX_BYTES)
-    request_limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    return min(limit, int(request_limit)) if request_limit else limit
+    return size_limit("COMPLAINT_MAX_ATTACHMENT_BYTES", DEFAULT_MAX_BYTES)
 
 
 def _folder() -> Path:
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / "complaints"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def _read_limited(stream, limit: int) -> bytes:
-    chunks, total = [], 0
-    while total <= limit:
-        chunk = stream.read(min(65536, limit + 1 - total))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        total += len(chunk)
-    return b"".join(chunks)
 
 
 def attach_letter(actor, complaint: Complaint, stream, filename: str = "") -> ComplaintAttachment:
@@ -76,17 +48,7 @@ def attach_letter(actor, complaint: Complaint, stream, filename: str = "") -> Co
         raise NotFound(_("No such complaint."))
     if stream is None:
         raise ValidationFailed(_("Choose the dealer's complaint letter file."), errors={"file": [_("Required.")]})
-    limit = _max_bytes()
-    data = _read_limited(stream, limit)
-    if not data:
-        raise ValidationFailed(_("The file is empty."), errors={"file": [_("Empty file.")]})
-    if len(data) > limit:
-        raise TooLarge(_("The file is larger than %(mb)s MB.", mb=round(limit / 1048576, 1)),
-                       errors={"file": [_("Too large.")]})
-    kind = next(((ct, ext) for magic, ct, ext in SIGNATURES if data.startswith(magic)), None)
-    if kind is None:
-        raise UnsupportedType(_("Only PDF, JPEG or PNG scans are accepted."),
-                              errors={"file": [_("Not a PDF, JPEG or PNG file.")]})
+    data, content_type, ext = read_upload(stream, _max_bytes())
     # One upload at a time per complaint: the same file sent twice at once is stored once.
     lock_row(Complaint, complaint.id)
     digest = hashlib.sha256(data).hexdigest()
@@ -100,10 +62,9 @@ def attach_letter(actor, complaint: Complaint, stream, filename: str = "") -> Co
     if count >= MAX_PER_COMPLAINT:
         raise ValidationFailed(_("A complaint keeps at most %(n)s files.", n=MAX_PER_COMPLAINT),
                                errors={"file": [_("Too many files.")]})
-    content_type, ext = kind
     stored = f"{secrets.token_hex(16)}.{ext}"
     write_file(db.session(), _folder() / stored, data)
-    original = os.path.basename((filename or "").replace("\\", "/")).strip()[:200]
+    original = plain_filename(filename)
     now = utcnow()
     row = ComplaintAttachment(complaint_id=complaint.id, stored_name=stored, original_name=original,
                               content_type=content_type, size=len(data), sha256=digest, uploaded_at=now,
