@@ -102,8 +102,10 @@ RETURN_FINAL_MEANINGS = {
     CANCELLED: _l("Called off before it shipped; nothing moved."),
 }
 # No event table: the audited flush records each step (who and when are on the return).
+# HQ checks a return in; shipping and cancelling are the office's (its own only) or HQ's.
 RETURN_WORKFLOW = Workflow(states=ReturnStatus, transitions=RETURN_TRANSITIONS, action_labels=ACTION_LABELS,
-                           column="status", name_attr="number", stamp=None)
+                           column="status", name_attr="number", roles={"receive": (Role.CLERK, Role.SUPERVISOR)},
+                           stamp=None)
 # Who may take each step of a request (admins pass every role check).
 ACTION_ROLES = {
     "approve": (Role.SUPERVISOR,), "reject": (Role.SUPERVISOR,),
@@ -138,6 +140,11 @@ def allowed_actions(req: SpareRequest, actor=None) -> list[str]:
     if actor is None:
         return REQUEST_WORKFLOW.possible(req)
     return REQUEST_WORKFLOW.allowed_actions(req, actor)
+
+
+def return_actions(actor, ret: OfficeReturn) -> list[str]:
+    """The steps ``actor`` may take on a year-end return now: what the buttons offer and the steps check."""
+    return RETURN_WORKFLOW.allowed_actions(ret, actor)
 
 
 def _period() -> str:

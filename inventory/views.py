@@ -425,7 +425,7 @@ def office_action(action):
 def return_detail(return_id):
     ret = spares.get_return(actor(), return_id)
     return render_template("inventory/return_detail.html", ret=ret, status_label=spares.return_status_label,
-                           actions=spares.RETURN_ACTIONS.get(ret.status, ()),
+                           actions=spares.return_actions(actor(), ret),
                            final_meanings=spares.RETURN_FINAL_MEANINGS)
 
 

@@ -440,3 +440,20 @@ def test_the_same_serial_swap_twice_is_a_conflict_not_a_second_swap(app, stock, 
     again = office.post(f"/api/v1/inventory/offices/{stock.bj}/swaps", json=body)
     assert again.status_code == 409 and again.get_json()["code"] == "already_swapped"
     assert office.get("/api/v1/inventory/movements", query_string={"serial": "S3"}).get_json()["total"] == 2
+
+
+def test_return_page_offers_each_role_only_its_own_steps(stock, api_as, login, monkeypatch):
+    """The buttons come from the return's workflow for the viewer: the office ships, HQ checks in."""
+    _today(monkeypatch, date(local_today().year, 12, 3))
+    clerk_api = api_as("clerk", username="clerk-r")
+    _stock_bj(clerk_api)
+    office_api = api_as("office", username="bj-r", office_id=stock.bj)
+    ret = office_api.post(f"/api/v1/inventory/offices/{stock.bj}/year-end-return", json={"confirm": True}).get_json()
+    bj = login("office", username="bj-r2", office_id=stock.bj)
+    page = bj.get(f"/inventory/returns/{ret['id']}").get_data(as_text=True)
+    assert "Ship: the parcel leaves for HQ now" in page and "Check in at HQ" not in page
+    office_api.post(f"/api/v1/inventory/returns/{ret['id']}/ship")
+    page = bj.get(f"/inventory/returns/{ret['id']}").get_data(as_text=True)
+    assert "Check in at HQ" not in page and "Cancel this return" not in page
+    clerk = login("clerk", username="clerk-r2")
+    assert "Check in at HQ" in clerk.get(f"/inventory/returns/{ret['id']}").get_data(as_text=True)
