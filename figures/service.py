@@ -50,6 +50,7 @@ from core.errors import Forbidden, NotFound
 from core.extensions import db
 from core.types import utcnow
 from doa.models import DoaApplication
+from figures import desk
 from figures import doa as doa_figures
 from figures.periods import Period, daynum, from_daynum, local_midnight_utc, month_period, week_period
 from figures.sqlfuncs import date_daynum, local_daynum, local_month
@@ -728,6 +729,8 @@ def compute_report(period: Period, scope: Scope, today: date | None = None) -> R
     tables = _repair_tables(conn, period, scope)
     _drop_temp(conn)
     tables += _doa_tables(conn, period, scope)
+    tables.append(desk.hotline_table(conn, period, scope.office_id))
+    tables += desk.complaint_tables(conn, period, scope.office_id, today or local_today())
     tables += _spare_tables(conn, period, scope, today or local_today())
     tables.append(_freight_table(conn, period, scope))
     if period.kind == "month" and scope.office_id is None:

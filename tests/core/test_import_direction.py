@@ -29,7 +29,7 @@ ALLOWED = {
     "hotline": {"core"},
     # Complaints stand on the shared mechanisms alone (tasks, workflow, chase, calendar).
     "complaints": {"core"},
-    "figures": {"core"} | DOMAIN,
+    "figures": {"core", "hotline", "complaints"} | DOMAIN,
     "labels": {"core"} | DOMAIN,
     # Dealer care hears of new dealers through core's signal and keeps its own records.
     "dealercare": {"core"},
