@@ -15,7 +15,10 @@ def clean_after_double(app):
     from core.calendar.service import forget_closures
     from core.extensions import db, limiter
 
+    # A scenario may point the app's mail at a server of its own (dealer care's mail sink): put it back.
+    mail = {key: app.config.get(key) for key in ("MAIL_SERVER", "MAIL_PORT")}
     yield
+    app.config.update(mail)
     with app.app_context():
         db.session.remove()
         delete_used_rows(db)
