@@ -124,7 +124,10 @@ ARGS = {
     "route": (s.RouteCreateArgs, s.RouteUpdateArgs),
     "vendor": (s.VendorCreateArgs, s.VendorUpdateArgs),
     "department": (s.DepartmentCreateArgs, s.DepartmentUpdateArgs),
+    "brand": (s.BrandCreateArgs, s.BrandUpdateArgs),
 }
+# Every kind's form is read through its API schema; a kind without one would answer 500.
+assert ARGS.keys() == KINDS.keys(), sorted(ARGS.keys() ^ KINDS.keys())
 
 
 # ------------------------------------------------------------------ service dispatch
