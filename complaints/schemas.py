@@ -6,7 +6,7 @@ which masks it for those without the need; lists never carry it.
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from complaints import states as st
 from core.ids import ID_RANGE
@@ -37,13 +37,19 @@ class ComplaintArgs(Schema):
     about_staff = fields.Boolean(load_default=False, metadata={"label": _l("About CS staff")})
 
 
+def _compensation_in_range(amount) -> None:
+    # A function, not validate.Range: OpenAPI would document a numeric maximum on a string field.
+    if not 0 <= amount <= 9_999_999:
+        raise ValidationError(_l("Enter an amount from 0 to 9,999,999."))
+
+
 class ComplaintStepArgs(Schema):
     """The fields of every step; each step reads those it needs (``complaints.handling.step``)."""
 
     text = fields.String(load_default="", validate=TEXT, metadata={"label": _l("Text")})
     note = fields.String(load_default="", validate=validate.Length(max=500), metadata={"label": _l("Note")})
     department_id = fields.Integer(load_default=None, validate=ID_RANGE, metadata={"label": _l("Department")})
-    compensation = Money(load_default=None, validate=validate.Range(min=0, max=9999999),
+    compensation = Money(load_default=None, validate=_compensation_in_range,
                          error_messages=AMOUNT_ERRORS, metadata={"label": _l("Compensation")})
     due_on = fields.Date(load_default=None, error_messages=DATE_ERRORS, metadata={"label": _l("Due on")})
     satisfied = fields.Boolean(load_default=None, metadata={"label": _l("Customer satisfied")})
