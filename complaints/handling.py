@@ -8,6 +8,7 @@
 - ``report``: the handling report (客诉处理报告) and, with compensation, the amount.
 - ``sign_off``: the department head signs the report (who and when).
 - ``gm_approve``: a very serious complaint's report approved by the GM's assistant.
+- ``gm_return``: or sent back by the GM's assistant, with the reason: it is rewritten and signed off again.
 - ``set_due``: the supervisor sets a very serious complaint's due day.
 - ``update``: an interim update on the record.
 - ``answer``, ``fix``, ``visit``, ``close``: the dealer answered, the fix, the return visit (回访), closing.
@@ -45,7 +46,7 @@ from core.tasks.models import Task
 from core.types import utcnow
 from core.workflow import who
 
-STEPS = ("refer", "department_answer", "report", "sign_off", "gm_approve", "set_due", "update", "answer",
+STEPS = ("refer", "department_answer", "report", "sign_off", "gm_approve", "gm_return", "set_due", "update", "answer",
          "fix", "visit", "close")
 
 
@@ -151,6 +152,14 @@ def gm_approve(actor, complaint: Complaint, *, note: str = "", at: datetime | No
                       gm_approved_at=now)
 
 
+def gm_return(actor, complaint: Complaint, *, reason: str, at: datetime | None = None) -> Complaint:
+    """The GM's assistant sends a very serious complaint's report back: the sign-off is void, the report is
+    rewritten (the reason says what to change) and signed off again before it comes back for approval."""
+    reason = _required(reason, "text")
+    now = at or utcnow()
+    return transition(actor, complaint, "gm_return", note=reason, at=now, signed_by=None, signed_at=None)
+
+
 def set_due(actor, complaint: Complaint, *, due_on: date, note: str = "", at: datetime | None = None) -> Complaint:
     """The supervisor sets (or moves) a very serious complaint's due day (视情况再回复)."""
     authz.require(actor, Role.SUPERVISOR, message=_("Only the supervisor sets the due day of a very serious "
@@ -234,6 +243,8 @@ def step(actor, complaint: Complaint, name: str, args: dict, *, at: datetime | N
         return sign_off(actor, complaint, note=note, at=at)
     if name == "gm_approve":
         return gm_approve(actor, complaint, note=note, at=at)
+    if name == "gm_return":
+        return gm_return(actor, complaint, reason=text, at=at)
     if name == "set_due":
         return set_due(actor, complaint, due_on=args.get("due_on"), note=note, at=at)
     if name == "update":

@@ -51,7 +51,7 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     REGISTERED: {"answer": ANSWERED, "refer": REFERRED},
     REFERRED: {"department_answered": REPORTING, "answer": ANSWERED},
     REPORTING: {"sign_off": SIGNED, "answer": ANSWERED},
-    SIGNED: {"gm_approve": APPROVED, "answer": ANSWERED},
+    SIGNED: {"gm_approve": APPROVED, "gm_return": REPORTING, "answer": ANSWERED},
     APPROVED: {"answer": ANSWERED},
     ANSWERED: {"fix": FIXED},
     FIXED: {"visit": VISITED},
@@ -70,7 +70,7 @@ HEAD = (Role.SUPERVISOR,)
 GM = (Role.GM_ASSISTANT,)
 
 ACTION_ROLES: dict[str, tuple] = {
-    "answer": CS, "refer": CS, "department_answered": CS, "sign_off": HEAD, "gm_approve": GM,
+    "answer": CS, "refer": CS, "department_answered": CS, "sign_off": HEAD, "gm_approve": GM, "gm_return": GM,
     "fix": CS, "visit": CS, "close": CS,
 }
 
@@ -80,6 +80,7 @@ ACTION_LABELS = {
     "department_answered": _l("record the department's written answer"),
     "sign_off": _l("sign off the handling report"),
     "gm_approve": _l("GM's assistant: approve the handling report"),
+    "gm_return": _l("GM's assistant: send the handling report back"),
     "fix": _l("record the fix"),
     "visit": _l("record the return visit"),
     "close": _l("close the complaint"),
@@ -97,7 +98,7 @@ EVENT_LABELS = {
 
 # The steps only a written complaint takes (serious and very serious).
 WRITTEN_ONLY = frozenset({"refer", "department_answered", "sign_off"})
-GM_ONLY = frozenset({"gm_approve"})
+GM_ONLY = frozenset({"gm_approve", "gm_return"})
 
 
 def _available(complaint) -> set[str]:

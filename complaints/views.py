@@ -54,6 +54,7 @@ STEP_DONE = {
     "report": _l("Handling report saved."),
     "sign_off": _l("Handling report signed off."),
     "gm_approve": _l("Handling report approved."),
+    "gm_return": _l("Handling report sent back to be rewritten."),
     "set_due": _l("Due day set."),
     "update": _l("Interim update recorded."),
     "answer": _l("The dealer's answer is recorded."),

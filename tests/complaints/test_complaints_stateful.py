@@ -25,7 +25,7 @@ from tests.security.seed import cheap_password_hashing
 
 STATE: dict = {}
 ROLES = ("service", "supervisor", "gm_assistant", "office")
-STEPS = ("refer", "department_answer", "report", "sign_off", "gm_approve", "set_due", "update", "answer", "fix",
+STEPS = ("refer", "department_answer", "report", "sign_off", "gm_approve", "gm_return", "set_due", "update", "answer", "fix",
          "visit", "close")
 ORDER = ("registered", "referred", "reporting", "signed", "approved", "answered", "fixed", "visited", "closed")
 NOW = datetime(2026, 10, 20, 3, 0, tzinfo=timezone.utc)
@@ -155,6 +155,8 @@ class ComplaintCycle(RuleBasedStateMachine):
                     assert c.gm_approved_at is not None and c.answer_due is not None
             else:
                 assert c.answered_at is None
+            if reached <= ORDER.index("reporting"):
+                assert c.signed_at is None, (c.number, c.state)  # a report sent back is signed again
             assert (c.visit_due is not None) == (reached >= ORDER.index("fixed"))
             assert (c.closed_at is not None) == (c.state == "closed")
             open_letters = db.session.scalar(select(func.count()).select_from(Task).where(

@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 
 from complaints import handling, letters, mediation, registering
+from complaints.service import history as service_history
 from complaints import states as st
 from complaints.models import Complaint, ComplaintEvent
 from core import chase
@@ -139,6 +140,35 @@ def test_very_serious_complaint_due_set_by_supervisor_gm_approval_mediation(ctx,
     assert stored.compensation == Decimal("1234.50") and isinstance(stored.compensation, Decimal)
     assert stored.state == st.CLOSED
     assert "update" in _actions(stored) and "set_due" in _actions(stored) and "mediation" in _actions(stored)
+
+
+def test_gm_assistant_sends_a_report_back_to_be_rewritten_and_signed_again(ctx, world):
+    service, supervisor, gm = user("service"), user("supervisor"), user("gm_assistant")
+    complaint = _serious_to_reporting(world, "very_serious")
+    handling.set_due(supervisor, complaint, due_on=date(2026, 10, 20), at=at(EVE))
+    handling.department_answer(service, complaint, text="工厂检测:批次问题", at=at(date(2026, 10, 8)))
+    handling.write_report(service, complaint, text="赔偿 100 元", compensation=Decimal("100"))
+    handling.sign_off(supervisor, complaint)
+    with pytest.raises(Forbidden):
+        handling.step(service, complaint, "gm_return", {"text": "金额不对"})
+    with pytest.raises(ValidationFailed):
+        handling.step(gm, complaint, "gm_return", {"text": "  "})
+    assert complaint.state == st.SIGNED
+    handling.step(gm, complaint, "gm_return", {"text": "赔偿金额需与调解协议一致"})
+    assert complaint.state == st.REPORTING and complaint.signed_at is None and complaint.signed_by is None
+    with pytest.raises(Conflict):
+        handling.answer(service, complaint, text="too early")
+    with pytest.raises(InvalidTransition):
+        handling.gm_approve(gm, complaint)
+    handling.write_report(service, complaint, text="赔偿 300 元", compensation=Decimal("300"))
+    handling.sign_off(supervisor, complaint)
+    handling.gm_approve(gm, complaint)
+    db.session.commit()
+    assert complaint.state == st.APPROVED and complaint.compensation == Decimal("300")
+    assert _actions(complaint)[-5:] == ["sign_off", "gm_return", "report", "sign_off", "gm_approve"]
+    [returned] = [e for e in service_history(complaint) if e.action == "gm_return"]
+    assert returned.note == "赔偿金额需与调解协议一致"
+    assert st.action_label("gm_return") == "GM's assistant: send the handling report back"
 
 
 def test_department_letter_and_answer_are_chased_when_late(ctx, world):

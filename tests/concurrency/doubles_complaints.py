@@ -56,6 +56,13 @@ def complaint_in(env, state: str, tier: str = "serious"):
     return complaint
 
 
+@scenario("complaints_api.ComplaintStep", variants=("gm_return",))
+def api_gm_return(env, _):
+    complaint = complaint_in(env, "signed", tier="very_serious")
+    return Case("POST", f"/api/v1/complaints/{complaint.number}/steps/gm_return", env.user("gm_assistant"),
+                events(complaint, "gm_return"), json={"text": "compensation does not match the agreement"})
+
+
 @scenario("complaints_api.Complaints")
 def api_register(env, _):
     world(env)
