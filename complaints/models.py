@@ -35,6 +35,8 @@ class Complaint(db.Model):
     office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
     # A complaint about CS staff themselves (manual ch. 1, 1.7): the supervisor's alone.
     about_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The brand the complaint is about (the desk's figures split by brand); None when it is about no product.
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"), index=True)
     subject: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     received_on: Mapped[date] = mapped_column()
@@ -78,6 +80,7 @@ class Complaint(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     dealer = relationship("Dealer", lazy="joined")
+    brand = relationship("Brand", lazy="joined")
     department = relationship("Department", lazy="joined")
     mediation: Mapped[MediationAgreement | None] = relationship(back_populates="complaint", lazy="selectin",
                                                                   uselist=False)

@@ -12,6 +12,7 @@ from complaints.service import DESK, answer_due, event
 from core import authz
 from core.calendar import local_day
 from core.directory.models import Dealer
+from core.directory.service import brand_or_422
 from core.errors import ValidationFailed
 from core.extensions import db
 from core.ids import is_id
@@ -36,7 +37,7 @@ def _dealer(dealer_id=None, dealer_code=None) -> Dealer:
 
 def register(actor, *, tier: str, subject: str, description: str = "", dealer_id: int | None = None,
              dealer_code: str | None = None, received_on: date | None = None, about_staff: bool = False,
-             at: datetime | None = None) -> Complaint:
+             brand_id: int | None = None, at: datetime | None = None) -> Complaint:
     """Log a dealer's complaint under the next CS number; its answer is due by its tier.
 
     The dealer's office scopes it: an office user registers only for its own dealers.
@@ -46,6 +47,7 @@ def register(actor, *, tier: str, subject: str, description: str = "", dealer_id
     if tier not in set(st.Tier):
         raise ValidationFailed(_("Choose the tier."), errors={"tier": [_("Not a tier.")]})
     dealer = _dealer(dealer_id, dealer_code)
+    brand_or_422(brand_id)
     now = at or utcnow()
     day = received_on or local_day(now)
     if day > local_day(now):
@@ -53,7 +55,7 @@ def register(actor, *, tier: str, subject: str, description: str = "", dealer_id
                                errors={"received_on": [_("After today.")]})
     complaint = Complaint(
         number=next_number(NUMBER_PREFIX, day.strftime("%y%m")), tier=tier, dealer_id=dealer.id,
-        office_id=dealer.office_id, about_staff=bool(about_staff), subject=subject.strip(),
+        office_id=dealer.office_id, about_staff=bool(about_staff), brand_id=brand_id, subject=subject.strip(),
         description=(description or "").strip(), received_on=day, state=st.REGISTERED, created_at=now,
         created_by=who(actor)[1], answer_due=answer_due(tier, day), updated_at=now,
     )

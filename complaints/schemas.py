@@ -35,6 +35,7 @@ class ComplaintArgs(Schema):
     description = fields.String(load_default="", validate=TEXT, metadata={"label": _l("Description")})
     received_on = fields.Date(load_default=None, error_messages=DATE_ERRORS, metadata={"label": _l("Received on")})
     about_staff = fields.Boolean(load_default=False, metadata={"label": _l("About CS staff")})
+    brand_id = fields.Integer(load_default=None, validate=ID_RANGE, metadata={"label": _l("Brand")})
 
 
 def _compensation_in_range(amount) -> None:
@@ -104,6 +105,8 @@ class ComplaintSchema(Schema):
     dealer = fields.Function(lambda c: c.dealer.name if c.dealer else None)
     office_id = fields.Integer(allow_none=True)
     about_staff = fields.Boolean()
+    brand_id = fields.Integer(allow_none=True)
+    brand = fields.Function(lambda c: c.brand.name if c.brand else None)
     subject = fields.String()
     received_on = fields.Date()
     answer_due = fields.Date(allow_none=True)

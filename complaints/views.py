@@ -37,6 +37,7 @@ from core.accounts.roles import Role
 from core.audit.service import trail
 from core.calendar import local_today
 from core.directory.models import Department
+from core.directory.service import list_brands
 from core.errors import DomainError
 from core.extensions import db
 from core.forms import read_form, refused
@@ -95,7 +96,7 @@ def index():
 @roles_required(*st.CS)
 def new():
     """The form to register a complaint."""
-    return render_template("complaints/new.html", tiers=list(st.Tier))
+    return render_template("complaints/new.html", tiers=list(st.Tier), brands=list_brands(actor()))
 
 
 @bp.route("/new", methods=["POST"])

@@ -68,10 +68,10 @@ def hotline_table(conn, period: Period, office_id: int | None) -> Table:
 
 
 def _complaints(office_id: int | None):
-    """Complaints a report counts: one office's dealers' (never those about CS staff), or all."""
-    c = Complaint.__table__
-    stmt = select(c.c.tier, c.c.received_on, c.c.answer_due, c.c.answered_at, c.c.closed_at, c.c.compensation,
-                  c.c.state)
+    """Complaints a report counts: one office's dealers' (never those about CS staff), or all; with the brand."""
+    c, b = Complaint.__table__, Brand.__table__
+    stmt = (select(c.c.tier, c.c.received_on, c.c.answer_due, c.c.answered_at, c.c.closed_at, c.c.compensation,
+                   b.c.name).select_from(c.outerjoin(b, b.c.id == c.c.brand_id)))
     if office_id is not None:
         stmt = stmt.where(c.c.office_id == office_id, c.c.about_staff.is_(False))
     return stmt
@@ -84,32 +84,18 @@ def complaint_tables(conn, period: Period, office_id: int | None, today: date) -
     answered_in = and_(c.c.answered_at >= period.utc_start, c.c.answered_at < period.utc_end)
     rows_in = conn.execute(_complaints(office_id).where(or_(received, answered_in))).all()
     by_tier = {t.value: [0, 0, 0, 0, Decimal("0")] for t in complaint_states.Tier}
-    for tier, received_on, due, answered_at, closed_at, compensation, _state in rows_in:
-        counts = by_tier.setdefault(tier, [0, 0, 0, 0, Decimal("0")])
-        if period.start <= received_on < period.end:
-            counts[0] += 1
-            if answered_at is not None and due is not None and daynum(local_day(answered_at)) <= daynum(due):
-                counts[1] += 1
-            if answered_at is None:
-                counts[2] += 1
-            if closed_at is None:
-                counts[3] += 1
-        if answered_at is not None and period.utc_start <= answered_at < period.utc_end and compensation:
-            counts[4] += compensation
-    rows = [[complaint_states.Tier.label_of(tier), n, ok, _rate(ok, n - waiting) if n - waiting else None, waiting,
-             still_open, money] for tier, (n, ok, waiting, still_open, money) in by_tier.items()]
-    totals = [sum(r[i] for r in rows) for i in (1, 2, 4, 5)]
-    rows.append([_("All"), totals[0], totals[1], _rate(totals[1], totals[0] - totals[2]) if totals[0] - totals[2]
-                 else None, totals[2], totals[3], sum((r[6] for r in rows), Decimal("0"))])
-    tiers = Table("complaints", _("Complaints"), [
-        Column("tier", _("Tier")), Column("received", _("Received"), "int"),
-        Column("on_time", _("Answered by the due day"), "int"), Column("rate", _("On time %"), "pct"),
-        Column("waiting", _("Not answered yet"), "int"), Column("open", _("Not closed yet"), "int"),
-        Column("compensation", _("Compensation agreed"), "money"),
-    ], rows)
+    by_brand: dict[str, list] = {}
+    for tier, received_on, due, answered_at, closed_at, compensation, brand in rows_in:
+        for counts in (by_tier.setdefault(tier, [0, 0, 0, 0, Decimal("0")]),
+                       by_brand.setdefault(brand or "", [0, 0, 0, 0, Decimal("0")])):
+            _count_complaint(counts, period, received_on, due, answered_at, closed_at, compensation)
+    tiers = _complaint_table("complaints", _("Complaints"), Column("tier", _("Tier")),
+                             [(complaint_states.Tier.label_of(tier), counts) for tier, counts in by_tier.items()])
     tiers.note = _("Complaints received in the period. On time: the dealer was answered by the tier's due day "
                    "(ordinary 2, serious 7 working days; very serious: the day the supervisor set); the rate is of "
                    "those answered. Compensation: agreed on the complaints answered in the period.")
+    brands = _complaint_table("complaints_brand", _("Complaints per brand"), Column("brand", _("Brand")),
+                              [(name or _("(no brand)"), counts) for name, counts in sorted(by_brand.items())])
 
     end = min(period.end, today)
     still_open = or_(c.c.closed_at.is_(None), c.c.closed_at >= local_midnight_utc(end))
@@ -121,4 +107,33 @@ def complaint_tables(conn, period: Period, office_id: int | None, today: date) -
     aging = Table("complaints_open", _("Complaints open at the period's end, by age"), [
         Column("age", _("Age")), Column("open", _("Open"), "int"),
     ], [[label, n] for label, n in zip(AGE_BANDS.labels(), ages)])
-    return [tiers, aging]
+    return [tiers, brands, aging]
+
+
+def _count_complaint(counts: list, period: Period, received_on, due, answered_at, closed_at, compensation) -> None:
+    """Add one complaint to a row's counts: received, on time, not answered, not closed, compensation."""
+    if period.start <= received_on < period.end:
+        counts[0] += 1
+        if answered_at is not None and due is not None and daynum(local_day(answered_at)) <= daynum(due):
+            counts[1] += 1
+        if answered_at is None:
+            counts[2] += 1
+        if closed_at is None:
+            counts[3] += 1
+    if answered_at is not None and period.utc_start <= answered_at < period.utc_end and compensation:
+        counts[4] += compensation
+
+
+def _complaint_table(key: str, title: str, first: Column, counted: list[tuple[str, list]]) -> Table:
+    """Rows of complaint counts under ``first`` (tier or brand), with the totals row."""
+    rows = [[label, n, ok, _rate(ok, n - waiting) if n - waiting else None, waiting, still_open, money]
+            for label, (n, ok, waiting, still_open, money) in counted]
+    totals = [sum(r[i] for r in rows) for i in (1, 2, 4, 5)]
+    rows.append([_("All"), totals[0], totals[1], _rate(totals[1], totals[0] - totals[2]) if totals[0] - totals[2]
+                 else None, totals[2], totals[3], sum((r[6] for r in rows), Decimal("0"))])
+    return Table(key, title, [
+        first, Column("received", _("Received"), "int"),
+        Column("on_time", _("Answered by the due day"), "int"), Column("rate", _("On time %"), "pct"),
+        Column("waiting", _("Not answered yet"), "int"), Column("open", _("Not closed yet"), "int"),
+        Column("compensation", _("Compensation agreed"), "money"),
+    ], rows)

@@ -13,6 +13,7 @@ import re
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from core.directory.service import brand_or_422
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
@@ -141,7 +142,7 @@ def create(actor, *, category: str, question: str, answer: str, brand_id: int | 
     """Add a standard answer to the library."""
     service.require_desk(actor)
     question, answer = _check(question, answer, category)
-    service.brand_or_422(brand_id)
+    brand_or_422(brand_id)
     now, name = utcnow(), who(actor)[1]
     found = StandardAnswer(brand_id=brand_id, category=category, question=question, answer=answer, active=True,
                            source_entry_id=source_entry_id, created_at=now, created_by=name, updated_at=now,
@@ -157,7 +158,7 @@ def update(actor, found: StandardAnswer, **changes) -> StandardAnswer:
     question, answer = _check(changes.get("question", found.question), changes.get("answer", found.answer),
                               changes.get("category", found.category))
     if "brand_id" in changes:
-        service.brand_or_422(changes["brand_id"])
+        brand_or_422(changes["brand_id"])
         found.brand_id = changes["brand_id"]
     found.question, found.answer, found.category = question, answer, changes.get("category", found.category)
     if "active" in changes:

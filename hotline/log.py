@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from core.calendar import local_day
 from core.directory.models import Dealer
+from core.directory.service import brand_or_422
 from core.errors import ValidationFailed
 from core.extensions import db
 from core.ids import is_id
@@ -68,7 +69,7 @@ def log_question(actor, *, asker: str, channel: str, category: str, question: st
     if answer and department_id is not None:
         raise ValidationFailed(_("Answer the question or send it to a department, not both."),
                                errors={"department_id": [_("Leave empty when the question is answered.")]})
-    service.brand_or_422(brand_id)
+    brand_or_422(brand_id)
     if dealer_id is not None and (not is_id(dealer_id) or db.session.get(Dealer, dealer_id) is None):
         raise ValidationFailed(_("No such dealer."), errors={"dealer_id": [_("No such dealer.")]})
     if department_id is not None:
@@ -158,7 +159,7 @@ def classify(actor, entry: HotlineEntry, *, asker: str | None = None, brand_id: 
     if category is not None:
         entry.category = category
     if brand_given:
-        service.brand_or_422(brand_id)
+        brand_or_422(brand_id)
         entry.brand_id = brand_id
     entry.updated_at = utcnow()
     db.session.flush()

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from core import authz
 from core.accounts.roles import Role
 from core.calendar import add_working_days, local_day
-from core.directory.models import Brand, Department
+from core.directory.models import Department
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
@@ -89,16 +89,6 @@ def attachments_of(entry: HotlineEntry) -> list[HotlineAttachment]:
     """The files that came with the entry's e-mails."""
     return list(db.session.scalars(select(HotlineAttachment).where(HotlineAttachment.entry_id == entry.id)
                                    .order_by(HotlineAttachment.id)))
-
-
-def brand_or_422(brand_id: int | None) -> Brand | None:
-    """The brand ``brand_id`` (None for none), or a 422 on the field."""
-    if brand_id is None:
-        return None
-    brand = db.session.get(Brand, brand_id) if is_id(brand_id) else None
-    if brand is None:
-        raise ValidationFailed(_("No such brand."), errors={"brand_id": [_("No such brand.")]})
-    return brand
 
 
 def department_or_422(department_id: int | None) -> Department:

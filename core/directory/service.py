@@ -20,6 +20,7 @@ from typing import Callable
 
 from blinker import Namespace
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -28,12 +29,20 @@ from core.accounts.roles import DEPARTMENT_ROLES, Role
 from core.authz import require, require_office, scope_to_office
 from core.calendar.service import local_today
 from core.directory.models import (
-    DISPATCH_DAYS, FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, Brand, Dealer, Department, Factory, Office, RepairRoute,
+    DISPATCH_DAYS,
+    FACTORY_CHASE_DAYS,
+    LONG_OUTSTANDING_DAYS,
+    Brand,
+    Dealer,
+    Department,
+    Factory,
+    Office,
+    RepairRoute,
     Vendor,
 )
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
-from core.ids import MAX_ID
+from core.ids import MAX_ID, is_id
 from core.input_limits import single_line_problem, text_problem
 from core.pagination import Page, paginate
 from core.queries import contains
@@ -516,6 +525,16 @@ def update_record(actor, kind: str, record_id: int, data: dict):
     """Change the given fields of a factory, route, vendor or department."""
     require(actor, *EDITOR_ROLES)
     return _update(kind, get_record(actor, kind, record_id), data)
+
+
+def brand_or_422(brand_id: int | None) -> Brand | None:
+    """The brand ``brand_id`` (None for none), or a 422 on ``brand_id`` (any process that records a brand)."""
+    if brand_id is None:
+        return None
+    brand = db.session.get(Brand, brand_id) if is_id(brand_id) else None
+    if brand is None:
+        raise ValidationFailed(_("No such brand."), errors={"brand_id": [_("No such brand.")]})
+    return brand
 
 
 def list_brands(actor, *, active_only: bool = True) -> list[Brand]:

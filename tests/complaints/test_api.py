@@ -72,7 +72,8 @@ def test_refused_inputs_are_4xx_json(api, world):
                         ({"dealer_code": "NOPE", "tier": "ordinary", "subject": "x"}, "dealer"),
                         ({"dealer_code": "D0001", "tier": "ordinary", "subject": "x", "colour": "red"}, "colour"),
                         ({"dealer_code": "D0001", "tier": "ordinary", "subject": "x", "received_on": "2999-01-01"},
-                         "received_on")):
+                         "received_on"),
+                        ({"dealer_code": "D0001", "tier": "ordinary", "subject": "x", "brand_id": 999999}, "brand_id")):
         resp = cs.post("/api/v1/complaints", json=body)
         assert resp.status_code == 422, (body, resp.get_data(as_text=True))
         payload = resp.get_json()
@@ -87,6 +88,22 @@ def test_refused_inputs_are_4xx_json(api, world):
                    content_type="multipart/form-data")
     assert resp.status_code == 415 and resp.is_json
     assert cs.get("/api/v1/complaints/KS0000-0001").status_code == 404
+
+
+def test_a_complaint_about_a_brand_carries_it(app, api, world):
+    from core.directory.models import Brand
+    from core.extensions import db
+
+    with app.app_context():
+        brand = Brand(code="MX", name="Maxell")
+        db.session.add(brand)
+        db.session.commit()
+        brand_id = brand.id
+    cs = api("service")
+    made = _register(cs, tier="ordinary", subject="U盘无法识别", brand_id=brand_id)
+    assert made["brand_id"] == brand_id and made["brand"] == "Maxell"
+    listed = cs.get("/api/v1/complaints").get_json()["items"]
+    assert [c["brand"] for c in listed if c["number"] == made["number"]] == ["Maxell"]
 
 
 def test_staff_complaints_are_the_supervisors_alone(api, world):

@@ -34,6 +34,23 @@ def test_zh_cn_labels_on_the_pages(as_user, world):
     assert "登记客诉" in new and "情节特别严重(涉及赔偿)" in new
 
 
+def test_the_brand_chosen_on_the_form_is_on_the_complaint(app, as_user, world):
+    from core.directory.models import Brand
+    from core.extensions import db
+
+    with app.app_context():
+        db.session.add(Brand(code="KG", name="Kingston"))
+        db.session.commit()
+        brand_id = db.session.query(Brand).filter_by(code="KG").one().id
+    cs = as_user("service")
+    form = cs.get("/complaints/new", headers=ZH).get_data(as_text=True)
+    assert "品牌" in form and "KG · Kingston" in form and "不涉及具体品牌" in form
+    number = _register(cs, brand_id=str(brand_id), subject="品牌")
+    assert "Kingston" in cs.get(f"/complaints/{number}").get_data(as_text=True)
+    blank = _register(cs, brand_id="", subject="无品牌")
+    assert "Kingston" not in cs.get(f"/complaints/{blank}").get_data(as_text=True)
+
+
 def test_a_serious_complaint_through_the_forms(as_user, world):
     cs, boss = as_user("service"), as_user("supervisor")
     number = _register(cs)

@@ -12,6 +12,8 @@ Complaints (office BJ's dealer D1 unless said):
 - C3 very serious, received 10-28, due 11-10, not answered, open: 3 days old at 10-31's end (4 days);
 - C4 ordinary, received 09-25, answered 09-27, open at October's end (fixed, visit due): 37 days old;
 - C5 ordinary about CS staff (office SH dealer), received 10-15, open: counted for the supervisor only.
+Brands: C1 and C2 are about Kingston, the others about no brand; per brand in October:
+Kingston received 2, on time 1 (C1), answered both, open 1 (C2), 300.00; no brand received 2 (C3, C5), none answered.
 """
 from __future__ import annotations
 
@@ -50,16 +52,17 @@ def desk_data(app):
         entry("H4", "phone", "repair", sh(2026, 11, 2, 11), date(2026, 11, 2))
 
         def complaint(number, tier, received, due, answered=None, closed=None, compensation=None, dealer=d1,
-                      about_staff=False, state="registered"):
+                      about_staff=False, state="registered", brand_id=None):
             db.session.add(Complaint(number=number, tier=tier, dealer_id=dealer.id, office_id=dealer.office_id,
+                                     brand_id=brand_id,
                                      about_staff=about_staff, subject="s", received_on=received, answer_due=due,
                                      answered_at=answered, closed_at=closed, compensation=compensation,
                                      state=state))
 
         complaint("C1", "ordinary", date(2026, 10, 8), date(2026, 10, 12), sh(2026, 10, 12, 16), sh(2026, 10, 20),
-                  state="closed")
+                  state="closed", brand_id=brand.id)
         complaint("C2", "serious", date(2026, 10, 9), date(2026, 10, 20), sh(2026, 10, 22, 10),
-                  compensation=Decimal("300.00"), state="answered")
+                  compensation=Decimal("300.00"), state="answered", brand_id=brand.id)
         complaint("C3", "very_serious", date(2026, 10, 28), date(2026, 11, 10))
         complaint("C4", "ordinary", date(2026, 9, 25), date(2026, 9, 29), sh(2026, 9, 27), state="fixed")
         complaint("C5", "ordinary", date(2026, 10, 15), date(2026, 10, 19), dealer=d2, about_staff=True)
@@ -83,6 +86,10 @@ def test_the_desks_of_october_for_the_supervisor(api_as, desk_data):
     assert tiers["serious"][:2] == [1, 0] and Decimal(str(tiers["serious"][5])) == Decimal("300.00")
     assert tiers["very serious, with compensation"][:2] == [1, 0]
     assert tiers["All"][0] == 4 and Decimal(str(tiers["All"][5])) == Decimal("300.00")
+    brands = {r[0]: r[1:] for r in _table(body, "complaints_brand")["rows"]}
+    assert brands["Kingston"][:5] == [2, 1, 50.0, 0, 1] and Decimal(str(brands["Kingston"][5])) == Decimal("300.00")
+    assert brands["(no brand)"][:2] == [2, 0] and brands["(no brand)"][3] == 2
+    assert brands["All"][:2] == tiers["All"][:2]
     ages = {r[0]: r[1] for r in _table(body, "complaints_open")["rows"]}
     # Open at 11-01: C2 (23 days), C3 (4), C5 (17), C4 (37).
     assert ages == {"0–2 days": 0, "3–7 days": 1, "8–14 days": 0, "15 days or more": 3}
