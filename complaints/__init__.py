@@ -5,6 +5,7 @@ from flask_babel import lazy_gettext as _l
 from complaints import api as complaints_api
 from complaints import (
     chase,  # noqa: F401  (what the overdue page and `flask depot sweep` chase)
+    demo,  # noqa: F401  (registers the demo loader)
     models,  # noqa: F401
     service,
     tasks,  # noqa: F401  (registers the complaints task process on import)

@@ -41,6 +41,15 @@ def test_demo_loads_prints_logins_and_each_role_sees_its_navigation(app):
     dealers = client.get("/api/v1/dealers?per_page=200").get_json()
     assert dealers["total"] == 10 and {d["office"]["code"] for d in dealers["items"]} == {"BJ"}
 
+    # The complaint desk has a complaint of each tier to try, each at a different step.
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = "10.0.1.2"
+    client.login("service", demo_password("service"))
+    complaints = client.get("/api/v1/complaints").get_json()["items"]
+    assert {c["tier"] for c in complaints} == {"ordinary", "serious", "very_serious"}
+    assert {c["state"] for c in complaints} >= {"fixed", "registered", "referred", "signed"}
+    assert any(c["brand"] for c in complaints)
+
 
 def test_demo_refuses_a_database_with_users(app, make_user):
     make_user("someone", "clerk")
