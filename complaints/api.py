@@ -5,10 +5,10 @@ check roles, office and the staff-complaint rule again, so pages and API answer 
 """
 from __future__ import annotations
 
-from flask import send_file
+from flask import Response, send_file
 from flask.views import MethodView
 
-from complaints import handling, letters, lookup, mediation, registering, service
+from complaints import documents, handling, letters, lookup, mediation, registering, service
 from complaints import schemas as s
 from complaints import states as st
 from core.accounts.auth import actor, roles_required
@@ -64,7 +64,8 @@ class ComplaintStep(MethodView):
     @blp.response(200, s.ComplaintDetailSchema)
     def post(self, args, number, step):
         """One step: ``refer`` (department_id, text: the internal letter), ``department_answer`` (text),
-        ``report`` (text, compensation), ``sign_off``, ``gm_approve``, ``set_due`` (due_on), ``update`` (text),
+        ``report`` (text, compensation), ``sign_off``, ``gm_approve``, ``gm_return`` (text: what to change),
+        ``set_due`` (due_on), ``update`` (text),
         ``answer`` (text), ``fix`` (text), ``visit`` (text, satisfied), ``close``.
 
         Answering a serious complaint before its handling report is signed off is a 409.
@@ -97,6 +98,20 @@ class LetterFile(MethodView):
         """Download a dealer's complaint letter."""
         row, path, name = letters.get_attachment(actor(), attachment_id)
         return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=name, max_age=0)
+
+
+@blp.route("/<string:number>/forms/<any(" + ", ".join(f'"{k}"' for k in documents.KINDS) + "):kind>")
+class FormPdf(MethodView):
+    @roles_required(*READERS)
+    @blp.doc(responses={"200": {"description": "The form as a PDF with its form code and the CS number.",
+                                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}})
+    def get(self, number, kind):
+        """One of the complaint's forms as a PDF: ``dealer-letter`` (附件6), ``internal-letter`` (附件7),
+        ``report`` (附件8, with its sign-off block), ``mediation`` (附件9; supervisor and GM's assistant only)."""
+        complaint = service.get_complaint(actor(), number)
+        body, name = documents.render(actor(), complaint, kind)
+        return Response(body, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
 
 @blp.route("/<string:number>/mediation")

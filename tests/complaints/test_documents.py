@@ -66,3 +66,18 @@ def test_the_agreement_pdf_is_for_the_roles_with_the_need(as_user, api, world):
     assert as_user("service").get(f"/complaints/{number}/forms/mediation.pdf").status_code == 403
     assert as_user("gm_assistant").get(f"/complaints/{number}/forms/mediation.pdf").status_code == 200
     assert as_user("service").get(f"/complaints/{number}/forms/report.pdf").status_code == 200
+
+
+def test_the_api_serves_the_same_forms(api, world):
+    number = _very_serious(api, world)
+    cs, gm = api("service"), api("gm_assistant")
+    resp = cs.get(f"/api/v1/complaints/{number}/forms/report")
+    assert resp.status_code == 200 and resp.mimetype == "application/pdf"
+    assert f'filename="{number}-ZFKFBFJ009.pdf"' in resp.headers["Content-Disposition"]
+    text = _flat(pdf_text(resp.data))
+    assert "客诉处理报告" in text and number in text and "1234.50" in text
+    refused = cs.get(f"/api/v1/complaints/{number}/forms/mediation")
+    assert refused.status_code == 403 and refused.is_json
+    assert gm.get(f"/api/v1/complaints/{number}/forms/mediation").status_code == 200
+    assert cs.get(f"/api/v1/complaints/{number}/forms/nonsense").status_code == 404
+    assert cs.get("/api/v1/complaints/KS0000-0001/forms/report").status_code == 404
