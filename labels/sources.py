@@ -32,7 +32,7 @@ from labels.render import LabelSpec
 from repairs import states as st
 from repairs.notices import DATA_WIPE
 from repairs.service import parcel_by_rma, unit_by_serial
-from shipments.service import ensure_shipment_access, shipment_by_number
+from shipments.lookup import ensure_shipment_access, shipment_by_number
 from shipments.views import LEG_LABELS
 
 HQ = (Role.CLERK, Role.SERVICE, Role.SUPERVISOR)

@@ -10,7 +10,7 @@ from core.accounts.roles import Role
 from core.errors import NotFound
 from core.schemas import PageArgs
 from core.pagination import paginate
-from shipments import bill_lines, freight, receiving, service
+from shipments import bill_lines, freight, late_reports, lookup, receiving, service
 from shipments.schemas import (
     BillLinesArgs,
     FreightBillPageSchema,
@@ -50,7 +50,7 @@ class Shipments(MethodView):
     def get(self, args):
         """List shipments (office users: their own office's only), newest first, a page at a time
         (``after``: the previous page's ``next``)."""
-        return service.shipments_page(actor(), **args)
+        return lookup.shipments_page(actor(), **args)
 
     @roles_required(*STAFF)
     @blp.arguments(ShipmentCreateArgs)
@@ -68,8 +68,8 @@ class Lookup(MethodView):
     @blp.response(200, ShipmentSchema)
     def get(self, args):
         """Find a shipment by a scanned label (number) or waybill."""
-        shipment = service.find_shipment(args["code"])
-        service.ensure_shipment_access(actor(), shipment)
+        shipment = lookup.find_shipment(args["code"])
+        lookup.ensure_shipment_access(actor(), shipment)
         return shipment
 
 
@@ -80,7 +80,7 @@ class LateReports(MethodView):
     @blp.response(200, ShipmentLateReportSchema(many=True))
     def get(self, args):
         """Factory shipments reported after the next working day (or not reported yet)."""
-        return service.late_reports(actor(), include_pending=args["include_pending"])
+        return late_reports.late_reports(actor(), include_pending=args["include_pending"])
 
 
 @blp.route("/<string:number>")
@@ -89,14 +89,14 @@ class ShipmentItem(MethodView):
     @blp.response(200, ShipmentSchema)
     def get(self, number):
         """One shipment with its lines."""
-        return service.get_shipment(actor(), number)
+        return lookup.get_shipment(actor(), number)
 
     @roles_required(*STAFF)
     @blp.arguments(ShipmentUpdateArgs)
     @blp.response(200, ShipmentSchema)
     def patch(self, args, number):
         """Correct the carrier, pieces, weight, freight cost, paying account or note."""
-        return service.update_shipment(actor(), service.get_shipment(actor(), number), **args)
+        return service.update_shipment(actor(), lookup.get_shipment(actor(), number), **args)
 
 
 @blp.route("/<string:number>/ship")
@@ -106,7 +106,7 @@ class Ship(MethodView):
     @blp.response(200, ShipmentSchema)
     def post(self, args, number):
         """Record that the shipment left, with its waybill and carrier."""
-        shipment = service.get_shipment(actor(), number)
+        shipment = lookup.get_shipment(actor(), number)
         return service.mark_shipped(actor(), shipment, **args)
 
 
@@ -117,7 +117,7 @@ class ReceiveCheck(MethodView):
     @blp.response(200, ReceiptCheckSchema)
     def post(self, args, number):
         """Compare scans with the declared contents without saving anything."""
-        shipment = service.get_shipment(actor(), number)
+        shipment = lookup.get_shipment(actor(), number)
         return receiving.preview_receipt(actor(), shipment, args["scans"])
 
 
@@ -128,7 +128,7 @@ class Receive(MethodView):
     @blp.response(201, ReceiptSchema)
     def post(self, args, number):
         """Receive the shipment: save the receipt check and post stock for the parts that arrived."""
-        shipment = service.get_shipment(actor(), number)
+        shipment = lookup.get_shipment(actor(), number)
         return receiving.receive_shipment(actor(), shipment, args["scans"], note=args["note"])
 
 
@@ -138,7 +138,7 @@ class ReceiptItem(MethodView):
     @blp.response(200, ReceiptSchema)
     def get(self, number):
         """The saved receipt check of a received shipment."""
-        shipment = service.get_shipment(actor(), number)
+        shipment = lookup.get_shipment(actor(), number)
         receipt = receiving.receipt_of(shipment)
         if receipt is None:
             raise NotFound(_("Shipment %(n)s has not been received yet.", n=shipment.number))

@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import chase
 from core.calendar import local_day
-from shipments.service import late_reports
+from shipments.late_reports import late_reports
 from shipments.views import LEG_LABELS
 
 KIND = "factory_report"

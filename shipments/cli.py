@@ -12,7 +12,7 @@ from core.cli import depot_cli, fail_on_domain_error
 from core.extensions import db
 from core.uow import unit_of_work
 from shipments.freight import finding_counts, import_freight_bill
-from shipments.service import late_reports
+from shipments.late_reports import late_reports
 
 
 @depot_cli.command("late-reports")

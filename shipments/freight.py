@@ -48,6 +48,7 @@ from core.accounts.roles import Role
 from core.authz import require
 from core import sheets
 from core.calendar import SHANGHAI, local_day
+from core.codes import normalise_code
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
@@ -59,7 +60,6 @@ from shipments.models import (
     Shipment,
 )
 from shipments.models import BILL_WORKFLOW as BILL_TABLE
-from shipments.service import normalise_code
 
 MAX_BYTES = sheets.DEFAULT_MAX_BYTES  # what the upload views read at most (the reader refuses more)
 ACCOUNTS = ("cs", "sales", "unassigned")

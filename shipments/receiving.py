@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 
 from core.accounts.roles import Role
 from core.authz import require
+from core.codes import normalise_code
 from core.errors import Forbidden, ValidationFailed
 from core.extensions import db
 from core.types import utcnow
@@ -33,7 +34,8 @@ from inventory import access
 from inventory import service as inv
 from inventory.models import Location, Part
 from shipments.models import SHIPMENT_WORKFLOW, ReceiptFinding, Shipment, ShipmentReceipt
-from shipments.service import claim_transition, ensure_shipment_access, normalise_code
+from shipments.lookup import ensure_shipment_access
+from shipments.service import claim_transition
 
 MAX_SCANS = 5000
 MAX_SCAN_QUANTITY = 100000

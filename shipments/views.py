@@ -17,10 +17,12 @@ from core.directory.models import Dealer, Office, Vendor
 from core.errors import DomainError, ValidationFailed
 from core.forms import field_label, flash_refusal, read_form, read_lines, refused
 from core.extensions import db
+from core.codes import normalise_code
 from core.idempotency import idempotent, new_form_key
 from core.pagination import CURSOR_MAX_LENGTH, paginate
 from inventory.models import Location
-from shipments import bill_lines, freight, receiving, service
+from shipments import bill_lines, freight, lookup, receiving, service
+from shipments import late_reports as factory_reports
 from shipments.api import export_response, statement_response
 from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, BillStatus, FreightBill, LineReview, Shipment, ShipmentStatus
 from shipments.schemas import (
@@ -91,11 +93,11 @@ def index():
         "paying_account": request.args.get("paying_account") or None,
     }
     try:
-        service.shipments_query(actor(), **filters)  # checks the filters: a bad one shows every shipment
+        lookup.shipments_query(actor(), **filters)  # checks the filters: a bad one shows every shipment
     except ValidationFailed as err:
         flash(err.message, "error")
         filters = {k: None for k in filters}
-    page = service.shipments_page(actor(), after=request.args.get("after"), per_page=request.args.get("per_page"),
+    page = lookup.shipments_page(actor(), after=request.args.get("after"), per_page=request.args.get("per_page"),
                                   **filters)
     return render_template("shipments/index.html", page=page, filters=filters, legs=LEGS, statuses=STATUSES,
                            accounts=PAYING_ACCOUNTS)
@@ -249,7 +251,7 @@ def _detail_context(shipment: Shipment) -> dict:
 @roles_required(*STAFF)
 def detail(number):
     """One shipment: facts, contents, receipt check, history."""
-    shipment = service.get_shipment(actor(), number)
+    shipment = lookup.get_shipment(actor(), number)
     return render_template("shipments/detail.html", form={}, errors={}, **_detail_context(shipment))
 
 
@@ -257,7 +259,7 @@ def detail(number):
 @roles_required(*STAFF)
 def packing_list(number):
     """A printable packing list of the declared contents."""
-    shipment = service.get_shipment(actor(), number)
+    shipment = lookup.get_shipment(actor(), number)
     return render_template("shipments/packing_list.html", shipment=shipment)
 
 
@@ -265,7 +267,7 @@ def packing_list(number):
 @roles_required(*STAFF)
 def ship(number):
     """Record the waybill and carrier: the shipment left (or the factory reported it)."""
-    shipment = service.get_shipment(actor(), number)
+    shipment = lookup.get_shipment(actor(), number)
     try:
         service.mark_shipped(actor(), shipment, **read_form(ShipmentShipArgs))
     except DomainError as err:
@@ -286,7 +288,7 @@ EDIT_FIELDS = ("carrier", "pieces", "weight_kg", "freight_cost", "paying_account
 @roles_required(*STAFF)
 def edit(number):
     """Correct the freight facts (carrier, pieces, weight, cost, paying account, note)."""
-    shipment = service.get_shipment(actor(), number)
+    shipment = lookup.get_shipment(actor(), number)
     try:
         # A field the form sent empty is cleared (an empty text, no number); the schema loads the rest.
         cleared = {k: ("" if k in ("note", "carrier") else None) for k in EDIT_FIELDS
@@ -311,8 +313,8 @@ def receive_start():
     if request.method == "POST":
         code = request.form.get("code", "")
         try:
-            shipment = service.find_shipment(read_form(ShipmentLookupArgs)["code"])
-            service.ensure_shipment_access(actor(), shipment)
+            shipment = lookup.find_shipment(read_form(ShipmentLookupArgs)["code"])
+            lookup.ensure_shipment_access(actor(), shipment)
             if shipment.status == "received":
                 flash(_("Shipment %(n)s was already received.", n=shipment.number), "warning")
                 return redirect(url_for("shipments.detail", number=shipment.number))
@@ -363,7 +365,7 @@ def receive(number):
     Typed commands: UNDO drops the last scan, RESET drops all, FINISH saves.
     ``5*SKU`` counts five pieces at once.
     """
-    shipment = service.get_shipment(actor(), number)
+    shipment = lookup.get_shipment(actor(), number)
     if shipment.status == "received":
         flash(_("Shipment %(n)s was already received.", n=shipment.number), "warning")
         return redirect(url_for("shipments.detail", number=shipment.number))
@@ -395,7 +397,7 @@ def receive(number):
                             n=shipment.number, k=len(receipt.findings)), "warning")
                 return redirect(url_for("shipments.detail", number=shipment.number))
         elif code:
-            normal = service.normalise_code(code)
+            normal = normalise_code(code)
             if normal in (shipment.number, shipment.waybill):
                 message, tone = _("That is this shipment's own label; scan its contents."), "info"
             elif len(scans) >= MAX_STATION_SCANS:
@@ -429,7 +431,7 @@ def receive(number):
 @roles_required(*HQ)
 def late_reports():
     """Factory shipments reported after the next working day, or still unreported."""
-    reports = service.late_reports(actor())
+    reports = factory_reports.late_reports(actor())
     return render_template("shipments/late_reports.html", reports=reports)
 
 

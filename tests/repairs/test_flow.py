@@ -30,7 +30,7 @@ def test_factory_round_trip(app, shipments_ready, accepted, api_as):
     closed = clerk.post(f"/api/v1/repairs/boxes/{r.json['box']['id']}/close", json={"waybill": "SF2002", "carrier": "顺丰"})
     assert closed.status_code == 200 and closed.json["state"] == "closed", closed.json
     with app.app_context():
-        from shipments.service import shipment_by_number
+        from shipments.lookup import shipment_by_number
 
         shipment = shipment_by_number(number)
         assert shipment.leg == "hq_factory"
@@ -59,7 +59,7 @@ def test_factory_round_trip(app, shipments_ready, accepted, api_as):
     resp = clerk.post("/api/v1/repairs/returns", json={"serials": ["F1", "F3"], "waybill": "SF3001", "carrier": "顺丰"})
     assert resp.status_code == 201, resp.json
     with app.app_context():
-        from shipments.service import shipment_by_number
+        from shipments.lookup import shipment_by_number
 
         back = shipment_by_number(resp.json["number"])
         assert back.leg == "factory_dealer" and back.dealer_id is not None

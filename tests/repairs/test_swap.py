@@ -89,7 +89,7 @@ def test_a_maxell_unit_is_swapped_from_the_pool(app, shipments_ready, world, poo
     from core.extensions import db
     from inventory import service, vendor
     from inventory.models import DEALER, Movement, Part
-    from shipments.service import shipment_by_number
+    from shipments.lookup import shipment_by_number
 
     with app.app_context():
         part = db.session.get(Part, part_id)

@@ -31,7 +31,7 @@ def test_deadline_skips_the_national_day_holiday(app, world, user):
 
 def test_reports_after_the_next_working_day_are_late(app, world, user):
     from core.extensions import db
-    from shipments.service import late_reports
+    from shipments.late_reports import late_reports
 
     with app.app_context():
         on_time = _factory_shipment(user, world, "L-1", shipped=date(2026, 9, 30), reported=_at(date(2026, 10, 8), 23),
@@ -53,7 +53,8 @@ def test_reports_after_the_next_working_day_are_late(app, world, user):
 
 def test_factory_shipments_never_reported_are_listed_once_the_deadline_passes(app, world, user):
     from core.extensions import db
-    from shipments.service import create_shipment, late_reports
+    from shipments.late_reports import late_reports
+    from shipments.service import create_shipment
 
     with app.app_context():
         s = create_shipment(user("clerk"), leg="fg_dealer", dealer_id=world.dealer_bj, paying_account="sales",

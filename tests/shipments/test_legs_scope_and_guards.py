@@ -141,7 +141,7 @@ def test_receiving_while_it_is_being_shipped_posts_from_the_right_place(app, wor
     """A receipt read before a concurrent 'ship' committed is refused, not booked from the origin."""
     from core.errors import InvalidTransition
     from core.extensions import db
-    from shipments import receiving, service
+    from shipments import lookup, receiving, service
 
     stock(app, "CAP-10", "HQ", 5)
     with app.app_context():
@@ -149,11 +149,11 @@ def test_receiving_while_it_is_being_shipped_posts_from_the_right_place(app, wor
         db.session.commit()
         number = s.number
     with app.app_context():
-        stale = service.get_shipment(user("clerk"), number)
+        stale = lookup.get_shipment(user("clerk"), number)
         assert stale.status == "packed"
         # Someone else ships it in another transaction meanwhile.
         with app.app_context():
-            other = service.get_shipment(user("clerk"), number)
+            other = lookup.get_shipment(user("clerk"), number)
             service.mark_shipped(user("clerk"), other, waybill="W-9", carrier="SF")
             db.session.commit()
         with pytest.raises(InvalidTransition):

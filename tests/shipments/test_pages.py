@@ -92,7 +92,8 @@ def test_mark_shipped_on_the_detail_page(app, world, user, login):
 
 def test_receive_station_by_waybill_scan_then_contents(app, world, user, login):
     from core.extensions import db
-    from shipments.service import mark_shipped, shipment_by_number
+    from shipments.lookup import shipment_by_number
+    from shipments.service import mark_shipped
 
     [number] = _make(app, user, world, leg="dealer_hq", dealer_id=world.dealer_bj)
     with app.app_context():
@@ -128,7 +129,7 @@ def test_receive_station_refuses_to_finish_with_nothing_scanned(app, world, user
     resp = browser.submit(f"/shipments/receive/{number}", {"action": "finish", "scans": ""})
     assert resp.status_code == 422 and "Scan the contents" in resp.get_data(as_text=True)
     with app.app_context():
-        from shipments.service import shipment_by_number
+        from shipments.lookup import shipment_by_number
 
         assert shipment_by_number(number).status == "packed"
 

@@ -29,7 +29,7 @@ def test_receipt_lists_missing_extra_and_wrong_items_and_posts_what_arrived(app,
     from core.extensions import db
     from inventory.models import Movement
     from shipments.receiving import receive_shipment
-    from shipments.service import shipment_by_number
+    from shipments.lookup import shipment_by_number
 
     number = _mixed_shipment(app, world, user)
     assert balance(app, "CAP-10", "transit") == 5
@@ -67,7 +67,7 @@ def test_receipt_lists_missing_extra_and_wrong_items_and_posts_what_arrived(app,
 def test_more_pieces_than_declared_are_extra_and_only_the_declared_are_booked(app, world, user):
     from core.extensions import db
     from shipments.receiving import receive_shipment
-    from shipments.service import shipment_by_number
+    from shipments.lookup import shipment_by_number
 
     number = _mixed_shipment(app, world, user)
     with app.app_context():
@@ -85,7 +85,7 @@ def test_a_clean_receipt_and_receiving_twice_is_refused(app, world, user):
     from inventory.models import Movement
     from shipments.models import ShipmentReceipt
     from shipments.receiving import receive_shipment
-    from shipments.service import shipment_by_number
+    from shipments.lookup import shipment_by_number
 
     number = _mixed_shipment(app, world, user)
     with app.app_context():
@@ -113,7 +113,7 @@ def test_a_clean_receipt_and_receiving_twice_is_refused(app, world, user):
 def test_bad_scans_change_nothing(app, world, user, scans, field):
     from shipments.models import ShipmentReceipt
     from shipments.receiving import receive_shipment
-    from shipments.service import shipment_by_number
+    from shipments.lookup import shipment_by_number
 
     number = _mixed_shipment(app, world, user)
     with app.app_context():

@@ -17,7 +17,8 @@ def _units(*serials):
 
 def test_create_shipment_numbers_and_lines(app, world, user):
     from core.extensions import db
-    from shipments.service import create_shipment, shipment_by_number
+    from shipments.lookup import shipment_by_number
+    from shipments.service import create_shipment
 
     with app.app_context():
         clerk = user("clerk")
@@ -100,7 +101,8 @@ def test_a_unit_cannot_travel_in_two_open_shipments(app, world, user):
 
 def test_mark_shipped_records_waybill_and_refuses_twice(app, world, user):
     from core.extensions import db
-    from shipments.service import create_shipment, mark_shipped, shipment_by_waybill
+    from shipments.lookup import shipment_by_waybill
+    from shipments.service import create_shipment, mark_shipped
 
     with app.app_context():
         clerk = user("clerk")
@@ -148,7 +150,8 @@ def test_shipping_parts_moves_stock_into_transit_and_refuses_more_than_held(app,
 
 
 def test_office_user_may_ship_only_for_its_own_office(app, world, user):
-    from shipments.service import create_shipment, get_shipment
+    from shipments.lookup import get_shipment
+    from shipments.service import create_shipment
 
     with app.app_context():
         bj = user("bj-office")
