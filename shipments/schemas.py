@@ -98,9 +98,15 @@ class ShipmentScanArgs(Schema):
     model = fields.String(validate=validate.Length(max=80), metadata={"label": _l("Model")})
 
 
-class ShipmentReceiveArgs(Schema):
+class ShipmentReceiveNoteArgs(Schema):
+    """The receipt's note: the station's finish step reads it alone, its scans are read line by line."""
+
+    note = fields.String(load_default="", validate=validate.Length(max=2000),
+                         metadata={"label": _l("Note on the receipt")})
+
+
+class ShipmentReceiveArgs(ShipmentReceiveNoteArgs):
     scans = fields.List(fields.Nested(ShipmentScanArgs), required=True, validate=validate.Length(max=5000))
-    note = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
 class ShipmentLookupArgs(Schema):

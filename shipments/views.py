@@ -31,6 +31,7 @@ from shipments.schemas import (
     ShipmentCreateArgs,
     ShipmentLineArgs,
     ShipmentLookupArgs,
+    ShipmentReceiveNoteArgs,
     ShipmentScanArgs,
     ShipmentShipArgs,
     ShipmentUpdateArgs,
@@ -353,6 +354,18 @@ def _refusal_words(err: DomainError) -> str:
     return " ".join(said) or err.message
 
 
+def _finish_receipt(shipment: Shipment, scans: list[dict]):
+    """Save the receipt with the station's note: (receipt, None), or (None, (words, status)) when refused."""
+    try:
+        note = read_form(ShipmentReceiveNoteArgs)["note"]
+    except ValidationFailed as err:
+        return None, (_refusal_words(err), err.status)
+    try:
+        return receiving.receive_shipment(actor(), shipment, scans, note=note), None
+    except DomainError as err:
+        return None, (err.message, err.status)
+
+
 def _scans_text(scans: list[dict]) -> str:
     return "\n".join(s["code"] if s["quantity"] == 1 else f"{s['quantity']}*{s['code']}" for s in scans)
 
@@ -385,11 +398,11 @@ def receive(number):
             scans = []
             message, tone = _("All scans cleared."), "info"
         elif action == "finish":
-            try:
-                receipt = receiving.receive_shipment(actor(), shipment, scans, note=request.form.get("note", ""))
-            except DomainError as err:
-                message, tone, status = err.message, "bad", err.status
-            else:
+            receipt, refused_with = _finish_receipt(shipment, scans)
+            if refused_with:
+                message, status = refused_with
+                tone = "bad"
+            if receipt is not None:
                 if receipt.clean:
                     flash(_("Shipment %(n)s received: everything as declared.", n=shipment.number), "success")
                 else:
@@ -421,7 +434,7 @@ def receive(number):
         last = check.results[-1]
         tone = "ok" if last.outcome == "matched" else "bad"
         message = last.message
-    return render_template("shipments/receive.html", shipment=shipment, check=check,
+    return render_template("shipments/receive.html", shipment=shipment, check=check, note=request.form.get("note", ""),
                            scans_text=_scans_text(scans), scan_count=len(scans), message=message, tone=tone), status
 
 

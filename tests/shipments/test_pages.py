@@ -115,10 +115,16 @@ def test_receive_station_by_waybill_scan_then_contents(app, world, user, login):
     assert "feedback-ok" in page.get_data(as_text=True)
     page = browser.submit(station, {"code": "UNDO", "scans": "STRAY-9\nPG-DEALER_HQ-0"})
     assert "Removed PG-DEALER_HQ-0" in page.get_data(as_text=True)
-    done = browser.submit(station, {"code": "FINISH", "scans": "STRAY-9\nPG-DEALER_HQ-0"})
+    too_long = browser.submit(station, {"code": "FINISH", "scans": "STRAY-9\nPG-DEALER_HQ-0", "note": "x" * 2001})
+    said = too_long.get_data(as_text=True)
+    assert too_long.status_code == 422 and "Note on the receipt" in said and "x" * 2001 in said
+    with app.app_context():
+        assert shipment_by_number(number).status != "received"
+    done = browser.submit(station, {"code": "FINISH", "scans": "STRAY-9\nPG-DEALER_HQ-0", "note": "外箱破损"})
     assert done.status_code == 302
     detail = browser.get(f"/shipments/{number}").get_data(as_text=True)
     assert "Receipt check" in detail and "STRAY-9" in detail and "Extra" in detail
+    assert "Note on the receipt: 外箱破损" in detail
     again = browser.get(station)
     assert again.status_code == 302  # already received: back to the detail
 
