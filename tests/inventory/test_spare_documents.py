@@ -15,6 +15,15 @@ API = {"request": "requests", "return": "returns", "count": "counts"}
 PAGE = {"request": "/inventory/requests/{id}", "return": "/inventory/returns/{id}", "count": "/inventory/counts/{id}"}
 
 
+@pytest.fixture(autouse=True)
+def _cheap_hashing():
+    """Users are made by the dozen here: hash their passwords cheaply (verification works the same)."""
+    from tests.security.seed import cheap_password_hashing
+
+    with cheap_password_hashing():
+        yield
+
+
 @pytest.fixture()
 def records(app, stock, make_user):
     """BJ's spare request, year-end return and count (made by BJ's office user); their ids by kind."""
@@ -60,7 +69,12 @@ def _disposition_name(resp) -> str:
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_page_upload_lists_and_downloads_byte_equal(app, login, records, kind):
+def test_upload_list_and_download_byte_equal_through_the_page_and_the_api(app, login, api_as, records, kind):
+    _through_the_page(app, login, records, kind)
+    _through_the_api(app, api_as, records, kind)
+
+
+def _through_the_page(app, login, records, kind):
     page = PAGE[kind].format(id=records[kind])
     office = login("office", username="bj-page", office_id=_bj(app))
     html = office.get(page).get_data(as_text=True)
@@ -77,8 +91,7 @@ def test_page_upload_lists_and_downloads_byte_equal(app, login, records, kind):
     assert _stored(app)[0] == 1
 
 
-@pytest.mark.parametrize("kind", KINDS)
-def test_api_upload_in_detail_and_downloads_byte_equal(app, api_as, records, kind):
+def _through_the_api(app, api_as, records, kind):
     office = api_as("office", username="bj-api", office_id=_bj(app))
     url = f"/api/v1/inventory/{API[kind]}/{records[kind]}"
     resp = office.post(f"{url}/attachments", data={"file": (io.BytesIO(PDF), "signed.pdf")},
@@ -87,7 +100,7 @@ def test_api_upload_in_detail_and_downloads_byte_equal(app, api_as, records, kin
     doc = resp.get_json()
     assert doc["content_type"] == "application/pdf" and doc["size"] == len(PDF) and doc["original_name"] == "signed.pdf"
     detail = office.get(url).get_json()
-    assert [d["id"] for d in detail["attachments"]] == [doc["id"]]
+    assert [d["original_name"] for d in detail["attachments"]] == ["签字 scan.png", "signed.pdf"]
     got = office.get(doc["download_url"])
     assert got.status_code == 200 and got.data == PDF and got.mimetype == "application/pdf"
     assert _disposition_name(got) == f"{detail['number']}-signed-{doc['id']}.pdf"
@@ -96,7 +109,7 @@ def test_api_upload_in_detail_and_downloads_byte_equal(app, api_as, records, kin
     assert clerk.get(doc["download_url"]).data == PDF
     again = office.post(f"{url}/attachments", data={"file": (io.BytesIO(PDF), "again.pdf")},
                         content_type="multipart/form-data")
-    assert again.status_code == 409 and _stored(app)[0] == 1
+    assert again.status_code == 409 and _stored(app)[0] == 2
 
 
 def _bj(app):
@@ -194,3 +207,131 @@ def test_the_same_upload_twice_with_one_idempotency_key_stores_one_file(app, api
     assert answers[0].get_json() == answers[1].get_json()
     rows, files = _stored(app)
     assert rows == 1 and len(set(files) - set(before)) == 1
+
+
+# --- stateful: any order of uploads by anyone keeps exactly the allowed files --------------------
+
+from collections import Counter  # noqa: E402
+
+from hypothesis import settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test  # noqa: E402
+
+STATE: dict = {}
+CONTENTS = (PDF, PNG, JPEG, PDF + b"%second", b"", b"plain text, not a scan", b"GIF89a-not-allowed")
+ACTORS = ("bj", "sh", "clerk", "sup", "service")
+
+
+class SignedDocuments(RuleBasedStateMachine):
+    """BJ's request, return and count and SH's request; the offices' users and HQ staff attach files to them.
+
+    After every step each record keeps exactly the files the rule allows (office users their own
+    office's records; clerk and supervisor requests and returns; the office counted, the counter or
+    the supervisor counts; PDF/JPEG/PNG only, each file once), and every kept file is on disk.
+    """
+
+    @initialize()
+    def world(self):
+        from core.accounts.service import create_user, get_user
+        from core.directory.models import Office
+        from core.extensions import db
+        from inventory import access, counts, service, spares
+        from inventory.models import FINISHED_GOODS, Part
+        from tests.security.seed import cheap_password_hashing
+
+        self.ctx = STATE["app"].app_context()
+        self.ctx.push()
+        self.hashing = cheap_password_hashing()
+        self.hashing.__enter__()
+        offices = {}
+        for code in ("SDA", "SDB"):
+            office = Office(code=code, name=f"{code} office", region=f"R-{code}")
+            db.session.add(office)
+            db.session.flush()
+            offices[code] = office.id
+        users = {"bj": ("office", offices["SDA"]), "sh": ("office", offices["SDB"]), "clerk": ("clerk", None),
+                 "sup": ("supervisor", None), "service": ("service", None)}
+        self.users = {}
+        for name, (role, office_id) in users.items():
+            create_user(f"sd-{name}", "x-pass-1234", [role], office_id=office_id)
+            self.users[name] = get_user(f"sd-{name}")
+        part = Part(sku="SD-PART")
+        db.session.add(part)
+        db.session.flush()
+        loc_a = access.office_location(offices["SDA"])
+        service.post_movement(actor=self.users["sup"], part=part, from_location=service.system_location(FINISHED_GOODS),
+                              to_location=loc_a, quantity=2, reason="receipt")
+        bj, sh = self.users["bj"], self.users["sh"]
+        self.records = [
+            ("request", spares.create_request(bj, office_id=offices["SDA"], lines=[("SD-PART", 1)]), offices["SDA"]),
+            ("request", spares.create_request(sh, office_id=offices["SDB"], lines=[("SD-PART", 1)]), offices["SDB"]),
+            ("return", spares.build_year_end_return(bj, office_id=offices["SDA"], confirm=True,
+                                                    today=date(2026, 12, 10)), offices["SDA"]),
+            ("count", counts.submit_count(bj, location=loc_a, kind="weekly",
+                                          data=counts.CountInput(quantities=[(1, "SD-PART", 2)])), offices["SDA"]),
+        ]
+        self.expected = [set() for _ in self.records]
+
+    def teardown(self):
+        from core.extensions import db
+
+        db.session.rollback()  # also removes the files written (core.stored_files)
+        db.session.remove()
+        self.hashing.__exit__(None, None, None)
+        self.ctx.pop()
+
+    def _allowed(self, who: str, index: int) -> bool:
+        kind, record, office_id = self.records[index]
+        user = self.users[who]
+        if who in ("bj", "sh"):
+            return user.office_id == office_id
+        if kind == "count":
+            return who == "sup" or record.counted_by_id == user.id
+        return who in ("clerk", "sup")
+
+    @rule(who=st.sampled_from(ACTORS), index=st.integers(0, 3), content=st.integers(0, len(CONTENTS) - 1))
+    def attach(self, who, index, content):
+        from core.errors import DomainError
+        from core.extensions import db
+        from core.stored_files import sha256_of
+        from inventory import documents
+
+        kind, record, _office = self.records[index]
+        data = CONTENTS[content]
+        savepoint = db.session.begin_nested()
+        try:
+            read = documents.KINDS[kind].read(self.users[who], record.id)
+            documents.attach(self.users[who], read, io.BytesIO(data), f"f{content}")
+            savepoint.commit()
+            outcome = "done"
+        except DomainError as err:
+            savepoint.rollback()
+            outcome = err.status
+        STATE.setdefault("seen", Counter())[outcome] += 1
+        accepted = content < 4 and self._allowed(who, index) and sha256_of(data) not in self.expected[index]
+        assert (outcome == "done") == accepted, (who, kind, content, outcome)
+        if accepted:
+            self.expected[index].add(sha256_of(data))
+
+    @invariant()
+    def each_record_keeps_exactly_the_allowed_files(self):
+        from core.stored_files import archived_path
+        from inventory import documents
+
+        if not hasattr(self, "records"):
+            return
+        for (_kind, record, _office), expected in zip(self.records, self.expected):
+            rows = documents.documents(record)
+            assert {row.sha256 for row in rows} == expected and len(rows) == len(expected)
+            for row in rows:
+                assert archived_path(documents.FOLDER, row.stored_name).read_bytes() in CONTENTS
+
+
+def test_uploads_in_any_order_keep_exactly_the_allowed_files(app):
+    STATE["app"] = app
+    try:
+        run_state_machine_as_test(SignedDocuments, settings=settings(settings.default, deadline=None))
+        seen = STATE.get("seen", Counter())
+        assert seen["done"] and seen[403] and seen[415], sorted(seen.items(), key=str)
+    finally:
+        STATE.clear()
