@@ -14,9 +14,12 @@ from pathlib import Path
 
 from datetime import datetime
 
+from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import String, event
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core.errors import NotFound
 from core.types import UTCDateTime, utcnow
 
 _KEY = "depot_files_written"
@@ -78,8 +81,6 @@ class StoredFileColumns:
 
 def archive_folder(name: str) -> Path:
     """``UPLOAD_FOLDER/<name>``, created on first use."""
-    from flask import current_app
-
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -97,10 +98,6 @@ def archive_upload(session: Session, folder_name: str, data: bytes, ext: str) ->
 
 def archived_path(folder_name: str, stored_name: str) -> Path:
     """The file kept as ``stored_name``; NotFound if it is missing or the name leaves the folder."""
-    from flask_babel import gettext as _
-
-    from core.errors import NotFound
-
     folder = archive_folder(folder_name).resolve()
     path = (folder / stored_name).resolve()
     if path.parent != folder or not path.is_file():

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs, PageSchema
 from inventory import counts as count_svc
-from inventory import spares, vendor
+from inventory import documents, spares, vendor
 
 # Bounds that every database can store: anything larger is a 422, never a 500.
 ID = ID_RANGE
@@ -443,8 +443,6 @@ class SignedDocumentFileArgs(Schema):
 
 
 def _documents(record):
-    from inventory import documents
-
     return SignedDocumentSchema(many=True).dump(documents.documents(record))
 
 
