@@ -8,11 +8,8 @@ and served only through :func:`get_attachment`, which checks the reader.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -22,7 +19,7 @@ from core import authz
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.locking import lock_row
-from core.stored_files import write_file
+from core.stored_files import archive_upload, archived_path, sha256_of
 from core.types import utcnow
 from core.uploads import plain_filename, read_upload, size_limit
 from core.workflow import who
@@ -35,10 +32,7 @@ def _max_bytes() -> int:
     return size_limit("COMPLAINT_MAX_ATTACHMENT_BYTES", DEFAULT_MAX_BYTES)
 
 
-def _folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "complaints"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+FOLDER = "complaints"
 
 
 def attach_letter(actor, complaint: Complaint, stream, filename: str = "") -> ComplaintAttachment:
@@ -51,7 +45,7 @@ def attach_letter(actor, complaint: Complaint, stream, filename: str = "") -> Co
     data, content_type, ext = read_upload(stream, _max_bytes())
     # One upload at a time per complaint: the same file sent twice at once is stored once.
     lock_row(Complaint, complaint.id)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_of(data)
     same = db.session.scalar(select(ComplaintAttachment).where(ComplaintAttachment.complaint_id == complaint.id,
                                                                ComplaintAttachment.sha256 == digest).limit(1))
     if same is not None:
@@ -62,8 +56,7 @@ def attach_letter(actor, complaint: Complaint, stream, filename: str = "") -> Co
     if count >= MAX_PER_COMPLAINT:
         raise ValidationFailed(_("A complaint keeps at most %(n)s files.", n=MAX_PER_COMPLAINT),
                                errors={"file": [_("Too many files.")]})
-    stored = f"{secrets.token_hex(16)}.{ext}"
-    write_file(db.session(), _folder() / stored, data)
+    stored = archive_upload(db.session(), FOLDER, data, ext)
     original = plain_filename(filename)
     now = utcnow()
     row = ComplaintAttachment(complaint_id=complaint.id, stored_name=stored, original_name=original,
@@ -88,8 +81,4 @@ def get_attachment(actor, attachment_id: int) -> tuple[ComplaintAttachment, Path
     complaint = db.session.get(Complaint, row.complaint_id) if row is not None else None
     if complaint is None or not may_see(actor, complaint):
         raise NotFound(_("No such attachment."))
-    folder = _folder().resolve()
-    path = (folder / row.stored_name).resolve()
-    if path.parent != folder or not path.is_file():
-        raise NotFound(_("The file of this attachment is missing from the archive."))
-    return row, path, f"{complaint.number}-letter-{row.id}.{row.stored_name.rsplit('.', 1)[-1]}"
+    return row, archived_path(FOLDER, row.stored_name), f"{complaint.number}-letter-{row.id}.{row.extension}"

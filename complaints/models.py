@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from complaints.states import ANSWER_CLOCK, VISIT_CLOCK
 from core.extensions import db
+from core.stored_files import StoredFileColumns
 from core.types import UTCDateTime, utcnow
 from core.workflow import EventColumns
 
@@ -109,21 +110,13 @@ class ComplaintEvent(EventColumns, db.Model):
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"))
 
 
-class ComplaintAttachment(db.Model):
+class ComplaintAttachment(StoredFileColumns, db.Model):
     """The dealer's written complaint letter (代理商客诉反馈函) kept on file, stored under UPLOAD_FOLDER."""
 
     __tablename__ = "complaint_attachment"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(ForeignKey("complaint.id"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    original_name: Mapped[str] = mapped_column(String(200), default="")
-    content_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column()
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    uploaded_by: Mapped[str] = mapped_column(String(64), default="")
 
 
 # The end customer's personal data: never in the audit log, exports or lists.

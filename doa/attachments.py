@@ -9,11 +9,8 @@ served only through :func:`open_for_download`, which checks the reader's role.
 """
 from __future__ import annotations
 
-import hashlib
-import secrets
 from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -21,7 +18,7 @@ from core.accounts.roles import DEPARTMENT_ROLES, Role
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.locking import lock_row
-from core.stored_files import write_file
+from core.stored_files import archive_upload, archived_path, sha256_of
 from core.types import utcnow
 from core.uploads import plain_filename, read_upload, size_limit
 from doa.models import DoaApplication, DoaAttachment
@@ -40,10 +37,7 @@ def max_bytes() -> int:
     return size_limit("DOA_MAX_ATTACHMENT_BYTES", DEFAULT_MAX_BYTES)
 
 
-def _folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "doa"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+FOLDER = "doa"
 
 
 def add_attachment(actor, app: DoaApplication, stream, filename: str = "") -> DoaAttachment:
@@ -55,7 +49,7 @@ def add_attachment(actor, app: DoaApplication, stream, filename: str = "") -> Do
     data, content_type, ext = read_upload(stream, max_bytes())
     # One upload at a time per application (the same file sent twice at once is stored once).
     lock_row(DoaApplication, app.id)
-    digest = hashlib.sha256(data).hexdigest()
+    digest = sha256_of(data)
     same = db.session.scalar(select(DoaAttachment).where(DoaAttachment.application_id == app.id,
                                                          DoaAttachment.sha256 == digest).limit(1))
     if same is not None:
@@ -65,9 +59,8 @@ def add_attachment(actor, app: DoaApplication, stream, filename: str = "") -> Do
     if count >= MAX_PER_APPLICATION:
         raise ValidationFailed(_("An application keeps at most %(n)s files.", n=MAX_PER_APPLICATION),
                                errors={"file": [_("Too many files.")]})
-    stored = f"{secrets.token_hex(16)}.{ext}"
     # Removed again if this request's change rolls back, at any later point.
-    write_file(db.session(), _folder() / stored, data)
+    stored = archive_upload(db.session(), FOLDER, data, ext)
     original = plain_filename(filename)
     now = utcnow()
     row = DoaAttachment(application_id=app.id, stored_name=stored, original_name=original,
@@ -93,14 +86,10 @@ def get_attachment(actor, attachment_id: int) -> tuple[DoaAttachment, Path]:
         raise NotFound(_("No such attachment."))
     app = db.session.get(DoaApplication, row.application_id)
     ensure_access(actor, app.office_id)
-    folder = _folder().resolve()
-    path = (folder / row.stored_name).resolve()
-    if path.parent != folder or not path.is_file():
-        raise NotFound(_("The file of this attachment is missing from the archive."))
-    return row, path
+    return row, archived_path(FOLDER, row.stored_name)
 
 
 def download_name(row: DoaAttachment) -> str:
     """A safe file name for the download: DOA number, attachment id, the real extension."""
     app = db.session.get(DoaApplication, row.application_id)
-    return f"{app.number}-signed-{row.id}.{row.stored_name.rsplit('.', 1)[-1]}"
+    return f"{app.number}-signed-{row.id}.{row.extension}"

@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Numeric, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.stored_files import StoredFileColumns
 from core.types import UTCDateTime, utcnow
 from core.workflow import EventColumns
 from doa.states import APPROVAL_CLOCK, REPLACEMENT_CLOCK
@@ -195,18 +196,10 @@ class DoaHold(db.Model):
         return self.status == "held"
 
 
-class DoaAttachment(db.Model):
+class DoaAttachment(StoredFileColumns, db.Model):
     """A scanned, signed application (B.7) stored under UPLOAD_FOLDER with a generated name."""
 
     __tablename__ = "doa_attachment"
     __audited__ = True
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("doa_application.id"), index=True)
-    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
-    original_name: Mapped[str] = mapped_column(String(200), default="")
-    content_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column()
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    uploaded_by: Mapped[str] = mapped_column(String(64), default="")

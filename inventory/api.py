@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 
+from flask import send_file
 from flask.views import MethodView
 from flask_babel import gettext as _
 from core import sheets
@@ -9,13 +10,14 @@ from core.api import Blueprint
 from marshmallow import Schema, fields, validate
 
 from core.idempotency import idempotent
+from core.uploads import SIGNATURES
 from core.accounts.auth import actor, roles_required
 from core.errors import ValidationFailed
 from core.accounts.roles import Role
 from core.pagination import paginate
 from inventory import counts as count_svc
 from inventory import schemas as s
-from inventory import office_reports, service, spares, vendor
+from inventory import documents, office_reports, service, spares, vendor
 
 blp = Blueprint("inventory_api", __name__, url_prefix="/api/v1/inventory",
                 description="Spare stock: balances, ledger, counts, office spares, vendor pool")
@@ -204,9 +206,9 @@ class CountUpload(MethodView):
 @blp.route("/counts/<int:count_id>")
 class CountItem(MethodView):
     @roles_required(*COUNTERS)
-    @blp.response(200, s.CountSchema)
+    @blp.response(200, s.CountDetailSchema)
     def get(self, count_id):
-        """One count as counted (no ledger figures)."""
+        """One count as counted (no ledger figures), with its signed documents."""
         return count_svc.get_count(actor(), count_id)
 
 
@@ -281,8 +283,9 @@ class Requests(MethodView):
 @blp.route("/requests/<int:request_id>")
 class RequestItem(MethodView):
     @roles_required(*STAFF)
-    @blp.response(200, s.SpareRequestSchema)
+    @blp.response(200, s.SpareRequestDetailSchema)
     def get(self, request_id):
+        """One spare request, with its signed documents."""
         return spares.get_request(actor(), request_id)
 
     @roles_required(Role.OFFICE, Role.SUPERVISOR, Role.CLERK)
@@ -393,8 +396,9 @@ class YearEndReturn(MethodView):
 @blp.route("/returns/<int:return_id>")
 class ReturnItem(MethodView):
     @roles_required(*STAFF)
-    @blp.response(200, s.OfficeReturnSchema)
+    @blp.response(200, s.OfficeReturnDetailSchema)
     def get(self, return_id):
+        """One year-end return, with its signed documents."""
         return spares.get_return(actor(), return_id)
 
 
@@ -492,3 +496,58 @@ class VendorReconciliation(MethodView):
     def get(self, args):
         """Differences between CS's records and the shipping dept's for one week."""
         return vendor.weekly_reconciliation(args["week_start"])
+
+
+# --- signed documents (备品签字版文件) ----------------------------------------------------------
+
+def _attach(kind: str, record_id: int, upload: dict):
+    """Read the record through its own guard, then keep the uploaded scan on it."""
+    record = documents.KINDS[kind].read(actor(), record_id)
+    storage = upload["file"]
+    return documents.attach(actor(), record, getattr(storage, "stream", None), getattr(storage, "filename", "") or "")
+
+
+@blp.route("/requests/<int:request_id>/attachments")
+class RequestAttachments(MethodView):
+    @roles_required(*documents.OFFICE_RECORD_ROLES)
+    @idempotent
+    @blp.arguments(s.SignedDocumentFileArgs, location="files")
+    @blp.response(201, s.SignedDocumentSchema)
+    def post(self, upload, request_id):
+        """Attach a signed scan to a spare request (multipart ``file``: PDF, JPEG or PNG, checked by content)."""
+        return _attach("request", request_id, upload)
+
+
+@blp.route("/returns/<int:return_id>/attachments")
+class ReturnAttachments(MethodView):
+    @roles_required(*documents.OFFICE_RECORD_ROLES)
+    @idempotent
+    @blp.arguments(s.SignedDocumentFileArgs, location="files")
+    @blp.response(201, s.SignedDocumentSchema)
+    def post(self, upload, return_id):
+        """Attach a signed scan to a year-end return (multipart ``file``: PDF, JPEG or PNG, checked by content)."""
+        return _attach("return", return_id, upload)
+
+
+@blp.route("/counts/<int:count_id>/attachments")
+class CountAttachments(MethodView):
+    @roles_required(*documents.COUNT_ROLES)
+    @idempotent
+    @blp.arguments(s.SignedDocumentFileArgs, location="files")
+    @blp.response(201, s.SignedDocumentSchema)
+    def post(self, upload, count_id):
+        """Attach a signed count sheet to a count (multipart ``file``: PDF, JPEG or PNG, checked by content)."""
+        return _attach("count", count_id, upload)
+
+
+@blp.route("/attachments/<int:document_id>")
+class AttachmentFile(MethodView):
+    @roles_required(*documents.READERS)
+    @blp.doc(responses={"200": {
+        "description": "The signed scan, as an attachment (PDF, JPEG or PNG).",
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for _, kind, _ in SIGNATURES},
+    }})
+    def get(self, document_id):
+        """Download a signed document of a spare request, a year-end return or a count."""
+        row, path, name = documents.get_document(actor(), document_id)
+        return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=name, max_age=0)

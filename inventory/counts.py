@@ -898,6 +898,11 @@ def _may_withdraw_as(actor, count: StockCount) -> bool:
     return actor.has_role(Role.SUPERVISOR) or own_office or count.counted_by_id == actor.id
 
 
+def is_count_party(actor, count: StockCount) -> bool:
+    """The office whose stock was counted, whoever counted it, or the supervisor: who answers for a count."""
+    return actor is not None and _may_withdraw_as(actor, count)
+
+
 def may_withdraw(actor, count: StockCount) -> bool:
     """The office whose stock was counted, whoever counted it, or the supervisor, while it is not accepted."""
     if actor is None or "withdraw" not in COUNT_WORKFLOW.possible(count):

@@ -17,6 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
+from core.stored_files import StoredFileColumns
 from core.types import UTCDateTime, utcnow
 
 # A big integer that still auto-increments on SQLite (INTEGER PRIMARY KEY).
@@ -425,3 +426,28 @@ class ShippingStatementLine(db.Model):
 
     statement: Mapped[ShippingStatement] = relationship(back_populates="lines")
     part: Mapped[Part] = relationship(lazy="joined")
+
+
+# --- signed documents ---------------------------------------------------------------------------
+
+class SignedDocument(StoredFileColumns, db.Model):
+    """A signed scan (备品签字版文件, manual 3.5) kept on a spare request, a year-end return or a count.
+
+    Exactly one of the three record columns is set; the file lives under
+    ``UPLOAD_FOLDER/spares/`` (``inventory.documents``).
+    """
+
+    __tablename__ = "inv_signed_document"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint("(CASE WHEN request_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN return_id IS NULL THEN 0 "
+                        "ELSE 1 END) + (CASE WHEN count_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_record"),
+        # The same file once per record (NULLs never collide): the backstop of the service's check.
+        UniqueConstraint("request_id", "sha256"),
+        UniqueConstraint("return_id", "sha256"),
+        UniqueConstraint("count_id", "sha256"),
+    )
+
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("inv_spare_request.id"))
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("inv_office_return.id"))
+    count_id: Mapped[int | None] = mapped_column(ForeignKey("inv_count.id"))

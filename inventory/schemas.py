@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from core.ids import ID_RANGE
 from core.schemas import Money, PageArgs, PageSchema
 from inventory import counts as count_svc
-from inventory import spares, vendor
+from inventory import documents, spares, vendor
 
 # Bounds that every database can store: anything larger is a 422, never a 500.
 ID = ID_RANGE
@@ -421,3 +421,44 @@ class WeeklyReconciliationSchema(Schema):
     cs_lines = fields.Int()
     shipping_lines = fields.Int()
     differences = fields.List(fields.Nested(DifferenceSchema))
+
+
+# --- signed documents ---------------------------------------------------------------------------
+
+class SignedDocumentSchema(Schema):
+    """A signed scan kept on a spare request, a year-end return or a count (download: ``download_url``)."""
+
+    id = fields.Int()
+    original_name = fields.Str()
+    content_type = fields.Str()
+    size = fields.Int()
+    sha256 = fields.Str()
+    uploaded_at = fields.DateTime()
+    uploaded_by = fields.Str()
+    download_url = fields.Function(lambda d: f"/api/v1/inventory/attachments/{d.id}")
+
+
+class SignedDocumentFileArgs(Schema):
+    file = fields.Raw(required=True, metadata={"type": "string", "format": "binary"})
+
+
+def _documents(record):
+    return SignedDocumentSchema(many=True).dump(documents.documents(record))
+
+
+class SpareRequestDetailSchema(SpareRequestSchema):
+    """One spare request with its signed documents."""
+
+    attachments = fields.Function(_documents)
+
+
+class OfficeReturnDetailSchema(OfficeReturnSchema):
+    """One year-end return with its signed documents."""
+
+    attachments = fields.Function(_documents)
+
+
+class CountDetailSchema(CountSchema):
+    """One count with its signed documents."""
+
+    attachments = fields.Function(_documents)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,7 +20,7 @@ from core.extensions import db
 from core.idempotency import idempotent
 from core.pagination import paginate
 from inventory import counts as count_svc
-from inventory import office_reports, service, spares, vendor
+from inventory import documents, office_reports, service, spares, vendor
 from inventory import schemas as s
 
 bp = Blueprint("inventory", __name__, template_folder="templates", static_folder="static",
@@ -236,7 +236,8 @@ def count_detail(count_id):
     threshold = current_app.config["INVENTORY_RECOUNT_THRESHOLD"]
     return render_template("inventory/count_detail.html", count=count, rec=rec, threshold=threshold, plan=plan,
                            warnings=count_svc.count_warnings(count), recount_message=count_svc.recount_message(count),
-                           status_label=count_svc.status_label, kind_label=count_svc.kind_label, allowed=allowed)
+                           status_label=count_svc.status_label, kind_label=count_svc.kind_label, allowed=allowed,
+                           **_documents_of(count, url_for(".count_attach", count_id=count.id)))
 
 
 @bp.route("/counts/<int:count_id>/export.<fmt>")
@@ -330,7 +331,8 @@ def request_detail(request_id):
     req = spares.get_request(actor(), request_id)
     return render_template("inventory/request_detail.html", req=req,
                            actions=spares.allowed_actions(req, actor()),
-                           status_label=spares.request_status_label, final_meanings=spares.FINAL_MEANINGS)
+                           status_label=spares.request_status_label, final_meanings=spares.FINAL_MEANINGS,
+                           **_documents_of(req, url_for(".request_attach", request_id=req.id)))
 
 
 @bp.route("/requests/<int:request_id>/<action>", methods=["POST"])
@@ -426,7 +428,8 @@ def return_detail(return_id):
     ret = spares.get_return(actor(), return_id)
     return render_template("inventory/return_detail.html", ret=ret, status_label=spares.return_status_label,
                            actions=spares.return_actions(actor(), ret),
-                           final_meanings=spares.RETURN_FINAL_MEANINGS)
+                           final_meanings=spares.RETURN_FINAL_MEANINGS,
+                           **_documents_of(ret, url_for(".return_attach", return_id=ret.id)))
 
 
 @bp.route("/returns/<int:return_id>/<any(ship, cancel, receive):action>", methods=["POST"])
@@ -445,6 +448,59 @@ def return_action(return_id, action):
         return refused(err, back)
     flash(_("Return %(n)s: %(s)s.", n=ret.number, s=spares.return_status_label(ret.status)), "success")
     return redirect(back)
+
+
+# --- signed documents (备品签字版文件) ------------------------------------------------------------
+
+def _documents_of(record, upload_url: str) -> dict:
+    """What a record's page shows of its signed documents, and whether it offers the upload form."""
+    return {"signed_documents": documents.documents(record), "may_attach": documents.may_attach(actor(), record),
+            "attach_url": upload_url, "max_mb": round(documents.max_bytes() / 1048576, 1)}
+
+
+def _attach(kind: str, record_id: int, back: str):
+    """Keep the uploaded scan on the record (read through its own guard); a refusal is a flash."""
+    try:
+        record = documents.KINDS[kind].read(actor(), record_id)
+        storage = request.files.get("file")
+        documents.attach(actor(), record, storage.stream if storage and storage.filename else None,
+                         storage.filename if storage else "")
+    except DomainError as err:
+        return refused(err, back)
+    flash(_("Signed document attached."), "success")
+    return redirect(back)
+
+
+@bp.route("/requests/<int:request_id>/attachments", methods=["POST"])
+@roles_required(*documents.OFFICE_RECORD_ROLES)
+@idempotent
+def request_attach(request_id):
+    """Attach a signed scan to a spare request."""
+    return _attach("request", request_id, url_for(".request_detail", request_id=request_id))
+
+
+@bp.route("/returns/<int:return_id>/attachments", methods=["POST"])
+@roles_required(*documents.OFFICE_RECORD_ROLES)
+@idempotent
+def return_attach(return_id):
+    """Attach a signed scan to a year-end return."""
+    return _attach("return", return_id, url_for(".return_detail", return_id=return_id))
+
+
+@bp.route("/counts/<int:count_id>/attachments", methods=["POST"])
+@roles_required(*documents.COUNT_ROLES)
+@idempotent
+def count_attach(count_id):
+    """Attach a signed count sheet to a count."""
+    return _attach("count", count_id, url_for(".count_detail", count_id=count_id))
+
+
+@bp.route("/attachments/<int:document_id>")
+@roles_required(*documents.READERS)
+def download_document(document_id):
+    """Download a signed document (as an attachment, never shown inline)."""
+    row, path, name = documents.get_document(actor(), document_id)
+    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=name, max_age=0)
 
 
 # --- vendor pool --------------------------------------------------------------------------

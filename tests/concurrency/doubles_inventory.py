@@ -504,3 +504,49 @@ def page_vendor(env, action):
     return Case("POST", "/inventory/vendor/statement", vs.clerk, _statements(), api=False,
                 form={"week_start": STATEMENT_WEEK.isoformat()},
                 files={"file": ("statement.csv", sheet.encode(), "text/csv")})
+
+
+# --- signed documents (备品签字版文件) ------------------------------------------------------------
+
+SIGNED_PDF = b"%PDF-1.4 signed spare paper\n%%EOF\n"
+
+
+def _signed_documents():
+    from inventory.models import SignedDocument
+
+    return count(SignedDocument)
+
+
+def _record_for_documents(stock, kind: str) -> tuple[int, str]:
+    """A record of the office of ``kind`` (request, return, count): its id and its page."""
+    if kind == "request":
+        return (rid := stock.request()), f"/inventory/requests/{rid}"
+    if kind == "return":
+        stock.to_office(2)
+        return (rid := _office_return(stock, "prepared")), f"/inventory/returns/{rid}"
+    return (cid := _count(stock)), f"/inventory/counts/{cid}"
+
+
+def _document_case(env, kind: str, api: bool):
+    stock = Stock(env)
+    rid, page = _record_for_documents(stock, kind)
+    plural = {"request": "requests", "return": "returns", "count": "counts"}[kind]
+    path = f"/api/v1/inventory/{plural}/{rid}/attachments" if api else f"{page}/attachments"
+    return Case("POST", path, stock.office_user, _signed_documents(), api=api, idempotency_key=True,
+                files={"file": ("signed.pdf", SIGNED_PDF, "application/pdf")}, form_page=None if api else page,
+                note="the same key is replayed; without it the same file on one record is the natural key (409)")
+
+
+for _kind, _api_endpoint, _page_endpoint in [
+        ("request", "inventory_api.RequestAttachments", "inventory.request_attach"),
+        ("return", "inventory_api.ReturnAttachments", "inventory.return_attach"),
+        ("count", "inventory_api.CountAttachments", "inventory.count_attach")]:
+    def _make_documents(kind, api_endpoint, page_endpoint):
+        @scenario(api_endpoint)
+        def build_api(env, _):
+            return _document_case(env, kind, True)
+
+        @scenario(page_endpoint)
+        def build_page(env, _):
+            return _document_case(env, kind, False)
+    _make_documents(_kind, _api_endpoint, _page_endpoint)

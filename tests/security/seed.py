@@ -99,7 +99,9 @@ def _seed_repairs(app, world):
 
 def _seed_inventory(app, world):
     """Office A's spare stock (bulk and serialized), a count and a spare request."""
-    from inventory import counts, spares
+    import io
+
+    from inventory import counts, documents, spares
     from inventory import service as inv
 
     admin = _actor(ADMIN)
@@ -114,9 +116,12 @@ def _seed_inventory(app, world):
                       serial="SERIALASECRET9", reason="receipt")
     data = counts.CountInput(quantities=[(1, "PARTASECRET1", 6)], serials=[(2, "PARTASECRET2", "SERIALASECRET9")])
     counts.submit_count(_actor(USER_A), location=office_a, kind="weekly", data=data, note="alpha secret count")
-    spares.create_request(_actor(USER_A), office_id=world.office_a, lines=[("PARTASECRET1", 2)],
-                          note="alpha secret request")
-    world.notes.append("inventory: stock, count and request of office A")
+    request = spares.create_request(_actor(USER_A), office_id=world.office_a, lines=[("PARTASECRET1", 2)],
+                                    note="alpha secret request")
+    # The request's signed paper (备品签字版文件): another office may neither read it nor add to it.
+    documents.attach(_actor(USER_A), request, io.BytesIO(b"%PDF-1.4 alpha secret signed request\n%%EOF\n"),
+                     "alpha-secret-signed.pdf")
+    world.notes.append("inventory: stock, count, request and its signed document of office A")
 
 
 def _seed_shipments(app, world):
