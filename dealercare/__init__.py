@@ -17,6 +17,7 @@ from dealercare import (
     tasks,  # noqa: F401  (registers the dealer-care task process on import)
     views,
 )
+from dealercare import greeting_api, greeting_views, greetings
 
 
 def init_app(app) -> None:
@@ -26,3 +27,7 @@ def init_app(app) -> None:
     extensions.api.register_blueprint(dealercare_api.blp)
     register_nav(_l("Dealer care"), "dealercare.index", roles=onboarding.STAFF, order=65)
     dealer_created.connect(onboarding.on_dealer_created, weak=False)
+    # Birthday and holiday greetings (二.10, 2.3).
+    app.register_blueprint(greeting_views.bp)
+    extensions.api.register_blueprint(greeting_api.blp)
+    register_nav(_l("Greetings to dealers"), "dealercare_greetings.index", roles=greetings.READERS, order=67)
