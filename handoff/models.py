@@ -31,7 +31,7 @@ class HandoffLetter(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     committed_on: Mapped[date] = mapped_column()
     first_committed_on: Mapped[date] = mapped_column()
-    state: Mapped[str] = mapped_column(String(24), default="sent", index=True)
+    state: Mapped[str] = mapped_column(String(24), default="sent")
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
     return_reason: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
