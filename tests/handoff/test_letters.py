@@ -317,3 +317,23 @@ def test_letters_and_their_tasks_never_disagree(app):
         assert STATE.get("done"), "no step ever succeeded"
     finally:
         STATE.clear()
+
+
+def test_the_tasks_page_and_api_answer_the_letter_too(app, depts, api_as, login):
+    api = api_as("service")
+    _today, day = _days(app, 2)
+    letter = api.post("/api/v1/handoff-letters", json={
+        "from_department_id": depts[0], "to_department_id": depts[1], "subject": "样机回收",
+        "committed_on": day.isoformat()}).get_json()
+    web = login("service", username="web-tasks")
+    page = web.get("/tasks?process=handoff").get_data(as_text=True)
+    assert letter["number"] in page and f"/handoff/{letter['id']}" in page
+    task = f"/api/v1/tasks/{letter['task_id']}/answer"
+    # Not accepted yet: "done" is refused in words; "returned" needs its reason.
+    assert api.post(task, json={"decision": "done", "note": ""}).status_code == 409
+    assert api.post(task, json={"decision": "returned", "note": ""}).status_code == 422
+    assert api.get(f"/api/v1/handoff-letters/{letter['id']}").get_json()["state"] == "sent"
+    answered = api.post(task, json={"decision": "returned", "note": "请财务部处理"})
+    assert answered.status_code == 200, answered.get_json()
+    body = api.get(f"/api/v1/handoff-letters/{letter['id']}").get_json()
+    assert (body["state"], body["return_reason"], body["task_status"]) == ("returned", "请财务部处理", "agreed")
