@@ -12,12 +12,14 @@ from core.directory.service import dealer_created
 from core.nav import register_nav
 from dealercare import api as dealercare_api
 from dealercare import (
+    greeting_api,
+    greeting_views,
+    greetings,
     models,  # noqa: F401
     onboarding,
     tasks,  # noqa: F401  (registers the dealer-care task process on import)
     views,
 )
-from dealercare import greeting_api, greeting_views, greetings
 
 
 def init_app(app) -> None:

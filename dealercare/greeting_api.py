@@ -8,8 +8,8 @@ from core.api import Blueprint
 from core.idempotency import idempotent
 from core.pagination import paginate
 from core.schemas import PageArgs
-from dealercare import greetings
 from dealercare import greeting_schemas as s
+from dealercare import greetings
 
 blp = Blueprint("dealercare_greetings_api", __name__, url_prefix="/api/v1/dealer-care/greetings",
                 description="Dealer care: birthday and holiday greetings to dealers, sent as a batch")

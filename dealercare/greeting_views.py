@@ -9,8 +9,8 @@ from core.errors import DomainError
 from core.forms import read_form, refused
 from core.idempotency import idempotent
 from core.pagination import page_number, paginate
-from dealercare import greetings
 from dealercare import greeting_schemas as s
+from dealercare import greetings
 
 bp = Blueprint("dealercare_greetings", __name__, template_folder="templates", url_prefix="/dealer-care/greetings")
 

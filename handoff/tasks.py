@@ -9,7 +9,6 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from core.errors import ValidationFailed
 from core.extensions import db
 from core.tasks import registry as task_registry
 from core.tasks.models import Task

@@ -4,12 +4,18 @@ refused input that changes nothing, and a small stateful walk by random roles.""
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as hs
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 from sqlalchemy import func, select
 
 from core.authz import SYSTEM
@@ -103,7 +109,7 @@ def test_late_letter_is_chased_to_the_receiving_department(app, depts, make_user
         sent_day = local_today() - timedelta(days=30)
         while not is_working_day(sent_day):
             sent_day += timedelta(days=1)
-        at = datetime.combine(sent_day, time(10), SHANGHAI).astimezone(timezone.utc)
+        at = datetime.combine(sent_day, time(10), SHANGHAI).astimezone(UTC)
         letter = service.create_letter(get_user("cs-desk"), from_department_id=depts[0], to_department_id=depts[1],
                                        subject="报价单", committed_on=sent_day, at=at)
         db.session.commit()
