@@ -45,7 +45,7 @@ __all__ = ["create_app"]
 # The domain packages, in registration order. Core never imports them by statement: the factory
 # imports each by name here (importlib) and calls its init_app (docs/ARCHITECTURE.md).
 DOMAIN_PACKAGES = ("inventory", "shipments", "repairs", "doa", "hotline", "complaints", "figures", "labels",
-                   "dealercare")
+                   "dealercare", "handoff")
 
 
 def create_app(test_config: dict | None = None) -> Flask:

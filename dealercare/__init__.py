@@ -12,6 +12,9 @@ from core.directory.service import dealer_created
 from core.nav import register_nav
 from dealercare import api as dealercare_api
 from dealercare import (
+    greeting_api,
+    greeting_views,
+    greetings,
     models,  # noqa: F401
     onboarding,
     tasks,  # noqa: F401  (registers the dealer-care task process on import)
@@ -26,3 +29,7 @@ def init_app(app) -> None:
     extensions.api.register_blueprint(dealercare_api.blp)
     register_nav(_l("Dealer care"), "dealercare.index", roles=onboarding.STAFF, order=65)
     dealer_created.connect(onboarding.on_dealer_created, weak=False)
+    # Birthday and holiday greetings (二.10, 2.3).
+    app.register_blueprint(greeting_views.bp)
+    extensions.api.register_blueprint(greeting_api.blp)
+    register_nav(_l("Greetings to dealers"), "dealercare_greetings.index", roles=greetings.READERS, order=67)

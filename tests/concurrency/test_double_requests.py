@@ -25,6 +25,7 @@ from werkzeug.routing import AnyConverter
 from tests.concurrency import doubles
 from tests.concurrency import doubles_core, doubles_doa, doubles_inventory, doubles_repairs, doubles_shipments  # noqa: F401 - they register
 from tests.concurrency import doubles_complaints, doubles_dealercare, doubles_hotline, doubles_labels  # noqa: F401 - they register
+from tests.concurrency import doubles_handoff  # noqa: F401 - it registers
 from tests.concurrency.doubles import EXEMPT, SCENARIOS
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("clean_after_double")]

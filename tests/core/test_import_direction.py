@@ -16,7 +16,7 @@ import core
 
 ROOT = Path(core.__file__).resolve().parents[1]
 PACKAGES = ("core", "inventory", "shipments", "repairs", "doa", "hotline", "complaints", "figures", "labels",
-            "dealercare")
+            "dealercare", "handoff")
 DOMAIN = {"inventory", "shipments", "repairs", "doa"}
 # What each package may import besides itself.
 ALLOWED = {
@@ -33,6 +33,8 @@ ALLOWED = {
     "labels": {"core"} | DOMAIN,
     # Dealer care hears of new dealers through core's signal and keeps its own records.
     "dealercare": {"core"},
+    # Hand-off letters between departments: tasks, workflow, chase and calendar from core.
+    "handoff": {"core"},
 }
 
 
