@@ -11,6 +11,7 @@ import os
 import uuid
 
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.engine import make_url
 
 
@@ -43,16 +44,30 @@ def create_test_database(tmp_dir: str) -> tuple[str, callable]:
 
 
 def empty_all_tables(db) -> None:
-    """Remove every row, keep the schema (between tests)."""
+    """Remove every row and restart every id, keep the schema (between tests).
+
+    On PostgreSQL a TRUNCATE of every table costs about a second a test (each table gets new
+    files); deleting from the few tables a test wrote to and restarting the sequences it drew
+    from leaves the same empty database in a hundredth of that.
+    """
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        else:
+        if conn.dialect.name != "postgresql":
             for t in tables:
                 conn.execute(text(f'DELETE FROM "{t}"'))
             if conn.execute(text("SELECT name FROM sqlite_master WHERE name='sqlite_sequence'")).first():
                 conn.execute(text("DELETE FROM sqlite_sequence"))
+            return
+    try:
+        delete_used_rows(db)
+    except DBAPIError:
+        # Rows a DELETE in dependency order cannot remove (a cycle of references): truncate them all.
+        with db.engine.begin() as conn:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+        return
+    with db.engine.begin() as conn:
+        conn.execute(text("SELECT setval(format('%I.%I', schemaname, sequencename), 1, false) "
+                          "FROM pg_sequences WHERE schemaname = current_schema() AND last_value IS NOT NULL"))
 
 
 def delete_used_rows(db) -> None:
