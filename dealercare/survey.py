@@ -21,10 +21,10 @@ import re
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from core import authz, mail
@@ -53,6 +53,8 @@ FOLLOW_UP_DAYS = 1
 MAX_QUESTIONS = 30
 # The link's signature is keyed by SECRET_KEY with this salt, so no other signed value of the app fits.
 LINK_SALT = "depot.dealercare.survey-link"
+# Where the dealer's page lives (``dealercare.survey_public``).
+PUBLIC_PATH = "/dealer-survey"
 QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
 
 
@@ -227,8 +229,12 @@ def remove_question(actor, survey: Survey, question_id) -> Survey:
     if question is None or question.survey_id != survey.id:
         raise NotFound(_("No such question."))
     _hold_draft(survey)
-    db.session.delete(question)
-    db.session.flush()
+    # A guarded DELETE: the same question removed twice at once is removed once, the second is a 404.
+    gone = db.session.execute(delete(SurveyQuestion).where(SurveyQuestion.id == question.id)
+                              .execution_options(synchronize_session=False)).rowcount
+    if not gone:
+        raise NotFound(_("No such question."))
+    db.session.expunge(question)
     db.session.expire(survey, ["questions"])
     return survey
 
@@ -245,8 +251,9 @@ def make_link_token(survey: Survey, dealer_id: int) -> str:
 
 
 def link_url(survey: Survey, dealer_id: int) -> str:
-    """The dealer's personal answer page (absolute, for the e-mail)."""
-    return url_for("dealercare_public.answer", token=make_link_token(survey, dealer_id), _external=True)
+    """The dealer's personal answer page, absolute on ``DEPOT_BASE_URL`` (the e-mail may go out from a CLI too)."""
+    base = current_app.config.get("DEPOT_BASE_URL", "").rstrip("/")
+    return f"{base}{PUBLIC_PATH}/{make_link_token(survey, dealer_id)}"
 
 
 def read_link(token: str, *, at: datetime | None = None) -> tuple[Survey, Dealer]:

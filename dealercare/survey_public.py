@@ -18,7 +18,7 @@ from core.validation_messages import translate_messages
 from dealercare import schemas as s
 from dealercare import survey
 
-bp = Blueprint("dealercare_public", __name__, url_prefix="/dealer-survey", template_folder="templates")
+bp = Blueprint("dealercare_public", __name__, url_prefix=survey.PUBLIC_PATH, template_folder="templates")
 
 
 def _limit() -> str:

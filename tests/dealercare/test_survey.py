@@ -13,7 +13,7 @@ import pytest
 
 from tests.repairs.test_sweep import smtp  # noqa: F401  (fixture: aiosmtpd on 127.0.0.1)
 
-LINK_RE = re.compile(r"http://localhost(/dealer-survey/[A-Za-z0-9_.\-]+)")
+LINK_RE = re.compile(r"https?://[^/\s]+(/dealer-survey/[A-Za-z0-9_.\-]+)")
 
 
 def _quarter(day) -> str:
