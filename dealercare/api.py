@@ -151,4 +151,4 @@ class SurveySummaryMail(MethodView):
     def post(self, survey_id):
         """E-mail the summary (XLSX and PDF) to every department with an e-mail address, once."""
         user = actor()
-        return survey.mail_summary(user, survey.get_survey(user, survey_id))
+        return survey_summary.mail_summary(user, survey.get_survey(user, survey_id))

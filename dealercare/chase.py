@@ -15,9 +15,8 @@ from core.extensions import db
 from core.tasks import service as task_service
 from core.tasks.models import Task
 from dealercare.onboarding import PROCESS
-from dealercare.tasks import KIND_LABELS
-
 from dealercare.survey import FOLLOW_UP
+from dealercare.tasks import KIND_LABELS
 
 TASK_KIND = "dealercare_follow_up"
 

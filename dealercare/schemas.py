@@ -39,7 +39,7 @@ class OnboardingPageSchema(PageSchema):
 class SurveyArgs(Schema):
     """A new quarter's survey: the quarter (``2026-Q4``) and the last day dealers may answer."""
 
-    quarter = Line(required=True, validate=validate.Regexp(r"^\d{4}-Q[1-4]$", error=_l("A quarter like 2026-Q4.")),
+    quarter = Line(required=True, validate=validate.Regexp(r"^20\d\d-Q[1-4]$", error=_l("A quarter like 2026-Q4.")),
                    metadata={"label": _l("Quarter")})
     deadline = fields.Date(required=True, metadata={"label": _l("Answer deadline")})
 

@@ -9,8 +9,8 @@
    link is a 409). Any score of 2 or less opens one follow-up task for customer service, due in
    one working day, on the shared task model.
 4. Reminders go to dealers who have not answered, each at most once a day.
-5. The results per quarter, region and brand are summarised (``dealercare.survey_summary``) and
-   mailed to the departments, once.
+5. The results per quarter, region and brand are summarised and mailed to the departments, once
+   (``dealercare.survey_summary``).
 
 Each step is claimed with a guarded UPDATE, so a second click or a concurrent request is a 409
 and nothing is sent twice.
@@ -39,7 +39,13 @@ from core.ids import is_id
 from core.tasks import service as task_service
 from core.types import utcnow
 from core.workflow import who
-from dealercare.models import Survey, SurveyAnswer, SurveyInvite, SurveyQuestion, SurveyScore
+from dealercare.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyInvite,
+    SurveyQuestion,
+    SurveyScore,
+)
 
 STAFF = (Role.SERVICE, Role.SUPERVISOR)
 PROCESS = "dealercare"
@@ -55,7 +61,9 @@ MAX_QUESTIONS = 30
 LINK_SALT = "depot.dealercare.survey-link"
 # Where the dealer's page lives (``dealercare.survey_public``).
 PUBLIC_PATH = "/dealer-survey"
-QUARTER_RE = re.compile(r"^(\d{4})-Q([1-4])$")
+QUARTER_RE = re.compile(r"^(20\d\d)-Q([1-4])$")
+# Dealers answer within the quarter or soon after it: a deadline further out is a typing error.
+LATEST_DEADLINE_DAYS = 366
 
 
 class LinkExpired(DomainError):
@@ -154,10 +162,13 @@ def create_survey(actor, quarter: str, deadline: date, *, at: datetime | None = 
     if not QUARTER_RE.match(quarter):
         raise ValidationFailed(_("Some fields need correcting."),
                                errors={"quarter": [_("A quarter like 2026-Q4.")]})
-    start, _end = quarter_bounds(quarter)
+    start, end = quarter_bounds(quarter)
     if deadline < start:
         raise ValidationFailed(_("Some fields need correcting."),
                                errors={"deadline": [_("The deadline cannot be before the quarter starts.")]})
+    if deadline > end + timedelta(days=LATEST_DEADLINE_DAYS):
+        raise ValidationFailed(_("Some fields need correcting."),
+                               errors={"deadline": [_("The deadline must be within a year after the quarter.")]})
     _refuse_known_quarter(quarter)
     now = at or utcnow()
     survey = Survey(quarter=quarter, deadline=deadline, created_at=now, created_by=who(actor)[1])
@@ -285,7 +296,8 @@ def answer_of(survey: Survey, dealer_id: int) -> SurveyAnswer | None:
                                                         SurveyAnswer.dealer_id == dealer_id))
 
 
-def _already_answered(survey: Survey) -> Conflict:
+def already_answered(survey: Survey) -> Conflict:
+    """The 409 for a dealer whose answer to ``survey`` is on record."""
     return Conflict(_("Your answer to the %(q)s survey is already on record. Thank you!", q=survey.quarter))
 
 
@@ -318,7 +330,7 @@ def send_survey(actor, survey: Survey, *, at: datetime | None = None) -> int:
         db.session.add(SurveyInvite(survey_id=survey.id, dealer_id=dealer.id, sent_at=now, sent_to=dealer.email))
     db.session.flush()
     for dealer in dealers:
-        _send(invitation_message(survey, dealer, reminder=False))
+        send_mail(invitation_message(survey, dealer, reminder=False))
     return len(dealers)
 
 
@@ -345,12 +357,12 @@ def send_reminders(actor, survey: Survey, *, at: datetime | None = None) -> int:
         if not claimed:
             continue
         db.session.refresh(invite)
-        _send(invitation_message(survey, invite.dealer, reminder=True))
+        send_mail(invitation_message(survey, invite.dealer, reminder=True))
         sent += 1
     return sent
 
 
-def _send(msg: EmailMessage) -> None:
+def send_mail(msg: EmailMessage) -> None:
     try:
         mail.send(msg)
     except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors
@@ -358,7 +370,8 @@ def _send(msg: EmailMessage) -> None:
                             e=type(exc).__name__)) from exc
 
 
-def _sender() -> str:
+def sender() -> str:
+    """The From address of the survey e-mails."""
     return current_app.config.get("MAIL_SENDER") or "depot@localhost"
 
 
@@ -368,7 +381,7 @@ def invitation_message(survey: Survey, dealer: Dealer, *, reminder: bool) -> Ema
     subject = _("Reminder: dealer satisfaction survey %(q)s", q=survey.quarter) if reminder \
         else _("Dealer satisfaction survey %(q)s", q=survey.quarter)
     msg["Subject"] = subject
-    msg["From"] = _sender()
+    msg["From"] = sender()
     msg["To"] = dealer.email
     lines = [_("Dear %(contact)s,", contact=dealer.contact or dealer.name), "",
              _("Please tell us how our after-sales service did this quarter: a few questions, rated 1 to 5."),
@@ -390,7 +403,7 @@ def submit_answer(token: str, scores: dict, comment: str = "", *, at: datetime |
     now = at or utcnow()
     survey, dealer = read_link(token, at=now)
     if answer_of(survey, dealer.id) is not None:
-        raise _already_answered(survey)
+        raise already_answered(survey)
     questions = survey.questions
     errors = {}
     for q in questions:
@@ -408,7 +421,7 @@ def submit_answer(token: str, scores: dict, comment: str = "", *, at: datetime |
         with db.session.begin_nested():
             db.session.add(answer)
     except IntegrityError:
-        raise _already_answered(survey) from None
+        raise already_answered(survey) from None
     db.session.add_all([SurveyScore(answer_id=answer.id, question_id=q.id, score=scores[q.id]) for q in questions])
     low = [q for q in questions if scores[q.id] <= LOW_SCORE]
     if low:
@@ -436,42 +449,3 @@ def summary_departments() -> list[Department]:
     """The departments the quarterly summary is mailed to: every one with an e-mail address."""
     return list(db.session.scalars(select(Department).where(Department.email.is_not(None), Department.email != "")
                                    .order_by(Department.code)))
-
-
-def mail_summary(actor, survey: Survey, *, at: datetime | None = None) -> Survey:
-    """E-mail the quarter's summary (XLSX and PDF attached) to every department with an e-mail, once."""
-    from dealercare import survey_summary
-
-    _staff(actor)
-    if survey.sent_at is None:
-        raise Conflict(_("Send the survey first."))
-    departments = summary_departments()
-    if not departments:
-        raise Conflict(_("No department has an e-mail address in the directory."))
-    to = ", ".join(d.email for d in departments)
-    now = at or utcnow()
-    done = db.session.execute(update(Survey).where(Survey.id == survey.id, Survey.summary_sent_at.is_(None))
-                              .values(summary_sent_at=now, summary_sent_by=who(actor)[1], summary_sent_to=to[:500])
-                              .execution_options(synchronize_session=False)).rowcount
-    if not done:
-        db.session.refresh(survey)
-        raise Conflict(_("The summary was already mailed to the departments."))
-    db.session.refresh(survey)
-    results = survey_summary.results(survey)
-    msg = EmailMessage()
-    msg["Subject"] = _("Dealer satisfaction survey %(q)s: summary", q=survey.quarter)
-    msg["From"] = _sender()
-    msg["To"] = to
-    lines = [_("The summary of the %(q)s dealer satisfaction survey is attached (XLSX and PDF).", q=survey.quarter),
-             _("Response rate: %(r)s (%(a)s of %(n)s dealers).", r=survey_summary.pct(results.rate),
-               a=results.answered, n=results.invited),
-             _("Average score: %(s)s.", s=survey_summary.num(results.average)),
-             "", _("Sent by %(staff)s from Depot.", staff=who(actor)[1])]
-    msg.set_content("\n".join(str(line) for line in lines))
-    msg.add_attachment(survey_summary.summary_xlsx(results), maintype="application",
-                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                       filename=f"dealer-survey-{survey.quarter}.xlsx")
-    msg.add_attachment(survey_summary.summary_pdf(results), maintype="application", subtype="pdf",
-                       filename=f"dealer-survey-{survey.quarter}.pdf")
-    _send(msg)
-    return survey

@@ -44,7 +44,7 @@ def answer(token):
     except DomainError as err:
         return _closed(err)
     if survey.answer_of(item, dealer.id) is not None:
-        return _closed(survey._already_answered(item), item)
+        return _closed(survey.already_answered(item), item)
     return render_template("dealercare/survey_answer.html", survey=item, dealer=dealer, form={}, errors={})
 
 

@@ -1,5 +1,6 @@
 """The quarterly survey's figures: response rate and average score per question, region and brand,
-as a page, an XLSX workbook and a PDF (manual ch. 1 3.3: 及时总结分析,邮件发送相关部门人员).
+as a page, an XLSX workbook and a PDF, mailed to the departments once
+(manual ch. 1 3.3: 及时总结分析,邮件发送相关部门人员).
 
 Averages are over the scores given (a dealer that did not answer counts in the response rate
 only); they are rounded to two decimals, rates to one decimal of a percent.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
 from xml.sax.saxutils import escape
 
 from flask_babel import gettext as _
@@ -18,11 +21,23 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, TableStyle
 from reportlab.platypus import Table as PdfTable
+from sqlalchemy import update
 
-from core import pdf_fonts, sheets
+from core import authz, pdf_fonts, sheets
+from core.errors import Conflict
+from core.extensions import db
 from core.types import utcnow
+from core.workflow import who
 from dealercare.models import Survey
-from dealercare.survey import LOW_SCORE, answers, invites
+from dealercare.survey import (
+    LOW_SCORE,
+    STAFF,
+    answers,
+    invites,
+    send_mail,
+    sender,
+    summary_departments,
+)
 
 
 def _avg(values: list[int]) -> float | None:
@@ -227,3 +242,42 @@ def summary_pdf(res: Results) -> bytes:
         story.append(table([str(_("Dealer")), str(_("Comment"))], [list(c) for c in res.comments]))
     doc.build(story)
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- to the departments
+
+def mail_summary(actor, survey: Survey, *, at: datetime | None = None) -> Survey:
+    """E-mail the quarter's summary (XLSX and PDF attached) to every department with an e-mail, once."""
+    authz.require(actor, *STAFF, message=_("Dealer care is for customer service."))
+    if survey.sent_at is None:
+        raise Conflict(_("Send the survey first."))
+    departments = summary_departments()
+    if not departments:
+        raise Conflict(_("No department has an e-mail address in the directory."))
+    to = ", ".join(d.email for d in departments)
+    now = at or utcnow()
+    done = db.session.execute(update(Survey).where(Survey.id == survey.id, Survey.summary_sent_at.is_(None))
+                              .values(summary_sent_at=now, summary_sent_by=who(actor)[1], summary_sent_to=to[:500])
+                              .execution_options(synchronize_session=False)).rowcount
+    if not done:
+        db.session.refresh(survey)
+        raise Conflict(_("The summary was already mailed to the departments."))
+    db.session.refresh(survey)
+    res = results(survey)
+    msg = EmailMessage()
+    msg["Subject"] = _("Dealer satisfaction survey %(q)s: summary", q=survey.quarter)
+    msg["From"] = sender()
+    msg["To"] = to
+    lines = [_("The summary of the %(q)s dealer satisfaction survey is attached (XLSX and PDF).", q=survey.quarter),
+             _("Response rate: %(r)s (%(a)s of %(n)s dealers).", r=pct(res.rate),
+               a=res.answered, n=res.invited),
+             _("Average score: %(s)s.", s=num(res.average)),
+             "", _("Sent by %(staff)s from Depot.", staff=who(actor)[1])]
+    msg.set_content("\n".join(str(line) for line in lines))
+    msg.add_attachment(summary_xlsx(res), maintype="application",
+                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                       filename=f"dealer-survey-{survey.quarter}.xlsx")
+    msg.add_attachment(summary_pdf(res), maintype="application", subtype="pdf",
+                       filename=f"dealer-survey-{survey.quarter}.pdf")
+    send_mail(msg)
+    return survey

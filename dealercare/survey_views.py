@@ -107,7 +107,7 @@ def survey_step(survey_id, step):
                   else _("Nobody to remind today: every dealer has answered or was reminded today."),
                   "success" if n else "info")
         else:
-            survey.mail_summary(user, item)
+            survey_summary.mail_summary(user, item)
             flash(_("Summary mailed to %(to)s.", to=item.summary_sent_to), "success")
     except DomainError as err:
         return refused(err, back)

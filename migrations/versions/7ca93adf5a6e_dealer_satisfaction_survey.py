@@ -8,7 +8,6 @@ from alembic import op
 
 import core.types
 
-
 # revision identifiers, used by Alembic.
 revision = '7ca93adf5a6e'
 down_revision = '86e9508997d4'

@@ -245,7 +245,7 @@ def test_the_answer_page_is_rate_limited(app, api_as, world, smtp):  # noqa: F81
     app.config["DEALER_SURVEY_RATE_LIMIT"] = "3 per minute"
     try:
         anon = app.test_client()
-        codes = [anon.get("/dealer-survey/guess-%d" % i).status_code for i in range(5)]
+        codes = [anon.get(f"/dealer-survey/guess-{i}").status_code for i in range(5)]
         assert codes[:3] == [404, 404, 404] and codes[3:] == [429, 429]
     finally:
         app.config["DEALER_SURVEY_RATE_LIMIT"] = "20 per minute"
@@ -255,10 +255,14 @@ def test_questionnaire_rules_and_pages(app, login, api_as, world):
     cs_api = api_as("service")
     survey_id, questions = _start(cs_api, QUESTIONS, world["brands"])
     quarter = cs_api.get(f"/api/v1/dealer-care/surveys/{survey_id}").get_json()["quarter"]
-    resp = cs_api.post("/api/v1/dealer-care/surveys", json={"quarter": quarter, "deadline": "2030-01-01"})
+    from dealercare.survey import quarter_bounds
+
+    resp = cs_api.post("/api/v1/dealer-care/surveys",
+                       json={"quarter": quarter, "deadline": quarter_bounds(quarter)[1].isoformat()})
     assert resp.status_code == 409
-    resp = cs_api.post("/api/v1/dealer-care/surveys", json={"quarter": "2026-Q5", "deadline": "2030-01-01"})
-    assert resp.status_code == 422
+    for body in ({"quarter": "2026-Q5", "deadline": "2030-01-01"}, {"quarter": "0000-Q1", "deadline": "2000-01-01"},
+                 {"quarter": "2029-Q4", "deadline": "9999-12-31"}, {"quarter": "2029-Q4", "deadline": "2029-09-30"}):
+        assert cs_api.post("/api/v1/dealer-care/surveys", json=body).status_code == 422, body
     resp = cs_api.post(f"/api/v1/dealer-care/surveys/{survey_id}/questions", json={"text": "x", "brand_id": 987654})
     assert resp.status_code == 422
     resp = cs_api.delete(f"/api/v1/dealer-care/surveys/{survey_id}/questions/{questions[0]['id']}")
@@ -267,7 +271,7 @@ def test_questionnaire_rules_and_pages(app, login, api_as, world):
     # The next quarter starts with this quarter's questions.
     year, q = int(quarter[:4]), int(quarter[-1])
     nxt = f"{year + (q == 4)}-Q{q % 4 + 1}"
-    resp = cs_api.post("/api/v1/dealer-care/surveys", json={"quarter": nxt, "deadline": "2031-01-01"})
+    resp = cs_api.post("/api/v1/dealer-care/surveys", json={"quarter": nxt, "deadline": quarter_bounds(nxt)[1].isoformat()})
     assert [x["text"] for x in resp.get_json()["questions"]] == [t for t, _b in QUESTIONS[1:]]
     # Pages in Chinese; clerks are kept out.
     c = login("supervisor")

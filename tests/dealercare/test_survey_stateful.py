@@ -15,7 +15,13 @@ from email import message_from_bytes, policy
 from aiosmtpd.controller import Controller
 from hypothesis import event, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from core.authz import SYSTEM
 from core.errors import DomainError
@@ -141,8 +147,8 @@ class SurveyQuarter(RuleBasedStateMachine):
 
     @invariant()
     def rules_hold(self):
-        from dealercare.models import SurveyAnswer
         from core.tasks.models import Task
+        from dealercare.models import SurveyAnswer
 
         rows = db.session.query(SurveyAnswer).filter_by(survey_id=self.survey.id).all()
         per_dealer = Counter(a.dealer_id for a in rows)
@@ -152,7 +158,7 @@ class SurveyQuarter(RuleBasedStateMachine):
         assert sorted(t.case_id for t in tasks) == sorted(low)
         assert {a.follow_up_task_id for a in rows if a.id in low} == {t.id for t in tasks}
         assert all(n == 1 for n in self.inbox.reminders.values()), self.inbox.reminders
-        for (email, day), _n in self.inbox.reminders.items():
+        for (email, day) in self.inbox.reminders.keys():
             if email in self.answered_at:
                 assert day <= self.answered_at[email], (email, day, self.answered_at[email])
 
