@@ -282,3 +282,28 @@ def test_questionnaire_rules_and_pages(app, login, api_as, world):
     assert api_as("clerk").get("/api/v1/dealer-care/surveys").status_code == 403
     resp = c.submit("/dealer-care/surveys", {"quarter": "bad", "deadline": "2030-01-01"}, form_page="/dealer-care/surveys")
     assert resp.status_code == 303
+
+
+def test_a_late_call_back_is_chased_like_other_tasks(app, api_as, world, smtp):  # noqa: F811
+    from datetime import datetime, timezone
+
+    from core.extensions import db
+    from dealercare import survey
+    from dealercare.models import Survey
+
+    cs_api = api_as("service")
+    survey_id, questions = _start(cs_api, QUESTIONS[:1], world["brands"])
+    cs_api.post(f"/api/v1/dealer-care/surveys/{survey_id}/send")
+    with app.app_context():
+        row = db.session.get(Survey, survey_id)
+        token = survey.make_link_token(row, world["dealers"]["D1"])
+        # Answered on Monday 2026-11-02 (sent that morning): the call-back was due on Tuesday.
+        row.sent_at = datetime(2026, 11, 2, 1, tzinfo=timezone.utc)
+        survey.submit_answer(token, {questions[0]["id"]: 1}, "慢", at=datetime(2026, 11, 2, 2, tzinfo=timezone.utc))
+        db.session.commit()
+    tasks = cs_api.get("/api/v1/tasks?process=dealercare").get_json()["items"]
+    assert [(t["kind"], t["due_on"]) for t in tasks] == [("survey_follow_up", "2026-11-03")]
+    overdue = cs_api.get("/api/v1/overdue").get_json()
+    section = next(s for s in overdue["sections"] if s["kind"] == "dealercare_follow_up")
+    assert [i["reference"] for i in section["items"]] == ["D1"]
+    assert "华北一" in section["items"][0]["description"]
