@@ -1,9 +1,9 @@
 """A new dealer's onboarding, and the policy documents every new dealer is sent."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -51,3 +51,96 @@ class PolicyDocument(db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     uploaded_by: Mapped[str] = mapped_column(String(64), default="")
+
+
+# --------------------------------------------------------------------------- the quarterly survey
+
+class Survey(db.Model):
+    """A quarter's dealer satisfaction survey (manual ch. 1 3.3, ch. 3 二.1.4).
+
+    Its questions are kept while it is a draft and frozen once the links are sent (``sent_at``);
+    each dealer's link works until the end of ``deadline`` (Asia/Shanghai).
+    """
+
+    __tablename__ = "dealer_survey"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quarter: Mapped[str] = mapped_column(String(7), unique=True)  # "2026-Q4"
+    deadline: Mapped[date] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(64), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_by: Mapped[str | None] = mapped_column(String(64))
+    summary_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    summary_sent_by: Mapped[str | None] = mapped_column(String(64))
+    summary_sent_to: Mapped[str | None] = mapped_column(String(500))
+
+    questions = relationship("SurveyQuestion", order_by="SurveyQuestion.position", lazy="selectin",
+                             back_populates="survey")
+
+
+class SurveyQuestion(db.Model):
+    """One question rated 1-5, optionally about one brand (so results split per brand)."""
+
+    __tablename__ = "dealer_survey_question"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("survey_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("dealer_survey.id"), index=True)
+    position: Mapped[int] = mapped_column()
+    text: Mapped[str] = mapped_column(String(300))
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"))
+
+    survey = relationship("Survey", back_populates="questions")
+    brand = relationship("Brand", lazy="joined")
+
+
+class SurveyInvite(db.Model):
+    """The personal link sent to one dealer for one quarter, and the last reminder it got."""
+
+    __tablename__ = "dealer_survey_invite"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("survey_id", "dealer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("dealer_survey.id"), index=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealer.id"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_to: Mapped[str] = mapped_column(String(200))
+    # At most one reminder a day: the local day of the last one.
+    reminded_on: Mapped[date | None] = mapped_column()
+    reminders: Mapped[int] = mapped_column(default=0)
+
+    dealer = relationship("Dealer", lazy="joined")
+
+
+class SurveyAnswer(db.Model):
+    """A dealer's one answer to a quarter's survey; a low score opens a follow-up task."""
+
+    __tablename__ = "dealer_survey_answer"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("survey_id", "dealer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("dealer_survey.id"), index=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealer.id"), index=True)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    follow_up_task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"))
+
+    dealer = relationship("Dealer", lazy="joined")
+    scores = relationship("SurveyScore", lazy="selectin")
+
+
+class SurveyScore(db.Model):
+    """One rating (1-5) of one question in one answer."""
+
+    __tablename__ = "dealer_survey_score"
+    __table_args__ = (UniqueConstraint("answer_id", "question_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("dealer_survey_answer.id"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("dealer_survey_question.id"))
+    score: Mapped[int] = mapped_column()

@@ -99,3 +99,155 @@ def page_retire(env, _):
     doc = documents.add_document(env.admin(), io.BytesIO(b"%PDF-1.4 retire\n%%EOF\n"), "old.pdf", "Old terms")
     return Case("POST", f"/dealer-care/documents/{doc.id}/retire", env.user("supervisor"),
                 count(PolicyDocument, PolicyDocument.active.is_(False)), api=False, form_page="/dealer-care/")
+
+
+# --------------------------------------------------------------------------- the quarterly survey
+
+def _survey(env, variant: str, *, sent: bool = False, answered: bool = False):
+    """A draft survey with one question (sent to one dealer with an e-mail if ``sent``), departments on file."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from core.calendar.service import local_today
+    from core.directory.models import Dealer, Department
+    from core.extensions import db
+    from dealercare import survey
+
+    _mail_sink(env)
+    office = env.office(f"SV{variant[:3].upper() or 'X'}")
+    dealer = db.session.get(Dealer, env.dealer(office, code=f"DBL-SV-{variant or 'x'}"))
+    dealer.email = "survey@dbl.example"
+    if db.session.scalar(select(Department).where(Department.code == "product")) is None:
+        db.session.add(Department(code="product", name="产品部", email="product@dbl.example"))
+    today = local_today()
+    item = survey.create_survey(SYSTEM, f"{today.year}-Q{(today.month - 1) // 3 + 1}", today + timedelta(days=10))
+    survey.add_question(SYSTEM, item, "服务满意吗?")
+    if sent:
+        survey.send_survey(SYSTEM, item)
+    if answered:
+        token = survey.make_link_token(item, dealer.id)
+        survey.submit_answer(token, {item.questions[0].id: 4})
+    db.session.flush()
+    return item, dealer
+
+
+def _surveys_sent():
+    from dealercare.models import Survey
+
+    return count(Survey, Survey.sent_at.is_not(None))
+
+
+def _reminded():
+    from dealercare.models import SurveyInvite
+
+    return count(SurveyInvite, SurveyInvite.reminded_on.is_not(None))
+
+
+def _summaries():
+    from dealercare.models import Survey
+
+    return count(Survey, Survey.summary_sent_at.is_not(None))
+
+
+def _questions():
+    from dealercare.models import SurveyQuestion
+
+    return count(SurveyQuestion)
+
+
+def _nobody_left(answer) -> bool:
+    """The second reminder run finds every dealer reminded today: it mails nobody (a 200 with ``mailed: 0``)."""
+    return answer.status_code == 200 and answer.json().get("mailed") == 0
+
+
+@scenario("dealercare_api.Surveys")
+def api_survey_create(env, _):
+    from datetime import date
+
+    from dealercare.models import Survey
+
+    return Case("POST", "/api/v1/dealer-care/surveys", env.user("service"), count(Survey),
+                json={"quarter": "2030-Q1", "deadline": date(2030, 3, 31).isoformat()}, refusals=(409, 422),
+                note="the quarter is the natural key: the second is 409")
+
+
+@scenario("dealercare.survey_create")
+def page_survey_create(env, _):
+    from dealercare.models import Survey
+
+    return Case("POST", "/dealer-care/surveys", env.user("service"), count(Survey), api=False,
+                form={"quarter": "2030-Q1", "deadline": "2030-03-31"}, form_page="/dealer-care/surveys",
+                note="the quarter is the natural key: the second is refused")
+
+
+@scenario("dealercare_api.SurveyQuestions")
+def api_question(env, _):
+    item, _dealer = _survey(env, "api-q")
+    return Case("POST", f"/api/v1/dealer-care/surveys/{item.id}/questions", env.user("service"), _questions(),
+                json={"text": "备品及时吗?"}, idempotency_key=True,
+                note="two questions with the same words are allowed: the form's key makes a double click one")
+
+
+@scenario("dealercare.survey_add_question")
+def page_question(env, _):
+    item, _dealer = _survey(env, "pg-q")
+    return Case("POST", f"/dealer-care/surveys/{item.id}/questions", env.user("service"), _questions(), api=False,
+                form={"text": "备品及时吗?"}, idempotency_key=True, form_page=f"/dealer-care/surveys/{item.id}")
+
+
+@scenario("dealercare_api.SurveyQuestionOne", method="DELETE")
+def api_question_remove(env, _):
+    item, _dealer = _survey(env, "api-rm")
+    return Case("DELETE", f"/api/v1/dealer-care/surveys/{item.id}/questions/{item.questions[0].id}",
+                env.user("service"), _questions(), delta=-1, refusals=(404,), note="gone once: the second is 404")
+
+
+@scenario("dealercare.survey_remove_question")
+def page_question_remove(env, _):
+    item, _dealer = _survey(env, "pg-rm")
+    return Case("POST", f"/dealer-care/surveys/{item.id}/questions/{item.questions[0].id}/remove",
+                env.user("service"), _questions(), delta=-1, api=False, refusals=(404,),
+                form_page=f"/dealer-care/surveys/{item.id}")
+
+
+@scenario("dealercare_api.SurveySend")
+def api_survey_send(env, _):
+    item, _dealer = _survey(env, "api-send")
+    return Case("POST", f"/api/v1/dealer-care/surveys/{item.id}/send", env.user("service"), _surveys_sent(),
+                note="the links go once")
+
+
+@scenario("dealercare_api.SurveyReminders")
+def api_survey_remind(env, _):
+    item, _dealer = _survey(env, "api-rem", sent=True)
+    return Case("POST", f"/api/v1/dealer-care/surveys/{item.id}/reminders", env.user("service"), _reminded(),
+                also_fine=_nobody_left, note="each dealer at most once a day")
+
+
+@scenario("dealercare_api.SurveySummaryMail")
+def api_summary_mail(env, _):
+    item, _dealer = _survey(env, "api-sum", sent=True, answered=True)
+    return Case("POST", f"/api/v1/dealer-care/surveys/{item.id}/summary-mail", env.user("service"), _summaries(),
+                note="the summary goes to the departments once")
+
+
+@scenario("dealercare.survey_step", variants=("send", "reminders", "summary-mail"))
+def page_survey_step(env, variant):
+    item, _dealer = _survey(env, variant, sent=variant != "send", answered=variant == "summary-mail")
+    probe = {"send": _surveys_sent, "reminders": _reminded, "summary-mail": _summaries}[variant]()
+    return Case("POST", f"/dealer-care/surveys/{item.id}/{variant}", env.user("service"), probe, api=False,
+                form_page=f"/dealer-care/surveys/{item.id}")
+
+
+@scenario("dealercare_public.submit")
+def public_survey_answer(env, _):
+    from dealercare import survey
+    from dealercare.models import SurveyAnswer
+
+    item, dealer = _survey(env, "pub", sent=True)
+    token = survey.make_link_token(item, dealer.id)
+    env.user("service")  # the public page needs no user; the harness signs one in for its CSRF token
+    return Case("POST", f"/dealer-survey/{token}", env.user("service"), count(SurveyAnswer), api=False,
+                form={f"q{item.questions[0].id}": "2", "comment": "慢"},
+                note="one answer per dealer and quarter: the unique row makes the second a 409 page")

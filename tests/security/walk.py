@@ -38,8 +38,9 @@ PUBLIC_ENDPOINTS = {
     "doa_api.PublicApply",
     "repairs.scan_service_worker",  # the scan station's service worker: a static script, holds no data
 }
-# Dealer-facing pages without login (verified by a number plus the dealer's phone digits, rate-limited).
-PUBLIC_PREFIXES = ("public.", "doa_public.")
+# Dealer-facing pages without login (verified by a number plus the dealer's phone digits, or the signed
+# personal survey link; rate-limited).
+PUBLIC_PREFIXES = ("public.", "doa_public.", "dealercare_public.")
 PUBLIC_SUFFIXES = (".static",)
 
 
