@@ -134,11 +134,12 @@ def ticked(name: str, source: Mapping | None = None) -> bool:
     return str(value).strip().lower() in _TICKED
 
 
-def _messages(value) -> list[str]:
+def field_messages(value) -> list[str]:
+    """A field's messages as a flat list of strings (marshmallow nests them by line and field)."""
     if isinstance(value, Mapping):
-        return [m for v in value.values() for m in _messages(v)]
+        return [m for v in value.values() for m in field_messages(v)]
     if isinstance(value, (list, tuple)):
-        return [m for v in value for m in _messages(v)]
+        return [m for v in value for m in field_messages(v)]
     return [str(value)]
 
 
@@ -157,7 +158,7 @@ def flash_refusal(err: DomainError, *, beside: Collection[str] = ()) -> None:
         if field in beside:
             continue
         shown = err.labels.get(field, "")
-        for message in _messages(messages):
+        for message in field_messages(messages):
             flash(f"{shown}: {message}" if shown else message, "error")
 
 

@@ -15,7 +15,8 @@ from core.audit.service import trail
 from core.calendar import local_today
 from core.directory.models import Dealer, Office, Vendor
 from core.errors import DomainError, ValidationFailed
-from core.forms import field_label, flash_refusal, read_form, read_lines, refused
+from core.forms import field_label, field_messages, flash_refusal, read_form, read_lines, refused
+from core.i18n import N_
 from core.extensions import db
 from core.codes import normalise_code
 from core.idempotency import idempotent, new_form_key
@@ -208,6 +209,35 @@ def _named_by_line(err: DomainError, names: list[str]) -> DomainError:
     return err
 
 
+_FORM_FIELDS = frozenset({"leg", "dealer_code", "dealer_id", "office_id", "vendor_id", "paying_account", "carrier",
+                          "waybill", "pieces", "weight_kg", "freight_cost", "lines"})
+
+
+def _line_fields(units: str, parts: str) -> dict[str, str]:
+    """Each typed line's name ("Units, line 3") -> the text area it was typed in."""
+    fields = {}
+    for field, label, text in (("units", N_("Units, line %(n)s"), units), ("parts", N_("Parts, line %(n)s"), parts)):
+        for number, line in enumerate((text or "").splitlines(), start=1):
+            if line.replace(",", " ").split():
+                fields[_(label, n=number)] = field
+    return fields
+
+
+def _marked_fields(err: DomainError, names: list[str]) -> dict[str, str]:
+    """Which input of the form each refused key belongs to: a field, or the text area of a typed line."""
+    by_line = _line_fields(request.form.get("units", ""), request.form.get("parts", ""))
+    marked = {}
+    for key in err.errors:
+        parts = key.split(".")
+        if key in _FORM_FIELDS:
+            marked[key] = key
+        elif line := next((name for name in by_line if key == name or key.startswith(name + " (")), None):
+            marked[key] = by_line[line]  # "Parts, line 1" or "Parts, line 1 (Quantity)"
+        elif parts[0] == "lines" and len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) < len(names):
+            marked[key] = by_line.get(names[int(parts[1])], "lines")
+    return marked
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @roles_required(*STAFF)
 @idempotent
@@ -222,10 +252,16 @@ def create():
             args, names = _read_create_form()
             shipment = service.create_shipment(actor(), lines=args.pop("lines"), **args)
         except DomainError as err:
-            # Shown in this answer, so the typed lines stay in the form.
-            flash_refusal(_named_by_line(err, names))
-            return render_template("shipments/new.html", form=form, errors={}, legs=LEGS, accounts=PAYING_ACCOUNTS,
-                                   offices=offices, vendors=vendors), err.status
+            # Shown in this answer, so the typed lines stay in the form; each message beside its field.
+            err = _named_by_line(err, names)
+            marked = _marked_fields(err, names)
+            flash_refusal(err, beside=marked)
+            errors = {}
+            for key, field in marked.items():
+                label = err.labels.get(key) if field in ("units", "parts") else ""
+                errors.setdefault(field, []).extend(f"{label}: {m}" if label else str(m) for m in field_messages(err.errors[key]))
+            return render_template("shipments/new.html", form=form, errors=errors, legs=LEGS,
+                                   accounts=PAYING_ACCOUNTS, offices=offices, vendors=vendors), err.status
         flash(_("Shipment %(n)s packed.", n=shipment.number), "success")
         return redirect(url_for("shipments.detail", number=shipment.number))
     return render_template("shipments/new.html", form=form, errors={}, legs=LEGS, accounts=PAYING_ACCOUNTS,

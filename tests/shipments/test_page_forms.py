@@ -3,6 +3,7 @@ the field in words (English and Chinese), on the same page, with nothing changed
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
@@ -58,9 +59,9 @@ def test_a_good_ship_form_works(app, world, user, login):
 
 
 @pytest.mark.parametrize(("language", "words"), [
-    ("en", ["Units, line 2: Use “serial” or “serial model”.", "Parts, line 1 (Quantity): Must be between 1 and 100000.",
-            "Pieces: Must be a whole number."]),
-    ("zh-CN", ["产品第 2 行: 请填“序列号”或“序列号 型号”。", "配件第 1 行 (数量): ", "件数: "]),
+    ("en", {"units": "Units, line 2: Use “serial” or “serial model”.",
+            "parts": "Parts, line 1 (Quantity): Must be between 1 and 100000.", "pieces": "Must be a whole number."}),
+    ("zh-CN", {"units": "产品第 2 行: 请填“序列号”或“序列号 型号”。", "parts": "配件第 1 行 (数量): ", "pieces": "整数"}),
 ])
 def test_wrong_lines_on_the_new_shipment_form_are_named_and_nothing_is_packed(app, world, login, language, words):
     from shipments.models import Shipment
@@ -70,10 +71,20 @@ def test_wrong_lines_on_the_new_shipment_form_are_named_and_nothing_is_packed(ap
                                              "pieces": "two"}, headers={"Accept-Language": language})
     assert resp.status_code == 422
     page = html.unescape(resp.get_data(as_text=True))
-    for said in words:
-        assert said in page, said
+    # Each message stands beside the input it is about, and is not flashed a second time above the form.
+    marked = _marked_fields(page)
+    assert set(marked) == {"units", "parts", "pieces"}, marked
+    for field, said in words.items():
+        assert said in marked[field], (field, marked[field])
+        assert page.count(said) == 1, said
     assert "lines.0" not in page and "quantity:" not in page and "SN-2 DT too many" in page
     assert count_rows(app, Shipment) == 0
+
+
+def _marked_fields(page: str) -> dict[str, str]:
+    """The form's fields marked wrong: the input's name -> the text shown in its field."""
+    blocks = re.findall(r'<div class="field has-error">(.*?)(?=<div class="field|</form>)', page, re.S)
+    return {re.search(r'name="(\w+)"', b).group(1): re.sub(r"<[^>]+>", " ", b) for b in blocks}
 
 
 def test_a_line_the_service_refuses_is_named_by_the_typed_line(app, world, login):
