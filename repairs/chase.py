@@ -1,10 +1,12 @@
-"""What the repairs package chases (core.chase): overdue repair units and overdue dealer tasks.
+"""What the repairs package chases (core.chase): overdue repair units, overdue dealer tasks, and
+purchasing's vendor-pool top-ups not ordered by their day.
 
 A unit is chased for the clock that ran out (:func:`repairs.clocks.late_clock`):
 the factory (or a promise-free repairer) only for its own clock, the time the
 unit spent with it; customer service for its dispatch clock and the dealer's
 promise. A dealer task ("contact the dealer today") is chased once its day has
-passed: an open one is CS's to answer, a disputed one the supervisor's.
+passed: an open one is CS's to answer, a disputed one the supervisor's. A top-up of the
+vendor pool is purchasing's (its department); one purchasing disputed waits for customer service.
 """
 from __future__ import annotations
 
@@ -16,13 +18,14 @@ from flask_babel import lazy_gettext as _l
 from core import chase
 from core.extensions import db
 from core.tasks import service as task_service
-from repairs import clocks, dealer_tasks
+from repairs import clocks, dealer_tasks, swap
 from repairs import states as st
 from repairs.models import RepairUnit
 from repairs.overdue import overdue_units
 
 UNIT_KIND = "repair_unit"
 TASK_KIND = "dealer_task"
+TOPUP_KIND = "pool_topup"
 
 # A dealer task still waiting for someone: the dealer's answer (open) or the supervisor's (disputed).
 WAITING_TASK_STATUSES = ("open", "disputed")
@@ -96,3 +99,25 @@ def overdue_task_items(today: date, actor):
 
 chase.register_chase(UNIT_KIND, overdue_repair_items, title=_l("Overdue repairs"), order=10)
 chase.register_chase(TASK_KIND, overdue_task_items, title=_l("Dealer tasks not answered in time"), order=40)
+
+
+def _topup_words(detail: str) -> str:
+    return _("Vendor pool top-up not ordered in time: %(detail)s", detail=detail)
+
+
+def overdue_topup_items(today: date, actor):
+    """Purchasing's vendor-pool top-ups still waiting after their day (a working day after the swap)."""
+    for task in db.session.scalars(task_service.overdue(today, actor, process=swap.PROCESS)):
+        dept = task.department
+        owner = (chase.owner(f"dept:{dept.code}", dept.name, dept.email)
+                 if dept is not None and task.status == "open" else chase.customer_service())
+        yield chase.ChaseItem(
+            kind=TOPUP_KIND, item_id=task.id, owner=owner, reference=f"#{task.id}",
+            description=chase.Words(_topup_words, chase.Words(task_service.detail_words, task.detail_key,
+                                                              task.detail_params, task.detail)),
+            due=task.due_on, late=chase.working_days_late(task.due_on, today),
+            link=f"/tasks?process={swap.PROCESS}",
+        )
+
+
+chase.register_chase(TOPUP_KIND, overdue_topup_items, title=_l("Vendor pool top-ups not ordered in time"), order=42)

@@ -236,6 +236,40 @@ def test_the_top_up_task_opens_once(app, shipments_ready, world, pool, api_as):
     assert third.status_code == 200 and third.json["topup_task_id"] not in (None, task.id)
 
 
+def test_a_top_up_not_ordered_by_its_day_is_chased_to_purchasing(app, shipments_ready, world, pool, api_as):
+    from datetime import timedelta
+
+    from core import chase
+    from core.authz import SYSTEM
+    from core.calendar import add_working_days
+    from core.extensions import db
+    from core.tasks.models import Task
+
+    pool(good=1)
+    clerk = accepted(api_as, world, ("MX11", MODEL))
+    answer = clerk.post(f"/api/v1/repairs/units/{unit_id(clerk, 'MX11')}/swap", json={})
+    task_id = answer.json["topup_task_id"]
+    assert task_id is not None
+    with app.app_context():
+        task = db.session.get(Task, task_id)
+        due = task.due_on
+
+        def chased(today):
+            return {s.provider.kind: s.items for s in chase.sections(today, SYSTEM)}["pool_topup"]
+
+        assert chased(due) == []
+        [item] = chased(due + timedelta(days=1))
+        assert item.item_id == task_id and item.owner.key == "dept:purchasing"
+        assert "Vendor pool top-up not ordered in time" in str(item.description) and SKU in str(item.description)
+        assert item.link == "/tasks?process=vendor_pool"
+        assert chased(add_working_days(due, 1)) and chase.providers()
+    # Purchasing orders: nothing is chased any more.
+    desk = clients(api_as)[0]
+    assert desk.post(f"/api/v1/tasks/{task_id}/answer", json={"decision": "agreed"}).status_code == 200
+    with app.app_context():
+        assert {s.provider.kind: s.items for s in chase.sections(due + timedelta(days=3), SYSTEM)}["pool_topup"] == []
+
+
 def test_swaps_beyond_last_months_usage_ask_purchasing(app, shipments_ready, world, pool, api_as):
     pool(good=2)
     clerk = accepted(api_as, world, ("MX9", MODEL), ("MX10", MODEL))
