@@ -25,6 +25,7 @@ from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from repairs import factory
 from shipments import service as shipments
+from shipments.lookup import ensure_shipment_access
 from shipments.models import Shipment
 
 # Scan mode -> the leg its box travels.
@@ -87,7 +88,7 @@ def get_box(actor, box_id: int) -> Shipment:
     box = db.session.get(Shipment, box_id)
     if box is None or box.leg not in BOX_LEGS:
         raise NotFound(_("No such box."))
-    shipments.ensure_shipment_access(actor, box)
+    ensure_shipment_access(actor, box)
     return box
 
 
@@ -186,7 +187,7 @@ def close_box(actor, box: Shipment, *, waybill, carrier) -> Shipment:
     """
     if box.leg not in BOX_LEGS:
         raise NotFound(_("No such box."))
-    shipments.ensure_shipment_access(actor, box)
+    ensure_shipment_access(actor, box)
     if box.status != "packed":
         raise _already_closed(box)
     code, name = _closing_input(box, waybill, carrier)

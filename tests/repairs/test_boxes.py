@@ -400,10 +400,11 @@ def test_a_box_shipped_from_the_shipments_page_takes_its_units_along(app, world,
         box = clerk.post("/api/v1/repairs/scan", json={"mode": "to_factory", "code": serial}).json["box"]
     from core.accounts.service import get_user
     from core.extensions import db
+    from shipments import lookup
     from shipments import service as shipments
 
     with app.app_context():
-        shipment = shipments.shipment_by_number(box["number"])
+        shipment = lookup.shipment_by_number(box["number"])
         shipments.mark_shipped(get_user("api-clerk"), shipment, waybill="YT8880001", carrier="圆通")
         db.session.commit()
     assert {u.state for u in _units(app, ["S1", "S2"]).values()} == {"at_factory"}

@@ -83,7 +83,7 @@ def test_services_refuse_nobody(app, world, disputed):
     from repairs import dealer_tasks, intake, overdue, receiving, search
     from doa import lookup as doa_lookup
     from doa import overdue as doa_overdue
-    from shipments import service as shipments
+    from shipments import late_reports
 
     refused = [
         lambda: intake.create_parcel(None, dealer_id=world.dealer_bj, lines=[{"model": "SSD", "serial": "N0"}]),
@@ -93,7 +93,7 @@ def test_services_refuse_nobody(app, world, disputed):
         lambda: overdue.overdue_units(None),
         lambda: doa_overdue.overdue_doa(None),
         lambda: doa_lookup.find_doa("ROLE1", None),
-        lambda: shipments.late_reports(None),
+        lambda: late_reports.late_reports(None),
         lambda: chase.sections(date(2026, 11, 30), None),
         lambda: directory.search_dealers(None),
         lambda: import_dealers(None, b"code,name\nD9,Nine\n", filename="d.csv"),
