@@ -13,82 +13,49 @@ print it.
 from __future__ import annotations
 
 import io
-from datetime import date
-from html import escape
 
-from flask import current_app
 from flask_babel import gettext as _
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer
 
 from complaints import pii
 from complaints import states as st
 from complaints.models import Complaint
-from core.calendar import local_day
 from core.errors import Conflict, Forbidden, NotFound
-from core.pdf_fonts import cjk_font
+from core.pdf_forms import chinese_day, company_name, field_grid, form_styles, paragraph
 
 KINDS = ("dealer-letter", "internal-letter", "report", "mediation")
 FORM_CODES = {"dealer-letter": "ZFKFBFJ007", "internal-letter": "ZFKFBFJ008", "report": "ZFKFBFJ009",
               "mediation": "ZFKFBFJ0010"}
 TITLES = {"dealer-letter": "代理商客诉反馈函", "internal-letter": "内部客诉反馈函", "report": "客诉处理报告",
           "mediation": "顾客投诉调解协议"}
-DEFAULT_COMPANY = "置富科技"
-
-
-def _styles():
-    font = cjk_font()
-    return {
-        "title": ParagraphStyle("title", fontName=font, fontSize=16, leading=22, alignment=1, spaceAfter=4 * mm),
-        "code": ParagraphStyle("code", fontName=font, fontSize=8, leading=10, alignment=2),
-        "body": ParagraphStyle("body", fontName=font, fontSize=10.5, leading=16, wordWrap="CJK"),
-        "head": ParagraphStyle("head", fontName=font, fontSize=11, leading=16, spaceBefore=3 * mm),
-    }
-
-
-def _p(text, style) -> Paragraph:
-    return Paragraph(escape(str(text or "")).replace("\n", "<br/>"), style)
-
-
-def _day(value) -> str:
-    if value is None:
-        return "________年_____月_____日"
-    day = value if isinstance(value, date) and not hasattr(value, "hour") else local_day(value)
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _grid(rows, s, widths=(38 * mm, 132 * mm)) -> Table:
-    table = Table([[_p(a, s["body"]), _p(b, s["body"])] for a, b in rows], colWidths=widths)
-    table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.5, "#444444"), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
-    return table
 
 
 def _header(kind: str, complaint: Complaint, s, company: str, *, dated=None) -> list:
-    parts = [_p(f"附件 {FORM_CODES[kind]}", s["code"]), _p(f"{company}{TITLES[kind]}", s["title"])]
+    parts = [paragraph(f"附件 {FORM_CODES[kind]}", s["code"]), paragraph(f"{company}{TITLES[kind]}", s["title"])]
     if kind == "internal-letter":
-        parts.append(_p("内部专用", s["code"]))
-    parts.append(_p(f"日期:{_day(dated or complaint.created_at)}　　客服部编号:{complaint.number}", s["body"]))
+        parts.append(paragraph("内部专用", s["code"]))
+    parts.append(paragraph(f"日期:{chinese_day(dated or complaint.created_at)}　　客服部编号:{complaint.number}", s["body"]))
     parts.append(Spacer(1, 3 * mm))
     return parts
 
 
 def _dealer_letter(complaint: Complaint, s, company: str) -> list:
     dealer = complaint.dealer
-    return [*_header("dealer-letter", complaint, s, company, dated=complaint.received_on), _grid([
+    return [*_header("dealer-letter", complaint, s, company, dated=complaint.received_on), field_grid([
         ("代理商", dealer.name if dealer else ""), ("代理商编号", dealer.code if dealer else ""),
         ("客诉级别", st.Tier.label_of(complaint.tier)), ("客诉事由", complaint.subject),
-        ("详细情况", complaint.description), ("受理日期", _day(complaint.received_on)),
+        ("详细情况", complaint.description), ("受理日期", chinese_day(complaint.received_on)),
     ], s)]
 
 
 def _internal_letter(complaint: Complaint, s, company: str) -> list:
-    return [*_header("internal-letter", complaint, s, company, dated=complaint.referred_at), _grid([
+    return [*_header("internal-letter", complaint, s, company, dated=complaint.referred_at), field_grid([
         ("责任部门", complaint.department.name if complaint.department else ""),
         ("代理商", complaint.dealer.name if complaint.dealer else ""), ("客诉事由", complaint.subject),
         ("内容", complaint.internal_letter), ("回复期限", "一个工作日内书面回复"),
-        ("部门书面回复", complaint.department_answer), ("回复日期", _day(complaint.department_answered_at)
+        ("部门书面回复", complaint.department_answer), ("回复日期", chinese_day(complaint.department_answered_at)
                                                       if complaint.department_answered_at else ""),
     ], s)]
 
@@ -99,37 +66,37 @@ def _report(complaint: Complaint, s, company: str) -> list:
             ("处理报告", complaint.report)]
     if complaint.compensation is not None:
         rows.append(("赔偿金额", f"{complaint.compensation} 元"))
-    signed = f"{complaint.signed_by}　{_day(complaint.signed_at)}" if complaint.signed_at else ""
+    signed = f"{complaint.signed_by}　{chinese_day(complaint.signed_at)}" if complaint.signed_at else ""
     block = [("渠道部", ""), ("客服主管", signed), ("客服专员", complaint.report_by or "")]
     if complaint.tier == st.Tier.VERY_SERIOUS:
-        block.append(("总经理助理审批", f"{complaint.gm_approved_by}　{_day(complaint.gm_approved_at)}"
+        block.append(("总经理助理审批", f"{complaint.gm_approved_by}　{chinese_day(complaint.gm_approved_at)}"
                       if complaint.gm_approved_at else ""))
-    return [*_header("report", complaint, s, company, dated=complaint.report_at), _grid(rows, s),
-            _p("签字", s["head"]), _grid(block, s)]
+    return [*_header("report", complaint, s, company, dated=complaint.report_at), field_grid(rows, s),
+            paragraph("签字", s["head"]), field_grid(block, s)]
 
 
 def _mediation(complaint: Complaint, s, company: str) -> list:
     row = complaint.mediation
     if row is None:
         raise Conflict(_("%(n)s has no mediation agreement yet.", n=complaint.number))
-    complained = _day(row.complained_on)
+    complained = chinese_day(row.complained_on)
     return [
-        _p(f"附件 {FORM_CODES['mediation']}", s["code"]), _p(f"{company}{TITLES['mediation']}", s["title"]),
-        _p(f"编号:{row.agreement_number or '__________'}　　客服部编号:{complaint.number}", s["body"]),
+        paragraph(f"附件 {FORM_CODES['mediation']}", s["code"]), paragraph(f"{company}{TITLES['mediation']}", s["title"]),
+        paragraph(f"编号:{row.agreement_number or '__________'}　　客服部编号:{complaint.number}", s["body"]),
         Spacer(1, 3 * mm),
-        _grid([("甲方(顾客)", row.customer_name), ("家庭住址", row.customer_address),
+        field_grid([("甲方(顾客)", row.customer_name), ("家庭住址", row.customer_address),
                ("联系电话", row.customer_phone), ("身份证号", pii.decrypt(row.id_number_token)),
                ("乙方", row.company_name or company), ("公司地址", row.company_address),
-               ("联系电话", row.company_phone), ("联系人", row.company_contact), ("订立日期", _day(row.signed_on))], s),
+               ("联系电话", row.company_phone), ("联系人", row.company_contact), ("订立日期", chinese_day(row.signed_on))], s),
         Spacer(1, 3 * mm),
-        _p(f"鉴于甲方曾于{complained}向乙方提出{row.product}产品投诉(详见《客诉处理报告》第2条),"
+        paragraph(f"鉴于甲方曾于{complained}向乙方提出{row.product}产品投诉(详见《客诉处理报告》第2条),"
            "甲乙双方经协商一致,在平等、自愿的基础下达成协议如下:", s["body"]),
-        _p(f"1:甲方应负责{row.customer_duties}。", s["body"]),
-        _p(f"2:乙方应负责{row.company_duties}。", s["body"]),
-        _p("3:自本协议签字之日起,甲方投诉均一次性最终解决,任何一方不得以任何名义要求对方支付任何费用或承担任何责任。", s["body"]),
-        _p("4:本协议自甲方签字、乙方代表签字盖章后立即生效。", s["body"]),
+        paragraph(f"1:甲方应负责{row.customer_duties}。", s["body"]),
+        paragraph(f"2:乙方应负责{row.company_duties}。", s["body"]),
+        paragraph("3:自本协议签字之日起,甲方投诉均一次性最终解决,任何一方不得以任何名义要求对方支付任何费用或承担任何责任。", s["body"]),
+        paragraph("4:本协议自甲方签字、乙方代表签字盖章后立即生效。", s["body"]),
         Spacer(1, 6 * mm),
-        _grid([("甲方", row.customer_name), ("授权代表", row.customer_representative), ("盖章", ""),
+        field_grid([("甲方", row.customer_name), ("授权代表", row.customer_representative), ("盖章", ""),
                ("乙方", row.company_name or company), ("授权代表", row.company_representative), ("盖章", "")], s),
     ]
 
@@ -148,11 +115,11 @@ def render(actor, complaint: Complaint, kind: str) -> tuple[bytes, str]:
         raise Conflict(_("%(n)s has no internal complaint letter yet.", n=complaint.number))
     if kind == "report" and not complaint.report:
         raise Conflict(_("%(n)s has no handling report yet.", n=complaint.number))
-    company = current_app.config.get("DEPOT_COMPANY_NAME") or DEFAULT_COMPANY
+    company = company_name()
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=20 * mm, rightMargin=20 * mm, topMargin=18 * mm,
                             bottomMargin=18 * mm, title=f"{TITLES[kind]} {complaint.number}")
-    doc.build(BUILDERS[kind](complaint, _styles(), company))
+    doc.build(BUILDERS[kind](complaint, form_styles(), company))
     return out.getvalue(), f"{complaint.number}-{FORM_CODES[kind]}.pdf"
 
 
