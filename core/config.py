@@ -28,6 +28,16 @@ def _seconds(value: str | None, default: float, name: str, high: float = 3600) -
     return seconds
 
 
+def _share(value: str, name: str) -> float:
+    try:
+        share = float(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a fraction such as 0.02, not {value!r}") from None
+    if not 0 <= share <= 1:
+        raise ConfigError(f"{name} must be between 0 and 1, not {value!r}")
+    return share
+
+
 def _positive_int(value: str | None, default: int, name: str, low: int = 1, high: int = 2**31 - 1) -> int:
     if value is None or value.strip() == "":
         return default
@@ -166,6 +176,9 @@ def load_config(instance_path: str, env: dict[str, str] | None = None) -> dict:
         **({"VENDOR_POOL_MINIMUM": _positive_int(env["DEPOT_VENDOR_POOL_MINIMUM"], 0,
                                                   "DEPOT_VENDOR_POOL_MINIMUM", 0, 10**6)}
            if (env.get("DEPOT_VENDOR_POOL_MINIMUM") or "").strip() else {}),
+        # Only when set: the default lives with the swap rules (repairs.swap.DEFAULT_SALES_SHARE).
+        **({"VENDOR_POOL_SALES_SHARE": _share(env["DEPOT_VENDOR_POOL_SALES_SHARE"], "DEPOT_VENDOR_POOL_SALES_SHARE")}
+           if (env.get("DEPOT_VENDOR_POOL_SALES_SHARE") or "").strip() else {}),
     }
 
 

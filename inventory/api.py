@@ -442,6 +442,22 @@ class VendorDefectives(MethodView):
         return vendor.receive_vendor_defective(actor(), **args)
 
 
+@blp.route("/vendor/sales")
+class VendorSales(MethodView):
+    @roles_required(*HQ)
+    @blp.response(200, s.VendorSalesSchema(many=True))
+    def get(self):
+        """The latest monthly sales of the vendor-managed parts (what the pool's top-ups follow)."""
+        return vendor.recent_sales()
+
+    @roles_required(*vendor.SALES_ROLES)
+    @blp.arguments(s.VendorSalesArgs)
+    @blp.response(200, s.VendorSalesSchema)
+    def put(self, args):
+        """Enter or correct a month's sales of a vendor-managed part; the pool is topped up in line with them."""
+        return vendor.record_sales(actor(), **args)
+
+
 @blp.route("/vendor/batches")
 class VendorBatches(MethodView):
     @roles_required(*HQ)

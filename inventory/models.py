@@ -347,6 +347,24 @@ class OfficeReturnLine(db.Model):
 
 # --- vendor pool ------------------------------------------------------------------------------
 
+class VendorPartSales(db.Model):
+    """How many of a vendor-managed part the company sold in a month, as CS enters it from the sales
+    figures: the vendor pool is topped up in line with sales (manual 5.2.1)."""
+
+    __tablename__ = "inv_vendor_sales"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("part_id", "month", name="uq_inv_vendor_sales_part_month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    part_id: Mapped[int] = mapped_column(ForeignKey("inv_part.id"))
+    month: Mapped[date] = mapped_column(Date)  # the month's first day
+    quantity: Mapped[int] = mapped_column(Integer)
+    recorded_by: Mapped[str] = mapped_column(String(64), default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    part = relationship("Part", lazy="joined")
+
+
 class VendorBatch(db.Model):
     """A monthly batch of vendor defectives shipped from HQ; checked in at the factory shipping dept."""
 

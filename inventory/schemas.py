@@ -361,6 +361,22 @@ class BatchArgs(Schema):
     month = fields.Str(load_default=None, allow_none=True, metadata={"label": _l("Month"), "description": "YYYY-MM (default: this month)"})
 
 
+class VendorSalesArgs(Schema):
+    sku = fields.Str(required=True, validate=validate.Length(min=1, max=60), metadata={"label": _l("SKU")})
+    month = fields.Str(required=True, validate=validate.Regexp(r"^\d{4}-\d{2}$", error=_l("Give the month as YYYY-MM.")),
+                       metadata={"label": _l("Month"), "description": "YYYY-MM"})
+    quantity = fields.Int(required=True, validate=validate.Range(min=0, max=10_000_000),
+                          metadata={"label": _l("Units sold")})
+
+
+class VendorSalesSchema(Schema):
+    sku = fields.Function(lambda r: r.part.sku)
+    month = fields.Function(lambda r: r.month.strftime("%Y-%m"))
+    quantity = fields.Int()
+    recorded_by = fields.Str()
+    recorded_at = fields.DateTime()
+
+
 class CheckInLineArgs(Schema):
     sku = fields.Str(required=True)
     quantity = fields.Int(load_default=0, validate=QTY0, metadata={"label": _l("Quantity")})

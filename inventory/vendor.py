@@ -22,7 +22,7 @@ from core.types import utcnow
 from inventory import service
 from inventory.models import (
     DEALER, FACTORY_SHIPPING, HQ_STORE, VENDOR, Movement, Part, ShippingStatement, ShippingStatementLine,
-    VendorBatch, VendorBatchLine,
+    VendorBatch, VendorBatchLine, VendorPartSales,
 )
 from core.locking import lock_row
 from core.workflow import LabelledEnum, Workflow
@@ -314,3 +314,72 @@ def weekly_reconciliation(week_start: date) -> dict:
 
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.weekday())
+
+
+# --- sales: what the pool is sized by ----------------------------------------------------------
+
+# Who enters a month's sales of the vendor-managed parts (CS, from the sales department's figures).
+SALES_ROLES = (Role.SERVICE, Role.SUPERVISOR)
+
+
+def _month_start(month: str) -> date:
+    try:
+        year, number = (int(x) for x in str(month).split("-"))
+        return date(year, number, 1)
+    except (TypeError, ValueError):
+        raise ValidationFailed(_("Give the month as YYYY-MM."), errors={"month": [_("Not a month.")]}) from None
+
+
+def previous_month(day: date) -> date:
+    """The first day of the month before ``day``'s."""
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def record_sales(actor, *, sku: str, month: str, quantity: int) -> VendorPartSales:
+    """Enter (or correct) how many of a vendor-managed part were sold in ``month`` (YYYY-MM, not a future one)."""
+    require(actor, *SALES_ROLES, message=_("Customer service enters the sales of vendor-managed parts."))
+    try:
+        part = service.part_by_sku(sku)
+    except NotFound as err:
+        raise ValidationFailed(err.message, errors={"sku": [err.message]}) from None
+    if not part.vendor_managed:
+        raise ValidationFailed(_("%(sku)s is not vendor-managed: the pool holds only vendor-managed parts.",
+                                 sku=part.sku), errors={"sku": [_("Not vendor-managed.")]})
+    first = _month_start(month)
+    if first > local_today().replace(day=1):
+        raise ValidationFailed(_("Sales are entered for a month that has begun."), errors={"month": [_("In the future.")]})
+    who = getattr(actor, "username", "") or ""
+    row_id = _sales_row_id(part.id, first)
+    if row_id is None:
+        try:
+            with db.session.begin_nested():
+                row = VendorPartSales(part_id=part.id, month=first, quantity=quantity, recorded_by=who,
+                                      recorded_at=utcnow())
+                db.session.add(row)
+                db.session.flush()
+            return row
+        except IntegrityError:
+            # Entered by someone else at the same moment: correct theirs (the later figure stands).
+            row_id = _sales_row_id(part.id, first)
+    lock_row(VendorPartSales, row_id)
+    row = db.session.get(VendorPartSales, row_id, populate_existing=True)
+    row.quantity, row.recorded_by, row.recorded_at = quantity, who, utcnow()
+    db.session.flush()
+    return row
+
+
+def _sales_row_id(part_id: int, month: date) -> int | None:
+    return db.session.scalar(select(VendorPartSales.id).where(VendorPartSales.part_id == part_id,
+                                                              VendorPartSales.month == month))
+
+
+def sales_in(part: Part, month: date) -> int | None:
+    """The sales of ``part`` entered for the month starting ``month`` (None: not entered)."""
+    return db.session.scalar(select(VendorPartSales.quantity).where(VendorPartSales.part_id == part.id,
+                                                                    VendorPartSales.month == month))
+
+
+def recent_sales(limit: int = 24) -> list[VendorPartSales]:
+    """The latest sales entries, newest month first (for the vendor pool page)."""
+    return list(db.session.scalars(select(VendorPartSales).order_by(VendorPartSales.month.desc(),
+                                                                     VendorPartSales.part_id).limit(limit)))

@@ -517,17 +517,25 @@ def vendor_pool():
     return render_template("inventory/vendor.html", batches=paginate(vendor.batches_query(), 1, 24).items,
                            vendors=db.session.scalars(select(Vendor).order_by(Vendor.code)).all(), held=held,
                            recon=vendor.weekly_reconciliation(week), week=week,
-                           parts=service.list_parts(vendor_managed=True), status_label=vendor.batch_status_label)
+                           parts=service.list_parts(vendor_managed=True), status_label=vendor.batch_status_label,
+                           sales=vendor.recent_sales(), may_enter_sales=actor().has_role(*vendor.SALES_ROLES),
+                           last_month=vendor.previous_month(local_today()).strftime("%Y-%m"))
 
 
 @bp.route("/vendor/<action>", methods=["POST"])
-@roles_required(Role.CLERK, Role.SUPERVISOR)
+@roles_required(Role.CLERK, Role.SERVICE, Role.SUPERVISOR)
 def vendor_action(action):
     back = url_for(".vendor_pool")
     try:
+        # CS enters the sales; the rest is the clerk's or the supervisor's (checked before any input is read).
+        require(actor(), *(vendor.SALES_ROLES if action == "sales" else (Role.CLERK, Role.SUPERVISOR)))
         if action == "defective":
             vendor.receive_vendor_defective(actor(), **read_form(s.DefectiveArgs))
             flash(_("Defective unit booked in at HQ."), "success")
+        elif action == "sales":
+            row = vendor.record_sales(actor(), **read_form(s.VendorSalesArgs))
+            flash(_("Sales of %(sku)s in %(m)s recorded: %(n)s.", sku=row.part.sku, m=row.month.strftime("%Y-%m"),
+                    n=row.quantity), "success")
         elif action == "batch":
             batch = vendor.build_batch(actor(), **read_form(s.BatchArgs))
             flash(_("Batch %(n)s shipped to the vendor.", n=batch.number), "success")

@@ -5,12 +5,15 @@ SKU) is not sent to the factory: once accepted at inspection CS swaps it. The de
 good unit from the vendor pool (the factory shipping dept, :func:`inventory.vendor.pool_location`)
 on a ``factory_dealer`` shipment, the ledger moves it pool -> dealer, and the dealer's
 defective joins the next monthly vendor batch (HQ's defective bin, picked up by
-:func:`inventory.vendor.build_batch`). Then the pool's level is held against what the last
-month's swaps used: below it (or below ``VENDOR_POOL_MINIMUM``) purchasing gets one top-up
-task per part (manual: "CS asks purchasing for spares in line with sales").
+:func:`inventory.vendor.build_batch`). Then the pool's level is held against what it should
+hold: what the last month's swaps used, the share of last month's sales that comes back for a
+swap (``VENDOR_POOL_SALES_SHARE`` of the sales CS entered), and ``VENDOR_POOL_MINIMUM``; below
+the largest of them purchasing gets one top-up task per part (manual 5.2.1: "CS asks
+purchasing for spares in line with sales").
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from flask import current_app, has_request_context, url_for
@@ -52,6 +55,8 @@ PURCHASING = "purchasing"
 USAGE_DAYS = 30
 # Below this many good units of a part the pool asks for more whatever the usage (setting VENDOR_POOL_MINIMUM).
 DEFAULT_MINIMUM = 0
+# The share of a month's sales expected back for a swap within a month (setting VENDOR_POOL_SALES_SHARE).
+DEFAULT_SALES_SHARE = 0.02
 
 
 def vendor_part_for(model: str | None) -> Part | None:
@@ -162,6 +167,17 @@ def pool_minimum() -> int:
     return int(current_app.config.get("VENDOR_POOL_MINIMUM", DEFAULT_MINIMUM) or 0)
 
 
+def sales_share() -> float:
+    """The share of a month's sales the pool should hold for swaps (``VENDOR_POOL_SALES_SHARE``)."""
+    return float(current_app.config.get("VENDOR_POOL_SALES_SHARE", DEFAULT_SALES_SHARE) or 0)
+
+
+def sales_need(part: Part, now: datetime | None = None) -> tuple[int | None, int]:
+    """Last month's sales of ``part`` as CS entered them (None: not entered) and the good units they call for."""
+    sold = vendor.sales_in(part, vendor.previous_month(local_day(now or utcnow())))
+    return sold, math.ceil((sold or 0) * sales_share())
+
+
 def swaps_used(part: Part, now: datetime | None = None) -> int:
     """Good units of ``part`` the pool handed out on swaps in the last month (``USAGE_DAYS`` days)."""
     since = (now or utcnow()) - timedelta(days=USAGE_DAYS)
@@ -179,23 +195,27 @@ def open_topup(part: Part) -> Task | None:
 
 
 def _ask_for_topup(part: Part, at: datetime | None = None) -> Task | None:
-    """Open purchasing's top-up task when the pool's good stock of ``part`` is below what the last
-    month's swaps used (or the minimum), unless one is still open; the new task, or None."""
+    """Open purchasing's top-up task when the pool's good stock of ``part`` is below what it should hold
+    (last month's swaps, the share of last month's sales, the minimum), unless one is still open;
+    the new task, or None."""
     now = at or utcnow()
     level, used, minimum = pool_level(part), swaps_used(part, now), pool_minimum()
-    if level >= max(used, minimum, 1):
+    sold, by_sales = sales_need(part, now)
+    target = max(used, minimum, by_sales, 1)
+    if level >= target:
         return None
     # One open top-up per part: the part's row is held while checking, so two swaps at once open one.
     lock_row(Part, part.id)
     if open_topup(part) is not None:
         return None
     department = db.session.scalar(select(Department).where(Department.code == PURCHASING))
-    want = max(used, minimum, 1) - level
+    want = target - level
     # Kept as a message and its values, so each reader sees it in their own language.
     detail = message(N_("Vendor pool: %(sku)s (%(model)s) has %(level)s good unit(s) left; %(used)s swapped in the "
-                        "last %(days)s days, minimum %(min)s. Please order %(want)s more from the vendor."),
-                     sku=part.sku, model=part.model or "—", level=level, used=used, days=USAGE_DAYS, min=minimum,
-                     want=want)
+                        "last %(days)s days, %(sold)s sold last month, minimum %(min)s. Please order %(want)s more "
+                        "from the vendor."),
+                     sku=part.sku, model=part.model or "—", level=level, used=used, days=USAGE_DAYS,
+                     sold="—" if sold is None else sold, min=minimum, want=want)
     return task_service.open_task(PROCESS, TOPUP, detail, subject=(PART, part.id),
                                   department_id=department.id if department else None,
                                   due_on=add_working_days(local_day(now), 1), at=now)

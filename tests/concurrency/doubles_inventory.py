@@ -1,7 +1,7 @@
 """Double-request scenarios for inventory (parts, movements, counts, spare requests, returns, vendor)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from tests.concurrency.doubles import NATURAL_KEY, Case, count, probes, scenario
 
@@ -434,6 +434,18 @@ def api_defective(env, _):
     vs = VendorStock(env)
     return Case("POST", "/api/v1/inventory/vendor/defectives", vs.clerk, _defectives(),
                 json={"sku": "DBL-VSER", "serial": "DBLDEF01"}, note="a serial comes back defective once", refusals=NATURAL_KEY)
+
+
+@scenario("inventory_api.VendorSales", method="PUT")
+def api_vendor_sales(env, _):
+    from core.calendar import local_today
+    from inventory.models import VendorPartSales
+
+    VendorStock(env)
+    month = (local_today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    return Case("PUT", "/api/v1/inventory/vendor/sales", env.user("service"), count(VendorPartSales),
+                json={"sku": "DBL-VPART", "month": month, "quantity": 120}, same_result=True,
+                note="one row per part and month; both may set the same figure")
 
 
 def _batches():

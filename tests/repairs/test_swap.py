@@ -270,6 +270,31 @@ def test_a_top_up_not_ordered_by_its_day_is_chased_to_purchasing(app, shipments_
         assert {s.provider.kind: s.items for s in chase.sections(due + timedelta(days=3), SYSTEM)}["pool_topup"] == []
 
 
+def test_the_pool_is_topped_up_in_line_with_last_months_sales(app, shipments_ready, world, pool, api_as):
+    from datetime import date, timedelta
+
+    from core.calendar import local_today
+    from core.extensions import db
+    from core.tasks.models import Task
+    from core.tasks.service import task_detail
+
+    pool(good=6)
+    last_month = (local_today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    service = clients(api_as)[0]
+    # 400 sold last month at the default share of 2%: the pool should hold 8 good units.
+    assert service.put("/api/v1/inventory/vendor/sales",
+                       json={"sku": SKU, "month": last_month, "quantity": 400}).status_code == 200
+    clerk = accepted(api_as, world, ("MX12", MODEL))
+    answer = clerk.post(f"/api/v1/repairs/units/{unit_id(clerk, 'MX12')}/swap", json={})
+    assert answer.status_code == 200 and answer.json["topup_task_id"] is not None
+    with app.test_request_context():
+        task = db.session.get(Task, answer.json["topup_task_id"])
+        words = task_detail(task)
+        # 5 left after the swap, 8 wanted: order 3; the sales are named.
+        assert "5 good unit(s) left" in words and "400 sold last month" in words and "order 3 more" in words
+    assert date.fromisoformat(last_month + "-01") < local_today()
+
+
 def test_swaps_beyond_last_months_usage_ask_purchasing(app, shipments_ready, world, pool, api_as):
     pool(good=2)
     clerk = accepted(api_as, world, ("MX9", MODEL), ("MX10", MODEL))
