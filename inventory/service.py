@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from core.accounts.roles import Role
 from core.accounts.scope import ensure_office_access, visible_office_id
 from core.authz import can_see_office, require, require_office, scope_to_office
-from core.directory.models import Vendor
+from core.directory.models import Brand, Vendor
 from core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
@@ -102,8 +102,19 @@ def list_parts(*, active_only: bool = True, vendor_managed: bool | None = None) 
     return list(db.session.scalars(stmt))
 
 
+def catalogue_brands(keys: set[str]) -> dict[str, int]:
+    """{model key: brand id} of the catalogue parts with a brand whose model is one of ``keys``
+    (stripped, upper-cased); where parts of one model disagree, the oldest part's brand."""
+    key = func.upper(func.trim(Part.model))
+    stmt = (select(key, Part.brand_id).where(Part.brand_id.isnot(None), key.in_(sorted(keys)))
+            .order_by(Part.id.desc()))
+    # Newest first, so the oldest part's brand is written last and wins.
+    return dict(db.session.execute(stmt).all())
+
+
 def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_managed: bool = False,
-                serialized: bool = False, unit_cost=0, vendor_id: int | None = None) -> Part:
+                serialized: bool = False, unit_cost=0, vendor_id: int | None = None,
+                brand_id: int | None = None) -> Part:
     """Add a part to the catalogue (supervisors and admins)."""
     require(actor, Role.SUPERVISOR)
     errors = {}
@@ -122,6 +133,8 @@ def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_ma
     if vendor_id is not None:
         if by_id(Vendor, vendor_id) is None:
             errors["vendor_id"] = [_("No such vendor.")]
+    if brand_id is not None and by_id(Brand, brand_id) is None:
+        errors["brand_id"] = [_("No such brand.")]
     if cost >= Decimal("10000000000"):
         errors["unit_cost"] = [_("The unit cost is too large.")]
     if errors:
@@ -129,7 +142,7 @@ def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_ma
     if db.session.scalar(select(Part.id).where(Part.sku == sku)):
         raise Conflict(_("A part with SKU %(sku)s already exists.", sku=sku))
     part = Part(sku=sku, model=model.strip(), family=family.strip(), vendor_managed=vendor_managed,
-                serialized=serialized, unit_cost=cost, vendor_id=vendor_id)
+                serialized=serialized, unit_cost=cost, vendor_id=vendor_id, brand_id=brand_id)
     _insert_once(part, _("A part with SKU %(sku)s already exists.", sku=sku))
     return part
 

@@ -1,0 +1,40 @@
+"""Brands on products and units: a brand's model prefixes, the catalogue part's brand, and the brand
+stored on repair units and DOA units
+
+Revision ID: b7a3d51e9c20
+Revises: 7ca93adf5a6e
+
+No backfill: the rule that gives a unit its brand (core.directory.brands) reads a part's brand or a
+brand's model prefixes, and both columns are added empty by this very revision, so no existing unit
+could match; units recorded before it stay without a brand ("(no brand)" in the figures).
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "b7a3d51e9c20"
+down_revision = "7ca93adf5a6e"
+branch_labels = None
+depends_on = None
+
+_UNIT_TABLES = ("inv_part", "repair_unit", "doa_unit")
+
+
+def upgrade():
+    with op.batch_alter_table("brand") as batch:
+        batch.add_column(sa.Column("model_prefixes", sa.String(length=200), server_default="", nullable=False))
+    for table in _UNIT_TABLES:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("brand_id", sa.Integer(), nullable=True))
+            batch.create_index(batch.f(f"ix_{table}_brand_id"), ["brand_id"], unique=False)
+            batch.create_foreign_key(batch.f(f"fk_{table}_brand_id_brand"), "brand", ["brand_id"], ["id"])
+
+
+def downgrade():
+    for table in reversed(_UNIT_TABLES):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(batch.f(f"fk_{table}_brand_id_brand"), type_="foreignkey")
+            batch.drop_index(batch.f(f"ix_{table}_brand_id"))
+            batch.drop_column("brand_id")
+    with op.batch_alter_table("brand") as batch:
+        batch.drop_column("model_prefixes")
