@@ -41,6 +41,11 @@ class PartArgs(Schema):
                           metadata={"description": "the product's brand: units of this exact model are its"})
 
 
+class PartUpdateArgs(Schema):
+    brand_id = fields.Int(required=True, allow_none=True, validate=ID,
+                          metadata={"description": "the product's brand (null: none)"})
+
+
 class LocationSchema(Schema):
     id = fields.Int()
     code = fields.Str()

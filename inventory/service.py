@@ -147,6 +147,28 @@ def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_ma
     return part
 
 
+def get_part(part_id: int) -> Part:
+    """The catalogue part ``part_id``, or 404."""
+    part = by_id(Part, part_id)
+    if part is None:
+        raise NotFound(_("No such part."))
+    return part
+
+
+def set_part_brand(actor, part: Part, brand_id: int | None) -> Part:
+    """File a catalogue part under a brand, or under none (supervisors and admins).
+
+    Units entered from now on with this exact model get the brand; units already entered keep theirs.
+    """
+    require(actor, Role.SUPERVISOR)
+    if brand_id is not None and by_id(Brand, brand_id) is None:
+        raise ValidationFailed(_("No such brand."), errors={"brand_id": [_("No such brand.")]})
+    part.brand_id = brand_id
+    db.session.flush()
+    db.session.refresh(part)
+    return part
+
+
 def _insert_once(row, message: str) -> None:
     """Insert ``row``; a unique key taken by a request committed meanwhile is a 409, never a 500."""
     try:

@@ -102,3 +102,37 @@ def test_repair_units_and_doa_units_get_their_brand_when_entered(app, brands, ap
         units = dict(db.session.execute(select(RepairUnit.serial, RepairUnit.brand_id)).all())
         assert units == {"SN0001": brands["K"], "SN0002": brands["M"], "SN0003": None}
         assert db.session.scalar(select(DoaUnit.brand_id)) == brands["K"]
+
+
+def test_a_held_unit_gets_its_brand_when_its_model_is_given_on_conversion_to_a_repair(ctx, brands):
+    # A unit that arrived as DOA without an application has no model until the clerk gives it.
+    from core.authz import SYSTEM
+    from core.extensions import db
+    from doa import receipt
+
+    hold = receipt.hold_unit(SYSTEM, "SN0100", dealer_code="D1")
+    assert hold.model == ""
+    parcel = receipt.convert_hold_to_repair(SYSTEM, hold, model="Maxell CD-R")
+    db.session.flush()
+    db.session.refresh(parcel)
+    assert [(u.serial, u.model, u.brand_id) for u in parcel.units] == [("SN0100", "Maxell CD-R", brands["M"])]
+
+
+def test_a_supervisor_files_a_catalogue_part_under_a_brand_and_new_units_follow(app, brands, api_as):
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from inventory.models import Part
+
+    with app.app_context():
+        part_id = db.session.scalar(select(Part.id).where(Part.sku == "SP-2"))
+    assert api_as("clerk").patch(f"/api/v1/inventory/parts/{part_id}", json={"brand_id": brands["M"]}).status_code == 403
+    api = api_as("supervisor")
+    resp = api.patch(f"/api/v1/inventory/parts/{part_id}", json={"brand_id": brands["M"]})
+    assert resp.status_code == 200 and resp.get_json()["brand"] == "Maxell"
+    assert api.patch(f"/api/v1/inventory/parts/{part_id}", json={"brand_id": 999999}).status_code == 422
+    assert api.patch("/api/v1/inventory/parts/999999", json={"brand_id": None}).status_code == 404
+    with app.app_context():
+        from core.directory.brands import brand_for_model
+
+        assert brand_for_model("sa400-120").code == "M"  # the catalogue now beats Kingston's prefix SA400
