@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from core.directory.models import Brand
 from core.extensions import db
 
 _CATALOGUE: list[Callable] = []
+# Tables of units that carry ``model`` and ``brand_id`` (repair units, DOA units), registered by their process.
+_UNIT_TABLES: list = []
 # Commas (either width), semicolons, the enumeration comma and line breaks separate prefixes.
 _SPLIT = re.compile(r"[,;，；、\n]+")
 
@@ -27,6 +29,12 @@ def register_catalogue_brands(find: Callable) -> None:
     ``keys`` (upper-cased, stripped model names) and that carry a brand."""
     if find not in _CATALOGUE:
         _CATALOGUE.append(find)
+
+
+def register_branded_units(table) -> None:
+    """``table`` holds units with ``model`` and ``brand_id`` columns: :func:`fill_missing_brands` fills it."""
+    if table not in _UNIT_TABLES:
+        _UNIT_TABLES.append(table)
 
 
 def model_key(model: str | None) -> str:
@@ -80,3 +88,25 @@ def brand_for_model(model: str | None) -> Brand | None:
     """The brand ``model`` belongs to, or None (see the module's rule)."""
     brand_id = brand_id_for_model(model)
     return db.session.get(Brand, brand_id) if brand_id is not None else None
+
+
+def fill_missing_brands() -> dict[str, int]:
+    """Give every unit recorded without a brand the brand its model has by the rule now (after a brand's
+    prefixes or a part's brand were set); a unit that has a brand keeps it. Set-based: one UPDATE per
+    brand and table. Flushes only; returns {table name: units given a brand}."""
+    out: dict[str, int] = {}
+    for table in _UNIT_TABLES:
+        key = func.upper(func.trim(table.c.model))
+        models = db.session.scalars(select(key).where(table.c.brand_id.is_(None), key != "").distinct()).all()
+        by_brand: dict[int, list[str]] = {}
+        for model, brand_id in brand_ids_for_models(models).items():
+            if brand_id is not None:
+                by_brand.setdefault(brand_id, []).append(model)
+        filled = 0
+        for brand_id, keys in sorted(by_brand.items()):
+            for start in range(0, len(keys), 500):  # within every database's limit on bound parameters
+                filled += db.session.execute(update(table).where(table.c.brand_id.is_(None),
+                                                                 key.in_(keys[start:start + 500]))
+                                             .values(brand_id=brand_id)).rowcount
+        out[table.name] = filled
+    return out

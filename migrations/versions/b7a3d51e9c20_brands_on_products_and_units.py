@@ -6,7 +6,8 @@ Revises: 7ca93adf5a6e
 
 No backfill: the rule that gives a unit its brand (core.directory.brands) reads a part's brand or a
 brand's model prefixes, and both columns are added empty by this very revision, so no existing unit
-could match; units recorded before it stay without a brand ("(no brand)" in the figures).
+could match. Once the brands' prefixes or the parts' brands are filled in, `flask depot fill-brands`
+gives the units recorded without a brand theirs by the same rule (core.directory.brands).
 """
 import sqlalchemy as sa
 from alembic import op

@@ -136,3 +136,40 @@ def test_a_supervisor_files_a_catalogue_part_under_a_brand_and_new_units_follow(
         from core.directory.brands import brand_for_model
 
         assert brand_for_model("sa400-120").code == "M"  # the catalogue now beats Kingston's prefix SA400
+
+
+def test_units_recorded_without_a_brand_get_it_from_fill_brands(app, brands):
+    # Units entered before their model had a brand (here: before the prefix HX was given to Maxell).
+    from datetime import date
+
+    from sqlalchemy import select, update
+
+    from core.directory.models import Brand, Dealer
+    from core.extensions import db
+    from doa.models import DoaApplication, DoaUnit
+    from repairs.models import RepairUnit, ReturnParcel
+
+    with app.app_context():
+        dealer = db.session.scalar(select(Dealer))
+        parcel = ReturnParcel(rma_number="RMA-OLD", dealer_id=dealer.id, office_id=dealer.office_id)
+        db.session.add(parcel)
+        db.session.flush()
+        db.session.add_all([RepairUnit(parcel_id=parcel.id, serial="OLD1", model=" hx-1 "),
+                            RepairUnit(parcel_id=parcel.id, serial="OLD2", model="MX-1", brand_id=brands["K"]),
+                            RepairUnit(parcel_id=parcel.id, serial="OLD3", model="ZZ")])
+        doa = DoaApplication(number="DOA-OLD", dealer_id=dealer.id, office_id=dealer.office_id, request="refund",
+                             purchase_date=date(2026, 9, 1), state="submitted",
+                             approval_due=date(2026, 9, 2))
+        db.session.add(doa)
+        db.session.flush()
+        db.session.add(DoaUnit(application_id=doa.id, serial="OLD9", model="HX-2"))
+        db.session.execute(update(Brand).where(Brand.id == brands["M"]).values(model_prefixes="MX, HX"))
+        db.session.commit()
+    result = app.test_cli_runner().invoke(args=["depot", "fill-brands"])
+    assert result.exit_code == 0, result.output
+    assert "repair_unit: 1 unit(s) given a brand" in result.output and "doa_unit: 1 unit(s)" in result.output
+    with app.app_context():
+        units = dict(db.session.execute(select(RepairUnit.serial, RepairUnit.brand_id)).all())
+        # OLD2 keeps the brand it was entered with; OLD3's model has no brand.
+        assert units == {"OLD1": brands["M"], "OLD2": brands["K"], "OLD3": None}
+        assert db.session.scalar(select(DoaUnit.brand_id)) == brands["M"]
