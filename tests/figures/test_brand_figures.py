@@ -20,6 +20,7 @@ October per brand:   applications made  units  exchanged  refunded
   Kingston                  1 (A1)        1        1 (A2)     1 (A1)
   Maxell                    2 (A1, A3)    3        0          1 (A1)
   All                       2             5        1          1
+The week 2026-W42 is checked too (see its test).
 """
 from __future__ import annotations
 
@@ -78,6 +79,17 @@ def test_october_per_brand_through_the_api(api_as, brand_data):
     findings = {r[0]: r[1] for r in _rows(body, "findings")}
     assert [findings[k] for k in ("Human damage", "No stock left", "Out of warranty",
                                   "Paid repair (charge quoted)")] == REPAIRS[-1][4:]
+
+
+def test_the_week_of_10_12_per_brand_and_on_the_page(api_as, login, brand_data):
+    # Week 42 (10-12..10-18): U3, U4 (K) and U5 (M) received; U1 (on time) and U2 (late) returned, both M;
+    # A1 (units M and K) credited. U6, A2's shipment and A3 fall in other weeks.
+    body = api_as("supervisor").get("/api/v1/figures/report?week=2026-W42").get_json()
+    assert _rows(body, "repairs_brand") == [["Kingston", 2, 0, 0, 1, 0, 0, 1], ["Maxell", 1, 1, 1, 0, 0, 1, 0],
+                                            ["All", 3, 1, 1, 1, 0, 1, 1]]
+    assert _rows(body, "doa_brand") == [["Kingston", 0, 0, 0, 1], ["Maxell", 0, 0, 0, 1], ["All", 0, 0, 0, 1]]
+    page = login("supervisor").get("/figures/report?month=2026-10").get_data(as_text=True)
+    assert "Repairs per brand" in page and "DOA per brand" in page
 
 
 def test_an_office_sees_its_dealers_brands_only(api_as, brand_data):
