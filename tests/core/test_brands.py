@@ -94,10 +94,12 @@ def test_repair_units_and_doa_units_get_their_brand_when_entered(app, brands, ap
         {"serial": "SN0001", "model": "MX-Special"}, {"serial": "SN0002", "model": "mx-200"},
         {"serial": "SN0003", "model": "Other 1"}]})
     assert resp.status_code == 201, resp.get_json()
+    assert [u["brand_id"] for u in resp.get_json()["units"]] == [brands["K"], brands["M"], None]
     resp = api.post("/api/v1/doa/applications", json={
         "dealer_code": "D1", "request": "replacement", "purchase_date": "2026-09-01", "fault": "dead",
         "units": [{"serial": "SN0009", "model": "SA400 240G"}]})
     assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["units"][0]["brand_id"] == brands["K"]
     with app.app_context():
         units = dict(db.session.execute(select(RepairUnit.serial, RepairUnit.brand_id)).all())
         assert units == {"SN0001": brands["K"], "SN0002": brands["M"], "SN0003": None}
