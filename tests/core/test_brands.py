@@ -175,3 +175,8 @@ def test_units_recorded_without_a_brand_get_it_from_fill_brands(app, brands):
         # OLD2 keeps the brand it was entered with; OLD3's model has no brand.
         assert units == {"OLD1": brands["M"], "OLD2": brands["K"], "OLD3": None}
         assert db.session.scalar(select(DoaUnit.brand_id)) == brands["M"]
+
+
+def test_the_spare_request_form_shows_each_part_s_brand(brands, login):
+    page = login("supervisor").get("/inventory/requests").get_data(as_text=True)
+    assert "<td>SP-1</td><td>MX-Special</td><td>Kingston</td>" in page
