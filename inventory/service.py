@@ -147,14 +147,6 @@ def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_ma
     return part
 
 
-def get_part(part_id: int) -> Part:
-    """The catalogue part ``part_id``, or 404."""
-    part = by_id(Part, part_id)
-    if part is None:
-        raise NotFound(_("No such part."))
-    return part
-
-
 def set_part_brand(actor, part: Part, brand_id: int | None) -> Part:
     """File a catalogue part under a brand, or under none (supervisors and admins).
 

@@ -133,7 +133,7 @@ def test_a_supervisor_files_a_catalogue_part_under_a_brand_and_new_units_follow(
     resp = api.patch(f"/api/v1/inventory/parts/{part_id}", json={"brand_id": brands["M"]})
     assert resp.status_code == 200 and resp.get_json()["brand"] == "Maxell"
     assert api.patch(f"/api/v1/inventory/parts/{part_id}", json={"brand_id": 999999}).status_code == 422
-    assert api.patch("/api/v1/inventory/parts/999999", json={"brand_id": None}).status_code == 404
+    assert api.patch("/api/v1/inventory/parts/999999", json={"brand_id": None}).status_code == 404  # no such part
     with app.app_context():
         from core.directory.brands import brand_for_model
 
