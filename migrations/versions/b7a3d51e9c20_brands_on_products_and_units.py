@@ -21,7 +21,28 @@ depends_on = None
 _UNIT_TABLES = ("inv_part", "repair_unit", "doa_unit")
 
 
+def _sqlite_foreign_keys(on: bool) -> None:
+    """SQLite adds or drops a foreign key by rebuilding the table, and dropping the old copy of a table
+    other rows point at (a repair unit's events, a part's movements) fails while foreign keys are
+    enforced; the switch only works outside a transaction, so it gets its own autocommit block."""
+    if op.get_bind().dialect.name == "sqlite":
+        with op.get_context().autocommit_block():
+            op.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def upgrade():
+    _sqlite_foreign_keys(False)
+    _upgrade()
+    _sqlite_foreign_keys(True)
+
+
+def downgrade():
+    _sqlite_foreign_keys(False)
+    _downgrade()
+    _sqlite_foreign_keys(True)
+
+
+def _upgrade():
     with op.batch_alter_table("brand") as batch:
         batch.add_column(sa.Column("model_prefixes", sa.String(length=200), server_default="", nullable=False))
     for table in _UNIT_TABLES:
@@ -31,7 +52,7 @@ def upgrade():
             batch.create_foreign_key(batch.f(f"fk_{table}_brand_id_brand"), "brand", ["brand_id"], ["id"])
 
 
-def downgrade():
+def _downgrade():
     for table in reversed(_UNIT_TABLES):
         with op.batch_alter_table(table) as batch:
             batch.drop_constraint(batch.f(f"fk_{table}_brand_id_brand"), type_="foreignkey")
