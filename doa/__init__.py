@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from core import extensions
 from core.accounts.roles import Role
 from core.audit.labels import register_value_labels
+from core.directory.brands import register_branded_units
 from core.lookup import register_lookup
 from core.nav import register_nav
 from core.open_records import OpenRecords, register_open_records
@@ -14,7 +15,7 @@ from doa import (
     chase,  # noqa: F401  (what `flask depot sweep` and the overdue page chase)
     demo,  # noqa: F401  (registers the demo loader)
     lookup,
-    models,  # noqa: F401
+    models,
     public,
     receipt,
     service,
@@ -31,6 +32,8 @@ register_scan_mode("doa_receive", _l("DOA receive"), receipt.scan_station_mode)
 def init_app(app) -> None:
     """Register the DOA pages, the dealer's no-login pages, the API, navigation and demo data,
     and what repairs shows of DOA (look-up section, open cases)."""
+    # `flask depot fill-brands` gives its units recorded without a brand their model's brand.
+    register_branded_units(models.DoaUnit.__table__)
     register_value_labels("doa_application", "state", st.STATE_LABELS)
     register_value_labels("doa_application", "request", st.REQUEST_LABELS)
     register_value_labels("doa_application", "channel_decision", st.DECISION_LABELS)

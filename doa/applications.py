@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from core import authz, lookup
 from core.calendar import add_working_days, local_day
 from core.codes import normalise_serial
+from core.directory.brands import brand_ids_for_models, model_key
 from core.directory.models import Dealer
 from core.errors import Conflict, ValidationFailed
 from core.extensions import db
@@ -172,9 +173,10 @@ def _create(actor_name: str, actor, dealer: Dealer, fields: dict, units: list[di
     )
     db.session.add(app)
     db.session.flush()
+    brands = brand_ids_for_models(unit["model"] for unit in units)
     for i, unit in enumerate(units, start=1):
         db.session.add(DoaUnit(application_id=app.id, line_no=i, serial=unit["serial"], model=unit["model"],
-                               fault=unit["fault"], declared=True))
+                               brand_id=brands.get(model_key(unit["model"])), fault=unit["fault"], declared=True))
     db.session.flush()
     _event(actor, app.id, "apply", None, st.SUBMITTED, at=now,
            data={"units": [u["serial"] for u in units], "request": app.request, "source": source,

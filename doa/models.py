@@ -131,6 +131,8 @@ class DoaUnit(db.Model):
     line_no: Mapped[int] = mapped_column(default=0)
     serial: Mapped[str] = mapped_column(String(64), index=True)
     model: Mapped[str] = mapped_column(String(80), default="")
+    # The model's brand when the unit was applied for (core.directory.brands), for the figures.
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"), index=True)
     fault: Mapped[str] = mapped_column(String(300), default="")
     declared: Mapped[bool] = mapped_column(Boolean, default=True)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -186,6 +186,7 @@ class DoaUnitSchema(Schema):
     line_no = fields.Integer()
     serial = fields.String()
     model = fields.String()
+    brand_id = fields.Integer(allow_none=True, metadata={"description": "the model's brand when the unit was entered"})
     fault = fields.String()
     declared = fields.Boolean()
     arrived_at = fields.DateTime()

@@ -13,7 +13,8 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlalchemy import and_, case, func, or_, select
 
-from doa.models import DoaEvent
+from core.directory.models import Brand
+from doa.models import DoaEvent, DoaUnit
 from doa.service import APPROVAL_DAYS, REPLACEMENT_DAYS
 from figures.periods import Period, from_daynum
 from figures.sqlfuncs import date_daynum, local_daynum
@@ -135,4 +136,34 @@ def tables(conn, period: Period, scope, model) -> list:
     ], [[code, int(n), Decimal(str(total)).quantize(Decimal("0.01"))]
         for code, n, total in conn.execute(_scoped(rstmt, t, scope))],
         note=_("The sales return / credit amounts commerce issued in the period, per currency."))
-    return [summary, leads, outcomes, refunds]
+    return [summary, leads, outcomes, refunds, brand_table(conn, period, scope, t)]
+
+
+def brand_table(conn, period: Period, scope, t) -> Table:
+    """Per brand (stored on the unit): applications made in the period and their units, applications
+    exchanged (replacement shipped) and refunded (credited) in the period. An application with units
+    of two brands counts under both; the totals row counts it once."""
+    u, b = DoaUnit.__table__, Brand.__table__
+    made, exchanged, refunded = (_in(t.c.created_at, period), _in(t.c.replacement_shipped_at, period),
+                                 _in(t.c.credit_at, period))
+
+    def apps_if(cond):
+        return func.count(func.distinct(case((cond, t.c.id))))
+
+    counts = (apps_if(made), func.sum(case((made, 1), else_=0)), apps_if(exchanged), apps_if(refunded))
+    source = t.join(u, u.c.application_id == t.c.id).outerjoin(b, b.c.id == u.c.brand_id)
+    name = func.coalesce(b.c.name, "")
+    touched = or_(made, exchanged, refunded)
+    stmt = select(name, *counts).select_from(source).where(touched).group_by(name).order_by(name)
+    rows = [[brand or _("(no brand)"), *(int(v or 0) for v in values)]
+            for brand, *values in conn.execute(_scoped(stmt, t, scope))]
+    if rows:
+        total = conn.execute(_scoped(select(*counts).select_from(source).where(touched), t, scope)).one()
+        rows.append([_("All"), *(int(v or 0) for v in total)])
+    return Table("doa_brand", _("DOA per brand"), [
+        Column("brand", _("Brand")), Column("applications", _("Applications"), "int"),
+        Column("units", _("Units"), "int"), Column("exchanged", _("Exchanged (replacement shipped)"), "int"),
+        Column("refunded", _("Refunded (credit issued)"), "int"),
+    ], rows, note=_("The brand a unit got from its model when the application was entered. Applications made "
+                    "in the period and their units; applications whose replacement was shipped, or whose refund "
+                    "was credited, in the period. An application with units of two brands counts under both."))

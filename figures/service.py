@@ -45,7 +45,7 @@ from sqlalchemy.exc import OperationalError
 from core.accounts.roles import Role
 from core.accounts.scope import visible_office_id
 from core.calendar import local_day, local_today
-from core.directory.models import Dealer, Office, RepairRoute
+from core.directory.models import Brand, Dealer, Office, RepairRoute
 from core.errors import Forbidden, NotFound
 from core.extensions import db
 from core.types import utcnow
@@ -182,6 +182,7 @@ fig_unit = SqlTable(
     "fig_unit", _tmp_meta,
     SqlColumn("id", Integer), SqlColumn("parcel_id", Integer), SqlColumn("dealer_id", Integer),
     SqlColumn("route_id", Integer), SqlColumn("model", String(80)), SqlColumn("fault", String(300)),
+    SqlColumn("brand_id", Integer),
     SqlColumn("r", Integer), SqlColumn("d", Integer), SqlColumn("b", Integer), SqlColumn("s", Integer),
     SqlColumn("dd", Integer), SqlColumn("sd", Integer), SqlColumn("fd", Integer),
     # Turnaround in working days (receipt to return), from the working-day ordinals.
@@ -235,7 +236,7 @@ def _load_units(conn, period: Period, scope: Scope) -> None:
                   _in_period(u.c.returned_at, period), _in_period(u.c.shipped_at, period))
     stmt = (
         select(u.c.id, u.c.parcel_id, p.c.dealer_id, u.c.route_id, func.trim(u.c.model), func.trim(u.c.fault),
-               received, local_daynum(u.c.dispatched_at), local_daynum(u.c.returned_at), shipped,
+               u.c.brand_id, received, local_daynum(u.c.dispatched_at), local_daynum(u.c.returned_at), shipped,
                date_daynum(u.c.dispatch_due), date_daynum(u.c.ship_due), date_daynum(u.c.factory_due),
                ws.c.ord - wr.c.ord, _flag(u.c.human_damage), _flag(u.c.no_stock), _flag(u.c.out_of_warranty),
                case((u.c.quote_amount > 0, 1), else_=0))
@@ -411,7 +412,40 @@ def _repair_tables(conn, period: Period, scope: Scope) -> list[Table]:
         for row in t.rows:
             if not row[0]:
                 row[0] = _("(not given)")
-    return [summary, turnaround, _findings_table(conn, period, received), by_route, by_dealer, by_model, by_fault]
+    return [summary, turnaround, _findings_table(conn, period, received), _brand_table(conn, period),
+            by_route, by_dealer, by_model, by_fault]
+
+
+def _brand_table(conn, period: Period) -> Table:
+    """Per brand (the brand stored on the unit): units received, returned on time or late against the
+    dealer promise, and the intake findings of the units received."""
+    f, b = fig_unit.c, Brand.__table__
+    a, z = period.start_num, period.end_num
+    arrived, shipped = and_(f.r >= a, f.r < z), and_(f.s >= a, f.s < z, f.sd.isnot(None))
+
+    def count_if(cond):
+        return func.sum(case((cond, 1), else_=0))
+
+    name = func.coalesce(b.c.name, "")
+    stmt = (select(name, count_if(arrived), count_if(and_(shipped, f.s <= f.sd)), count_if(and_(shipped, f.s > f.sd)),
+                   *(count_if(and_(arrived, flag == 1)) for flag in (f.hd, f.ns, f.ow, f.pr)))
+            .select_from(fig_unit.outerjoin(b, b.c.id == f.brand_id))
+            .group_by(name).order_by(name))
+    rows = [[brand or _("(no brand)"), *(int(v or 0) for v in counts)] for brand, *counts in conn.execute(stmt)]
+    rows = [row for row in rows if any(row[1:4])]
+    if rows:
+        rows.append([_("All"), *(sum(r[i] for r in rows) for i in range(1, 8))])
+    table = Table("repairs_brand", _("Repairs per brand"), [
+        Column("brand", _("Brand")), Column("received", _("Received"), "int"),
+        Column("on_time", _("Returned within %(days)s wd", days=PROMISE_DAYS), "int"),
+        Column("late", _("Returned late"), "int"),
+        Column("human_damage", _("Human damage"), "int"), Column("no_stock", _("No stock left"), "int"),
+        Column("out_of_warranty", _("Out of warranty"), "int"), Column("paid", _("Paid repair (charge quoted)"), "int"),
+    ], rows)
+    table.note = _("The brand a unit got from its model when it was entered. Received and the findings: units "
+                   "received in the period; on time or late: units returned to the dealer in the period on a "
+                   "route with a promise (%(days)s working days from acceptance).", days=PROMISE_DAYS)
+    return table
 
 
 def _findings_table(conn, period: Period, received: int) -> Table:

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from core import extensions
 from core.accounts.roles import Role
 from core.audit.labels import register_value_labels
+from core.directory.brands import register_catalogue_brands
 from core.nav import register_nav
 from inventory import api as inv_api
 from inventory import (  # noqa: F401
@@ -12,6 +13,7 @@ from inventory import (  # noqa: F401
     counts,  # noqa: F401
     demo,
     models,
+    service,
     spares,
     vendor,
     views,
@@ -24,6 +26,8 @@ def init_app(app) -> None:
 
 
 
+    # A unit whose model is in the catalogue with a brand is that brand's (core.directory.brands).
+    register_catalogue_brands(service.catalogue_brands)
     register_value_labels("inv_count", "status", counts.STATUS_LABELS)
     register_value_labels("inv_spare_request", "status", spares.REQUEST_STATUS_LABELS)
     register_value_labels("inv_office_return", "status", spares.RETURN_STATUS_LABELS)

@@ -53,6 +53,16 @@ class Parts(MethodView):
         return service.create_part(actor(), **args)
 
 
+@blp.route("/parts/<int:part_id>")
+class PartItem(MethodView):
+    @roles_required(Role.SUPERVISOR)
+    @blp.arguments(s.PartUpdateArgs)
+    @blp.response(200, s.PartSchema)
+    def patch(self, args, part_id):
+        """File a part under a brand (null: none); units entered later with its exact model get that brand."""
+        return service.set_part_brand(actor(), service.get_part(part_id), args["brand_id"])
+
+
 @blp.route("/locations")
 class Locations(MethodView):
     @roles_required(*STAFF)

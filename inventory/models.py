@@ -56,8 +56,12 @@ class Part(db.Model):
     serialized: Mapped[bool] = mapped_column(Boolean, default=False)
     unit_cost: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     vendor_id: Mapped[int | None] = mapped_column(ForeignKey("vendor.id"), index=True)
+    # The brand of the product (a unit with this exact model is this brand's: core.directory.brands).
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    brand = relationship("Brand", lazy="joined")
 
 
 class Location(db.Model):

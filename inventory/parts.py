@@ -4,12 +4,12 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.accounts.roles import Role
 from core.authz import require
-from core.directory.models import Vendor
+from core.directory.models import Brand, Vendor
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
 from core.ids import is_id
@@ -59,8 +59,19 @@ def list_parts(*, active_only: bool = True, vendor_managed: bool | None = None) 
     return list(db.session.scalars(stmt))
 
 
+def catalogue_brands(keys: set[str]) -> dict[str, int]:
+    """{model key: brand id} of the catalogue parts with a brand whose model is one of ``keys``
+    (stripped, upper-cased); where parts of one model disagree, the oldest part's brand."""
+    key = func.upper(func.trim(Part.model))
+    stmt = (select(key, Part.brand_id).where(Part.brand_id.isnot(None), key.in_(sorted(keys)))
+            .order_by(Part.id.desc()))
+    # Newest first, so the oldest part's brand is written last and wins.
+    return dict(db.session.execute(stmt).all())
+
+
 def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_managed: bool = False,
-                serialized: bool = False, unit_cost=0, vendor_id: int | None = None) -> Part:
+                serialized: bool = False, unit_cost=0, vendor_id: int | None = None,
+                brand_id: int | None = None) -> Part:
     """Add a part to the catalogue (supervisors and admins)."""
     require(actor, Role.SUPERVISOR)
     errors = {}
@@ -79,6 +90,8 @@ def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_ma
     if vendor_id is not None:
         if by_id(Vendor, vendor_id) is None:
             errors["vendor_id"] = [_("No such vendor.")]
+    if brand_id is not None and by_id(Brand, brand_id) is None:
+        errors["brand_id"] = [_("No such brand.")]
     if cost >= Decimal("10000000000"):
         errors["unit_cost"] = [_("The unit cost is too large.")]
     if errors:
@@ -86,8 +99,22 @@ def create_part(actor, *, sku: str, model: str = "", family: str = "", vendor_ma
     if db.session.scalar(select(Part.id).where(Part.sku == sku)):
         raise Conflict(_("A part with SKU %(sku)s already exists.", sku=sku))
     part = Part(sku=sku, model=model.strip(), family=family.strip(), vendor_managed=vendor_managed,
-                serialized=serialized, unit_cost=cost, vendor_id=vendor_id)
+                serialized=serialized, unit_cost=cost, vendor_id=vendor_id, brand_id=brand_id)
     _insert_once(part, _("A part with SKU %(sku)s already exists.", sku=sku))
+    return part
+
+
+def set_part_brand(actor, part: Part, brand_id: int | None) -> Part:
+    """File a catalogue part under a brand, or under none (supervisors and admins).
+
+    Units entered from now on with this exact model get the brand; units already entered keep theirs.
+    """
+    require(actor, Role.SUPERVISOR)
+    if brand_id is not None and by_id(Brand, brand_id) is None:
+        raise ValidationFailed(_("No such brand."), errors={"brand_id": [_("No such brand.")]})
+    part.brand_id = brand_id
+    db.session.flush()
+    db.session.refresh(part)
     return part
 
 

@@ -24,6 +24,9 @@ class PartSchema(Schema):
     serialized = fields.Bool()
     unit_cost = Money()
     vendor_id = fields.Int(allow_none=True)
+    brand_id = fields.Int(allow_none=True)
+    brand = fields.Function(lambda part: part.brand.name if part.brand else None,
+                            metadata={"description": "the brand's name, or null"})
 
 
 class PartArgs(Schema):
@@ -34,6 +37,13 @@ class PartArgs(Schema):
     serialized = fields.Bool(load_default=False)
     unit_cost = fields.Decimal(load_default=0)
     vendor_id = fields.Int(load_default=None, allow_none=True, validate=ID)
+    brand_id = fields.Int(load_default=None, allow_none=True, validate=ID,
+                          metadata={"description": "the product's brand: units of this exact model are its"})
+
+
+class PartUpdateArgs(Schema):
+    brand_id = fields.Int(required=True, allow_none=True, validate=ID,
+                          metadata={"description": "the product's brand (null: none)"})
 
 
 class LocationSchema(Schema):
@@ -60,6 +70,7 @@ class BalanceSchema(Schema):
     location = fields.Function(lambda b: b.location.code)
     sku = fields.Function(lambda b: b.part.sku)
     model = fields.Function(lambda b: b.part.model)
+    brand = fields.Function(lambda b: b.part.brand.name if b.part.brand else None)
     quantity = fields.Int()
 
 
@@ -292,7 +303,9 @@ class SpareRequestSchema(Schema):
     status_label = fields.Function(lambda r: spares.request_status_label(r.status))
     actions = fields.Function(lambda r: spares.allowed_actions(r),
                               metadata={"description": "the steps still possible (empty: a final state)"})
-    lines = fields.Function(lambda r: [{"sku": line.part.sku, "requested": line.requested_qty,
+    lines = fields.Function(lambda r: [{"sku": line.part.sku,
+                                        "brand": line.part.brand.name if line.part.brand else None,
+                                        "requested": line.requested_qty,
                                         "approved": line.approved_qty,
                                         "serials": line.issued_serials.split()} for line in r.lines])
 

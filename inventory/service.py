@@ -5,6 +5,8 @@ Each concept has its module: :mod:`inventory.parts`, :mod:`inventory.locations`,
 The other packages use the names below through ``inventory.service``.
 """
 from inventory.parts import (  # noqa: F401
+    catalogue_brands,
+    set_part_brand,
     part_by_sku,
     by_id,
     get_part,

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from core import extensions
 from core.accounts.roles import Role
 from core.audit.labels import register_value_labels
+from core.directory.brands import register_branded_units
 from core.handover import register_repair_intake
 from core.lookup import register_model_names
 from core.nav import register_nav
@@ -31,6 +32,8 @@ def init_app(app) -> None:
     offers other processes (taking a unit in as a repair, the priced models)."""
 
 
+    # `flask depot fill-brands` gives its units recorded without a brand their model's brand.
+    register_branded_units(models.RepairUnit.__table__)
     register_value_labels("return_parcel", "source", views.SOURCE_LABELS)
 
     app.register_blueprint(views.bp)

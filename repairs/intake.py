@@ -10,6 +10,7 @@ from sqlalchemy import select
 from core import authz, sheets
 from core.calendar import local_day
 from core.codes import normalise_serial
+from core.directory.brands import brand_ids_for_models, model_key
 from core.directory.models import Dealer
 from core.errors import ValidationFailed
 from core.extensions import db
@@ -104,10 +105,11 @@ def create_parcel(actor, *, dealer_id: int | None = None, dealer_code: str | Non
     )
     db.session.add(parcel)
     db.session.flush()
+    brands = brand_ids_for_models(line["model"] for line in clean)
     for i, line in enumerate(clean):
         route = routes[i]
         unit = RepairUnit(parcel_id=parcel.id, line_no=i + 1, serial=line["serial"], model=line["model"],
-                          fault=line["fault"], warranty_claimed=line["warranty_claimed"], declared=True,
+                          brand_id=brands.get(model_key(line["model"])), fault=line["fault"], warranty_claimed=line["warranty_claimed"], declared=True,
                           state=st.DECLARED, route_id=route.id if route else None, updated_at=now)
         db.session.add(unit)
         db.session.flush()

@@ -58,6 +58,8 @@ class RepairUnit(db.Model):
     line_no: Mapped[int] = mapped_column(default=0)
     serial: Mapped[str] = mapped_column(String(64), index=True)
     model: Mapped[str] = mapped_column(String(80), default="")
+    # The model's brand when the unit was declared or received (core.directory.brands), for the figures.
+    brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"), index=True)
     fault: Mapped[str] = mapped_column(String(300), default="")
     warranty_claimed: Mapped[bool] = mapped_column(Boolean, default=True)
     declared: Mapped[bool] = mapped_column(Boolean, default=True)

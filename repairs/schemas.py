@@ -212,6 +212,7 @@ class RepairUnitSchema(Schema):
     id = fields.Integer()
     serial = fields.String()
     model = fields.String()
+    brand_id = fields.Integer(allow_none=True, metadata={"description": "the model's brand when the unit was entered"})
     fault = fields.String()
     warranty_claimed = fields.Boolean()
     declared = fields.Boolean()

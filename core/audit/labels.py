@@ -163,6 +163,7 @@ FIELD_LABELS = {
     "message_id": _l("E-mail message"),
     "method": _l("Method"),
     "model": _l("Model"),
+    "model_prefixes": _l("Model prefixes"),
     "month": _l("Month"),
     "name": _l("Name"),
     "note": _l("Note"),

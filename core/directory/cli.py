@@ -1,8 +1,9 @@
-"""Directory commands: ``flask depot import-dealers FILE [--skip-bad-rows]``."""
+"""Directory commands: ``flask depot import-dealers FILE [--skip-bad-rows]``, ``flask depot fill-brands``."""
 import click
 
 from core.authz import SYSTEM
 from core.cli import depot_cli
+from core.directory.brands import fill_missing_brands
 from core.directory.dealer_import import import_dealers
 from core.errors import DomainError
 from core.uow import unit_of_work
@@ -37,3 +38,12 @@ def import_dealers_command(file, skip_bad_rows):
 def _describe(row: dict) -> str:
     reasons = " | ".join(f"{name}: {'; '.join(msgs)}" for name, msgs in row["errors"].items())
     return f"line {row['line']}" + (f" ({row['code']})" if row["code"] else "") + f": {reasons}"
+
+
+@depot_cli.command("fill-brands")
+@unit_of_work
+def fill_brands_command():
+    """Give the repair and DOA units recorded without a brand the brand of their model (catalogue part,
+    else the longest model prefix): run after filling in the brands' prefixes or the parts' brands."""
+    for table, filled in fill_missing_brands().items():
+        click.echo(f"{table}: {filled} unit(s) given a brand")

@@ -32,7 +32,9 @@ CITIES = {
 SHOP_WORDS = ["数码", "电子", "科技", "存储", "电脑城", "商贸"]
 SURNAMES = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵", "周", "吴"]
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "强", "军", "洋", "勇"]
-BRANDS = [("MAXELL", "Maxell 麦克赛尔"), ("TEAMGROUP", "十铨 Team"), ("KINGBOX", "金盒 Kingbox")]
+# (code, name, model prefixes): the demo's unit models get their brand from these.
+BRANDS = [("MAXELL", "Maxell 麦克赛尔", "MAXELL, MX"), ("TEAMGROUP", "十铨 Team", "SSD, 移动硬盘"),
+          ("KINGBOX", "金盒 Kingbox", "U盘, TF卡, SD卡")]
 DEPARTMENTS = [
     ("channel", "渠道部"), ("product", "产品部"), ("purchasing", "采购部"),
     ("finance", "财务部"), ("commerce", "商务部"), ("sales", "销售部"),
@@ -55,8 +57,8 @@ def load_directory(rng, echo) -> None:
     db.session.add(Vendor(code="MAXELL", name="Maxell", contact="佐藤", email="spares@maxell.example"))
     for code, name in DEPARTMENTS:
         db.session.add(Department(code=code, name=name))
-    for code, name in BRANDS:
-        db.session.add(Brand(code=code, name=name))
+    for code, name, prefixes in BRANDS:
+        db.session.add(Brand(code=code, name=name, model_prefixes=prefixes))
     db.session.flush()
     n = 0
     for office_code, _name, region in OFFICES:

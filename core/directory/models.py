@@ -138,3 +138,5 @@ class Brand(db.Model):
     code: Mapped[str] = mapped_column(String(20), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     active: Mapped[bool] = mapped_column(default=True)
+    # The starts of this brand's model names, comma-separated ("MX, MAXELL"): core.directory.brands.
+    model_prefixes: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -254,6 +254,7 @@ class DepartmentPageSchema(PageSchema):
 class BrandUpdateArgs(Schema):
     code = fields.String()
     name = fields.String()
+    model_prefixes = _optional_text()
     active = fields.Boolean()
 
 
@@ -266,6 +267,7 @@ class BrandSchema(Schema):
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
+    model_prefixes = fields.String()
     active = fields.Boolean()
 
 

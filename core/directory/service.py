@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from core.accounts.roles import DEPARTMENT_ROLES, Role
 from core.authz import require, require_office, scope_to_office
 from core.calendar.service import local_today
+from core.directory.brands import split_prefixes
 from core.directory.models import (
     DISPATCH_DAYS,
     FACTORY_CHASE_DAYS,
@@ -173,6 +174,14 @@ def _phone(value):
     return value
 
 
+def _prefixes(value):
+    """A brand's model prefixes, stored as one comma-separated line of distinct upper-case keys."""
+    value = ", ".join(split_prefixes(_text(200, lines=True)(value)))
+    if len(value) > 200:
+        raise _Bad(_l("At most %(n)s characters.", n=200))
+    return value
+
+
 def parse_day(value) -> date | None:
     """A real calendar date from a date or text like 2026-02-28, 2026/2/28 or 2026年2月28日."""
     if value is None or isinstance(value, date):
@@ -298,7 +307,7 @@ KINDS = {
         "code": _code(), "name": _text(120, required=True), "email": _email,
     }, ("code", "name"), {}),
     "brand": _Kind(Brand, "brand", {
-        "code": _code(), "name": _text(120, required=True), "active": parse_bool,
+        "code": _code(), "name": _text(120, required=True), "model_prefixes": _prefixes, "active": parse_bool,
     }, ("code", "name"), {"active": True}),
 }
 

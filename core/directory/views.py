@@ -110,8 +110,13 @@ KINDS = {
         REFERENCE_READER_ROLES, "department"),
     "brand": PageKind(
         "brand", "brands", _l("Brands"), _l("Brand"),
-        (("code", _l("Code")), ("name", _l("Name")), ("active", _l("Active"))),
-        (_CODE, FormField("name", _l("Name"), required=True), FormField("active", _l("Active"), "checkbox")),
+        (("code", _l("Code")), ("name", _l("Name")), ("model_prefixes", _l("Model prefixes")),
+         ("active", _l("Active"))),
+        (_CODE, FormField("name", _l("Name"), required=True),
+         FormField("model_prefixes", _l("Model prefixes"),
+                   hint=_l("How this brand's model names start, comma-separated (MX, MAXELL). A unit whose "
+                           "model is not in the catalogue with a brand gets the brand of the longest prefix.")),
+         FormField("active", _l("Active"), "checkbox")),
         REFERENCE_READER_ROLES, "brand"),
 }
 TAB_ORDER = ("dealer", "office", "factory", "route", "vendor", "department", "brand")

@@ -73,6 +73,18 @@ def api_part(env, _):
                 json={"sku": "DBL-NEW", "model": "new"}, note="the SKU is the natural key: the second is 409", refusals=NATURAL_KEY)
 
 
+@scenario("inventory_api.PartItem", "PATCH")
+def api_part_brand(env, _):
+    from inventory import service as inv
+    from inventory.models import Part
+
+    part = inv.create_part(env.admin(), sku="DBL-BRANDED", model="DBL-MX1")
+    brand = env.call(env.user("admin"), "POST", "/api/v1/brands", {"code": "DBL-B", "name": "Brand"})
+    return Case("PATCH", f"/api/v1/inventory/parts/{part.id}", env.user("supervisor"),
+                count(Part, Part.brand_id == brand["id"]), json={"brand_id": brand["id"]}, same_result=True,
+                note="setting the brand twice leaves the part filed under it once")
+
+
 @scenario("inventory_api.Locations")
 def api_location(env, _):
     from inventory.models import Location
