@@ -542,7 +542,41 @@ def _spare_tables(conn, period: Period, scope: Scope, today: date) -> list[Table
 
     counts = _count_table(conn, period, scope, offices, locs, today)
     variance = _variance_table(conn, period, scope, names)
-    return [spare, counts, variance]
+    return [spare, _spare_brand_table(conn, period, sorted(locs)), counts, variance]
+
+
+def _spare_brand_table(conn, period: Period, location_ids: list[int]) -> Table:
+    """The offices' spare stock at the end of the period per brand of its parts (units and value at unit cost):
+    the current balances, less what came in after the period's end, plus what left after it."""
+    bal, part, mv, brand = Balance.__table__, Part.__table__, Movement.__table__, Brand.__table__
+    held: dict[int | None, list] = {}
+    if location_ids:
+        rows = list(conn.execute(
+            select(part.c.brand_id, func.sum(bal.c.quantity), func.sum(bal.c.quantity * part.c.unit_cost))
+            .select_from(bal.join(part, part.c.id == bal.c.part_id))
+            .where(bal.c.location_id.in_(location_ids)).group_by(part.c.brand_id)))
+        for col, sign in ((mv.c.to_location_id, -1), (mv.c.from_location_id, 1)):
+            rows += [(b, sign * int(q or 0), sign * Decimal(v or 0)) for b, q, v in conn.execute(
+                select(part.c.brand_id, func.sum(mv.c.quantity), func.sum(mv.c.quantity * part.c.unit_cost))
+                .select_from(mv.join(part, part.c.id == mv.c.part_id))
+                .where(col.in_(location_ids), mv.c.at >= period.utc_end).group_by(part.c.brand_id))]
+        for brand_id, qty, value in rows:
+            row = held.setdefault(brand_id, [0, Decimal("0")])
+            row[0] += int(qty or 0)
+            row[1] += Decimal(value or 0)
+    names = dict(conn.execute(select(brand.c.id, brand.c.name).where(brand.c.id.in_([b for b in held if b]))).all())
+    table = Table("spare_stock_brand", _("Spare stock by brand (at the end of the period)"), [
+        Column("brand", _("Brand")), Column("quantity", _("Units held"), "int"),
+        Column("value", _("Value (RMB)"), "money"),
+    ])
+    table.note = _("The offices' spare stock at the end of the period by the brand of each part (a part without a "
+                   "brand counts under none), at unit cost.")
+    for label, (qty, value) in sorted(((names.get(b) or _("(no brand)"), v) for b, v in held.items()),
+                                      key=lambda kv: kv[0]):
+        table.rows.append([label, qty, value.quantize(Decimal("0.01"))])
+    if table.rows:
+        table.rows.append([_("All"), sum(r[1] for r in table.rows), sum((r[2] for r in table.rows), Decimal("0.00"))])
+    return table
 
 
 def _count_table(conn, period: Period, scope: Scope, offices, locs, today: date) -> Table:

@@ -81,6 +81,39 @@ def test_october_per_brand_through_the_api(api_as, brand_data):
                                   "Paid repair (charge quoted)")] == REPAIRS[-1][4:]
 
 
+def test_the_offices_spare_stock_per_brand_at_the_end_of_october(app, api_as, brand_data):
+    """SP-A (Maxell, 50.00): 9 held at BJ at October's end (data.py), 13 now; a Kingston part (30.00) with 2
+    at BJ since September and 1 more in on 11-02; a part without a brand (10.00), 5 at SH."""
+    from sqlalchemy import select, update
+
+    from core.directory.models import Brand
+    from core.extensions import db
+    from inventory.models import Balance, Location, Movement, Part
+    from tests.figures.data import sh
+
+    with app.app_context():
+        brand = dict(db.session.execute(select(Brand.code, Brand.id)).all())
+        db.session.execute(update(Part).where(Part.sku == "SP-A").values(brand_id=brand["M"]))
+        loc = dict(db.session.execute(select(Location.code, Location.id)).all())
+        king = Part(sku="SP-K", model="K1", unit_cost=Decimal("30.00"), brand_id=brand["K"])
+        plain = Part(sku="SP-N", model="N1", unit_cost=Decimal("10.00"))
+        db.session.add_all([king, plain])
+        db.session.flush()
+        db.session.add_all([Balance(location_id=loc["OFF-BJ"], part_id=king.id, quantity=3),
+                            Balance(location_id=loc["OFF-SH"], part_id=plain.id, quantity=5),
+                            Movement(at=sh(2026, 9, 2), part_id=king.id, from_location_id=loc["HQ"],
+                                     to_location_id=loc["OFF-BJ"], quantity=2, reason="test"),
+                            Movement(at=sh(2026, 11, 2), part_id=king.id, from_location_id=loc["HQ"],
+                                     to_location_id=loc["OFF-BJ"], quantity=1, reason="test")])
+        db.session.commit()
+    body = api_as("supervisor").get("/api/v1/figures/report?month=2026-10").get_json()
+    assert _rows(body, "spare_stock_brand") == [["(no brand)", 5, "50.00"], ["Kingston", 2, "60.00"],
+                                                ["Maxell", 9, "450.00"], ["All", 16, "560.00"]]
+    office = api_as("office", office_id=brand_data["bj"]).get("/api/v1/figures/report?month=2026-10").get_json()
+    assert _rows(office, "spare_stock_brand") == [["Kingston", 2, "60.00"], ["Maxell", 9, "450.00"],
+                                                  ["All", 11, "510.00"]]
+
+
 def test_the_week_of_10_12_per_brand_and_on_the_page(api_as, login, brand_data):
     # Week 42 (10-12..10-18): U3, U4 (K) and U5 (M) received; U1 (on time) and U2 (late) returned, both M;
     # A1 (units M and K) credited. U6, A2's shipment and A3 fall in other weeks.
