@@ -133,6 +133,8 @@ class DoaUnit(db.Model):
     model: Mapped[str] = mapped_column(String(80), default="")
     # The model's brand when the unit was applied for (core.directory.brands), for the figures.
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"), index=True)
+    # Loaded when a page shows it (a detail page), never joined: units are locked FOR UPDATE.
+    brand = relationship("Brand", lazy="select")
     fault: Mapped[str] = mapped_column(String(300), default="")
     declared: Mapped[bool] = mapped_column(Boolean, default=True)
     arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

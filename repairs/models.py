@@ -60,6 +60,8 @@ class RepairUnit(db.Model):
     model: Mapped[str] = mapped_column(String(80), default="")
     # The model's brand when the unit was declared or received (core.directory.brands), for the figures.
     brand_id: Mapped[int | None] = mapped_column(ForeignKey("brand.id"), index=True)
+    # Loaded when a page shows it (a detail page), never joined: units are locked FOR UPDATE.
+    brand = relationship("Brand", lazy="select")
     fault: Mapped[str] = mapped_column(String(300), default="")
     warranty_claimed: Mapped[bool] = mapped_column(Boolean, default=True)
     declared: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -82,9 +82,10 @@ def test_a_part_gets_its_brand_through_the_api_and_shows_it(app, brands, api_as)
     assert listed["SP-9"] == "Maxell" and listed["SP-1"] == "Kingston" and listed["SP-2"] is None
 
 
-def test_repair_units_and_doa_units_get_their_brand_when_entered(app, brands, api_as):
+def test_repair_units_and_doa_units_get_their_brand_when_entered(app, brands, api_as, login):
     from sqlalchemy import select
 
+    from core.directory.models import Brand
     from core.extensions import db
     from doa.models import DoaUnit
     from repairs.models import RepairUnit
@@ -100,10 +101,18 @@ def test_repair_units_and_doa_units_get_their_brand_when_entered(app, brands, ap
         "units": [{"serial": "SN0009", "model": "SA400 240G"}]})
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["units"][0]["brand_id"] == brands["K"]
+    number = resp.get_json()["number"]
     with app.app_context():
         units = dict(db.session.execute(select(RepairUnit.serial, RepairUnit.brand_id)).all())
         assert units == {"SN0001": brands["K"], "SN0002": brands["M"], "SN0003": None}
         assert db.session.scalar(select(DoaUnit.brand_id)) == brands["K"]
+        unit_ids = dict(db.session.execute(select(RepairUnit.serial, RepairUnit.id)).all())
+        names = dict(db.session.execute(select(Brand.id, Brand.name)).all())
+    # The unit's page and the DOA application's page name the brand.
+    page = login("service", username="brand-reader")
+    shown = page.get(f"/repairs/units/{unit_ids['SN0002']}").get_data(as_text=True)
+    assert names[brands["M"]] in shown
+    assert names[brands["K"]] in page.get(f"/doa/{number}").get_data(as_text=True)
 
 
 def test_a_held_unit_gets_its_brand_when_its_model_is_given_on_conversion_to_a_repair(ctx, brands):
