@@ -500,34 +500,39 @@ def _spare_tables(conn, period: Period, scope: Scope, today: date) -> list[Table
     locs = _office_locations(conn, scope)
     offices = _offices(conn, scope)
     stock: dict[int, list] = {oid: [0, Decimal("0"), 0, 0] for oid, _c, _n in offices}
+    by_brand: dict[int | None, list] = {}  # brand id -> [units, value] over the offices
     bal, part, mv = Balance.__table__, Part.__table__, Movement.__table__
     if locs:
         ids = sorted(locs)
         # Current balances, then back out what moved after the period: the ledger as of the period's end
         # without summing the whole ledger. Only the movements since the period began are read, through
         # the (location, at) indexes; the office of each location is mapped here, not joined per row.
-        for lid, qty, value in conn.execute(
-            select(bal.c.location_id, func.sum(bal.c.quantity), func.sum(bal.c.quantity * part.c.unit_cost))
+        # Grouped by location and by the part's brand: the office table and the brand table from one read.
+        for lid, brand_id, qty, value in conn.execute(
+            select(bal.c.location_id, part.c.brand_id, func.sum(bal.c.quantity),
+                   func.sum(bal.c.quantity * part.c.unit_cost))
             .select_from(bal.join(part, part.c.id == bal.c.part_id))
-            .where(bal.c.location_id.in_(ids)).group_by(bal.c.location_id)
+            .where(bal.c.location_id.in_(ids)).group_by(bal.c.location_id, part.c.brand_id)
         ):
-            row = stock.setdefault(locs[lid], [0, Decimal("0"), 0, 0])
-            row[0] += int(qty or 0)
-            row[1] += Decimal(value or 0)
+            for row in (stock.setdefault(locs[lid], [0, Decimal("0"), 0, 0]),
+                        by_brand.setdefault(brand_id, [0, Decimal("0")])):
+                row[0] += int(qty or 0)
+                row[1] += Decimal(value or 0)
         for col, sign in ((mv.c.to_location_id, 1), (mv.c.from_location_id, -1)):
             # Ledger lines in and out during the period: counted from the (location, at) index alone.
             during = (select(col, func.count())
                       .where(col.in_(ids), mv.c.at >= period.utc_start, mv.c.at < period.utc_end).group_by(col))
             for lid, qty in conn.execute(during):
                 stock.setdefault(locs[lid], [0, Decimal("0"), 0, 0])[2 if sign > 0 else 3] += int(qty or 0)
-            after = (select(col, func.sum(mv.c.quantity), func.sum(mv.c.quantity * part.c.unit_cost))
+            after = (select(col, part.c.brand_id, func.sum(mv.c.quantity), func.sum(mv.c.quantity * part.c.unit_cost))
                      .select_from(mv.join(part, part.c.id == mv.c.part_id))
-                     .where(col.in_(ids), mv.c.at >= period.utc_end).group_by(col))
-            for lid, qty, value in conn.execute(after):
-                row = stock.setdefault(locs[lid], [0, Decimal("0"), 0, 0])
+                     .where(col.in_(ids), mv.c.at >= period.utc_end).group_by(col, part.c.brand_id))
+            for lid, brand_id, qty, value in conn.execute(after):
                 # Undo the movements after the period's end: take back what came in, put back what left.
-                row[0] -= sign * int(qty or 0)
-                row[1] -= sign * Decimal(value or 0)
+                for row in (stock.setdefault(locs[lid], [0, Decimal("0"), 0, 0]),
+                            by_brand.setdefault(brand_id, [0, Decimal("0")])):
+                    row[0] -= sign * int(qty or 0)
+                    row[1] -= sign * Decimal(value or 0)
     names = {oid: (code, name) for oid, code, name in offices}
     spare = Table("spare_stock", _("Spare stock by office (at the end of the period)"), [
         Column("office", _("Office")), Column("name", _("Name")), Column("quantity", _("Units held"), "int"),
@@ -542,28 +547,13 @@ def _spare_tables(conn, period: Period, scope: Scope, today: date) -> list[Table
 
     counts = _count_table(conn, period, scope, offices, locs, today)
     variance = _variance_table(conn, period, scope, names)
-    return [spare, _spare_brand_table(conn, period, sorted(locs)), counts, variance]
+    return [spare, _spare_brand_table(conn, by_brand), counts, variance]
 
 
-def _spare_brand_table(conn, period: Period, location_ids: list[int]) -> Table:
-    """The offices' spare stock at the end of the period per brand of its parts (units and value at unit cost):
-    the current balances, less what came in after the period's end, plus what left after it."""
-    bal, part, mv, brand = Balance.__table__, Part.__table__, Movement.__table__, Brand.__table__
-    held: dict[int | None, list] = {}
-    if location_ids:
-        rows = list(conn.execute(
-            select(part.c.brand_id, func.sum(bal.c.quantity), func.sum(bal.c.quantity * part.c.unit_cost))
-            .select_from(bal.join(part, part.c.id == bal.c.part_id))
-            .where(bal.c.location_id.in_(location_ids)).group_by(part.c.brand_id)))
-        for col, sign in ((mv.c.to_location_id, -1), (mv.c.from_location_id, 1)):
-            rows += [(b, sign * int(q or 0), sign * Decimal(v or 0)) for b, q, v in conn.execute(
-                select(part.c.brand_id, func.sum(mv.c.quantity), func.sum(mv.c.quantity * part.c.unit_cost))
-                .select_from(mv.join(part, part.c.id == mv.c.part_id))
-                .where(col.in_(location_ids), mv.c.at >= period.utc_end).group_by(part.c.brand_id))]
-        for brand_id, qty, value in rows:
-            row = held.setdefault(brand_id, [0, Decimal("0")])
-            row[0] += int(qty or 0)
-            row[1] += Decimal(value or 0)
+def _spare_brand_table(conn, held: dict[int | None, list]) -> Table:
+    """The offices' spare stock at the end of the period per brand of its parts (units and value at unit cost),
+    from the same ledger read as the table by office."""
+    brand = Brand.__table__
     names = dict(conn.execute(select(brand.c.id, brand.c.name).where(brand.c.id.in_([b for b in held if b]))).all())
     table = Table("spare_stock_brand", _("Spare stock by brand (at the end of the period)"), [
         Column("brand", _("Brand")), Column("quantity", _("Units held"), "int"),

@@ -107,6 +107,15 @@ def index():
 
 # --- create -----------------------------------------------------------------------------------
 
+def _numbered_lines(units: str, parts: str):
+    """Each non-empty typed line: (its text area, its name as the user knows it: "Units, line 3", its words)."""
+    for field, label, text in (("units", N_("Units, line %(n)s"), units), ("parts", N_("Parts, line %(n)s"), parts)):
+        for number, line in enumerate((text or "").splitlines(), start=1):
+            words = line.replace(",", " ").replace("\t", " ").split()
+            if words:
+                yield field, _(label, n=number), words
+
+
 def _typed_lines(units: str, parts: str) -> tuple[list[dict], list[str]]:
     """The contents typed or scanned one per line, loaded through the API's line schema,
     with the name of each line as the user knows it ("Units, line 3").
@@ -117,24 +126,18 @@ def _typed_lines(units: str, parts: str) -> tuple[list[dict], list[str]]:
     """
     raw: dict[str, dict] = {}
     shape: dict[str, list] = {}
-    for kind, text in (("unit", units), ("part", parts)):
-        for number, line in enumerate((text or "").splitlines(), start=1):
-            words = line.replace(",", " ").replace("\t", " ").split()
-            if not words:
+    for field, name, words in _numbered_lines(units, parts):
+        if field == "units":
+            if len(words) > 2:
+                shape[name] = [_("Use “serial” or “serial model”.")]
                 continue
-            if kind == "unit":
-                name = _("Units, line %(n)s", n=number)
-                if len(words) > 2:
-                    shape[name] = [_("Use “serial” or “serial model”.")]
-                    continue
-                raw[name] = {"kind": "unit", "serial": words[0], "model": words[1] if len(words) > 1 else ""}
-            else:
-                name = _("Parts, line %(n)s", n=number)
-                if len(words) > 3:
-                    shape[name] = [_("Use “SKU quantity” or “SKU 1 serial”.")]
-                    continue
-                raw[name] = {"kind": "part", "sku": words[0], "quantity": words[1] if len(words) > 1 else "1",
-                             "serial": words[2] if len(words) > 2 else None}
+            raw[name] = {"kind": "unit", "serial": words[0], "model": words[1] if len(words) > 1 else ""}
+        else:
+            if len(words) > 3:
+                shape[name] = [_("Use “SKU quantity” or “SKU 1 serial”.")]
+                continue
+            raw[name] = {"kind": "part", "sku": words[0], "quantity": words[1] if len(words) > 1 else "1",
+                         "serial": words[2] if len(words) > 2 else None}
     try:
         lines = read_lines(ShipmentLineArgs, raw)
     except ValidationFailed as err:
@@ -213,19 +216,10 @@ _FORM_FIELDS = frozenset({"leg", "dealer_code", "dealer_id", "office_id", "vendo
                           "waybill", "pieces", "weight_kg", "freight_cost", "lines"})
 
 
-def _line_fields(units: str, parts: str) -> dict[str, str]:
-    """Each typed line's name ("Units, line 3") -> the text area it was typed in."""
-    fields = {}
-    for field, label, text in (("units", N_("Units, line %(n)s"), units), ("parts", N_("Parts, line %(n)s"), parts)):
-        for number, line in enumerate((text or "").splitlines(), start=1):
-            if line.replace(",", " ").split():
-                fields[_(label, n=number)] = field
-    return fields
-
-
 def _marked_fields(err: DomainError, names: list[str]) -> dict[str, str]:
     """Which input of the form each refused key belongs to: a field, or the text area of a typed line."""
-    by_line = _line_fields(request.form.get("units", ""), request.form.get("parts", ""))
+    by_line = {name: field for field, name, _words in _numbered_lines(request.form.get("units", ""),
+                                                                        request.form.get("parts", ""))}
     marked = {}
     for key in err.errors:
         parts = key.split(".")
