@@ -14,7 +14,7 @@ from core import api_docs, cli, extensions, i18n, input_limits, security, sqlite
 from core import models as core_models  # noqa: F401  (the core tables)
 from core.accounts import admin as accounts_admin
 from core.accounts import api as accounts_api
-from core.accounts import auth as accounts_auth  # noqa: F401  (registers the login loaders)
+from core.accounts import auth as accounts_auth  # also registers the login loaders
 from core.accounts import cli as accounts_cli  # noqa: F401  (adds the user commands)
 from core.accounts import principal
 from core.accounts import views as accounts_views
@@ -158,7 +158,7 @@ def register_errorhandlers(app: Flask) -> None:
 def register_hooks(app: Flask) -> None:
     @app.before_request
     def _attribute_changes():
-        set_actor(extensions.db.session, current_user if current_user.is_authenticated else None)
+        set_actor(extensions.db.session, accounts_auth.actor())
 
     app.add_template_filter(role_label, "role_label")
     app.add_template_global(optional_url, "optional_url")

@@ -9,7 +9,8 @@ import functools
 from pathlib import Path
 
 from babel import Locale, support
-from flask import current_app, g, has_app_context, has_request_context, request, session
+from flask import current_app, has_request_context, request, session
+from flask.globals import _cv_app, _cv_request
 from flask_babel import Domain, get_locale
 from flask_babel import gettext as _
 
@@ -70,14 +71,21 @@ class _FolderDomain(Domain):
     """Flask-Babel's domain, finding translations/zh_CN for the locale zh_Hans_CN."""
 
     def get_translations(self):
-        locale = get_locale() if has_app_context() else None
-        if not has_request_context():
+        # Every message of a request asks for the catalogue (a scan's answer, five times):
+        # it is found once per request and kept on ``g``, and found again if the locale
+        # changes (flask_babel.force_locale). The context variables are read directly:
+        # going through the ``g`` and ``request`` proxies cost more than the lookup itself.
+        app_context = _cv_app.get(None)
+        if app_context is None:
+            return self._find_translations(None)
+        state = app_context.g.__dict__
+        babel_context = state.get("_flask_babel")
+        locale = getattr(babel_context, "babel_locale", None) or get_locale()
+        if _cv_request.get(None) is None:
             return self._find_translations(locale)
-        # Every message of a request asks for the catalogue: find it once per request
-        # (and again if the locale changes, as under flask_babel.force_locale).
-        cached = g.get("_depot_translations")
+        cached = state.get("_depot_translations")
         if cached is None or cached[0] is not locale:
-            cached = g._depot_translations = (locale, self._find_translations(locale))
+            cached = state["_depot_translations"] = (locale, self._find_translations(locale))
         return cached[1]
 
     def _find_translations(self, locale):

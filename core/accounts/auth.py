@@ -71,9 +71,10 @@ def roles_required(*roles: Role | str):
     def decorator(view):
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
+            user = actor()
+            if user is None:
                 abort(401)
-            require(current_user, *roles)
+            require(user, *roles)
             return view(*args, **kwargs)
 
         wrapped._depot_roles = tuple(Role(r) for r in roles)
@@ -87,4 +88,6 @@ login_required = roles_required()
 
 def actor():
     """The signed-in user, for passing into services (services never read request state)."""
-    return current_user._get_current_object() if current_user.is_authenticated else None
+    # One look through the proxy (each costs a context look-up; this runs several times a request).
+    user = current_user._get_current_object()
+    return user if user.is_authenticated else None
