@@ -222,11 +222,6 @@ def reconcile_rows(count_ids):
 def _reconcile_rows(ids):
     c, b, cl, p = StockCount.__table__, Balance.__table__, CountLine.__table__, Part.__table__
     counts = db.session.execute(select(c.c.id, c.c.location_id, c.c.full).where(c.c.id.in_(ids))).all()
-    # Ids and quantities only: part facts come once per part below, not once per line.
-    lines: dict[int, dict[int, int]] = {cid: {} for cid, _loc, _full in counts}
-    for cid, pid, qty in db.session.execute(
-            select(cl.c.count_id, cl.c.part_id, cl.c.counted_qty).where(cl.c.count_id.in_(ids))).all():
-        lines[cid][pid] = qty
     # Every part that ever moved at a location has a balance row there, so a full count's
     # scope covers parts held at T even if they have left since.
     balances: dict[int, dict[int, int]] = {}
@@ -236,17 +231,26 @@ def _reconcile_rows(ids):
                 .where(among(db.session, b.c.location_id, chunk))).all():
             balances.setdefault(loc, {})[pid] = qty
     after = _moved_after(ids)
-    scopes: list[tuple[int, dict[int, tuple[int, int]]]] = []
-    for cid, loc, full in sorted(counts):
-        held, counted, moved = balances.get(loc, {}), lines[cid], after.get(cid, {})
-        scope = {pid: (qty, held.get(pid, 0) - moved.get(pid, 0)) for pid, qty in counted.items()}
+    location_of = {cid: loc for cid, loc, _full in counts}
+    scopes: dict[int, dict[int, tuple[int, int]]] = {cid: {} for cid in location_of}
+    # Each line becomes its (counted, ledger) pair as it is read: ids and quantities only (part
+    # facts come once per part below), and no second walk over half a million lines.
+    current = scope = held = moved = None
+    for cid, pid, qty in db.session.execute(
+            select(cl.c.count_id, cl.c.part_id, cl.c.counted_qty).where(cl.c.count_id.in_(ids))).all():
+        if cid != current:
+            current, scope = cid, scopes[cid]
+            held, moved = balances.get(location_of[cid], {}), after.get(cid, {})
+        scope[pid] = (qty, held.get(pid, 0) - moved.get(pid, 0))
+    for cid, loc, full in counts:
         if full:
+            scope, held, moved = scopes[cid], balances.get(loc, {}), after.get(cid, {})
             for pid, qty in held.items():
-                if pid not in counted:
+                if pid not in scope:
                     ledger = qty - moved.get(pid, 0)
                     if ledger:
                         scope[pid] = (0, ledger)
-        scopes.append((cid, scope))
+    scopes = sorted(scopes.items())
     part_ids = set().union(*(scope.keys() for _cid, scope in scopes))
     head, tail = {}, {}
     for chunk in in_chunks(part_ids):
