@@ -306,8 +306,10 @@ class Tasks(MethodView):
     @blp.response(200, s.DoaTaskPageSchema)
     def get(self, args):
         """DOA dealer-contact tasks (due the day they open): ``/api/v1/tasks?process=doa`` in this API's older shape."""
-        return tasks.tasks_page(actor(), status=args["status"] or None, after=args["after"],
+        page = tasks.tasks_page(actor(), status=args["status"] or None, after=args["after"],
                                 per_page=args["per_page"])
+        page.loaded = task_service.preload(page.items)  # held until the page is written out
+        return page
 
 
 @blp.route("/tasks/<int:task_id>/resolve")

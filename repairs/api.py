@@ -269,7 +269,9 @@ class Tasks(MethodView):
         (``status=disputed`` is the supervisor's queue), a page at a time (``after``: the previous
         page's ``next``)."""
         status = None if args["status"] == "all" else args["status"]
-        return dealer_tasks.tasks_page(actor(), status=status, after=args["after"], per_page=args["per_page"])
+        page = dealer_tasks.tasks_page(actor(), status=status, after=args["after"], per_page=args["per_page"])
+        page.loaded = task_service.preload(page.items)  # held until the page is written out
+        return page
 
 
 @blp.route("/tasks/<int:task_id>/resolve")
