@@ -167,14 +167,21 @@ def after_condition(keys, values):
     """SQL: the row's sort key comes after ``values`` in the order of ``keys``.
 
     (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., each comparison in its key's direction;
-    with the keys' index in the same order this is one range read.
+    with the keys' index in the same order this is one range read. The OR alone is no
+    index bound to PostgreSQL (it filters every earlier row, or reads every later one and
+    sorts them), so ``k1 >= v1`` is added: the range starts at the cursor and the OR only
+    drops the few rows sharing its first key.
     """
     clauses = []
     for i, key in enumerate(keys):
         step = key.expr < values[i] if key.desc else key.expr > values[i]
         equal = [keys[j].expr == values[j] for j in range(i)]
         clauses.append(and_(*equal, step) if equal else step)
-    return or_(*clauses)
+    if len(keys) == 1:
+        return clauses[0]
+    first = keys[0]
+    start = first.expr <= values[0] if first.desc else first.expr >= values[0]
+    return and_(start, or_(*clauses))
 
 
 def keyset_order(keys) -> list:

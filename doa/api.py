@@ -12,7 +12,6 @@ from flask.views import MethodView
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.api import Blueprint
-from core.pagination import paginate
 from core.schemas import CursorArgs
 from core.tasks import service as task_service
 from core.uploads import SIGNATURES
@@ -46,9 +45,10 @@ class Applications(MethodView):
     @blp.arguments(s.DoaApplicationListArgs, location="query")
     @blp.response(200, s.DoaApplicationPageSchema)
     def get(self, args):
-        """List applications (newest first), by state, overdue, or a search."""
-        stmt = lookup.applications(actor(), state=args["state"], q=args["q"], overdue=args["overdue"])
-        return paginate(stmt, args["page"], args["per_page"])
+        """List applications (newest first), by state, overdue, or a search, a page at a time
+        (``after``: the previous page's ``next``)."""
+        return lookup.applications_page(actor(), state=args["state"], q=args["q"], overdue=args["overdue"],
+                                        after=args["after"], per_page=args["per_page"])
 
     @roles_required(*st.CS)
     @blp.arguments(s.DoaApplicationArgs)
@@ -273,8 +273,10 @@ class Holds(MethodView):
     @blp.arguments(s.DoaHoldListArgs, location="query")
     @blp.response(200, s.DoaHoldPageSchema)
     def get(self, args):
-        """Units that arrived as DOA without an approved application."""
-        return paginate(receipt.holds(actor(), status=args["status"] or None), args["page"], args["per_page"])
+        """Units that arrived as DOA without an approved application, oldest first, a page at a time
+        (``after``: the previous page's ``next``)."""
+        return receipt.holds_page(actor(), status=args["status"] or None, after=args["after"],
+                                  per_page=args["per_page"])
 
 
 @blp.route("/holds/<int:hold_id>/repair")
@@ -304,7 +306,10 @@ class Tasks(MethodView):
     @blp.response(200, s.DoaTaskPageSchema)
     def get(self, args):
         """DOA dealer-contact tasks (due the day they open): ``/api/v1/tasks?process=doa`` in this API's older shape."""
-        return paginate(tasks.tasks(actor(), status=args["status"] or None), args["page"], args["per_page"])
+        page = tasks.tasks_page(actor(), status=args["status"] or None, after=args["after"],
+                                per_page=args["per_page"])
+        page.loaded = task_service.preload(page.items)  # held until the page is written out
+        return page
 
 
 @blp.route("/tasks/<int:task_id>/resolve")

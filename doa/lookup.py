@@ -17,6 +17,7 @@ from core.calendar import local_day, local_today
 from core.directory.models import Dealer
 from core.errors import NotFound, ValidationFailed
 from core.extensions import db
+from core.pagination import Key, KeysetPage, keyset
 from core.queries import inline_states, starts_with
 from doa import states as st
 from doa.models import DoaApplication, DoaEvent, DoaUnit
@@ -39,6 +40,20 @@ def get_application(actor, number: str) -> DoaApplication:
     app = application_by_number(number)
     ensure_access(actor, app.office_id)
     return app
+
+
+# Newest first: the id alone is the order users saw with page numbers, total and never NULL.
+# doa_application's indexes (state, id), (office_id, id) and (office_id, state, id) make a page
+# of the state filter and of an office's own list one range read.
+APPLICATION_KEYS = (Key(DoaApplication.id, "int", desc=True),)
+APPLICATIONS_PER_PAGE = 50
+
+
+def applications_page(actor, *, state: str | None = None, q: str | None = None, overdue: bool = False,
+                      after=None, per_page=APPLICATIONS_PER_PAGE) -> KeysetPage:
+    """One page of :func:`applications` (newest first) after the cursor ``after`` (a forged one is a 422)."""
+    return keyset(applications(actor, state=state, q=q, overdue=overdue), APPLICATION_KEYS, after, per_page,
+                  default_per_page=APPLICATIONS_PER_PAGE)
 
 
 def applications(actor, *, state: str | None = None, q: str | None = None, overdue: bool = False,

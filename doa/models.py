@@ -27,6 +27,10 @@ class DoaApplication(db.Model):
     __table_args__ = (
         Index("ix_doa_application_state_approval_due", "state", "approval_due"),
         Index("ix_doa_application_state_replacement_due", "state", "replacement_due"),
+        # The list's keyset order (newest id first) after each common equality filter.
+        Index("ix_doa_application_state_id", "state", "id"),
+        Index("ix_doa_application_office_id_id", "office_id", "id"),
+        Index("ix_doa_application_office_state_id", "office_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -174,6 +178,11 @@ class DoaHold(db.Model):
 
     __tablename__ = "doa_hold"
     __audited__ = True
+    __table_args__ = (
+        # The list's keyset order (oldest arrival, then id) after its status and office filters.
+        Index("ix_doa_hold_status_arrived_id", "status", "arrived_at", "id"),
+        Index("ix_doa_hold_office_status_arrived_id", "office_id", "status", "arrived_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     serial: Mapped[str] = mapped_column(String(64), index=True)

@@ -16,6 +16,7 @@ from core.calendar import add_working_days, local_day
 from core.codes import normalise_serial
 from core.errors import InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
+from core.pagination import Key, KeysetPage, keyset
 from core.i18n import N_, message, message_list
 from core.types import utcnow
 from doa import states as st
@@ -137,6 +138,18 @@ def get_hold(actor, hold_id: int) -> DoaHold:
         raise NotFound(_("No such held unit."))
     ensure_access(actor, hold.office_id)
     return hold
+
+
+# Oldest arrival first, then the id (both NOT NULL): the order of the list before it had cursors.
+# doa_hold's indexes (status, arrived_at, id) and (office_id, status, arrived_at, id) make a page
+# of one status (and of an office's own held units) one range read.
+HOLD_KEYS = (Key(DoaHold.arrived_at, "datetime"), Key(DoaHold.id, "int"))
+HOLDS_PER_PAGE = 50
+
+
+def holds_page(actor, *, status: str | None = "held", after=None, per_page=HOLDS_PER_PAGE) -> KeysetPage:
+    """One page of :func:`holds` (oldest arrival first) after the cursor ``after`` (a forged one is a 422)."""
+    return keyset(holds(actor, status=status), HOLD_KEYS, after, per_page, default_per_page=HOLDS_PER_PAGE)
 
 
 def holds(actor, *, status: str | None = "held"):

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, pre_load, validate
 
 from core.calendar import local_today
 from core.ids import ID_RANGE
-from core.schemas import CursorPageSchema, PageArgs, PageSchema
+from core.schemas import CursorArgs, CursorPageSchema
 from core.tasks import service as task_service
 from doa import applications, service
 from doa import states as st
@@ -19,7 +19,7 @@ AMOUNT_ERRORS = {"invalid": _l("Not a valid amount.")}
 DATE_ERRORS = {"invalid": _l("Use YYYY-MM-DD.")}
 
 
-class DoaApplicationListArgs(PageArgs):
+class DoaApplicationListArgs(CursorArgs):
     q = fields.String(load_default="", validate=validate.Length(max=100),
                       metadata={"description": "DOA number, serial, waybill, credit number or dealer."})
     state = fields.String(load_default=None, validate=validate.OneOf(st.STATES))
@@ -153,11 +153,11 @@ class DoaTaskDecisionArgs(Schema):
     note = fields.String(load_default="")
 
 
-class DoaTaskListArgs(PageArgs):
+class DoaTaskListArgs(CursorArgs):
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "agreed", "disputed", "resolved", ""]))
 
 
-class DoaHoldListArgs(PageArgs):
+class DoaHoldListArgs(CursorArgs):
     status = fields.String(load_default="held", validate=validate.OneOf(["held", "repair", "set_aside", ""]))
 
 
@@ -283,7 +283,7 @@ class DoaEventSchema(Schema):
     data = fields.Dict()
 
 
-class DoaApplicationPageSchema(PageSchema):
+class DoaApplicationPageSchema(CursorPageSchema):
     items = fields.List(fields.Nested(DoaApplicationSchema))
 
 
@@ -303,7 +303,7 @@ class DoaHoldSchema(Schema):
     note = fields.String()
 
 
-class DoaHoldPageSchema(PageSchema):
+class DoaHoldPageSchema(CursorPageSchema):
     items = fields.List(fields.Nested(DoaHoldSchema))
 
 
@@ -336,7 +336,7 @@ class DoaTaskSchema(Schema):
     closed_by = fields.String(allow_none=True)
 
 
-class DoaTaskPageSchema(PageSchema):
+class DoaTaskPageSchema(CursorPageSchema):
     items = fields.List(fields.Nested(DoaTaskSchema))
 
 

@@ -36,6 +36,11 @@ def tasks(actor, *, status: str | None = "open"):
     return task_service.tasks(actor, process=PROCESS, status=status)
 
 
+def tasks_page(actor, *, status: str | None = "open", after=None, per_page=task_service.TASK_PER_PAGE):
+    """One page of :func:`tasks` after the cursor ``after`` (due first)."""
+    return task_service.tasks_page(actor, process=PROCESS, status=status, after=after, per_page=per_page)
+
+
 def tasks_of(app: DoaApplication) -> list[Task]:
     """Every task of one application, oldest first."""
     return task_service.about(case=(APPLICATION, app.id))

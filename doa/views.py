@@ -18,7 +18,6 @@ from core.audit.service import trail
 from core.calendar import local_today
 from core.errors import DomainError
 from core.forms import flash_refusal, read_form, refused
-from core.pagination import paginate
 from core.task_states import task_status_label
 from core.tasks import views as task_views
 from doa import attachments as files
@@ -63,12 +62,6 @@ def _labels():
             "task_status_label": task_status_label, "HOLD_REASON_LABELS": HOLD_REASON_LABELS,
             "HOLD_STATUS_LABELS": HOLD_STATUS_LABELS, "FINDING_LABELS": FINDING_LABELS,
             "OUTCOME_LABELS": OUTCOME_LABELS, "DECISION_LABELS": st.DECISION_LABELS, "CLOCK_LABELS": CLOCK_LABELS, "today": local_today()}
-
-
-def _page_arg() -> int:
-    value = request.args.get("page", "")
-    # A page number no list reaches (or no database offset holds) shows the first page.
-    return int(value) if value.isdigit() and 0 < int(value) <= 100000 else 1
 
 
 def parse_unit_lines(text: str) -> list[dict]:
@@ -165,8 +158,8 @@ def index():
                "overdue": request.args.get("overdue") == "1"}
     if filters["state"] not in st.STATES:
         filters["state"] = None
-    stmt = lookup.applications(actor(), **filters)
-    page = paginate(stmt, _page_arg(), 50)
+    page = lookup.applications_page(actor(), **filters, after=request.args.get("after"),
+                                    per_page=request.args.get("per_page"))
     return render_template("doa/index.html", page=page, filters=filters, states=st.STATES)
 
 
@@ -360,7 +353,8 @@ def holds():
     status = request.args.get("status", "held")
     if status not in ("held", "repair", "set_aside", "all"):
         status = "held"
-    page = paginate(receipt.holds(actor(), status=None if status == "all" else status), _page_arg(), 50)
+    page = receipt.holds_page(actor(), status=None if status == "all" else status, after=request.args.get("after"),
+                              per_page=request.args.get("per_page"))
     return render_template("doa/holds.html", page=page, status=status,
                            may_act=actor().has_role(*st.HANDS))
 

@@ -10,8 +10,7 @@ from core.accounts.roles import Role
 from core.errors import NotFound, ValidationFailed
 from core.extensions import limiter
 from core.idempotency import idempotent
-from core.pagination import paginate
-from core.schemas import CursorArgs, CursorPageSchema, PageSchema
+from core.schemas import CursorArgs, CursorPageSchema
 from core.tasks import service as task_service
 from repairs import boxes, prices
 from repairs import scan as scan_station
@@ -34,7 +33,7 @@ class RepairOverduePageSchema(CursorPageSchema):
     total = s.fields.Integer(metadata={"description": "Overdue units in all (every page)."})
 
 
-class RepairTaskPageSchema(PageSchema):
+class RepairTaskPageSchema(CursorPageSchema):
     items = s.fields.List(s.fields.Nested(s.RepairTaskSchema))
 
 
@@ -267,9 +266,12 @@ class Tasks(MethodView):
     @blp.response(200, RepairTaskPageSchema)
     def get(self, args):
         """Repairs tasks: ``/api/v1/tasks?process=repairs`` in this API's older shape
-        (``status=disputed`` is the supervisor's queue)."""
+        (``status=disputed`` is the supervisor's queue), a page at a time (``after``: the previous
+        page's ``next``)."""
         status = None if args["status"] == "all" else args["status"]
-        return paginate(dealer_tasks.tasks(actor(), status=status), args["page"], args["per_page"])
+        page = dealer_tasks.tasks_page(actor(), status=status, after=args["after"], per_page=args["per_page"])
+        page.loaded = task_service.preload(page.items)  # held until the page is written out
+        return page
 
 
 @blp.route("/tasks/<int:task_id>/resolve")

@@ -165,3 +165,8 @@ task_registry.register_process(task_registry.TaskProcess(
 def tasks(actor, *, status: str | None = "open"):
     """Select statement of repairs tasks the actor may see, earliest due first."""
     return task_service.tasks(actor, process=PROCESS, status=status)
+
+
+def tasks_page(actor, *, status: str | None = "open", after=None, per_page=task_service.TASK_PER_PAGE):
+    """One page of :func:`tasks` after the cursor ``after`` (earliest due first)."""
+    return task_service.tasks_page(actor, process=PROCESS, status=status, after=after, per_page=per_page)

@@ -114,7 +114,7 @@ class RepairTaskSettleArgs(_DecisionTermsArgs):
     note = fields.String(load_default="", validate=validate.Length(max=1000))
 
 
-class RepairTaskListArgs(PageArgs):
+class RepairTaskListArgs(CursorArgs):
     status = fields.String(load_default="open", validate=validate.OneOf(["open", "disputed", "agreed", "resolved", "all"]))
 
 

@@ -7,7 +7,6 @@ from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.api import Blueprint
 from core.idempotency import idempotent
-from core.pagination import paginate
 from core.tasks import schemas as s
 from core.tasks import service
 
@@ -23,10 +22,11 @@ class Tasks(MethodView):
     @blp.arguments(s.TaskListArgs, location="query")
     @blp.response(200, s.TaskPageSchema)
     def get(self, args):
-        """Tasks the caller may see, earliest due first (``status=disputed`` is the supervisor's queue)."""
+        """Tasks the caller may see, earliest due first (``status=disputed`` is the supervisor's queue),
+        a page at a time (``after``: the previous page's ``next``)."""
         status = None if args["status"] == "all" else args["status"]
-        page = paginate(service.tasks(actor(), process=args["process"], status=status), args["page"],
-                        args["per_page"])
+        page = service.tasks_page(actor(), process=args["process"], status=status, after=args["after"],
+                                  per_page=args["per_page"])
         page.loaded = service.preload(page.items)  # held until the page is written out
         return page
 

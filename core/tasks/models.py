@@ -28,7 +28,10 @@ class Task(db.Model):
     __tablename__ = "task"
     __audited__ = True
     __table_args__ = (
-        Index("ix_task_process_status_due", "process", "status", "due_on"),
+        # The task lists' keyset orders (due_on, id) after each common equality filter.
+        Index("ix_task_process_status_due_id", "process", "status", "due_on", "id"),
+        Index("ix_task_status_due_id", "status", "due_on", "id"),
+        Index("ix_task_office_status_due_id", "office_id", "status", "due_on", "id"),
         Index("ix_task_case", "case_type", "case_id"),
         Index("ix_task_subject", "subject_type", "subject_id"),
     )

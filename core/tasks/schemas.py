@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
-from core.schemas import Line, PageArgs, PageSchema
+from core.schemas import CursorArgs, CursorPageSchema, Line
 from core.task_states import TASK_STATUS_LABELS
 from core.tasks import service
 
 
-class TaskListArgs(PageArgs):
+class TaskListArgs(CursorArgs):
     process = fields.String(load_default=None, validate=validate.Length(max=20),
                             metadata={"description": "Only this process's tasks (repairs, doa); all when left out."})
     status = fields.String(load_default="open", validate=validate.OneOf([*TASK_STATUS_LABELS, "all"]))
@@ -51,5 +51,5 @@ class TaskSchema(Schema):
     closed_by = fields.String(allow_none=True)
 
 
-class TaskPageSchema(PageSchema):
+class TaskPageSchema(CursorPageSchema):
     items = fields.List(fields.Nested(TaskSchema))

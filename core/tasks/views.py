@@ -12,7 +12,6 @@ from core.errors import DomainError
 from core.forms import read_form, refused
 from core.idempotency import idempotent
 from core.nav import register_nav
-from core.pagination import paginate
 from core.task_states import TASK_STATUS_LABELS
 from core.tasks import registry, service
 from core.tasks import schemas as s
@@ -45,8 +44,8 @@ def index():
     """Tasks to answer today (and earlier) and the supervisor's disputes, of one process or all."""
     process, status = filters(request.args)
     user = actor()
-    page = paginate(service.tasks(user, process=process, status=None if status == "all" else status),
-                    request.args.get("page", 1), 50)
+    page = service.tasks_page(user, process=process, status=None if status == "all" else status,
+                              after=request.args.get("after"), per_page=request.args.get("per_page"))
     loaded = service.preload(page.items)  # noqa: F841  (held while the rows are described)
     rows = [{"task": t, "subject": service.subject(t), "kind": service.kind_label(t),
              "status": service.status_label(t), "resolution": service.resolution_label(t),
@@ -92,7 +91,8 @@ def add_old_addresses(blueprint, prefix: str, process: str, *, list_endpoint: st
     the page redirects to the one tasks page, the form is recorded through it."""
 
     def old_list():
-        return redirect(url_for("tasks.index", process=process, status=request.args.get("status", "open")))
+        return redirect(url_for("tasks.index", process=process, status=request.args.get("status", "open"),
+                                after=request.args.get("after") or None))
 
     def old_step(task_id, verb):
         return record(task_id, "answer" if verb == "resolve" else "settle", process=process)

@@ -49,7 +49,7 @@ def test_unknown_numbers_and_ids_are_404(app, world, bearer):
     huge = 2**70
     assert bearer("clerk").post(f"/api/v1/doa/holds/{huge}/repair", json={}).status_code == 404
     assert bearer("service").get(f"/api/v1/doa/attachments/{huge}").status_code == 404
-    assert bearer("service").get("/api/v1/doa/applications?page=99999999999999999999").status_code == 422
+    assert bearer("service").get("/api/v1/doa/applications?per_page=99999999999999999999").status_code == 422
     resp = bearer("service").post("/api/v1/doa/applications", json={
         "dealer_id": huge, "request": "refund", "purchase_date": "2026-09-01", "fault": "x",
         "units": [{"serial": "S1", "model": "M"}]})

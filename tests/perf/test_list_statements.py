@@ -126,6 +126,49 @@ def seed_tasks(seed: Seed, n: int) -> None:
                   "created_at": T0} for unit_id, parcel_id in units])
 
 
+def seed_doa_tasks(seed: Seed, n: int) -> None:
+    """DOA dealer tasks, each about its own application and held unit (as a receipt problem opens them)."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.tasks.models import Task
+    from doa.models import DoaApplication, DoaHold
+
+    numbers = list(_numbers(seed, n))
+    _bulk(DoaApplication, [{"number": f"DOA{i:07d}", "dealer_id": seed.dealer, "office_id": seed.office,
+                            "request": "replacement", "purchase_date": PAST, "state": "submitted", "created_at": T0,
+                            "approval_due": PAST} for i in numbers])
+    apps = db.session.execute(select(DoaApplication.id, DoaApplication.number).where(
+        DoaApplication.number.in_([f"DOA{i:07d}" for i in numbers]))).all()
+    _bulk(DoaHold, [{"serial": f"H{number}", "application_id": app_id, "dealer_id": seed.dealer,
+                     "office_id": seed.office, "reason": "not_approved", "status": "held", "arrived_at": T0}
+                    for app_id, number in apps])
+    holds = dict(db.session.execute(select(DoaHold.application_id, DoaHold.id).where(
+        DoaHold.application_id.in_([app_id for app_id, _n in apps]))).all())
+    _bulk(Task, [{"process": "doa", "kind": "unapproved_arrival", "case_type": "doa_application", "case_id": app_id,
+                  "subject_type": "doa_hold", "subject_id": holds[app_id], "dealer_id": seed.dealer,
+                  "office_id": seed.office, "detail": f"#{app_id}", "due_on": PAST, "status": "open",
+                  "created_at": T0} for app_id, _number in apps])
+
+
+def seed_doa_holds(seed: Seed, n: int) -> None:
+    """Units held on arrival, half with an application, all with the dealer."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from doa.models import DoaApplication, DoaHold
+
+    numbers = list(_numbers(seed, n))
+    _bulk(DoaApplication, [{"number": f"DOA{i:07d}", "dealer_id": seed.dealer, "office_id": seed.office,
+                            "request": "replacement", "purchase_date": PAST, "state": "submitted", "created_at": T0,
+                            "approval_due": PAST} for i in numbers[::2]])
+    apps = dict(db.session.execute(select(DoaApplication.number, DoaApplication.id).where(
+        DoaApplication.number.in_([f"DOA{i:07d}" for i in numbers[::2]]))).all())
+    _bulk(DoaHold, [{"serial": f"H{i:07d}", "application_id": apps.get(f"DOA{i:07d}"), "dealer_id": seed.dealer,
+                     "office_id": seed.office, "reason": "not_approved", "status": "held",
+                     "arrived_at": T0 + timedelta(minutes=i)} for i in numbers])
+
+
 def seed_bill_findings(seed: Seed, n: int) -> None:
     from core.extensions import db
     from shipments.models import FreightBill, FreightFinding
@@ -181,6 +224,15 @@ LISTS = [
     ("/shipments/freight", seed_bills, "supervisor"),
     (lambda seed: _bill_path(seed, False), seed_bill_findings, "supervisor"),
     (lambda seed: _bill_path(seed, True), seed_bill_findings, "supervisor"),
+    ("/tasks", seed_tasks, "service"),
+    ("/api/v1/tasks", seed_tasks, "service"),
+    ("/api/v1/repairs/tasks", seed_tasks, "supervisor"),
+    ("/tasks?process=doa", seed_doa_tasks, "supervisor"),
+    ("/api/v1/tasks?process=doa", seed_doa_tasks, "supervisor"),
+    ("/api/v1/doa/tasks", seed_doa_tasks, "supervisor"),
+    ("/tasks?process=doa&status=all", seed_doa_tasks, "supervisor"),
+    ("/doa/holds", seed_doa_holds, "supervisor"),
+    ("/api/v1/doa/holds", seed_doa_holds, "supervisor"),
 ]
 
 
