@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from sqlalchemy import and_, bindparam, func, select, union, union_all
+from sqlalchemy import and_, bindparam, func, select, true, union, union_all
 
 from core.extensions import db
 from core.queries import among, in_chunks
@@ -146,9 +146,20 @@ def _moved_after(ids) -> dict[int, dict[int, int]]:
                                   bindparam("end_of_time", _END_OF_TIME, type_=c.c.counted_at.type)).label("until"))
              .where(c.c.id.in_(ids)).subquery("spans"))
 
+    in_span_of = and_(m.c.at > spans.c.since, m.c.at <= spans.c.until)
+    lateral = db.session.get_bind().dialect.name == "postgresql"
+
     def span_moves(side, sign):
+        if lateral:
+            # PostgreSQL cannot estimate a range between a count and the next (a window
+            # function), so it hash-joined the whole ledger, twice (1.4 s at 5,000,000
+            # movements). Per span, the location's index is read over that span only.
+            moved = (select(m.c.part_id, func.sum(m.c.quantity).label("quantity"))
+                     .where(side == spans.c.location_id, in_span_of).group_by(m.c.part_id).lateral("moved"))
+            return (select(spans.c.id, moved.c.part_id, (moved.c.quantity * sign).label("delta"))
+                    .select_from(spans.join(moved, true())))
         return (select(spans.c.id, m.c.part_id, (m.c.quantity * sign).label("delta"))
-                .join(m, and_(side == spans.c.location_id, m.c.at > spans.c.since, m.c.at <= spans.c.until)))
+                .join(m, and_(side == spans.c.location_id, in_span_of)))
 
     moves = union_all(span_moves(m.c.to_location_id, 1), span_moves(m.c.from_location_id, -1)).subquery("moves")
     in_span: dict[int, dict[int, int]] = {}
