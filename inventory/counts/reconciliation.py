@@ -242,25 +242,30 @@ def _reconcile_rows(ids):
                 .where(among(db.session, b.c.location_id, chunk))).all():
             balances.setdefault(loc, {})[pid] = qty
     after = _moved_after(ids)
-    location_of = {cid: loc for cid, loc, _full in counts}
-    scopes: dict[int, dict[int, tuple[int, int]]] = {cid: {} for cid in location_of}
+    # The ledger at each count's time, by part: the balance now less what moved in since
+    # (a copy of the location's balances, changed only where something moved).
+    ledgers: dict[int, dict[int, int]] = {}
+    for cid, loc, _full in counts:
+        ledger = dict(balances.get(loc, {}))
+        for pid, delta in after.get(cid, {}).items():
+            ledger[pid] = ledger.get(pid, 0) - delta
+        ledgers[cid] = ledger
+    scopes: dict[int, dict[int, tuple[int, int]]] = {cid: {} for cid in ledgers}
     # Each line becomes its (counted, ledger) pair as it is read: ids and quantities only (part
     # facts come once per part below), and no second walk over half a million lines.
-    current = scope = held = moved = None
+    current = scope = ledger = None
     for cid, pid, qty in db.session.execute(
             select(cl.c.count_id, cl.c.part_id, cl.c.counted_qty).where(cl.c.count_id.in_(ids))).all():
         if cid != current:
-            current, scope = cid, scopes[cid]
-            held, moved = balances.get(location_of[cid], {}), after.get(cid, {})
-        scope[pid] = (qty, held.get(pid, 0) - moved.get(pid, 0))
+            current, scope, ledger = cid, scopes[cid], ledgers[cid]
+        scope[pid] = (qty, ledger.get(pid, 0))
     for cid, loc, full in counts:
         if full:
-            scope, held, moved = scopes[cid], balances.get(loc, {}), after.get(cid, {})
-            for pid, qty in held.items():
-                if pid not in scope:
-                    ledger = qty - moved.get(pid, 0)
-                    if ledger:
-                        scope[pid] = (0, ledger)
+            # Uncounted parts held then: a part that ever moved here has a balance row.
+            scope, ledger = scopes[cid], ledgers[cid]
+            for pid in balances.get(loc, {}):
+                if pid not in scope and ledger[pid]:
+                    scope[pid] = (0, ledger[pid])
     scopes = sorted(scopes.items())
     part_ids = set().union(*(scope.keys() for _cid, scope in scopes))
     head, tail = {}, {}
