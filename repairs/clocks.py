@@ -16,8 +16,9 @@
   (Taiwan repair) the unit is chased after ``route.chase_after_days`` calendar
   days at the repairer. Also stored as ``factory_due``.
 
-Every due date is a column kept up to date by the repairs service modules (receiving, inspection, factory), so the
-overdue list is a few indexed range conditions (:func:`overdue_condition`).
+Every due date is a column kept up to date by the repairs service modules (receiving, inspection, factory), and
+so is the earliest running one (``chase_due``, :func:`chase_due`), so the overdue list is one indexed range
+(:func:`overdue_condition`) read in the index's order.
 """
 from __future__ import annotations
 
@@ -28,7 +29,6 @@ from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_
 
 from core.bands import Bands
 from core.calendar import add_working_days, current_calendar, local_day, working_days_between
@@ -350,17 +350,18 @@ def dealer_pause(unit: "RepairUnit") -> dict | None:
     return {"since": unit.promise_paused_on, "reason": str(DEALER_PAUSE_REASONS[unit.state])}
 
 
+def chase_due(state: str, dispatch_due: date | None, ship_due: date | None,
+              factory_due: date | None) -> date | None:
+    """The earliest due day of the clocks running in ``state``: the unit's stored ``chase_due``
+    (:func:`repairs.states.chase_due`)."""
+    return st.chase_due(state, dispatch_due, ship_due, factory_due)
+
+
 def next_due(unit: "RepairUnit") -> date | None:
     """The earliest due date of the clocks running now (None while paused or finished)."""
-    dues = [due for states, due in ((DISPATCH_STATES, unit.dispatch_due), (PROMISE_STATES, unit.ship_due),
-                                    (FACTORY_STATES, unit.factory_due)) if unit.state in states and due]
-    return min(dues) if dues else None
+    return chase_due(unit.state, unit.dispatch_due, unit.ship_due, unit.factory_due)
 
 
 def overdue_condition(u, today: date):
-    """SQL on the unit model ``u``: some clock ran out before ``today`` (each branch an indexed range)."""
-    return or_(
-        and_(u.state.in_(sorted(DISPATCH_STATES)), u.dispatch_due < today),
-        and_(u.state.in_(sorted(PROMISE_STATES)), u.ship_due < today),
-        and_(u.state.in_(sorted(FACTORY_STATES)), u.factory_due < today),
-    )
+    """SQL on the unit model ``u``: some clock ran out before ``today`` (one range of the stored ``chase_due``)."""
+    return u.chase_due < today
