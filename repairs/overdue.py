@@ -67,6 +67,16 @@ def _keys(today: date) -> tuple[Key, Key]:
     return (Key(RepairUnit.chase_due, "date"), Key(RepairUnit.id, "int"))
 
 
+def overdue_statement(actor, today: date):
+    """The overdue units ``actor`` may see, unordered (with :func:`overdue_keys`: a keyset list)."""
+    return _scoped(actor, today)
+
+
+def overdue_keys(today: date) -> tuple[Key, Key]:
+    """The overdue list's keyset order (covered by ``ix_repair_unit_chase_due``)."""
+    return _keys(today)
+
+
 def overdue_page(actor, *, today: date | None = None, after=None, per_page=PER_PAGE) -> KeysetPage:
     """One page of overdue units, the unit whose first clock ran out earliest first (then by unit id).
 
