@@ -167,14 +167,19 @@ def after_condition(keys, values):
     """SQL: the row's sort key comes after ``values`` in the order of ``keys``.
 
     (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., each comparison in its key's direction;
-    with the keys' index in the same order this is one range read.
+    with the keys' index in the same order this is one range read. The OR alone makes SQLite
+    read each branch from the index apart and sort the union (a temporary B-tree over every
+    later row), so the first key's bound (k1 >= v1) is said again outside it: one range, in order.
     """
     clauses = []
     for i, key in enumerate(keys):
         step = key.expr < values[i] if key.desc else key.expr > values[i]
         equal = [keys[j].expr == values[j] for j in range(i)]
         clauses.append(and_(*equal, step) if equal else step)
-    return or_(*clauses)
+    if len(keys) == 1:
+        return clauses[0]
+    first = keys[0]
+    return and_(first.expr <= values[0] if first.desc else first.expr >= values[0], or_(*clauses))
 
 
 def keyset_order(keys) -> list:
