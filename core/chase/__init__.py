@@ -210,11 +210,6 @@ class Section:
     def link(self) -> str | None:
         return self.provider.link
 
-    @property
-    def more(self) -> int:
-        """Items of the section beyond this page (a row may give several: never below 0)."""
-        return max(0, self.total - len(self.items)) if self.next else 0
-
 
 def due_keys(due, row_id) -> tuple[Key, Key]:
     """The keyset order of a queried section: its rows' due day (the earliest first), then id."""
