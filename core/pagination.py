@@ -167,9 +167,10 @@ def after_condition(keys, values):
     """SQL: the row's sort key comes after ``values`` in the order of ``keys``.
 
     (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., each comparison in its key's direction;
-    with the keys' index in the same order this is one range read. The OR alone makes SQLite
-    read each branch from the index apart and sort the union (a temporary B-tree over every
-    later row), so the first key's bound (k1 >= v1) is said again outside it: one range, in order.
+    with the keys' index in the same order this is one range read. The OR alone is no
+    index bound to PostgreSQL (it filters every earlier row, or reads every later one and
+    sorts them), so ``k1 >= v1`` is added: the range starts at the cursor and the OR only
+    drops the few rows sharing its first key.
     """
     clauses = []
     for i, key in enumerate(keys):
@@ -179,7 +180,8 @@ def after_condition(keys, values):
     if len(keys) == 1:
         return clauses[0]
     first = keys[0]
-    return and_(first.expr <= values[0] if first.desc else first.expr >= values[0], or_(*clauses))
+    start = first.expr <= values[0] if first.desc else first.expr >= values[0]
+    return and_(start, or_(*clauses))
 
 
 def keyset_order(keys) -> list:
