@@ -31,7 +31,7 @@ from sqlalchemy import Select, String, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.authz import SYSTEM, signed_in
-from core.calendar import working_days_between
+from core.calendar import working_days_between, working_days_since
 from core.errors import ValidationFailed
 from core.extensions import db
 from core.pagination import MAX_PER_PAGE, Key, decode_cursor, encode_cursor, keyset, page_number
@@ -175,7 +175,7 @@ def owner(key: str, title: str, *emails: str | None, supervisor: bool = True) ->
 
 def working_days_late(due: date, today: date) -> int:
     """Working days ``today`` is past ``due`` (at least 1 once it is past)."""
-    return max(1, working_days_between(due, today))
+    return max(1, working_days_since(due, today) if due <= today else working_days_between(due, today))
 
 
 def calendar_days_late(due: date, today: date) -> int:
