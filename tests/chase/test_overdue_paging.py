@@ -244,3 +244,45 @@ def test_the_migration_fills_chase_due_by_the_rule(app, world):  # noqa: F811
         for unit in db.session.scalars(select(RepairUnit).execution_options(populate_existing=True)):
             assert unit.chase_due == clocks.next_due(unit), (unit.state, unit.dispatch_due, unit.ship_due,
                                                              unit.factory_due)
+
+
+def test_chase_due_follows_a_unit_through_every_step(app, world, make_user):  # noqa: F811
+    """Received, accepted, at the factory, back, shipped; and a finding that pauses the clocks, settled:
+    after each step the stored chase_due is the earliest running clock's day."""
+    from core.accounts.service import get_user
+    from core.extensions import db
+    from core.tasks import service as task_service
+    from repairs import clocks, dealer_tasks, factory, inspection, intake, receiving, service
+    from repairs.models import RepairUnit
+
+    boss = make_user("boss-steps", "supervisor")
+
+    def check(serial: str, state: str) -> None:
+        db.session.commit()
+        unit = db.session.scalar(select(RepairUnit).where(RepairUnit.serial == serial)
+                                 .execution_options(populate_existing=True))
+        assert unit.state == state
+        assert unit.chase_due == clocks.next_due(unit), (serial, state)
+        assert (unit.chase_due is None) == (state in ("awaiting_dealer", "shipped", "declared"))
+
+    with app.app_context():
+        intake.create_parcel(SYSTEM, dealer_id=world.dealer_bj, lines=[
+            {"model": "SSD A400 240G", "serial": "CD1"}, {"model": "SSD A400 240G", "serial": "CD2"}])
+        db.session.commit()
+        check("CD1", "declared")
+        receiving.receive_unit(SYSTEM, "CD1")
+        check("CD1", "received")
+        inspection.inspect_unit(SYSTEM, service.unit_by_serial("CD1"))
+        check("CD1", "inspected")
+        factory.dispatch_to_factory(SYSTEM, [service.unit_by_serial("CD1")])
+        check("CD1", "at_factory")
+        factory.receive_from_factory(SYSTEM, service.unit_by_serial("CD1"), "repaired")
+        check("CD1", "ready_to_ship")
+        factory.ship_to_dealer(SYSTEM, [service.unit_by_serial("CD1")])
+        check("CD1", "shipped")
+        receiving.receive_unit(SYSTEM, "CD2")
+        inspection.inspect_unit(SYSTEM, service.unit_by_serial("CD2"), human_damage=True)
+        check("CD2", "awaiting_dealer")
+        [task] = [t for t in dealer_tasks.parcel_tasks(service.unit_by_serial("CD2").parcel) if t.status == "open"]
+        task_service.answer(get_user(boss), task, "repair")
+        check("CD2", "inspected")
