@@ -48,6 +48,7 @@ PASSWORD = "bench-supervisor-pass"
 #   None                the list is short by nature (one office's own stock, ...)
 LISTS = [
     ("overdue page", "/repairs/overdue", ("after", 30)),
+    ("all overdue API, repairs section", "/api/v1/overdue?section=repair_unit", ("after", 30)),
     ("overdue API", "/api/v1/repairs/overdue", ("after", 30)),
     ("all overdue API", "/api/v1/overdue", ("after", 30)),
     ("repair tasks page", "/repairs/tasks", ("after", 30)),
@@ -70,7 +71,6 @@ LISTS = [
     ("DOA cases API", "/api/v1/doa/applications", ("after", 30)),
     ("DOA overdue page", "/doa/overdue", ("after", 30)),
     ("DOA overdue API", "/api/v1/doa/overdue", ("after", 30)),
-    ("all overdue API, repairs section", "/api/v1/overdue?section=repair_unit", ("after", 30)),
     ("DOA tasks page", "/doa/tasks", ("after", 30)),
     ("dealers page", "/directory/dealers", ("after", 30)),
     ("dealers API", "/api/v1/dealers", ("after", 30)),
