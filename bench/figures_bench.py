@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.dburl import database_url  # noqa: E402
+from repairs.states import chase_due  # noqa: E402
 
 START = date(2024, 1, 1)
 END = date(2026, 11, 20)
@@ -194,12 +195,12 @@ def generate(conn, dialect: str, days: Days, n_units: int, n_movements: int, log
                 dispatched, state = None, "inspected"
             yield (i, p, (i - 1) % 5 + 1, f"SN{i:09d}", rng.choice(MODELS), rng.choice(FAULTS), True, True, state,
                    route, received, received + timedelta(hours=1), dispatched, returned, shipped, dispatch_due,
-                   ship_due, False, False, False, "", received)
+                   ship_due, chase_due(state, dispatch_due, ship_due, None), False, False, False, "", received)
 
     w.rows("repair_unit", ["id", "parcel_id", "line_no", "serial", "model", "fault", "warranty_claimed", "declared",
                            "state", "route_id", "received_at", "inspected_at", "dispatched_at", "returned_at",
-                           "shipped_at", "dispatch_due", "ship_due", "human_damage", "no_stock", "out_of_warranty",
-                           "inspection_note", "updated_at"], units())
+                           "shipped_at", "dispatch_due", "ship_due", "chase_due", "human_damage", "no_stock",
+                           "out_of_warranty", "inspection_note", "updated_at"], units())
     log(f"{n_units} units")
 
     # Spares: parts, locations (HQ, dealers sink, each office and its defective bin), the ledger, balances.

@@ -48,6 +48,7 @@ PASSWORD = "bench-supervisor-pass"
 #   None                the list is short by nature (one office's own stock, ...)
 LISTS = [
     ("overdue page", "/repairs/overdue", ("after", 30)),
+    ("all overdue API, repairs section", "/api/v1/overdue?section=repair_unit", ("after", 30)),
     ("overdue API", "/api/v1/repairs/overdue", ("after", 30)),
     ("all overdue API", "/api/v1/overdue", ("after", 30)),
     ("repair tasks page", "/tasks?process=repairs", ("after", 30)),
@@ -171,6 +172,9 @@ def next_link(resp, url: str = "") -> str | None:
         if isinstance(body, dict):
             links = body.get("links") if isinstance(body.get("links"), dict) else {}
             nxt = body.get("next") or links.get("next")
+            sections = body.get("sections")
+            if nxt is None and isinstance(sections, list) and len(sections) == 1 and isinstance(sections[0], dict):
+                nxt = sections[0].get("next")  # /api/v1/overdue?section=...: one section, paged on
             if isinstance(nxt, str) and nxt.startswith("/"):
                 return nxt
             if isinstance(nxt, str) and nxt:

@@ -31,9 +31,14 @@ def _words(clock: str, number: str, dealer: str, tier: str, state: str, subject:
     return f"{text} · {subject}" if subject else text
 
 
-def overdue_items(today: date, actor):
+def overdue_query(today: date, actor) -> chase.ChaseQuery | None:
     """Complaints past their answer or return-visit day, each to its owner."""
-    for complaint in overdue.overdue_complaints(actor, today=today):
+    stmt = overdue.overdue_statement(actor, today)
+    return None if stmt is None else chase.ChaseQuery(stmt, overdue.KEYS, _items)
+
+
+def _items(complaints, today: date):
+    for complaint in complaints:
         staff = complaint.about_staff
         owner = chase.owner("supervisor", SUPERVISOR_TITLE) if staff else chase.customer_service()
         yield chase.ChaseItem(
@@ -66,6 +71,6 @@ def overdue_task_items(today: date, actor):
         )
 
 
-chase.register_chase(KIND, overdue_items, title=_l("Overdue complaints"), order=30)
+chase.register_chase(KIND, query=overdue_query, title=_l("Overdue complaints"), order=30, link="/complaints/")
 chase.register_chase(TASK_KIND, overdue_task_items, title=_l("Internal complaint letters not answered in time"),
                      order=46)

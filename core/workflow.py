@@ -130,7 +130,9 @@ class Workflow:
     A record without an event table (print jobs, vendor batches...) leaves ``event_model``
     None: its audited flush is its history, so :meth:`apply` sets the new state on the
     record as a change the flush records. ``stamp`` is the column written with the state
-    (None: the record has none).
+    (None: the record has none). ``derived(state, values, source)`` gives columns that follow
+    from the new state and the values written, ``source`` being the record as read (a
+    stored sort key kept with every transition); None: nothing derived.
     """
 
     states: type[LabelledEnum]
@@ -144,6 +146,7 @@ class Workflow:
     guard: Callable[[Any, str], Any] | None = None
     available: Callable[[Any], set[str]] | None = None
     stamp: str | None = "updated_at"
+    derived: Callable[[str, dict, Any], dict] | None = None
 
     def guarded(self, guard: Callable[[Any, str], Any]) -> Workflow:
         """This workflow with ``guard`` attached (a guard that reads the database lives in the service)."""
@@ -265,16 +268,19 @@ class Workflow:
         })
 
     def write(self, actor, model, subject_id: int, current: str, action: str, event_columns: dict, *,
-              note: str = "", data: dict | None = None, at: datetime | None = None, **values) -> dict | None:
+              note: str = "", data: dict | None = None, at: datetime | None = None, source=None,
+              **values) -> dict | None:
         """The guarded UPDATE of row ``subject_id`` read in state ``current``, plus its event.
 
         No checks but the guard on the state: for callers that read the row without the ORM
-        and checked the table themselves. None when another request moved the row first
-        (nothing written); else the values written.
+        and checked the table themselves (``source``: the row as read, for ``derived``). None
+        when another request moved the row first (nothing written); else the values written.
         """
         target = self.next_state(current, action)
         now = at or utcnow()
         values = {self.column: target, **({self.stamp: now} if self.stamp else {}), **values}
+        if self.derived is not None:
+            values.update(self.derived(target, values, source))
         result = db.session.connection().execute(
             self._guarded_update(model.__table__), {"guard_id": subject_id, "guard_state": current, **values})
         if result.rowcount != 1:
@@ -300,7 +306,7 @@ class Workflow:
         current = getattr(subject, self.column)
         columns = self.event_values(subject) if self.event_values is not None else {}
         written = self.write(actor, type(subject), subject.id, current, action, columns,
-                             note=note, data=data, at=at, **values)
+                             note=note, data=data, at=at, source=subject, **values)
         if written is None:
             db.session.refresh(subject)
             raise self.invalid(subject, action)

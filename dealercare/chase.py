@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core import chase
-from core.extensions import db
 from core.tasks import service as task_service
 from core.tasks.models import Task
 from dealercare.onboarding import PROCESS
@@ -27,11 +26,15 @@ def _words(kind: str, dealer: str, detail: str) -> str:
     return f"{text} · {detail}" if detail else text
 
 
-def overdue_task_items(today: date, actor):
+def overdue_task_query(today: date, actor) -> chase.ChaseQuery:
     """Survey call-backs still waiting after their day, for customer service."""
-    owner = chase.customer_service()
     stmt = task_service.overdue(today, actor, process=PROCESS).where(Task.kind == FOLLOW_UP)
-    for task in db.session.scalars(stmt):
+    return chase.ChaseQuery(stmt, chase.due_keys(Task.due_on, Task.id), _items)
+
+
+def _items(tasks, today: date):
+    owner = chase.customer_service()
+    for task in tasks:
         dealer = task.dealer
         yield chase.ChaseItem(
             kind=TASK_KIND, item_id=task.id, owner=owner, reference=dealer.code if dealer else f"#{task.id}",
@@ -43,4 +46,5 @@ def overdue_task_items(today: date, actor):
         )
 
 
-chase.register_chase(TASK_KIND, overdue_task_items, title=_l("Survey call-backs not made in time"), order=47)
+chase.register_chase(TASK_KIND, query=overdue_task_query, title=_l("Survey call-backs not made in time"), order=47,
+                     link=f"/tasks?process={PROCESS}")

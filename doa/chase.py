@@ -19,6 +19,7 @@ from core import chase
 from core.directory.models import Department
 from core.extensions import db
 from core.tasks import service as task_service
+from core.tasks.models import Task
 from doa import overdue, service
 from doa import states as st
 from doa.models import DoaApplication
@@ -62,10 +63,17 @@ def _undecided(app: DoaApplication) -> list[str]:
     return [code for code in APPROVING_DEPARTMENTS if decided[code] is None]
 
 
-def overdue_doa_items(today: date, actor):
-    """Late approvals (per undecided department) and late replacements."""
+def overdue_doa_query(today: date, actor) -> chase.ChaseQuery:
+    """Late approvals (per undecided department) and late replacements: a row per application, an
+    item per department still to decide."""
+    return chase.ChaseQuery(overdue.overdue_statement(actor, today), overdue.KEYS, _doa_items)
+
+
+def _doa_items(apps, today: date):
+    if not apps:
+        return
     departments = {d.code: d for d in db.session.scalars(select(Department))}
-    for app in overdue.overdue_doa(actor, today=today):
+    for app in apps:
         dealer = app.dealer.name if app.dealer else ""
         common = {"reference": app.number, "due": app.next_due, "late": chase.working_days_late(app.next_due, today),
                   "link": f"/doa/{app.number}"}
@@ -97,10 +105,20 @@ def _task_words(kind: str, status: str, number: str | None, serial: str | None, 
     return f"{text} · {detail}" if detail else text
 
 
-def overdue_doa_task_items(today: date, actor):
+def overdue_doa_task_query(today: date, actor) -> chase.ChaseQuery:
     """DOA dealer tasks still waiting after their day."""
+    return chase.ChaseQuery(task_service.overdue(today, actor, process=service.PROCESS),
+                            chase.due_keys(Task.due_on, Task.id), _doa_task_items)
+
+
+def overdue_doa_task_items(today: date, actor) -> list[chase.ChaseItem]:
+    """Every overdue DOA dealer task (read in chunks)."""
+    return chase.all_items(TASK_KIND, today, actor)
+
+
+def _doa_task_items(tasks, today: date):
     owner = chase.customer_service()
-    for task in db.session.scalars(task_service.overdue(today, actor, process=service.PROCESS)):
+    for task in tasks:
         app, hold = service.task_application(task), service.task_hold(task)
         number = app.number if app is not None else None
         serial = hold.serial if hold is not None else None
@@ -114,5 +132,6 @@ def overdue_doa_task_items(today: date, actor):
         )
 
 
-chase.register_chase("doa", overdue_doa_items, title=_l("Overdue DOA cases"), order=20)
-chase.register_chase(TASK_KIND, overdue_doa_task_items, title=_l("DOA dealer tasks not answered in time"), order=45)
+chase.register_chase("doa", query=overdue_doa_query, title=_l("Overdue DOA cases"), order=20, link="/doa/overdue")
+chase.register_chase(TASK_KIND, query=overdue_doa_task_query, title=_l("DOA dealer tasks not answered in time"),
+                     order=45, link=f"/tasks?process={service.PROCESS}")

@@ -1,6 +1,7 @@
 """Overdue DOA cases: the internal-approval and replacement clocks past their due day.
 
-Other packages call :func:`overdue_doa` (overdue page).
+Other packages call :func:`overdue_doa` (overdue page); the chase reads :func:`overdue_statement`
+a page at a time.
 """
 from __future__ import annotations
 
@@ -37,6 +38,11 @@ PER_PAGE = 50
 def _scoped(actor, today: date):
     stmt = select(DoaApplication).where(_overdue_clause(today))
     return authz.scope_to_office(stmt, actor, DoaApplication.office_id, approvers_see_all=True)
+
+
+def overdue_statement(actor, today: date):
+    """The overdue applications ``actor`` may see, unordered (with :data:`KEYS`: a keyset list)."""
+    return _scoped(actor, today)
 
 
 def overdue_doa(actor, *, today: date | None = None) -> list[DoaApplication]:

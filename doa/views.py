@@ -387,7 +387,7 @@ task_views.add_old_addresses(bp, "", service.PROCESS, list_endpoint="tasks", ste
 def overdue():
     """Applications past the 1-day internal approval or the 7-day replacement."""
     page = doa_overdue.overdue_page(actor(), after=request.args.get("after"), per_page=request.args.get("per_page"))
-    sections = chase.sections(local_today(), actor(), kinds=("doa_task",)) if page.is_first else []
+    sections = chase.first_pages(local_today(), actor(), kinds=("doa_task",)) if page.is_first else []
     return render_template("doa/overdue.html", rows=page.items, page=page, chase_sections=sections)
 
 

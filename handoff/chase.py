@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core import chase
-from core.extensions import db
 from core.tasks import service as task_service
+from core.tasks.models import Task
 from handoff import states as st
 from handoff.tasks import letter_of
 
@@ -24,11 +24,16 @@ def _words(number: str, source: str, target: str, subject: str) -> str:
              number=number, source=source or "—", target=target or "—", subject=subject)
 
 
-def overdue_letters(today: date, actor):
+def overdue_query(today: date, actor) -> chase.ChaseQuery | None:
     """Letters still waiting after their committed day, each owned by the receiving department."""
-    if actor is not None and not actor.has_role(*st.DESK):
-        return
-    for task in db.session.scalars(task_service.overdue(today, actor, process=st.PROCESS)):
+    if not actor.has_role(*st.DESK):
+        return None
+    return chase.ChaseQuery(task_service.overdue(today, actor, process=st.PROCESS),
+                            chase.due_keys(Task.due_on, Task.id), _items)
+
+
+def _items(tasks, today: date):
+    for task in tasks:
         letter = letter_of(task)
         if letter is None:
             continue
@@ -41,4 +46,5 @@ def overdue_letters(today: date, actor):
             due=task.due_on, late=chase.working_days_late(task.due_on, today), link=f"/handoff/{letter.id}")
 
 
-chase.register_chase(KIND, overdue_letters, title=_l("Hand-off letters not done by the committed day"), order=48)
+chase.register_chase(KIND, query=overdue_query, title=_l("Hand-off letters not done by the committed day"), order=48,
+                     link="/handoff")

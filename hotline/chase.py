@@ -13,7 +13,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import chase
-from core.extensions import db
 from hotline import service
 from hotline import states as st
 from hotline.models import HotlineEntry
@@ -30,13 +29,16 @@ def _words(number: str, brand: str, category: str, asker: str, question: str, de
     return text
 
 
-def overdue_entries(today: date, actor):
+def overdue_query(today: date, actor) -> chase.ChaseQuery | None:
     """Logged questions still waiting for their answer after their day."""
-    if actor is not None and not actor.has_role(*service.READERS):
-        return
-    stmt = (select(HotlineEntry).where(HotlineEntry.state.in_(st.WAITING), HotlineEntry.due_on < today)
-            .order_by(HotlineEntry.due_on, HotlineEntry.id))
-    for entry in db.session.scalars(stmt):
+    if not actor.has_role(*service.READERS):
+        return None
+    stmt = select(HotlineEntry).where(HotlineEntry.state.in_(st.WAITING), HotlineEntry.due_on < today)
+    return chase.ChaseQuery(stmt, chase.due_keys(HotlineEntry.due_on, HotlineEntry.id), _items)
+
+
+def _items(entries, today: date):
+    for entry in entries:
         dept = entry.department if entry.state == st.REFERRED else None
         owner = (chase.owner(f"dept:{dept.code}", dept.name, dept.email) if dept is not None
                  else chase.customer_service())
@@ -48,4 +50,5 @@ def overdue_entries(today: date, actor):
             due=entry.due_on, late=chase.working_days_late(entry.due_on, today), link=f"/hotline/{entry.number}")
 
 
-chase.register_chase(KIND, overdue_entries, title=_l("Hotline and e-mail questions not answered in time"), order=50)
+chase.register_chase(KIND, query=overdue_query, title=_l("Hotline and e-mail questions not answered in time"),
+                     order=50, link="/hotline")

@@ -15,13 +15,14 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from sqlalchemy.orm import selectinload
+
 from core import chase
-from core.extensions import db
 from core.tasks import service as task_service
-from repairs import clocks, dealer_tasks, swap
+from core.tasks.models import Task
+from repairs import clocks, dealer_tasks, overdue, swap
 from repairs import states as st
 from repairs.models import RepairUnit
-from repairs.overdue import overdue_units
 
 UNIT_KIND = "repair_unit"
 TASK_KIND = "dealer_task"
@@ -46,9 +47,8 @@ def _unit_owner(unit: RepairUnit, late: clocks.LateClock) -> chase.Owner:
     return chase.customer_service()
 
 
-def overdue_repair_items(today: date, actor):
-    """Units with a clock run out, each owned by whose clock it is."""
-    for unit in overdue_units(actor, today=today):
+def _unit_items(units, today: date):
+    for unit in units:
         late = clocks.late_clock(unit, today)
         if late is None:
             continue
@@ -61,6 +61,17 @@ def overdue_repair_items(today: date, actor):
             due=late.due, late=late.days_late, link=f"/repairs/units/{unit.id}",
             late_unit=chase.WORKING if late.working_days else chase.CALENDAR,
         )
+
+
+def overdue_repair_query(today: date, actor) -> chase.ChaseQuery:
+    """Units with a clock run out, each owned by whose clock it is (the overdue list's index order)."""
+    return chase.ChaseQuery(overdue.overdue_statement(actor, today), overdue.overdue_keys(today), _unit_items,
+                            (selectinload(RepairUnit.parcel), selectinload(RepairUnit.route)))
+
+
+def _task_query(today: date, actor, process: str, items) -> chase.ChaseQuery:
+    return chase.ChaseQuery(task_service.overdue(today, actor, process=process), chase.due_keys(Task.due_on, Task.id),
+                            items)
 
 
 def _task_words(kind: str, status: str, rma: str, dealer: str, serial: str | None, detail: str) -> str:
@@ -79,10 +90,19 @@ def _task_words(kind: str, status: str, rma: str, dealer: str, serial: str | Non
     return text
 
 
-def overdue_task_items(today: date, actor):
+def overdue_task_query(today: date, actor) -> chase.ChaseQuery:
     """Repairs tasks still waiting after their day: CS (open) or the supervisor (disputed) answers."""
+    return _task_query(today, actor, dealer_tasks.PROCESS, _task_items)
+
+
+def overdue_task_items(today: date, actor) -> list[chase.ChaseItem]:
+    """Every overdue repairs task (read in chunks)."""
+    return chase.all_items(TASK_KIND, today, actor)
+
+
+def _task_items(tasks, today: date):
     owner = chase.customer_service()
-    for task in db.session.scalars(task_service.overdue(today, actor, process=dealer_tasks.PROCESS)):
+    for task in tasks:
         parcel = dealer_tasks.task_parcel(task)
         unit = dealer_tasks.task_unit(task)
         yield chase.ChaseItem(
@@ -97,17 +117,23 @@ def overdue_task_items(today: date, actor):
         )
 
 
-chase.register_chase(UNIT_KIND, overdue_repair_items, title=_l("Overdue repairs"), order=10)
-chase.register_chase(TASK_KIND, overdue_task_items, title=_l("Dealer tasks not answered in time"), order=40)
+chase.register_chase(UNIT_KIND, query=overdue_repair_query, title=_l("Overdue repairs"), order=10,
+                     link="/repairs/overdue")
+chase.register_chase(TASK_KIND, query=overdue_task_query, title=_l("Dealer tasks not answered in time"), order=40,
+                     link=f"/tasks?process={dealer_tasks.PROCESS}")
 
 
 def _topup_words(detail: str) -> str:
     return _("Vendor pool top-up not ordered in time: %(detail)s", detail=detail)
 
 
-def overdue_topup_items(today: date, actor):
+def overdue_topup_query(today: date, actor) -> chase.ChaseQuery:
     """Purchasing's vendor-pool top-ups still waiting after their day (a working day after the swap)."""
-    for task in db.session.scalars(task_service.overdue(today, actor, process=swap.PROCESS)):
+    return _task_query(today, actor, swap.PROCESS, _topup_items)
+
+
+def _topup_items(tasks, today: date):
+    for task in tasks:
         dept = task.department
         owner = (chase.owner(f"dept:{dept.code}", dept.name, dept.email)
                  if dept is not None and task.status == "open" else chase.customer_service())
@@ -120,4 +146,5 @@ def overdue_topup_items(today: date, actor):
         )
 
 
-chase.register_chase(TOPUP_KIND, overdue_topup_items, title=_l("Vendor pool top-ups not ordered in time"), order=42)
+chase.register_chase(TOPUP_KIND, query=overdue_topup_query, title=_l("Vendor pool top-ups not ordered in time"),
+                     order=42, link=f"/tasks?process={swap.PROCESS}")

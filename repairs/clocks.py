@@ -16,22 +16,21 @@
   (Taiwan repair) the unit is chased after ``route.chase_after_days`` calendar
   days at the repairer. Also stored as ``factory_due``.
 
-Every due date is a column kept up to date by the repairs service modules (receiving, inspection, factory), so the
-overdue list is a few indexed range conditions (:func:`overdue_condition`).
+Every due date is a column kept up to date by the repairs service modules (receiving, inspection, factory), and
+so is the earliest running one (``chase_due``, :func:`chase_due`), so the overdue list is one indexed range
+(:func:`overdue_condition`) read in the index's order.
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, or_
 
 from core.bands import Bands
-from core.calendar import add_working_days, current_calendar, local_day, working_days_between
+from core.calendar import add_working_days, local_day, working_days_between, working_days_since
 from core.directory.models import (  # noqa: F401  (the route defaults, named once with the route)
     DISPATCH_DAYS, FACTORY_CHASE_DAYS, LONG_OUTSTANDING_DAYS, PROMISE_DAYS,
 )
@@ -225,46 +224,10 @@ class LateClock(_Named):
         return self.kind in WORKING_DAY_KINDS
 
 
-class _WorkingDaysBack:
-    """Working days after a day up to and including ``today``, counted back from ``today`` once.
-
-    The overdue list asks this for thousands of units, some a year late: a walk
-    per unit (:func:`core.calendar.working_days_between`) took a minute at a
-    million units; one walk back to the oldest due day is a dictionary lookup each.
-    """
-
-    def __init__(self, calendar, today: date):
-        self.calendar, self.today = calendar, today
-        self.after = {today: 0}
-        self.earliest, self.count = today, 0
-        self.lock = threading.Lock()
-
-    def since(self, day: date) -> int:
-        with self.lock:
-            while self.earliest > day:
-                if self.calendar.is_working_day(self.earliest):
-                    self.count += 1
-                self.earliest -= timedelta(days=1)
-                self.after[self.earliest] = self.count
-            return self.after[day]
-
-
-_back: _WorkingDaysBack | None = None
-
-
-def _working_days_late(due: date, today: date) -> int:
-    global _back
-    calendar = current_calendar()  # a new object whenever the closures change
-    back = _back
-    if back is None or back.calendar is not calendar or back.today != today:
-        back = _back = _WorkingDaysBack(calendar, today)
-    return back.since(due)
-
-
 def days_late(kind: str, due: date, today: date) -> int:
     """How late a clock due on ``due`` is on ``today`` (at least 1 once it ran out)."""
     if kind in WORKING_DAY_KINDS:
-        return max(1, _working_days_late(due, today) if due < today else working_days_between(due, today))
+        return max(1, working_days_since(due, today) if due < today else working_days_between(due, today))
     return max(1, (today - due).days)
 
 
@@ -350,17 +313,18 @@ def dealer_pause(unit: "RepairUnit") -> dict | None:
     return {"since": unit.promise_paused_on, "reason": str(DEALER_PAUSE_REASONS[unit.state])}
 
 
+def chase_due(state: str, dispatch_due: date | None, ship_due: date | None,
+              factory_due: date | None) -> date | None:
+    """The earliest due day of the clocks running in ``state``: the unit's stored ``chase_due``
+    (:func:`repairs.states.chase_due`)."""
+    return st.chase_due(state, dispatch_due, ship_due, factory_due)
+
+
 def next_due(unit: "RepairUnit") -> date | None:
     """The earliest due date of the clocks running now (None while paused or finished)."""
-    dues = [due for states, due in ((DISPATCH_STATES, unit.dispatch_due), (PROMISE_STATES, unit.ship_due),
-                                    (FACTORY_STATES, unit.factory_due)) if unit.state in states and due]
-    return min(dues) if dues else None
+    return chase_due(unit.state, unit.dispatch_due, unit.ship_due, unit.factory_due)
 
 
 def overdue_condition(u, today: date):
-    """SQL on the unit model ``u``: some clock ran out before ``today`` (each branch an indexed range)."""
-    return or_(
-        and_(u.state.in_(sorted(DISPATCH_STATES)), u.dispatch_due < today),
-        and_(u.state.in_(sorted(PROMISE_STATES)), u.ship_due < today),
-        and_(u.state.in_(sorted(FACTORY_STATES)), u.factory_due < today),
-    )
+    """SQL on the unit model ``u``: some clock ran out before ``today`` (one range of the stored ``chase_due``)."""
+    return u.chase_due < today

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Numeric, String, Text, event, inspect, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.extensions import db
@@ -51,6 +51,9 @@ class RepairUnit(db.Model):
         Index("ix_repair_unit_state_dispatch_due", "state", "dispatch_due"),
         Index("ix_repair_unit_state_ship_due", "state", "ship_due"),
         Index("ix_repair_unit_state_factory_due", "state", "factory_due"),
+        # The overdue list: a range of chase_due read in (chase_due, id) order; finished units are left out.
+        Index("ix_repair_unit_chase_due", "chase_due", "id", sqlite_where=text("chase_due IS NOT NULL"),
+              postgresql_where=text("chase_due IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -79,6 +82,10 @@ class RepairUnit(db.Model):
     # (repairs.clocks): the day the running pause began, and the working days paused so far.
     factory_due: Mapped[date | None] = mapped_column()
     promise_paused_on: Mapped[date | None] = mapped_column()
+    # The earliest due day of the clocks running now (repairs.clocks.chase_due), None while paused or
+    # finished: written with the state and the due days (a transition through repairs.states.WORKFLOW,
+    # an insert, an ORM change), so the overdue list is one index range in its order.
+    chase_due: Mapped[date | None] = mapped_column(default=lambda context: _chase_due_of_row(context))
     paused_days: Mapped[int] = mapped_column(default=0, server_default="0")
 
     # Intake findings (验收核对).
@@ -116,6 +123,24 @@ class RepairUnit(db.Model):
     def is_overdue(self, today: date) -> bool:
         """Has one of the unit's clocks run out (repairs.clocks.late_clock)?"""
         return clocks.late_clock(self, today) is not None
+
+
+CHASE_COLUMNS = ("state", "dispatch_due", "ship_due", "factory_due")
+
+
+def _chase_due_of_row(context) -> date | None:
+    """An inserted row's chase_due from its own values (bulk inserts of seeders and benches too)."""
+    row = context.get_current_parameters()
+    return clocks.chase_due(row.get("state") or "declared", row.get("dispatch_due"), row.get("ship_due"),
+                            row.get("factory_due"))
+
+
+@event.listens_for(RepairUnit, "before_update")
+def _keep_chase_due(_mapper, _connection, unit: RepairUnit) -> None:
+    """A unit whose state or a due day was changed on the object gets its chase_due again at the flush."""
+    state = inspect(unit)
+    if any(state.attrs[name].history.has_changes() for name in CHASE_COLUMNS):
+        unit.chase_due = clocks.next_due(unit)
 
 
 class RepairEvent(EventColumns, db.Model):

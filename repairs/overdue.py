@@ -1,9 +1,15 @@
 """Units past their due dates and the overdue report.
 
 At a year's data (a million units) the overdue list is read a page at a time
-(:func:`overdue_page`, keyset on the chased clock's due day and the unit id) and the
-counts above it (by band, by owner, by route) are one grouped query: no list is
-held in memory, and a page costs the same number of statements at any size.
+(:func:`overdue_page`, keyset on the unit's stored ``chase_due`` and id: one range of the
+index ``ix_repair_unit_chase_due``, read in its order, no sort) and the counts above it
+(by band, by owner, by route) are one grouped query: no list is held in memory, and a
+page costs the same number of statements at any size.
+
+The order is the day the unit's first running clock ran out (``chase_due``); a row shows
+the clock it is chased for (:func:`repairs.clocks.late_clock`), which at the factory is the
+factory's clock once that ran out too. The chased clock depends on today, so no stored
+column can give its order; the first clock's day is stored and never changes by itself.
 """
 from __future__ import annotations
 
@@ -57,11 +63,22 @@ def _scoped(actor, today: date):
 
 
 def _keys(today: date) -> tuple[Key, Key]:
-    return (Key(chased_due(RepairUnit, today), "date"), Key(RepairUnit.id, "int"))
+    # Both columns of ix_repair_unit_chase_due: the page is a range read of the index in its order.
+    return (Key(RepairUnit.chase_due, "date"), Key(RepairUnit.id, "int"))
+
+
+def overdue_statement(actor, today: date):
+    """The overdue units ``actor`` may see, unordered (with :func:`overdue_keys`: a keyset list)."""
+    return _scoped(actor, today)
+
+
+def overdue_keys(today: date) -> tuple[Key, Key]:
+    """The overdue list's keyset order (covered by ``ix_repair_unit_chase_due``)."""
+    return _keys(today)
 
 
 def overdue_page(actor, *, today: date | None = None, after=None, per_page=PER_PAGE) -> KeysetPage:
-    """One page of overdue units, the clock that ran out first first (then by unit id).
+    """One page of overdue units, the unit whose first clock ran out earliest first (then by unit id).
 
     ``after`` and ``per_page`` are the request's arguments (checked: 422). The unit's parcel
     (with its dealer) and route come with the page, in a fixed number of statements.
@@ -73,7 +90,7 @@ def overdue_page(actor, *, today: date | None = None, after=None, per_page=PER_P
 
 def overdue_units(actor, *, today: date | None = None, limit: int | None = None) -> list[RepairUnit]:
     """Units with some clock run out (repairs.clocks), including long-outstanding units at a
-    promise-free repairer; the clock that ran out first first (sorted by the database).
+    promise-free repairer; the unit whose first clock ran out earliest first (in the index's order).
 
     Without ``limit`` every overdue unit (the nightly sweep mails them all).
     """

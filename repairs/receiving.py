@@ -151,7 +151,7 @@ def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
     if st.next_state(row.state, "receive") is None:
         raise _invalid(db.session.get(RepairUnit, row.id, populate_existing=True), "receive")
     written = st.WORKFLOW.write(actor, RepairUnit, row.id, row.state, "receive",
-                                {"parcel_id": row.parcel_id, "unit_id": row.id}, at=now,
+                                {"parcel_id": row.parcel_id, "unit_id": row.id}, at=now, source=row,
                                 received_at=now, dispatch_due=dispatch_due)
     if written is None:  # another client received it first
         raise _invalid(db.session.get(RepairUnit, row.id, populate_existing=True), "receive")

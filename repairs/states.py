@@ -102,11 +102,33 @@ EVENT_LABELS = {
 }
 
 
+def chase_due(state: str, dispatch_due, ship_due, factory_due):
+    """The earliest due day of the clocks running in ``state`` (None while paused or finished).
+
+    Stored on the unit as ``chase_due`` (written with every state or due-day change): the
+    unit is overdue exactly when it is before today, and the overdue list is read in its
+    order from one index, the unit whose first clock ran out earliest first (repairs.clocks).
+    """
+    dues = [due for states, due in ((DISPATCH_CLOCK, dispatch_due), (PROMISE_CLOCK, ship_due),
+                                    (FACTORY_CLOCK, factory_due)) if state in states and due]
+    return min(dues) if dues else None
+
+
+def _chase_due(state: str, values: dict, source) -> dict:
+    """The unit's stored chase_due after a transition, from the values written and, for the due
+    days not written, the unit as read (``source``)."""
+
+    def due(name: str):
+        return values[name] if name in values else getattr(source, name, None)
+
+    return {"chase_due": chase_due(state, due("dispatch_due"), due("ship_due"), due("factory_due"))}
+
+
 WORKFLOW = Workflow(
     states=UnitState, transitions=TRANSITIONS, action_labels=ACTION_LABELS,
     event_model="repairs.models:RepairEvent",
     event_values=lambda unit: {"parcel_id": unit.parcel_id, "unit_id": unit.id},
-    name_attr="serial",
+    name_attr="serial", derived=_chase_due,
 )
 
 

@@ -319,15 +319,17 @@ task_views.add_old_addresses(bp, "/repairs", dealer_tasks.PROCESS, list_endpoint
 @roles_required(Role.SUPERVISOR, Role.SERVICE)
 def overdue():
     """The supervisor's first page of the day: overdue units by route and age, then every other
-    overdue item (DOA, factory reports, office counts, dealer tasks) by section."""
+    kind of overdue work (DOA, factory reports, office counts, dealer tasks) by section, its most
+    overdue items first."""
     report = overdue_rules.overdue_report(actor(), after=request.args.get("after"),
                                           per_page=request.args.get("per_page"))
     # The units table above shows the repairs provider's items; every other provider gets a section
-    # (on the first page only: the next pages go on through the units).
+    # (on the first page only: the next pages go on through the units): its most overdue items, its
+    # total and a link to its own list, a fixed number of statements whatever it holds.
     others = []
     if report["page"].is_first:
         kinds = [p.kind for p in chase.providers() if p.kind != chase_repairs.UNIT_KIND]
-        others = chase.sections(report["today"], actor(), kinds=kinds)
+        others = chase.first_pages(report["today"], actor(), kinds=kinds)
     return render_template("repairs/overdue.html", report=report, chase_sections=others,
                            nothing_overdue=not report["rows"] and not any(s.items for s in others))
 

@@ -8,4 +8,5 @@ from core.calendar.service import (  # noqa: F401
     local_day,
     local_today,
     working_days_between,
+    working_days_since,
 )

@@ -207,6 +207,13 @@ def _bill_path(seed: Seed, api: bool) -> str:
     return f"/api/v1/shipments/freight-bills/{seed.bill}" if api else f"/shipments/freight/{seed.bill}"
 
 
+def seed_overdue_work(seed: Seed, n: int) -> None:
+    """Late work of several sections at once: units, DOA applications and repairs dealer tasks."""
+    seed_overdue_units(seed, n)
+    seed_doa_overdue(seed, n)
+    seed_tasks(seed, n)
+
+
 # (path or path maker, seeder, role that reads it)
 LISTS = [
     ("/repairs/overdue", seed_overdue_units, "supervisor"),
@@ -233,6 +240,9 @@ LISTS = [
     ("/tasks?process=doa&status=all", seed_doa_tasks, "supervisor"),
     ("/doa/holds", seed_doa_holds, "supervisor"),
     ("/api/v1/doa/holds", seed_doa_holds, "supervisor"),
+    ("/api/v1/overdue", seed_overdue_work, "supervisor"),
+    ("/repairs/overdue", seed_overdue_work, "supervisor"),
+    ("/api/v1/overdue?section=repair_unit&per_page=20", seed_overdue_work, "supervisor"),
 ]
 
 

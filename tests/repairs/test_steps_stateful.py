@@ -11,7 +11,8 @@ retried request). After each step:
   current state; no unit is received twice; a receipt is completed once;
 - a task is answered once and settled once; each missing unit has one task;
 - a serial is held at most once at a time; a hold is decided once;
-- every swap took exactly one good unit out of the vendor pool and booked one defective for the vendor.
+- every swap took exactly one good unit out of the vendor pool and booked one defective for the vendor;
+- each unit's stored chase_due (the overdue list's order) is the earliest due day of its running clocks.
 """
 from __future__ import annotations
 
@@ -47,7 +48,7 @@ def test_repair_and_doa_steps_in_any_order(app):
     from inventory import service as inventory
     from inventory import vendor
     from inventory.models import VENDOR, Movement, Part
-    from repairs import inspection, intake, receiving, service, swap
+    from repairs import clocks, factory, inspection, intake, receiving, service, swap
     from shipments.models import Shipment
     from repairs.models import RepairEvent, RepairUnit, ReturnParcel
 
@@ -130,6 +131,20 @@ def test_repair_and_doa_steps_in_any_order(app):
                 unit = service.unit_by_serial(serial)
                 inspection.inspect_unit(self.boss(), unit, human_damage=damage)
             self.apply(f"inspect {serial}", step)
+
+        @rule(serial=st.sampled_from(SERIALS))
+        def dispatch(self, serial):
+            self.apply(f"dispatch {serial}", lambda: factory.dispatch_to_factory(
+                self.boss(), [service.unit_by_serial(serial)]))
+
+        @rule(serial=st.sampled_from(SERIALS))
+        def back_from_factory(self, serial):
+            self.apply(f"back {serial}", lambda: factory.receive_from_factory(
+                self.boss(), service.unit_by_serial(serial), "repaired"))
+
+        @rule(serial=st.sampled_from(SERIALS))
+        def ship(self, serial):
+            self.apply(f"ship {serial}", lambda: factory.ship_to_dealer(self.boss(), [service.unit_by_serial(serial)]))
 
         @rule(serial=st.sampled_from(SERIALS + VENDOR_SERIALS))
         def vendor_swap(self, serial):
@@ -249,6 +264,13 @@ def test_repair_and_doa_steps_in_any_order(app):
             arrived = [e.data.get("serial") for e in db.session.scalars(
                 select(DoaEvent).where(DoaEvent.action == "unit_arrived"))]
             assert len(arrived) == len(set(arrived)), f"a DOA unit arrived twice: {arrived}"
+
+        @invariant()
+        def chase_due_follows_the_clocks(self):
+            # The stored sort key of the overdue list equals the rule on the unit's state and due days.
+            for unit in db.session.scalars(select(RepairUnit).execution_options(populate_existing=True)):
+                assert unit.chase_due == clocks.chase_due(unit.state, unit.dispatch_due, unit.ship_due,
+                                                          unit.factory_due), (unit.serial, unit.state)
 
         @invariant()
         def swaps_move_one_unit_each(self):
