@@ -108,8 +108,9 @@ def _receivable_card(in_parcel: bool):
         exists().where(other.c.serial == u.c.serial, other.c.id != u.c.id, other.c.state.not_in(inline_states(st.TERMINAL))),
         *[source.open_on(u.c.serial) for source in open_records.open_record_sources()])
     # The route's dispatch days come in the same row: read as stored now, so an edit counts at once.
+    # Every due day rides along too: the workflow derives the unit's chase_due from them.
     stmt = (select(u.c.id, u.c.serial, u.c.model, u.c.state, u.c.declared, u.c.parcel_id, u.c.route_id,
-                   u.c.dispatch_due, u.c.ship_due, u.c.replacement_serial, u.c.quote_amount,
+                   u.c.dispatch_due, u.c.ship_due, u.c.factory_due, u.c.replacement_serial, u.c.quote_amount,
                    p.c.rma_number, p.c.office_id, p.c.arrived_at, p.c.source, d.c.name.label("dealer"),
                    r.c.dispatch_days, maybe_elsewhere.label("maybe_elsewhere"))
             .select_from(u.join(p, p.c.id == u.c.parcel_id).outerjoin(d, d.c.id == p.c.dealer_id)
