@@ -174,7 +174,12 @@ def after_condition(keys, values):
         step = key.expr < values[i] if key.desc else key.expr > values[i]
         equal = [keys[j].expr == values[j] for j in range(i)]
         clauses.append(and_(*equal, step) if equal else step)
-    return or_(*clauses)
+    if len(keys) == 1:
+        return clauses[0]
+    # The OR alone is no index range for the planners (PostgreSQL reads it as a filter, walking every
+    # row before the cursor); the first key's bound, implied by it, starts the range scan at the cursor.
+    first = keys[0].expr <= values[0] if keys[0].desc else keys[0].expr >= values[0]
+    return and_(first, or_(*clauses))
 
 
 def keyset_order(keys) -> list:

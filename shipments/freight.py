@@ -600,9 +600,15 @@ def result_rows(bill: FreightBill) -> tuple[list[str], list[list]]:
 def _live_totals(bill: FreightBill) -> dict[str, dict[str, Decimal]]:
     """Per paying account: what is payable, awaiting a decision and disputed, as the lines stand now."""
     out = {account: {review: Decimal("0") for review in LINE_REVIEWS} for account in ACCOUNTS}
-    for line in bill.lines:
-        account = line.shipment.paying_account if line.shipment is not None else "unassigned"
-        out[account][line.review] += line.amount
+    # Summed by the database, grouped: a month's bill has thousands of lines, each with its shipment.
+    account = func.coalesce(Shipment.paying_account, "unassigned")
+    rows = db.session.execute(
+        select(account, FreightBillLine.review, func.sum(FreightBillLine.amount))
+        .select_from(FreightBillLine).outerjoin(Shipment, Shipment.id == FreightBillLine.shipment_id)
+        .where(FreightBillLine.bill_id == bill.id).group_by(account, FreightBillLine.review))
+    for paying, review, total in rows:
+        if paying in out and review in out[paying]:
+            out[paying][review] += Decimal(total or 0).quantize(Decimal("0.01"))
     return out
 
 
