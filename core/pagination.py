@@ -167,7 +167,10 @@ def after_condition(keys, values):
     """SQL: the row's sort key comes after ``values`` in the order of ``keys``.
 
     (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..., each comparison in its key's direction;
-    with the keys' index in the same order this is one range read.
+    with the keys' index in the same order this is one range read. The OR alone is no
+    index bound to PostgreSQL (it filters every earlier row, or reads every later one and
+    sorts them), so ``k1 >= v1`` is added: the range starts at the cursor and the OR only
+    drops the few rows sharing its first key.
     """
     clauses = []
     for i, key in enumerate(keys):
@@ -176,10 +179,9 @@ def after_condition(keys, values):
         clauses.append(and_(*equal, step) if equal else step)
     if len(keys) == 1:
         return clauses[0]
-    # The OR alone is no index range for the planners (PostgreSQL reads it as a filter, walking every
-    # row before the cursor); the first key's bound, implied by it, starts the range scan at the cursor.
-    first = keys[0].expr <= values[0] if keys[0].desc else keys[0].expr >= values[0]
-    return and_(first, or_(*clauses))
+    first = keys[0]
+    start = first.expr <= values[0] if first.desc else first.expr >= values[0]
+    return and_(start, or_(*clauses))
 
 
 def keyset_order(keys) -> list:

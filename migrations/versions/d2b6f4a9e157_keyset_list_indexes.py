@@ -1,6 +1,6 @@
 """Keyset list indexes: the ledger, the counts and the freight bills a page at a time
 
-Revision ID: c4e9a2f7b813
+Revision ID: d2b6f4a9e157
 Revises: b7a3d51e9c20
 
 Each list page starts after the sort key of the previous page's last row (core.pagination.keyset),
@@ -11,7 +11,7 @@ after the time), the counts by location and/or status then id, the bills by mont
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "c4e9a2f7b813"
+revision = "d2b6f4a9e157"
 down_revision = "b7a3d51e9c20"
 branch_labels = None
 depends_on = None
