@@ -99,14 +99,14 @@ class Movements(MethodView):
     @blp.arguments(s.MovementFilterArgs, location="query")
     @blp.response(200, s.MovementPageSchema)
     def get(self, args):
-        """The ledger, newest first."""
+        """The ledger, newest first, a page at a time (``after``: the previous page's ``next``)."""
         loc_id = _location_id(args["location"])
         if loc_id:
             service.ensure_location_access(actor(), service.get_location(loc_id))
         days = office_reports.day_range(args["from_"], args["to"])
-        return _page(service.movements_query(actor(), location_id=loc_id, sku=args["sku"], serial=args["serial"],
-                                             ref_type=args["ref_type"], ref_id=args["ref_id"],
-                                             at_from=days.starts_at, at_before=days.ends_before), args)
+        return service.movements_page(actor(), location_id=loc_id, sku=args["sku"], serial=args["serial"],
+                                      ref_type=args["ref_type"], ref_id=args["ref_id"], at_from=days.starts_at,
+                                      at_before=days.ends_before, after=args["after"], per_page=args["per_page"])
 
     @roles_required(Role.CLERK, Role.SUPERVISOR)
     @idempotent
@@ -170,9 +170,9 @@ class Counts(MethodView):
     @blp.arguments(s.CountFilterArgs, location="query")
     @blp.response(200, s.CountPageSchema)
     def get(self, args):
-        """Counts I may see."""
-        return _page(count_svc.counts_query(actor(), location_id=_location_id(args["location"]),
-                                            status=args["status"]), args)
+        """Counts I may see, newest first, a page at a time (``after``: the previous page's ``next``)."""
+        return count_svc.counts_page(actor(), location_id=_location_id(args["location"]), status=args["status"],
+                                     after=args["after"], per_page=args["per_page"], with_lines=True)
 
     @roles_required(*COUNTERS)
     @idempotent

@@ -97,8 +97,11 @@ class Movement(db.Model):
         CheckConstraint("from_location_id <> to_location_id", name="distinct_locations"),
         # "What moved in or out of this location after T": reconciliation's only ledger read.
         # Covering (part and quantity in the key) so it is an index range scan, never a table visit.
-        Index("ix_inv_movement_to_at", "to_location_id", "at", "part_id", "quantity"),
-        Index("ix_inv_movement_from_at", "from_location_id", "at", "part_id", "quantity"),
+        # The id after the time: a location's ledger page (newest first, then id) is a range of it too.
+        Index("ix_inv_movement_to_at", "to_location_id", "at", "id", "part_id", "quantity"),
+        Index("ix_inv_movement_from_at", "from_location_id", "at", "id", "part_id", "quantity"),
+        # The whole ledger newest first (HQ's list, a period's): the keyset order of its pages.
+        Index("ix_inv_movement_at_id", "at", "id"),
         Index("ix_inv_movement_serial", "serial", "part_id"),
         Index("ix_inv_movement_ref", "ref_type", "ref_id"),
     )
@@ -165,7 +168,12 @@ class StockCount(db.Model):
 
     __tablename__ = "inv_count"
     __audited__ = True
-    __table_args__ = (Index("ix_inv_count_location_at", "location_id", "counted_at"),)
+    __table_args__ = (
+        Index("ix_inv_count_location_at", "location_id", "counted_at"),
+        # The list of counts, newest first, by location and/or status: one index range per page.
+        Index("ix_inv_count_location_status_id", "location_id", "status", "id"),
+        Index("ix_inv_count_status_id", "status", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(30), unique=True)

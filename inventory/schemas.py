@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from core.ids import ID_RANGE
-from core.schemas import Money, PageArgs, PageSchema
+from core.schemas import CursorArgs, CursorPageSchema, Money, PageArgs, PageSchema
 from inventory import counts as count_svc
 from inventory import documents, spares, vendor
 
@@ -91,7 +91,7 @@ class MovementArgs(Schema):
     note = fields.Str(load_default="", metadata={"label": _l("Note")})
 
 
-class MovementFilterArgs(PageArgs):
+class MovementFilterArgs(CursorArgs):
     location = fields.Str(load_default=None)
     sku = fields.Str(load_default=None)
     serial = fields.Str(load_default=None)
@@ -128,7 +128,7 @@ class MovementSchema(Schema):
     note = fields.Str()
 
 
-class MovementPageSchema(PageSchema):
+class MovementPageSchema(CursorPageSchema):
     items = fields.List(fields.Nested(MovementSchema))
 
 
@@ -166,7 +166,7 @@ class OfficeChoiceArgs(Schema):
     office_id = fields.Int(load_default=None, allow_none=True, validate=ID, metadata={"label": _l("Office")})
 
 
-class CountFilterArgs(PageArgs):
+class CountFilterArgs(CursorArgs):
     location = fields.Str(load_default=None)
     status = fields.Str(load_default=None)
 
@@ -206,7 +206,7 @@ class CountListItemSchema(CountSchema):
         exclude = ("warnings",)
 
 
-class CountPageSchema(PageSchema):
+class CountPageSchema(CursorPageSchema):
     items = fields.List(fields.Nested(CountListItemSchema))
 
 

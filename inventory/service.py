@@ -37,6 +37,7 @@ from inventory.ledger import (  # noqa: F401
 )
 from inventory.stock import (  # noqa: F401
     balances_query,
+    movements_page,
     movements_query,
     serials_at,
     serial_history,

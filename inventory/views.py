@@ -77,10 +77,10 @@ def movements():
     if loc_id:
         service.ensure_location_access(actor(), service.get_location(loc_id))
     days = office_reports.day_range(request.args.get("from"), request.args.get("to"))
-    stmt = service.movements_query(actor(), location_id=loc_id, sku=request.args.get("sku"),
-                                   serial=request.args.get("serial"), at_from=days.starts_at,
-                                   at_before=days.ends_before)
-    page = paginate(stmt, request.args.get("page", 1), 100)
+    page = service.movements_page(actor(), location_id=loc_id, sku=request.args.get("sku"),
+                                  serial=request.args.get("serial"), at_from=days.starts_at,
+                                  at_before=days.ends_before, after=request.args.get("after"),
+                                  per_page=request.args.get("per_page"))
     can_post = actor().has_role(Role.CLERK, Role.SUPERVISOR)
     return render_template("inventory/movements.html", page=page, locations=service.visible_locations(actor()),
                            location_id=loc_id, can_post=can_post, parts=service.list_parts() if can_post else [],
@@ -151,8 +151,8 @@ def counts():
         location = service.get_location(loc_id)
         if not channel:  # channel staff list only the counts they recorded
             service.ensure_location_access(actor(), location)
-    page = paginate(count_svc.counts_query(actor(), location_id=loc_id, status=request.args.get("status")),
-                    request.args.get("page", 1))
+    page = count_svc.counts_page(actor(), location_id=loc_id, status=request.args.get("status"),
+                                 after=request.args.get("after"), per_page=request.args.get("per_page"))
     # Units other locations' counts took from this one: its loss, shown on its own page.
     taken = count_svc.relocations_out(loc_id) if location is not None and not channel else []
     return render_template("inventory/counts.html", page=page, locations=_countable_locations(),

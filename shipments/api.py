@@ -8,8 +8,7 @@ from core.api import Blueprint
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.errors import NotFound
-from core.schemas import PageArgs
-from core.pagination import paginate
+from core.schemas import CursorArgs
 from shipments import bill_lines, freight, late_reports, lookup, receiving, service
 from shipments.schemas import (
     BillLinesArgs,
@@ -148,11 +147,11 @@ class ReceiptItem(MethodView):
 @blp.route("/freight-bills")
 class FreightBills(MethodView):
     @roles_required(Role.SUPERVISOR)
-    @blp.arguments(PageArgs, location="query")
+    @blp.arguments(CursorArgs, location="query")
     @blp.response(200, FreightBillPageSchema)
     def get(self, args):
-        """Imported freight bills, newest month first."""
-        return paginate(freight.bills_query(actor()), args["page"], args["per_page"])
+        """Imported freight bills, newest month first, a page at a time (``after``: the previous page's ``next``)."""
+        return bill_lines.bill_summaries(bill_lines.bills_page(actor(), args["after"], args["per_page"]))
 
     @roles_required(Role.SUPERVISOR)
     @blp.arguments(FreightUploadArgs, location="form")

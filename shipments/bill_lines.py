@@ -7,14 +7,16 @@ the counts and totals above the list stay those of the whole bill.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 
 from core.extensions import db
 from core.pagination import Key, KeysetPage, keyset, keyset_order
+from shipments import freight
 from shipments.freight import KIND_ORDER
-from shipments.models import LINE_REVIEWS, FreightBill, FreightBillLine, FreightFinding
+from shipments.models import LINE_REVIEWS, FreightBill, FreightBillLine, FreightFinding, LineReview
 
 PER_PAGE = 50
 
@@ -100,3 +102,63 @@ class BillWithLines:
 def with_lines_page(bill: FreightBill, kind: str | None = None, after=None, per_page=PER_PAGE) -> BillWithLines:
     """The bill with one page of its reconciliation lines."""
     return BillWithLines(bill, findings_page(bill, kind, after, per_page), kind)
+
+
+# --- the list of bills ------------------------------------------------------------------------
+
+BILL_KEYS = (Key(FreightBill.period, "str", desc=True), Key(FreightBill.id, "int", desc=True))
+BILLS_PER_PAGE = 50
+
+
+def bills_page(actor, after=None, per_page=BILLS_PER_PAGE) -> KeysetPage:
+    """One page of the imported bills (newest month first) after the cursor ``after`` (raw arguments; checked)."""
+    stmt = freight.bills_query(actor).options(selectinload(FreightBill.imported_by))
+    return keyset(stmt, BILL_KEYS, after, per_page, default_per_page=BILLS_PER_PAGE)
+
+
+def review_counts_of(bills) -> dict[int, dict[str, int]]:
+    """:func:`review_counts` of several bills in one grouped statement."""
+    ids = [bill.id for bill in bills]
+    found: dict[int, dict[str, int]] = {bill_id: dict.fromkeys(LINE_REVIEWS, 0) for bill_id in ids}
+    if ids:
+        for bill_id, review, n in db_rows(select(FreightBillLine.bill_id, FreightBillLine.review, func.count())
+                                          .where(FreightBillLine.bill_id.in_(ids))
+                                          .group_by(FreightBillLine.bill_id, FreightBillLine.review)):
+            if review in found[bill_id]:
+                found[bill_id][review] = n
+    return found
+
+
+def payable_totals_of(bills) -> dict[int, Decimal]:
+    """:func:`shipments.freight.payable_total` of several bills in one grouped statement."""
+    ids = [bill.id for bill in bills]
+    found = dict.fromkeys(ids, Decimal("0.00"))
+    if ids:
+        for bill_id, total in db_rows(select(FreightBillLine.bill_id, func.sum(FreightBillLine.amount))
+                                      .where(FreightBillLine.bill_id.in_(ids),
+                                             FreightBillLine.review == LineReview.ACCEPTED)
+                                      .group_by(FreightBillLine.bill_id)):
+            found[bill_id] = Decimal(total or 0).quantize(Decimal("0.01"))
+    return found
+
+
+@dataclass
+class BillSummary:
+    """A bill in the list as the API shows it: its fields and its counts, read for the whole page at once."""
+
+    bill: FreightBill
+    counts: dict
+    reviews: dict
+    payable: Decimal
+
+    def __getattr__(self, name):
+        if name in ("bill", "counts", "reviews", "payable"):  # not yet set (copying): no recursion
+            raise AttributeError(name)
+        return getattr(self.bill, name)
+
+
+def bill_summaries(page: KeysetPage) -> KeysetPage:
+    """The page with each bill's line counts and payable total (three statements for the page, none per bill)."""
+    counts, reviews, payable = finding_counts_of(page.items), review_counts_of(page.items), payable_totals_of(page.items)
+    items = [BillSummary(bill, counts[bill.id], reviews[bill.id], payable[bill.id]) for bill in page.items]
+    return KeysetPage(items, page.per_page, page.after, page.next)

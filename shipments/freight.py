@@ -384,13 +384,15 @@ def _reconcile(bill: FreightBill, rows: list[dict]) -> None:
 
     # Factory-leg shipments of the month that no bill has charged.
     start, end = _period_bounds(bill.period)
-    billed_before = select(FreightBillLine.waybill).where(FreightBillLine.bill_id != bill.id)
     s = Shipment.__table__
+    # Per shipment of the month, one lookup by the lines' waybill index (a NOT IN over every bill's
+    # lines would read them all, and grows with each month imported).
+    billed_before = (select(FreightBillLine.id)
+                     .where(FreightBillLine.waybill == s.c.waybill, FreightBillLine.bill_id != bill.id).exists())
     unbilled = db.session.execute(
         select(s.c.id, s.c.waybill, s.c.paying_account, s.c.freight_cost).where(
             s.c.leg.in_(FACTORY_LEGS), s.c.status.in_(("shipped", "received")),
-            s.c.shipped_at >= start, s.c.shipped_at < end, s.c.waybill.is_not(None),
-            s.c.waybill.not_in(billed_before),
+            s.c.shipped_at >= start, s.c.shipped_at < end, s.c.waybill.is_not(None), ~billed_before,
         ).order_by(s.c.shipped_at, s.c.id)
     )
     for shipment_id, waybill, account, cost in unbilled:
@@ -600,9 +602,15 @@ def result_rows(bill: FreightBill) -> tuple[list[str], list[list]]:
 def _live_totals(bill: FreightBill) -> dict[str, dict[str, Decimal]]:
     """Per paying account: what is payable, awaiting a decision and disputed, as the lines stand now."""
     out = {account: {review: Decimal("0") for review in LINE_REVIEWS} for account in ACCOUNTS}
-    for line in bill.lines:
-        account = line.shipment.paying_account if line.shipment is not None else "unassigned"
-        out[account][line.review] += line.amount
+    # Summed by the database, grouped: a month's bill has thousands of lines, each with its shipment.
+    account = func.coalesce(Shipment.paying_account, "unassigned")
+    rows = db.session.execute(
+        select(account, FreightBillLine.review, func.sum(FreightBillLine.amount))
+        .select_from(FreightBillLine).outerjoin(Shipment, Shipment.id == FreightBillLine.shipment_id)
+        .where(FreightBillLine.bill_id == bill.id).group_by(account, FreightBillLine.review))
+    for paying, review, total in rows:
+        if paying in out and review in out[paying]:
+            out[paying][review] += Decimal(total or 0).quantize(Decimal("0.01"))
     return out
 
 

@@ -269,6 +269,8 @@ class FreightBill(db.Model):
 
     __tablename__ = "freight_bill"
     __audited__ = True
+    # The list of bills, newest month first (then id): the keyset order of its pages.
+    __table_args__ = (Index("ix_freight_bill_period_id", "period", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # BILL-00001: what the supervisor and the findings name a bill by.

@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 
 from core.ids import ID_RANGE
-from core.schemas import CursorArgs, CursorPageSchema, Money, PageSchema
+from core.schemas import CursorArgs, CursorPageSchema, Money
 from shipments import bill_lines
 from shipments.freight import billed_before_text, payable_total
 from shipments.models import LEGS, LINE_KINDS, PAYING_ACCOUNTS, STATUSES
@@ -360,5 +360,13 @@ class BillLinesArgs(CursorArgs):
         ["amount_diff", "no_shipment", "rebilled", "duplicate", "unbilled", "matched"]))
 
 
-class FreightBillPageSchema(PageSchema):
-    items = fields.List(fields.Nested(FreightBillSummarySchema))
+class FreightBillListItemSchema(FreightBillSummarySchema):
+    """A bill in the list: its counts and payable total come with the page (:func:`bill_lines.bill_summaries`)."""
+
+    payable = Money(attribute="payable")
+    reviews = fields.Dict(attribute="reviews")
+    counts = fields.Dict(attribute="counts")
+
+
+class FreightBillPageSchema(CursorPageSchema):
+    items = fields.List(fields.Nested(FreightBillListItemSchema))

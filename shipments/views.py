@@ -7,7 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
@@ -20,12 +19,12 @@ from core.i18n import N_
 from core.extensions import db
 from core.codes import normalise_code
 from core.idempotency import idempotent, new_form_key
-from core.pagination import CURSOR_MAX_LENGTH, paginate
+from core.pagination import CURSOR_MAX_LENGTH
 from inventory.models import Location
 from shipments import bill_lines, freight, lookup, receiving, service
 from shipments import late_reports as factory_reports
 from shipments.api import export_response, statement_response
-from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, BillStatus, FreightBill, LineReview, Shipment, ShipmentStatus
+from shipments.models import LEGS, PAYING_ACCOUNTS, STATUSES, BillStatus, LineReview, Shipment, ShipmentStatus
 from shipments.schemas import (
     FreightDecisionArgs,
     FreightUploadArgs,
@@ -75,11 +74,6 @@ def _labels():
             "LINE_STATE_LABELS": LINE_STATE_LABELS, "FINDING_LABELS": FINDING_LABELS,
             "FREIGHT_LABELS": FREIGHT_LABELS, "REVIEW_LABELS": REVIEW_LABELS,
             "BILL_STATUS_LABELS": BILL_STATUS_LABELS}
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "").strip()
-    return int(value) if value.isdigit() else None
 
 
 # --- list -------------------------------------------------------------------------------------
@@ -505,8 +499,7 @@ def freight_bills():
                 flash(_("Bill for %(p)s imported: %(n)s lines.", p=bill.period, n=bill.line_count), "success")
                 return redirect(url_for("shipments.freight_bill", bill_id=bill.id))
     # Who imported each bill comes with the page (one statement), not per row.
-    page = paginate(freight.bills_query(actor()).options(selectinload(FreightBill.imported_by)),
-                    _int_arg("page") or 1, 50)
+    page = bill_lines.bills_page(actor(), request.args.get("after"), request.args.get("per_page"))
     counts = bill_lines.finding_counts_of(page.items)
     return render_template("shipments/freight_bills.html", page=page, counts=counts, bad_rows=bad_rows,
                            form_error=form_error, default_period=freight.previous_period(local_today()),

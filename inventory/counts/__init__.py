@@ -79,6 +79,7 @@ from inventory.counts.reading import (  # noqa: F401
     may_see_expected,
     get_count,
     reconciliation_for,
+    counts_page,
     counts_query,
     default_count_location,
     later_counts,

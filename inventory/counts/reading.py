@@ -6,12 +6,14 @@ from datetime import datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import selectinload
 
 from core.accounts.roles import Role
 from core.accounts.scope import visible_office_id
 from core.calendar import SHANGHAI, local_day
 from core.errors import Forbidden, NotFound
 from core.extensions import db
+from core.pagination import Key, KeysetPage, keyset
 from inventory import service
 from inventory.models import (
     COUNT_KINDS, OFFICE, TRANSIT, Location, StockCount,
@@ -99,6 +101,24 @@ def counts_query(actor, *, location_id: int | None = None, status: str | None = 
     if status:
         stmt = stmt.where(StockCount.status == status)
     return stmt
+
+
+COUNT_KEYS = (Key(StockCount.id, "int", desc=True),)
+COUNTS_PER_PAGE = 50
+
+
+def counts_page(actor, *, location_id: int | None = None, status: str | None = None, after=None,
+                per_page=COUNTS_PER_PAGE, with_lines: bool = False) -> KeysetPage:
+    """One page of :func:`counts_query` (newest first) after the cursor ``after`` (raw arguments; checked).
+
+    ``with_lines``: each count's lines, serials and successor come with the page (the API shows them),
+    one statement each for the whole page.
+    """
+    stmt = counts_query(actor, location_id=location_id, status=status)
+    if with_lines:
+        stmt = stmt.options(selectinload(StockCount.lines), selectinload(StockCount.serials),
+                            selectinload(StockCount.superseded_by))
+    return keyset(stmt, COUNT_KEYS, after, per_page, default_per_page=COUNTS_PER_PAGE)
 
 
 def default_count_location(actor, locations: list[Location]) -> Location | None:

@@ -121,8 +121,8 @@ def test_office_scoping_api(stock, api_as):
     assert bj.get("/api/v1/inventory/balances?location=OFF-SH").status_code == 403
     assert bj.get("/api/v1/inventory/balances").get_json()["items"] == []
     assert [b["location"] for b in sh.get("/api/v1/inventory/balances").get_json()["items"]] == ["OFF-SH"]
-    assert bj.get("/api/v1/inventory/movements").get_json()["total"] == 0
-    assert sh.get("/api/v1/inventory/movements").get_json()["total"] == 1
+    assert len(bj.get("/api/v1/inventory/movements").get_json()["items"]) == 0
+    assert len(sh.get("/api/v1/inventory/movements").get_json()["items"]) == 1
     assert bj.get("/api/v1/inventory/requests").get_json()["total"] == 1
     assert sh.get("/api/v1/inventory/requests").get_json()["total"] == 0
     c = sh.post("/api/v1/inventory/counts", json={"location": "OFF-SH", "kind": "weekly",
@@ -131,7 +131,7 @@ def test_office_scoping_api(stock, api_as):
     assert bj.get(f"/api/v1/inventory/counts/{c['id']}/reconciliation").status_code == 403
     assert bj.post("/api/v1/inventory/counts", json={"location": "OFF-SH", "kind": "weekly",
                                                      "lines": []}).status_code == 403
-    assert bj.get("/api/v1/inventory/counts").get_json()["total"] == 0
+    assert len(bj.get("/api/v1/inventory/counts").get_json()["items"]) == 0
     assert [loc["code"] for loc in bj.get("/api/v1/inventory/locations").get_json()] == ["OFF-BJ"]
     assert bj.post("/api/v1/inventory/movements", json={"sku": "USB-64", "from_location": "HQ",
                                                         "to_location": "OFF-BJ", "reason": "t"}).status_code == 403

@@ -203,6 +203,41 @@ def seed_bills(seed: Seed, n: int) -> None:
     _bulk(FreightFinding, [{"bill_id": bill_id, "kind": "no_shipment", "waybill": "NS"} for bill_id in bills])
 
 
+def _ledger_places(seed: Seed) -> tuple[int, int, int]:
+    """(part, HQ store, the office's location) for the ledger's and the counts' rows, made on first use."""
+    from core.extensions import db
+    from inventory import service
+    from inventory.models import HQ_STORE, Part
+
+    if "ledger_places" not in seed.__dict__:  # kept on the seed between the two rounds
+        part = Part(sku="USB-64", model="USB 64GB", unit_cost=Decimal("30.00"))
+        db.session.add(part)
+        db.session.flush()
+        places = (part.id, service.system_location(HQ_STORE).id, service.office_location(seed.office).id)
+        seed.__dict__["ledger_places"] = places
+    return seed.__dict__["ledger_places"]
+
+
+def seed_movements(seed: Seed, n: int) -> None:
+    """Ledger lines between HQ and the office, both ways."""
+    from inventory.models import Movement
+
+    part, hq, office = _ledger_places(seed)
+    _bulk(Movement, [{"at": T0 + timedelta(minutes=i), "part_id": part, "from_location_id": (hq, office)[i % 2],
+                      "to_location_id": (office, hq)[i % 2], "quantity": 1, "reason": "transfer", "note": "",
+                      "recorded_at": T0} for i in _numbers(seed, n)])
+
+
+def seed_counts(seed: Seed, n: int) -> None:
+    """Submitted counts of the office's and HQ's stock."""
+    from inventory.models import StockCount
+
+    _part, hq, office = _ledger_places(seed)
+    _bulk(StockCount, [{"number": f"CNT{i:07d}", "location_id": (hq, office)[i % 2], "kind": "weekly",
+                        "method": "form", "blind": False, "full": True, "counted_at": T0, "status": "submitted",
+                        "note": "", "created_at": T0} for i in _numbers(seed, n)])
+
+
 def _bill_path(seed: Seed, api: bool) -> str:
     return f"/api/v1/shipments/freight-bills/{seed.bill}" if api else f"/shipments/freight/{seed.bill}"
 
@@ -243,6 +278,11 @@ LISTS = [
     ("/api/v1/overdue", seed_overdue_work, "supervisor"),
     ("/repairs/overdue", seed_overdue_work, "supervisor"),
     ("/api/v1/overdue?section=repair_unit&per_page=20", seed_overdue_work, "supervisor"),
+    ("/inventory/movements", seed_movements, "supervisor"),
+    ("/api/v1/inventory/movements", seed_movements, "supervisor"),
+    ("/inventory/counts", seed_counts, "supervisor"),
+    ("/api/v1/inventory/counts", seed_counts, "supervisor"),
+    ("/api/v1/shipments/freight-bills", seed_bills, "supervisor"),
 ]
 
 

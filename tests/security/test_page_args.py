@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-LISTS = ["/api/v1/dealers", "/api/v1/users", "/api/v1/inventory/movements"]
+LISTS = ["/api/v1/dealers", "/api/v1/users"]
 KEYSET_LISTS = ["/api/v1/repairs/parcels", "/api/v1/shipments", "/api/v1/repairs/overdue", "/api/v1/doa/overdue",
                 "/api/v1/tasks", "/api/v1/repairs/tasks", "/api/v1/doa/tasks", "/api/v1/doa/applications",
-                "/api/v1/doa/holds"]
+                "/api/v1/doa/holds", "/api/v1/inventory/movements", "/api/v1/inventory/counts",
+                "/api/v1/shipments/freight-bills"]
 
 
 @pytest.mark.parametrize("path", LISTS)
