@@ -603,11 +603,14 @@ def _live_totals(bill: FreightBill) -> dict[str, dict[str, Decimal]]:
     """Per paying account: what is payable, awaiting a decision and disputed, as the lines stand now."""
     out = {account: {review: Decimal("0") for review in LINE_REVIEWS} for account in ACCOUNTS}
     # Summed by the database, grouped: a month's bill has thousands of lines, each with its shipment.
-    account = func.coalesce(Shipment.paying_account, "unassigned")
-    rows = db.session.execute(
-        select(account, FreightBillLine.review, func.sum(FreightBillLine.amount))
-        .select_from(FreightBillLine).outerjoin(Shipment, Shipment.id == FreightBillLine.shipment_id)
-        .where(FreightBillLine.bill_id == bill.id).group_by(account, FreightBillLine.review))
+    # Each line looks its shipment up by key (a join made PostgreSQL read every shipment of the
+    # year to hash them), so the work follows the bill's size, not the shipments table's.
+    paying = select(Shipment.paying_account).where(Shipment.id == FreightBillLine.shipment_id).scalar_subquery()
+    lines = (select(func.coalesce(paying, "unassigned").label("account"), FreightBillLine.review,
+                    FreightBillLine.amount)
+             .where(FreightBillLine.bill_id == bill.id).subquery())
+    rows = db.session.execute(select(lines.c.account, lines.c.review, func.sum(lines.c.amount))
+                              .group_by(lines.c.account, lines.c.review))
     for paying, review, total in rows:
         if paying in out and review in out[paying]:
             out[paying][review] += Decimal(total or 0).quantize(Decimal("0.01"))
