@@ -51,17 +51,21 @@ def finding_counts(bill: FreightBill) -> dict[str, int]:
     return {kind: counts.get(kind, 0) for kind in KIND_ORDER}
 
 
+def _counted_by_bill(bills, bill_column, value_column, values) -> dict[int, dict[str, int]]:
+    """How many rows each of ``bills`` has of each of ``values`` in ``value_column``: one grouped statement."""
+    ids = [bill.id for bill in bills]
+    found: dict[int, dict[str, int]] = {bill_id: dict.fromkeys(values, 0) for bill_id in ids}
+    if ids:
+        for bill_id, value, n in db_rows(select(bill_column, value_column, func.count())
+                                         .where(bill_column.in_(ids)).group_by(bill_column, value_column)):
+            if value in found[bill_id]:
+                found[bill_id][value] = n
+    return found
+
+
 def finding_counts_of(bills) -> dict[int, dict[str, int]]:
     """:func:`finding_counts` of several bills (a page of the bill list) in one grouped statement."""
-    ids = [bill.id for bill in bills]
-    found: dict[int, dict[str, int]] = {bill_id: dict.fromkeys(KIND_ORDER, 0) for bill_id in ids}
-    if ids:
-        for bill_id, kind, n in db_rows(select(FreightFinding.bill_id, FreightFinding.kind, func.count())
-                                        .where(FreightFinding.bill_id.in_(ids))
-                                        .group_by(FreightFinding.bill_id, FreightFinding.kind)):
-            if kind in found[bill_id]:
-                found[bill_id][kind] = n
-    return found
+    return _counted_by_bill(bills, FreightFinding.bill_id, FreightFinding.kind, KIND_ORDER)
 
 
 def review_counts(bill: FreightBill) -> dict[str, int]:
@@ -118,15 +122,7 @@ def bills_page(actor, after=None, per_page=BILLS_PER_PAGE) -> KeysetPage:
 
 def review_counts_of(bills) -> dict[int, dict[str, int]]:
     """:func:`review_counts` of several bills in one grouped statement."""
-    ids = [bill.id for bill in bills]
-    found: dict[int, dict[str, int]] = {bill_id: dict.fromkeys(LINE_REVIEWS, 0) for bill_id in ids}
-    if ids:
-        for bill_id, review, n in db_rows(select(FreightBillLine.bill_id, FreightBillLine.review, func.count())
-                                          .where(FreightBillLine.bill_id.in_(ids))
-                                          .group_by(FreightBillLine.bill_id, FreightBillLine.review)):
-            if review in found[bill_id]:
-                found[bill_id][review] = n
-    return found
+    return _counted_by_bill(bills, FreightBillLine.bill_id, FreightBillLine.review, LINE_REVIEWS)
 
 
 def payable_totals_of(bills) -> dict[int, Decimal]:
