@@ -17,10 +17,11 @@ ROUNDS=${ROUNDS:-2}
 SCALE=${SCALE:-0.2}
 POOL=${POOL:-60000}
 PG=${PG:-postgresql://postgres@127.0.0.1:5432}
+export PGOPTIONS="--client-min-messages=warning"  # no notice for a database not there to drop
 mkdir -p "$WORK"
 if [ ! -d "$WORK/before" ]; then
   git -C "$HERE" worktree add --detach "$WORK/before" "$OLD" >/dev/null
-  "$PY" -m babel.messages.frontend compile --use-fuzzy -d "$WORK/before/core/translations" >/dev/null
+  "$PY" -m babel.messages.frontend compile --use-fuzzy -d "$WORK/before/core/translations" >/dev/null 2>&1
 fi
 cp "$HERE/bench/repairs_bench.py" "$WORK/before/bench/repairs_bench_current.py"
 
