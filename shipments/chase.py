@@ -9,20 +9,26 @@ page), not something to chase.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from core import chase
-from core.calendar import local_day
-from shipments.late_reports import late_reports
+from core.authz import scope_to_office
+from core.calendar import SHANGHAI, last_working_day_before, local_day
+from core.pagination import Key
+from shipments.models import FACTORY_LEGS, Shipment
+from shipments.service import report_due_for
 from shipments.views import LEG_LABELS
 
 KIND = "factory_report"
 OWNER_KEY = "factory_shipping"
 OWNER_TITLE = "工厂发货部 / Factory shipping department"
+# Most overdue first: packed earliest (a report is due the next working day after packing).
+KEYS = (Key(Shipment.created_at, "datetime"), Key(Shipment.id, "int"))
 
 
 def _words(number: str, leg: str, packed_on: date) -> str:
@@ -30,19 +36,32 @@ def _words(number: str, leg: str, packed_on: date) -> str:
              "working day", number=number, leg=LEG_LABELS.get(leg, leg), day=packed_on.isoformat())
 
 
-def overdue_report_items(today: date, actor):
-    """Factory-leg shipments still not reported after their reporting day."""
+def overdue_report_query(today: date, actor) -> chase.ChaseQuery:
+    """Factory-leg shipments packed and still not reported after their reporting day.
+
+    Packed on day D, a report is due the next working day after D, which is before today
+    exactly when D is before the last working day before today: one bound on the packing
+    time, so the database pages and counts them (the late-reports page lists the history).
+    """
+    packed_before = datetime.combine(last_working_day_before(today), time(0), tzinfo=SHANGHAI)
+    # Only packed ones can lack a report: shipping always records the waybill.
+    stmt = select(Shipment).where(Shipment.leg.in_(FACTORY_LEGS), Shipment.status == "packed",
+                                  Shipment.reported_at.is_(None), Shipment.created_at < packed_before)
+    return chase.ChaseQuery(scope_to_office(stmt, actor, Shipment.office_id), KEYS, _items)
+
+
+def _items(shipments, today: date):
     owner = chase.owner(OWNER_KEY, OWNER_TITLE, current_app.config.get("FACTORY_SHIPPING_EMAIL"))
-    for late in late_reports(actor, today=today, include_pending=True):
-        if not late.pending:
-            continue
-        shipment = late.shipment
+    for shipment in shipments:
+        packed_on = local_day(shipment.created_at)
+        due = report_due_for(packed_on)
         yield chase.ChaseItem(
             kind=KIND, item_id=shipment.id, owner=owner, reference=shipment.number,
-            description=chase.Words(_words, shipment.number, shipment.leg, local_day(shipment.created_at)),
-            due=late.due, late=chase.calendar_days_late(late.due, today), link=f"/shipments/{shipment.number}",
+            description=chase.Words(_words, shipment.number, shipment.leg, packed_on),
+            due=due, late=chase.calendar_days_late(due, today), link=f"/shipments/{shipment.number}",
             late_unit=chase.CALENDAR,
         )
 
 
-chase.register_chase(KIND, overdue_report_items, title=_l("Factory shipments not reported in time"), order=30)
+chase.register_chase(KIND, query=overdue_report_query, title=_l("Factory shipments not reported in time"), order=30,
+                     link="/shipments/late-reports")

@@ -5,6 +5,7 @@ from core.calendar.service import (  # noqa: F401
     add_working_days,
     current_calendar,
     is_working_day,
+    last_working_day_before,
     local_day,
     local_today,
     working_days_between,

@@ -123,6 +123,19 @@ def add_working_days(day: date, n: int) -> date:
     return current_calendar().add_working_days(day, n)
 
 
+def last_working_day_before(day: date) -> date:
+    """The latest working day before ``day`` on the company calendar.
+
+    A day's next working day is before ``day`` exactly when that day is before this one:
+    the bound a query can use for "due the next working day, and late today".
+    """
+    calendar = current_calendar()
+    earlier = day - timedelta(days=1)
+    while not calendar.is_working_day(earlier):
+        earlier -= timedelta(days=1)
+    return earlier
+
+
 def working_days_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end``."""
     return current_calendar().working_days_between(start, end)

@@ -82,3 +82,30 @@ def test_late_reports_page_and_api_are_scoped_and_role_checked(app, world, user,
     assert data[0]["due"] == "2026-10-08" and data[0]["reported_on"] == "2026-10-12" and data[0]["days_late"] == 4
     assert api_as("office", office_id=world.bj).get("/api/v1/shipments/late-reports").status_code == 403
     assert api_as("channel").get("/api/v1/shipments/late-reports").status_code == 403
+
+
+def test_the_chase_reads_unreported_shipments_by_the_same_deadline_day_by_day(app, world, user):
+    """The chase pages shipments by a bound on their packing time; for every packing day and every
+    day after it across the National Day holiday, it chases exactly the shipments the rule calls late."""
+    from datetime import timedelta
+
+    from core import chase
+    from core.extensions import db
+    from shipments.late_reports import late_reports
+    from shipments.service import create_shipment
+
+    with app.app_context():
+        packed_days = [date(2026, 9, 28) + timedelta(days=i) for i in range(16)]  # Mon 28 Sep .. Tue 13 Oct
+        for i, day in enumerate(packed_days):
+            for hour in (0, 23):  # the first and the last hour of the packing day, Beijing time
+                s = create_shipment(user("clerk"), leg="fg_dealer", dealer_id=world.dealer_bj, paying_account="sales",
+                                    lines=[{"kind": "unit", "serial": f"C-{i}-{hour}", "model": "M"}])
+                s.created_at = _at(day, hour).astimezone(timezone.utc)
+        db.session.commit()
+        for today in [date(2026, 9, 28) + timedelta(days=i) for i in range(20)]:
+            expected = [r.shipment.number for r in late_reports(SYSTEM, today=today) if r.pending]
+            [section] = chase.sections(today, SYSTEM, kinds=["factory_report"])
+            assert sorted(item.reference for item in section.items) == sorted(expected), today
+            first = chase.first_pages(today, SYSTEM, kinds=["factory_report"], per_page=3)[0]
+            assert first.total == len(expected)
+            assert [item.due for item in first.items] == sorted(item.due for item in section.items)[:3]
