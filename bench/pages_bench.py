@@ -63,6 +63,8 @@ LISTS = [
     ("shipments API", "/api/v1/shipments", ("after", 30)),
     ("movements page", "/inventory/movements", ("after", 30)),
     ("movements API", "/api/v1/inventory/movements", ("after", 30)),
+    ("movements of one SKU page", "/inventory/movements?sku=SP-0117", ("after", 30)),
+    ("movements of one SKU API", "/api/v1/inventory/movements?sku=SP-0117", ("after", 30)),
     ("counts page", "/inventory/counts", ("after", 30)),
     ("counts API", "/api/v1/inventory/counts", ("after", 30)),
     ("freight bills page", "/shipments/freight", None),

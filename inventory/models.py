@@ -102,6 +102,9 @@ class Movement(db.Model):
         Index("ix_inv_movement_from_at", "from_location_id", "at", "id", "part_id", "quantity"),
         # The whole ledger newest first (HQ's list, a period's): the keyset order of its pages.
         Index("ix_inv_movement_at_id", "at", "id"),
+        # One part's ledger newest first (a SKU looked up over the whole ledger): its own range,
+        # however rarely the part moves among everything else.
+        Index("ix_inv_movement_part_at", "part_id", "at", "id"),
         Index("ix_inv_movement_serial", "serial", "part_id"),
         Index("ix_inv_movement_ref", "ref_type", "ref_id"),
     )

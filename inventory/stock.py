@@ -84,28 +84,41 @@ def movements_page(actor, *, after=None, per_page=MOVEMENTS_PER_PAGE, location_i
     A location's ledger is the movements into it or out of it: an OR no index reads in order. So
     each side (into / out of each location asked, or of each of an office user's locations) reads
     its own next ``per_page + 1`` lines by its index (location, time, id), and the page is the
-    newest of those: a few short range reads, however deep the page or long the ledger.
+    newest of those: a few short range reads, however deep the page or long the ledger. A SKU
+    looked up over the whole ledger is read the same way, one side per part it names.
     """
-    sides = _ledger_locations(actor, location_id)
-    if not sides:
-        return keyset(movements_query(actor, location_id=location_id, **filters), MOVEMENT_KEYS, after, per_page,
-                      default_per_page=MOVEMENTS_PER_PAGE)
+    sides = [(column, loc_id) for loc_id in _ledger_locations(actor, location_id)
+             for column in (Movement.to_location_id, Movement.from_location_id)]
     # Each side's equality is the whole location (and scope) filter: the planner sees the side alone and
     # reads its index in order, where the OR next to it would make it guess a handful of rows and sort.
     stmt = movements_query(actor, scoped=False, **filters)
+    if not sides and not location_id and filters.get("sku"):
+        parts = _parts_named(filters["sku"])
+        if parts:
+            sides = [(Movement.part_id, part_id) for part_id in parts]
+            stmt = movements_query(actor, **{**filters, "sku": None})
+    if not sides:
+        return keyset(movements_query(actor, location_id=location_id, **filters), MOVEMENT_KEYS, after, per_page,
+                      default_per_page=MOVEMENTS_PER_PAGE)
     size = page_number(per_page, field="per_page", high=MAX_PER_PAGE, default=MOVEMENTS_PER_PAGE)
     values = decode_cursor(after, MOVEMENT_KEYS)
     picks = []
-    for loc_id in sides:
-        for column in (Movement.to_location_id, Movement.from_location_id):
-            side = (stmt.with_only_columns(Movement.id).where(column == loc_id)
-                    .order_by(None).order_by(*keyset_order(MOVEMENT_KEYS)).limit(size + 1))
-            if values is not None:
-                side = side.where(after_condition(MOVEMENT_KEYS, values))
-            picks.append(select(side.subquery().c.id))
+    for column, value in sides:
+        side = (stmt.with_only_columns(Movement.id).where(column == value)
+                .order_by(None).order_by(*keyset_order(MOVEMENT_KEYS)).limit(size + 1))
+        if values is not None:
+            side = side.where(after_condition(MOVEMENT_KEYS, values))
+        picks.append(select(side.subquery().c.id))
     # One IN over the sides' few ids: the rows are then fetched by their key.
     stmt = select(Movement).where(Movement.id.in_(union_all(*picks)))
     return keyset(stmt, MOVEMENT_KEYS, after, per_page, default_per_page=MOVEMENTS_PER_PAGE)
+
+
+def _parts_named(sku: str) -> list[int]:
+    """The parts whose SKU contains ``sku`` (as the filter matches), when few enough to read one side each."""
+    ids = list(db.session.scalars(select(Part.id).where(contains(Part.sku, sku.strip(), ignore_case=True))
+                                  .order_by(Part.id).limit(MAX_SIDES + 1)))
+    return ids if len(ids) <= MAX_SIDES else []
 
 
 # An office with more locations than this is read by its scope filter instead of one side per location.

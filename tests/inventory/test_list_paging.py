@@ -97,6 +97,37 @@ def test_ledger_api_pages_every_movement_once_newest_first(app, stock, api_as):
     assert [m["id"] for m in got] == sku and {m["sku"] for m in got} == {"MX-CDR"}
 
 
+def test_a_sku_over_the_whole_ledger_pages_each_part_it_names_by_its_own_index(app, stock, api_as, login):
+    """A SKU filter without a location reads one side per part the SKU names (its own index range),
+    or the whole ledger in time order when it names more parts than that; the rows are the same."""
+    from core.extensions import db
+    from inventory.models import Movement, Part
+    from inventory.stock import MAX_SIDES
+
+    _movements(app, stock)
+    with app.app_context():
+        many = [Part(sku=f"ZZ-{i:02d}", model=f"Z {i}") for i in range(MAX_SIDES + 1)]
+        db.session.add_all(many)
+        db.session.flush()
+        db.session.execute(insert(Movement), [
+            {"at": T0 + timedelta(minutes=i % 4), "part_id": many[i % len(many)].id, "from_location_id": stock.hq,
+             "to_location_id": stock.bj_loc, "quantity": 1, "reason": "transfer", "note": "", "recorded_at": T0}
+            for i in range(50)])
+        db.session.commit()
+        named = {sku: [pid for pid, in db.session.execute(select(Part.id).where(Part.sku.contains(sku)))]
+                 for sku in ("S", "ZZ-", "MX-CDR")}
+    api = api_as("clerk")
+    for sku, parts in named.items():
+        expected = _expected(app, lambda m, parts=parts: m.part_id.in_(parts))
+        assert expected, sku
+        for per_page in (1, 6):
+            got = _walk_api(api, "/api/v1/inventory/movements", sku=sku, per_page=per_page)
+            assert [m["id"] for m in got] == expected, (sku, per_page)
+    # The page, for the two parts "S" names (USB-64 and SSD-1T).
+    ids = _walk_page(login("supervisor"), "/inventory/movements?sku=S&per_page=4", MOVEMENT_ROW)
+    assert ids == _expected(app, lambda m: m.part_id.in_(named["S"]))
+
+
 def test_office_users_page_only_their_offices_movements(app, stock, api_as, login):
     _movements(app, stock)
     bj = _expected(app, lambda m: (m.from_location_id == stock.bj_loc) | (m.to_location_id == stock.bj_loc))
