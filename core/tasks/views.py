@@ -12,6 +12,7 @@ from core.errors import DomainError
 from core.forms import read_form, refused
 from core.idempotency import idempotent
 from core.nav import register_nav
+from core.pagination import CURSOR_MAX_LENGTH
 from core.task_states import TASK_STATUS_LABELS
 from core.tasks import registry, service
 from core.tasks import schemas as s
@@ -72,6 +73,8 @@ def record(task_id: int, verb: str, *, process: str | None = None):
     """The answer (``answer``) or settlement (``settle``) from a page form; errors are shown, not raised."""
     user = actor()
     back_process, back_status = filters(request.form)
+    # Back to the page the form was on (its cursor), not the first page of the list.
+    back_after = (request.form.get("after") or "")[:CURSOR_MAX_LENGTH] or None
     task = service.get_task(user, task_id, process=process)
     step = service.answer if verb == "answer" else service.settle
     terms = {t: (request.form.get(t) or "").strip() for t in registry.process(task.process).term_labels}
@@ -81,9 +84,9 @@ def record(task_id: int, verb: str, *, process: str | None = None):
                                               "terms": {k: v for k, v in terms.items() if v}})
         step(user, task, args["decision"], args["note"], **args["terms"])
     except DomainError as err:
-        return refused(err, url_for("tasks.index", process=back_process, status=back_status))
+        return refused(err, url_for("tasks.index", process=back_process, status=back_status, after=back_after))
     flash(_("Task updated."), "success")
-    return redirect(url_for("tasks.index", process=back_process, status=back_status))
+    return redirect(url_for("tasks.index", process=back_process, status=back_status, after=back_after))
 
 
 def add_old_addresses(blueprint, prefix: str, process: str, *, list_endpoint: str, step_endpoint: str) -> None:

@@ -139,3 +139,21 @@ def test_a_forged_cursor_on_the_page_is_a_readable_message(many_tasks, login):
     # The old addresses carry the cursor to the one page.
     resp = desk.get("/doa/tasks?after=abc")
     assert resp.status_code == 302 and "after=abc" in resp.headers["Location"]
+
+
+def test_answering_a_task_on_a_later_page_comes_back_to_that_page(many_tasks, login):
+    """The answer form carries the page's cursor: after saving, the desk is where it was, not on page one."""
+    desk = login("service")
+    first = desk.get("/tasks?process=doa&per_page=5").get_data(as_text=True)
+    second_url = unescape(re.search(r'<a href="([^"]+)" rel="next">', first).group(1))
+    after = re.search(r"after=([^&]+)", second_url).group(1)
+    html = desk.get(second_url).get_data(as_text=True)
+    form = re.search(r'<form method="post" action="(/tasks/\d+/answer)"(.*?)</form>', html, re.S)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(2)))
+    assert fields["after"] == unescape(after)
+    decision = re.search(r'<option value="([^"]+)"', form.group(2)).group(1)
+    resp = desk.post(form.group(1), data={**fields, "decision": decision, "note": "agreed by phone"})
+    assert resp.status_code == 302
+    assert f"after={after}" in resp.headers["Location"] and "process=doa" in resp.headers["Location"]
+    back = desk.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "Task updated." in back
