@@ -44,13 +44,15 @@ class Task(db.Model):
     subject_type: Mapped[str | None] = mapped_column(String(30))
     subject_id: Mapped[int | None] = mapped_column()
     dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealer.id"), index=True)
-    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"), index=True)
+    # Indexed by ix_task_office_status_due_id (office first): the list pages and the foreign key alike.
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("office.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     detail: Mapped[str] = mapped_column(String(500), default="")
     detail_key: Mapped[str | None] = mapped_column(String(300))
     detail_params: Mapped[dict | None] = mapped_column(JSON)
     due_on: Mapped[date] = mapped_column()
-    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open, agreed, disputed, resolved
+    # open, agreed, disputed, resolved; indexed by ix_task_status_due_id (status first).
+    status: Mapped[str] = mapped_column(String(12), default="open")
     resolution: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")  # the answers given, one line each
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
