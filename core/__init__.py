@@ -28,6 +28,7 @@ from core.calendar import views as calendar_views
 from core.calendar.service import prepare as prepare_calendar
 from core.chase import api as chase_api
 from core.chase import cli as chase_cli  # noqa: F401  (adds `flask depot sweep`)
+from core.chase import views as chase_views
 from core.config import load_config, per_worker_limits_warning
 from core.demo import register_demo_loader  # noqa: F401  (adds `flask depot demo`)
 from core.directory import api as directory_api
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_views.bp)
     app.register_blueprint(directory_views.bp)
     app.register_blueprint(tasks_views.bp)
+    app.register_blueprint(chase_views.bp)
     api.register_blueprint(accounts_api.blp)
     api.register_blueprint(accounts_admin.blp)
     api.register_blueprint(calendar_api.blp)

@@ -190,6 +190,8 @@ def customer_service() -> Owner:
 
 # Items of each section on the overdue pages (the section's own list or the API shows the rest).
 SECTION_ITEMS = 10
+# Items on a page of one section's own page (/overdue/<kind>).
+PAGE_ITEMS = 50
 # Rows read at a time when every item is wanted (the sweep).
 CHUNK = MAX_PER_PAGE
 # A listed (not queried) section's order, carried in its cursor: due day, reference, item id, kind.

@@ -286,3 +286,42 @@ def test_chase_due_follows_a_unit_through_every_step(app, world, make_user):  # 
         [task] = [t for t in dealer_tasks.parcel_tasks(service.unit_by_serial("CD2").parcel) if t.status == "open"]
         task_service.answer(get_user(boss), task, "repair")
         check("CD2", "inspected")
+
+
+def test_a_section_without_a_list_of_its_own_has_the_chase_section_page(app, world, login):  # noqa: F811
+    """A section with no list of its own links the overdue page to ``/overdue/<kind>``, which pages all of
+    it, most overdue first; an unknown section is a 404 and an office user is refused."""
+    import re
+    from html import unescape
+
+    from core import chase
+
+    owner = chase.Owner("cs", "CS", ())
+
+    def listed(day, actor):
+        return [chase.ChaseItem(kind="test_unlinked", item_id=i, owner=owner, reference=f"U{i:02d}",
+                                description="x", due=day - timedelta(days=1 + i % 5), late=1 + i % 5, link="/")
+                for i in range(23)]
+
+    chase.register_chase("test_unlinked", listed, title="Unlinked", order=99)
+    try:
+        desk = login("supervisor", username="boss-unlinked")
+        overview = desk.get("/repairs/overdue").get_data(as_text=True)
+        part = overview[overview.index('id="chase-test_unlinked"'):]
+        part = part[:part.index("</section>")]
+        assert "23 in all" in part and 'href="/overdue/test_unlinked"' in part
+        seen, url, pages = [], "/overdue/test_unlinked?per_page=10", 0
+        while url:
+            html = desk.get(url).get_data(as_text=True)
+            assert "Unlinked · 23" in html
+            seen += re.findall(r">(U\d\d)</a>", html)
+            found = re.search(r'<a href="([^"]+)" rel="next">', html)
+            url = unescape(found.group(1)) if found else None
+            pages += 1
+        assert sorted(seen) == [f"U{i:02d}" for i in range(23)] and len(seen) == 23 and pages == 3
+        assert desk.get("/overdue/no_such_section").status_code == 404
+        assert desk.get("/overdue/test_unlinked?after=x").status_code == 422
+    finally:
+        chase._PROVIDERS.pop("test_unlinked", None)
+    office = login("office", username="bj-unlinked", office_id=world.office_bj)
+    assert office.get("/overdue/repair_unit").status_code == 403
