@@ -12,15 +12,12 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import gettext as _
 
-from core.calendar import SHANGHAI, local_today
+from core.calendar import MAX_YEAR, MIN_YEAR, SHANGHAI, local_today, month_start
 from core.errors import ValidationFailed
 
 EPOCH = date(1970, 1, 1)
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _WEEK_RE = re.compile(r"^(\d{4})-W(\d{2})$", re.IGNORECASE)
 _DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Reports make sense from the year the manual's process began until a little ahead.
-MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -123,15 +120,8 @@ def _bad(field: str, message: str) -> ValidationFailed:
 
 def parse_month(text) -> Period:
     """``2026-10`` -> that month; anything else is a clear 422."""
-    value = (text or "").strip() if isinstance(text, str) else ""
-    match = _MONTH_RE.match(value)
-    message = _("Give the month as YYYY-MM, e.g. 2026-10 (got %(v)s).", v=(str(text)[:20] if text else "—"))
-    if not match:
-        raise _bad("month", message)
-    year, month = int(match.group(1)), int(match.group(2))
-    if not 1 <= month <= 12 or not MIN_YEAR <= year <= MAX_YEAR:
-        raise _bad("month", message)
-    return month_period(year, month)
+    start = month_start(text)
+    return month_period(start.year, start.month)
 
 
 def parse_week(text) -> Period:

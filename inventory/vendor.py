@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from core.accounts.roles import Role
 from core.authz import require
 from core import sheets
-from core.calendar import SHANGHAI, local_today
+from core.calendar import SHANGHAI, local_today, month_start
 from core.directory.models import Vendor
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
@@ -322,19 +322,6 @@ def monday_of(day: date) -> date:
 SALES_ROLES = (Role.SERVICE, Role.SUPERVISOR)
 
 
-def _month_start(month: str) -> date:
-    try:
-        year, number = (int(x) for x in str(month).split("-"))
-        return date(year, number, 1)
-    except (TypeError, ValueError):
-        raise ValidationFailed(_("Give the month as YYYY-MM."), errors={"month": [_("Not a month.")]}) from None
-
-
-def previous_month(day: date) -> date:
-    """The first day of the month before ``day``'s."""
-    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
-
-
 def record_sales(actor, *, sku: str, month: str, quantity: int) -> VendorPartSales:
     """Enter (or correct) how many of a vendor-managed part were sold in ``month`` (YYYY-MM, not a future one)."""
     require(actor, *SALES_ROLES, message=_("Customer service enters the sales of vendor-managed parts."))
@@ -345,7 +332,7 @@ def record_sales(actor, *, sku: str, month: str, quantity: int) -> VendorPartSal
     if not part.vendor_managed:
         raise ValidationFailed(_("%(sku)s is not vendor-managed: the pool holds only vendor-managed parts.",
                                  sku=part.sku), errors={"sku": [_("Not vendor-managed.")]})
-    first = _month_start(month)
+    first = month_start(month)
     if first > local_today().replace(day=1):
         raise ValidationFailed(_("Sales are entered for a month that has begun."), errors={"month": [_("In the future.")]})
     who = getattr(actor, "username", "") or ""

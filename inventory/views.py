@@ -12,7 +12,7 @@ from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.accounts.scope import visible_office_id
 from core.authz import require
-from core.calendar import local_today
+from core.calendar import local_today, month_before
 from core.directory.models import Office, Vendor
 from core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from core.forms import flash_refusal, read_form, read_lines, refused, ticked
@@ -519,7 +519,7 @@ def vendor_pool():
                            recon=vendor.weekly_reconciliation(week), week=week,
                            parts=service.list_parts(vendor_managed=True), status_label=vendor.batch_status_label,
                            sales=vendor.recent_sales(), may_enter_sales=actor().has_role(*vendor.SALES_ROLES),
-                           last_month=vendor.previous_month(local_today()).strftime("%Y-%m"))
+                           last_month=month_before(local_today()).strftime("%Y-%m"))
 
 
 @bp.route("/vendor/<action>", methods=["POST"])

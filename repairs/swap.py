@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select
 from werkzeug.routing import BuildError
 
 from core import authz
-from core.calendar import add_working_days, local_day
+from core.calendar import add_working_days, local_day, month_before
 from core.codes import normalise_code, normalise_serial
 from core.directory.models import Department
 from core.errors import Conflict, ValidationFailed
@@ -174,7 +174,7 @@ def sales_share() -> float:
 
 def sales_need(part: Part, now: datetime | None = None) -> tuple[int | None, int]:
     """Last month's sales of ``part`` as CS entered them (None: not entered) and the good units they call for."""
-    sold = vendor.sales_in(part, vendor.previous_month(local_day(now or utcnow())))
+    sold = vendor.sales_in(part, month_before(local_day(now or utcnow())))
     return sold, math.ceil((sold or 0) * sales_share())
 
 

@@ -6,6 +6,7 @@ Calendar days are Asia/Shanghai days.
 """
 from __future__ import annotations
 
+import re
 import threading
 import time
 from datetime import date, datetime, timedelta
@@ -121,6 +122,29 @@ def forget_closures() -> None:
 def add_working_days(day: date, n: int) -> date:
     """The n-th working day after ``day`` on the company calendar."""
     return current_calendar().add_working_days(day, n)
+
+
+# A month as people type it; reports and entries make sense from the year the manual's process began
+# until a little ahead.
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MIN_YEAR, MAX_YEAR = 2000, 2100
+
+
+def month_start(text, *, field: str = "month") -> date:
+    """``2026-10`` -> 2026-10-01; anything else is a clear 422 on ``field``, naming what was given."""
+    value = text.strip() if isinstance(text, str) else ""
+    match = _MONTH_RE.match(value)
+    message = str(_("Give the month as YYYY-MM, e.g. 2026-10 (got %(v)s).", v=(str(text)[:20] if text else "—")))
+    if match:
+        year, month = int(match.group(1)), int(match.group(2))
+        if 1 <= month <= 12 and MIN_YEAR <= year <= MAX_YEAR:
+            return date(year, month, 1)
+    raise ValidationFailed(message, errors={field: [message]})
+
+
+def month_before(day: date) -> date:
+    """The first day of the month before ``day``'s."""
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def last_working_day_before(day: date) -> date:

@@ -7,7 +7,7 @@ from core import chase
 from core.accounts.auth import actor, roles_required
 from core.calendar import local_today
 from core.chase.api import READER_ROLES
-from core.pagination import KeysetPage
+from core.pagination import MAX_PER_PAGE, KeysetPage, page_number
 
 bp = Blueprint("chase", __name__, url_prefix="/overdue")
 
@@ -20,7 +20,7 @@ def section(kind: str):
     if provider is None:
         abort(404)
     today = local_today()
-    found = chase.section_page(provider, today, actor(), after=request.args.get("after"),
-                               per_page=request.args.get("per_page") or chase.PAGE_ITEMS)
-    page = KeysetPage(found.items, len(found.items), request.args.get("after"), found.next)
+    per_page = page_number(request.args.get("per_page"), field="per_page", high=MAX_PER_PAGE, default=chase.PAGE_ITEMS)
+    found = chase.section_page(provider, today, actor(), after=request.args.get("after"), per_page=per_page)
+    page = KeysetPage(found.items, per_page, request.args.get("after"), found.next)
     return render_template("core/chase_section.html", section=found, page=page, today=today)

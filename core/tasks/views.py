@@ -8,11 +8,11 @@ from flask_babel import lazy_gettext as _l
 from core.accounts.auth import actor, roles_required
 from core.accounts.roles import Role
 from core.calendar.service import local_today
-from core.errors import DomainError
+from core.errors import DomainError, ValidationFailed
 from core.forms import read_form, refused
 from core.idempotency import idempotent
 from core.nav import register_nav
-from core.pagination import CURSOR_MAX_LENGTH
+from core.pagination import decode_cursor
 from core.task_states import TASK_STATUS_LABELS
 from core.tasks import registry, service
 from core.tasks import schemas as s
@@ -73,8 +73,7 @@ def record(task_id: int, verb: str, *, process: str | None = None):
     """The answer (``answer``) or settlement (``settle``) from a page form; errors are shown, not raised."""
     user = actor()
     back_process, back_status = filters(request.form)
-    # Back to the page the form was on (its cursor), not the first page of the list.
-    back_after = (request.form.get("after") or "")[:CURSOR_MAX_LENGTH] or None
+    back_after = _page_cursor(request.form.get("after"))
     task = service.get_task(user, task_id, process=process)
     step = service.answer if verb == "answer" else service.settle
     terms = {t: (request.form.get(t) or "").strip() for t in registry.process(task.process).term_labels}
@@ -87,6 +86,15 @@ def record(task_id: int, verb: str, *, process: str | None = None):
         return refused(err, url_for("tasks.index", process=back_process, status=back_status, after=back_after))
     flash(_("Task updated."), "success")
     return redirect(url_for("tasks.index", process=back_process, status=back_status, after=back_after))
+
+
+def _page_cursor(after) -> str | None:
+    """The page the form was on (its cursor), to go back to after the step; a cursor this list did not
+    make goes back to the first page instead (the step is recorded either way)."""
+    try:
+        return after if decode_cursor(after, service.TASK_KEYS) is not None else None
+    except ValidationFailed:
+        return None
 
 
 def add_old_addresses(blueprint, prefix: str, process: str, *, list_endpoint: str, step_endpoint: str) -> None:

@@ -321,6 +321,9 @@ def test_a_section_without_a_list_of_its_own_has_the_chase_section_page(app, wor
         assert sorted(seen) == [f"U{i:02d}" for i in range(23)] and len(seen) == 23 and pages == 3
         assert desk.get("/overdue/no_such_section").status_code == 404
         assert desk.get("/overdue/test_unlinked?after=x").status_code == 422
+        for bad in ("0", "x", "100000"):
+            resp = desk.get(f"/overdue/test_unlinked?per_page={bad}")
+            assert resp.status_code == 422, bad
     finally:
         chase._PROVIDERS.pop("test_unlinked", None)
     office = login("office", username="bj-unlinked", office_id=world.office_bj)

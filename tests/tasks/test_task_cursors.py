@@ -157,3 +157,18 @@ def test_answering_a_task_on_a_later_page_comes_back_to_that_page(many_tasks, lo
     assert f"after={after}" in resp.headers["Location"] and "process=doa" in resp.headers["Location"]
     back = desk.get(resp.headers["Location"]).get_data(as_text=True)
     assert "Task updated." in back
+
+
+def test_a_forged_page_cursor_on_the_answer_form_goes_back_to_the_first_page(many_tasks, login):
+    """The cursor rides along for the way back only: a forged one neither stops the answer nor lands the
+    desk on an error; it goes back to the list's first page."""
+    desk = login("service")
+    html = desk.get("/tasks?process=doa&per_page=5").get_data(as_text=True)
+    forms = re.findall(r'<form method="post" action="(/tasks/\d+/answer)"(.*?)</form>', html, re.S)
+    for forged, (action, body) in zip(("x", "A" * 401), forms):
+        fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', body))
+        decision = re.search(r'<option value="([^"]+)"', body).group(1)
+        resp = desk.post(action, data={**fields, "after": forged, "decision": decision, "note": "ok"})
+        assert resp.status_code == 302 and "after=" not in resp.headers["Location"]
+        back = desk.get(resp.headers["Location"]).get_data(as_text=True)
+        assert "Task updated." in back and f'action="{action}"' not in back  # answered: no longer open
