@@ -34,6 +34,7 @@ from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import authz
+from core.direct import DirectStatement
 from core.errors import Conflict, Forbidden, InvalidTransition
 from core.extensions import db
 from core.types import UTCDateTime, utcnow
@@ -246,22 +247,22 @@ class Workflow:
 
     @cached_property
     def _insert_event(self):
-        # Built once: the scan path runs it many times a minute (bench/README.md).
-        return insert(self._event_table)
+        # Built once and run on the DBAPI cursor: the scan path runs it many times a minute (bench/README.md).
+        return DirectStatement(insert(self._event_table))
 
     def _guarded_update(self, table):
         cache = self.__dict__.setdefault("_updates", {})
         stmt = cache.get(table.name)
         if stmt is None:
-            stmt = cache[table.name] = update(table).where(
-                table.c.id == bindparam("guard_id"), table.c[self.column] == bindparam("guard_state"))
+            stmt = cache[table.name] = DirectStatement(update(table).where(
+                table.c.id == bindparam("guard_id"), table.c[self.column] == bindparam("guard_state")))
         return stmt
 
     def event(self, actor, action: str, from_state=None, to_state=None, *, note: str = "",
               data: dict | None = None, at: datetime | None = None, **columns) -> None:
         """Append one event row (``columns`` name the subject: ``unit_id=``, ``application_id=``...)."""
         actor_id, actor_name = who(actor)
-        db.session.connection().execute(self._insert_event, {
+        self._insert_event.execute(db.session.connection(), {
             **columns, "action": action, "from_state": from_state, "to_state": to_state,
             "actor_id": actor_id, "actor_name": actor_name, "at": at or utcnow(),
             "note": (note or "")[:self._note_length], "data": data or {},
@@ -281,8 +282,8 @@ class Workflow:
         values = {self.column: target, **({self.stamp: now} if self.stamp else {}), **values}
         if self.derived is not None:
             values.update(self.derived(target, values, source))
-        result = db.session.connection().execute(
-            self._guarded_update(model.__table__), {"guard_id": subject_id, "guard_state": current, **values})
+        result = self._guarded_update(model.__table__).execute(
+            db.session.connection(), {"guard_id": subject_id, "guard_state": current, **values})
         if result.rowcount != 1:
             return None
         if self.event_model is None:

@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, exists, func, or_, select, update
 from core import authz, open_records
 from core.calendar import local_day
 from core.codes import normalise_serial
+from core.direct import DirectStatement
 from core.directory.models import Dealer, RepairRoute
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.extensions import db
@@ -62,10 +63,10 @@ def start_parcel_at_arrival(actor, dealer_code: str, waybill: str | None = None)
     return parcel
 
 
-_MARK_ARRIVED = (update(ReturnParcel.__table__)
-                 .where(ReturnParcel.__table__.c.id == bindparam("parcel_id"),
-                        ReturnParcel.__table__.c.arrived_at.is_(None))
-                 .values(arrived_at=bindparam("arrived_at")))
+_MARK_ARRIVED = DirectStatement(update(ReturnParcel.__table__)
+                                .where(ReturnParcel.__table__.c.id == bindparam("parcel_id"),
+                                       ReturnParcel.__table__.c.arrived_at.is_(None))
+                                .values(arrived_at=bindparam("arrived_at")))
 
 
 def mark_parcel_arrived(actor, parcel: ReturnParcel) -> ReturnParcel:
@@ -79,7 +80,7 @@ def mark_parcel_arrived(actor, parcel: ReturnParcel) -> ReturnParcel:
 def _mark_arrived(actor, parcel_id: int, now: datetime) -> bool:
     # Guarded like a transition: of two clerks scanning a parcel's first units at
     # once, one records the arrival.
-    if db.session.connection().execute(_MARK_ARRIVED, {"parcel_id": parcel_id, "arrived_at": now}).rowcount != 1:
+    if _MARK_ARRIVED.execute(db.session.connection(), {"parcel_id": parcel_id, "arrived_at": now}).rowcount != 1:
         return False
     _sync_loaded(ReturnParcel, parcel_id, {"arrived_at": now})
     _event(actor, parcel_id, None, "arrive", at=now)
@@ -118,7 +119,7 @@ def _receivable_card(in_parcel: bool):
             # Two plain comparisons, not IN: an IN list is expanded again on every execution.
             .where(u.c.serial == bindparam("serial"), or_(u.c.state == st.DECLARED, u.c.state == st.MISSING))
             .order_by(u.c.id.desc()).limit(1))
-    return stmt.where(u.c.parcel_id == bindparam("parcel_id")) if in_parcel else stmt
+    return DirectStatement(stmt.where(u.c.parcel_id == bindparam("parcel_id")) if in_parcel else stmt)
 
 
 def receive_unit(actor, serial: str, parcel: ReturnParcel | None = None, *, at: datetime | None = None) -> RepairUnit:
@@ -135,7 +136,7 @@ def receive_card(actor, serial: str, parcel: ReturnParcel | None = None, *, at: 
     now = at or utcnow()
     db.session.flush()
     params = {"serial": serial} if parcel is None else {"serial": serial, "parcel_id": parcel.id}
-    row = db.session.connection().execute(_receivable_card(parcel is not None), params).first()
+    row = _receivable_card(parcel is not None).execute(db.session.connection(), params).first()
     if row is None:
         return UnitCard.of(_receive_undeclared(actor, serial, parcel, now))
     _check_access(actor, row.office_id)

@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, func, literal, null, select, union_all
 from core import scan_modes
 from core.calendar import SHANGHAI, local_today
 from core.codes import normalise_serial
+from core.direct import DirectStatement
 from core.directory.models import Dealer
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from core.extensions import db
@@ -91,7 +92,7 @@ def parcel_view(parcel) -> dict:
     parcel_id = parcel if isinstance(parcel, int) else parcel.id
     db.session.flush()
     connection = db.session.connection()
-    rows = connection.execute(_progress(), {"parcel_id": parcel_id}).all()
+    rows = _progress().execute(connection, {"parcel_id": parcel_id}).all()
     groups = [row for row in rows if row.serial is None]
     expected = [row.serial for row in rows if row.serial is not None]
     head = groups[0]
@@ -134,7 +135,7 @@ def _progress():
     expected = select(null(), null(), null(), null(), null(), null(), null(), waiting.c.serial, waiting.c.line_no,
                       waiting.c.id)
     both = union_all(counts, expected).subquery()
-    return select(both).order_by(both.c.line_no, both.c.unit_id)
+    return DirectStatement(select(both).order_by(both.c.line_no, both.c.unit_id))
 
 
 def _result(status: str, message: str, *, unit=None, parcel=None, level: str | None = None, **extra) -> dict:
