@@ -35,6 +35,8 @@ class DirectStatement:
 
     def __init__(self, statement):
         self.statement = statement
+        # An INSERT or UPDATE is compiled for the columns each call writes; anything else once.
+        self._writes = statement.is_dml and not statement.is_delete
         self._plans: dict[tuple, _Plan | None] = {}
 
     def execute(self, connection: Connection, params: dict[str, Any]):
@@ -49,10 +51,6 @@ class DirectStatement:
         if plan is None:
             return connection.execute(self.statement, params)
         return plan.run(connection, params)
-
-    @property
-    def _writes(self) -> bool:
-        return self.statement.is_dml and not self.statement.is_delete
 
 
 _MISSING = object()

@@ -134,11 +134,11 @@ def month_start(text, *, field: str = "month") -> date:
     """``2026-10`` -> 2026-10-01; anything else is a clear 422 on ``field``, naming what was given."""
     value = text.strip() if isinstance(text, str) else ""
     match = _MONTH_RE.match(value)
-    message = str(_("Give the month as YYYY-MM, e.g. 2026-10 (got %(v)s).", v=(str(text)[:20] if text else "—")))
     if match:
         year, month = int(match.group(1)), int(match.group(2))
         if 1 <= month <= 12 and MIN_YEAR <= year <= MAX_YEAR:
             return date(year, month, 1)
+    message = str(_("Give the month as YYYY-MM, e.g. 2026-10 (got %(v)s).", v=(str(text)[:20] if text else "—")))
     raise ValidationFailed(message, errors={field: [message]})
 
 
