@@ -106,8 +106,10 @@ class _Plan:
             rows = cursor.fetchall() if self.row is not None else None
             rowcount = cursor.rowcount
             if self.readers is None and self.row is not None:
-                self.readers = tuple(column.type._cached_result_processor(connection.dialect, described[1])
-                                     for column, described in zip(self.columns, cursor.description))
+                readers = tuple(column.type._cached_result_processor(connection.dialect, described[1])
+                                for column, described in zip(self.columns, cursor.description))
+                # Only the columns that need reading are read (on SQLite, mostly none).
+                self.readers = tuple((i, read) for i, read in enumerate(readers) if read is not None)
         except connection.dialect.loaded_dbapi.Error as error:
             invalidated = connection.dialect.is_disconnect(error, dbapi_connection, cursor)
             if invalidated:
@@ -117,10 +119,22 @@ class _Plan:
         finally:
             cursor.close()
         if rows:
-            readers, make = self.readers, self.row._make
-            rows = [make([value if read is None or value is None else read(value)
-                          for read, value in zip(readers, raw)]) for raw in rows]
+            rows = self._read(rows)
         return _DirectResult(rows or [], rowcount)
+
+
+    def _read(self, raw_rows: list) -> list:
+        make, readers = self.row._make, self.readers
+        if not readers:
+            return list(map(make, raw_rows))
+        rows = []
+        for raw in raw_rows:
+            values = list(raw)
+            for i, read in readers:
+                if values[i] is not None:
+                    values[i] = read(values[i])
+            rows.append(make(values))
+        return rows
 
 
 class _DirectResult:

@@ -79,6 +79,9 @@ class WaitingConnection(sqlite3.Connection):
 
 def engine_options(options: dict) -> dict:
     """``options`` (SQLAlchemy engine options) with Depot's SQLite connection settings."""
+    # A file database has no server that could drop the connection: pinging it before
+    # every request is a wasted statement (PostgreSQL's connections keep the ping).
+    options["pool_pre_ping"] = False
     connect_args = options.setdefault("connect_args", {})
     connect_args.setdefault("factory", WaitingConnection)
     # SQLite's own handler off: the connection does the waiting.

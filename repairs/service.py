@@ -230,7 +230,10 @@ def _invalid(unit: RepairUnit, action: str) -> InvalidTransition:
 
 def _sync_loaded(model, ident: int, values: dict) -> None:
     """Show values written with a plain UPDATE on the session's copy of that row, if it has one."""
-    loaded = db.session.identity_map.get(db.session.identity_key(model, ident))
+    identity_map = db.session.identity_map
+    if not identity_map:  # the scan path loads no rows: nothing to show the values on
+        return
+    loaded = identity_map.get(db.session.identity_key(model, ident))
     if loaded is not None:
         for key, value in values.items():
             set_committed_value(loaded, key, value)

@@ -65,6 +65,16 @@ def test_rows_read_directly_are_sqlalchemys_rows(conn):
     assert _ran_direct(READ) and _ran_direct(WRITE)
 
 
+def test_rows_of_plain_columns_are_sqlalchemys_rows(conn):
+    plain = DirectStatement(select(THING.c.id, THING.c.code, THING.c.note).order_by(THING.c.id))
+    for row in ROWS:
+        WRITE.execute(conn, row)
+    direct = plain.execute(conn, {}).all()
+    assert [tuple(r) for r in direct] == [(1, "A", "x"), (2, "A", ""), (3, "A", "")]
+    assert [tuple(r) for r in direct] == [tuple(r) for r in conn.execute(plain.statement).all()]
+    assert direct[0].code == "A" and _ran_direct(plain)
+
+
 def test_a_guarded_update_says_whether_it_wrote(conn):
     WRITE.execute(conn, ROWS[0])
     moved = MOVE.execute(conn, {"guard_id": 1, "guard": "A", "code": "B", "amount": Decimal("3.10")})
