@@ -41,6 +41,24 @@ class DepotClient(FlaskClient):
         return self.post(path, data=data, **kwargs)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_sized_password_hashing():
+    """Real Argon2id at test-sized costs for every password the tests set.
+
+    At production cost a hash takes about 0.2 s here (and a sign-in as long to verify), and
+    the suite makes thousands of users. A stored hash carries its own parameters, so the app
+    verifies these as it verifies any other.
+    """
+    from argon2 import PasswordHasher
+
+    from core.accounts import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    passwords._hasher = production
+
+
 @pytest.fixture(scope="session")
 def _database(tmp_path_factory):
     url, drop = create_test_database(str(tmp_path_factory.mktemp("db")))

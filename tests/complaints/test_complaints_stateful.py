@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 
 from core.errors import DomainError
 from core.extensions import db
-from tests.security.seed import cheap_password_hashing
 
 STATE: dict = {}
 ROLES = ("service", "supervisor", "gm_assistant", "office")
@@ -39,8 +38,6 @@ class ComplaintCycle(RuleBasedStateMachine):
 
         self.app_ctx = STATE["app"].app_context()
         self.app_ctx.push()
-        self.hashing = cheap_password_hashing()
-        self.hashing.__enter__()
         office = Office(code="ST", name="ST office", region="华北")
         db.session.add(office)
         db.session.flush()
@@ -58,7 +55,6 @@ class ComplaintCycle(RuleBasedStateMachine):
     def teardown(self):
         db.session.rollback()
         db.session.remove()
-        self.hashing.__exit__(None, None, None)
         self.app_ctx.pop()
 
     def _complaint(self, i):

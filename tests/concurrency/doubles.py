@@ -25,7 +25,6 @@ from typing import Callable
 
 import requests
 
-from tests.security.seed import cheap_password_hashing
 
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 # A second create with a taken natural key (a code, a username, a day, a file) may be a conflict
@@ -99,8 +98,7 @@ class Env:
 
         username = name or ("dbl-" + "-".join(roles) + (f"-{office_id}" if office_id else ""))
         if username not in self._users:
-            with cheap_password_hashing():
-                create_user(username, f"{username}-pass", list(roles), office_id=office_id)
+            create_user(username, f"{username}-pass", list(roles), office_id=office_id)
             self._users.add(username)
         return username
 

@@ -40,9 +40,8 @@ def seed(app, *, parcels: int, units: int, clerks: int, stock: bool = True) -> S
     from core.extensions import db
     from inventory import service as inv
     from repairs import intake
-    from tests.security.seed import cheap_password_hashing
 
-    with app.app_context(), cheap_password_hashing():
+    with app.app_context():
         a = Office(code=OFFICE_A, name="Concurrency office A", region="华北")
         b = Office(code=OFFICE_B, name="Concurrency office B", region="华东")
         db.session.add_all([a, b])

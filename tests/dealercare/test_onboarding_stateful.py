@@ -18,7 +18,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from core.errors import DomainError
 from core.extensions import db
-from tests.security.seed import cheap_password_hashing
 
 STATE: dict = {}
 ROLES = ("service", "supervisor", "clerk")
@@ -44,8 +43,6 @@ class Onboarding(RuleBasedStateMachine):
         self.app = STATE["app"]
         self.app_ctx = self.app.app_context()
         self.app_ctx.push()
-        self.hashing = cheap_password_hashing()
-        self.hashing.__enter__()
         self.saved = {k: self.app.config.get(k) for k in ("MAIL_SERVER", "MAIL_PORT")}
         self.app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=STATE["port"])
         STATE["inbox"].to.clear()
@@ -63,7 +60,6 @@ class Onboarding(RuleBasedStateMachine):
         db.session.rollback()
         db.session.remove()
         self.app.config.update(self.saved)
-        self.hashing.__exit__(None, None, None)
         self.app_ctx.pop()
 
     def _try(self, name, fn, *args, **kwargs):

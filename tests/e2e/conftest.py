@@ -161,10 +161,9 @@ def page(browser, server, request):
 def seed(server):
     """seed(fn): run ``fn()`` in the live server's app context and commit; returns its result."""
     from core.extensions import db
-    from tests.security.seed import cheap_password_hashing
 
     def run(fn):
-        with server.app.app_context(), cheap_password_hashing():
+        with server.app.app_context():
             result = fn()
             db.session.commit()
             return result

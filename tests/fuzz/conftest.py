@@ -46,14 +46,14 @@ def fuzz_world(app, request):
     from core.calendar.service import forget_closures
     from core.extensions import db, limiter
     from tests.dbsetup import empty_all_tables
-    from tests.security.seed import cheap_password_hashing, seed_world
+    from tests.security.seed import seed_world
 
     with app.app_context():
         db.session.remove()
         empty_all_tables(db)
     world = seed_world(app)
     tokens, roles_of = {}, {}
-    with app.app_context(), cheap_password_hashing():
+    with app.app_context():
         office_b = world.office_b
         for role in ROLES:
             name = f"fuzz-{role}"

@@ -22,7 +22,6 @@ from core.authz import SYSTEM
 from core.calendar import SHANGHAI, add_working_days, is_working_day, local_today
 from core.errors import DomainError
 from core.extensions import db
-from tests.security.seed import cheap_password_hashing
 
 
 @pytest.fixture()
@@ -224,8 +223,6 @@ class Letters(RuleBasedStateMachine):
         self.app = STATE["app"]
         self.ctx = self.app.app_context()
         self.ctx.push()
-        self.hashing = cheap_password_hashing()
-        self.hashing.__enter__()
         self.depts = [Department(code="channel", name="渠道部"), Department(code="sales", name="销售部")]
         db.session.add_all(self.depts)
         db.session.flush()
@@ -238,7 +235,6 @@ class Letters(RuleBasedStateMachine):
     def teardown(self):
         db.session.rollback()
         db.session.remove()
-        self.hashing.__exit__(None, None, None)
         self.ctx.pop()
 
     def _try(self, fn, *args, **kwargs):

@@ -17,7 +17,6 @@ from sqlalchemy import func, select
 
 from core.errors import DomainError
 from core.extensions import db
-from tests.security.seed import cheap_password_hashing
 
 STATE: dict = {}
 ROLES = ("service", "service", "supervisor", "clerk", "office")
@@ -31,8 +30,6 @@ class HotlineDesk(RuleBasedStateMachine):
 
         self.app_ctx = STATE["app"].app_context()
         self.app_ctx.push()
-        self.hashing = cheap_password_hashing()
-        self.hashing.__enter__()
         office = Office(code="HL", name="HL office", region="华南")
         self.department = Department(code="hl-product", name="产品部")
         db.session.add_all([office, self.department])
@@ -48,7 +45,6 @@ class HotlineDesk(RuleBasedStateMachine):
     def teardown(self):
         db.session.rollback()
         db.session.remove()
-        self.hashing.__exit__(None, None, None)
         self.app_ctx.pop()
 
     def _try(self, name, fn, *args, **kwargs):

@@ -36,7 +36,6 @@ from inventory import counts, service
 from inventory.models import (
     COUNT_LOSS, DEALER, FINISHED_GOODS, HQ_STORE, PHYSICAL_KINDS, Balance, Location, Movement, Part, StockCount,
 )
-from tests.security.seed import cheap_password_hashing
 
 SERIALS = ["SA", "SB", "SC", "SD", "SE"]
 COUNTED = 3          # physical locations counted: two offices and HQ
@@ -71,8 +70,7 @@ def test_counts_in_any_order_keep_the_ledger_and_the_charges_right(app, ctx):
             super().__init__()
             db.session.remove()
             _empty_used_tables()
-            with cheap_password_hashing():
-                self.boss = create_user("boss", "boss-pass", ["supervisor", "clerk"])
+            self.boss = create_user("boss", "boss-pass", ["supervisor", "clerk"])
             offices = [Office(code=f"O{i}", name=f"Office {i}", region="华北") for i in range(2)]
             db.session.add_all(offices)
             db.session.flush()

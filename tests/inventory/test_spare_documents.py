@@ -15,15 +15,6 @@ API = {"request": "requests", "return": "returns", "count": "counts"}
 PAGE = {"request": "/inventory/requests/{id}", "return": "/inventory/returns/{id}", "count": "/inventory/counts/{id}"}
 
 
-@pytest.fixture(autouse=True)
-def _cheap_hashing():
-    """Users are made by the dozen here: hash their passwords cheaply (verification works the same)."""
-    from tests.security.seed import cheap_password_hashing
-
-    with cheap_password_hashing():
-        yield
-
-
 @pytest.fixture()
 def records(app, stock, make_user):
     """BJ's spare request, year-end return and count (made by BJ's office user); their ids by kind."""
@@ -237,12 +228,9 @@ class SignedDocuments(RuleBasedStateMachine):
         from core.extensions import db
         from inventory import access, counts, service, spares
         from inventory.models import FINISHED_GOODS, Part
-        from tests.security.seed import cheap_password_hashing
 
         self.ctx = STATE["app"].app_context()
         self.ctx.push()
-        self.hashing = cheap_password_hashing()
-        self.hashing.__enter__()
         offices = {}
         for code in ("SDA", "SDB"):
             office = Office(code=code, name=f"{code} office", region=f"R-{code}")
@@ -277,7 +265,6 @@ class SignedDocuments(RuleBasedStateMachine):
 
         db.session.rollback()  # also removes the files written (core.stored_files)
         db.session.remove()
-        self.hashing.__exit__(None, None, None)
         self.ctx.pop()
 
     def _allowed(self, who: str, index: int) -> bool:

@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 
 from core.errors import DomainError
 from core.extensions import db
-from tests.security.seed import cheap_password_hashing
 
 OFFICES = ("BJ", "SH")
 STATE: dict = {}
@@ -41,8 +40,6 @@ class SpareCycle(RuleBasedStateMachine):
 
         self.app_ctx = STATE["app"].app_context()
         self.app_ctx.push()
-        self.hashing = cheap_password_hashing()
-        self.hashing.__enter__()
         self.monkey = pytest.MonkeyPatch()
         self.monkey.setattr(spares, "local_today", lambda: date(2026, 12, 10))
         self.offices, self.users, self.dealers, self.locs = {}, {}, {}, {}
@@ -81,7 +78,6 @@ class SpareCycle(RuleBasedStateMachine):
         db.session.rollback()
         db.session.remove()
         self.monkey.undo()
-        self.hashing.__exit__(None, None, None)
         self.app_ctx.pop()
 
     # --- helpers ------------------------------------------------------------------------

@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 from core.errors import Conflict, DomainError, InvalidTransition
 from core.tasks import service as task_service
 from tests.dbsetup import delete_used_rows
-from tests.security.seed import cheap_password_hashing
 
 SERIALS = ["ST-U1", "ST-U2", "ST-U3"]
 # A unit of a vendor-managed (Maxell) model: swapped from the vendor pool instead of going to the factory.
@@ -59,8 +58,7 @@ def test_repair_and_doa_steps_in_any_order(app):
             self.ctx.push()
             db.session.remove()
             delete_used_rows(db)
-            with cheap_password_hashing():
-                create_user("st-boss", "st-boss-pass", ["admin"])
+            create_user("st-boss", "st-boss-pass", ["admin"])
             office = Office(code="STO", name="ST office", region="华北")
             db.session.add(office)
             db.session.flush()

@@ -7,11 +7,7 @@ application itself would have written.
 """
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
-from unittest import mock
-
-from argon2 import PasswordHasher
 
 OFFICE_A = "OFA"
 OFFICE_B = "OFB"
@@ -19,17 +15,6 @@ USER_A = "alice-of-office-a"
 USER_B = "bob-of-office-b"
 ADMIN = "root-admin-user"
 CLERK = "clara-hq-clerk"
-
-
-# Real Argon2id, with test-sized costs: the stored hash carries its own parameters,
-# so the app verifies it as it verifies any other (production hashes cost ~0.5 s each).
-_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-
-
-@contextlib.contextmanager
-def cheap_password_hashing():
-    with mock.patch("core.accounts.service.hash_password", _TEST_HASHER.hash):
-        yield
 
 
 @dataclass
@@ -49,7 +34,7 @@ def seed_world(app) -> World:
     from core.directory.models import Dealer, Office
     from core.extensions import db
 
-    with app.app_context(), cheap_password_hashing():
+    with app.app_context():
         a = Office(code=OFFICE_A, name="Office A", region="华北")
         b = Office(code=OFFICE_B, name="Office B", region="华东")
         db.session.add_all([a, b])

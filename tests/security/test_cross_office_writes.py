@@ -17,7 +17,7 @@ import pytest
 
 from core.accounts.roles import Role
 from tests.security import ownership, walk
-from tests.security.seed import ADMIN, USER_A, USER_B, cheap_password_hashing, seed_world
+from tests.security.seed import ADMIN, USER_A, USER_B, seed_world
 from tests.security.test_route_walk import _csrf, _fingerprint, _form_data, _learn_forms, _signed_in
 
 pytestmark = pytest.mark.slow
@@ -113,7 +113,7 @@ def _role_users(app, world) -> dict[str, str]:
     from core.extensions import db
 
     users = {"office": USER_B, "admin": ADMIN}
-    with app.app_context(), cheap_password_hashing():
+    with app.app_context():
         for role in Role:
             if role.value in users:
                 continue

@@ -21,7 +21,7 @@ import pytest
 
 from core.accounts.roles import Role
 from tests.security import ownership, walk
-from tests.security.seed import ADMIN, CLERK, USER_A, cheap_password_hashing, seed_world
+from tests.security.seed import ADMIN, CLERK, USER_A, seed_world
 
 ANSWERS = Path(__file__).with_name("role_answers.json")
 
@@ -48,7 +48,7 @@ def world(app):
     from core.extensions import db
 
     world = seed_world(app)
-    with app.app_context(), cheap_password_hashing():
+    with app.app_context():
         for role, username in ROLE_USERS.items():
             if username.startswith("role-"):
                 create_user(username, world.password(username), [role.value])

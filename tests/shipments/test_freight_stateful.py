@@ -24,7 +24,6 @@ from openpyxl import Workbook
 
 from core.errors import Conflict, DomainError, InvalidTransition
 from tests.dbsetup import empty_all_tables
-from tests.security.seed import cheap_password_hashing
 
 WAYBILLS = [f"SWB{i}" for i in range(6)]
 AMOUNTS = [Decimal("5.00"), Decimal("12.50"), Decimal("18.00")]
@@ -65,9 +64,8 @@ def test_freight_bills_in_any_order(app):
             self.ctx.push()
             db.session.remove()
             empty_all_tables(db)
-            with cheap_password_hashing():
-                create_user("sup", "sup-pass", ["supervisor"])
-                create_user("clerk", "clerk-pass", ["clerk"])
+            create_user("sup", "sup-pass", ["supervisor"])
+            create_user("clerk", "clerk-pass", ["clerk"])
             office = Office(code="ST", name="ST office", region="华北")
             db.session.add(office)
             db.session.flush()
