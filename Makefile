@@ -31,6 +31,7 @@ serve: setup
 
 # The whole suite, on SQLite and on PostgreSQL side by side (one per core);
 # each run's output is printed whole when it ends.
+# Each run ends with its fifteen slowest tests, so a slow CI run shows where its time went.
 test: setup browser printing mailserver
 	$(MAKE) --no-print-directory -j2 --output-sync=target pytest-sqlite pytest-postgres
 
@@ -79,11 +80,11 @@ test-postgres: setup browser printing mailserver
 
 pytest-sqlite:
 	@echo "== tests on SQLite"; mkdir -p $(CURDIR)/.pytest-tmp
-	DEPOT_TEST_DATABASE_URL= $(PY) -m pytest -p no:cacheprovider --basetemp=$(CURDIR)/.pytest-tmp/sqlite $(PYTEST_ARGS)
+	DEPOT_TEST_DATABASE_URL= $(PY) -m pytest -p no:cacheprovider --durations=15 --basetemp=$(CURDIR)/.pytest-tmp/sqlite $(PYTEST_ARGS)
 
 pytest-postgres:
 	@echo "== tests on PostgreSQL"; mkdir -p $(CURDIR)/.pytest-tmp
-	DEPOT_TEST_DATABASE_URL=$${DEPOT_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest -p no:cacheprovider --basetemp=$(CURDIR)/.pytest-tmp/postgres $(PYTEST_ARGS)
+	DEPOT_TEST_DATABASE_URL=$${DEPOT_TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest -p no:cacheprovider --durations=15 --basetemp=$(CURDIR)/.pytest-tmp/postgres $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .pytest-tmp test-artifacts
