@@ -4,9 +4,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 
-# A real hash verified when the user does not exist, so a login for an
-# unknown name costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("depot-timing-equaliser")
+# A real hash verified when the user does not exist, so a login for an unknown name
+# costs the same time as a wrong password: made at start-up, and again if the hasher
+# in use is replaced (a hash costs what its own parameters say).
+_dummy = (_hasher, _hasher.hash("depot-timing-equaliser"))
 
 MIN_LENGTH = 8
 
@@ -19,9 +20,16 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True if ``password`` matches; constant work whether or not a hash exists."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY_HASH, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+def _dummy_hash() -> str:
+    global _dummy
+    if _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash("depot-timing-equaliser"))
+    return _dummy[1]
 
 
 def check_strength(password: str) -> str | None:
