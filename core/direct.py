@@ -122,7 +122,6 @@ class _Plan:
             rows = self._read(rows)
         return _DirectResult(rows or [], rowcount)
 
-
     def _read(self, raw_rows: list) -> list:
         make, readers = self.row._make, self.readers
         if not readers:
