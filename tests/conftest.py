@@ -53,10 +53,9 @@ def _test_sized_password_hashing():
 
     from core.accounts import passwords
 
-    production = passwords._hasher
-    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    production = passwords.use_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     yield
-    passwords._hasher = production
+    passwords.use_hasher(production)
 
 
 @pytest.fixture(scope="session")

@@ -3,11 +3,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-
-# A real hash verified when the user does not exist, so a login for an unknown name
-# costs the same time as a wrong password: made at start-up, and again if the hasher
-# in use is replaced (a hash costs what its own parameters say).
-_dummy = (_hasher, _hasher.hash("depot-timing-equaliser"))
+# A real hash verified when the user does not exist, so a login for an unknown
+# name costs the same time as a wrong password (made by the hasher in use).
+_dummy_hash = _hasher.hash("depot-timing-equaliser")
 
 MIN_LENGTH = 8
 
@@ -20,16 +18,21 @@ def hash_password(password: str) -> str:
 def verify_password(stored_hash: str | None, password: str) -> bool:
     """True if ``password`` matches; constant work whether or not a hash exists."""
     try:
-        return _hasher.verify(stored_hash or _dummy_hash(), password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy_hash, password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 
 
-def _dummy_hash() -> str:
-    global _dummy
-    if _dummy[0] is not _hasher:
-        _dummy = (_hasher, _hasher.hash("depot-timing-equaliser"))
-    return _dummy[1]
+def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
+    """Hash new passwords with ``hasher`` from now on (its costs); returns the one it replaces.
+
+    Existing hashes keep verifying: each carries its own parameters. The unknown-user
+    hash is made again, so an unknown name still costs what a wrong password costs.
+    """
+    global _hasher, _dummy_hash
+    previous, _hasher = _hasher, hasher
+    _dummy_hash = hasher.hash("depot-timing-equaliser")
+    return previous
 
 
 def check_strength(password: str) -> str | None:

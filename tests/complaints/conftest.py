@@ -9,7 +9,6 @@ from core.calendar import SHANGHAI
 
 PASSWORD = "complaints-test-pass"
 ROLES = ("service", "supervisor", "gm_assistant", "clerk", "product")
-_HASH: list[str] = []
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 # A well-formed resident ID number (GB 11643 check digit X).
 ID_NUMBER = "11010519491231002X"
@@ -20,19 +19,10 @@ def at(day: date, hour: int = 10) -> datetime:
     return datetime.combine(day, time(hour, 0), SHANGHAI)
 
 
-def _password_hash() -> str:
-    # Argon2 is slow on purpose; hash the shared test password once per run.
-    if not _HASH:
-        from core.accounts.passwords import hash_password
-
-        _HASH.append(hash_password(PASSWORD))
-    return _HASH[0]
-
-
 @pytest.fixture()
 def world(app):
     """Office BJ with dealer D0001, office SH with D0002, the product department, one user per role."""
-    from core.accounts.models import User
+    from core.accounts.service import create_user
     from core.directory.models import Dealer, Department, Office
     from core.extensions import db
 
@@ -48,10 +38,7 @@ def world(app):
         people = [(role, [role], None) for role in ROLES]
         people += [("office-bj", ["office"], bj.id), ("office-sh", ["office"], sh.id), ("admin", ["admin"], None)]
         for username, roles, office_id in people:
-            person = User(username=username, display_name=username, password_hash=_password_hash(),
-                          office_id=office_id, active=True)
-            person.set_roles(roles)
-            db.session.add(person)
+            create_user(username, PASSWORD, roles, display_name=username, office_id=office_id)
         db.session.commit()
         return {"bj": bj.id, "sh": sh.id, "product": dept.id}
 

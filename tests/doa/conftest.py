@@ -18,16 +18,6 @@ def at(day: date, hour: int = 10) -> datetime:
 
 
 PASSWORD = "doa-test-pass"
-_HASH: list[str] = []
-
-
-def _password_hash() -> str:
-    # Argon2 is slow on purpose; hash the shared test password once per run.
-    if not _HASH:
-        from core.accounts.passwords import hash_password
-
-        _HASH.append(hash_password(PASSWORD))
-    return _HASH[0]
 
 
 @pytest.fixture()
@@ -36,7 +26,7 @@ def world(app):
 
     Every world user's password is ``PASSWORD``.
     """
-    from core.accounts.models import User
+    from core.accounts.service import create_user
     from core.directory.models import Dealer, Office
     from core.extensions import db
 
@@ -51,10 +41,7 @@ def world(app):
         people = [(role, [role], None) for role in ROLES]
         people += [("office-bj", ["office"], bj.id), ("office-sh", ["office"], sh.id), ("admin", ["admin"], None)]
         for username, roles, office_id in people:
-            person = User(username=username, display_name=username, password_hash=_password_hash(),
-                          office_id=office_id, active=True)
-            person.set_roles(roles)
-            db.session.add(person)
+            create_user(username, PASSWORD, roles, display_name=username, office_id=office_id)
         db.session.commit()
         return {"bj": bj.id, "sh": sh.id}
 
