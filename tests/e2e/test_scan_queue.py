@@ -133,6 +133,22 @@ def _station(page):
     expect(page.locator('.mode[data-mode="receive"]')).to_have_class(re.compile("active"))
 
 
+def _go_offline(context, page, probe="/api/v1/me"):
+    """Cuts the browser's network and returns once a request from ``page`` fails.
+
+    ``set_offline`` can return before every request path is cut: once, on a busy CI machine,
+    a scan typed just after it still reached the server (and its answer was lost). The
+    probe, a GET that changes nothing, is sent again until it fails as a cut network fails."""
+    context.set_offline(True)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if page.evaluate("""u => fetch(u, {mode: 'no-cors', cache: 'no-store'})
+                              .then(() => false, () => true)""", probe):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the browser still reached the server 15 s after going offline")
+
+
 def _wait_all_sent(page, timeout=60_000):
     expect(page.locator("#scan-station")).to_have_attribute("data-pending", "0", timeout=timeout)
 
@@ -158,7 +174,7 @@ def test_fifty_scans_slow_server_cut_network_and_reload_each_applied_once_in_ord
     expect(page.locator("#queue-status")).to_contain_text("pending")
 
     # 2. The network goes: 10 more scans are kept, and the page says so.
-    page.context.set_offline(True)
+    _go_offline(page.context, page)
     for code in SERIALS[20:30]:
         _scan(page, code)
     status = page.locator("#queue-status")
@@ -209,7 +225,7 @@ def test_scan_refused_on_sync_is_listed_until_dismissed(page, sign_in, seed, sca
     seed(lambda: _parcel("rita", SERIALS[:3]))
     _station(page)
 
-    page.context.set_offline(True)
+    _go_offline(page.context, page)
     _scan(page, "NOPE-4711")
     _scan(page, SERIALS[0])
     expect(page.locator("#queue-status")).to_contain_text("2 scans waiting")
@@ -399,7 +415,7 @@ def test_scans_queued_offline_survive_a_browser_restart(browser, server, make_us
         page = first.pages[0] if first.pages else first.new_page()
         sign_in(page)
         _station(page)
-        first.set_offline(True)
+        _go_offline(first, page)
         for code in [rma, *SERIALS[:3]]:
             _scan(page, code)
         expect(page.locator("#queue-status")).to_contain_text("4 scans waiting")
@@ -411,8 +427,8 @@ def test_scans_queued_offline_survive_a_browser_restart(browser, server, make_us
 
     again = start()
     try:
-        again.set_offline(True)
         page = again.pages[0] if again.pages else again.new_page()
+        _go_offline(again, page, server.url + "/api/v1/me")
         page.goto("/repairs/scan")  # no network: the service worker's copy
         expect(page.locator("#queue-status")).to_contain_text("4 scans waiting")
         for code in SERIALS[:3]:
