@@ -10,6 +10,8 @@ import logging
 
 from flask import current_app, jsonify, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -86,7 +88,9 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, code: str, message: str, errors: dict | None = None, **extra):
+def error_response(status: int, code: str, message: str, errors: dict | None = None, *,
+                   labels: dict | None = None, **extra):
+    """The error as JSON (the API) or as a page; ``labels`` names a page's fields in words."""
     if wants_json():
         body = {"status": status, "code": code, "message": message, "errors": errors or {}}
         body.update(extra)
@@ -94,7 +98,8 @@ def error_response(status: int, code: str, message: str, errors: dict | None = N
 
     try:
         # The layout shows the signed-in user's menu, which loads the user.
-        page = render_template("core/error.html", status=status, code=code, message=message, errors=errors or {})
+        page = render_template("core/error.html", status=status, code=code, message=message,
+                               errors=errors or {}, labels=labels or {})
     except SQLAlchemyError as err:
         if not database_unreachable(err):
             raise
@@ -140,22 +145,55 @@ def _flatten_webargs(messages) -> dict:
 
 
 def handle_domain_error(err: DomainError):
-    return error_response(err.status, err.code, err.message, err.errors, **err.extra)
+    return error_response(err.status, err.code, str(err.message), err.errors, labels=err.labels, **err.extra)
+
+
+# What a user reads for an HTTP error that no code of Depot's described (werkzeug's own
+# descriptions are English).
+_HTTP_MESSAGES = {
+    400: _l("The request could not be understood."),
+    401: _l("Sign in first."),
+    403: _l("Your role does not allow this."),
+    404: _l("There is nothing at this address."),
+    405: _l("This address does not take this kind of request."),
+    409: _l("The request conflicts with the record as it is now."),
+    415: _l("This address does not take data of this type."),
+    422: _l("The request has invalid fields."),
+    429: _l("Too many requests; wait a minute."),
+}
+
+
+def _http_message(err: HTTPException, status: int) -> str:
+    """The words a user reads for ``err``.
+
+    Depot's own code describes its refusals as DomainErrors; an HTTPException's description
+    is werkzeug's or a library's, in English, so the status's own words are shown instead.
+    """
+    if isinstance(err, CSRFError):
+        # Mostly a form kept open past its session (or a second tab signed out meanwhile).
+        return gettext("This form has expired; reload the page and send it again.")
+    limit = getattr(err, "limit", None)  # flask-limiter's: its error_message is Depot's, translated
+    if limit is not None and limit.error_message:
+        return err.description
+    if status == 400 and "JSON" in (err.description or ""):
+        return gettext("The request body is not valid JSON.")
+    known = _HTTP_MESSAGES.get(status)
+    return str(known) if known else gettext("The request could not be answered (HTTP %(status)s).", status=status)
 
 
 def handle_http_exception(err: HTTPException):
     status = err.code or 500
     errors = {}
-    message = err.description or err.name
+    message = _http_message(err, status)
     data = getattr(err, "data", None) or {}
     if "messages" in data:
         # marshmallow's messages in the user's language, as a page shows them (core.forms).
         errors = translate_messages(_flatten_webargs(data["messages"]))
-        message = "The request has invalid fields." if status == 422 else message
+        message = str(_HTTP_MESSAGES[422]) if status == 422 else message
     elif isinstance(data.get("message"), str):
         message = data["message"]
     if status == 400 and "json" in (errors or {}):
-        message = "The request body is not valid JSON."
+        message = gettext("The request body is not valid JSON.")
     if status == 413:
         limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
         message = gettext("The upload is larger than the limit of %(mb)s MB; split the file into smaller ones.",
@@ -165,6 +203,8 @@ def handle_http_exception(err: HTTPException):
         405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
         422: "validation_error", 429: "too_many_requests",
     }.get(status, "http_error")
+    if isinstance(err, CSRFError):
+        code = "csrf_failed"  # the scan station takes a fresh token and sends again
     if status == 401 and not wants_json():
         return redirect(url_for("accounts.login", next=request.full_path))
     return error_response(status, code, message, errors)
@@ -172,7 +212,7 @@ def handle_http_exception(err: HTTPException):
 
 def handle_unexpected(err: Exception):
     log.exception("unhandled error on %s %s", request.method, request.path)
-    return error_response(500, "internal_error", "Something went wrong on our side; it has been logged.")
+    return error_response(500, "internal_error", gettext("Something went wrong on our side; it has been logged."))
 
 
 # PostgreSQL SQLSTATEs for "two transactions collided; retrying will work".
@@ -238,7 +278,7 @@ def handle_database_error(err):
         return unavailable_response()
     _rollback_quietly()
     if isinstance(err, DataError):
-        return error_response(422, "out_of_range", "A value is out of range for this field.")
+        return error_response(422, "out_of_range", gettext("A value is out of range for this field."))
     sqlstate = getattr(getattr(err, "orig", None), "sqlstate", None)
     if unique_violation(err):
         # Two requests created the same record at once (at flush or at commit): the one
@@ -257,7 +297,7 @@ def collision_response():
 
 def handle_overflow(err: OverflowError):
     db.session.rollback()
-    return error_response(422, "out_of_range", "A number is too large.")
+    return error_response(422, "out_of_range", gettext("A number is too large."))
 
 
 def register_errorhandlers(app) -> None:

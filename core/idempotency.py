@@ -146,8 +146,8 @@ def _read_key() -> str | None:
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationFailed(
-            f"The {HEADER} header must be 1 to {MAX_KEY_LENGTH} printable characters.",
-            errors={HEADER: ["Invalid."]},
+            str(_("The %(header)s header must be 1 to %(n)s printable characters.", header=HEADER, n=MAX_KEY_LENGTH)),
+            errors={HEADER: [str(_("Invalid."))]},
         )
     return key
 
@@ -161,12 +161,12 @@ def _find(user_id: int, key: str) -> IdempotencyRecord | None:
 def _replay(record: IdempotencyRecord, fingerprint: str, secret: bool = False) -> Response:
     if record.request_hash != fingerprint:
         raise ValidationFailed(
-            f"This {HEADER} was already used for a different request; use a new key.",
+            str(_("This %(header)s was already used for a different request; use a new key.", header=HEADER)),
             code="idempotency_key_reused",
-            errors={HEADER: ["Already used for a different request."]},
+            errors={HEADER: [str(_("Already used for a different request."))]},
         )
     if record.status_code is None:
-        raise Conflict("The first request with this key is still being processed; retry shortly.")
+        raise Conflict(str(_("The first request with this key is still being processed; retry shortly.")))
     if secret:
         # The first answer held a secret shown once (a new token); it was not kept.
         raise Conflict(str(_("This request was already applied; its answer is shown only once.")),
@@ -217,7 +217,7 @@ def idempotent(view=None, *, secret: bool = False):
             db.session.rollback()
             winner = _find(user_id, key)
             if winner is None:
-                raise Conflict("A request with this key was being processed at the same time; retry.") from None
+                raise Conflict(str(_("A request with this key was being processed at the same time; retry."))) from None
             return _replay(winner, fingerprint, secret)
 
         response = _to_response(view(*args, **kwargs))

@@ -37,6 +37,10 @@ class Page:
         return self.page < self.pages
 
 
+# The words a page shows for its paging arguments when one is refused.
+_ARG_LABELS = {"page": _l("Page"), "per_page": _l("Items per page")}
+
+
 def page_number(value, *, field: str = "page", high: int = MAX_PAGE, default: int = 1) -> int:
     """A page argument as a page or the API sends it (``"2"``, 2, None or ``""``: the default).
 
@@ -51,7 +55,9 @@ def page_number(value, *, field: str = "page", high: int = MAX_PAGE, default: in
         number = None
     if number is None or isinstance(value, bool) or not 1 <= number <= high:
         message = _l("Must be a whole number between %(low)s and %(high)s.", low=1, high=high)
-        raise ValidationFailed(str(message), errors={field: [str(message)]})
+        label = _ARG_LABELS.get(field)
+        raise ValidationFailed(str(message), errors={field: [str(message)]},
+                               labels={field: str(label)} if label else None)
     return number
 
 

@@ -25,7 +25,7 @@ def _limit() -> str:
 
 
 public_limit = limiter.shared_limit(_limit, scope="doa-public",
-                                    error_message="Too many attempts; wait a minute.")
+                                    error_message=lambda: _("Too many attempts; wait a minute."))
 
 @bp.context_processor
 def _labels():

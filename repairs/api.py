@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask.views import MethodView
 from core.api import Blueprint
 
@@ -41,7 +42,7 @@ def _lines(args):
     lines = args.get("lines") or []
     if args.get("rows"):
         if lines:
-            raise ValidationFailed("Send either lines or rows, not both.", errors={"rows": ["Not with lines."]})
+            raise ValidationFailed(_("Send either lines or rows, not both."), errors={"rows": [_("Not with lines.")]})
         lines = intake.parse_declared_rows(args["rows"])
     return lines
 
@@ -367,7 +368,7 @@ def _public_limit():
 
 # One budget per IP for the page and the API together.
 public_limit = limiter.shared_limit(_public_limit, scope="repairs-public",
-                                    error_message="Too many status queries; wait a minute.")
+                                    error_message=lambda: _("Too many status queries; wait a minute."))
 
 
 @blp.route("/public-status")
@@ -380,5 +381,5 @@ class PublicStatus(MethodView):
         """Dealer status without login: RMA number + last four digits of the dealer's phone."""
         parcel = dealer_status.public_status(args["rma_number"], args["phone_last4"])
         if parcel is None:
-            raise NotFound("No parcel matches this RMA number and phone.")
+            raise NotFound(_("No parcel matches this RMA number and phone."))
         return {"rma_number": parcel.rma_number, "units": [dealer_status.dealer_summary(u) for u in parcel.units]}

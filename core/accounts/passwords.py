@@ -1,6 +1,7 @@
 """Password hashing with Argon2id (memory-hard)."""
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext as _
 
 _hasher = PasswordHasher()
 # A real hash verified when the user does not exist, so a login for an unknown
@@ -38,5 +39,5 @@ def use_hasher(hasher: PasswordHasher) -> PasswordHasher:
 def check_strength(password: str) -> str | None:
     """A message saying what is wrong with a new password, or None."""
     if len(password) < MIN_LENGTH:
-        return f"The password must have at least {MIN_LENGTH} characters."
+        return _("The password must have at least %(n)s characters.", n=MIN_LENGTH)
     return None

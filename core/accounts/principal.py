@@ -21,6 +21,7 @@ from time import monotonic
 from typing import ClassVar
 
 from flask import current_app, has_app_context
+from flask_babel import gettext
 from sqlalchemy import bindparam, select
 
 from core.accounts.models import ApiToken, User, UserRole
@@ -91,7 +92,7 @@ def user_record(actor) -> User:
     user = db.session.get(User, actor.id)
     if user is None:  # deleted since the request began
 
-        raise NotFound("No such user.")
+        raise NotFound(gettext("No such user."))
     return user
 
 

@@ -77,7 +77,6 @@ def parse_roles(values) -> set[Role]:
         try:
             roles.add(Role(value.strip().lower()))
         except ValueError:
-            raise ValueError(
-                f"unknown role {value!r}; known roles: {', '.join(r.value for r in Role)}"
-            ) from None
+            raise ValueError(str(_l("Unknown role %(role)s; the roles are: %(known)s.", role=value,
+                                    known=", ".join(r.value for r in Role)))) from None
     return roles

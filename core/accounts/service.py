@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -48,7 +48,7 @@ def create_user(
     """Create a user; an ``office`` user must name its office."""
     username = (username or "").strip()
     if not username:
-        raise ValidationFailed("A username is required.", errors={"username": ["Required."]})
+        raise ValidationFailed(_("A username is required."), errors={"username": [_("Required.")]})
     _check_one_line(username=username, display_name=display_name)
     problem = check_strength(password or "")
     if problem:
@@ -58,16 +58,16 @@ def create_user(
     except ValueError as exc:
         raise ValidationFailed(str(exc), errors={"roles": [str(exc)]}) from None
     if not role_set:
-        raise ValidationFailed("A user needs at least one role.", errors={"roles": ["Required."]})
+        raise ValidationFailed(_("A user needs at least one role."), errors={"roles": [_("Required.")]})
     if Role.OFFICE in role_set and office_id is None:
         raise ValidationFailed(
-            "An office user must be bound to a regional office.", errors={"office": ["Required."]}
+            _("An office user must be bound to a regional office."), errors={"office": [_("Required.")]}
         )
     if office_id is not None:
         if db.session.get(Office, office_id) is None:
-            raise ValidationFailed("No such regional office.", errors={"office": ["Unknown office."]})
+            raise ValidationFailed(_("No such regional office."), errors={"office": [_("Unknown office.")]})
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"The username {username!r} is taken.", errors={"username": ["Taken."]})
+        raise _username_taken(username)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -81,8 +81,12 @@ def create_user(
         with db.session.begin_nested():
             db.session.add(user)
     except IntegrityError:
-        raise Conflict(f"The username {username!r} is taken.", errors={"username": ["Taken."]}) from None
+        raise _username_taken(username) from None
     return user
+
+
+def _username_taken(username: str) -> Conflict:
+    return Conflict(_("The username %(name)s is taken.", name=username), errors={"username": [_("Taken.")]})
 
 
 def _check_one_line(**values) -> None:
@@ -90,7 +94,7 @@ def _check_one_line(**values) -> None:
     errors = {key: [problem] for key, value in values.items()
               if isinstance(value, str) and (problem := single_line_problem(value.strip()))}
     if errors:
-        raise ValidationFailed("Please correct: " + ", ".join(sorted(errors)) + ".", errors=errors)
+        raise ValidationFailed(_("Some fields need correcting."), errors=errors)
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -109,7 +113,7 @@ def authenticate(username: str, password: str) -> User | None:
 def get_user(username: str) -> User:
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"No user named {username!r}.")
+        raise NotFound(_("No user named %(name)s.", name=username))
     return user
 
 
@@ -121,7 +125,7 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """Issue a bearer token; the plain token is returned once and never stored."""
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed("A token needs a name.", errors={"name": ["Required."]})
+        raise ValidationFailed(_("A token needs a name."), errors={"name": [_("Required.")]})
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name[:100], prefix=plain[:12], token_hash=_hash_token(plain))
     db.session.add(token)
@@ -141,16 +145,16 @@ def revoke_token(actor: User, token_id: int) -> ApiToken:
     """Revoke a token; users revoke their own, admins anyone's."""
     token = db.session.get(ApiToken, token_id)
     if token is None:
-        raise NotFound("No such token.")
+        raise NotFound(_("No such token."))
     if token.user_id != actor.id and not actor.has_role(Role.ADMIN):
-        raise Forbidden("You may revoke only your own tokens.")
+        raise Forbidden(_("You may revoke only your own tokens."))
     # Hold the token's row, then read it again: of two revocations at the same moment the
     # second waits here, sees the first one's revocation and is told so. (Changed through
     # the ORM so the audit trail records it.)
     lock_row(ApiToken, token_id)
     db.session.refresh(token)
     if token.revoked_at is not None:
-        raise Conflict(str(_("This token is already revoked.")), code="already_revoked")
+        raise Conflict(_("This token is already revoked."), code="already_revoked")
     token.revoked_at = utcnow()
     db.session.flush()
     _forget(token_id=token.id)
@@ -208,7 +212,7 @@ def set_locale(user, locale: str | None) -> None:
 # ---------------------------------------------------------------- user administration (admins)
 
 def _require_admin(actor) -> None:
-    require(actor, Role.ADMIN, message="Only administrators manage users.")
+    require(actor, Role.ADMIN, message=_("Only administrators manage users."))
 
 
 def _check_email(email: str | None) -> str | None:
@@ -216,7 +220,8 @@ def _check_email(email: str | None) -> str | None:
     if not email:
         return None
     if len(email) > 200 or not re.match(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$", email):
-        raise ValidationFailed("Not a valid email address.", errors={"email": ["Not a valid email address."]})
+        message = _("Not a valid email address.")
+        raise ValidationFailed(message, errors={"email": [message]})
     return email
 
 
@@ -224,7 +229,7 @@ def user_by_id(user_id: int) -> User:
     """The user with this id (NotFound otherwise)."""
     user = db.session.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(_("No such user."))
     return user
 
 
@@ -274,28 +279,28 @@ def update_user(actor: User, user_id: int, *, display_name=_UNSET, email=_UNSET,
             errors["roles"] = [str(exc)]
         else:
             if not new_roles:
-                errors["roles"] = ["A user needs at least one role."]
+                errors["roles"] = [_("A user needs at least one role.")]
             elif user.id == actor.id and Role.ADMIN not in new_roles:
-                errors["roles"] = ["You cannot remove your own admin role."]
+                errors["roles"] = [_("You cannot remove your own admin role.")]
     new_office = user.office_id if office_id is _UNSET else office_id
     if Role.OFFICE in new_roles and new_office is None:
-        errors["office_id"] = ["An office user must be bound to a regional office."]
+        errors["office_id"] = [_("An office user must be bound to a regional office.")]
     if new_office is not None:
         if db.session.get(Office, new_office) is None:
-            errors["office_id"] = ["Unknown office."]
+            errors["office_id"] = [_("Unknown office.")]
     if email is not _UNSET:
         try:
             email = _check_email(email)
         except ValidationFailed as exc:
             errors.update(exc.errors)
     if display_name is not _UNSET and len((display_name or "").strip()) > 120:
-        errors["display_name"] = ["At most 120 characters."]
+        errors["display_name"] = [_("At most %(n)s characters.", n=120)]
     elif display_name is not _UNSET and single_line_problem((display_name or "").strip()):
         errors["display_name"] = [single_line_problem((display_name or "").strip())]
     if active is not _UNSET and not active and user.id == actor.id:
-        errors["active"] = ["You cannot deactivate yourself."]
+        errors["active"] = [_("You cannot deactivate yourself.")]
     if errors:
-        raise ValidationFailed("Please correct: " + ", ".join(sorted(errors)) + ".", errors=errors)
+        raise ValidationFailed(_("Some fields need correcting."), errors=errors)
     if display_name is not _UNSET:
         user.display_name = (display_name or "").strip() or user.username
     if email is not _UNSET:
@@ -314,7 +319,7 @@ def update_user(actor: User, user_id: int, *, display_name=_UNSET, email=_UNSET,
 def set_password(actor: User, user_id: int, password: str) -> User:
     """Set a new password for a user (admins; anyone for themselves)."""
     if actor is None or actor.id != user_id:
-        require(actor, Role.ADMIN, message="Only administrators set other users' passwords.")
+        require(actor, Role.ADMIN, message=_("Only administrators set other users' passwords."))
     user = user_by_id(user_id)
     problem = check_strength(password or "")
     if problem:

@@ -26,7 +26,7 @@ def _login_limit():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], error_message="Too many sign-in attempts; wait a minute.")
+@limiter.limit(_login_limit, methods=["POST"], error_message=lambda: _("Too many sign-in attempts; wait a minute."))
 def login():
     form = LoginForm()
     if form.validate_on_submit():

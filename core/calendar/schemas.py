@@ -13,9 +13,9 @@ class WorkingDaysArgs(Schema):
     def _range(self, data, **_kwargs):
         if "from_" in data and "to" in data:
             if data["to"] < data["from_"]:
-                raise ValidationError("Must not be before 'from'.", "to")
+                raise ValidationError(str(_l("Must not be before the first day.")), "to")
             if (data["to"] - data["from_"]).days > MAX_RANGE_DAYS:
-                raise ValidationError(f"At most {MAX_RANGE_DAYS} days at once.", "to")
+                raise ValidationError(str(_l("At most %(n)s days at once.", n=MAX_RANGE_DAYS)), "to")
 
 
 class AddWorkingDaysArgs(Schema):

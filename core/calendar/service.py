@@ -225,24 +225,29 @@ def closures() -> list:
 def add_closure(day: date, reason: str) -> object:
     """Close the company on ``day``."""
     if day is None:
-        raise ValidationFailed("A date is required.", errors={"day": ["Required."]})
+        raise ValidationFailed(str(_("A date is required.")), errors={"day": [str(_("Required."))]})
     if db.session.scalar(select(Closure.id).where(Closure.day == day)) is not None:
-        raise Conflict(f"{day.isoformat()} is already a closure.", errors={"day": ["Already closed."]})
+        raise _already_closed(day)
     closure = Closure(day=day, reason=(reason or "").strip()[:200])
     try:
         # One closure per day: the unique day decides between two requests adding it at once.
         with db.session.begin_nested():
             db.session.add(closure)
     except IntegrityError:
-        raise Conflict(f"{day.isoformat()} is already a closure.", errors={"day": ["Already closed."]}) from None
+        raise _already_closed(day) from None
     forget_closures()
     return closure
+
+
+def _already_closed(day: date) -> Conflict:
+    return Conflict(str(_("%(day)s is already a closure.", day=day.isoformat())),
+                    errors={"day": [str(_("Already closed."))]})
 
 
 def remove_closure(closure_id: int) -> None:
     closure = db.session.get(Closure, closure_id)
     if closure is None:
-        raise NotFound("No such closure.")
+        raise NotFound(str(_("No such closure.")))
     # Hold the row, then look again: of two removals at the same moment the second waits
     # here, finds the row gone and is told so. (Deleted through the ORM for the audit trail.)
     lock_row(Closure, closure_id)
@@ -299,7 +304,7 @@ def update_closure(closure_id: int, reason: str) -> object:
     """Change the reason given for a closure."""
     closure = db.session.get(Closure, closure_id)
     if closure is None:
-        raise NotFound("No such closure.")
+        raise NotFound(str(_("No such closure.")))
     closure.reason = (reason or "").strip()[:200]
     db.session.flush()
     return closure

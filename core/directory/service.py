@@ -71,45 +71,46 @@ FALSE_WORDS = {"0", "false", "no", "n", "off", "否", "无效", "停用"}
 
 # ---------------------------------------------------------------- lookups by code
 
-def _by_code(model, code: str, what: str):
+def _by_code(model, code: str, not_found):
     code = (code or "").strip()
     obj = db.session.scalar(select(model).where(model.code == code))
     if obj is None and code != code.upper():
         # The directory stores codes in capitals; people type them as they like.
         obj = db.session.scalar(select(model).where(model.code == code.upper()))
     if obj is None:
-        raise NotFound(f"No {what} with code {code!r}.")
+        # not_found: the whole sentence in the reader's language, with a %(code)s for the code.
+        raise NotFound(str(not_found) % {"code": code})
     return obj
 
 
 def office_by_code(code: str) -> Office:
     """The regional office with this code (NotFound otherwise)."""
-    return _by_code(Office, code, "regional office")
+    return _by_code(Office, code, _l("No regional office with code %(code)s."))
 
 
 def dealer_by_code(code: str) -> Dealer:
     """The dealer with this code (NotFound otherwise)."""
-    return _by_code(Dealer, code, "dealer")
+    return _by_code(Dealer, code, _l("No dealer with code %(code)s."))
 
 
 def factory_by_code(code: str) -> Factory:
     """The factory with this code (NotFound otherwise)."""
-    return _by_code(Factory, code, "factory")
+    return _by_code(Factory, code, _l("No factory with code %(code)s."))
 
 
 def route_by_code(code: str) -> RepairRoute:
     """The repair route with this code (NotFound otherwise)."""
-    return _by_code(RepairRoute, code, "repair route")
+    return _by_code(RepairRoute, code, _l("No repair route with code %(code)s."))
 
 
 def vendor_by_code(code: str) -> Vendor:
     """The vendor with this code (NotFound otherwise)."""
-    return _by_code(Vendor, code, "vendor")
+    return _by_code(Vendor, code, _l("No vendor with code %(code)s."))
 
 
 def department_by_code(code: str) -> Department:
     """The department with this code (NotFound otherwise)."""
-    return _by_code(Department, code, "department")
+    return _by_code(Department, code, _l("No department with code %(code)s."))
 
 
 # ---------------------------------------------------------------- field cleaners

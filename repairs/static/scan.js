@@ -597,7 +597,7 @@
         if (s >= 500 || s === 408) { return { retry: "offline" }; }
         if (s === 429) { return { retry: "later", wait: 1000 * (Number(resp.headers.get("Retry-After")) || 2) }; }
         if (s === 401 || (resp.redirected && !data)) { return { retry: "signin" }; }
-        if (s === 400 && data && /csrf/i.test(data.message || "")) { return { retry: "csrf" }; }
+        if (s === 400 && data && data.code === "csrf_failed") { return { retry: "csrf" }; }
         return { answer: true, ok: resp.ok, http: s, data: data || {} };
       });
     }, function () { return { retry: "offline" }; }).then(function (r) { clearTimeout(timer); return r; });

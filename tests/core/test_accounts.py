@@ -88,7 +88,7 @@ def test_cli_create_user_and_token(app):
     ok = runner.invoke(args=["depot", "create-user", "zoe", "--role", "clerk", "--password", "zoe-secret"])
     assert ok.exit_code == 0, ok.output
     bad = runner.invoke(args=["depot", "create-user", "yan", "--role", "wizard", "--password", "yan-secret"])
-    assert bad.exit_code != 0 and "unknown role" in bad.output
+    assert bad.exit_code != 0 and "unknown role" in bad.output.lower()
     office_missing = runner.invoke(args=["depot", "create-user", "oli", "--role", "office", "--password", "oli-secret"])
     assert office_missing.exit_code != 0 and "office" in office_missing.output
     tok = runner.invoke(args=["depot", "create-token", "zoe", "--name", "scanner"])

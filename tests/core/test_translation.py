@@ -4,11 +4,15 @@
   keeps the placeholders of its English text (``%(name)s``, ``%s``, ``{0}``).
 - Every string the code and templates mark for translation is in the catalogue
   (a string added without running ``pybabel extract``/``update`` fails here).
+- No message a user reads is written as a plain literal where the reader's language is
+  not asked: a refusal's message and its fields' messages, a role check's message, a
+  rate limit's message, an error answer's words.
 - A signed-in user whose browser asks for zh-CN sees the key pages in Chinese:
   the navigation, the "Sign out" button and the page's own text.
 """
 from __future__ import annotations
 
+import ast
 import io
 import re
 from html.parser import HTMLParser
@@ -25,7 +29,10 @@ ROOT = Path(core.__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "core" / "translations"
 PO = TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po"
 MO = PO.with_suffix(".mo")
-PACKAGES = ("core", "inventory", "shipments", "repairs", "doa", "figures", "labels")
+# Every package of the application (each top-level folder with an __init__.py, but the tests'
+# own and the benchmarks').
+PACKAGES = tuple(sorted(p.parent.name for p in ROOT.glob("*/__init__.py")
+                        if p.parent.name not in ("tests", "bench", "migrations")))
 # The keywords the code uses: gettext as _, lazy_gettext as _l, ngettext, and N_ for a message id stored
 # to be translated when shown (core.i18n; see babel.cfg).
 KEYWORDS = {
@@ -103,6 +110,84 @@ def test_every_marked_string_is_in_the_catalog():
         f"{len(missing)} string(s) not translated in {PO.relative_to(ROOT)}; run pybabel extract and "
         f"update, then translate: {sorted(missing)[:20]}"
     )
+
+
+def test_the_packages_are_all_checked():
+    assert {"core", "repairs", "inventory", "shipments", "doa", "complaints", "hotline", "dealercare"} <= set(PACKAGES)
+
+
+# Where a message reaches a user: the first argument of a refusal (a DomainError, or a
+# schema's ValidationError), these
+# keywords of any call (require's message, a rate limit's error_message), a field's messages
+# under errors=, and the words of an error answer (error_response's third argument).
+_MESSAGE_KEYWORDS = ("message", "error_message")
+
+
+def _is_literal(node) -> bool:
+    """A plain string, an f-string or a sum with one: text that is never translated."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str) and bool(node.value.strip())
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return _is_literal(node.left) or _is_literal(node.right)
+    if isinstance(node, (ast.List, ast.Tuple)):
+        return any(_is_literal(e) for e in node.elts)
+    return False
+
+
+def _called(node) -> str | None:
+    func = node.func
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+
+
+def _refusal_names(app) -> set[str]:
+    from marshmallow import ValidationError
+
+    from core.errors import DomainError
+
+    names, todo = {ValidationError.__name__}, [DomainError]
+    while todo:
+        cls = todo.pop()
+        names.add(cls.__name__)
+        todo.extend(cls.__subclasses__())
+    return names
+
+
+def _untranslated(tree, refusals: set[str]):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            # errors["field"] = ["words"]
+            if any(isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id.endswith("errors")
+                   for t in node.targets) and _is_literal(node.value):
+                yield node.lineno, ast.unparse(node.value)
+            continue
+        if not isinstance(node, ast.Call):
+            continue
+        name = _called(node)
+        if name in refusals and node.args and _is_literal(node.args[0]):
+            yield node.lineno, ast.unparse(node.args[0])
+        if name == "error_response" and len(node.args) >= 3 and _is_literal(node.args[2]):
+            yield node.lineno, ast.unparse(node.args[2])
+        for keyword in node.keywords:
+            if keyword.arg in _MESSAGE_KEYWORDS and _is_literal(keyword.value):
+                yield node.lineno, ast.unparse(keyword.value)
+            if keyword.arg == "errors" and isinstance(keyword.value, ast.Dict):
+                for value in keyword.value.values:
+                    if _is_literal(value):
+                        yield node.lineno, ast.unparse(value)
+
+
+def test_no_message_for_users_is_a_plain_literal(app):
+    """Every refusal, role check, rate limit and error answer says its words through gettext,
+    so a Chinese reader does not get English (the catalogue test above then needs each one)."""
+    refusals = _refusal_names(app)
+    found = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for lineno, text in _untranslated(ast.parse(path.read_text(encoding="utf-8")), refusals):
+                found.append(f"{path.relative_to(ROOT)}:{lineno}: {text[:80]}")
+    assert not found, "messages users read, not marked for translation:\n" + "\n".join(found)
 
 
 def test_key_terms_follow_the_department_manual():
