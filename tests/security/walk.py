@@ -167,9 +167,22 @@ def _tables_for(name: str, facts: Facts) -> list[str]:
     return sorted(hits, key=len)
 
 
+def _registered(name: str) -> list:
+    """Values of a URL argument that names something the app registers, not a row: the
+    chase's sections (``/overdue/<kind>``)."""
+    if name == "kind":
+        from core import chase
+
+        return [p.kind for p in chase.providers()]
+    return []
+
+
 def param_values(name: str, converter, facts: Facts) -> list:
     if isinstance(converter, AnyConverter):
         return sorted(converter.items)
+    registered = _registered(name)
+    if registered:
+        return registered[:4] + [BOGUS_STR]
     tables = _tables_for(name, facts)
     if isinstance(converter, IntegerConverter):
         pool = [i for t in tables for i in facts.values[t]["ids"]] or facts.all_ids()
