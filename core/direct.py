@@ -92,7 +92,12 @@ class _Plan:
         binders, constants = self.binders, self.constants
         values = []
         for name in self.order:
-            value = params[name] if name in params else constants[name]
+            try:
+                value = params[name] if name in params else constants[name]
+            except KeyError:
+                # As SQLAlchemy answers a statement run without one of its values.
+                message = f"A value is required for bind parameter {name!r}"
+                raise exc.StatementError(message, self.sql, params, exc.InvalidRequestError(message)) from None
             binder = binders.get(name)
             values.append(binder(value) if binder is not None and value is not None else value)
         return tuple(values) if self.positional else dict(zip(self.order, values))

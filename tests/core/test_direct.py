@@ -129,3 +129,14 @@ def test_a_database_error_is_sqlalchemys_and_changes_nothing(conn):
         WRITE.execute(conn, {**ROWS[1], "id": 1})
     db.session.rollback()
     assert [r.id for r in db.session.connection().execute(select(THING.c.id))] == [1]
+
+
+def test_a_missing_value_is_refused_as_sqlalchemy_refuses_it(conn):
+    """A statement run without one of its values raises what Connection.execute raises, naming it."""
+    with pytest.raises(exc.StatementError, match="bind parameter 'code'") as direct:
+        READ.execute(conn, {})
+    with pytest.raises(exc.StatementError, match="bind parameter 'code'") as plain:
+        conn.execute(READ.statement, {})
+    assert type(direct.value.orig) is type(plain.value.orig) is exc.InvalidRequestError
+    with pytest.raises(exc.StatementError, match="bind parameter 'guard'"):
+        MOVE.execute(conn, {"guard_id": 1, "note": "y"})
