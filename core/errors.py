@@ -169,14 +169,9 @@ def _http_message(err: HTTPException, status: int) -> str:
     Depot's own code describes its refusals as DomainErrors; an HTTPException's description
     is werkzeug's or a library's, in English, so the status's own words are shown instead.
     """
-    if isinstance(err, CSRFError):
-        # Mostly a form kept open past its session (or a second tab signed out meanwhile).
-        return gettext("This form has expired; reload the page and send it again.")
     limit = getattr(err, "limit", None)  # flask-limiter's: its error_message is Depot's, translated
     if limit is not None and limit.error_message:
         return err.description
-    if status == 400 and "JSON" in (err.description or ""):
-        return gettext("The request body is not valid JSON.")
     known = _HTTP_MESSAGES.get(status)
     return str(known) if known else gettext("The request could not be answered (HTTP %(status)s).", status=status)
 
@@ -204,7 +199,9 @@ def handle_http_exception(err: HTTPException):
         422: "validation_error", 429: "too_many_requests",
     }.get(status, "http_error")
     if isinstance(err, CSRFError):
-        code = "csrf_failed"  # the scan station takes a fresh token and sends again
+        # Mostly a form kept open past its session (or a second tab signed out meanwhile). The
+        # code is what the scan station reads to take a fresh token and send again.
+        code, message = "csrf_failed", gettext("This form has expired; reload the page and send it again.")
     if status == 401 and not wants_json():
         return redirect(url_for("accounts.login", next=request.full_path))
     return error_response(status, code, message, errors)

@@ -25,7 +25,8 @@ def _limit() -> str:
     return current_app.config.get("DEALER_SURVEY_RATE_LIMIT", "20 per minute")
 
 
-public_limit = limiter.shared_limit(_limit, scope="dealer-survey", error_message=lambda: _("Too many attempts; wait a minute."))
+public_limit = limiter.shared_limit(_limit, scope="dealer-survey",
+                                    error_message=lambda: _("Too many attempts; wait a minute."))
 
 
 def _closed(err: DomainError, survey_row=None):

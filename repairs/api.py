@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_babel import gettext as _
 from flask.views import MethodView
+from flask_babel import gettext as _
 from core.api import Blueprint
 
 from core.accounts.auth import actor, roles_required

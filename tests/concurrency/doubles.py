@@ -25,7 +25,6 @@ from typing import Callable
 
 import requests
 
-
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 # A second create with a taken natural key (a code, a username, a day, a file) may be a conflict
 # (409) or the field error "already used" (422): either way it is refused and nothing is made twice.

@@ -8,16 +8,13 @@ import re
 
 import pytest
 
-from tests.core.test_translation import CJK, zh_catalog  # noqa: F401  (the fixture)
+from tests.core.test_translation import zh_catalog  # noqa: F401  (the compiled catalogue, shared)
 
+pytestmark = pytest.mark.usefixtures("zh_catalog")
 ZH = {"Accept-Language": "zh-CN"}
 
 
-def _chinese(text: str) -> bool:
-    return bool(CJK.search(text))
-
-
-def test_account_rules_refuse_in_chinese(api_as, zh_catalog):  # noqa: F811
+def test_account_rules_refuse_in_chinese(api_as):
     admin = api_as("admin", username="root")
     short = admin.post("/api/v1/users", json={"username": "kim", "password": "short", "roles": ["clerk"]},
                        headers=ZH)
@@ -37,7 +34,7 @@ def test_account_rules_refuse_in_chinese(api_as, zh_catalog):  # noqa: F811
     assert english.get_json()["message"] == "The password must have at least 8 characters."
 
 
-def test_the_public_status_lookup_answers_in_chinese(client, zh_catalog):  # noqa: F811
+def test_the_public_status_lookup_answers_in_chinese(client):
     resp = client.get("/api/v1/repairs/public-status?rma_number=RMA2601-0001&phone_last4=1234", headers=ZH)
     assert resp.status_code == 404
     assert resp.get_json()["message"] == "没有与此 RMA 单号和电话相符的包裹。"
@@ -47,7 +44,7 @@ def test_the_public_status_lookup_answers_in_chinese(client, zh_catalog):  # noq
     ("/no/such/page", 404, "此地址没有内容。"),
     ("/api/v1/no-such-thing", 404, "此地址没有内容。"),
 ])
-def test_an_unknown_address_is_explained_in_chinese(login, path, status, words, zh_catalog):  # noqa: F811
+def test_an_unknown_address_is_explained_in_chinese(login, path, status, words):
     staff = login("service", username="xiao")
     resp = staff.get(path, headers=ZH)
     assert resp.status_code == status
@@ -56,16 +53,16 @@ def test_an_unknown_address_is_explained_in_chinese(login, path, status, words, 
     assert "requested URL" not in body and "not found on the server" not in body
 
 
-def test_a_wrong_method_and_a_bad_json_body_are_explained_in_chinese(api_as, zh_catalog):  # noqa: F811
+def test_a_wrong_method_and_a_bad_json_body_are_explained_in_chinese(api_as):
     api = api_as("clerk", username="lin")
-    wrong = api.client.delete("/api/v1/me", headers={**api.headers, **ZH})
+    wrong = api.delete("/api/v1/me", headers=ZH)
     assert wrong.status_code == 405 and wrong.get_json()["message"] == "此地址不接受这种请求。"
     broken = api.post("/api/v1/repairs/scan", data="{not json", content_type="application/json", headers=ZH)
     assert broken.status_code == 400, broken.get_data(as_text=True)
     assert broken.get_json()["message"] == "请求内容不是有效的 JSON。"
 
 
-def test_a_form_sent_after_its_session_ended_is_explained_in_chinese(app, login, zh_catalog):  # noqa: F811
+def test_a_form_sent_after_its_session_ended_is_explained_in_chinese(login):
     staff = login("admin", username="wu-admin")
     # A form whose token belongs to a session that is gone (the browser kept the page open).
     resp = staff.post("/admin/users/new", data={"username": "kim", "csrf_token": "stale-token"}, headers=ZH)
@@ -80,7 +77,7 @@ def test_a_form_sent_after_its_session_ended_is_explained_in_chinese(app, login,
     assert api.get_json()["message"] == "此表单已过期，请刷新页面后重新提交。"
 
 
-def test_too_many_sign_ins_are_refused_in_chinese(app, client, monkeypatch, zh_catalog):  # noqa: F811
+def test_too_many_sign_ins_are_refused_in_chinese(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "2 per minute")
     token = client.csrf_token("/login")
     for _ in range(2):
@@ -90,7 +87,7 @@ def test_too_many_sign_ins_are_refused_in_chinese(app, client, monkeypatch, zh_c
     assert "登录尝试次数过多，请稍等一分钟。" in resp.get_data(as_text=True)
 
 
-def test_an_error_page_names_fields_by_their_labels_not_their_codes(login, zh_catalog):  # noqa: F811
+def test_an_error_page_names_fields_by_their_labels_not_their_codes(login):
     """A page's refused argument is named by its label on the error page, never by its code."""
     boss = login("supervisor", username="he-boss")
     resp = boss.get("/overdue/repair_unit?per_page=0", headers=ZH)

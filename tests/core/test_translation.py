@@ -116,10 +116,9 @@ def test_the_packages_are_all_checked():
     assert {"core", "repairs", "inventory", "shipments", "doa", "complaints", "hotline", "dealercare"} <= set(PACKAGES)
 
 
-# Where a message reaches a user: the first argument of a refusal (a DomainError, or a
-# schema's ValidationError), these
-# keywords of any call (require's message, a rate limit's error_message), a field's messages
-# under errors=, and the words of an error answer (error_response's third argument).
+# Where a message reaches a user: the first argument of a refusal (a DomainError, or a schema's
+# ValidationError), these keywords of any call (require's message, a rate limit's error_message),
+# a field's messages under errors=, and the words of an error answer (error_response's third argument).
 _MESSAGE_KEYWORDS = ("message", "error_message")
 
 
@@ -142,6 +141,7 @@ def _called(node) -> str | None:
 
 
 def _refusal_names(app) -> set[str]:
+    """The refusal classes' names (``app``: made, so every package and its errors are imported)."""
     from marshmallow import ValidationError
 
     from core.errors import DomainError
