@@ -8,8 +8,6 @@ import re
 
 import pytest
 
-from tests.core.test_translation import zh_catalog  # noqa: F401  (the compiled catalogue, shared)
-
 pytestmark = pytest.mark.usefixtures("zh_catalog")
 ZH = {"Accept-Language": "zh-CN"}
 

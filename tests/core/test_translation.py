@@ -16,19 +16,13 @@ import ast
 import io
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
-import core
+from tests.catalogue import PO, ROOT, read_catalog
 
-ROOT = Path(core.__file__).resolve().parents[1]
-TRANSLATIONS = ROOT / "core" / "translations"
-PO = TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po"
-MO = PO.with_suffix(".mo")
 # Every package of the application (each top-level folder with an __init__.py, but the tests'
 # own and the benchmarks').
 PACKAGES = tuple(sorted(p.parent.name for p in ROOT.glob("*/__init__.py")
@@ -43,11 +37,6 @@ METHOD_MAP = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 
 PLACEHOLDER = re.compile(r"%\([^)]+\)[-#0 +]*\d*(?:\.\d+)?[sdiroxXeEfFgGc]|%[sdrfi]|\{[^{}]*\}")
 CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-def _catalog():
-    with PO.open("rb") as fh:
-        return read_po(fh)
 
 
 def _messages(catalog):
@@ -67,7 +56,7 @@ def _placeholders(text: str) -> list[str]:
 # --- (a) the catalogue ---------------------------------------------------------------
 
 def test_catalog_has_no_untranslated_or_fuzzy_entries():
-    catalog = _catalog()
+    catalog = read_catalog()
     assert not catalog.fuzzy, "the catalogue header is marked fuzzy"
     untranslated = [m.id for m in _messages(catalog) if not all(_texts(m.string))]
     fuzzy = [m.id for m in _messages(catalog) if m.fuzzy]
@@ -77,7 +66,7 @@ def test_catalog_has_no_untranslated_or_fuzzy_entries():
 
 def test_translations_keep_the_placeholders():
     wrong = []
-    for message in _messages(_catalog()):
+    for message in _messages(read_catalog()):
         ids = _texts(message.id)
         for index, text in enumerate(_texts(message.string)):
             source = ids[min(index, len(ids) - 1)]
@@ -87,14 +76,14 @@ def test_translations_keep_the_placeholders():
 
 
 def test_catalog_compiles_without_errors():
-    catalog = _catalog()
+    catalog = read_catalog()
     errors = [(m.id, [str(e) for e in errs]) for m, errs in catalog.check()]
     assert not errors, errors[:20]
     write_mo(io.BytesIO(), catalog)
 
 
-def test_every_marked_string_is_in_the_catalog():
-    catalog = _catalog()
+def test_every_marked_string_is_in_theread_catalog():
+    catalog = read_catalog()
     missing = set()
     for package in PACKAGES:
         for _filename, _lineno, message, _comments, _context in extract_from_dir(
@@ -192,7 +181,7 @@ def test_no_message_for_users_is_a_plain_literal(app):
 
 def test_key_terms_follow_the_department_manual():
     """The department's own words (manual chapter 3), not ad-hoc ones."""
-    catalog = _catalog()
+    catalog = read_catalog()
     expected = {
         "Sign out": "退出",
         "Dealer": "代理商",
@@ -209,18 +198,6 @@ def test_key_terms_follow_the_department_manual():
 
 
 # --- (b) the pages in Chinese --------------------------------------------------------
-
-@pytest.fixture()
-def zh_catalog(app):
-    """Make sure the compiled catalogue matches the .po (``make setup`` compiles it too)."""
-    if not MO.exists() or MO.stat().st_mtime < PO.stat().st_mtime:
-        with MO.open("wb") as fh:
-            write_mo(fh, _catalog())
-    from core.extensions import babel
-
-    babel.domain_instance.cache.clear()  # drop translations cached before the compile
-    yield
-
 
 class _Page(HTMLParser):
     """Collects the main navigation's link texts and all visible text."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.types import utcnow
-from tests.core.test_translation import zh_catalog  # noqa: F401  (the compiled catalogue, for zh-CN answers)
 
 ZH = {"Accept-Language": "zh-CN"}
 

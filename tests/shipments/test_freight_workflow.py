@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 
-from tests.core.test_translation import zh_catalog  # noqa: F401  (the compiled catalogue, for zh-CN answers)
 from tests.shipments.test_freight_billing import OCT_LINES, _csv, _shipments
 
 ZH = {"Accept-Language": "zh-CN"}

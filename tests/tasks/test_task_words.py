@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 
 from core.authz import SYSTEM
-from tests.core.test_translation import zh_catalog  # noqa: F401  (the compiled catalogue, up to date)
 
 REPAIRS_EN = "Unit RT1: human damage (人为损坏) · no price on the list for this model."
 REPAIRS_ZH = "产品 RT1：人为损坏 · 价格表中没有该型号的价格。"
