@@ -89,3 +89,19 @@ def test_other_errors_are_raised_at_once(db_path):
     with pytest.raises(sqlite3.OperationalError, match="no such table"):
         conn.execute("INSERT INTO nowhere VALUES (1)")
     assert time.monotonic() - begun < 0.05
+
+
+def test_the_apps_engine_pings_only_a_server_that_could_drop_it(app):
+    """A pool's pre-request ping guards against a server that dropped the connection: kept for
+    PostgreSQL, left out for the SQLite file (a statement for nothing on every request), whose
+    connections are the waiting kind."""
+    from core.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            assert engine.pool._pre_ping is False
+            with engine.connect() as conn:
+                assert isinstance(conn.connection.dbapi_connection, depot_sqlite.WaitingConnection)
+        else:
+            assert engine.pool._pre_ping is True
