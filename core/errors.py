@@ -148,18 +148,19 @@ def handle_domain_error(err: DomainError):
     return error_response(err.status, err.code, str(err.message), err.errors, labels=err.labels, **err.extra)
 
 
-# What a user reads for an HTTP error that no code of Depot's described (werkzeug's own
-# descriptions are English).
-_HTTP_MESSAGES = {
-    400: _l("The request could not be understood."),
-    401: _l("Sign in first."),
-    403: _l("Your role does not allow this."),
-    404: _l("There is nothing at this address."),
-    405: _l("This address does not take this kind of request."),
-    409: _l("The request conflicts with the record as it is now."),
-    415: _l("This address does not take data of this type."),
-    422: _l("The request has invalid fields."),
-    429: _l("Too many requests; wait a minute."),
+# The code and the words of an HTTP error that no code of Depot's described (werkzeug's own
+# descriptions are English). A 413's words name the upload limit: handle_http_exception.
+_HTTP_ANSWERS = {
+    400: ("bad_request", _l("The request could not be understood.")),
+    401: ("unauthorized", _l("Sign in first.")),
+    403: ("forbidden", _l("Your role does not allow this.")),
+    404: ("not_found", _l("There is nothing at this address.")),
+    405: ("method_not_allowed", _l("This address does not take this kind of request.")),
+    409: ("conflict", _l("The request conflicts with the record as it is now.")),
+    413: ("too_large", None),
+    415: ("unsupported_media_type", _l("This address does not take data of this type.")),
+    422: ("validation_error", _l("The request has invalid fields.")),
+    429: ("too_many_requests", _l("Too many requests; wait a minute.")),
 }
 
 
@@ -172,7 +173,7 @@ def _http_message(err: HTTPException, status: int) -> str:
     limit = getattr(err, "limit", None)  # flask-limiter's: its error_message is Depot's, translated
     if limit is not None and limit.error_message:
         return err.description
-    known = _HTTP_MESSAGES.get(status)
+    _code, known = _HTTP_ANSWERS.get(status, (None, None))
     return str(known) if known else gettext("The request could not be answered (HTTP %(status)s).", status=status)
 
 
@@ -184,7 +185,6 @@ def handle_http_exception(err: HTTPException):
     if "messages" in data:
         # marshmallow's messages in the user's language, as a page shows them (core.forms).
         errors = translate_messages(_flatten_webargs(data["messages"]))
-        message = str(_HTTP_MESSAGES[422]) if status == 422 else message
     elif isinstance(data.get("message"), str):
         message = data["message"]
     if status == 400 and "json" in (errors or {}):
@@ -193,11 +193,7 @@ def handle_http_exception(err: HTTPException):
         limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
         message = gettext("The upload is larger than the limit of %(mb)s MB; split the file into smaller ones.",
                           mb=format(limit / (1024 * 1024), ".0f"))
-    code = {
-        400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-        405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-        422: "validation_error", 429: "too_many_requests",
-    }.get(status, "http_error")
+    code = _HTTP_ANSWERS.get(status, ("http_error", None))[0]
     if isinstance(err, CSRFError):
         # Mostly a form kept open past its session (or a second tab signed out meanwhile). The
         # code is what the scan station reads to take a fresh token and send again.

@@ -95,6 +95,22 @@ def test_cli_create_user_and_token(app):
     assert tok.exit_code == 0 and tok.output.strip().startswith("dpt_")
 
 
+def test_cli_an_unknown_office_code_is_named_and_nothing_is_made(app):
+    """The code is shown as typed, a per cent sign too (the sentence is filled in after translation)."""
+    from core.accounts.models import User
+    from core.extensions import db
+
+    runner = app.test_cli_runner()
+    for code in ("NOPE", "BJ%20", "%(code)s"):
+        out = runner.invoke(args=["depot", "create-user", "oli", "--role", "office", "--office", code,
+                                  "--password", "oli-secret"])
+        assert out.exit_code != 0
+        assert f"No regional office with code {code}." in out.output, out.output
+        assert len(out.output.strip().splitlines()) == 1, out.output
+    with app.app_context():
+        assert db.session.scalar(db.select(User).where(User.username == "oli")) is None
+
+
 def test_security_headers_present(client):
     resp = client.get("/login")
     assert resp.headers["X-Frame-Options"] == "DENY"

@@ -82,7 +82,7 @@ def test_catalog_compiles_without_errors():
     write_mo(io.BytesIO(), catalog)
 
 
-def test_every_marked_string_is_in_theread_catalog():
+def test_every_marked_string_is_in_the_catalog():
     catalog = read_catalog()
     missing = set()
     for package in PACKAGES:

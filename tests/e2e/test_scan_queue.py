@@ -32,7 +32,6 @@ class ScanGate:
         self.app = app
         self.delay = 0.0
         self.cut = False  # the link is down: every request gets a gateway's 503 and changes nothing
-        self.cut_requests: list[tuple[str, str]] = []
         self.lose_answers = 0  # the next n scan answers are lost after the scan was applied
         self.requests: list[tuple[str, str]] = []
         self.scan_bodies: list[dict] = []
@@ -42,8 +41,6 @@ class ScanGate:
     def __call__(self, environ, start_response):
         method, path = environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")
         if self.cut:
-            with self._lock:
-                self.cut_requests.append((method, path))
             # What a proxy answers when its upstream link is down: the station waits it out
             # exactly as it waits out a failed fetch.
             start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
@@ -145,16 +142,16 @@ def _station(page):
     expect(page.locator('.mode[data-mode="receive"]')).to_have_class(re.compile("active"))
 
 
-def _go_offline(context, gate):
-    """Cuts the network: the browser goes offline and the gate lets nothing through."""
+def _go_offline(page, gate):
+    """Cuts the network: the page's browser goes offline and the gate lets nothing through."""
     gate.cut = True
-    context.set_offline(True)
+    page.context.set_offline(True)
 
 
-def _go_online(context, page, gate):
+def _go_online(page, gate):
     """The network is back: the gate lets requests through and the page is told at once."""
     gate.cut = False
-    context.set_offline(False)
+    page.context.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
 
 
@@ -183,7 +180,7 @@ def test_fifty_scans_slow_server_cut_network_and_reload_each_applied_once_in_ord
     expect(page.locator("#queue-status")).to_contain_text("pending")
 
     # 2. The network goes: 10 more scans are kept, and the page says so.
-    _go_offline(page.context, scan_gate)
+    _go_offline(page, scan_gate)
     for code in SERIALS[20:30]:
         _scan(page, code)
     status = page.locator("#queue-status")
@@ -204,7 +201,7 @@ def test_fifty_scans_slow_server_cut_network_and_reload_each_applied_once_in_ord
     expect(log.locator(f'li[data-code="{SERIALS[39]}"]')).to_have_class(re.compile("waiting"))
 
     # 4. The network is back: everything goes in order, and the clerk keeps scanning meanwhile.
-    _go_online(page.context, page, scan_gate)
+    _go_online(page, scan_gate)
     for code in SERIALS[40:]:
         _scan(page, code)
     _wait_all_sent(page)
@@ -233,13 +230,13 @@ def test_scan_refused_on_sync_is_listed_until_dismissed(page, sign_in, seed, sca
     seed(lambda: _parcel("rita", SERIALS[:3]))
     _station(page)
 
-    _go_offline(page.context, scan_gate)
+    _go_offline(page, scan_gate)
     _scan(page, "NOPE-4711")
     _scan(page, SERIALS[0])
     expect(page.locator("#queue-status")).to_contain_text("2 scans waiting")
     feedback = page.locator("#feedback")
     expect(feedback.locator(".fb-code")).to_have_text(SERIALS[0])
-    _go_online(page.context, page, scan_gate)
+    _go_online(page, scan_gate)
     _wait_all_sent(page, 20_000)
 
     # The refused scan is named with the server's message, and the scan after it still went through.
@@ -422,7 +419,7 @@ def test_scans_queued_offline_survive_a_browser_restart(browser, server, make_us
         page = first.pages[0] if first.pages else first.new_page()
         sign_in(page)
         _station(page)
-        _go_offline(first, scan_gate)
+        _go_offline(page, scan_gate)
         for code in [rma, *SERIALS[:3]]:
             _scan(page, code)
         expect(page.locator("#queue-status")).to_contain_text("4 scans waiting")
@@ -435,12 +432,12 @@ def test_scans_queued_offline_survive_a_browser_restart(browser, server, make_us
     again = start()
     try:
         page = again.pages[0] if again.pages else again.new_page()
-        _go_offline(again, scan_gate)
+        _go_offline(page, scan_gate)
         page.goto("/repairs/scan")  # no network: the service worker's copy
         expect(page.locator("#queue-status")).to_contain_text("4 scans waiting")
         for code in SERIALS[:3]:
             expect(page.locator(f'#scan-log li[data-code="{code}"]')).to_have_class(re.compile("waiting"))
-        _go_online(again, page, scan_gate)
+        _go_online(page, scan_gate)
         station = page.locator("#scan-station")
         status = page.locator("#queue-status")
         # The session cookie ended with the browser: the page keeps the scans and asks to sign in.
